@@ -1,0 +1,51 @@
+/* Authenticator registry, instances and the per-hub chain (nginx's access phase). */
+#ifndef NGD_AUTH_H
+#define NGD_AUTH_H
+
+#include "limits.h"
+
+#include <negotiated/authenticator.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+struct attribute {
+	char *name;
+	char *value;
+};
+
+/* Who the caller is, as the authenticator that admitted it says. */
+struct principal {
+	char user_id[NGD_MAX_USER_ID + 1]; /* "" when the authenticator set none */
+	const char *authenticator;         /* the [auth:NAME] that admitted it */
+	struct attribute attrs[NGD_MAX_ATTRIBUTES];
+	size_t n_attrs;
+};
+
+struct ngd_outcome {
+	struct principal principal;
+	unsigned deny_status; /* 401 or 403 */
+	const char *deny_code;
+	char deny_message[200];
+};
+
+struct auth_instance {
+	const struct ngd_authenticator *type;
+	const char *name; /* the section's name; lives as long as the configuration */
+	void *state;
+};
+
+extern const struct ngd_authenticator auth_anonymous;
+extern const struct ngd_authenticator auth_apikey;
+
+/* Creates the authenticator a section describes; reports keys the authenticator did not read.
+ * Returns NULL with "FILE:LINE: KEY: reason" in err. */
+struct auth_instance *auth_instance_create(struct ngd_section *sec, char *err, size_t err_len);
+void auth_instance_free(struct auth_instance *inst);
+
+/* Runs the chain in order. OK: out->principal is set. DENY: out->deny_* say what to answer.
+ * Nothing accepting is DENY 401 "unauthenticated". ERROR: fail closed. */
+enum ngd_auth_result auth_chain_run(struct auth_instance *const *chain, size_t n, const struct ngd_request *req,
+				    struct ngd_outcome *out);
+void outcome_clear(struct ngd_outcome *out);
+
+#endif

@@ -1,0 +1,172 @@
+/* `negotiated token`: mints one client access URL from a config's hub or a connection string. */
+#include "cli_token.h"
+
+#include "config.h"
+#include "limits.h"
+#include "names.h"
+#include "runtime.h"
+#include "secret.h"
+#include "token.h"
+
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+struct token_args {
+	const char *config, *connection_string, *hub, *user, *protocol;
+	const char *roles[NGD_MAX_ROLES], *groups[NGD_MAX_GROUPS];
+	size_t n_roles, n_groups;
+	unsigned ttl; /* 0: the hub's default, or 60 */
+	bool json;
+};
+
+__attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...)
+{
+	va_list ap;
+	fputs("negotiated: token: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs(" (see negotiated token --help)\n", stderr);
+	return 2;
+}
+
+static const char usage[] =
+	"usage: negotiated token (--config FILE --hub HUB | --connection-string CS --hub HUB) [--user ID]\n"
+	"       [--role ROLE]... [--group GROUP]... [--ttl MINUTES] [--client-protocol default|mqtt|socketio]\n"
+	"       [--json]\n";
+
+static int add_item(const char **items, size_t *n, size_t max, const char *value, bool (*valid)(const char *),
+		    const char *what)
+{
+	if (!valid(value))
+		return usage_error("invalid %s '%.80s'", what, value);
+	if (*n == max)
+		return usage_error("more than %zu values for %s", max, what);
+	items[(*n)++] = value;
+	return 0;
+}
+
+static int parse_ttl(const char *s, unsigned *out)
+{
+	char *end;
+	unsigned long v = strtoul(s, &end, 10);
+	if (!*s || *end || s[0] == '-' || v < 1 || v > NGD_MAX_TTL_MINUTES)
+		return usage_error("--ttl must be whole minutes from 1 to 525600, not '%s'", s);
+	*out = (unsigned)v;
+	return 0;
+}
+
+static int parse_option(int opt, struct token_args *a)
+{
+	switch (opt) {
+	case 'c': a->config = optarg; return 0;
+	case 's': a->connection_string = optarg; return 0;
+	case 'H': a->hub = optarg; return 0;
+	case 'u': a->user = optarg; return user_id_valid(optarg) ? 0 : usage_error("invalid --user '%s'", optarg);
+	case 'r': return add_item(a->roles, &a->n_roles, NGD_MAX_ROLES, optarg, role_valid, "--role");
+	case 'g': return add_item(a->groups, &a->n_groups, NGD_MAX_GROUPS, optarg, group_name_valid, "--group");
+	case 't': return parse_ttl(optarg, &a->ttl);
+	case 'p': a->protocol = optarg; return 0;
+	case 'j': a->json = true; return 0;
+	case 'h': fputs(usage, stdout); return 1;
+	default: return 2; /* getopt has already said which option */
+	}
+}
+
+static int parse_args(int argc, char **argv, struct token_args *a)
+{
+	static const struct option options[] = {
+		{"config", required_argument, NULL, 'c'},       {"connection-string", required_argument, NULL, 's'},
+		{"hub", required_argument, NULL, 'H'},          {"user", required_argument, NULL, 'u'},
+		{"role", required_argument, NULL, 'r'},         {"group", required_argument, NULL, 'g'},
+		{"ttl", required_argument, NULL, 't'},          {"client-protocol", required_argument, NULL, 'p'},
+		{"json", no_argument, NULL, 'j'},               {"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	int opt, rc;
+	optind = 1;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1)
+		if (opt == '?')
+			return usage_error("unknown option or missing value: '%s'", argv[optind - 1]);
+		else if ((rc = parse_option(opt, a)) != 0)
+			return rc;
+	if (optind < argc)
+		return usage_error("unexpected argument '%s'", argv[optind]);
+	if (!a->config == !a->connection_string)
+		return usage_error("give exactly one of --config and --connection-string%s", "");
+	if (!a->hub || !hub_name_valid(a->hub))
+		return usage_error("--hub must name a hub (a letter, then up to 127 of A-Z a-z 0-9 _ ` , . [ ]), not '%s'",
+				   a->hub ? a->hub : "");
+	return 0;
+}
+
+/* The service and defaults from the config's hub; exit status on failure. */
+static int from_config(struct token_args *a, struct service *svc, enum client_protocol *protocol)
+{
+	char err[512];
+	struct config *cfg = config_load_file(a->config, err, sizeof err);
+	const struct config_hub *hub = cfg ? config_find_hub(cfg, a->hub) : NULL;
+	int rc = 0;
+	if (!cfg)
+		rc = usage_error("%s", err);
+	else if (!hub)
+		rc = usage_error("no [hub:%s] in the configuration", a->hub);
+	else if (a->ttl > hub->max_token_lifetime)
+		rc = usage_error("--ttl is above the hub's max_token_lifetime (%s)", a->config);
+	else if (service_load(cfg, config_find_service(cfg, hub->service), svc, err, sizeof err) < 0)
+		rc = usage_error("%s", err);
+	if (rc == 0) {
+		*protocol = hub->client_protocol;
+		a->ttl = a->ttl ? a->ttl : hub->token_lifetime;
+	}
+	config_free(cfg);
+	return rc;
+}
+
+static int print_token(const struct token_args *a, const struct service *svc, enum client_protocol protocol)
+{
+	struct buf token = {0}, base = {0}, out = {0};
+	struct token_claims claims = {a->hub, protocol, a->user, a->roles, a->n_roles, a->groups, a->n_groups,
+				      (long long)time(NULL), a->ttl ? a->ttl : 60};
+	client_base_url(&svc->endpoint, a->hub, protocol, &base);
+	int rc = token_mint(&svc->endpoint, svc->signer, &claims, &token) < 0 || base.failed ? 1 : 0;
+	if (rc == 0 && a->json)
+		client_access_json(base.data, token.data, &out);
+	else if (rc == 0)
+		buf_printf(&out, "%s?access_token=%s", base.data, token.data);
+	if (rc == 0 && !out.failed)
+		printf("%s\n", out.data);
+	else
+		fputs("negotiated: token: could not sign the token\n", stderr);
+	buf_free_secret(&token);
+	buf_free_secret(&out);
+	buf_free(&base);
+	return rc || out.failed ? 1 : 0;
+}
+
+int cli_token(int argc, char **argv)
+{
+	struct token_args a = {0};
+	struct service svc = {0};
+	enum client_protocol protocol = PROTOCOL_DEFAULT;
+	char err[256];
+	int rc = parse_args(argc, argv, &a);
+	if (rc)
+		return rc == 1 ? 0 : rc; /* 1: --help */
+	if (a.connection_string && service_init(&svc, "command line", a.connection_string, err, sizeof err) < 0)
+		return usage_error("--connection-string: %s", err);
+	if (a.config && (rc = from_config(&a, &svc, &protocol)) != 0)
+		return rc;
+	if (a.protocol && client_protocol_parse(a.protocol, &protocol) < 0)
+		rc = usage_error("--client-protocol must be default, mqtt or socketio, not '%s'", a.protocol);
+	else
+		rc = print_token(&a, &svc, protocol);
+	service_clear(&svc);
+	return rc;
+}

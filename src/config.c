@@ -1,0 +1,543 @@
+/* Configuration: one table of keys, a line-counting reader around inih, then whole-file checks.
+ * inih is built here without line numbers in its handler and with 200-byte lines, so the reader
+ * counts lines, registers [section] headers itself and joins indented continuation lines. */
+#include "config.h"
+
+#include "file.h"
+#include "limits.h"
+#include "listen.h"
+#include "names.h"
+#include "secret.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <ini.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_CONFIG_BYTES (1 << 20)
+
+enum section_kind { KIND_SERVER, KIND_SERVICE, KIND_HUB, KIND_AUTH };
+enum key_type { KEY_STRING, KEY_SECRET, KEY_UINT, KEY_LIST, KEY_PROTOCOL, KEY_LOG_LEVEL };
+
+struct key_spec {
+	enum section_kind kind;
+	const char *name;
+	enum key_type type;
+	size_t offset;
+	unsigned min, max;
+};
+
+#define SERVER(f) offsetof(struct config_server, f)
+#define SERVICE(f) offsetof(struct config_service, f)
+#define HUB(f) offsetof(struct config_hub, f)
+static const struct key_spec keys[] = {
+	{KIND_SERVER, "listen", KEY_STRING, SERVER(listen), 0, 0},
+	{KIND_SERVER, "threads", KEY_UINT, SERVER(threads), 1, 64},
+	{KIND_SERVER, "max_url_bytes", KEY_UINT, SERVER(max_url_bytes), 256, 65536},
+	{KIND_SERVER, "max_header_bytes", KEY_UINT, SERVER(max_header_bytes), 1024, 65536},
+	{KIND_SERVER, "max_body_bytes", KEY_UINT, SERVER(max_body_bytes), 0, 1 << 20},
+	{KIND_SERVER, "connection_timeout", KEY_UINT, SERVER(connection_timeout), 1, 3600},
+	{KIND_SERVER, "log_level", KEY_LOG_LEVEL, SERVER(log_level), 0, 0},
+	{KIND_SERVICE, "connection_string", KEY_SECRET, SERVICE(connection_string), 0, 0},
+	{KIND_SERVICE, "connection_string_file", KEY_STRING, SERVICE(connection_string_file), 0, 0},
+	{KIND_SERVICE, "connection_string_env", KEY_STRING, SERVICE(connection_string_env), 0, 0},
+	{KIND_HUB, "service", KEY_STRING, HUB(service), 0, 0},
+	{KIND_HUB, "client_protocol", KEY_PROTOCOL, HUB(client_protocol), 0, 0},
+	{KIND_HUB, "token_lifetime", KEY_UINT, HUB(token_lifetime), 1, NGD_MAX_TTL_MINUTES},
+	{KIND_HUB, "max_token_lifetime", KEY_UINT, HUB(max_token_lifetime), 1, NGD_MAX_TTL_MINUTES},
+	{KIND_HUB, "auth", KEY_LIST, HUB(auth), 1, 16},
+	{KIND_HUB, "roles", KEY_LIST, HUB(roles), 0, NGD_MAX_ROLES},
+	{KIND_HUB, "groups", KEY_LIST, HUB(groups), 0, NGD_MAX_GROUPS},
+};
+
+static const char *const kind_names[] = {"server", "service", "hub", "auth"};
+
+struct parser {
+	struct config *cfg;
+	const char *source; /* the text left to read */
+	int line;
+	int section_line;
+	enum section_kind kind;
+	struct section_head *section; /* NULL before the first section */
+	bool continuation;            /* the current line is indented under a key */
+	const struct key_spec *last_key;
+	char err[512];
+};
+
+static void parser_error(struct parser *p, int line, const char *key, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void parser_error(struct parser *p, int line, const char *key, const char *fmt, ...)
+{
+	if (p->err[0])
+		return; /* the first error is the one worth reading */
+	int n = snprintf(p->err, sizeof p->err, "%s:%d: %s%s", p->cfg->path, line, key ? key : "",
+			 key ? ": " : "");
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(p->err + n, sizeof p->err - (size_t)n, fmt, ap);
+	va_end(ap);
+}
+
+static bool section_name_valid(enum section_kind kind, const char *name)
+{
+	if (kind == KIND_HUB)
+		return hub_name_valid(name);
+	size_t len = strlen(name);
+	return len > 0 && len <= 64 && strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") == len;
+}
+
+static int kind_parse(const char *s, size_t len, enum section_kind *kind, const char **name_start)
+{
+	for (size_t k = 0; k < 4; k++) {
+		size_t n = strlen(kind_names[k]);
+		if (k == KIND_SERVER && len == n && memcmp(s, "server", n) == 0) {
+			*kind = KIND_SERVER, *name_start = NULL;
+			return 0;
+		}
+		if (k != KIND_SERVER && len > n + 1 && memcmp(s, kind_names[k], n) == 0 && s[n] == ':') {
+			*kind = (enum section_kind)k, *name_start = s + n + 1;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static struct section_head *find_section(const struct config *cfg, enum section_kind kind, const char *name)
+{
+	if (kind == KIND_SERVICE)
+		return (struct section_head *)config_find_service(cfg, name);
+	if (kind == KIND_HUB)
+		return (struct section_head *)config_find_hub(cfg, name);
+	if (kind == KIND_AUTH)
+		return (struct section_head *)config_find_auth(cfg, name);
+	return cfg->server.head.line ? (struct section_head *)&cfg->server.head : NULL;
+}
+
+static void hub_defaults(struct config_hub *hub)
+{
+	hub->client_protocol = PROTOCOL_DEFAULT;
+	hub->token_lifetime = 60;
+	hub->max_token_lifetime = 1440;
+}
+
+static struct section_head *add_section(struct config *cfg, enum section_kind kind)
+{
+	static const size_t sizes[] = {0, sizeof(struct config_service), sizeof(struct config_hub),
+				       sizeof(struct ngd_section)};
+	void ***arrays[] = {NULL, (void ***)&cfg->services, (void ***)&cfg->hubs, (void ***)&cfg->auths};
+	size_t *counts[] = {NULL, &cfg->n_services, &cfg->n_hubs, &cfg->n_auths};
+	if (kind == KIND_SERVER)
+		return &cfg->server.head;
+	void **grown = realloc(*arrays[kind], (*counts[kind] + 1) * sizeof *grown);
+	if (!grown)
+		return NULL;
+	*arrays[kind] = grown;
+	void *section = calloc(1, sizes[kind]);
+	if (!section)
+		return NULL;
+	grown[(*counts[kind])++] = section;
+	if (kind == KIND_HUB)
+		hub_defaults(section);
+	if (kind == KIND_AUTH)
+		((struct ngd_section *)section)->file = cfg->path;
+	return section;
+}
+
+/* Called by the reader for a line that starts with '['. */
+static void open_section(struct parser *p, const char *line)
+{
+	const char *close = strchr(line, ']');
+	const char *name;
+	enum section_kind kind;
+	p->section = NULL;
+	if (!close)
+		return; /* inih reports the syntax error */
+	size_t len = (size_t)(close - line - 1);
+	char shown[160];
+	snprintf(shown, sizeof shown, "[%.*s]", (int)(len < 150 ? len : 150), line + 1);
+	if (kind_parse(line + 1, len, &kind, &name) < 0)
+		return parser_error(p, p->line, shown,
+				    "unknown section (expected [server], [service:NAME], [hub:NAME] or [auth:NAME])");
+	char *name_copy = name ? strndup(name, (size_t)(close - name)) : NULL;
+	if (name && !section_name_valid(kind, name_copy)) {
+		free(name_copy);
+		return parser_error(p, p->line, shown, kind == KIND_HUB ?
+				    "invalid hub name (a letter, then up to 127 of A-Z a-z 0-9 _ ` , . [ ])" :
+				    "invalid name (1 to 64 of A-Z a-z 0-9 _ . -)");
+	}
+	struct section_head *prev = find_section(p->cfg, kind, name_copy);
+	if (prev) {
+		free(name_copy);
+		return parser_error(p, p->line, shown, "duplicate section (first on line %d)", prev->line);
+	}
+	p->section = add_section(p->cfg, kind);
+	if (!p->section) {
+		free(name_copy);
+		return parser_error(p, p->line, shown, "out of memory");
+	}
+	p->section->name = name_copy;
+	p->section->line = p->line;
+	p->kind = kind;
+	p->last_key = NULL;
+}
+
+static bool is_blank_or_comment(const char *s)
+{
+	s += strspn(s, " \t\r\n");
+	return *s == '\0' || *s == ';' || *s == '#';
+}
+
+/* inih's line reader: counts lines, finds section headers, marks continuation lines. */
+static char *read_line(char *out, int size, void *stream)
+{
+	struct parser *p = stream;
+	if (!*p->source || p->err[0])
+		return NULL; /* end of text, or stop at the first error */
+	const char *nl = strchr(p->source, '\n');
+	size_t len = nl ? (size_t)(nl - p->source) + 1 : strlen(p->source);
+	p->line++;
+	if (len >= (size_t)size) {
+		parser_error(p, p->line, NULL,
+			     "line longer than %d bytes: continue lists on indented lines, or read long values "
+			     "from a file", size - 2);
+		return NULL;
+	}
+	memcpy(out, p->source, len);
+	out[len] = '\0';
+	p->source += len;
+	const char *text = out + strspn(out, " \t");
+	p->continuation = text != out && !is_blank_or_comment(out);
+	if (*text == '[')
+		open_section(p, text);
+	return out;
+}
+
+static int parse_uint(const char *s, unsigned min, unsigned max, unsigned *out)
+{
+	unsigned long v = 0;
+	if (!*s || strlen(s) > 9 || strspn(s, "0123456789") != strlen(s))
+		return -1;
+	v = strtoul(s, NULL, 10);
+	if (v < min || v > max)
+		return -1;
+	*out = (unsigned)v;
+	return 0;
+}
+
+static int list_append(struct strlist *list, const char *value, unsigned max)
+{
+	char *copy = strdup(value);
+	if (!copy)
+		return -1;
+	for (char *save = NULL, *item = strtok_r(copy, " \t", &save); item; item = strtok_r(NULL, " \t", &save)) {
+		char **grown = list->n < max ? realloc(list->items, (list->n + 1) * sizeof *grown) : NULL;
+		char *dup = grown ? strdup(item) : NULL;
+		if (grown)
+			list->items = grown;
+		if (!dup) {
+			free(copy);
+			return -1;
+		}
+		list->items[list->n++] = dup;
+	}
+	free(copy);
+	return 0;
+}
+
+static int set_value(struct parser *p, const struct key_spec *k, const char *value)
+{
+	void *field = (char *)p->section + k->offset;
+	switch (k->type) {
+	case KEY_STRING:
+	case KEY_SECRET:
+		if (!*value)
+			return parser_error(p, p->line, k->name, "empty value"), -1;
+		free(*(char **)field);
+		*(char **)field = strdup(value);
+		return *(char **)field ? 0 : -1;
+	case KEY_UINT:
+		if (parse_uint(value, k->min, k->max, field) == 0)
+			return 0;
+		return parser_error(p, p->line, k->name, "'%s' is not a whole number from %u to %u", value, k->min,
+				    k->max), -1;
+	case KEY_LIST:
+		if (list_append(field, value, k->max) == 0)
+			return 0;
+		return parser_error(p, p->line, k->name, "more than %u entries", k->max), -1;
+	case KEY_PROTOCOL:
+		if (client_protocol_parse(value, field) == 0)
+			return 0;
+		return parser_error(p, p->line, k->name, "'%s' is not one of default, mqtt, socketio", value), -1;
+	case KEY_LOG_LEVEL:
+		if (log_level_parse(value, field) == 0)
+			return 0;
+		return parser_error(p, p->line, k->name, "'%s' is not one of error, warning, info, debug", value), -1;
+	}
+	return -1;
+}
+
+static int continue_value(struct parser *p, const char *name, const char *value)
+{
+	const struct key_spec *k = p->last_key;
+	if (!k || strcmp(k->name, name) != 0 || k->type != KEY_LIST || strchr(value, '=')) {
+		parser_error(p, p->line, name, "indented line continues the value above; only lists (auth, roles, "
+			     "groups) continue, so remove the indentation if this is a new key");
+		return -1;
+	}
+	return set_value(p, k, value);
+}
+
+static int add_auth_entry(struct parser *p, const char *name, const char *value)
+{
+	struct ngd_section *sec = (struct ngd_section *)p->section;
+	for (size_t i = 0; i < sec->n_entries; i++)
+		if (strcmp(sec->entries[i].key, name) == 0)
+			return parser_error(p, p->line, name, "duplicate key (first set on line %d)", sec->entries[i].line),
+			       -1;
+	struct auth_entry *grown = sec->n_entries < 64 ? realloc(sec->entries, (sec->n_entries + 1) * sizeof *grown) : NULL;
+	if (!grown)
+		return parser_error(p, p->line, name, "too many keys in this section"), -1;
+	sec->entries = grown;
+	grown[sec->n_entries] = (struct auth_entry){strdup(name), strdup(value), p->line, false};
+	if (!grown[sec->n_entries].key || !grown[sec->n_entries].value)
+		return -1;
+	sec->n_entries++;
+	return 0;
+}
+
+static int handle_key(void *user, const char *section, const char *name, const char *value)
+{
+	struct parser *p = user;
+	(void)section; /* the reader has already opened it */
+	if (p->err[0])
+		return 1;
+	if (!p->section)
+		return parser_error(p, p->line, name, "key outside a known section"), 1;
+	if (p->continuation && p->last_key)
+		return continue_value(p, name, value), 1;
+	if (p->kind == KIND_AUTH)
+		return add_auth_entry(p, name, value), 1;
+	for (size_t i = 0, idx = 0; i < sizeof keys / sizeof keys[0]; i++) {
+		if (keys[i].kind != p->kind)
+			continue;
+		if (strcmp(keys[i].name, name) == 0) {
+			if (p->section->seen & (1u << idx))
+				return parser_error(p, p->line, name, "duplicate key (first set on line %d)",
+						    p->section->key_line[idx]), 1;
+			p->section->seen |= 1u << idx;
+			p->section->key_line[idx] = p->line;
+			p->last_key = &keys[i];
+			set_value(p, &keys[i], value);
+			return 1;
+		}
+		idx++;
+	}
+	parser_error(p, p->line, name, "unknown key in [%s%s%s]", kind_names[p->kind], p->section->name ? ":" : "",
+		     p->section->name ? p->section->name : "");
+	return 1;
+}
+
+int config_key_line(const struct section_head *head, const char *kind, const char *key)
+{
+	for (size_t i = 0, idx = 0; i < sizeof keys / sizeof keys[0]; i++) {
+		if (strcmp(kind_names[keys[i].kind], kind) != 0)
+			continue;
+		if (strcmp(keys[i].name, key) == 0)
+			return (head->seen & (1u << idx)) ? head->key_line[idx] : head->line;
+		idx++;
+	}
+	return head->line;
+}
+
+static void section_label(const struct section_head *h, const char *kind, char *out, size_t len)
+{
+	snprintf(out, len, "[%s%s%s]", kind, h->name ? ":" : "", h->name ? h->name : "");
+}
+
+static void check_service(struct parser *p, const struct config_service *s)
+{
+	char label[96];
+	int sources = !!s->connection_string + !!s->connection_string_file + !!s->connection_string_env;
+	section_label(&s->head, "service", label, sizeof label);
+	if (sources != 1)
+		parser_error(p, s->head.line, label,
+			     "set exactly one of connection_string, connection_string_file, connection_string_env");
+}
+
+static void check_hub_names(struct parser *p, const struct config_hub *h)
+{
+	for (size_t i = 0; i < h->roles.n; i++)
+		if (!role_valid(h->roles.items[i]))
+			parser_error(p, config_key_line(&h->head, "hub", "roles"), "roles",
+				     "'%.80s' is not a Web PubSub role (webpubsub.joinLeaveGroup[.GROUP], "
+				     "webpubsub.sendToGroup[.GROUP], webpubsub.joinLeaveGroups.PATTERN, "
+				     "webpubsub.sendToGroups.PATTERN)", h->roles.items[i]);
+	for (size_t i = 0; i < h->groups.n; i++)
+		if (!group_name_valid(h->groups.items[i]))
+			parser_error(p, config_key_line(&h->head, "hub", "groups"), "groups",
+				     "'%.80s' is not a valid group name", h->groups.items[i]);
+}
+
+static void check_hub(struct parser *p, struct config_hub *h)
+{
+	const struct config *cfg = p->cfg;
+	char label[160];
+	section_label(&h->head, "hub", label, sizeof label);
+	if (!h->service && cfg->n_services == 1)
+		h->service = strdup(cfg->services[0]->head.name);
+	if (!h->service)
+		parser_error(p, h->head.line, label, "service: required (%s)",
+			     cfg->n_services ? "several [service:NAME] sections exist" : "no [service:NAME] section");
+	else if (!config_find_service(cfg, h->service))
+		parser_error(p, config_key_line(&h->head, "hub", "service"), "service", "no [service:%s] section",
+			     h->service);
+	if (h->auth.n == 0)
+		parser_error(p, h->head.line, label, "auth: required (the [auth:NAME] sections that admit callers)");
+	for (size_t i = 0; i < h->auth.n; i++)
+		if (!config_find_auth(cfg, h->auth.items[i]))
+			parser_error(p, config_key_line(&h->head, "hub", "auth"), "auth", "no [auth:%.64s] section",
+				     h->auth.items[i]);
+	if (h->token_lifetime > h->max_token_lifetime)
+		parser_error(p, config_key_line(&h->head, "hub", "token_lifetime"), "token_lifetime",
+			     "%u minutes is above max_token_lifetime (%u)", h->token_lifetime, h->max_token_lifetime);
+	check_hub_names(p, h);
+}
+
+static void check_server(struct parser *p)
+{
+	struct listen_addr addr;
+	char why[256];
+	const struct config_server *s = &p->cfg->server;
+	if (s->listen && listen_parse(s->listen, &addr, why, sizeof why) < 0)
+		parser_error(p, config_key_line(&s->head, "server", "listen"), "listen", "%s", why);
+}
+
+static void config_check(struct parser *p)
+{
+	struct config *cfg = p->cfg;
+	check_server(p);
+	for (size_t i = 0; i < cfg->n_services; i++)
+		check_service(p, cfg->services[i]);
+	for (size_t i = 0; i < cfg->n_hubs; i++)
+		check_hub(p, cfg->hubs[i]);
+	if (!p->err[0] && cfg->n_hubs == 0)
+		snprintf(p->err, sizeof p->err, "%s: no [hub:NAME] section: there would be nothing to serve", cfg->path);
+}
+
+static void server_defaults(struct config_server *s)
+{
+	s->threads = 2;
+	s->max_url_bytes = 4096;
+	s->max_header_bytes = 16384;
+	s->max_body_bytes = 16384;
+	s->connection_timeout = 30;
+	s->log_level = LOG_LEVEL_INFO;
+}
+
+struct config *config_load_string(const char *name, const char *text, char *err, size_t err_len)
+{
+	struct config *cfg = calloc(1, sizeof *cfg);
+	struct parser p = {.cfg = cfg, .source = text};
+	if (!cfg || !(cfg->path = strdup(name))) {
+		free(cfg);
+		snprintf(err, err_len, "%s: out of memory", name);
+		return NULL;
+	}
+	server_defaults(&cfg->server);
+	int syntax_line = ini_parse_stream(read_line, &p, handle_key, &p);
+	if (!p.err[0] && syntax_line > 0)
+		parser_error(&p, syntax_line, NULL, "syntax error (expected 'key = value' or '[section]')");
+	if (!p.err[0])
+		config_check(&p);
+	if (p.err[0]) {
+		snprintf(err, err_len, "%s", p.err);
+		config_free(cfg);
+		return NULL;
+	}
+	if (!cfg->server.listen)
+		cfg->server.listen = strdup("127.0.0.1:8080");
+	return cfg;
+}
+
+struct config *config_load_file(const char *path, char *err, size_t err_len)
+{
+	size_t len;
+	char *text = file_read(path, MAX_CONFIG_BYTES, &len, err, err_len);
+	if (!text)
+		return NULL;
+	struct config *cfg = config_load_string(path, text, err, err_len);
+	explicit_bzero(text, len); /* it may hold an inline connection string */
+	free(text);
+	return cfg;
+}
+
+static void strlist_free(struct strlist *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->items[i]);
+	free(l->items);
+}
+
+void config_free(struct config *cfg)
+{
+	if (!cfg)
+		return;
+	free(cfg->server.listen);
+	for (size_t i = 0; i < cfg->n_services; i++) {
+		struct config_service *s = cfg->services[i];
+		secret_free(s->connection_string);
+		free(s->connection_string_file);
+		free(s->connection_string_env);
+		free(s->head.name);
+		free(s);
+	}
+	for (size_t i = 0; i < cfg->n_hubs; i++) {
+		struct config_hub *h = cfg->hubs[i];
+		free(h->service);
+		strlist_free(&h->auth);
+		strlist_free(&h->roles);
+		strlist_free(&h->groups);
+		free(h->head.name);
+		free(h);
+	}
+	for (size_t i = 0; i < cfg->n_auths; i++) {
+		struct ngd_section *a = cfg->auths[i];
+		for (size_t k = 0; k < a->n_entries; k++) {
+			free(a->entries[k].key);
+			secret_free(a->entries[k].value); /* an authenticator may keep a secret here */
+		}
+		free(a->entries);
+		free(a->error);
+		free(a->head.name);
+		free(a);
+	}
+	free(cfg->services);
+	free(cfg->hubs);
+	free(cfg->auths);
+	free(cfg->path);
+	free(cfg);
+}
+
+#define FIND(array, count, type)                                              \
+	for (size_t i = 0; name && i < cfg->count; i++)                       \
+		if (strcmp(cfg->array[i]->head.name, name) == 0)               \
+			return (type)cfg->array[i];                             \
+	return NULL
+
+const struct config_hub *config_find_hub(const struct config *cfg, const char *name)
+{
+	FIND(hubs, n_hubs, const struct config_hub *);
+}
+
+const struct config_service *config_find_service(const struct config *cfg, const char *name)
+{
+	FIND(services, n_services, const struct config_service *);
+}
+
+struct ngd_section *config_find_auth(const struct config *cfg, const char *name)
+{
+	FIND(auths, n_auths, struct ngd_section *);
+}

@@ -1,0 +1,232 @@
+/* libmicrohttpd glue, the only file that talks to it: caps sizes, fills one request struct,
+ * routes it, and sends the reply. Per-request state is freed in MHD's completion callback. */
+#include "http.h"
+
+#include "buf.h"
+#include "log.h"
+#include "reply.h"
+#include "request.h"
+#include "route.h"
+
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct http_server {
+	struct MHD_Daemon *mhd;
+	const struct runtime *rt;
+	const struct config_server *limits;
+};
+
+/* One request in flight, from the URI callback to the completion callback. */
+struct pending {
+	size_t target_len; /* the raw request-target, query included */
+	bool started;
+	bool body_too_large;
+	struct buf body;
+};
+
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+	(void)cls, (void)conn;
+	struct pending *p = calloc(1, sizeof *p);
+	if (p)
+		p->target_len = strlen(uri);
+	return p;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **state, enum MHD_RequestTerminationCode why)
+{
+	(void)cls, (void)conn, (void)why;
+	struct pending *p = *state;
+	if (p)
+		buf_free_secret(&p->body);
+	free(p);
+	*state = NULL;
+}
+
+static const char *header_of(void *conn, const char *name)
+{
+	return MHD_lookup_connection_value(conn, MHD_HEADER_KIND, name);
+}
+
+struct arg_count {
+	const char *name;
+	unsigned count;
+};
+
+static enum MHD_Result count_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	struct arg_count *c = cls;
+	(void)kind, (void)value;
+	c->count += strcmp(key, c->name) == 0;
+	return MHD_YES;
+}
+
+static const char *query_of(void *conn, const char *name, unsigned *count)
+{
+	if (count) {
+		struct arg_count c = {name, 0};
+		MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, count_arg, &c);
+		*count = c.count;
+	}
+	return MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+static enum MHD_Result sum_header(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	(void)kind;
+	*(size_t *)cls += strlen(key) + (value ? strlen(value) : 0) + 4; /* ": " and CRLF */
+	return MHD_YES;
+}
+
+static size_t header_bytes(struct MHD_Connection *conn)
+{
+	size_t total = 0;
+	MHD_get_connection_values(conn, MHD_HEADER_KIND, sum_header, &total);
+	return total;
+}
+
+static void wipe_and_free(void *body)
+{
+	explicit_bzero(body, strlen(body)); /* it may carry a token; JSON has no NUL inside */
+	free(body);
+}
+
+static void log_refusal(const struct ngd_request *req, const struct reply *r)
+{
+	char path[130];
+	size_t i = 0;
+	for (; req->path[i] && i < sizeof path - 2; i++) /* the path is the client's: no control bytes in logs */
+		path[i] = (unsigned char)req->path[i] < 0x20 || req->path[i] == 0x7f ? '?' : req->path[i];
+	path[i] = '\0';
+	log_info("%s %s%s: %u %s: %s", req->method, path, req->path[i] ? "..." : "", r->status, r->code, r->message);
+}
+
+static enum MHD_Result send_reply(struct MHD_Connection *conn, struct reply *r)
+{
+	static const char fallback[] = "{\"error\":{\"code\":\"internal\",\"message\":\"out of memory\"}}";
+	size_t len = r->body.len;
+	char *body = buf_steal(&r->body);
+	struct MHD_Response *resp = body ? MHD_create_response_from_buffer_with_free_callback(len, body, wipe_and_free)
+					 : MHD_create_response_from_buffer(sizeof fallback - 1, (void *)fallback,
+									   MHD_RESPMEM_PERSISTENT);
+	if (!resp) {
+		if (body)
+			wipe_and_free(body);
+		return MHD_NO;
+	}
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	if (r->allow)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, r->allow);
+	if (r->www_authenticate[0])
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, r->www_authenticate);
+	enum MHD_Result ret = MHD_queue_response(conn, body ? r->status : 500, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+static void peer_of(struct MHD_Connection *conn, struct ngd_request *req)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	req->peer = ci ? ci->client_addr : NULL;
+	req->peer_len = !req->peer ? 0 : req->peer->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+				   : req->peer->sa_family == AF_INET ? sizeof(struct sockaddr_in)
+				   : sizeof(sa_family_t);
+}
+
+/* Size caps first, in the order the bytes arrived; then the route. */
+static void handle(const struct http_server *srv, struct MHD_Connection *conn, struct pending *p,
+		   struct ngd_request *req, struct reply *r)
+{
+	const struct config_server *lim = srv->limits;
+	if (p->target_len > lim->max_url_bytes)
+		reply_error(r, 414, "uri_too_long", "the request target is longer than %u bytes", lim->max_url_bytes);
+	else if (header_bytes(conn) > lim->max_header_bytes)
+		reply_error(r, 431, "headers_too_large", "the headers are larger than %u bytes", lim->max_header_bytes);
+	else if (p->body_too_large)
+		reply_error(r, 413, "body_too_large", "the body is larger than %u bytes", lim->max_body_bytes);
+	else
+		route(srv->rt, req, r);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+				  const char *version, const char *upload, size_t *upload_size, void **state)
+{
+	const struct http_server *srv = cls;
+	struct pending *p = *state;
+	(void)version;
+	if (!p)
+		return MHD_NO; /* the URI callback could not allocate: drop the connection */
+	if (!p->started) {
+		p->started = true; /* answer only once the whole request is in, or keep-alive breaks */
+		return MHD_YES;
+	}
+	if (*upload_size) {
+		if (p->body.len + *upload_size > srv->limits->max_body_bytes)
+			p->body_too_large = true; /* keep reading so the connection stays in step */
+		else
+			buf_append(&p->body, upload, *upload_size);
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	struct ngd_request req = {
+		.method = method,
+		.path = url,
+		.src = {header_of, query_of, conn},
+		.body = p->body.data ? p->body.data : "",
+		.body_len = p->body.len,
+	};
+	struct reply r = {0};
+	peer_of(conn, &req);
+	handle(srv, conn, p, &req, &r);
+	if (r.status >= 400)
+		log_refusal(&req, &r);
+	return send_reply(conn, &r);
+}
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char line[512];
+	(void)cls;
+	vsnprintf(line, sizeof line, fmt, ap);
+	line[strcspn(line, "\n")] = '\0';
+	log_debug("libmicrohttpd: %s", line);
+}
+
+struct http_server *http_start(const struct runtime *rt, int listen_fd)
+{
+	const struct config_server *lim = &rt->cfg->server;
+	struct http_server *srv = calloc(1, sizeof *srv);
+	if (!srv)
+		return NULL;
+	*srv = (struct http_server){.rt = rt, .limits = lim};
+	/* room for the request line, the headers and a read buffer, so our caps answer first */
+	size_t memory = (size_t)lim->max_url_bytes + lim->max_header_bytes + 32768;
+	srv->mhd = MHD_start_daemon(
+		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, srv,
+		MHD_OPTION_LISTEN_SOCKET, listen_fd, MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
+		MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, memory, MHD_OPTION_CONNECTION_TIMEOUT,
+		(unsigned int)lim->connection_timeout, MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)lim->threads,
+		MHD_OPTION_END);
+	if (!srv->mhd) {
+		log_error("cannot start the HTTP server on the listening socket");
+		free(srv);
+		return NULL;
+	}
+	return srv;
+}
+
+void http_stop(struct http_server *srv)
+{
+	if (!srv)
+		return;
+	MHD_stop_daemon(srv->mhd);
+	free(srv);
+}

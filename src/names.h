@@ -1,0 +1,16 @@
+/* The service's rules for hub names, group names, user ids and roles
+ * (shared/reference/token-contract.md, "Names" and "Roles"). */
+#ifndef NGD_NAMES_H
+#define NGD_NAMES_H
+
+#include <stdbool.h>
+
+bool hub_name_valid(const char *s);
+bool group_name_valid(const char *s);
+bool user_id_valid(const char *s);
+/* Non-empty, bounded, UTF-8, no control characters: safe to log and to put in a token. */
+bool text_valid(const char *s, unsigned max_bytes);
+/* Known role forms only: a typo must not pass as a role that grants nothing. */
+bool role_valid(const char *s);
+
+#endif

@@ -1,0 +1,130 @@
+/* The pipeline of one negotiate request, and nothing else (DESIGN.md, "The path of one request"). */
+#include "negotiate.h"
+
+#include "log.h"
+#include "names.h"
+#include "policy.h"
+
+#include <jansson.h>
+#include <string.h>
+#include <time.h>
+
+static int parse_body(const struct ngd_request *req, json_t **body, struct reply *out)
+{
+	json_error_t error;
+	if (strcmp(req->method, "POST") != 0 || req->body_len == 0)
+		return 0;
+	*body = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &error);
+	if (json_is_object(*body))
+		return 0;
+	if (*body) /* the client's bytes stay out of the message: jansson quotes them */
+		reply_error(out, 400, "invalid_body", "the body must be a JSON object");
+	else
+		reply_error(out, 400, "invalid_body", "the body is not valid JSON (line %d, column %d)", error.line,
+			    error.column);
+	return -1;
+}
+
+static int check_query(const struct ngd_request *req, unsigned *hub_count, struct reply *out)
+{
+	unsigned user_count = 0;
+	request_query(req, "userId", &user_count);
+	if (user_count) {
+		reply_error(out, 400, "invalid_parameter",
+			    "userId cannot be chosen by the client: the user id comes from authentication");
+		return -1;
+	}
+	request_query(req, "hub", hub_count);
+	if (*hub_count > 1) {
+		reply_error(out, 400, "invalid_parameter", "hub is given more than once");
+		return -1;
+	}
+	return 0;
+}
+
+/* The hub named by the path, the query or the body; they must agree. */
+static const char *choose_hub(const struct runtime *rt, const struct ngd_request *req, json_t *body, struct reply *out)
+{
+	unsigned hub_count = 0;
+	const char *named[3] = {NULL, NULL, NULL}, *chosen = NULL;
+	if (check_query(req, &hub_count, out) < 0)
+		return NULL;
+	named[0] = strncmp(req->path, "/negotiate/", 11) == 0 && req->path[11] ? req->path + 11 : NULL;
+	named[1] = hub_count ? request_query(req, "hub", NULL) : NULL;
+	json_t *from_body = body ? json_object_get(body, "hub") : NULL;
+	if (from_body && !json_is_string(from_body))
+		return reply_error(out, 400, "invalid_body", "hub must be a string"), NULL;
+	named[2] = json_string_value(from_body);
+	for (int i = 0; i < 3; i++) {
+		if (named[i] && chosen && strcmp(named[i], chosen) != 0)
+			return reply_error(out, 400, "invalid_parameter", "the request names two different hubs"), NULL;
+		chosen = named[i] ? named[i] : chosen;
+	}
+	if (!chosen && rt->n_hubs == 1)
+		return rt->hubs[0].cfg->head.name;
+	if (!chosen)
+		reply_error(out, 400, "missing_hub", "name the hub: /negotiate?hub=NAME or /negotiate/NAME");
+	return chosen;
+}
+
+static void refuse(const struct hub *hub, enum ngd_auth_result result, const struct ngd_outcome *who,
+		   struct reply *out)
+{
+	if (result == NGD_AUTH_ERROR)
+		return reply_error(out, 503, "unavailable", "authentication is unavailable; try again later");
+	reply_error(out, who->deny_status, who->deny_code, "%s", who->deny_message);
+	if (who->deny_status == 401)
+		snprintf(out->www_authenticate, sizeof out->www_authenticate, "%s", hub->challenge);
+}
+
+static void issue(const struct hub *hub, const struct principal *who, const struct grant *grant, struct reply *out)
+{
+	struct buf token = {0}, base_url = {0};
+	struct token_claims claims = {
+		.hub = hub->cfg->head.name,
+		.protocol = grant->protocol,
+		.user_id = who->user_id,
+		.roles = grant->roles,
+		.n_roles = grant->n_roles,
+		.groups = grant->groups,
+		.n_groups = grant->n_groups,
+		.iat = (long long)time(NULL),
+		.ttl_minutes = grant->ttl_minutes,
+	};
+	client_base_url(&hub->service->endpoint, claims.hub, claims.protocol, &base_url);
+	if (token_mint(&hub->service->endpoint, hub->service->signer, &claims, &token) < 0 || base_url.failed) {
+		reply_error(out, 500, "internal", "the token could not be issued");
+	} else {
+		out->status = 200;
+		client_access_json(base_url.data, token.data, &out->body);
+		log_info("issued hub=%s user=%s auth=%s roles=%zu groups=%zu ttl=%um", claims.hub, who->user_id,
+			 who->authenticator, grant->n_roles, grant->n_groups, grant->ttl_minutes);
+	}
+	buf_free_secret(&token);
+	buf_free(&base_url);
+}
+
+void negotiate(const struct runtime *rt, struct ngd_request *req, struct reply *out)
+{
+	json_t *body = NULL;
+	struct ngd_outcome who = {0};
+	const char *name = parse_body(req, &body, out) == 0 ? choose_hub(rt, req, body, out) : NULL;
+	const struct hub *hub = NULL;
+	if (name && !hub_name_valid(name))
+		reply_error(out, 400, "invalid_hub", "the hub name must be a letter then up to 127 of A-Z a-z 0-9 _ ` , . [ ]");
+	else if (name && !(hub = runtime_find_hub(rt, name)))
+		reply_error(out, 404, "unknown_hub", "no hub named '%s' is configured", name);
+	if (hub) {
+		req->hub = hub->cfg->head.name;
+		enum ngd_auth_result result = auth_chain_run(hub->chain, hub->n_chain, req, &who);
+		if (result == NGD_AUTH_OK) {
+			struct grant grant;
+			policy_grant(hub->cfg, &who.principal, &grant);
+			issue(hub, &who.principal, &grant, out);
+		} else {
+			refuse(hub, result, &who, out);
+		}
+		outcome_clear(&who);
+	}
+	json_decref(body);
+}

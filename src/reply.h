@@ -1,0 +1,21 @@
+/* What a handler answers: a status, a JSON body and the few headers that depend on it. */
+#ifndef NGD_REPLY_H
+#define NGD_REPLY_H
+
+#include "buf.h"
+
+struct reply {
+	unsigned status;
+	struct buf body;              /* JSON; may hold a token, so it is wiped when sent */
+	const char *allow;            /* static string, with 405 */
+	char www_authenticate[256];   /* with 401 */
+	const char *code;             /* the error code, for the log line */
+	char message[256];            /* the error message, for the log line */
+};
+
+/* Sets {"error":{"code":CODE,"message":MESSAGE}}. Messages name the problem, never a secret. */
+void reply_error(struct reply *r, unsigned status, const char *code, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+void reply_json(struct reply *r, unsigned status, const char *json);
+
+#endif

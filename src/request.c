@@ -1,0 +1,24 @@
+/* The request accessors that authenticators and the pipeline use. */
+#include "request.h"
+
+const char *ngd_request_header(const struct ngd_request *req, const char *name)
+{
+	return req->src.header(req->src.conn, name);
+}
+
+const char *ngd_request_hub(const struct ngd_request *req)
+{
+	return req->hub;
+}
+
+const struct sockaddr *ngd_request_peer(const struct ngd_request *req, socklen_t *len)
+{
+	if (len)
+		*len = req->peer_len;
+	return req->peer;
+}
+
+const char *request_query(const struct ngd_request *req, const char *name, unsigned *count)
+{
+	return req->src.query(req->src.conn, name, count);
+}

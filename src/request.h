@@ -1,0 +1,29 @@
+/* One HTTP request as the pipeline sees it; http.c fills it, nothing below it knows MHD. */
+#ifndef NGD_REQUEST_H
+#define NGD_REQUEST_H
+
+#include <negotiated/authenticator.h>
+#include <stddef.h>
+
+struct request_source {
+	/* Header (case-insensitive) or query argument; *count (if not NULL) gets how many times the
+	 * name occurs. NULL when absent. */
+	const char *(*header)(void *conn, const char *name);
+	const char *(*query)(void *conn, const char *name, unsigned *count);
+	void *conn;
+};
+
+struct ngd_request {
+	const char *method;
+	const char *path; /* decoded, without the query */
+	struct request_source src;
+	const struct sockaddr *peer;
+	socklen_t peer_len;
+	const char *body; /* NUL-terminated; "" without a body */
+	size_t body_len;
+	const char *hub; /* set by the pipeline once the hub is known */
+};
+
+const char *request_query(const struct ngd_request *req, const char *name, unsigned *count);
+
+#endif

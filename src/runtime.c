@@ -1,0 +1,209 @@
+/* Builds the read-only snapshot the request path uses; every failure names file:line:key. */
+#include "runtime.h"
+
+#include "file.h"
+#include "limits.h"
+#include "log.h"
+#include "secret.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int service_init(struct service *svc, const char *name, const char *connection_string, char *err, size_t err_len)
+{
+	struct connstr cs;
+	*svc = (struct service){.name = name};
+	if (connstr_parse(connection_string, &cs, err, err_len) < 0)
+		return -1;
+	if (strlen(cs.access_key) < 32)
+		log_warning("[service:%s]: the access key is shorter than 32 bytes; the Web PubSub emulator "
+			    "refuses such keys", name);
+	svc->endpoint = cs.endpoint;
+	cs.endpoint = (struct endpoint){0};
+	svc->signer = token_signer_new(cs.access_key);
+	connstr_clear(&cs);
+	if (!svc->signer) {
+		endpoint_clear(&svc->endpoint);
+		snprintf(err, err_len, "cannot set up HMAC-SHA256");
+		return -1;
+	}
+	return 0;
+}
+
+void service_clear(struct service *svc)
+{
+	endpoint_clear(&svc->endpoint);
+	token_signer_free(svc->signer);
+	svc->signer = NULL;
+}
+
+/* The connection string text, from whichever of the three keys is set; the caller wipes it. */
+static char *connection_string_text(const struct config_service *cs, const char **key, char *err, size_t err_len)
+{
+	size_t len;
+	if (cs->connection_string) {
+		*key = "connection_string";
+		return strdup(cs->connection_string);
+	}
+	if (cs->connection_string_env) {
+		*key = "connection_string_env";
+		const char *value = getenv(cs->connection_string_env);
+		if (!value || !*value)
+			snprintf(err, err_len, "environment variable %s is not set", cs->connection_string_env);
+		return value && *value ? strdup(value) : NULL;
+	}
+	*key = "connection_string_file";
+	char *text = file_read(cs->connection_string_file, NGD_MAX_CONNSTR, &len, err, err_len);
+	while (text && len && (text[len - 1] == '\n' || text[len - 1] == '\r'))
+		text[--len] = '\0';
+	return text;
+}
+
+int service_load(const struct config *cfg, const struct config_service *cs, struct service *out, char *err,
+			size_t err_len)
+{
+	const char *key;
+	char why[256] = "out of memory";
+	char *text = connection_string_text(cs, &key, why, sizeof why);
+	int rc = text ? service_init(out, cs->head.name, text, why, sizeof why) : -1;
+	secret_free(text);
+	if (rc < 0)
+		snprintf(err, err_len, "%s:%d: %s: %s", cfg->path, config_key_line(&cs->head, "service", key), key, why);
+	return rc;
+}
+
+static uint32_t name_hash(const char *s)
+{
+	uint32_t h = 2166136261u; /* FNV-1a */
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h;
+}
+
+static int index_hubs(struct runtime *rt)
+{
+	size_t slots = 4;
+	while (slots < 2 * rt->n_hubs)
+		slots *= 2;
+	rt->hub_index = calloc(slots, sizeof *rt->hub_index);
+	if (!rt->hub_index)
+		return -1;
+	rt->hub_mask = slots - 1;
+	for (size_t h = 0; h < rt->n_hubs; h++) {
+		size_t i = name_hash(rt->hubs[h].cfg->head.name) & rt->hub_mask;
+		while (rt->hub_index[i])
+			i = (i + 1) & rt->hub_mask;
+		rt->hub_index[i] = (uint32_t)h + 1;
+	}
+	return 0;
+}
+
+const struct hub *runtime_find_hub(const struct runtime *rt, const char *name)
+{
+	for (size_t i = name_hash(name) & rt->hub_mask; rt->hub_index[i]; i = (i + 1) & rt->hub_mask) {
+		const struct hub *hub = &rt->hubs[rt->hub_index[i] - 1];
+		if (strcmp(hub->cfg->head.name, name) == 0)
+			return hub;
+	}
+	return NULL;
+}
+
+static struct auth_instance *auth_by_name(const struct runtime *rt, const char *name)
+{
+	for (size_t i = 0; i < rt->n_auths; i++)
+		if (strcmp(rt->auths[i]->name, name) == 0)
+			return rt->auths[i];
+	return NULL;
+}
+
+static const struct service *service_by_name(const struct runtime *rt, const char *name)
+{
+	for (size_t i = 0; i < rt->n_services; i++)
+		if (strcmp(rt->services[i].name, name) == 0)
+			return &rt->services[i];
+	return NULL;
+}
+
+static void hub_challenge(struct hub *hub)
+{
+	size_t used = 0;
+	for (size_t i = 0; i < hub->n_chain; i++) {
+		const char *scheme = hub->chain[i]->type->challenge;
+		if (!scheme || strstr(hub->challenge, scheme))
+			continue;
+		used += (size_t)snprintf(hub->challenge + used, sizeof hub->challenge - used, "%s%s realm=\"negotiated\"",
+					 used ? ", " : "", scheme);
+		if (used >= sizeof hub->challenge)
+			break;
+	}
+	if (!used)
+		snprintf(hub->challenge, sizeof hub->challenge, "Bearer realm=\"negotiated\"");
+}
+
+static int build_hub(struct runtime *rt, const struct config_hub *cfg, struct hub *hub)
+{
+	hub->cfg = cfg;
+	hub->service = service_by_name(rt, cfg->service);
+	hub->chain = calloc(cfg->auth.n, sizeof *hub->chain);
+	if (!hub->chain)
+		return -1;
+	for (size_t i = 0; i < cfg->auth.n; i++)
+		hub->chain[hub->n_chain++] = auth_by_name(rt, cfg->auth.items[i]);
+	hub_challenge(hub);
+	return 0;
+}
+
+static int build_parts(struct runtime *rt, char *err, size_t err_len)
+{
+	const struct config *cfg = rt->cfg;
+	rt->services = calloc(cfg->n_services, sizeof *rt->services);
+	rt->auths = calloc(cfg->n_auths, sizeof *rt->auths);
+	rt->hubs = calloc(cfg->n_hubs, sizeof *rt->hubs);
+	if ((cfg->n_services && !rt->services) || (cfg->n_auths && !rt->auths) || !rt->hubs)
+		return snprintf(err, err_len, "out of memory"), -1;
+	for (; rt->n_services < cfg->n_services; rt->n_services++)
+		if (service_load(cfg, cfg->services[rt->n_services], &rt->services[rt->n_services], err, err_len) < 0)
+			return -1;
+	for (; rt->n_auths < cfg->n_auths; rt->n_auths++)
+		if (!(rt->auths[rt->n_auths] = auth_instance_create(cfg->auths[rt->n_auths], err, err_len)))
+			return -1;
+	for (; rt->n_hubs < cfg->n_hubs; rt->n_hubs++)
+		if (build_hub(rt, cfg->hubs[rt->n_hubs], &rt->hubs[rt->n_hubs]) < 0)
+			return snprintf(err, err_len, "out of memory"), -1;
+	return index_hubs(rt) < 0 ? (snprintf(err, err_len, "out of memory"), -1) : 0;
+}
+
+struct runtime *runtime_build(struct config *cfg, char *err, size_t err_len)
+{
+	struct runtime *rt = calloc(1, sizeof *rt);
+	if (!rt) {
+		config_free(cfg);
+		snprintf(err, err_len, "out of memory");
+		return NULL;
+	}
+	rt->cfg = cfg;
+	if (build_parts(rt, err, err_len) < 0) {
+		runtime_free(rt);
+		return NULL;
+	}
+	return rt;
+}
+
+void runtime_free(struct runtime *rt)
+{
+	if (!rt)
+		return;
+	for (size_t i = 0; i < rt->n_hubs; i++)
+		free(rt->hubs[i].chain);
+	for (size_t i = 0; i < rt->n_auths; i++)
+		auth_instance_free(rt->auths[i]);
+	for (size_t i = 0; i < rt->n_services; i++)
+		service_clear(&rt->services[i]);
+	free(rt->hub_index);
+	free(rt->hubs);
+	free(rt->auths);
+	free(rt->services);
+	config_free(rt->cfg);
+	free(rt);
+}

@@ -1,0 +1,52 @@
+/* Everything a request needs, built once from a configuration and then only read:
+ * services with their keyed signers, hubs with their authenticator chains. */
+#ifndef NGD_RUNTIME_H
+#define NGD_RUNTIME_H
+
+#include "auth.h"
+#include "config.h"
+#include "connstr.h"
+#include "token.h"
+
+#include <stdint.h>
+
+struct service {
+	const char *name;
+	struct endpoint endpoint;
+	struct token_signer *signer;
+};
+
+struct hub {
+	const struct config_hub *cfg;
+	const struct service *service;
+	struct auth_instance **chain;
+	size_t n_chain;
+	char challenge[256]; /* WWW-Authenticate for a 401, from the chain's schemes */
+};
+
+struct runtime {
+	struct config *cfg;
+	struct service *services;
+	size_t n_services;
+	struct auth_instance **auths; /* one per [auth:NAME], shared by the hubs that list it */
+	size_t n_auths;
+	struct hub *hubs;
+	size_t n_hubs;
+	uint32_t *hub_index; /* open addressing by name hash: hub position + 1, 0 for empty */
+	size_t hub_mask;
+};
+
+/* Takes ownership of cfg (freed on failure too). Returns NULL with "FILE:LINE: KEY: reason". */
+struct runtime *runtime_build(struct config *cfg, char *err, size_t err_len);
+void runtime_free(struct runtime *rt);
+const struct hub *runtime_find_hub(const struct runtime *rt, const char *name);
+
+/* A service from a connection string; the string is not kept. 0, or -1 with a reason. */
+int service_init(struct service *svc, const char *name, const char *connection_string, char *err, size_t err_len);
+void service_clear(struct service *svc);
+/* A service from its [service:NAME] section (inline, file or environment), or -1 with
+ * "FILE:LINE: KEY: reason" in err. */
+int service_load(const struct config *cfg, const struct config_service *cs, struct service *out, char *err,
+		 size_t err_len);
+
+#endif
