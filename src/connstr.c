@@ -113,7 +113,7 @@ struct url {
 static int parse_endpoint(const char *e, struct url *u, char *err, size_t err_len)
 {
 	const char *rest = e, *sep = strstr(e, "://");
-	u->https = true;
+	*u = (struct url){.https = true};
 	if (sep) {
 		size_t n = (size_t)(sep - e);
 		if (n == 5 && strncasecmp(e, "https", 5) == 0)

@@ -23,14 +23,21 @@ __attribute__((format(printf, 4, 5))) static void tap_ok(int pass, const char *f
 }
 
 #define ok(cond, ...) tap_ok(!!(cond), __FILE__, __LINE__, __VA_ARGS__)
-#define is_str(got, want, ...)                                                                  \
-	do {                                                                                    \
-		const char *got_ = (got), *want_ = (want);                                      \
-		int same_ = got_ && want_ ? strcmp(got_, want_) == 0 : got_ == want_;           \
-		tap_ok(same_, __FILE__, __LINE__, __VA_ARGS__);                                 \
-		if (!same_)                                                                     \
-			printf("#   got:  %s\n#   want: %s\n", got_ ? got_ : "(null)", want_ ? want_ : "(null)"); \
-	} while (0)
+#define is_str(got, want, ...) tap_is_str((got), (want), __FILE__, __LINE__, __VA_ARGS__)
+
+__attribute__((format(printf, 5, 6), unused)) static void tap_is_str(const char *got, const char *want, const char *file,
+							      int line, const char *fmt, ...)
+{
+	char name[512];
+	va_list ap;
+	int same = got && want ? strcmp(got, want) == 0 : got == want;
+	va_start(ap, fmt);
+	vsnprintf(name, sizeof name, fmt, ap);
+	va_end(ap);
+	tap_ok(same, file, line, "%s", name);
+	if (!same)
+		printf("#   got:  %s\n#   want: %s\n", got ? got : "(null)", want ? want : "(null)");
+}
 
 static int tap_done(void)
 {

@@ -1,0 +1,160 @@
+/* Configuration: one good file read back, and a table of bad ones, each refused with
+ * "FILE:LINE: KEY: reason" and never with a secret in the message. */
+#include "tap.h"
+#include "config.h"
+#include "runtime.h"
+
+#include <stdlib.h>
+#include <unistd.h>
+
+#define CS "Endpoint=https://a.example;AccessKey=SECRETSECRETSECRETSECRETSECRET00"
+#define SERVICE "[service:main]\nconnection_string = " CS "\n"
+#define AUTH "[auth:keys]\ntype = apikey\nfile = %s/keys\n"
+#define HUB "[hub:chat]\nauth = keys\n"
+
+static char dir[] = "/tmp/ngd-config-XXXXXX";
+
+static void write_file(const char *name, const char *text)
+{
+	char path[256];
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	FILE *f = fopen(path, "w");
+	fputs(text, f);
+	fclose(f);
+}
+
+/* Loads text (with %s replaced by the temp dir) as config and runtime; returns the error. */
+static const char *load(const char *text, struct runtime **out)
+{
+	static char err[640];
+	char full[4096] = "";
+	for (const char *at; (at = strstr(text, "%s")); text = at + 2) /* "%s" stands for the temp dir */
+		strncat(strncat(full, text, (size_t)(at - text)), dir, sizeof full - strlen(full) - 1);
+	strncat(full, text, sizeof full - strlen(full) - 1);
+	err[0] = '\0';
+	struct config *cfg = config_load_string("t.conf", full, err, sizeof err);
+	struct runtime *rt = cfg ? runtime_build(cfg, err, sizeof err) : NULL;
+	if (out)
+		*out = rt;
+	else
+		runtime_free(rt);
+	return err;
+}
+
+static void good(void)
+{
+	struct runtime *rt = NULL;
+	const char *err = load("[server]\nlisten = [::1]:9000\nthreads = 4\nlog_level = debug\n" SERVICE AUTH
+			       "[hub:chat]\nauth = keys\nclient_protocol = mqtt\ntoken_lifetime = 5\n"
+			       "roles = webpubsub.joinLeaveGroup.a\n  webpubsub.sendToGroup.a\n\n"
+			       "  ; a comment between\ngroups = a b\n[hub:other]\nauth = keys\n",
+			       &rt);
+	ok(rt != NULL, "a good file loads (%s)", err);
+	if (!rt)
+		return;
+	const struct hub *hub = runtime_find_hub(rt, "chat");
+	ok(hub && hub->cfg->roles.n == 2 && hub->cfg->groups.n == 2, "lists continue on indented lines");
+	ok(hub && hub->cfg->client_protocol == PROTOCOL_MQTT && hub->cfg->token_lifetime == 5 &&
+	   hub->cfg->max_token_lifetime == 1440, "hub values and defaults");
+	ok(hub && strcmp(hub->service->name, "main") == 0, "the only service is the default");
+	ok(runtime_find_hub(rt, "other") && !runtime_find_hub(rt, "Chat"), "hub lookup is exact");
+	ok(rt->cfg->server.threads == 4 && rt->cfg->server.max_body_bytes == 16384, "server values and defaults");
+	is_str(hub ? hub->challenge : NULL, "Bearer realm=\"negotiated\"", "challenge from the chain");
+	runtime_free(rt);
+}
+
+static const struct {
+	const char *text;
+	const char *want;
+} bad[] = {
+	{"[foo]\n", "t.conf:1: [foo]: unknown section"},
+	{SERVICE AUTH HUB "colour = red\n", "t.conf:8: colour: unknown key in [hub:chat]"},
+	{"[server]\nthreads = 0\n", "t.conf:2: threads: '0' is not a whole number from 1 to 64"},
+	{"[server]\nthreads = 2x\n", "t.conf:2: threads: '2x' is not a whole number"},
+	{"[server]\nlog_level = loud\n", "t.conf:2: log_level: 'loud' is not one of"},
+	{SERVICE AUTH HUB "auth = keys\n", "t.conf:8: auth: duplicate key (first set on line 7)"},
+	{SERVICE AUTH HUB "[hub:chat]\n", "t.conf:8: [hub:chat]: duplicate section (first on line 6)"},
+	{SERVICE AUTH HUB "client_protocol = raw\n", "t.conf:8: client_protocol: 'raw' is not one of"},
+	{"[service:main]\nconnection_string = Endpoint=ftp://x;AccessKey=SECRETSECRET\n" AUTH HUB,
+	 "t.conf:2: connection_string: Endpoint scheme must be http or https"},
+	{"[service:main]\nconnection_string = Endpoint=https://x\n" AUTH HUB, "t.conf:2: connection_string: missing AccessKey"},
+	{"[service:main]\nconnection_string_env = NGD_TEST_UNSET\n" AUTH HUB,
+	 "t.conf:2: connection_string_env: environment variable NGD_TEST_UNSET is not set"},
+	{"[service:main]\nconnection_string_file = %s/missing\n" AUTH HUB, "t.conf:2: connection_string_file: cannot open"},
+	{"[service:main]\nconnection_string = " CS "\nconnection_string_env = X\n" AUTH HUB,
+	 "t.conf:1: [service:main]: set exactly one of"},
+	{SERVICE "[auth:keys]\ntype = apikey\nfile = /nonexistent/keys\n" HUB, "t.conf:5: file: cannot open /nonexistent/keys"},
+	{SERVICE "[auth:keys]\ntype = ldap\n" HUB, "t.conf:4: type: 'ldap' is not a known authenticator"},
+	{SERVICE "[auth:keys]\nfile = x\n" HUB, "t.conf:3: type: required in [auth:keys]"},
+	{SERVICE AUTH "colour = red\n" HUB, "t.conf:6: colour: unknown key for type apikey"},
+	{SERVICE AUTH "[hub:chat]\n", "t.conf:6: [hub:chat]: auth: required"},
+	{SERVICE AUTH "[hub:chat]\nauth = keys nobody\n", "t.conf:7: auth: no [auth:nobody] section"},
+	{SERVICE AUTH "[hub:chat]\nauth = keys\nservice = other\n", "t.conf:8: service: no [service:other] section"},
+	{SERVICE AUTH HUB "roles = webpubsub.fly\n", "t.conf:8: roles: 'webpubsub.fly' is not a Web PubSub role"},
+	{SERVICE AUTH HUB "groups = ok\n   \t\n", NULL},
+	{SERVICE AUTH HUB "token_lifetime = 100\nmax_token_lifetime = 50\n", "t.conf:8: token_lifetime: 100 minutes is above"},
+	{SERVICE AUTH HUB "service = main\n  auth = keys\n", "t.conf:9: service: indented line continues the value above"},
+	{SERVICE AUTH "[hub:1chat]\nauth = keys\n", "t.conf:6: [hub:1chat]: invalid hub name"},
+	{SERVICE AUTH HUB "garbage\n", "t.conf:8: syntax error"},
+	{"[server]\nlisten = localhost:80\n", "t.conf:2: listen: 'localhost:80': the host must be a numeric"},
+	{"[server]\nlisten = unix:relative\n", "t.conf:2: listen: unix socket path must be absolute"},
+	{SERVICE AUTH, "t.conf: no [hub:NAME] section"},
+	{"listen = x\n", "t.conf:1: listen: key outside a known section"},
+	{SERVICE AUTH HUB "roles = webpubsub.sendToGroup.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n",
+	 "t.conf:8: line longer than"},
+};
+
+static void bad_files(void)
+{
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		const char *err = load(bad[i].text, NULL);
+		if (!bad[i].want) {
+			ok(err[0] == '\0', "case %zu loads (%s)", i, err);
+			continue;
+		}
+		ok(strncmp(err, bad[i].want, strlen(bad[i].want)) == 0, "refused: %s", bad[i].want);
+		if (strncmp(err, bad[i].want, strlen(bad[i].want)) != 0)
+			printf("#   got: %s\n", err);
+		ok(!strstr(err, "SECRETSECRET"), "  and the message holds no secret");
+	}
+}
+
+static void key_files(void)
+{
+	static const struct {
+		const char *keys;
+		const char *want;
+	} cases[] = {
+		{"# comment\n\nalice 0123456789abcdefX\nbob sha256:" "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n", NULL},
+		{"alice short\n", "keys:1: a key must be 16 to 512"},
+		{"\n\nalice 0123456789abcdefX extra\n", "keys:3: expected 'USERID KEY'"},
+		{"alice 0123456789abcdefX\nbob 0123456789abcdefX\n", "keys:2: the same key appears"},
+		{"alice sha256:00\n", "keys:1: sha256: must be followed"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		write_file("keys", cases[i].keys);
+		const char *err = load(SERVICE AUTH HUB, NULL);
+		if (!cases[i].want)
+			ok(err[0] == '\0', "a key file with comments, plain and sha256 keys loads (%s)", err);
+		else
+			ok(strstr(err, cases[i].want) && strstr(err, "t.conf:5: file: ") && !strstr(err, "0123456789abcdefX"),
+			   "key file refused: %s (%s)", cases[i].want, err);
+	}
+	write_file("keys", "alice 0123456789abcdefX\n");
+}
+
+int main(void)
+{
+	if (!mkdtemp(dir))
+		return 99;
+	unsetenv("NGD_TEST_UNSET");
+	write_file("keys", "alice 0123456789abcdefX\n");
+	good();
+	bad_files();
+	key_files();
+	char cmd[300];
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	if (system(cmd) != 0)
+		return 99;
+	return tap_done();
+}
