@@ -12,7 +12,7 @@ static bool buf_reserve(struct buf *b, size_t extra)
 		return false;
 	if (b->len + extra + 1 <= b->cap)
 		return true;
-	size_t cap = b->cap ? b->cap : 256;
+	size_t cap = b->cap ? b->cap : 1024; /* a token, a reply: most never grow */
 	while (cap < b->len + extra + 1)
 		cap *= 2;
 	char *data = realloc(b->data, cap);
@@ -51,6 +51,18 @@ void buf_printf(struct buf *b, const char *fmt, ...)
 	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
 	va_end(ap);
 	b->len += (size_t)n;
+}
+
+void buf_int(struct buf *b, long long v)
+{
+	char digits[24], *p = digits + sizeof digits;
+	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+	do
+		*--p = (char)('0' + u % 10);
+	while (u /= 10);
+	if (v < 0)
+		*--p = '-';
+	buf_append(b, p, (size_t)(digits + sizeof digits - p));
 }
 
 void buf_json_chars(struct buf *b, const char *s)

@@ -15,6 +15,7 @@ struct buf {
 void buf_append(struct buf *b, const void *data, size_t len);
 void buf_puts(struct buf *b, const char *s);
 void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void buf_int(struct buf *b, long long v); /* decimal, without printf's cost on the hot path */
 /* Appends s as a quoted JSON string (buf_json_chars: without the quotes); s must be UTF-8. */
 void buf_json_string(struct buf *b, const char *s);
 void buf_json_chars(struct buf *b, const char *s);

@@ -431,7 +431,7 @@ static void server_defaults(struct config_server *s)
 {
 	s->threads = 2;
 	s->max_url_bytes = 4096;
-	s->max_header_bytes = 16384;
+	s->max_header_bytes = 8192;
 	s->max_body_bytes = 16384;
 	s->connection_timeout = 30;
 	s->log_level = LOG_LEVEL_INFO;

@@ -1,6 +1,8 @@
 /* Secrets: compared in constant time, wiped before their memory is given back. */
 #include "secret.h"
 
+#include "thread_crypto.h"
+
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <stdlib.h>
@@ -23,7 +25,9 @@ void secret_free(char *s)
 int sha256(const void *data, size_t len, unsigned char out[SHA256_LEN])
 {
 	unsigned int out_len = 0;
-	if (!EVP_Digest(data, len, out, &out_len, EVP_sha256(), NULL) || out_len != SHA256_LEN)
+	EVP_MD_CTX *ctx = thread_sha256();
+	if (!ctx || !EVP_DigestUpdate(ctx, data, len) || !EVP_DigestFinal_ex(ctx, out, &out_len) ||
+	    out_len != SHA256_LEN)
 		return -1;
 	return 0;
 }

@@ -1,14 +1,18 @@
 /* JWT minting on an HMAC context keyed once; libjwt is the test oracle for these bytes. */
 #include "token.h"
 
+#include "thread_crypto.h"
+
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/params.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 struct token_signer {
-	EVP_MAC_CTX *keyed;
+	EVP_MAC_CTX *keyed;  /* the template each thread copies once */
+	uint64_t generation; /* names this key in the per-thread copies */
 };
 
 static const struct {
@@ -43,8 +47,10 @@ struct token_signer *token_signer_new(const char *access_key)
 		OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0),
 		OSSL_PARAM_construct_end(),
 	};
-	if (s && hmac)
+	if (s && hmac) {
 		s->keyed = EVP_MAC_CTX_new(hmac);
+		s->generation = thread_crypto_generation();
+	}
 	EVP_MAC_free(hmac); /* the context keeps its own reference */
 	if (!s || !s->keyed ||
 	    !EVP_MAC_init(s->keyed, (const unsigned char *)access_key, strlen(access_key), params)) {
@@ -86,14 +92,14 @@ static void json_string_array(struct buf *b, const char *name, const char *const
 
 static void claims_json(const struct endpoint *ep, const struct token_claims *c, struct buf *b)
 {
-	struct buf aud = {0};
-	buf_puts(&aud, ep->http_base);
-	buf_puts(&aud, protocols[c->protocol].path);
-	buf_puts(&aud, c->hub);
-	buf_puts(b, "{\"aud\":");
-	buf_json_string(b, aud.failed ? "" : aud.data);
-	buf_free(&aud);
-	buf_printf(b, ",\"iat\":%lld,\"exp\":%lld", c->iat, c->iat + 60LL * c->ttl_minutes);
+	buf_puts(b, "{\"aud\":\"");
+	buf_json_chars(b, ep->http_base);
+	buf_puts(b, protocols[c->protocol].path);
+	buf_json_chars(b, c->hub);
+	buf_puts(b, "\",\"iat\":");
+	buf_int(b, c->iat);
+	buf_puts(b, ",\"exp\":");
+	buf_int(b, c->iat + 60LL * c->ttl_minutes);
 	if (c->user_id) {
 		buf_puts(b, ",\"sub\":");
 		buf_json_string(b, c->user_id);
@@ -106,10 +112,9 @@ static void claims_json(const struct endpoint *ep, const struct token_claims *c,
 static int sign(const struct token_signer *s, const char *data, size_t len, unsigned char mac[32])
 {
 	size_t mac_len = 0;
-	EVP_MAC_CTX *ctx = EVP_MAC_CTX_dup(s->keyed); /* a keyed copy: no key schedule per token */
+	EVP_MAC_CTX *ctx = thread_hmac(s->keyed, s->generation); /* keyed already: no key schedule */
 	int ok = ctx && EVP_MAC_update(ctx, (const unsigned char *)data, len) &&
 		 EVP_MAC_final(ctx, mac, &mac_len, 32) && mac_len == 32;
-	EVP_MAC_CTX_free(ctx);
 	return ok ? 0 : -1;
 }
 
