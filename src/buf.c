@@ -15,10 +15,15 @@ static bool buf_reserve(struct buf *b, size_t extra)
 	size_t cap = b->cap ? b->cap : 1024; /* a token, a reply: most never grow */
 	while (cap < b->len + extra + 1)
 		cap *= 2;
-	char *data = realloc(b->data, cap);
+	char *data = malloc(cap); /* not realloc: the old bytes may be a secret to wipe */
 	if (!data) {
 		b->failed = true;
 		return false;
+	}
+	if (b->data) {
+		memcpy(data, b->data, b->len + 1);
+		explicit_bzero(b->data, b->len);
+		free(b->data);
 	}
 	b->data = data;
 	b->cap = cap;
@@ -142,6 +147,6 @@ void buf_free(struct buf *b)
 void buf_free_secret(struct buf *b)
 {
 	if (b->data)
-		explicit_bzero(b->data, b->cap);
+		explicit_bzero(b->data, b->len); /* past len nothing was written */
 	buf_free(b);
 }

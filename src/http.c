@@ -208,9 +208,9 @@ struct http_server *http_start(const struct runtime *rt, int listen_fd)
 	*srv = (struct http_server){.rt = rt, .limits = lim};
 	/* room for the request line, the headers and the reply's header block, so our caps answer
 	 * first; no more, because libmicrohttpd zeroes the whole pool between keep-alive requests */
-	size_t memory = (size_t)lim->max_url_bytes + lim->max_header_bytes + 4096;
+	size_t memory = (size_t)lim->max_url_bytes + lim->max_header_bytes + 2048;
 	srv->mhd = MHD_start_daemon(
-		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, srv,
+		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TURBO | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, srv,
 		MHD_OPTION_LISTEN_SOCKET, listen_fd, MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, memory, MHD_OPTION_CONNECTION_TIMEOUT,
