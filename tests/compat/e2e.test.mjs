@@ -20,6 +20,13 @@ after(() => standin?.close());
 
 const connectionString = () => `Endpoint=${standin.endpoint};AccessKey=${ACCESS_KEY};Version=1.0;`;
 const audience = (hub) => `${standin.endpoint}/client/hubs/${hub}`;
+// Short keep-alive: the client's timer loops are not abortable and would keep node alive for
+// up to keepAliveTimeoutInMs / 3 after stop(); pings also exercise the stand-in's pong.
+// (A fresh object each time: the client fills its defaults into the options it is given.)
+const clientOptions = (extra = {}) => ({
+  autoReconnect: false, messageRetryOptions: { maxRetries: 0 }, keepAliveIntervalInMs: 500, keepAliveTimeoutInMs: 3000,
+  ...extra,
+});
 const claimsOf = (url) => jwt.decode(new URL(url).searchParams.get('access_token'));
 
 /** Resolves with the first `event` payload of `client` passing `match`; rejects after `ms`. */
@@ -142,7 +149,7 @@ file = ${dir}/apikeys
         negotiated[user] = (await res.json()).url;
         return negotiated[user];
       },
-    }, { autoReconnect: false, messageRetryOptions: { maxRetries: 0 }, ...options });
+    }, clientOptions(options));
     const connected = nextEvent(client, 'connected');
     await client.start();
     clients.push(client);
@@ -170,6 +177,7 @@ file = ${dir}/apikeys
   test("joinGroup('secret') is refused with Forbidden", T, async () => {
     await assert.rejects(alice.joinGroup('secret'), (err) => {
       assert.ok(err instanceof SendMessageError);
+      assert.equal(err.name, 'SendMessageError');
       assert.equal(err.errorDetail?.name, 'Forbidden');
       return true;
     });
@@ -178,6 +186,7 @@ file = ${dir}/apikeys
   test("sendToGroup('secret') is refused with Forbidden", T, async () => {
     await assert.rejects(alice.sendToGroup('secret', 'x', 'text'), (err) => {
       assert.ok(err instanceof SendMessageError);
+      assert.equal(err.name, 'SendMessageError');
       assert.equal(err.errorDetail?.name, 'Forbidden');
       return true;
     });
@@ -200,7 +209,7 @@ file = ${dir}/apikeys
   test('a message to lobby (from the token, never joined) reaches alice and bob', T, async () => {
     const sdk = new WebPubSubServiceClient(connectionString(), 'chat');
     const { url } = await sdk.getClientAccessToken({ userId: 'carol', roles: ['webpubsub.sendToGroup.lobby'] });
-    const carol = new WebPubSubClient(url, { autoReconnect: false, messageRetryOptions: { maxRetries: 0 } });
+    const carol = new WebPubSubClient(url, clientOptions());
     await carol.start();
     clients.push(carol);
     const inLobby = (e) => e.message.group === 'lobby';
@@ -222,5 +231,6 @@ file = ${dir}/apikeys
     }
     const { code, signal } = await daemon.stop();
     assert.deepEqual({ code, signal }, { code: 0, signal: null }, daemon.stderr());
+    for (const secret of [ACCESS_KEY, ...Object.values(API_KEYS)]) assert.ok(!daemon.stderr().includes(secret), 'secret in log');
   });
 });

@@ -7,8 +7,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const compatDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-export const repoRoot = resolve(compatDir, '..', '..');
-export const bin = process.env.NEGOTIATED_BIN || join(repoRoot, 'src', 'negotiated');
+const repoRoot = resolve(compatDir, '..', '..');
+const bin = process.env.NEGOTIATED_BIN || join(repoRoot, 'src', 'negotiated');
 const wrapper = (process.env.NEGOTIATED_WRAPPER || '').split(' ').filter(Boolean);
 
 const HEALTH_TIMEOUT_MS = 10_000;
@@ -41,7 +41,7 @@ export function freePort() {
 }
 
 /** A fresh temporary directory, removed when `remove()` is called. */
-export function tempDir() {
+function tempDir() {
   const dir = mkdtempSync(join(tmpdir(), 'negotiated-compat-'));
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
@@ -64,10 +64,11 @@ export async function startDaemon({ config, files = {} }) {
   let log = '';
   child.stdout.on('data', (d) => { log += d; });
   child.stderr.on('data', (d) => { log += d; });
-  const exited = new Promise((ok) => child.on('exit', (code, signal) => {
-    running.delete(child);
-    ok({ code, signal });
-  }));
+  const exited = new Promise((ok) => {
+    const done = (result) => { running.delete(child); ok(result); };
+    child.on('exit', (code, signal) => done({ code, signal }));
+    child.on('error', (error) => done({ code: null, signal: null, error: error.message }));
+  });
 
   const daemon = {
     port,
@@ -96,5 +97,5 @@ export async function startDaemon({ config, files = {} }) {
     await new Promise((r) => setTimeout(r, 50));
   }
   await daemon.stop();
-  throw new Error(`daemon did not become healthy (${early ? `exited ${early.code ?? early.signal}` : 'timeout'}):\n${log}`);
+  throw new Error(`daemon did not become healthy (${early ? `exited ${early.error ?? early.code ?? early.signal}` : 'timeout'}):\n${log}`);
 }
