@@ -54,7 +54,8 @@ int main(int argc, char **argv)
 	long n = argc > 1 ? atol(argv[1]) : 200000;
 	struct connstr cs;
 	char err[256];
-	if (n <= 0 || connstr_parse("Endpoint=https://demo.webpubsub.azure.com;AccessKey=" KEY, &cs, err, sizeof err) < 0)
+	if (n <= 0 ||
+	    connstr_parse("Endpoint=https://demo.webpubsub.azure.com;AccessKey=" KEY, &cs, err, sizeof err) < 0)
 		return 2;
 	struct token_signer *signer = token_signer_new(cs.access_key);
 	size_t sink = 0;

@@ -81,11 +81,16 @@ static int parse_option(int opt, struct token_args *a)
 static int parse_args(int argc, char **argv, struct token_args *a)
 {
 	static const struct option options[] = {
-		{"config", required_argument, NULL, 'c'},       {"connection-string", required_argument, NULL, 's'},
-		{"hub", required_argument, NULL, 'H'},          {"user", required_argument, NULL, 'u'},
-		{"role", required_argument, NULL, 'r'},         {"group", required_argument, NULL, 'g'},
-		{"ttl", required_argument, NULL, 't'},          {"client-protocol", required_argument, NULL, 'p'},
-		{"json", no_argument, NULL, 'j'},               {"help", no_argument, NULL, 'h'},
+		{"config", required_argument, NULL, 'c'},
+		{"connection-string", required_argument, NULL, 's'},
+		{"hub", required_argument, NULL, 'H'},
+		{"user", required_argument, NULL, 'u'},
+		{"role", required_argument, NULL, 'r'},
+		{"group", required_argument, NULL, 'g'},
+		{"ttl", required_argument, NULL, 't'},
+		{"client-protocol", required_argument, NULL, 'p'},
+		{"json", no_argument, NULL, 'j'},
+		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	int opt, rc;
@@ -101,8 +106,9 @@ static int parse_args(int argc, char **argv, struct token_args *a)
 	if (!a->config == !a->connection_string)
 		return usage_error("give exactly one of --config and --connection-string%s", "");
 	if (!a->hub || !hub_name_valid(a->hub))
-		return usage_error("--hub must name a hub (a letter, then up to 127 of A-Z a-z 0-9 _ ` , . [ ]), not '%s'",
-				   a->hub ? a->hub : "");
+		return usage_error(
+			"--hub must name a hub (a letter, then up to 127 of A-Z a-z 0-9 _ ` , . [ ]), not '%s'",
+			a->hub ? a->hub : "");
 	return 0;
 }
 
@@ -132,8 +138,15 @@ static int from_config(struct token_args *a, struct service *svc, enum client_pr
 static int print_token(const struct token_args *a, const struct service *svc, enum client_protocol protocol)
 {
 	struct buf token = {0}, base = {0}, out = {0};
-	struct token_claims claims = {a->hub, protocol, a->user, a->roles, a->n_roles, a->groups, a->n_groups,
-				      (long long)time(NULL), a->ttl ? a->ttl : 60};
+	struct token_claims claims = {a->hub,
+				      protocol,
+				      a->user,
+				      a->roles,
+				      a->n_roles,
+				      a->groups,
+				      a->n_groups,
+				      (long long)time(NULL),
+				      a->ttl ? a->ttl : 60};
 	client_base_url(&svc->endpoint, a->hub, protocol, &base);
 	int rc = token_mint(&svc->endpoint, svc->signer, &claims, &token) < 0 || base.failed ? 1 : 0;
 	if (rc == 0 && a->json)

@@ -62,7 +62,7 @@ struct parser {
 	int section_line;
 	enum section_kind kind;
 	struct section_head *section; /* NULL before the first section */
-	bool continuation;            /* the current line is indented under a key */
+	bool continuation;	      /* the current line is indented under a key */
 	const struct key_spec *last_key;
 	char err[512];
 };
@@ -73,8 +73,7 @@ static void parser_error(struct parser *p, int line, const char *key, const char
 {
 	if (p->err[0])
 		return; /* the first error is the one worth reading */
-	int n = snprintf(p->err, sizeof p->err, "%s:%d: %s%s", p->cfg->path, line, key ? key : "",
-			 key ? ": " : "");
+	int n = snprintf(p->err, sizeof p->err, "%s:%d: %s%s", p->cfg->path, line, key ? key : "", key ? ": " : "");
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(p->err + n, sizeof p->err - (size_t)n, fmt, ap);
@@ -86,7 +85,8 @@ static bool section_name_valid(enum section_kind kind, const char *name)
 	if (kind == KIND_HUB)
 		return hub_name_valid(name);
 	size_t len = strlen(name);
-	return len > 0 && len <= 64 && strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") == len;
+	return len > 0 && len <= 64 &&
+	       strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") == len;
 }
 
 static int kind_parse(const char *s, size_t len, enum section_kind *kind, const char **name_start)
@@ -164,9 +164,10 @@ static void open_section(struct parser *p, const char *line)
 	char *name_copy = name ? strndup(name, (size_t)(close - name)) : NULL;
 	if (name && !section_name_valid(kind, name_copy)) {
 		free(name_copy);
-		return parser_error(p, p->line, shown, kind == KIND_HUB ?
-				    "invalid hub name (a letter, then up to 127 of A-Z a-z 0-9 _ ` , . [ ])" :
-				    "invalid name (1 to 64 of A-Z a-z 0-9 _ . -)");
+		return parser_error(p, p->line, shown,
+				    kind == KIND_HUB
+					    ? "invalid hub name (a letter, then up to 127 of A-Z a-z 0-9 _ ` , . [ ])"
+					    : "invalid name (1 to 64 of A-Z a-z 0-9 _ . -)");
 	}
 	struct section_head *prev = find_section(p->cfg, kind, name_copy);
 	if (prev) {
@@ -202,7 +203,8 @@ static char *read_line(char *out, int size, void *stream)
 	if (len >= (size_t)size) {
 		parser_error(p, p->line, NULL,
 			     "line longer than %d bytes: continue lists on indented lines, or read long values "
-			     "from a file", size - 2);
+			     "from a file",
+			     size - 2);
 		return NULL;
 	}
 	memcpy(out, p->source, len);
@@ -262,7 +264,8 @@ static int set_value(struct parser *p, const struct key_spec *k, const char *val
 		if (parse_uint(value, k->min, k->max, field) == 0)
 			return 0;
 		return parser_error(p, p->line, k->name, "'%s' is not a whole number from %u to %u", value, k->min,
-				    k->max), -1;
+				    k->max),
+		       -1;
 	case KEY_LIST:
 		if (list_append(field, value, k->max) == 0)
 			return 0;
@@ -283,7 +286,8 @@ static int continue_value(struct parser *p, const char *name, const char *value)
 {
 	const struct key_spec *k = p->last_key;
 	if (!k || strcmp(k->name, name) != 0 || k->type != KEY_LIST || strchr(value, '=')) {
-		parser_error(p, p->line, name, "indented line continues the value above; only lists (auth, roles, "
+		parser_error(p, p->line, name,
+			     "indented line continues the value above; only lists (auth, roles, "
 			     "groups) continue, so remove the indentation if this is a new key");
 		return -1;
 	}
@@ -295,9 +299,11 @@ static int add_auth_entry(struct parser *p, const char *name, const char *value)
 	struct ngd_section *sec = (struct ngd_section *)p->section;
 	for (size_t i = 0; i < sec->n_entries; i++)
 		if (strcmp(sec->entries[i].key, name) == 0)
-			return parser_error(p, p->line, name, "duplicate key (first set on line %d)", sec->entries[i].line),
+			return parser_error(p, p->line, name, "duplicate key (first set on line %d)",
+					    sec->entries[i].line),
 			       -1;
-	struct auth_entry *grown = sec->n_entries < 64 ? realloc(sec->entries, (sec->n_entries + 1) * sizeof *grown) : NULL;
+	struct auth_entry *grown =
+		sec->n_entries < 64 ? realloc(sec->entries, (sec->n_entries + 1) * sizeof *grown) : NULL;
 	if (!grown)
 		return parser_error(p, p->line, name, "too many keys in this section"), -1;
 	sec->entries = grown;
@@ -326,7 +332,8 @@ static int handle_key(void *user, const char *section, const char *name, const c
 		if (strcmp(keys[i].name, name) == 0) {
 			if (p->section->seen & (1u << idx))
 				return parser_error(p, p->line, name, "duplicate key (first set on line %d)",
-						    p->section->key_line[idx]), 1;
+						    p->section->key_line[idx]),
+				       1;
 			p->section->seen |= 1u << idx;
 			p->section->key_line[idx] = p->line;
 			p->last_key = &keys[i];
@@ -374,7 +381,8 @@ static void check_hub_names(struct parser *p, const struct config_hub *h)
 			parser_error(p, config_key_line(&h->head, "hub", "roles"), "roles",
 				     "'%.80s' is not a Web PubSub role (webpubsub.joinLeaveGroup[.GROUP], "
 				     "webpubsub.sendToGroup[.GROUP], webpubsub.joinLeaveGroups.PATTERN, "
-				     "webpubsub.sendToGroups.PATTERN)", h->roles.items[i]);
+				     "webpubsub.sendToGroups.PATTERN)",
+				     h->roles.items[i]);
 	for (size_t i = 0; i < h->groups.n; i++)
 		if (!group_name_valid(h->groups.items[i]))
 			parser_error(p, config_key_line(&h->head, "hub", "groups"), "groups",
@@ -424,7 +432,8 @@ static void config_check(struct parser *p)
 	for (size_t i = 0; i < cfg->n_hubs; i++)
 		check_hub(p, cfg->hubs[i]);
 	if (!p->err[0] && cfg->n_hubs == 0)
-		snprintf(p->err, sizeof p->err, "%s: no [hub:NAME] section: there would be nothing to serve", cfg->path);
+		snprintf(p->err, sizeof p->err, "%s: no [hub:NAME] section: there would be nothing to serve",
+			 cfg->path);
 }
 
 static void server_defaults(struct config_server *s)
@@ -521,10 +530,10 @@ void config_free(struct config *cfg)
 	free(cfg);
 }
 
-#define FIND(array, count, type)                                              \
-	for (size_t i = 0; name && i < cfg->count; i++)                       \
-		if (strcmp(cfg->array[i]->head.name, name) == 0)               \
-			return (type)cfg->array[i];                             \
+#define FIND(array, count, type)                                                                                       \
+	for (size_t i = 0; name && i < cfg->count; i++)                                                                \
+		if (strcmp(cfg->array[i]->head.name, name) == 0)                                                       \
+			return (type)cfg->array[i];                                                                    \
 	return NULL
 
 const struct config_hub *config_find_hub(const struct config *cfg, const char *name)

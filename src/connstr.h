@@ -6,7 +6,7 @@
 
 struct endpoint {
 	char *http_base; /* "https://host[:port]/path/": always one trailing '/' */
-	char *ws_base;   /* the same with ws:// or wss:// */
+	char *ws_base;	 /* the same with ws:// or wss:// */
 };
 
 struct connstr {

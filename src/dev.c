@@ -11,17 +11,16 @@
 
 #define DEV_ENV "WEBPUBSUB_CONNECTION_STRING"
 
-static const char dev_config[] =
-	"[server]\n"
-	"listen = 127.0.0.1:8080\n"
-	"[service:local]\n"
-	"connection_string_env = " DEV_ENV "\n"
-	"[hub:demo]\n"
-	"auth = guest\n"
-	"roles = webpubsub.joinLeaveGroup.demo webpubsub.sendToGroup.demo\n"
-	"groups = demo\n"
-	"[auth:guest]\n"
-	"type = anonymous\n";
+static const char dev_config[] = "[server]\n"
+				 "listen = 127.0.0.1:8080\n"
+				 "[service:local]\n"
+				 "connection_string_env = " DEV_ENV "\n"
+				 "[hub:demo]\n"
+				 "auth = guest\n"
+				 "roles = webpubsub.joinLeaveGroup.demo webpubsub.sendToGroup.demo\n"
+				 "groups = demo\n"
+				 "[auth:guest]\n"
+				 "type = anonymous\n";
 
 /* A throwaway key for a local emulator; it never leaves this process. */
 static int generate_connection_string(void)
@@ -44,7 +43,8 @@ struct config *dev_config_load(char *err, size_t err_len)
 	log_warning("DEVELOPMENT MODE: every caller is admitted anonymously to hub 'demo'; never expose this");
 	if (!getenv(DEV_ENV) || !*getenv(DEV_ENV)) {
 		log_warning("DEVELOPMENT MODE: %s is not set: signing with a generated key for http://localhost:8081, "
-			    "which no real service accepts", DEV_ENV);
+			    "which no real service accepts",
+			    DEV_ENV);
 		if (generate_connection_string() < 0) {
 			snprintf(err, err_len, "cannot generate a development key");
 			return NULL;

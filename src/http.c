@@ -111,9 +111,9 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn, struct reply *r)
 	static const char fallback[] = "{\"error\":{\"code\":\"internal\",\"message\":\"out of memory\"}}";
 	size_t len = r->body.len;
 	char *body = buf_steal(&r->body);
-	struct MHD_Response *resp = body ? MHD_create_response_from_buffer_with_free_callback(len, body, wipe_and_free)
-					 : MHD_create_response_from_buffer(sizeof fallback - 1, (void *)fallback,
-									   MHD_RESPMEM_PERSISTENT);
+	struct MHD_Response *resp =
+		body ? MHD_create_response_from_buffer_with_free_callback(len, body, wipe_and_free)
+		     : MHD_create_response_from_buffer(sizeof fallback - 1, (void *)fallback, MHD_RESPMEM_PERSISTENT);
 	if (!resp) {
 		if (body)
 			wipe_and_free(body);
@@ -135,9 +135,10 @@ static void peer_of(struct MHD_Connection *conn, struct ngd_request *req)
 {
 	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	req->peer = ci ? ci->client_addr : NULL;
-	req->peer_len = !req->peer ? 0 : req->peer->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
-				   : req->peer->sa_family == AF_INET ? sizeof(struct sockaddr_in)
-				   : sizeof(sa_family_t);
+	req->peer_len = !req->peer			   ? 0
+			: req->peer->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+			: req->peer->sa_family == AF_INET  ? sizeof(struct sockaddr_in)
+							   : sizeof(sa_family_t);
 }
 
 /* Size caps first, in the order the bytes arrived; then the route. */
@@ -209,13 +210,13 @@ struct http_server *http_start(const struct runtime *rt, int listen_fd)
 	/* room for the request line, the headers and the reply's header block, so our caps answer
 	 * first; no more, because libmicrohttpd zeroes the whole pool between keep-alive requests */
 	size_t memory = (size_t)lim->max_url_bytes + lim->max_header_bytes + 2048;
-	srv->mhd = MHD_start_daemon(
-		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TURBO | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, srv,
-		MHD_OPTION_LISTEN_SOCKET, listen_fd, MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
-		MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
-		MHD_OPTION_CONNECTION_MEMORY_LIMIT, memory, MHD_OPTION_CONNECTION_TIMEOUT,
-		(unsigned int)lim->connection_timeout, MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)lim->threads,
-		MHD_OPTION_END);
+	srv->mhd =
+		MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TURBO | MHD_USE_ERROR_LOG, 0,
+				 NULL, NULL, on_request, srv, MHD_OPTION_LISTEN_SOCKET, listen_fd,
+				 MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
+				 NULL, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+				 memory, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)lim->connection_timeout,
+				 MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)lim->threads, MHD_OPTION_END);
 	if (!srv->mhd) {
 		log_error("cannot start the HTTP server on the listening socket");
 		free(srv);

@@ -40,9 +40,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 {
 	static const struct option longs[] = {
 		{"config", required_argument, NULL, 'c'}, {"listen", required_argument, NULL, 'l'},
-		{"dev", no_argument, NULL, 'd'},          {"check-config", no_argument, NULL, 'k'},
-		{"verbose", no_argument, NULL, 'v'},      {"version", no_argument, NULL, 'V'},
-		{"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+		{"dev", no_argument, NULL, 'd'},	  {"check-config", no_argument, NULL, 'k'},
+		{"verbose", no_argument, NULL, 'v'},	  {"version", no_argument, NULL, 'V'},
+		{"help", no_argument, NULL, 'h'},	  {NULL, 0, NULL, 0},
 	};
 	int opt;
 	opterr = 0;
@@ -56,7 +56,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case 'V': puts(PACKAGE_STRING); exit(0);
 		case 'h': fputs(usage, stdout); exit(0);
 		default:
-			fprintf(stderr, "negotiated: unknown option or missing value: '%s' (see --help)\n", argv[optind - 1]);
+			fprintf(stderr, "negotiated: unknown option or missing value: '%s' (see --help)\n",
+				argv[optind - 1]);
 			return -1;
 		}
 	}

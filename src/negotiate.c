@@ -67,8 +67,7 @@ static const char *choose_hub(const struct runtime *rt, const struct ngd_request
 	return chosen;
 }
 
-static void refuse(const struct hub *hub, enum ngd_auth_result result, const struct ngd_outcome *who,
-		   struct reply *out)
+static void refuse(const struct hub *hub, enum ngd_auth_result result, const struct ngd_outcome *who, struct reply *out)
 {
 	if (result == NGD_AUTH_ERROR)
 		return reply_error(out, 503, "unavailable", "authentication is unavailable; try again later");
@@ -111,7 +110,8 @@ void negotiate(const struct runtime *rt, struct ngd_request *req, struct reply *
 	const char *name = parse_body(req, &body, out) == 0 ? choose_hub(rt, req, body, out) : NULL;
 	const struct hub *hub = NULL;
 	if (name && !hub_name_valid(name))
-		reply_error(out, 400, "invalid_hub", "the hub name must be a letter then up to 127 of A-Z a-z 0-9 _ ` , . [ ]");
+		reply_error(out, 400, "invalid_hub",
+			    "the hub name must be a letter then up to 127 of A-Z a-z 0-9 _ ` , . [ ]");
 	else if (name && !(hub = runtime_find_hub(rt, name)))
 		reply_error(out, 404, "unknown_hub", "no hub named '%s' is configured", name);
 	if (hub) {

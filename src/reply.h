@@ -6,11 +6,11 @@
 
 struct reply {
 	unsigned status;
-	struct buf body;              /* JSON; may hold a token, so it is wiped when sent */
-	const char *allow;            /* static string, with 405 */
-	char www_authenticate[256];   /* with 401 */
-	const char *code;             /* the error code, for the log line */
-	char message[256];            /* the error message, for the log line */
+	struct buf body;	    /* JSON; may hold a token, so it is wiped when sent */
+	const char *allow;	    /* static string, with 405 */
+	char www_authenticate[256]; /* with 401 */
+	const char *code;	    /* the error code, for the log line */
+	char message[256];	    /* the error message, for the log line */
 };
 
 /* Sets {"error":{"code":CODE,"message":MESSAGE}}. Messages name the problem, never a secret. */

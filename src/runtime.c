@@ -18,7 +18,8 @@ int service_init(struct service *svc, const char *name, const char *connection_s
 		return -1;
 	if (strlen(cs.access_key) < 32)
 		log_warning("[service:%s]: the access key is shorter than 32 bytes; the Web PubSub emulator "
-			    "refuses such keys", name);
+			    "refuses such keys",
+			    name);
 	svc->endpoint = cs.endpoint;
 	cs.endpoint = (struct endpoint){0};
 	svc->signer = token_signer_new(cs.access_key);
@@ -61,7 +62,7 @@ static char *connection_string_text(const struct config_service *cs, const char 
 }
 
 int service_load(const struct config *cfg, const struct config_service *cs, struct service *out, char *err,
-			size_t err_len)
+		 size_t err_len)
 {
 	const char *key;
 	char why[256] = "out of memory";
@@ -69,7 +70,8 @@ int service_load(const struct config *cfg, const struct config_service *cs, stru
 	int rc = text ? service_init(out, cs->head.name, text, why, sizeof why) : -1;
 	secret_free(text);
 	if (rc < 0)
-		snprintf(err, err_len, "%s:%d: %s: %s", cfg->path, config_key_line(&cs->head, "service", key), key, why);
+		snprintf(err, err_len, "%s:%d: %s: %s", cfg->path, config_key_line(&cs->head, "service", key), key,
+			 why);
 	return rc;
 }
 
@@ -132,8 +134,8 @@ static void hub_challenge(struct hub *hub)
 		const char *scheme = hub->chain[i]->type->challenge;
 		if (!scheme || strstr(hub->challenge, scheme))
 			continue;
-		used += (size_t)snprintf(hub->challenge + used, sizeof hub->challenge - used, "%s%s realm=\"negotiated\"",
-					 used ? ", " : "", scheme);
+		used += (size_t)snprintf(hub->challenge + used, sizeof hub->challenge - used,
+					 "%s%s realm=\"negotiated\"", used ? ", " : "", scheme);
 		if (used >= sizeof hub->challenge)
 			break;
 	}

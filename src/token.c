@@ -52,8 +52,7 @@ struct token_signer *token_signer_new(const char *access_key)
 		s->generation = thread_crypto_generation();
 	}
 	EVP_MAC_free(hmac); /* the context keeps its own reference */
-	if (!s || !s->keyed ||
-	    !EVP_MAC_init(s->keyed, (const unsigned char *)access_key, strlen(access_key), params)) {
+	if (!s || !s->keyed || !EVP_MAC_init(s->keyed, (const unsigned char *)access_key, strlen(access_key), params)) {
 		token_signer_free(s);
 		return NULL;
 	}
@@ -118,8 +117,7 @@ static int sign(const struct token_signer *s, const char *data, size_t len, unsi
 	return ok ? 0 : -1;
 }
 
-int token_mint(const struct endpoint *ep, const struct token_signer *s, const struct token_claims *c,
-	       struct buf *out)
+int token_mint(const struct endpoint *ep, const struct token_signer *s, const struct token_claims *c, struct buf *out)
 {
 	static const char header[] = "{\"alg\":\"HS256\",\"typ\":\"JWT\"}";
 	struct buf claims = {0};

@@ -27,15 +27,14 @@ struct token_claims {
 	size_t n_roles;
 	const char *const *groups;
 	size_t n_groups;
-	long long iat;        /* seconds since the epoch */
+	long long iat;	      /* seconds since the epoch */
 	unsigned ttl_minutes; /* exp = iat + 60 * ttl_minutes */
 };
 
 /* Appends "<ws base><protocol path><hub>" to out. */
 void client_base_url(const struct endpoint *ep, const char *hub, enum client_protocol p, struct buf *out);
 /* Appends the signed JWS to out (a secret: release it with buf_free_secret). 0, or -1. */
-int token_mint(const struct endpoint *ep, const struct token_signer *s, const struct token_claims *c,
-	       struct buf *out);
+int token_mint(const struct endpoint *ep, const struct token_signer *s, const struct token_claims *c, struct buf *out);
 /* Appends {"baseUrl":...,"url":...,"token":...}, the official SDK's answer. */
 void client_access_json(const char *base_url, const char *token, struct buf *out);
 

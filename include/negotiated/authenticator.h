@@ -21,9 +21,9 @@ extern "C" {
 
 enum ngd_auth_result {
 	NGD_AUTH_DECLINED = 0, /* not my credentials: ask the next authenticator */
-	NGD_AUTH_OK,           /* caller identified: the outcome's user is set */
-	NGD_AUTH_DENY,         /* credentials present and wrong: stop (401, or 403 if set) */
-	NGD_AUTH_ERROR,        /* could not decide: stop and fail closed (503) */
+	NGD_AUTH_OK,	       /* caller identified: the outcome's user is set */
+	NGD_AUTH_DENY,	       /* credentials present and wrong: stop (401, or 403 if set) */
+	NGD_AUTH_ERROR,	       /* could not decide: stop and fail closed (503) */
 };
 
 struct ngd_request; /* one HTTP request, read-only */
@@ -57,8 +57,7 @@ struct ngd_authenticator {
 	const char *challenge; /* WWW-Authenticate scheme it answers to, or NULL */
 	/* Returns the instance, or NULL after ngd_section_error(). */
 	void *(*create)(struct ngd_section *sec);
-	enum ngd_auth_result (*authenticate)(void *instance, const struct ngd_request *req,
-					     struct ngd_outcome *out);
+	enum ngd_auth_result (*authenticate)(void *instance, const struct ngd_request *req, struct ngd_outcome *out);
 	void (*destroy)(void *instance);
 };
 

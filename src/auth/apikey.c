@@ -54,7 +54,8 @@ static bool key_text_valid(const char *key)
 static const char *key_digest(const char *key, unsigned char digest[SHA256_LEN])
 {
 	if (strncmp(key, "sha256:", 7) == 0)
-		return hex_decode(key + 7, digest, SHA256_LEN) == 0 ? NULL : "sha256: must be followed by 64 hex digits";
+		return hex_decode(key + 7, digest, SHA256_LEN) == 0 ? NULL
+								    : "sha256: must be followed by 64 hex digits";
 	if (!key_text_valid(key))
 		return "a key must be 16 to 512 printable characters without spaces";
 	return sha256(key, strlen(key), digest) == 0 ? NULL : "cannot hash the key";
@@ -165,8 +166,7 @@ static const char *presented_key(const struct ngd_request *req)
 	return looks_like_jwt(key) ? NULL : key; /* a JWT is for another authenticator */
 }
 
-static enum ngd_auth_result apikey_authenticate(void *instance, const struct ngd_request *req,
-						struct ngd_outcome *out)
+static enum ngd_auth_result apikey_authenticate(void *instance, const struct ngd_request *req, struct ngd_outcome *out)
 {
 	const struct apikey *a = instance;
 	unsigned char digest[SHA256_LEN];

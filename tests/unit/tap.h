@@ -25,8 +25,8 @@ __attribute__((format(printf, 4, 5))) static void tap_ok(int pass, const char *f
 #define ok(cond, ...) tap_ok(!!(cond), __FILE__, __LINE__, __VA_ARGS__)
 #define is_str(got, want, ...) tap_is_str((got), (want), __FILE__, __LINE__, __VA_ARGS__)
 
-__attribute__((format(printf, 5, 6), unused)) static void tap_is_str(const char *got, const char *want, const char *file,
-							      int line, const char *fmt, ...)
+__attribute__((format(printf, 5, 6), unused)) static void tap_is_str(const char *got, const char *want,
+								     const char *file, int line, const char *fmt, ...)
 {
 	char name[512];
 	va_list ap;

@@ -55,7 +55,8 @@ static void good(void)
 	const struct hub *hub = runtime_find_hub(rt, "chat");
 	ok(hub && hub->cfg->roles.n == 2 && hub->cfg->groups.n == 2, "lists continue on indented lines");
 	ok(hub && hub->cfg->client_protocol == PROTOCOL_MQTT && hub->cfg->token_lifetime == 5 &&
-	   hub->cfg->max_token_lifetime == 1440, "hub values and defaults");
+		   hub->cfg->max_token_lifetime == 1440,
+	   "hub values and defaults");
 	ok(hub && strcmp(hub->service->name, "main") == 0, "the only service is the default");
 	ok(runtime_find_hub(rt, "other") && !runtime_find_hub(rt, "Chat"), "hub lookup is exact");
 	ok(rt->cfg->server.threads == 4 && rt->cfg->server.max_body_bytes == 16384, "server values and defaults");
@@ -77,13 +78,16 @@ static const struct {
 	{SERVICE AUTH HUB "client_protocol = raw\n", "t.conf:8: client_protocol: 'raw' is not one of"},
 	{"[service:main]\nconnection_string = Endpoint=ftp://x;AccessKey=SECRETSECRET\n" AUTH HUB,
 	 "t.conf:2: connection_string: Endpoint scheme must be http or https"},
-	{"[service:main]\nconnection_string = Endpoint=https://x\n" AUTH HUB, "t.conf:2: connection_string: missing AccessKey"},
+	{"[service:main]\nconnection_string = Endpoint=https://x\n" AUTH HUB,
+	 "t.conf:2: connection_string: missing AccessKey"},
 	{"[service:main]\nconnection_string_env = NGD_TEST_UNSET\n" AUTH HUB,
 	 "t.conf:2: connection_string_env: environment variable NGD_TEST_UNSET is not set"},
-	{"[service:main]\nconnection_string_file = %s/missing\n" AUTH HUB, "t.conf:2: connection_string_file: cannot open"},
+	{"[service:main]\nconnection_string_file = %s/missing\n" AUTH HUB,
+	 "t.conf:2: connection_string_file: cannot open"},
 	{"[service:main]\nconnection_string = " CS "\nconnection_string_env = X\n" AUTH HUB,
 	 "t.conf:1: [service:main]: set exactly one of"},
-	{SERVICE "[auth:keys]\ntype = apikey\nfile = /nonexistent/keys\n" HUB, "t.conf:5: file: cannot open /nonexistent/keys"},
+	{SERVICE "[auth:keys]\ntype = apikey\nfile = /nonexistent/keys\n" HUB,
+	 "t.conf:5: file: cannot open /nonexistent/keys"},
 	{SERVICE "[auth:keys]\ntype = ldap\n" HUB, "t.conf:4: type: 'ldap' is not a known authenticator"},
 	{SERVICE "[auth:keys]\nfile = x\n" HUB, "t.conf:3: type: required in [auth:keys]"},
 	{SERVICE AUTH "colour = red\n" HUB, "t.conf:6: colour: unknown key for type apikey"},
@@ -92,15 +96,20 @@ static const struct {
 	{SERVICE AUTH "[hub:chat]\nauth = keys\nservice = other\n", "t.conf:8: service: no [service:other] section"},
 	{SERVICE AUTH HUB "roles = webpubsub.fly\n", "t.conf:8: roles: 'webpubsub.fly' is not a Web PubSub role"},
 	{SERVICE AUTH HUB "groups = ok\n   \t\n", NULL},
-	{SERVICE AUTH HUB "token_lifetime = 100\nmax_token_lifetime = 50\n", "t.conf:8: token_lifetime: 100 minutes is above"},
-	{SERVICE AUTH HUB "service = main\n  auth = keys\n", "t.conf:9: service: indented line continues the value above"},
+	{SERVICE AUTH HUB "token_lifetime = 100\nmax_token_lifetime = 50\n",
+	 "t.conf:8: token_lifetime: 100 minutes is above"},
+	{SERVICE AUTH HUB "service = main\n  auth = keys\n",
+	 "t.conf:9: service: indented line continues the value above"},
 	{SERVICE AUTH "[hub:1chat]\nauth = keys\n", "t.conf:6: [hub:1chat]: invalid hub name"},
 	{SERVICE AUTH HUB "garbage\n", "t.conf:8: syntax error"},
 	{"[server]\nlisten = localhost:80\n", "t.conf:2: listen: 'localhost:80': the host must be a numeric"},
 	{"[server]\nlisten = unix:relative\n", "t.conf:2: listen: unix socket path must be absolute"},
 	{SERVICE AUTH, "t.conf: no [hub:NAME] section"},
 	{"listen = x\n", "t.conf:1: listen: key outside a known section"},
-	{SERVICE AUTH HUB "roles = webpubsub.sendToGroup.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n",
+	{SERVICE AUTH HUB "roles = "
+			  "webpubsub.sendToGroup."
+			  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+			  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n",
 	 "t.conf:8: line longer than"},
 };
 
@@ -125,7 +134,9 @@ static void key_files(void)
 		const char *keys;
 		const char *want;
 	} cases[] = {
-		{"# comment\n\nalice 0123456789abcdefX\nbob sha256:" "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n", NULL},
+		{"# comment\n\nalice 0123456789abcdefX\nbob sha256:"
+		 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n",
+		 NULL},
 		{"alice short\n", "keys:1: a key must be 16 to 512"},
 		{"\n\nalice 0123456789abcdefX extra\n", "keys:3: expected 'USERID KEY'"},
 		{"alice 0123456789abcdefX\nbob 0123456789abcdefX\n", "keys:2: the same key appears"},
@@ -137,7 +148,8 @@ static void key_files(void)
 		if (!cases[i].want)
 			ok(err[0] == '\0', "a key file with comments, plain and sha256 keys loads (%s)", err);
 		else
-			ok(strstr(err, cases[i].want) && strstr(err, "t.conf:5: file: ") && !strstr(err, "0123456789abcdefX"),
+			ok(strstr(err, cases[i].want) && strstr(err, "t.conf:5: file: ") &&
+				   !strstr(err, "0123456789abcdefX"),
 			   "key file refused: %s (%s)", cases[i].want, err);
 	}
 	write_file("keys", "alice 0123456789abcdefX\n");

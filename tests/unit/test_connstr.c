@@ -7,14 +7,17 @@ struct good {
 };
 
 static const struct good goods[] = {
-	{"Endpoint=https://a.webpubsub.azure.com;AccessKey=k1;Version=1.0;", "https://a.webpubsub.azure.com/", "wss://a.webpubsub.azure.com/", "k1"},
+	{"Endpoint=https://a.webpubsub.azure.com;AccessKey=k1;Version=1.0;", "https://a.webpubsub.azure.com/",
+	 "wss://a.webpubsub.azure.com/", "k1"},
 	{"Endpoint=a.example.com;AccessKey=k", "https://a.example.com/", "wss://a.example.com/", "k"},
-	{"Endpoint=http://localhost;Port=8080;AccessKey=k;Version=1.0;", "http://localhost:8080/", "ws://localhost:8080/", "k"},
+	{"Endpoint=http://localhost;Port=8080;AccessKey=k;Version=1.0;", "http://localhost:8080/",
+	 "ws://localhost:8080/", "k"},
 	{"Endpoint=https://a.example;Port=443;AccessKey=k", "https://a.example/", "wss://a.example/", "k"},
 	{"Endpoint=https://a.example:443/;AccessKey=k", "https://a.example/", "wss://a.example/", "k"},
 	{"Endpoint=http://a.example:80;AccessKey=k", "http://a.example/", "ws://a.example/", "k"},
 	{"Endpoint=http://a.example:443;AccessKey=k", "http://a.example:443/", "ws://a.example:443/", "k"},
-	{"Endpoint=https://a.example:8443;Port=9443;AccessKey=k", "https://a.example:9443/", "wss://a.example:9443/", "k"},
+	{"Endpoint=https://a.example:8443;Port=9443;AccessKey=k", "https://a.example:9443/", "wss://a.example:9443/",
+	 "k"},
 	{"Endpoint=https://a.example/base;AccessKey=k", "https://a.example/base/", "wss://a.example/base/", "k"},
 	{"AccessKey=abc==;Endpoint=https://a.example/", "https://a.example/", "wss://a.example/", "abc=="},
 	{"endpoint=HTTPS://A.Example;ACCESSKEY=K;version=1.0", "https://a.example/", "wss://a.example/", "K"},

@@ -35,7 +35,12 @@ static void known_answers(void)
 	struct connstr a = parse("Endpoint=https://demo.webpubsub.azure.com;AccessKey=" KEY ";Version=1.0;");
 	struct token_claims c1 = {"chat", PROTOCOL_DEFAULT, "alice", roles, 2, groups, 1, 1700000000, 60};
 	char *t = mint(&a, &c1);
-	is_str(t, "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJhdWQiOiJodHRwczovL2RlbW8ud2VicHVic3ViLmF6dXJlLmNvbS9jbGllbnQvaHVicy9jaGF0IiwiaWF0IjoxNzAwMDAwMDAwLCJleHAiOjE3MDAwMDM2MDAsInN1YiI6ImFsaWNlIiwicm9sZSI6WyJ3ZWJwdWJzdWIuam9pbkxlYXZlR3JvdXAucm9vbTEiLCJ3ZWJwdWJzdWIuc2VuZFRvR3JvdXAucm9vbTEiXSwid2VicHVic3ViLmdyb3VwIjpbInJvb20xIl19.X4swkH5tO9Y2i-1qBjT5R3oUf_x8PAU9I72b5MnCvCg",
+	is_str(t,
+	       "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9."
+	       "eyJhdWQiOiJodHRwczovL2RlbW8ud2VicHVic3ViLmF6dXJlLmNvbS9jbGllbnQvaHVicy9jaGF0IiwiaWF0IjoxNzAwMDAwMDAwLCJ"
+	       "leHAiOjE3MDAwMDM2MDAsInN1YiI6ImFsaWNlIiwicm9sZSI6WyJ3ZWJwdWJzdWIuam9pbkxlYXZlR3JvdXAucm9vbTEiLCJ3ZWJwdW"
+	       "JzdWIuc2VuZFRvR3JvdXAucm9vbTEiXSwid2VicHVic3ViLmdyb3VwIjpbInJvb20xIl19.X4swkH5tO9Y2i-1qBjT5R3oUf_"
+	       "x8PAU9I72b5MnCvCg",
 	       "known answer: user, two roles, one group, 60 minutes");
 	free(t);
 	connstr_clear(&a);
@@ -43,7 +48,10 @@ static void known_answers(void)
 	struct connstr b = parse("endpoint=http://localhost;port=8080;accesskey=" KEY);
 	struct token_claims c2 = {"Hub_1", PROTOCOL_SOCKETIO, NULL, NULL, 0, NULL, 0, 1700000000, 1};
 	t = mint(&b, &c2);
-	is_str(t, "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJhdWQiOiJodHRwOi8vbG9jYWxob3N0OjgwODAvY2xpZW50cy9zb2NrZXRpby9odWJzL0h1Yl8xIiwiaWF0IjoxNzAwMDAwMDAwLCJleHAiOjE3MDAwMDAwNjB9.t4l5QmG9_uIbPf3QTqZRXECr5tTqfubwqkiZ-UQ6kWw",
+	is_str(t,
+	       "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9."
+	       "eyJhdWQiOiJodHRwOi8vbG9jYWxob3N0OjgwODAvY2xpZW50cy9zb2NrZXRpby9odWJzL0h1Yl8xIiwiaWF0IjoxNzAwMDAwMDAwLCJ"
+	       "leHAiOjE3MDAwMDAwNjB9.t4l5QmG9_uIbPf3QTqZRXECr5tTqfubwqkiZ-UQ6kWw",
 	       "known answer: no user, no roles or groups, socketio, 1 minute");
 	free(t);
 	connstr_clear(&b);
@@ -68,7 +76,9 @@ static void urls(void)
 	}
 	struct buf j = {0};
 	client_access_json("ws://h/client/hubs/a", "x.y.z", &j);
-	is_str(j.data, "{\"baseUrl\":\"ws://h/client/hubs/a\",\"url\":\"ws://h/client/hubs/a?access_token=x.y.z\",\"token\":\"x.y.z\"}",
+	is_str(j.data,
+	       "{\"baseUrl\":\"ws://h/client/hubs/a\",\"url\":\"ws://h/client/hubs/"
+	       "a?access_token=x.y.z\",\"token\":\"x.y.z\"}",
 	       "the SDK's {baseUrl, url, token}");
 	buf_free(&j);
 	connstr_clear(&c);
@@ -95,8 +105,10 @@ static void oracle_case(const char *user, const char *const *roles, size_t nr, c
 	ok(t && jwt_decode(&jwt, t, (const unsigned char *)KEY, (int)sizeof KEY - 1) == 0, "libjwt verifies (user %s)",
 	   user ? user : "none");
 	if (jwt) {
-		ok(jwt_get_alg(jwt) == JWT_ALG_HS256 && strcmp(jwt_get_header(jwt, "typ"), "JWT") == 0, "header HS256/JWT");
-		is_str(jwt_get_grant(jwt, "aud"), "https://o.example:8443/clients/mqtt/hubs/chat", "aud is the https form");
+		ok(jwt_get_alg(jwt) == JWT_ALG_HS256 && strcmp(jwt_get_header(jwt, "typ"), "JWT") == 0,
+		   "header HS256/JWT");
+		is_str(jwt_get_grant(jwt, "aud"), "https://o.example:8443/clients/mqtt/hubs/chat",
+		       "aud is the https form");
 		ok(jwt_get_grant_int(jwt, "exp") - jwt_get_grant_int(jwt, "iat") == 1440 * 60, "exp = iat + ttl");
 		is_str(jwt_get_grant(jwt, "sub"), user, "sub");
 		char *r = jwt_get_grants_json(jwt, "role"), *g = jwt_get_grants_json(jwt, "webpubsub.group");
@@ -118,8 +130,7 @@ static void oracle(void)
 {
 	const char *roles[] = {"webpubsub.sendToGroup", "webpubsub.joinLeaveGroups.room.*"};
 	const char *groups[] = {"g \"quoted\" \\ back", "\xc3\xa9l\xc3\xa8ve", "tab\there"};
-	oracle_case("alice", roles, 2, groups, 3,
-		    "[\"webpubsub.sendToGroup\",\"webpubsub.joinLeaveGroups.room.*\"]",
+	oracle_case("alice", roles, 2, groups, 3, "[\"webpubsub.sendToGroup\",\"webpubsub.joinLeaveGroups.room.*\"]",
 		    "[\"g \\\"quoted\\\" \\\\ back\",\"\xc3\xa9l\xc3\xa8ve\",\"tab\\there\"]");
 	oracle_case(NULL, NULL, 0, NULL, 0, NULL, NULL);
 	oracle_case("\xc3\xa9l\xc3\xa8ve \"q\"\\", roles, 1, NULL, 0, "[\"webpubsub.sendToGroup\"]", NULL);
