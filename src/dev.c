@@ -11,44 +11,49 @@
 
 #define DEV_ENV "WEBPUBSUB_CONNECTION_STRING"
 
+/* The service line is added by dev_config_load: from the environment, or a generated key. */
 static const char dev_config[] = "[server]\n"
 				 "listen = 127.0.0.1:8080\n"
-				 "[service:local]\n"
-				 "connection_string_env = " DEV_ENV "\n"
 				 "[hub:demo]\n"
 				 "auth = guest\n"
 				 "roles = webpubsub.joinLeaveGroup.demo webpubsub.sendToGroup.demo\n"
 				 "groups = demo\n"
 				 "[auth:guest]\n"
-				 "type = anonymous\n";
+				 "type = anonymous\n"
+				 "[service:local]\n";
 
 /* A throwaway key for a local emulator; it never leaves this process. */
-static int generate_connection_string(void)
+static int add_generated_service(struct buf *text)
 {
 	unsigned char key[33];
-	struct buf cs = {0};
 	if (random_bytes(key, sizeof key) < 0)
 		return -1;
-	buf_puts(&cs, "Endpoint=http://localhost:8081;AccessKey=");
-	buf_base64url(&cs, key, sizeof key);
-	buf_puts(&cs, ";Version=1.0;");
+	buf_puts(text, "connection_string = Endpoint=http://localhost:8081;AccessKey=");
+	buf_base64url(text, key, sizeof key);
+	buf_puts(text, ";Version=1.0;\n");
 	explicit_bzero(key, sizeof key);
-	int rc = cs.failed ? -1 : setenv(DEV_ENV, cs.data, 1);
-	buf_free_secret(&cs);
-	return rc;
+	return 0;
 }
 
 struct config *dev_config_load(char *err, size_t err_len)
 {
+	struct buf text = {0};
+	struct config *cfg = NULL;
 	log_warning("DEVELOPMENT MODE: every caller is admitted anonymously to hub 'demo'; never expose this");
-	if (!getenv(DEV_ENV) || !*getenv(DEV_ENV)) {
-		log_warning("DEVELOPMENT MODE: %s is not set: signing with a generated key for http://localhost:8081, "
-			    "which no real service accepts",
+	buf_puts(&text, dev_config);
+	if (getenv(DEV_ENV) && *getenv(DEV_ENV)) {
+		buf_puts(&text, "connection_string_env = " DEV_ENV "\n");
+	} else {
+		log_warning("DEVELOPMENT MODE: %s is not set: signing with a generated key for "
+			    "http://localhost:8081, which no real service accepts",
 			    DEV_ENV);
-		if (generate_connection_string() < 0) {
-			snprintf(err, err_len, "cannot generate a development key");
-			return NULL;
-		}
+		if (add_generated_service(&text) < 0)
+			text.failed = true;
 	}
-	return config_load_string("<dev>", dev_config, err, err_len);
+	if (text.failed)
+		snprintf(err, err_len, "<dev>: cannot build the development configuration");
+	else
+		cfg = config_load_string("<dev>", text.data, err, err_len);
+	buf_free_secret(&text);
+	return cfg;
 }

@@ -141,6 +141,12 @@ static void peer_of(struct MHD_Connection *conn, struct ngd_request *req)
 							   : sizeof(sa_family_t);
 }
 
+static bool declared_body_too_large(struct MHD_Connection *conn, unsigned max)
+{
+	const char *length = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	return length && strtoull(length, NULL, 10) > max;
+}
+
 /* Size caps first, in the order the bytes arrived; then the route. */
 static void handle(const struct http_server *srv, struct MHD_Connection *conn, struct pending *p,
 		   struct ngd_request *req, struct reply *r)
@@ -166,12 +172,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		return MHD_NO; /* the URI callback could not allocate: drop the connection */
 	if (!p->started) {
 		p->started = true; /* answer only once the whole request is in, or keep-alive breaks */
-		return MHD_YES;
-	}
-	if (*upload_size) {
-		if (p->body.len + *upload_size > srv->limits->max_body_bytes)
-			p->body_too_large = true; /* keep reading so the connection stays in step */
-		else
+		if (!declared_body_too_large(conn, srv->limits->max_body_bytes))
+			return MHD_YES;
+		p->body_too_large = true; /* refuse before reading it; the connection then closes */
+	} else if (*upload_size) {
+		/* past the cap the rest is read and dropped: 0.9.75 cannot answer mid-upload */
+		p->body_too_large |= p->body.len + *upload_size > srv->limits->max_body_bytes;
+		if (!p->body_too_large)
 			buf_append(&p->body, upload, *upload_size);
 		*upload_size = 0;
 		return MHD_YES;
@@ -210,13 +217,13 @@ struct http_server *http_start(const struct runtime *rt, int listen_fd)
 	/* room for the request line, the headers and the reply's header block, so our caps answer
 	 * first; no more, because libmicrohttpd zeroes the whole pool between keep-alive requests */
 	size_t memory = (size_t)lim->max_url_bytes + lim->max_header_bytes + 2048;
-	srv->mhd =
-		MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TURBO | MHD_USE_ERROR_LOG, 0,
-				 NULL, NULL, on_request, srv, MHD_OPTION_LISTEN_SOCKET, listen_fd,
-				 MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
-				 NULL, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-				 memory, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)lim->connection_timeout,
-				 MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)lim->threads, MHD_OPTION_END);
+	srv->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TURBO | MHD_USE_ERROR_LOG,
+				    0, NULL, NULL, on_request, srv, MHD_OPTION_LISTEN_SOCKET, listen_fd,
+				    MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL, MHD_OPTION_NOTIFY_COMPLETED,
+				    on_completed, NULL, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+				    MHD_OPTION_CONNECTION_MEMORY_LIMIT, memory, MHD_OPTION_CONNECTION_TIMEOUT,
+				    (unsigned int)lim->connection_timeout, MHD_OPTION_THREAD_POOL_SIZE,
+				    (unsigned int)(lim->threads > 1 ? lim->threads : 0), MHD_OPTION_END);
 	if (!srv->mhd) {
 		log_error("cannot start the HTTP server on the listening socket");
 		free(srv);
