@@ -322,7 +322,7 @@ static int handle_key(void *user, const char *section, const char *name, const c
 		return 1;
 	if (!p->section)
 		return parser_error(p, p->line, name, "key outside a known section"), 1;
-	if (p->continuation && p->last_key)
+	if (p->continuation && (p->last_key || p->kind == KIND_AUTH)) /* auth sections have no lists */
 		return continue_value(p, name, value), 1;
 	if (p->kind == KIND_AUTH)
 		return add_auth_entry(p, name, value), 1;

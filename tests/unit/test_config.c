@@ -91,6 +91,7 @@ static const struct {
 	{SERVICE "[auth:keys]\ntype = ldap\n" HUB, "t.conf:4: type: 'ldap' is not a known authenticator"},
 	{SERVICE "[auth:keys]\nfile = x\n" HUB, "t.conf:3: type: required in [auth:keys]"},
 	{SERVICE AUTH "colour = red\n" HUB, "t.conf:6: colour: unknown key for type apikey"},
+	{SERVICE "[auth:keys]\ntype = apikey\n  file = x\n" HUB, "t.conf:5: type: indented line continues"},
 	{SERVICE AUTH "[hub:chat]\n", "t.conf:6: [hub:chat]: auth: required"},
 	{SERVICE AUTH "[hub:chat]\nauth = keys nobody\n", "t.conf:7: auth: no [auth:nobody] section"},
 	{SERVICE AUTH "[hub:chat]\nauth = keys\nservice = other\n", "t.conf:8: service: no [service:other] section"},
