@@ -7,7 +7,7 @@ import socket
 
 import pytest
 
-from conftest import ANON_USER, Service, check_client_access
+from conftest import ANON_USER, REQUEST_TIMEOUT, Service, check_client_access, read_reply
 
 ALICE_KEY = secrets.token_hex(16)  # listed in the key file as is
 BOB_KEY = secrets.token_hex(16)  # listed as sha256:<hex>
@@ -162,41 +162,42 @@ def test_anonymous_users_are_random_per_request(multi, service):
     assert subs[0] != subs[1]
 
 
-@pytest.mark.parametrize("method, target, body, headers, status, code", [
-    ("GET", "/negotiate?hub=1chat", None, {}, 400, "invalid_hub"),
-    ("GET", "/negotiate/1chat", None, {}, 400, "invalid_hub"),
-    ("GET", "/negotiate?hub=a%20b", None, {}, 400, "invalid_hub"),
-    ("GET", "/negotiate?hub=" + "h" * 129, None, {}, 400, "invalid_hub"),
-    ("POST", "/negotiate", '{"hub": "-x"}', {}, 400, "invalid_hub"),
-    ("GET", "/negotiate", None, {}, 400, "missing_hub"),
-    ("POST", "/negotiate", "", {}, 400, "missing_hub"),
-    ("POST", "/negotiate", "{}", {}, 400, "missing_hub"),
-    ("GET", "/negotiate?hub=chat&hub=chat", None, {}, 400, "invalid_parameter"),
-    ("GET", "/negotiate?hub=chat&hub=short", None, {}, 400, "invalid_parameter"),
-    ("GET", "/negotiate/chat?hub=short", None, {}, 400, "invalid_parameter"),
-    ("POST", "/negotiate?hub=chat", '{"hub": "short"}', {}, 400, "invalid_parameter"),
-    ("GET", "/negotiate?hub=sio&userId=mallory", None, {}, 400, "invalid_parameter"),
-    ("GET", "/negotiate/sio?userId=mallory", None, {}, 400, "invalid_parameter"),
-    ("POST", "/negotiate?hub=chat", "hello", {}, 400, "invalid_body"),
-    ("POST", "/negotiate?hub=chat", "[1, 2]", {}, 400, "invalid_body"),
-    ("POST", "/negotiate?hub=chat", '"chat"', {}, 400, "invalid_body"),
-    ("POST", "/negotiate?hub=chat", '{"hub": ', {}, 400, "invalid_body"),
-    ("GET", "/negotiate?hub=secure", None, {}, 401, "unauthenticated"),
-    ("GET", "/negotiate?hub=nope", None, {}, 404, "unknown_hub"),
-    ("GET", "/negotiate/nope", None, {}, 404, "unknown_hub"),
-    ("POST", "/negotiate", '{"hub": "nope"}', {}, 404, "unknown_hub"),
-    ("GET", "/", None, {}, 404, "not_found"),
-    ("GET", "/negotiatex", None, {}, 404, "not_found"),
-    ("GET", "/healthz/x", None, {}, 404, "not_found"),
+@pytest.mark.parametrize("method, target, body, status, code", [
+    ("GET", "/negotiate?hub=1chat", None, 400, "invalid_hub"),
+    ("GET", "/negotiate/1chat", None, 400, "invalid_hub"),
+    ("GET", "/negotiate?hub=a%20b", None, 400, "invalid_hub"),
+    ("GET", "/negotiate?hub=" + "h" * 129, None, 400, "invalid_hub"),
+    ("POST", "/negotiate", '{"hub": "-x"}', 400, "invalid_hub"),
+    ("GET", "/negotiate", None, 400, "missing_hub"),
+    ("POST", "/negotiate", "", 400, "missing_hub"),
+    ("POST", "/negotiate", "{}", 400, "missing_hub"),
+    ("GET", "/negotiate?hub=chat&hub=chat", None, 400, "invalid_parameter"),
+    ("GET", "/negotiate?hub=chat&hub=short", None, 400, "invalid_parameter"),
+    ("GET", "/negotiate/chat?hub=short", None, 400, "invalid_parameter"),
+    ("POST", "/negotiate?hub=chat", '{"hub": "short"}', 400, "invalid_parameter"),
+    ("GET", "/negotiate?hub=sio&userId=mallory", None, 400, "invalid_parameter"),
+    ("GET", "/negotiate/sio?userId=mallory", None, 400, "invalid_parameter"),
+    ("POST", "/negotiate?hub=chat", "hello", 400, "invalid_body"),
+    ("POST", "/negotiate?hub=chat", "[1, 2]", 400, "invalid_body"),
+    ("POST", "/negotiate?hub=chat", '"chat"', 400, "invalid_body"),
+    ("POST", "/negotiate?hub=chat", '{"hub": ', 400, "invalid_body"),
+    ("GET", "/negotiate?hub=secure", None, 401, "unauthenticated"),
+    ("GET", "/negotiate?hub=nope", None, 404, "unknown_hub"),
+    ("GET", "/negotiate/nope", None, 404, "unknown_hub"),
+    ("POST", "/negotiate", '{"hub": "nope"}', 404, "unknown_hub"),
+    ("GET", "/", None, 404, "not_found"),
+    ("GET", "/negotiatex", None, 404, "not_found"),
+    ("GET", "/healthz/x", None, 404, "not_found"),
 ], ids=lambda v: v[:40] if isinstance(v, str) else None)
-def test_errors(multi, service, method, target, body, headers, status, code):
-    assert_error(multi.request(method, target, body, headers), status, code, [service.key, ALICE_KEY, BOB_KEY])
+def test_errors(multi, service, method, target, body, status, code):
+    assert_error(multi.request(method, target, body), status, code, [service.key, ALICE_KEY, BOB_KEY])
 
 
 @pytest.mark.parametrize("method, target, allowed", [
     ("DELETE", "/negotiate", {"GET", "POST"}),
     ("PUT", "/negotiate?hub=chat", {"GET", "POST"}),
     ("PATCH", "/negotiate/chat", {"GET", "POST"}),
+    ("OPTIONS", "/negotiate", {"GET", "POST"}),
     ("POST", "/healthz", {"GET", "HEAD"}),
     ("DELETE", "/healthz", {"GET", "HEAD"}),
 ])
@@ -206,12 +207,6 @@ def test_method_not_allowed(multi, service, method, target, allowed):
     assert {m.strip() for m in reply.headers.get("Allow", "").split(",")} == allowed
 
 
-def test_unauthenticated_has_challenge(multi):
-    reply = multi.request("GET", "/negotiate?hub=secure")
-    assert reply.status == 401
-    assert reply.headers.get("WWW-Authenticate") == 'Bearer realm="negotiated"'
-
-
 @pytest.mark.parametrize("daemon, kind, size, status", [
     ("multi", "url", 900, 404),
     ("multi", "url", 1100, 414),
@@ -219,6 +214,7 @@ def test_unauthenticated_has_challenge(multi):
     ("multi", "headers", 5000, 431),
     ("multi", "body", 500, 200),
     ("multi", "body", 513, 413),
+    ("multi", "body", 100000, 413),
     ("single", "url", 4000, 404),
     ("single", "url", 5000, 414),
     ("single", "headers", 7000, 200),
@@ -227,7 +223,7 @@ def test_unauthenticated_has_challenge(multi):
     ("single", "body", 16385, 413),
 ])
 def test_size_limits(request, service, daemon, kind, size, status):
-    """Requests just under a cap pass; over it they get the documented status and JSON error."""
+    """Requests just under a cap pass; over it (by a little or a lot) they get the documented JSON error."""
     daemon = request.getfixturevalue(daemon)
     if kind == "url":
         reply = daemon.request("GET", "/" + "a" * (size - 1))
@@ -239,6 +235,37 @@ def test_size_limits(request, service, daemon, kind, size, status):
         negotiated_claims(reply, service, "chat")
     else:
         assert_error(reply, status, LIMIT_CODES[status], [service.key])
+
+
+@pytest.mark.parametrize("kind, status", [("url", 414), ("headers", 431)])
+def test_far_over_the_connection_memory(multi, service, kind, status):
+    """Past the caps plus the connection's memory (2 KiB), libmicrohttpd 0.9.75 refuses the request
+    itself, with the right status but its own HTML body (README, HTTP); the daemon keeps serving."""
+    if kind == "url":
+        reply = multi.request("GET", "/" + "a" * 20000)
+    else:
+        reply = multi.request("GET", "/negotiate/chat", headers={"X-Pad": "a" * 20000})
+    assert reply.status == status
+    assert service.key not in reply.body.decode(errors="replace")
+    assert multi.request("GET", "/healthz").status == 200
+
+
+@pytest.mark.parametrize("chunks, status", [
+    (['{"hub": ', '"chat"}'], 200),
+    (["{" + " " * 300, " " * 300 + "}"], 413),
+], ids=["small", "over-cap"])
+def test_chunked_body(multi, service, chunks, status):
+    conn = multi.connection()
+    try:
+        conn.request("POST", "/negotiate", body=(c.encode() for c in chunks),
+                     headers={"Content-Type": "application/json"}, encode_chunked=True)
+        reply = read_reply(conn.getresponse())
+    finally:
+        conn.close()
+    if status == 200:
+        negotiated_claims(reply, service, "chat")
+    else:
+        assert_error(reply, status, "body_too_large", [service.key])
 
 
 def test_keep_alive_across_mixed_responses(multi):
@@ -310,7 +337,7 @@ def test_unix_socket_listener(daemon_factory, tmp_path, service):
     path = tmp_path / "negotiated.sock"
     daemon_factory(SINGLE_CONFIG.format(cs=service.connection_string), listen=f"unix:{path}")
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-        sock.settimeout(10)
+        sock.settimeout(REQUEST_TIMEOUT)
         sock.connect(str(path))
         sock.sendall(b"GET /negotiate HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
         response = http.client.HTTPResponse(sock)
