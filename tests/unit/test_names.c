@@ -13,40 +13,47 @@ static char *repeat(char c, size_t n, const char *prefix)
 	return s;
 }
 
+struct name_case {
+	const char *name;
+	bool valid;
+};
+
+static bool printable(const char *s)
+{
+	for (; *s; s++)
+		if (*s < 0x20 || *s > 0x7e)
+			return false;
+	return true;
+}
+
+static void check(const char *what, bool (*valid)(const char *), const struct name_case *cases, size_t n)
+{
+	for (size_t i = 0; i < n; i++) /* names with control bytes would break the TAP line */
+		ok(valid(cases[i].name) == cases[i].valid, "%s %zu '%s' %s", what, i,
+		   printable(cases[i].name) ? cases[i].name : "(not printable)", cases[i].valid ? "valid" : "invalid");
+}
+
 int main(void)
 {
-	static const struct {
-		const char *name;
-		bool valid;
-	} hubs[] = {
+	static const struct name_case hubs[] = {
 		{"chat", true}, {"Chat_1", true}, {"a`,.[]", true}, {"1chat", false}, {"", false},
 		{"_x", false},	{"a b", false},	  {"a-b", false},   {"a/b", false},   {"h\xc3\xa9", false},
 	};
-	for (size_t i = 0; i < sizeof hubs / sizeof hubs[0]; i++)
-		ok(hub_name_valid(hubs[i].name) == hubs[i].valid, "hub '%s' %s", hubs[i].name,
-		   hubs[i].valid ? "valid" : "invalid");
+	check("hub", hub_name_valid, hubs, sizeof hubs / sizeof hubs[0]);
 	char *h128 = repeat('a', 128, ""), *h129 = repeat('a', 129, "");
 	ok(hub_name_valid(h128) && !hub_name_valid(h129), "hub names stop at 128 characters");
 
-	static const struct {
-		const char *name;
-		bool valid;
-	} groups[] = {
+	static const struct name_case groups[] = {
 		{"room1", true},     {"with space", true}, {"\xc3\xa9t\xc3\xa9", true},
 		{"*", true},	     {"", false},	   {"   ", false},
 		{"a\nb", false},     {"\xc3", false},	   {"\xed\xa0\x80", false},
 		{"\xc0\xaf", false},
 	};
-	for (size_t i = 0; i < sizeof groups / sizeof groups[0]; i++)
-		ok(group_name_valid(groups[i].name) == groups[i].valid, "group %zu %s", i,
-		   groups[i].valid ? "valid" : "invalid");
+	check("group", group_name_valid, groups, sizeof groups / sizeof groups[0]);
 	char *g1024 = repeat('g', 1024, ""), *g1025 = repeat('g', 1025, "");
 	ok(group_name_valid(g1024) && !group_name_valid(g1025), "group names stop at 1024 bytes");
 
-	static const struct {
-		const char *role;
-		bool valid;
-	} roles[] = {
+	static const struct name_case roles[] = {
 		{"webpubsub.joinLeaveGroup", true},
 		{"webpubsub.sendToGroup", true},
 		{"webpubsub.joinLeaveGroup.room1", true},
@@ -61,9 +68,7 @@ int main(void)
 		{"admin", false},
 		{"webpubsub.sendToGroup.a\tb", false},
 	};
-	for (size_t i = 0; i < sizeof roles / sizeof roles[0]; i++)
-		ok(role_valid(roles[i].role) == roles[i].valid, "role '%s' %s", roles[i].role,
-		   roles[i].valid ? "valid" : "invalid");
+	check("role", role_valid, roles, sizeof roles / sizeof roles[0]);
 
 	char *u512 = repeat('u', 512, ""), *u513 = repeat('u', 513, "");
 	ok(user_id_valid("alice") && user_id_valid(u512) && !user_id_valid(u513) && !user_id_valid("") &&
