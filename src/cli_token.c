@@ -2,6 +2,7 @@
 #include "cli_token.h"
 
 #include "config.h"
+#include "decimal.h"
 #include "limits.h"
 #include "names.h"
 #include "runtime.h"
@@ -53,11 +54,8 @@ static int add_item(const char **items, size_t *n, size_t max, const char *value
 
 static int parse_ttl(const char *s, unsigned *out)
 {
-	char *end;
-	unsigned long v = strtoul(s, &end, 10);
-	if (!*s || *end || s[0] == '-' || v < 1 || v > NGD_MAX_TTL_MINUTES)
-		return usage_error("--ttl must be whole minutes from 1 to 525600, not '%s'", s);
-	*out = (unsigned)v;
+	if (decimal_parse(s, 1, NGD_MAX_TTL_MINUTES, out) < 0)
+		return usage_error("--ttl must be whole minutes from 1 to %d, not '%.40s'", NGD_MAX_TTL_MINUTES, s);
 	return 0;
 }
 
@@ -106,9 +104,7 @@ static int parse_args(int argc, char **argv, struct token_args *a)
 	if (!a->config == !a->connection_string)
 		return usage_error("give exactly one of --config and --connection-string%s", "");
 	if (!a->hub || !hub_name_valid(a->hub))
-		return usage_error(
-			"--hub must name a hub (a letter, then up to 127 of A-Z a-z 0-9 _ ` , . [ ]), not '%s'",
-			a->hub ? a->hub : "");
+		return usage_error("--hub must name a hub (" HUB_NAME_RULE "), not '%.140s'", a->hub ? a->hub : "");
 	return 0;
 }
 

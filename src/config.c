@@ -3,6 +3,7 @@
  * counts lines, registers [section] headers itself and joins indented continuation lines. */
 #include "config.h"
 
+#include "decimal.h"
 #include "file.h"
 #include "limits.h"
 #include "listen.h"
@@ -165,9 +166,8 @@ static void open_section(struct parser *p, const char *line)
 	if (name && !section_name_valid(kind, name_copy)) {
 		free(name_copy);
 		return parser_error(p, p->line, shown,
-				    kind == KIND_HUB
-					    ? "invalid hub name (a letter, then up to 127 of A-Z a-z 0-9 _ ` , . [ ])"
-					    : "invalid name (1 to 64 of A-Z a-z 0-9 _ . -)");
+				    kind == KIND_HUB ? "invalid hub name (" HUB_NAME_RULE ")"
+						     : "invalid name (1 to 64 of A-Z a-z 0-9 _ . -)");
 	}
 	struct section_head *prev = find_section(p->cfg, kind, name_copy);
 	if (prev) {
@@ -217,18 +217,6 @@ static char *read_line(char *out, int size, void *stream)
 	return out;
 }
 
-static int parse_uint(const char *s, unsigned min, unsigned max, unsigned *out)
-{
-	unsigned long v = 0;
-	if (!*s || strlen(s) > 9 || strspn(s, "0123456789") != strlen(s))
-		return -1;
-	v = strtoul(s, NULL, 10);
-	if (v < min || v > max)
-		return -1;
-	*out = (unsigned)v;
-	return 0;
-}
-
 static int list_append(struct strlist *list, const char *value, unsigned max)
 {
 	char *copy = strdup(value);
@@ -261,7 +249,7 @@ static int set_value(struct parser *p, const struct key_spec *k, const char *val
 		*(char **)field = strdup(value);
 		return *(char **)field ? 0 : -1;
 	case KEY_UINT:
-		if (parse_uint(value, k->min, k->max, field) == 0)
+		if (decimal_parse(value, k->min, k->max, field) == 0)
 			return 0;
 		return parser_error(p, p->line, k->name, "'%s' is not a whole number from %u to %u", value, k->min,
 				    k->max),

@@ -2,6 +2,7 @@
 #include "connstr.h"
 
 #include "buf.h"
+#include "decimal.h"
 #include "limits.h"
 #include "secret.h"
 
@@ -74,22 +75,6 @@ static int split_parts(char *work, struct parts *p, char *err, size_t err_len)
 	return 0;
 }
 
-static int parse_port(const char *s, unsigned *out)
-{
-	unsigned long v = 0;
-	if (!*s || strlen(s) > 5)
-		return -1;
-	for (const char *c = s; *c; c++) {
-		if (!isdigit((unsigned char)*c))
-			return -1;
-		v = v * 10 + (unsigned long)(*c - '0');
-	}
-	if (v < 1 || v > 65535)
-		return -1;
-	*out = (unsigned)v;
-	return 0;
-}
-
 static bool host_valid(const char *h, size_t len)
 {
 	if (len == 0)
@@ -134,7 +119,7 @@ static int parse_endpoint(const char *e, struct url *u, char *err, size_t err_le
 		size_t n = auth_len - (size_t)(colon + 1 - rest);
 		if (n < sizeof port)
 			memcpy(port, colon + 1, n), port[n] = '\0';
-		if (parse_port(port, &u->port) < 0)
+		if (decimal_parse(port, 1, 65535, &u->port) < 0)
 			return fail(err, err_len, "Endpoint port must be 1..65535");
 		auth_len = (size_t)(colon - rest);
 	}
@@ -167,7 +152,7 @@ static int build_endpoint(const struct parts *p, struct endpoint *ep, char *err,
 	struct buf http = {0}, ws = {0};
 	if (parse_endpoint(p->endpoint, &u, err, err_len) < 0)
 		return -1;
-	if (p->port && *p->port && parse_port(p->port, &u.port) < 0)
+	if (p->port && *p->port && decimal_parse(p->port, 1, 65535, &u.port) < 0)
 		return fail(err, err_len, "Port must be 1..65535");
 	build_base(&http, u.https ? "https" : "http", &u);
 	build_base(&ws, u.https ? "wss" : "ws", &u);

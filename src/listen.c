@@ -2,13 +2,14 @@
  * (the same path socket activation takes). */
 #include "listen.h"
 
+#include "decimal.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -25,10 +26,8 @@ static int fail(char *err, size_t err_len, const char *fmt, ...)
 
 static int parse_port(const char *s, in_port_t *out)
 {
-	char *end;
-	errno = 0;
-	unsigned long v = strtoul(s, &end, 10);
-	if (!*s || *end || errno || v > 65535 || s[0] == '-' || s[0] == '+')
+	unsigned v;
+	if (decimal_parse(s, 0, 65535, &v) < 0)
 		return -1;
 	*out = htons((in_port_t)v);
 	return 0;

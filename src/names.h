@@ -5,6 +5,9 @@
 
 #include <stdbool.h>
 
+/* The hub rule in words, for error messages. */
+#define HUB_NAME_RULE "a letter, then up to 127 of A-Z a-z 0-9 _ ` , . [ ]"
+
 bool hub_name_valid(const char *s);
 bool group_name_valid(const char *s);
 bool user_id_valid(const char *s);

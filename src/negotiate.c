@@ -110,8 +110,7 @@ void negotiate(const struct runtime *rt, struct ngd_request *req, struct reply *
 	const char *name = parse_body(req, &body, out) == 0 ? choose_hub(rt, req, body, out) : NULL;
 	const struct hub *hub = NULL;
 	if (name && !hub_name_valid(name))
-		reply_error(out, 400, "invalid_hub",
-			    "the hub name must be a letter then up to 127 of A-Z a-z 0-9 _ ` , . [ ]");
+		reply_error(out, 400, "invalid_hub", "the hub name must be " HUB_NAME_RULE);
 	else if (name && !(hub = runtime_find_hub(rt, name)))
 		reply_error(out, 404, "unknown_hub", "no hub named '%s' is configured", name);
 	if (hub) {

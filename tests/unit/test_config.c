@@ -105,6 +105,7 @@ static const struct {
 	{SERVICE AUTH HUB "garbage\n", "t.conf:8: syntax error"},
 	{"[server]\nlisten = localhost:80\n", "t.conf:2: listen: 'localhost:80': the host must be a numeric"},
 	{"[server]\nlisten = unix:relative\n", "t.conf:2: listen: unix socket path must be absolute"},
+	{"[server]\nlisten = 127.0.0.1:+80\n", "t.conf:2: listen: '127.0.0.1:+80': port must be 0..65535"},
 	{SERVICE AUTH, "t.conf: no [hub:NAME] section"},
 	{"listen = x\n", "t.conf:1: listen: key outside a known section"},
 	{SERVICE AUTH HUB "roles = "
