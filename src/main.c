@@ -91,15 +91,21 @@ static int open_listener(const char *spec, struct listen_addr *addr)
 	return fd;
 }
 
-/* Signals are blocked in every thread and taken here, synchronously: no handler runs. */
-static void wait_for_stop(void)
+/* The signals main() takes; every thread blocks them, so no handler ever runs. */
+static sigset_t stop_signals(void)
 {
 	sigset_t set;
-	int sig;
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGHUP);
+	return set;
+}
+
+static void wait_for_stop(void)
+{
+	sigset_t set = stop_signals();
+	int sig;
 	for (;;) {
 		if (sigwait(&set, &sig) != 0)
 			continue;
@@ -111,11 +117,7 @@ static void wait_for_stop(void)
 
 static void block_signals(void)
 {
-	sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);
+	sigset_t set = stop_signals();
 	pthread_sigmask(SIG_BLOCK, &set, NULL); /* before any thread starts, so all inherit it */
 	signal(SIGPIPE, SIG_IGN);
 }

@@ -5,6 +5,7 @@
 #include "names.h"
 #include "secret.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -147,10 +148,12 @@ static void *apikey_create(struct ngd_section *sec)
 	return a;
 }
 
-static int looks_like_jwt(const char *s)
+static bool looks_like_jwt(const char *s) /* header.claims.signature */
 {
-	const char *dot = strchr(s, '.');
-	return dot && strchr(dot + 1, '.') && !strchr(strchr(dot + 1, '.') + 1, '.');
+	size_t dots = 0;
+	for (; *s; s++)
+		dots += *s == '.';
+	return dots == 2;
 }
 
 /* The presented key, or NULL when the request carries none for us (DECLINED). */
