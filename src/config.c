@@ -9,6 +9,7 @@
 #include "listen.h"
 #include "names.h"
 #include "secret.h"
+#include "trusted_proxies.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -42,6 +43,7 @@ static const struct key_spec keys[] = {
 	{KIND_SERVER, "max_body_bytes", KEY_UINT, SERVER(max_body_bytes), 0, 1 << 20},
 	{KIND_SERVER, "connection_timeout", KEY_UINT, SERVER(connection_timeout), 1, 3600},
 	{KIND_SERVER, "log_level", KEY_LOG_LEVEL, SERVER(log_level), 0, 0},
+	{KIND_SERVER, "trusted_proxies", KEY_LIST, SERVER(trusted_proxies), 0, NGD_MAX_TRUSTED_PROXIES + 1},
 	{KIND_SERVICE, "connection_string", KEY_SECRET, SERVICE(connection_string), 0, 0},
 	{KIND_SERVICE, "connection_string_file", KEY_STRING, SERVICE(connection_string_file), 0, 0},
 	{KIND_SERVICE, "connection_string_env", KEY_STRING, SERVICE(connection_string_env), 0, 0},
@@ -276,7 +278,7 @@ static int continue_value(struct parser *p, const char *name, const char *value)
 	if (!k || strcmp(k->name, name) != 0 || k->type != KEY_LIST || strchr(value, '=')) {
 		parser_error(p, p->line, name,
 			     "indented line continues the value above; only lists (auth, roles, "
-			     "groups) continue, so remove the indentation if this is a new key");
+			     "groups, trusted_proxies) continue, so remove the indentation if this is a new key");
 		return -1;
 	}
 	return set_value(p, k, value);
@@ -335,14 +337,25 @@ static int handle_key(void *user, const char *section, const char *name, const c
 	return 1;
 }
 
-int config_key_line(const struct section_head *head, const char *kind, const char *key)
+/* A key's position among its section kind's keys: its bit in section_head.seen. */
+static int key_index(enum section_kind kind, const char *key)
 {
 	for (size_t i = 0, idx = 0; i < sizeof keys / sizeof keys[0]; i++) {
-		if (strcmp(kind_names[keys[i].kind], kind) != 0)
+		if (keys[i].kind != kind)
 			continue;
 		if (strcmp(keys[i].name, key) == 0)
-			return (head->seen & (1u << idx)) ? head->key_line[idx] : head->line;
+			return (int)idx;
 		idx++;
+	}
+	return -1;
+}
+
+int config_key_line(const struct section_head *head, const char *kind, const char *key)
+{
+	for (int k = 0; k < 4; k++) {
+		int idx = strcmp(kind_names[k], kind) == 0 ? key_index((enum section_kind)k, key) : -1;
+		if (idx >= 0)
+			return (head->seen & (1u << idx)) ? head->key_line[idx] : head->line;
 	}
 	return head->line;
 }
@@ -405,10 +418,15 @@ static void check_hub(struct parser *p, struct config_hub *h)
 static void check_server(struct parser *p)
 {
 	struct listen_addr addr;
+	struct trusted_proxies proxies = {0};
 	char why[256];
 	const struct config_server *s = &p->cfg->server;
 	if (s->listen && listen_parse(s->listen, &addr, why, sizeof why) < 0)
 		parser_error(p, config_key_line(&s->head, "server", "listen"), "listen", "%s", why);
+	for (size_t i = 0; i < s->trusted_proxies.n; i++)
+		if (trusted_proxies_add(&proxies, s->trusted_proxies.items[i], why, sizeof why) < 0)
+			parser_error(p, config_key_line(&s->head, "server", "trusted_proxies"), "trusted_proxies", "%s",
+				     why);
 }
 
 static void config_check(struct parser *p)
@@ -454,8 +472,15 @@ struct config *config_load_string(const char *name, const char *text, char *err,
 		config_free(cfg);
 		return NULL;
 	}
-	if (!cfg->server.listen)
-		cfg->server.listen = strdup("127.0.0.1:8080");
+	bool oom = !cfg->server.listen && !(cfg->server.listen = strdup("127.0.0.1:8080"));
+	/* by default only unix-socket peers may forward: the socket's mode says who they are */
+	if (!(cfg->server.head.seen & (1u << key_index(KIND_SERVER, "trusted_proxies"))))
+		oom |= list_append(&cfg->server.trusted_proxies, "unix", 1) < 0;
+	if (oom) {
+		config_free(cfg);
+		snprintf(err, err_len, "%s: out of memory", name);
+		return NULL;
+	}
 	return cfg;
 }
 
@@ -483,6 +508,7 @@ void config_free(struct config *cfg)
 	if (!cfg)
 		return;
 	free(cfg->server.listen);
+	strlist_free(&cfg->server.trusted_proxies);
 	for (size_t i = 0; i < cfg->n_services; i++) {
 		struct config_service *s = cfg->services[i];
 		secret_free(s->connection_string);

@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CONFIG_MAX_KEYS 16
+#define CONFIG_MAX_KEYS 32 /* per section kind; one bit each in section_head.seen */
 
 struct strlist {
 	char **items;
@@ -33,6 +33,7 @@ struct config_server {
 	unsigned max_body_bytes;
 	unsigned connection_timeout;
 	enum log_level log_level;
+	struct strlist trusted_proxies; /* "unix", ADDRESS or ADDRESS/PREFIX */
 };
 
 struct config_service {

@@ -7,6 +7,7 @@
 #include "reply.h"
 #include "request.h"
 #include "route.h"
+#include "runtime.h"
 
 #include <microhttpd.h>
 #include <netinet/in.h>
@@ -141,6 +142,13 @@ static void peer_of(struct MHD_Connection *conn, struct ngd_request *req)
 							   : sizeof(sa_family_t);
 }
 
+static void client_of(const struct runtime *rt, struct MHD_Connection *conn, struct ngd_request *req)
+{
+	const char *forwarded = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Forwarded-For");
+	req->peer_trusted =
+		client_address(&rt->proxies, req->peer, forwarded, req->client_addr, sizeof req->client_addr);
+}
+
 static bool declared_body_too_large(struct MHD_Connection *conn, unsigned max)
 {
 	const char *length = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -192,6 +200,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	};
 	struct reply r = {0};
 	peer_of(conn, &req);
+	client_of(srv->rt, conn, &req);
 	handle(srv, conn, p, &req, &r);
 	if (r.status >= 400)
 		log_refusal(&req, &r);

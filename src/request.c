@@ -18,6 +18,16 @@ const struct sockaddr *ngd_request_peer(const struct ngd_request *req, socklen_t
 	return req->peer;
 }
 
+const char *ngd_request_client_address(const struct ngd_request *req)
+{
+	return req->client_addr;
+}
+
+int ngd_request_peer_trusted(const struct ngd_request *req)
+{
+	return req->peer_trusted;
+}
+
 const char *request_query(const struct ngd_request *req, const char *name, unsigned *count)
 {
 	return req->src.query(req->src.conn, name, count);

@@ -3,6 +3,8 @@
 #define NGD_REQUEST_H
 
 #include <negotiated/authenticator.h>
+#include <netinet/in.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 struct request_source {
@@ -19,7 +21,9 @@ struct ngd_request {
 	struct request_source src;
 	const struct sockaddr *peer;
 	socklen_t peer_len;
-	const char *body; /* NUL-terminated; "" without a body */
+	bool peer_trusted;			/* the peer is a trusted proxy ([server] trusted_proxies) */
+	char client_addr[INET6_ADDRSTRLEN + 1]; /* the peer, or whom trusted proxies forwarded for */
+	const char *body;			/* NUL-terminated; "" without a body */
 	size_t body_len;
 	const char *hub; /* set by the pipeline once the hub is known */
 };

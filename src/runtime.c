@@ -164,6 +164,9 @@ static int build_parts(struct runtime *rt, char *err, size_t err_len)
 	rt->hubs = calloc(cfg->n_hubs, sizeof *rt->hubs);
 	if ((cfg->n_services && !rt->services) || (cfg->n_auths && !rt->auths) || !rt->hubs)
 		return snprintf(err, err_len, "out of memory"), -1;
+	for (size_t i = 0; i < cfg->server.trusted_proxies.n; i++) /* config_check() has vetted each */
+		if (trusted_proxies_add(&rt->proxies, cfg->server.trusted_proxies.items[i], err, err_len) < 0)
+			return -1;
 	for (; rt->n_services < cfg->n_services; rt->n_services++)
 		if (service_load(cfg, cfg->services[rt->n_services], &rt->services[rt->n_services], err, err_len) < 0)
 			return -1;

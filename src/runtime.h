@@ -7,6 +7,7 @@
 #include "config.h"
 #include "connstr.h"
 #include "token.h"
+#include "trusted_proxies.h"
 
 #include <stdint.h>
 
@@ -26,6 +27,7 @@ struct hub {
 
 struct runtime {
 	struct config *cfg;
+	struct trusted_proxies proxies; /* [server] trusted_proxies */
 	struct service *services;
 	size_t n_services;
 	struct auth_instance **auths; /* one per [auth:NAME], shared by the hubs that list it */

@@ -34,6 +34,12 @@ struct ngd_outcome; /* what authenticate() reports back */
 const char *ngd_request_header(const struct ngd_request *req, const char *name);
 const char *ngd_request_hub(const struct ngd_request *req);
 const struct sockaddr *ngd_request_peer(const struct ngd_request *req, socklen_t *len);
+/* The client's address as text: the socket peer, or, when the peer is a trusted proxy ([server]
+ * trusted_proxies), the nearest untrusted hop of X-Forwarded-For read right to left; "unix" for a
+ * unix-socket peer that forwarded none. Never NULL. */
+const char *ngd_request_client_address(const struct ngd_request *req);
+/* 1 when the socket peer itself is a trusted proxy (a unix-socket peer, when "unix" is listed). */
+int ngd_request_peer_trusted(const struct ngd_request *req);
 
 /* Configuration accessors. ngd_section_get marks the key as used: keys nobody asked for are
  * reported as unknown after create() returns. Returned strings live as long as the section. */
@@ -59,7 +65,12 @@ struct ngd_authenticator {
 	void *(*create)(struct ngd_section *sec);
 	enum ngd_auth_result (*authenticate)(void *instance, const struct ngd_request *req, struct ngd_outcome *out);
 	void (*destroy)(void *instance);
+	unsigned flags; /* NGD_AUTH_MAY_BLOCK, ... */
 };
+
+/* authenticate() may wait on the network or a slow service: chains with such an authenticator
+ * run off the HTTP threads, so that they never delay requests other hubs answer. */
+#define NGD_AUTH_MAY_BLOCK 1u
 
 #ifdef __cplusplus
 }

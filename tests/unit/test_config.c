@@ -61,6 +61,7 @@ static void good(void)
 	ok(runtime_find_hub(rt, "other") && !runtime_find_hub(rt, "Chat"), "hub lookup is exact");
 	ok(rt->cfg->server.threads == 4 && rt->cfg->server.max_body_bytes == 16384, "server values and defaults");
 	is_str(hub ? hub->challenge : NULL, "Bearer realm=\"negotiated\"", "challenge from the chain");
+	ok(rt->proxies.unix_peers && rt->proxies.n == 0, "by default only unix-socket peers may forward");
 	runtime_free(rt);
 }
 
@@ -106,6 +107,8 @@ static const struct {
 	{"[server]\nlisten = localhost:80\n", "t.conf:2: listen: 'localhost:80': the host must be a numeric"},
 	{"[server]\nlisten = unix:relative\n", "t.conf:2: listen: unix socket path must be absolute"},
 	{"[server]\nlisten = 127.0.0.1:+80\n", "t.conf:2: listen: '127.0.0.1:+80': port must be 0..65535"},
+	{"[server]\ntrusted_proxies = unix\n  10.0.0.0/8 localhost\n",
+	 "t.conf:2: trusted_proxies: 'localhost' is not unix, an IP address"},
 	{SERVICE AUTH, "t.conf: no [hub:NAME] section"},
 	{"listen = x\n", "t.conf:1: listen: key outside a known section"},
 	{SERVICE AUTH HUB "roles = "
