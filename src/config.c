@@ -7,8 +7,10 @@
 #include "file.h"
 #include "limits.h"
 #include "listen.h"
+#include "matcher.h"
 #include "names.h"
 #include "secret.h"
+#include "template.h"
 #include "trusted_proxies.h"
 
 #include <ctype.h>
@@ -21,20 +23,27 @@
 
 #define MAX_CONFIG_BYTES (1 << 20)
 
-enum section_kind { KIND_SERVER, KIND_SERVICE, KIND_HUB, KIND_AUTH };
-enum key_type { KEY_STRING, KEY_SECRET, KEY_UINT, KEY_LIST, KEY_PROTOCOL, KEY_LOG_LEVEL };
+enum section_kind { KIND_SERVER, KIND_SERVICE, KIND_HUB, KIND_AUTH, KIND_RULE, N_KINDS };
+enum key_type { KEY_STRING, KEY_SECRET, KEY_UINT, KEY_LIST, KEY_PROTOCOL, KEY_LOG_LEVEL, KEY_CHOICE };
 
 struct key_spec {
 	enum section_kind kind;
 	const char *name;
 	enum key_type type;
 	size_t offset;
-	unsigned min, max;
+	unsigned min, max; /* KEY_CHOICE: max indexes choices[] */
 };
+
+/* KEY_CHOICE words, stored as enum excess_mode. */
+static const struct {
+	const char *words[2];
+	enum excess_mode values[2];
+} choices[] = {{{"refuse", "drop"}, {EXCESS_REFUSE, EXCESS_DROP}}, {{"cap", "refuse"}, {EXCESS_CAP, EXCESS_REFUSE}}};
 
 #define SERVER(f) offsetof(struct config_server, f)
 #define SERVICE(f) offsetof(struct config_service, f)
 #define HUB(f) offsetof(struct config_hub, f)
+#define RULE(f) offsetof(struct config_rule, f)
 static const struct key_spec keys[] = {
 	{KIND_SERVER, "listen", KEY_STRING, SERVER(listen), 0, 0},
 	{KIND_SERVER, "threads", KEY_UINT, SERVER(threads), 1, 64},
@@ -54,9 +63,19 @@ static const struct key_spec keys[] = {
 	{KIND_HUB, "auth", KEY_LIST, HUB(auth), 1, 16},
 	{KIND_HUB, "roles", KEY_LIST, HUB(roles), 0, NGD_MAX_ROLES},
 	{KIND_HUB, "groups", KEY_LIST, HUB(groups), 0, NGD_MAX_GROUPS},
+	{KIND_HUB, "default_roles", KEY_LIST, HUB(default_roles), 0, NGD_MAX_ROLES},
+	{KIND_HUB, "default_groups", KEY_LIST, HUB(default_groups), 0, NGD_MAX_GROUPS},
+	{KIND_HUB, "on_excess", KEY_CHOICE, HUB(on_excess), 0, 0},
+	{KIND_HUB, "lifetime_excess", KEY_CHOICE, HUB(lifetime_excess), 0, 1},
+	{KIND_HUB, "client_protocols", KEY_LIST, HUB(client_protocols), 0, 3},
+	{KIND_RULE, "hub", KEY_LIST, RULE(hubs), 1, 64},
+	{KIND_RULE, "match", KEY_LIST, RULE(match), 1, 16},
+	{KIND_RULE, "roles", KEY_LIST, RULE(roles), 0, NGD_MAX_ROLES},
+	{KIND_RULE, "groups", KEY_LIST, RULE(groups), 0, NGD_MAX_GROUPS},
+	{KIND_RULE, "max_token_lifetime", KEY_UINT, RULE(max_token_lifetime), 1, NGD_MAX_TTL_MINUTES},
 };
 
-static const char *const kind_names[] = {"server", "service", "hub", "auth"};
+static const char *const kind_names[] = {"server", "service", "hub", "auth", "rule"};
 
 struct parser {
 	struct config *cfg;
@@ -94,7 +113,7 @@ static bool section_name_valid(enum section_kind kind, const char *name)
 
 static int kind_parse(const char *s, size_t len, enum section_kind *kind, const char **name_start)
 {
-	for (size_t k = 0; k < 4; k++) {
+	for (size_t k = 0; k < N_KINDS; k++) {
 		size_t n = strlen(kind_names[k]);
 		if (k == KIND_SERVER && len == n && memcmp(s, "server", n) == 0) {
 			*kind = KIND_SERVER, *name_start = NULL;
@@ -116,6 +135,8 @@ static struct section_head *find_section(const struct config *cfg, enum section_
 		return (struct section_head *)config_find_hub(cfg, name);
 	if (kind == KIND_AUTH)
 		return (struct section_head *)config_find_auth(cfg, name);
+	if (kind == KIND_RULE)
+		return (struct section_head *)config_find_rule(cfg, name);
 	return cfg->server.head.line ? (struct section_head *)&cfg->server.head : NULL;
 }
 
@@ -124,14 +145,17 @@ static void hub_defaults(struct config_hub *hub)
 	hub->client_protocol = PROTOCOL_DEFAULT;
 	hub->token_lifetime = 60;
 	hub->max_token_lifetime = 1440;
+	hub->on_excess = EXCESS_REFUSE;
+	hub->lifetime_excess = EXCESS_CAP;
 }
 
 static struct section_head *add_section(struct config *cfg, enum section_kind kind)
 {
 	static const size_t sizes[] = {0, sizeof(struct config_service), sizeof(struct config_hub),
-				       sizeof(struct ngd_section)};
-	void ***arrays[] = {NULL, (void ***)&cfg->services, (void ***)&cfg->hubs, (void ***)&cfg->auths};
-	size_t *counts[] = {NULL, &cfg->n_services, &cfg->n_hubs, &cfg->n_auths};
+				       sizeof(struct ngd_section), sizeof(struct config_rule)};
+	void ***arrays[] = {NULL, (void ***)&cfg->services, (void ***)&cfg->hubs, (void ***)&cfg->auths,
+			    (void ***)&cfg->rules};
+	size_t *counts[] = {NULL, &cfg->n_services, &cfg->n_hubs, &cfg->n_auths, &cfg->n_rules};
 	if (kind == KIND_SERVER)
 		return &cfg->server.head;
 	void **grown = realloc(*arrays[kind], (*counts[kind] + 1) * sizeof *grown);
@@ -162,8 +186,9 @@ static void open_section(struct parser *p, const char *line)
 	char shown[160];
 	snprintf(shown, sizeof shown, "[%.*s]", (int)(len < 150 ? len : 150), line + 1);
 	if (kind_parse(line + 1, len, &kind, &name) < 0)
-		return parser_error(p, p->line, shown,
-				    "unknown section (expected [server], [service:NAME], [hub:NAME] or [auth:NAME])");
+		return parser_error(
+			p, p->line, shown,
+			"unknown section (expected [server], [service:NAME], [hub:NAME], [auth:NAME] or [rule:NAME])");
 	char *name_copy = name ? strndup(name, (size_t)(close - name)) : NULL;
 	if (name && !section_name_valid(kind, name_copy)) {
 		free(name_copy);
@@ -268,6 +293,13 @@ static int set_value(struct parser *p, const struct key_spec *k, const char *val
 		if (log_level_parse(value, field) == 0)
 			return 0;
 		return parser_error(p, p->line, k->name, "'%s' is not one of error, warning, info, debug", value), -1;
+	case KEY_CHOICE:
+		for (size_t i = 0; i < 2; i++)
+			if (strcmp(value, choices[k->max].words[i]) == 0)
+				return *(unsigned *)field = choices[k->max].values[i], 0;
+		return parser_error(p, p->line, k->name, "'%.80s' is not one of %s, %s", value,
+				    choices[k->max].words[0], choices[k->max].words[1]),
+		       -1;
 	}
 	return -1;
 }
@@ -277,8 +309,8 @@ static int continue_value(struct parser *p, const char *name, const char *value)
 	const struct key_spec *k = p->last_key;
 	if (!k || strcmp(k->name, name) != 0 || k->type != KEY_LIST || strchr(value, '=')) {
 		parser_error(p, p->line, name,
-			     "indented line continues the value above; only lists (auth, roles, "
-			     "groups, trusted_proxies) continue, so remove the indentation if this is a new key");
+			     "indented line continues the value above; only lists (auth, roles, groups, "
+			     "trusted_proxies, match, ...) continue, so remove the indentation if this is a new key");
 		return -1;
 	}
 	return set_value(p, k, value);
@@ -352,7 +384,7 @@ static int key_index(enum section_kind kind, const char *key)
 
 int config_key_line(const struct section_head *head, const char *kind, const char *key)
 {
-	for (int k = 0; k < 4; k++) {
+	for (int k = 0; k < N_KINDS; k++) {
 		int idx = strcmp(kind_names[k], kind) == 0 ? key_index((enum section_kind)k, key) : -1;
 		if (idx >= 0)
 			return (head->seen & (1u << idx)) ? head->key_line[idx] : head->line;
@@ -375,19 +407,118 @@ static void check_service(struct parser *p, const struct config_service *s)
 			     "set exactly one of connection_string, connection_string_file, connection_string_env");
 }
 
-static void check_hub_names(struct parser *p, const struct config_hub *h)
+/* Every template of a list compiles: a typo in a role is an error, not a role that grants nothing. */
+static void check_templates(struct parser *p, const struct section_head *head, const char *kind, const char *key,
+			    const struct strlist *list, enum template_kind tk)
 {
-	for (size_t i = 0; i < h->roles.n; i++)
-		if (!role_valid(h->roles.items[i]))
-			parser_error(p, config_key_line(&h->head, "hub", "roles"), "roles",
-				     "'%.80s' is not a Web PubSub role (webpubsub.joinLeaveGroup[.GROUP], "
-				     "webpubsub.sendToGroup[.GROUP], webpubsub.joinLeaveGroups.PATTERN, "
-				     "webpubsub.sendToGroups.PATTERN)",
-				     h->roles.items[i]);
-	for (size_t i = 0; i < h->groups.n; i++)
-		if (!group_name_valid(h->groups.items[i]))
-			parser_error(p, config_key_line(&h->head, "hub", "groups"), "groups",
-				     "'%.80s' is not a valid group name", h->groups.items[i]);
+	char why[300];
+	struct template t;
+	for (size_t i = 0; i < list->n; i++) {
+		if (template_compile(list->items[i], tk, &t, why, sizeof why) < 0)
+			parser_error(p, config_key_line(head, kind, key), key, "'%.80s'%s%s", list->items[i],
+				     strncmp(why, "is ", 3) == 0 ? " " : ": ", why);
+		else
+			template_clear(&t);
+	}
+}
+
+static bool list_has(const struct strlist *list, const char *item)
+{
+	for (size_t i = 0; i < list->n; i++)
+		if (strcmp(list->items[i], item) == 0)
+			return true;
+	return false;
+}
+
+static bool rule_applies(const struct config_rule *r, const char *hub)
+{
+	return list_has(&r->hubs, hub);
+}
+
+/* A default must be something a rule of this hub (or the hub itself) can grant, as written. */
+static void check_defaults(struct parser *p, const struct config_hub *h, const char *key,
+			   const struct strlist *defaults, bool roles)
+{
+	for (size_t i = 0; i < defaults->n; i++) {
+		bool granted = list_has(roles ? &h->roles : &h->groups, defaults->items[i]);
+		for (size_t r = 0; !granted && r < p->cfg->n_rules; r++)
+			granted = rule_applies(p->cfg->rules[r], h->head.name) &&
+				  list_has(roles ? &p->cfg->rules[r]->roles : &p->cfg->rules[r]->groups,
+					   defaults->items[i]);
+		if (!granted)
+			parser_error(p, config_key_line(&h->head, "hub", key), key,
+				     "'%.80s' is granted by neither this hub's %s nor a [rule:NAME] for it",
+				     defaults->items[i], roles ? "roles" : "groups");
+	}
+}
+
+static void check_hub_names(struct parser *p, struct config_hub *h)
+{
+	enum client_protocol protocol;
+	check_templates(p, &h->head, "hub", "roles", &h->roles, TEMPLATE_ROLE);
+	check_templates(p, &h->head, "hub", "groups", &h->groups, TEMPLATE_GROUP);
+	check_templates(p, &h->head, "hub", "default_roles", &h->default_roles, TEMPLATE_ROLE);
+	check_templates(p, &h->head, "hub", "default_groups", &h->default_groups, TEMPLATE_GROUP);
+	h->set_default_roles = config_key_line(&h->head, "hub", "default_roles") != h->head.line;
+	h->set_default_groups = config_key_line(&h->head, "hub", "default_groups") != h->head.line;
+	check_defaults(p, h, "default_roles", &h->default_roles, true);
+	check_defaults(p, h, "default_groups", &h->default_groups, false);
+	for (size_t i = 0; i < h->client_protocols.n; i++)
+		if (client_protocol_parse(h->client_protocols.items[i], &protocol) < 0)
+			parser_error(p, config_key_line(&h->head, "hub", "client_protocols"), "client_protocols",
+				     "'%.40s' is not one of default, mqtt, socketio", h->client_protocols.items[i]);
+}
+
+static void check_match(struct parser *p, const struct config_rule *r)
+{
+	char why[300];
+	struct matcher m;
+	int line = config_key_line(&r->head, "rule", "match");
+	for (size_t i = 0; i < r->match.n; i++) {
+		if (matcher_parse(r->match.items[i], &m, why, sizeof why) < 0) {
+			parser_error(p, line, "match", "%s", why);
+			continue;
+		}
+		if (m.kind == MATCH_ANYONE && r->match.n > 1)
+			parser_error(p, line, "match", "'anyone' holds for every caller: it stands alone");
+		if (m.kind == MATCH_AUTH && !config_find_auth(p->cfg, m.name))
+			parser_error(p, line, "match", "'%.80s': no [auth:%.64s] section", m.source, m.name);
+		for (size_t h = 0; m.kind == MATCH_AUTH && h < r->hubs.n; h++) {
+			const struct config_hub *hub = config_find_hub(p->cfg, r->hubs.items[h]);
+			if (hub && !list_has(&hub->auth, m.name))
+				parser_error(p, line, "match",
+					     "'%.80s' can never hold on hub %s: it is not in its auth list", m.source,
+					     hub->head.name);
+		}
+		matcher_clear(&m);
+	}
+}
+
+static void check_rule(struct parser *p, const struct config_rule *r)
+{
+	char label[96];
+	section_label(&r->head, "rule", label, sizeof label);
+	if (r->hubs.n == 0)
+		parser_error(p, r->head.line, label, "hub: required (the hubs this rule grants on)");
+	for (size_t i = 0; i < r->hubs.n; i++)
+		if (!config_find_hub(p->cfg, r->hubs.items[i]))
+			parser_error(p, config_key_line(&r->head, "rule", "hub"), "hub", "no [hub:%.128s] section",
+				     r->hubs.items[i]);
+	if (r->match.n == 0)
+		parser_error(p, r->head.line, label,
+			     "match: required (anyone, user:ID, attr:NAME=VALUE, auth:NAME; all must hold)");
+	if (r->roles.n + r->groups.n == 0)
+		parser_error(p, r->head.line, label, "grants nothing: set roles or groups");
+	check_match(p, r);
+	check_templates(p, &r->head, "rule", "roles", &r->roles, TEMPLATE_ROLE);
+	check_templates(p, &r->head, "rule", "groups", &r->groups, TEMPLATE_GROUP);
+	for (size_t h = 0; r->max_token_lifetime && h < r->hubs.n; h++) {
+		const struct config_hub *hub = config_find_hub(p->cfg, r->hubs.items[h]);
+		if (hub && r->max_token_lifetime > hub->max_token_lifetime)
+			log_warning("%s:%d: max_token_lifetime: %u minutes is above hub %s's cap (%u), which wins",
+				    p->cfg->path, config_key_line(&r->head, "rule", "max_token_lifetime"),
+				    r->max_token_lifetime, hub->head.name, hub->max_token_lifetime);
+	}
 }
 
 static void check_hub(struct parser *p, struct config_hub *h)
@@ -437,6 +568,8 @@ static void config_check(struct parser *p)
 		check_service(p, cfg->services[i]);
 	for (size_t i = 0; i < cfg->n_hubs; i++)
 		check_hub(p, cfg->hubs[i]);
+	for (size_t i = 0; i < cfg->n_rules; i++)
+		check_rule(p, cfg->rules[i]);
 	if (!p->err[0] && cfg->n_hubs == 0)
 		snprintf(p->err, sizeof p->err, "%s: no [hub:NAME] section: there would be nothing to serve",
 			 cfg->path);
@@ -523,9 +656,22 @@ void config_free(struct config *cfg)
 		strlist_free(&h->auth);
 		strlist_free(&h->roles);
 		strlist_free(&h->groups);
+		strlist_free(&h->default_roles);
+		strlist_free(&h->default_groups);
+		strlist_free(&h->client_protocols);
 		free(h->head.name);
 		free(h);
 	}
+	for (size_t i = 0; i < cfg->n_rules; i++) {
+		struct config_rule *r = cfg->rules[i];
+		strlist_free(&r->hubs);
+		strlist_free(&r->match);
+		strlist_free(&r->roles);
+		strlist_free(&r->groups);
+		free(r->head.name);
+		free(r);
+	}
+	free(cfg->rules);
 	for (size_t i = 0; i < cfg->n_auths; i++) {
 		struct ngd_section *a = cfg->auths[i];
 		for (size_t k = 0; k < a->n_entries; k++) {
@@ -563,4 +709,9 @@ const struct config_service *config_find_service(const struct config *cfg, const
 struct ngd_section *config_find_auth(const struct config *cfg, const char *name)
 {
 	FIND(auths, n_auths, struct ngd_section *);
+}
+
+const struct config_rule *config_find_rule(const struct config *cfg, const char *name)
+{
+	FIND(rules, n_rules, const struct config_rule *);
 }

@@ -50,8 +50,27 @@ struct config_hub {
 	unsigned token_lifetime;     /* minutes */
 	unsigned max_token_lifetime; /* minutes */
 	struct strlist auth;
-	struct strlist roles;
-	struct strlist groups;
+	struct strlist roles;			    /* templates (policy.h): the hub's grant to every caller */
+	struct strlist groups;			    /* templates */
+	struct strlist default_roles;		    /* templates: what a client that asks for nothing gets */
+	struct strlist default_groups;		    /* templates */
+	bool set_default_roles, set_default_groups; /* absent: everything allowed is the default */
+	unsigned on_excess;			    /* enum excess_mode: a client asking beyond its grant */
+	unsigned lifetime_excess;		    /* enum excess_mode: a client asking beyond the lifetime cap */
+	struct strlist client_protocols;	    /* protocols a client may ask for besides client_protocol */
+};
+
+/* What happens to a request for more than the policy allows. */
+enum excess_mode { EXCESS_REFUSE, EXCESS_DROP, EXCESS_CAP };
+
+/* A [rule:NAME] section: who (match) gets what (roles, groups) on which hubs. */
+struct config_rule {
+	struct section_head head;
+	struct strlist hubs;	     /* `hub =`: hub names */
+	struct strlist match;	     /* conditions that must all hold */
+	struct strlist roles;	     /* templates */
+	struct strlist groups;	     /* templates */
+	unsigned max_token_lifetime; /* minutes; 0: only the hub's cap */
 };
 
 struct auth_entry {
@@ -79,6 +98,8 @@ struct config {
 	size_t n_hubs;
 	struct ngd_section **auths;
 	size_t n_auths;
+	struct config_rule **rules; /* in file order, which is evaluation order */
+	size_t n_rules;
 };
 
 /* Parses and checks a file (or, for config_load_string, text named `name` in messages).
@@ -90,6 +111,7 @@ void config_free(struct config *cfg);
 const struct config_hub *config_find_hub(const struct config *cfg, const char *name);
 const struct config_service *config_find_service(const struct config *cfg, const char *name);
 struct ngd_section *config_find_auth(const struct config *cfg, const char *name);
+const struct config_rule *config_find_rule(const struct config *cfg, const char *name);
 /* The line a key was set on, or the section's line when it was not set. */
 int config_key_line(const struct section_head *head, const char *kind, const char *key);
 

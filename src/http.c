@@ -77,6 +77,31 @@ static const char *query_of(void *conn, const char *name, unsigned *count)
 	return MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
+struct arg_at {
+	const char *name;
+	unsigned index; /* counts down to the wanted occurrence */
+	const char *value;
+};
+
+static enum MHD_Result find_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	struct arg_at *a = cls;
+	(void)kind;
+	if (strcmp(key, a->name) != 0)
+		return MHD_YES;
+	if (a->index-- > 0)
+		return MHD_YES;
+	a->value = value ? value : "";
+	return MHD_NO;
+}
+
+static const char *query_at(void *conn, const char *name, unsigned index)
+{
+	struct arg_at a = {name, index, NULL};
+	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, find_arg, &a);
+	return a.value;
+}
+
 static enum MHD_Result sum_header(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
 {
 	(void)kind;
@@ -194,7 +219,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	struct ngd_request req = {
 		.method = method,
 		.path = url,
-		.src = {header_of, query_of, conn},
+		.src = {header_of, query_of, query_at, conn},
 		.body = p->body.data ? p->body.data : "",
 		.body_len = p->body.len,
 	};

@@ -1,6 +1,8 @@
 /* The pipeline of one negotiate request, and nothing else (DESIGN.md, "The path of one request"). */
 #include "negotiate.h"
 
+#include "ask.h"
+#include "audit.h"
 #include "log.h"
 #include "names.h"
 #include "policy.h"
@@ -76,7 +78,8 @@ static void refuse(const struct hub *hub, enum ngd_auth_result result, const str
 		snprintf(out->www_authenticate, sizeof out->www_authenticate, "%s", hub->challenge);
 }
 
-static void issue(const struct hub *hub, const struct principal *who, const struct grant *grant, struct reply *out)
+static void issue(const struct hub *hub, const struct ngd_request *req, const struct principal *who,
+		  const struct grant *grant, struct reply *out)
 {
 	struct buf token = {0}, base_url = {0};
 	struct token_claims claims = {
@@ -96,17 +99,35 @@ static void issue(const struct hub *hub, const struct principal *who, const stru
 	} else {
 		out->status = 200;
 		client_access_json(base_url.data, token.data, &out->body);
-		log_info("issued hub=%s user=%s auth=%s roles=%zu groups=%zu ttl=%um", claims.hub, who->user_id,
-			 who->authenticator, grant->n_roles, grant->n_groups, grant->ttl_minutes);
+		audit_issued(claims.hub, who, req->client_addr, grant, claims.iat + 60ll * claims.ttl_minutes,
+			     token.data);
 	}
 	buf_free_secret(&token);
 	buf_free(&base_url);
+}
+
+/* The admitted caller's token: what they asked for, within what the policy grants. */
+static void grant_and_issue(const struct hub *hub, struct ngd_request *req, json_t *body, const struct principal *who,
+			    struct reply *out)
+{
+	struct client_ask ask;
+	struct grant grant = {0};
+	if (ask_parse(req, body, &ask, out) < 0)
+		return;
+	if (policy_decide(hub->policy, who, &ask.ask, NULL, &grant) == 0)
+		issue(hub, req, who, &grant, out);
+	else if (strcmp(grant.refusal, "internal") == 0)
+		reply_error(out, 500, "internal", "the token could not be issued");
+	else
+		reply_error(out, 403, grant.refusal, "%s", grant.message);
+	grant_clear(&grant);
 }
 
 void negotiate(const struct runtime *rt, struct ngd_request *req, struct reply *out)
 {
 	json_t *body = NULL;
 	struct ngd_outcome who = {0};
+	enum ngd_auth_result result = NGD_AUTH_DECLINED;
 	const char *name = parse_body(req, &body, out) == 0 ? choose_hub(rt, req, body, out) : NULL;
 	const struct hub *hub = NULL;
 	if (name && !hub_name_valid(name))
@@ -115,15 +136,15 @@ void negotiate(const struct runtime *rt, struct ngd_request *req, struct reply *
 		reply_error(out, 404, "unknown_hub", "no hub named '%s' is configured", name);
 	if (hub) {
 		req->hub = hub->cfg->head.name;
-		enum ngd_auth_result result = auth_chain_run(hub->chain, hub->n_chain, req, &who);
-		if (result == NGD_AUTH_OK) {
-			struct grant grant;
-			policy_grant(hub->cfg, &who.principal, &grant);
-			issue(hub, &who.principal, &grant, out);
-		} else {
+		result = auth_chain_run(hub->chain, hub->n_chain, req, &who);
+		if (result == NGD_AUTH_OK)
+			grant_and_issue(hub, req, body, &who.principal, out);
+		else
 			refuse(hub, result, &who, out);
-		}
-		outcome_clear(&who);
 	}
+	if (out->status >= 400)
+		audit_refused(hub ? hub->cfg->head.name : NULL, result == NGD_AUTH_OK ? &who.principal : NULL,
+			      req->client_addr, out->status, out->code, out->message);
+	outcome_clear(&who);
 	json_decref(body);
 }

@@ -32,3 +32,8 @@ const char *request_query(const struct ngd_request *req, const char *name, unsig
 {
 	return req->src.query(req->src.conn, name, count);
 }
+
+const char *request_query_at(const struct ngd_request *req, const char *name, unsigned index)
+{
+	return req->src.query_at(req->src.conn, name, index);
+}

@@ -12,6 +12,8 @@ struct request_source {
 	 * name occurs. NULL when absent. */
 	const char *(*header)(void *conn, const char *name);
 	const char *(*query)(void *conn, const char *name, unsigned *count);
+	/* The index-th (from 0) value of a repeated query argument, or NULL. */
+	const char *(*query_at)(void *conn, const char *name, unsigned index);
 	void *conn;
 };
 
@@ -29,5 +31,6 @@ struct ngd_request {
 };
 
 const char *request_query(const struct ngd_request *req, const char *name, unsigned *count);
+const char *request_query_at(const struct ngd_request *req, const char *name, unsigned index);
 
 #endif

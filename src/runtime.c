@@ -153,7 +153,8 @@ static int build_hub(struct runtime *rt, const struct config_hub *cfg, struct hu
 	for (size_t i = 0; i < cfg->auth.n; i++)
 		hub->chain[hub->n_chain++] = auth_by_name(rt, cfg->auth.items[i]);
 	hub_challenge(hub);
-	return 0;
+	hub->policy = policy_build(rt->cfg, cfg);
+	return hub->policy ? 0 : -1;
 }
 
 static int build_parts(struct runtime *rt, char *err, size_t err_len)
@@ -199,8 +200,10 @@ void runtime_free(struct runtime *rt)
 {
 	if (!rt)
 		return;
-	for (size_t i = 0; i < rt->n_hubs; i++)
+	for (size_t i = 0; i < rt->n_hubs; i++) {
 		free(rt->hubs[i].chain);
+		policy_free(rt->hubs[i].policy);
+	}
 	for (size_t i = 0; i < rt->n_auths; i++)
 		auth_instance_free(rt->auths[i]);
 	for (size_t i = 0; i < rt->n_services; i++)

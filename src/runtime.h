@@ -6,6 +6,7 @@
 #include "auth.h"
 #include "config.h"
 #include "connstr.h"
+#include "policy.h"
 #include "token.h"
 #include "trusted_proxies.h"
 
@@ -22,7 +23,8 @@ struct hub {
 	const struct service *service;
 	struct auth_instance **chain;
 	size_t n_chain;
-	char challenge[256]; /* WWW-Authenticate for a 401, from the chain's schemes */
+	struct policy *policy; /* the hub's compiled rules */
+	char challenge[256];   /* WWW-Authenticate for a 401, from the chain's schemes */
 };
 
 struct runtime {
