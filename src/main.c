@@ -1,6 +1,7 @@
 /* negotiated: command line, start-up order, signals, shutdown. */
 #include "config.h"
 
+#include "cli_explain.h"
 #include "cli_token.h"
 #include "dev.h"
 #include "http.h"
@@ -30,6 +31,7 @@ struct options {
 static const char usage[] =
 	"usage: negotiated [-c FILE] [--listen ADDR] [--dev] [--check-config] [-v] [--version] [--help]\n"
 	"       negotiated token --help\n"
+	"       negotiated explain --help\n"
 	"  -c, --config FILE    configuration file (default " DEFAULT_CONFIG ")\n"
 	"  -l, --listen ADDR    HOST:PORT, [IPV6]:PORT or unix:/PATH, instead of [server] listen\n"
 	"      --dev            embedded development configuration (anonymous, one hub 'demo')\n"
@@ -149,6 +151,8 @@ int main(int argc, char **argv)
 	log_init();
 	if (argc > 1 && strcmp(argv[1], "token") == 0)
 		return cli_token(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "explain") == 0)
+		return cli_explain(argc - 1, argv + 1);
 	if (parse_options(argc, argv, &o) < 0)
 		return 2;
 	block_signals();

@@ -217,13 +217,14 @@ static int narrow(struct decision *d, struct entry_set *allowed, const struct en
 	return 0;
 }
 
+/* The shortest cap among the carried names (each name's cap: the longest of its granting rules). */
 static unsigned carried_cap(const struct decision *d, struct entry_set *s, const char *const *names, size_t n,
-			    unsigned cap)
+			    unsigned cap, const struct policy_rule **by)
 {
 	for (size_t i = 0; i < n; i++) {
 		const struct entry *e = set_find(d, s, names[i]);
 		if (e && e->cap < cap)
-			cap = e->cap;
+			cap = e->cap, *by = e->rule;
 	}
 	return cap;
 }
@@ -231,8 +232,14 @@ static unsigned carried_cap(const struct decision *d, struct entry_set *s, const
 static int lifetime(struct decision *d, const struct policy_ask *ask)
 {
 	struct grant *g = d->out;
-	unsigned cap = carried_cap(d, &d->roles, g->roles, g->n_roles, d->p->max_token_lifetime);
-	cap = carried_cap(d, &d->groups, g->groups, g->n_groups, cap);
+	const struct policy_rule *by = NULL;
+	unsigned cap = carried_cap(d, &d->roles, g->roles, g->n_roles, d->p->max_token_lifetime, &by);
+	cap = carried_cap(d, &d->groups, g->groups, g->n_groups, cap, &by);
+	if (by)
+		note(d, LOG_LEVEL_DEBUG, "lifetime cap %u minutes: max_token_lifetime of %s at %s:%d", cap, by->name,
+		     d->p->file, by->lifetime_line);
+	else
+		note(d, LOG_LEVEL_DEBUG, "lifetime cap %u minutes: the hub's max_token_lifetime", cap);
 	if (!ask->minutes) {
 		g->ttl_minutes = d->p->token_lifetime < cap ? d->p->token_lifetime : cap;
 		return 0;
@@ -244,7 +251,7 @@ static int lifetime(struct decision *d, const struct policy_ask *ask)
 	if (d->p->lifetime_excess == EXCESS_REFUSE)
 		return refuse(d, "forbidden_lifetime", "%u minutes asked; at most %u are allowed on hub %s",
 			      ask->minutes, cap, d->p->hub);
-	note(d, LOG_LEVEL_DEBUG, "%u minutes asked: capped to %u", ask->minutes, cap);
+	note(d, LOG_LEVEL_DEBUG, "%u minutes asked: capped to %u (lifetime_excess = cap)", ask->minutes, cap);
 	g->ttl_minutes = cap;
 	return 0;
 }
