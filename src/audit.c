@@ -24,7 +24,8 @@ static void list(struct buf *b, const char *key, const char *const *items, size_
 	buf_puts(b, " ");
 	buf_puts(b, key);
 	buf_puts(b, "=[");
-	for (; i < n && b->len < AUDIT_LIST_BUDGET; i++) {
+	/* names hold no control characters, so escaping at most doubles them */
+	for (; i < n && b->len + 2 * strlen(items[i]) + 4 < AUDIT_LIST_BUDGET; i++) {
 		if (i)
 			buf_puts(b, ",");
 		buf_json_string(b, items[i]);
