@@ -145,9 +145,10 @@ enum ngd_auth_result auth_chain_run(struct auth_instance *const *chain, size_t n
 			continue;
 		}
 		if (r == NGD_AUTH_OK && !out->principal.user_id[0])
-			r = NGD_AUTH_ERROR; /* OK must name the caller: anything else fails closed */
-		if (r == NGD_AUTH_OK)
-			out->principal.authenticator = chain[i]->name;
+			r = NGD_AUTH_ERROR;		       /* OK must name the caller: anything else fails closed */
+		out->principal.authenticator = chain[i]->name; /* who admitted, refused or failed, for the log */
+		if (r != NGD_AUTH_OK)
+			out->principal.user_id[0] = '\0'; /* a refused caller has no user id, even in the log */
 		if (r == NGD_AUTH_DENY && !out->deny_code)
 			ngd_outcome_deny(out, 401, "invalid_credentials", "the credentials were not accepted");
 		return r;

@@ -53,6 +53,9 @@ static const struct key_spec keys[] = {
 	{KIND_SERVER, "connection_timeout", KEY_UINT, SERVER(connection_timeout), 1, 3600},
 	{KIND_SERVER, "log_level", KEY_LOG_LEVEL, SERVER(log_level), 0, 0},
 	{KIND_SERVER, "trusted_proxies", KEY_LIST, SERVER(trusted_proxies), 0, NGD_MAX_TRUSTED_PROXIES + 1},
+	{KIND_SERVER, "auth_failure_delay", KEY_UINT, SERVER(auth_failure_delay), 0, 10000},
+	{KIND_SERVER, "auth_workers", KEY_UINT, SERVER(auth_workers), 1, 256},
+	{KIND_SERVER, "auth_queue", KEY_UINT, SERVER(auth_queue), 1, 65536},
 	{KIND_SERVICE, "connection_string", KEY_SECRET, SERVICE(connection_string), 0, 0},
 	{KIND_SERVICE, "connection_string_file", KEY_STRING, SERVICE(connection_string_file), 0, 0},
 	{KIND_SERVICE, "connection_string_env", KEY_STRING, SERVICE(connection_string_env), 0, 0},
@@ -583,6 +586,9 @@ static void server_defaults(struct config_server *s)
 	s->max_body_bytes = 16384;
 	s->connection_timeout = 30;
 	s->log_level = LOG_LEVEL_INFO;
+	s->auth_failure_delay = 200;
+	s->auth_workers = 8;
+	s->auth_queue = 256;
 }
 
 struct config *config_load_string(const char *name, const char *text, char *err, size_t err_len)

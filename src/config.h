@@ -34,6 +34,9 @@ struct config_server {
 	unsigned connection_timeout;
 	enum log_level log_level;
 	struct strlist trusted_proxies; /* "unix", ADDRESS or ADDRESS/PREFIX */
+	unsigned auth_failure_delay;	/* ms before a failed attempt is answered; 0: at once */
+	unsigned auth_workers;		/* threads for chains that may block */
+	unsigned auth_queue;		/* requests waiting for those threads before 503 */
 };
 
 struct config_service {

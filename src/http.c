@@ -3,6 +3,7 @@
 #include "http.h"
 
 #include "buf.h"
+#include "http_offload.h"
 #include "log.h"
 #include "reply.h"
 #include "request.h"
@@ -20,6 +21,7 @@ struct http_server {
 	struct MHD_Daemon *mhd;
 	const struct runtime *rt;
 	const struct config_server *limits;
+	struct offload *offload; /* chains that may block, and delayed failures */
 };
 
 /* One request in flight, from the URI callback to the completion callback. */
@@ -28,6 +30,7 @@ struct pending {
 	bool started;
 	bool body_too_large;
 	struct buf body;
+	struct deferred *deferred; /* suspended: answered off the HTTP thread */
 };
 
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
@@ -43,8 +46,10 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **state, e
 {
 	(void)cls, (void)conn, (void)why;
 	struct pending *p = *state;
-	if (p)
+	if (p) {
 		buf_free_secret(&p->body);
+		deferred_free(p->deferred);
+	}
 	free(p);
 	*state = NULL;
 }
@@ -132,6 +137,16 @@ static void log_refusal(const struct ngd_request *req, const struct reply *r)
 	log_info("%s %s%s: %u %s: %s", req->method, path, req->path[i] ? "..." : "", r->status, r->code, r->message);
 }
 
+static enum MHD_Result send_reply(struct MHD_Connection *conn, struct reply *r);
+
+/* req is NULL when only the reply was kept across a suspension (it was logged already). */
+static enum MHD_Result answer(struct MHD_Connection *conn, const struct ngd_request *req, struct reply *r)
+{
+	if (r->status >= 400 && !r->logged && req)
+		log_refusal(req, r);
+	return send_reply(conn, r);
+}
+
 static enum MHD_Result send_reply(struct MHD_Connection *conn, struct reply *r)
 {
 	static const char fallback[] = "{\"error\":{\"code\":\"internal\",\"message\":\"out of memory\"}}";
@@ -152,6 +167,11 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn, struct reply *r)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, r->allow);
 	if (r->www_authenticate[0])
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, r->www_authenticate);
+	if (r->retry_after) {
+		char seconds[16];
+		snprintf(seconds, sizeof seconds, "%u", r->retry_after);
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, seconds);
+	}
 	enum MHD_Result ret = MHD_queue_response(conn, body ? r->status : 500, resp);
 	MHD_destroy_response(resp);
 	return ret;
@@ -203,6 +223,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	(void)version;
 	if (!p)
 		return MHD_NO; /* the URI callback could not allocate: drop the connection */
+	if (p->deferred)       /* resumed: the answer was made off this thread */
+		return answer(conn, deferred_request(p->deferred), deferred_reply(p->deferred));
 	if (!p->started) {
 		p->started = true; /* answer only once the whole request is in, or keep-alive breaks */
 		if (!declared_body_too_large(conn, srv->limits->max_body_bytes))
@@ -227,9 +249,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	peer_of(conn, &req);
 	client_of(srv->rt, conn, &req);
 	handle(srv, conn, p, &req, &r);
-	if (r.status >= 400)
-		log_refusal(&req, &r);
-	return send_reply(conn, &r);
+	if (offload_wanted(&r, srv->limits->auth_failure_delay) &&
+	    offload(srv->offload, srv->rt, conn, &req, &r, &p->deferred) == 0)
+		return MHD_YES;
+	return answer(conn, &req, &r);
 }
 
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
@@ -247,11 +270,16 @@ struct http_server *http_start(const struct runtime *rt, int listen_fd)
 	struct http_server *srv = calloc(1, sizeof *srv);
 	if (!srv)
 		return NULL;
-	*srv = (struct http_server){.rt = rt, .limits = lim};
+	*srv = (struct http_server){.rt = rt, .limits = lim, .offload = offload_start(lim)};
+	if (!srv->offload) {
+		free(srv);
+		return NULL;
+	}
 	/* room for the request line, the headers and the reply's header block, so our caps answer
 	 * first; no more, because libmicrohttpd zeroes the whole pool between keep-alive requests */
 	size_t memory = (size_t)lim->max_url_bytes + lim->max_header_bytes + 2048;
-	srv->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TURBO | MHD_USE_ERROR_LOG,
+	srv->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TURBO |
+					    MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME,
 				    0, NULL, NULL, on_request, srv, MHD_OPTION_LISTEN_SOCKET, listen_fd,
 				    MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL, MHD_OPTION_NOTIFY_COMPLETED,
 				    on_completed, NULL, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
@@ -260,6 +288,7 @@ struct http_server *http_start(const struct runtime *rt, int listen_fd)
 				    (unsigned int)(lim->threads > 1 ? lim->threads : 0), MHD_OPTION_END);
 	if (!srv->mhd) {
 		log_error("cannot start the HTTP server on the listening socket");
+		offload_free(srv->offload);
 		free(srv);
 		return NULL;
 	}
@@ -270,6 +299,8 @@ void http_stop(struct http_server *srv)
 {
 	if (!srv)
 		return;
+	offload_stop(srv->offload); /* MHD must not be stopped with suspended connections */
 	MHD_stop_daemon(srv->mhd);
+	offload_free(srv->offload);
 	free(srv);
 }

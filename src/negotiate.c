@@ -71,9 +71,13 @@ static const char *choose_hub(const struct runtime *rt, const struct ngd_request
 
 static void refuse(const struct hub *hub, enum ngd_auth_result result, const struct ngd_outcome *who, struct reply *out)
 {
-	if (result == NGD_AUTH_ERROR)
-		return reply_error(out, 503, "unavailable", "authentication is unavailable; try again later");
+	if (result == NGD_AUTH_ERROR) {
+		reply_error(out, 503, "unavailable", "authentication is unavailable; try again later");
+		out->retry_after = 1;
+		return;
+	}
 	reply_error(out, who->deny_status, who->deny_code, "%s", who->deny_message);
+	out->auth_failed = true; /* answered after [server] auth_failure_delay */
 	if (who->deny_status == 401)
 		snprintf(out->www_authenticate, sizeof out->www_authenticate, "%s", hub->challenge);
 }
@@ -134,7 +138,9 @@ void negotiate(const struct runtime *rt, struct ngd_request *req, struct reply *
 		reply_error(out, 400, "invalid_hub", "the hub name must be " HUB_NAME_RULE);
 	else if (name && !(hub = runtime_find_hub(rt, name)))
 		reply_error(out, 404, "unknown_hub", "no hub named '%s' is configured", name);
-	if (hub) {
+	if (hub && hub->blocking && !req->may_block)
+		out->needs_worker = true; /* the caller runs the whole request again off the HTTP thread */
+	else if (hub) {
 		req->hub = hub->cfg->head.name;
 		result = auth_chain_run(hub->chain, hub->n_chain, req, &who);
 		if (result == NGD_AUTH_OK)
@@ -142,9 +148,10 @@ void negotiate(const struct runtime *rt, struct ngd_request *req, struct reply *
 		else
 			refuse(hub, result, &who, out);
 	}
-	if (out->status >= 400)
-		audit_refused(hub ? hub->cfg->head.name : NULL, result == NGD_AUTH_OK ? &who.principal : NULL,
-			      req->client_addr, out->status, out->code, out->message);
+	if (out->status >= 400) /* the one line per refusal, naming the authenticator that decided */
+		audit_refused(hub ? hub->cfg->head.name : NULL, hub ? &who.principal : NULL, req->client_addr,
+			      out->status, out->code, out->message);
+	out->logged = out->status >= 400;
 	outcome_clear(&who);
 	json_decref(body);
 }

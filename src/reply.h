@@ -4,6 +4,8 @@
 
 #include "buf.h"
 
+#include <stdbool.h>
+
 struct reply {
 	unsigned status;
 	struct buf body;	    /* JSON; may hold a token, so it is wiped when sent */
@@ -11,6 +13,10 @@ struct reply {
 	char www_authenticate[256]; /* with 401 */
 	const char *code;	    /* the error code, for the log line */
 	char message[256];	    /* the error message, for the log line */
+	bool needs_worker;	    /* the hub's chain may block: run the request again on a worker */
+	bool auth_failed;	    /* a DENY from the chain: answered after [server] auth_failure_delay */
+	bool logged;		    /* the pipeline already logged this refusal */
+	unsigned retry_after;	    /* seconds, for Retry-After with 503; 0 for none */
 };
 
 /* Sets {"error":{"code":CODE,"message":MESSAGE}}. Messages name the problem, never a secret. */

@@ -28,6 +28,7 @@ struct ngd_request {
 	const char *body;			/* NUL-terminated; "" without a body */
 	size_t body_len;
 	const char *hub; /* set by the pipeline once the hub is known */
+	bool may_block;	 /* on a worker thread: chains that may block run here, never on an HTTP thread */
 };
 
 const char *request_query(const struct ngd_request *req, const char *name, unsigned *count);

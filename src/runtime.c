@@ -152,6 +152,8 @@ static int build_hub(struct runtime *rt, const struct config_hub *cfg, struct hu
 		return -1;
 	for (size_t i = 0; i < cfg->auth.n; i++)
 		hub->chain[hub->n_chain++] = auth_by_name(rt, cfg->auth.items[i]);
+	for (size_t i = 0; i < hub->n_chain; i++)
+		hub->blocking |= (hub->chain[i]->type->flags & NGD_AUTH_MAY_BLOCK) != 0;
 	hub_challenge(hub);
 	hub->policy = policy_build(rt->cfg, cfg);
 	return hub->policy ? 0 : -1;
