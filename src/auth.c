@@ -9,7 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const struct ngd_authenticator *const builtins[] = {&auth_anonymous, &auth_apikey};
+static const struct ngd_authenticator *const builtins[] = {&auth_anonymous, &auth_apikey, &auth_trusted_header,
+							   &auth_webhook};
 
 static const struct ngd_authenticator *type_find(const char *type)
 {
@@ -61,15 +62,28 @@ static int check_unused_keys(struct ngd_section *sec, const char *type)
 	return 0;
 }
 
+/* "anonymous, apikey, ..." from the table, so that the message never falls behind it. */
+static const char *type_names(char *out, size_t len)
+{
+	size_t used = 0;
+	out[0] = '\0';
+	for (size_t i = 0; i < sizeof builtins / sizeof builtins[0] && used < len; i++)
+		used += (size_t)snprintf(out + used, len - used, "%s%s", i ? ", " : "", builtins[i]->type);
+	return out;
+}
+
 struct auth_instance *auth_instance_create(struct ngd_section *sec, char *err, size_t err_len)
 {
+	char known[256];
 	const char *type_name = ngd_section_get(sec, "type");
 	const struct ngd_authenticator *type = type_name ? type_find(type_name) : NULL;
 	struct auth_instance *inst = NULL;
 	if (!type_name)
-		ngd_section_error(sec, NULL, "required in [auth:%s] (anonymous or apikey)", sec->head.name);
+		ngd_section_error(sec, NULL, "required in [auth:%s] (one of %s)", sec->head.name,
+				  type_names(known, sizeof known));
 	else if (!type)
-		ngd_section_error(sec, "type", "'%.64s' is not a known authenticator (anonymous, apikey)", type_name);
+		ngd_section_error(sec, "type", "'%.64s' is not a known authenticator (%s)", type_name,
+				  type_names(known, sizeof known));
 	else if ((inst = calloc(1, sizeof *inst)))
 		*inst = (struct auth_instance){type, sec->head.name, type->create(sec)};
 	if (inst && inst->state && check_unused_keys(sec, type_name) == 0)

@@ -9,6 +9,7 @@
 #include "log.h"
 #include "runtime.h"
 
+#include <curl/curl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -156,16 +157,24 @@ int main(int argc, char **argv)
 	if (parse_options(argc, argv, &o) < 0)
 		return 2;
 	block_signals();
-	struct runtime *rt = load(&o);
-	if (!rt)
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) { /* once, before any thread: it is not thread-safe */
+		fprintf(stderr, "negotiated: cannot initialise libcurl\n");
 		return 1;
+	}
+	struct runtime *rt = load(&o);
+	if (!rt) {
+		curl_global_cleanup();
+		return 1;
+	}
 	if (o.check) {
 		printf("%s: configuration OK\n", o.dev ? "<dev>" : o.config ? o.config : DEFAULT_CONFIG);
 		runtime_free(rt);
+		curl_global_cleanup();
 		return 0;
 	}
 	log_set_level(o.verbose ? LOG_LEVEL_DEBUG : rt->cfg->server.log_level);
 	int rc = serve(rt, &o);
 	runtime_free(rt);
+	curl_global_cleanup();
 	return rc;
 }

@@ -82,6 +82,18 @@ static void refuse(const struct hub *hub, enum ngd_auth_result result, const str
 		snprintf(out->www_authenticate, sizeof out->www_authenticate, "%s", hub->challenge);
 }
 
+/* At debug level, what the authenticator said about the caller (validated text, never a credential). */
+static void log_attributes(const struct principal *who)
+{
+	char line[512];
+	size_t used = 0;
+	line[0] = '\0';
+	for (size_t i = 0; i < who->n_attrs && used < sizeof line; i++)
+		used += (size_t)snprintf(line + used, sizeof line - used, " %s=%s", who->attrs[i].name,
+					 who->attrs[i].value);
+	log_debug("principal user=%s auth=%s attributes:%s", who->user_id, who->authenticator, line);
+}
+
 static void issue(const struct hub *hub, const struct ngd_request *req, const struct principal *who,
 		  const struct grant *grant, struct reply *out)
 {
@@ -143,6 +155,8 @@ void negotiate(const struct runtime *rt, struct ngd_request *req, struct reply *
 	else if (hub) {
 		req->hub = hub->cfg->head.name;
 		result = auth_chain_run(hub->chain, hub->n_chain, req, &who);
+		if (result == NGD_AUTH_OK && who.principal.n_attrs)
+			log_attributes(&who.principal);
 		if (result == NGD_AUTH_OK)
 			grant_and_issue(hub, req, body, &who.principal, out);
 		else
