@@ -136,6 +136,15 @@ static const char *copied_query(void *src, const char *name, unsigned *count)
 	return first;
 }
 
+static const char *copied_query_at(void *src, const char *name, unsigned index)
+{
+	const struct deferred *d = src;
+	for (size_t i = d->n_headers; i < d->n_headers + d->n_args; i++)
+		if (strcmp(d->fields[i].name, name) == 0 && index-- == 0)
+			return d->fields[i].value;
+	return NULL;
+}
+
 struct copier {
 	struct deferred *d;
 	size_t n, bytes; /* measuring pass: totals; copying pass: positions */
@@ -187,7 +196,8 @@ static int copy_request(struct deferred *d, struct MHD_Connection *conn, const s
 	if (req->peer && req->peer_len <= sizeof d->peer)
 		memcpy(&d->peer, req->peer, req->peer_len);
 	d->req.peer = req->peer ? (const struct sockaddr *)&d->peer : NULL;
-	d->req.src = (struct request_source){copied_header, copied_query, d};
+	d->req.src = (struct request_source){
+		.header = copied_header, .query = copied_query, .query_at = copied_query_at, .conn = d};
 	d->req.may_block = true;
 	d->copied = true;
 	return 0;
