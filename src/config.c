@@ -56,9 +56,15 @@ static const struct key_spec keys[] = {
 	{KIND_SERVER, "auth_failure_delay", KEY_UINT, SERVER(auth_failure_delay), 0, 10000},
 	{KIND_SERVER, "auth_workers", KEY_UINT, SERVER(auth_workers), 1, 256},
 	{KIND_SERVER, "auth_queue", KEY_UINT, SERVER(auth_queue), 1, 65536},
-	{KIND_SERVICE, "connection_string", KEY_SECRET, SERVICE(connection_string), 0, 0},
-	{KIND_SERVICE, "connection_string_file", KEY_STRING, SERVICE(connection_string_file), 0, 0},
-	{KIND_SERVICE, "connection_string_env", KEY_STRING, SERVICE(connection_string_env), 0, 0},
+	{KIND_SERVICE, "connection_string", KEY_SECRET, SERVICE(primary.inline_text), 0, 0},
+	{KIND_SERVICE, "connection_string_file", KEY_STRING, SERVICE(primary.file), 0, 0},
+	{KIND_SERVICE, "connection_string_env", KEY_STRING, SERVICE(primary.env), 0, 0},
+	{KIND_SERVICE, "connection_string_credential", KEY_STRING, SERVICE(primary.credential), 0, 0},
+	{KIND_SERVICE, "secondary_connection_string", KEY_SECRET, SERVICE(secondary.inline_text), 0, 0},
+	{KIND_SERVICE, "secondary_connection_string_file", KEY_STRING, SERVICE(secondary.file), 0, 0},
+	{KIND_SERVICE, "secondary_connection_string_env", KEY_STRING, SERVICE(secondary.env), 0, 0},
+	{KIND_SERVICE, "secondary_connection_string_credential", KEY_STRING, SERVICE(secondary.credential), 0, 0},
+	{KIND_SERVICE, "sign_with", KEY_STRING, SERVICE(sign_with), 0, 0},
 	{KIND_HUB, "service", KEY_STRING, HUB(service), 0, 0},
 	{KIND_HUB, "client_protocol", KEY_PROTOCOL, HUB(client_protocol), 0, 0},
 	{KIND_HUB, "token_lifetime", KEY_UINT, HUB(token_lifetime), 1, NGD_MAX_TTL_MINUTES},
@@ -400,14 +406,42 @@ static void section_label(const struct section_head *h, const char *kind, char *
 	snprintf(out, len, "[%s%s%s]", kind, h->name ? ":" : "", h->name ? h->name : "");
 }
 
+static int source_count(const struct connstr_source *src)
+{
+	return !!src->inline_text + !!src->file + !!src->env + !!src->credential;
+}
+
+static bool credential_name_valid(const char *name)
+{
+	return name && strcmp(name, ".") != 0 && strcmp(name, "..") != 0 && !strchr(name, '/') && strlen(name) < 256;
+}
+
+static void check_credentials(struct parser *p, const struct config_service *s)
+{
+	const char *names[] = {s->primary.credential, s->secondary.credential};
+	const char *key_names[] = {"connection_string_credential", "secondary_connection_string_credential"};
+	for (int i = 0; i < 2; i++)
+		if (names[i] && !credential_name_valid(names[i]))
+			parser_error(p, config_key_line(&s->head, "service", key_names[i]), key_names[i],
+				     "a credential name is a file name in $CREDENTIALS_DIRECTORY, without '/'");
+}
+
 static void check_service(struct parser *p, const struct config_service *s)
 {
 	char label[96];
-	int sources = !!s->connection_string + !!s->connection_string_file + !!s->connection_string_env;
 	section_label(&s->head, "service", label, sizeof label);
-	if (sources != 1)
+	if (source_count(&s->primary) != 1)
 		parser_error(p, s->head.line, label,
-			     "set exactly one of connection_string, connection_string_file, connection_string_env");
+			     "set exactly one of connection_string, connection_string_file, connection_string_env, "
+			     "connection_string_credential");
+	if (source_count(&s->secondary) > 1)
+		parser_error(p, s->head.line, label, "set at most one of the secondary_connection_string* keys");
+	check_credentials(p, s);
+	int line = config_key_line(&s->head, "service", "sign_with");
+	if (s->sign_with && strcmp(s->sign_with, "primary") != 0 && strcmp(s->sign_with, "secondary") != 0)
+		parser_error(p, line, "sign_with", "'%.64s' is not one of primary, secondary", s->sign_with);
+	else if (s->sign_with && strcmp(s->sign_with, "secondary") == 0 && source_count(&s->secondary) == 0)
+		parser_error(p, line, "sign_with", "secondary: no secondary_connection_string* key is set");
 }
 
 /* Every template of a list compiles: a typo in a role is an error, not a role that grants nothing. */
@@ -642,6 +676,14 @@ static void strlist_free(struct strlist *l)
 	free(l->items);
 }
 
+static void source_free(struct connstr_source *src)
+{
+	secret_free(src->inline_text);
+	free(src->file);
+	free(src->env);
+	free(src->credential);
+}
+
 void config_free(struct config *cfg)
 {
 	if (!cfg)
@@ -650,9 +692,9 @@ void config_free(struct config *cfg)
 	strlist_free(&cfg->server.trusted_proxies);
 	for (size_t i = 0; i < cfg->n_services; i++) {
 		struct config_service *s = cfg->services[i];
-		secret_free(s->connection_string);
-		free(s->connection_string_file);
-		free(s->connection_string_env);
+		source_free(&s->primary);
+		source_free(&s->secondary);
+		free(s->sign_with);
 		free(s->head.name);
 		free(s);
 	}
@@ -694,6 +736,13 @@ void config_free(struct config *cfg)
 	free(cfg->auths);
 	free(cfg->path);
 	free(cfg);
+}
+
+void config_list_keys(FILE *out)
+{
+	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+		fprintf(out, "%s %s\n", kind_names[keys[i].kind], keys[i].name);
+	fprintf(out, "auth type\n"); /* the one key every [auth:NAME] has; the others are the type's */
 }
 
 #define FIND(array, count, type)                                                                                       \

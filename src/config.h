@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define CONFIG_MAX_KEYS 32 /* per section kind; one bit each in section_head.seen */
 
@@ -39,11 +40,19 @@ struct config_server {
 	unsigned auth_queue;		/* requests waiting for those threads before 503 */
 };
 
+/* Where one access key's connection string comes from: exactly one of these is set. */
+struct connstr_source {
+	char *inline_text; /* secret */
+	char *file;
+	char *env;
+	char *credential; /* a file name in $CREDENTIALS_DIRECTORY (systemd LoadCredential=) */
+};
+
 struct config_service {
 	struct section_head head;
-	char *connection_string; /* secret */
-	char *connection_string_file;
-	char *connection_string_env;
+	struct connstr_source primary;
+	struct connstr_source secondary; /* the resource's other key, for rotation; may be empty */
+	char *sign_with;		 /* "primary" (default) or "secondary" */
 };
 
 struct config_hub {
@@ -115,6 +124,8 @@ const struct config_hub *config_find_hub(const struct config *cfg, const char *n
 const struct config_service *config_find_service(const struct config *cfg, const char *name);
 struct ngd_section *config_find_auth(const struct config *cfg, const char *name);
 const struct config_rule *config_find_rule(const struct config *cfg, const char *name);
+/* Prints "SECTION KEY" per line for every key the parser knows (for --list-config-keys). */
+void config_list_keys(FILE *out);
 /* The line a key was set on, or the section's line when it was not set. */
 int config_key_line(const struct section_head *head, const char *kind, const char *key);
 

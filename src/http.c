@@ -9,6 +9,7 @@
 #include "request.h"
 #include "route.h"
 #include "runtime.h"
+#include "snapshot.h"
 
 #include <microhttpd.h>
 #include <netinet/in.h>
@@ -17,10 +18,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The size caps libmicrohttpd was started with: fixed until restart, copied so that they
+ * outlive the snapshot they came from. */
+struct http_limits {
+	unsigned max_url_bytes, max_header_bytes, max_body_bytes, auth_failure_delay;
+};
+
 struct http_server {
 	struct MHD_Daemon *mhd;
-	const struct runtime *rt;
-	const struct config_server *limits;
+	struct http_limits limits;
 	struct offload *offload; /* chains that may block, and delayed failures */
 };
 
@@ -201,10 +207,10 @@ static bool declared_body_too_large(struct MHD_Connection *conn, unsigned max)
 }
 
 /* Size caps first, in the order the bytes arrived; then the route. */
-static void handle(const struct http_server *srv, struct MHD_Connection *conn, struct pending *p,
-		   struct ngd_request *req, struct reply *r)
+static void handle(const struct http_server *srv, const struct runtime *rt, struct MHD_Connection *conn,
+		   struct pending *p, struct ngd_request *req, struct reply *r)
 {
-	const struct config_server *lim = srv->limits;
+	const struct http_limits *lim = &srv->limits;
 	if (p->target_len > lim->max_url_bytes)
 		reply_error(r, 414, "uri_too_long", "the request target is longer than %u bytes", lim->max_url_bytes);
 	else if (header_bytes(conn) > lim->max_header_bytes)
@@ -212,7 +218,7 @@ static void handle(const struct http_server *srv, struct MHD_Connection *conn, s
 	else if (p->body_too_large)
 		reply_error(r, 413, "body_too_large", "the body is larger than %u bytes", lim->max_body_bytes);
 	else
-		route(srv->rt, req, r);
+		route(rt, req, r);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
@@ -227,12 +233,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		return answer(conn, deferred_request(p->deferred), deferred_reply(p->deferred));
 	if (!p->started) {
 		p->started = true; /* answer only once the whole request is in, or keep-alive breaks */
-		if (!declared_body_too_large(conn, srv->limits->max_body_bytes))
+		if (!declared_body_too_large(conn, srv->limits.max_body_bytes))
 			return MHD_YES;
 		p->body_too_large = true; /* refuse before reading it; the connection then closes */
 	} else if (*upload_size) {
 		/* past the cap the rest is read and dropped: 0.9.75 cannot answer mid-upload */
-		p->body_too_large |= p->body.len + *upload_size > srv->limits->max_body_bytes;
+		p->body_too_large |= p->body.len + *upload_size > srv->limits.max_body_bytes;
 		if (!p->body_too_large)
 			buf_append(&p->body, upload, *upload_size);
 		*upload_size = 0;
@@ -246,11 +252,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		.body_len = p->body.len,
 	};
 	struct reply r = {0};
+	/* this request runs to its reply on the snapshot current now, even if a reload swaps it */
+	const struct runtime *rt = snapshot_thread_current();
 	peer_of(conn, &req);
-	client_of(srv->rt, conn, &req);
-	handle(srv, conn, p, &req, &r);
-	if (offload_wanted(&r, srv->limits->auth_failure_delay) &&
-	    offload(srv->offload, srv->rt, conn, &req, &r, &p->deferred) == 0)
+	client_of(rt, conn, &req);
+	handle(srv, rt, conn, p, &req, &r);
+	if (offload_wanted(&r, srv->limits.auth_failure_delay) &&
+	    offload(srv->offload, rt, conn, &req, &r, &p->deferred) == 0)
 		return MHD_YES;
 	return answer(conn, &req, &r);
 }
@@ -264,14 +272,14 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 	log_debug("libmicrohttpd: %s", line);
 }
 
-struct http_server *http_start(const struct runtime *rt, int listen_fd)
+struct http_server *http_start(const struct config_server *lim, int listen_fd)
 {
-	const struct config_server *lim = &rt->cfg->server;
 	struct http_server *srv = calloc(1, sizeof *srv);
 	if (!srv)
 		return NULL;
-	*srv = (struct http_server){.rt = rt, .limits = lim, .offload = offload_start(lim)};
-	if (!srv->offload) {
+	srv->limits = (struct http_limits){lim->max_url_bytes, lim->max_header_bytes, lim->max_body_bytes,
+					   lim->auth_failure_delay};
+	if (!(srv->offload = offload_start(lim))) {
 		free(srv);
 		return NULL;
 	}

@@ -2,12 +2,13 @@
 #ifndef NGD_HTTP_H
 #define NGD_HTTP_H
 
-#include "runtime.h"
+#include "config.h"
 
 struct http_server;
 
-/* Starts serving rt on listen_fd (which it takes over). NULL on failure, after logging why. */
-struct http_server *http_start(const struct runtime *rt, int listen_fd);
+/* Starts serving the published snapshot (snapshot.h) on listen_fd, which it takes over, with the
+ * threads, size caps and timeout of lim (fixed until restart). NULL on failure, after logging why. */
+struct http_server *http_start(const struct config_server *lim, int listen_fd);
 void http_stop(struct http_server *srv);
 
 #endif

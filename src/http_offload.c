@@ -4,6 +4,7 @@
 #include "log.h"
 #include "route.h"
 #include "secret.h"
+#include "snapshot.h"
 #include "timer.h"
 #include "workers.h"
 
@@ -27,7 +28,7 @@ struct field {
 
 struct deferred {
 	struct offload *off;
-	const struct runtime *rt;
+	struct runtime *rt; /* a counted reference: the request ends on the snapshot it began on */
 	struct MHD_Connection *conn;
 	struct work work;
 	struct timer_entry timer;
@@ -209,7 +210,7 @@ static struct deferred *deferred_new(struct offload *o, const struct runtime *rt
 	struct deferred *d = calloc(1, sizeof *d);
 	if (!d)
 		return NULL;
-	*d = (struct deferred){.off = o, .rt = rt, .conn = conn, .work = {on_work, on_cancel, NULL}};
+	*d = (struct deferred){.off = o, .rt = runtime_ref(rt), .conn = conn, .work = {on_work, on_cancel, NULL}};
 	d->timer.fire = on_timer;
 	if (!r->needs_worker) {
 		d->reply = *r; /* takes the body */
@@ -264,5 +265,6 @@ void deferred_free(struct deferred *d)
 	free(d->text);
 	free(d->fields);
 	buf_free_secret(&d->reply.body);
+	runtime_release(d->rt);
 	free(d);
 }

@@ -3,11 +3,13 @@
 
 #include "cli_explain.h"
 #include "cli_token.h"
-#include "dev.h"
+#include "daemon.h"
 #include "http.h"
 #include "listen.h"
 #include "log.h"
+#include "reload.h"
 #include "runtime.h"
+#include "snapshot.h"
 
 #include <curl/curl.h>
 #include <getopt.h>
@@ -16,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #ifndef SYSCONFDIR
@@ -26,7 +29,7 @@
 struct options {
 	const char *config;
 	const char *listen;
-	bool dev, check, verbose;
+	bool dev, check, verbose, list_keys;
 };
 
 static const char usage[] =
@@ -37,15 +40,24 @@ static const char usage[] =
 	"  -l, --listen ADDR    HOST:PORT, [IPV6]:PORT or unix:/PATH, instead of [server] listen\n"
 	"      --dev            embedded development configuration (anonymous, one hub 'demo')\n"
 	"      --check-config   check the configuration and exit: 0 valid, 1 invalid\n"
-	"  -v, --verbose        debug logging\n";
+	"  -v, --verbose        debug logging\n"
+	"      --version        print the version and exit\n"
+	"      --help           print this help and exit\n"
+	"SIGHUP reloads the configuration; under systemd, sockets passed by socket activation\n"
+	"(LISTEN_FDS) are served instead of [server] listen.\n";
 
 static int parse_options(int argc, char **argv, struct options *o)
 {
 	static const struct option longs[] = {
-		{"config", required_argument, NULL, 'c'}, {"listen", required_argument, NULL, 'l'},
-		{"dev", no_argument, NULL, 'd'},	  {"check-config", no_argument, NULL, 'k'},
-		{"verbose", no_argument, NULL, 'v'},	  {"version", no_argument, NULL, 'V'},
-		{"help", no_argument, NULL, 'h'},	  {NULL, 0, NULL, 0},
+		{"config", required_argument, NULL, 'c'},
+		{"listen", required_argument, NULL, 'l'},
+		{"dev", no_argument, NULL, 'd'},
+		{"check-config", no_argument, NULL, 'k'},
+		{"verbose", no_argument, NULL, 'v'},
+		{"version", no_argument, NULL, 'V'},
+		{"help", no_argument, NULL, 'h'},
+		{"list-config-keys", no_argument, NULL, 'K'},
+		{NULL, 0, NULL, 0},
 	};
 	int opt;
 	opterr = 0;
@@ -55,6 +67,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case 'l': o->listen = optarg; break;
 		case 'd': o->dev = true; break;
 		case 'k': o->check = true; break;
+		case 'K': o->list_keys = true; break; /* hidden: the man page test reads it */
 		case 'v': o->verbose = true; break;
 		case 'V': puts(PACKAGE_STRING); exit(0);
 		case 'h': fputs(usage, stdout); exit(0);
@@ -70,17 +83,6 @@ static int parse_options(int argc, char **argv, struct options *o)
 		return -1;
 	}
 	return 0;
-}
-
-static struct runtime *load(const struct options *o)
-{
-	char err[640];
-	struct config *cfg = o->dev ? dev_config_load(err, sizeof err)
-				    : config_load_file(o->config ? o->config : DEFAULT_CONFIG, err, sizeof err);
-	struct runtime *rt = cfg ? runtime_build(cfg, err, sizeof err) : NULL;
-	if (!rt)
-		fprintf(stderr, "negotiated: %s\n", err);
-	return rt;
 }
 
 static int open_listener(const char *spec, struct listen_addr *addr)
@@ -105,17 +107,41 @@ static sigset_t stop_signals(void)
 	return set;
 }
 
-static void wait_for_stop(void)
+static uint64_t monotonic_usec(void)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (uint64_t)now.tv_sec * 1000000u + (uint64_t)now.tv_nsec / 1000;
+}
+
+/* The next signal; with a watchdog, pings it every `interval` µs while waiting. */
+static int next_signal(uint64_t interval, uint64_t *next_ping)
 {
 	sigset_t set = stop_signals();
-	int sig;
 	for (;;) {
-		if (sigwait(&set, &sig) != 0)
+		int sig;
+		if (!interval) {
+			if (sigwait(&set, &sig) == 0)
+				return sig;
 			continue;
-		if (sig != SIGHUP)
-			return;
-		log_warning("SIGHUP: reloading is not implemented yet; restart to apply a new configuration");
+		}
+		uint64_t now = monotonic_usec();
+		if (now >= *next_ping) {
+			daemon_notify_watchdog();
+			*next_ping = now + interval;
+		}
+		uint64_t wait = *next_ping - now;
+		struct timespec timeout = {(time_t)(wait / 1000000u), (long)(wait % 1000000u) * 1000};
+		if ((sig = sigtimedwait(&set, NULL, &timeout)) > 0)
+			return sig;
 	}
+}
+
+static void wait_for_stop(const struct reload_context *ctx)
+{
+	uint64_t interval = daemon_watchdog_interval(), next_ping = 0;
+	while (next_signal(interval, &next_ping) == SIGHUP)
+		reload(ctx);
 }
 
 static void block_signals(void)
@@ -125,25 +151,60 @@ static void block_signals(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
-static int serve(struct runtime *rt, const struct options *o)
+/* The sockets to serve: systemd's, else --listen or [server] listen. Returns how many, or -1. */
+static int listeners(const struct options *o, const struct runtime *rt, int fds[DAEMON_MAX_LISTEN_FDS],
+		     struct listen_addr *own, const char **shown)
 {
-	struct listen_addr addr;
-	const char *spec = o->listen ? o->listen : rt->cfg->server.listen;
-	int fd = open_listener(spec, &addr);
-	if (fd < 0)
-		return 1;
-	struct http_server *srv = http_start(rt, fd);
-	if (!srv) {
-		close(fd);
-		return 1;
+	char err[256];
+	int n = daemon_listen_fds(fds, err, sizeof err);
+	if (n < 0)
+		log_error("socket activation: %s", err);
+	if (n != 0) {
+		*shown = "the sockets systemd passed";
+		return n;
 	}
-	log_info("listening on %s with %u threads, %zu hubs", spec, rt->cfg->server.threads, rt->n_hubs);
-	wait_for_stop();
-	log_info("stopping");
-	http_stop(srv);
-	if (addr.unix_path[0])
-		unlink(addr.unix_path);
-	return 0;
+	*shown = o->listen ? o->listen : rt->cfg->server.listen;
+	fds[0] = open_listener(*shown, own);
+	return fds[0] < 0 ? -1 : 1;
+}
+
+static void stop_all(struct http_server **servers, int n)
+{
+	for (int i = 0; i < n; i++)
+		http_stop(servers[i]);
+}
+
+static int serve(struct runtime *rt, const struct options *o, struct reload_context *ctx)
+{
+	struct listen_addr own = {0};
+	struct http_server *servers[DAEMON_MAX_LISTEN_FDS];
+	int fds[DAEMON_MAX_LISTEN_FDS], started = 0;
+	const char *shown;
+	int n = listeners(o, rt, fds, &own, &shown);
+	if (n < 0)
+		return 1;
+	ctx->listen_fixed = o->listen || !own.len;
+	reload_context_init(ctx, rt);
+	for (; started < n && (servers[started] = http_start(&rt->cfg->server, fds[started])); started++)
+		;
+	for (int i = started; i < n; i++) /* those http_start did not take over */
+		close(fds[i]);
+	if (started == n) {
+		log_info("listening on %s with %u threads, %zu hubs", shown, rt->cfg->server.threads, rt->n_hubs);
+		daemon_notify_ready();
+		wait_for_stop(ctx);
+		daemon_notify_stopping();
+		log_info("stopping");
+	}
+	stop_all(servers, started);
+	if (own.unix_path[0])
+		unlink(own.unix_path);
+	return started == n ? 0 : 1;
+}
+
+static const char *config_path(const struct options *o)
+{
+	return o->dev ? NULL : o->config ? o->config : DEFAULT_CONFIG;
 }
 
 int main(int argc, char **argv)
@@ -156,25 +217,31 @@ int main(int argc, char **argv)
 		return cli_explain(argc - 1, argv + 1);
 	if (parse_options(argc, argv, &o) < 0)
 		return 2;
+	if (o.list_keys)
+		return config_list_keys(stdout), 0;
 	block_signals();
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) { /* once, before any thread: it is not thread-safe */
 		fprintf(stderr, "negotiated: cannot initialise libcurl\n");
 		return 1;
 	}
-	struct runtime *rt = load(&o);
+	char err[640];
+	struct reload_context ctx = {.path = config_path(&o), .verbose = o.verbose};
+	struct runtime *rt = reload_build(&ctx, err, sizeof err);
 	if (!rt) {
+		fprintf(stderr, "negotiated: %s\n", err);
 		curl_global_cleanup();
 		return 1;
 	}
 	if (o.check) {
-		printf("%s: configuration OK\n", o.dev ? "<dev>" : o.config ? o.config : DEFAULT_CONFIG);
-		runtime_free(rt);
+		printf("%s: configuration OK\n", ctx.path ? ctx.path : "<dev>");
+		runtime_release(rt);
 		curl_global_cleanup();
 		return 0;
 	}
 	log_set_level(o.verbose ? LOG_LEVEL_DEBUG : rt->cfg->server.log_level);
-	int rc = serve(rt, &o);
-	runtime_free(rt);
+	snapshot_publish(rt); /* rt stays valid here: only this thread publishes */
+	int rc = serve(rt, &o, &ctx);
+	snapshot_shutdown();
 	curl_global_cleanup();
 	return rc;
 }

@@ -39,40 +39,104 @@ void service_clear(struct service *svc)
 	svc->signer = NULL;
 }
 
-/* The connection string text, from whichever of the three keys is set; the caller wipes it. */
-static char *connection_string_text(const struct config_service *cs, const char **key, char *err, size_t err_len)
+/* $CREDENTIALS_DIRECTORY/NAME, as systemd's LoadCredential= provides it. */
+static char *credential_path(const char *name, char *err, size_t err_len)
+{
+	const char *dir = getenv("CREDENTIALS_DIRECTORY");
+	char *path = NULL;
+	if (!dir || !*dir)
+		snprintf(err, err_len,
+			 "CREDENTIALS_DIRECTORY is not set (run under systemd with LoadCredential=%s:...)", name);
+	else if (asprintf(&path, "%s/%s", dir, name) < 0)
+		path = NULL;
+	return path;
+}
+
+static char *read_trimmed(const char *path, char *err, size_t err_len)
 {
 	size_t len;
-	if (cs->connection_string) {
-		*key = "connection_string";
-		return strdup(cs->connection_string);
-	}
-	if (cs->connection_string_env) {
-		*key = "connection_string_env";
-		const char *value = getenv(cs->connection_string_env);
-		if (!value || !*value)
-			snprintf(err, err_len, "environment variable %s is not set", cs->connection_string_env);
-		return value && *value ? strdup(value) : NULL;
-	}
-	*key = "connection_string_file";
-	char *text = file_read(cs->connection_string_file, NGD_MAX_CONNSTR, &len, err, err_len);
+	char *text = file_read(path, NGD_MAX_CONNSTR, &len, err, err_len);
 	while (text && len && (text[len - 1] == '\n' || text[len - 1] == '\r'))
 		text[--len] = '\0';
 	return text;
 }
 
+/* The connection string text from whichever key of src is set (key gets its name without the
+ * prefix); the caller wipes it. */
+static char *connection_string_text(const struct connstr_source *src, const char **key, char *err, size_t err_len)
+{
+	if (src->inline_text) {
+		*key = "connection_string";
+		return strdup(src->inline_text);
+	}
+	if (src->env) {
+		*key = "connection_string_env";
+		const char *value = getenv(src->env);
+		if (!value || !*value)
+			snprintf(err, err_len, "environment variable %s is not set", src->env);
+		return value && *value ? strdup(value) : NULL;
+	}
+	if (src->credential) {
+		*key = "connection_string_credential";
+		char *path = credential_path(src->credential, err, err_len);
+		char *text = path ? read_trimmed(path, err, err_len) : NULL;
+		free(path);
+		return text;
+	}
+	*key = "connection_string_file";
+	return read_trimmed(src->file, err, err_len);
+}
+
+/* One key's connection string parsed into an endpoint and a signer, or -1 with FILE:LINE: KEY. */
+static int source_load(const struct config *cfg, const struct config_service *cs, const struct connstr_source *src,
+		       const char *prefix, struct service *out, char *err, size_t err_len)
+{
+	const char *key;
+	char why[256] = "out of memory", name[64];
+	char *text = connection_string_text(src, &key, why, sizeof why);
+	int rc = text ? service_init(out, cs->head.name, text, why, sizeof why) : -1;
+	secret_free(text);
+	snprintf(name, sizeof name, "%s%s", prefix, key);
+	if (rc < 0)
+		snprintf(err, err_len, "%s:%d: %s: %s", cfg->path, config_key_line(&cs->head, "service", name), name,
+			 why);
+	return rc;
+}
+
+static bool endpoints_match(const struct endpoint *a, const struct endpoint *b)
+{
+	return strcmp(a->http_base, b->http_base) == 0;
+}
+
 int service_load(const struct config *cfg, const struct config_service *cs, struct service *out, char *err,
 		 size_t err_len)
 {
-	const char *key;
-	char why[256] = "out of memory";
-	char *text = connection_string_text(cs, &key, why, sizeof why);
-	int rc = text ? service_init(out, cs->head.name, text, why, sizeof why) : -1;
-	secret_free(text);
-	if (rc < 0)
-		snprintf(err, err_len, "%s:%d: %s: %s", cfg->path, config_key_line(&cs->head, "service", key), key,
-			 why);
-	return rc;
+	struct service other = {0};
+	bool has_secondary =
+		cs->secondary.inline_text || cs->secondary.file || cs->secondary.env || cs->secondary.credential;
+	bool sign_secondary = cs->sign_with && strcmp(cs->sign_with, "secondary") == 0;
+	if (source_load(cfg, cs, &cs->primary, "", sign_secondary ? &other : out, err, err_len) < 0)
+		return -1;
+	/* the idle key is loaded too, so a broken one is found before it is switched to */
+	if (has_secondary &&
+	    source_load(cfg, cs, &cs->secondary, "secondary_", sign_secondary ? out : &other, err, err_len) < 0) {
+		service_clear(sign_secondary ? &other : out);
+		return -1;
+	}
+	bool same = !has_secondary || endpoints_match(&out->endpoint, &other.endpoint);
+	service_clear(&other);
+	if (!same) {
+		service_clear(out);
+		snprintf(err, err_len,
+			 "%s:%d: [service:%s]: the secondary key's Endpoint differs from the primary's (both keys "
+			 "must belong to one Web PubSub resource)",
+			 cfg->path, cs->head.line, cs->head.name);
+		return -1;
+	}
+	if (has_secondary)
+		log_debug("[service:%s]: signing with the %s key", cs->head.name,
+			  sign_secondary ? "secondary" : "primary");
+	return 0;
 }
 
 static uint32_t name_hash(const char *s)
@@ -191,6 +255,7 @@ struct runtime *runtime_build(struct config *cfg, char *err, size_t err_len)
 		return NULL;
 	}
 	rt->cfg = cfg;
+	atomic_init(&rt->refs, 1);
 	if (build_parts(rt, err, err_len) < 0) {
 		runtime_free(rt);
 		return NULL;

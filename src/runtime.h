@@ -10,6 +10,7 @@
 #include "token.h"
 #include "trusted_proxies.h"
 
+#include <stdatomic.h>
 #include <stdint.h>
 
 struct service {
@@ -29,6 +30,7 @@ struct hub {
 };
 
 struct runtime {
+	atomic_uint refs; /* see snapshot.h; runtime_build() returns it with one reference */
 	struct config *cfg;
 	struct trusted_proxies proxies; /* [server] trusted_proxies */
 	struct service *services;

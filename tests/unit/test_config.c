@@ -87,6 +87,22 @@ static const struct {
 	 "t.conf:2: connection_string_file: cannot open"},
 	{"[service:main]\nconnection_string = " CS "\nconnection_string_env = X\n" AUTH HUB,
 	 "t.conf:1: [service:main]: set exactly one of"},
+	{"[service:main]\nconnection_string_credential = ../x\n" AUTH HUB,
+	 "t.conf:2: connection_string_credential: a credential name is a file name in $CREDENTIALS_DIRECTORY"},
+	{"[service:main]\nconnection_string_credential = main\n" AUTH HUB,
+	 "t.conf:2: connection_string_credential: CREDENTIALS_DIRECTORY is not set"},
+	{SERVICE "sign_with = tertiary\n" AUTH HUB, "t.conf:3: sign_with: 'tertiary' is not one of primary, secondary"},
+	{SERVICE "sign_with = secondary\n" AUTH HUB,
+	 "t.conf:3: sign_with: secondary: no secondary_connection_string* key is set"},
+	{SERVICE "secondary_connection_string_env = A\nsecondary_connection_string_file = /b\n" AUTH HUB,
+	 "t.conf:1: [service:main]: set at most one of the secondary_connection_string* keys"},
+	{SERVICE "secondary_connection_string = Endpoint=https://a.example\n" AUTH HUB,
+	 "t.conf:3: secondary_connection_string: missing AccessKey"},
+	{SERVICE "secondary_connection_string_file = %s/missing\n" AUTH HUB,
+	 "t.conf:3: secondary_connection_string_file: cannot open"},
+	{SERVICE "secondary_connection_string = Endpoint=https://b.example;AccessKey=SECRETSECRETSECRETSECRETSECRET11\n"
+		 "sign_with = secondary\n" AUTH HUB,
+	 "t.conf:1: [service:main]: the secondary key's Endpoint differs from the primary's"},
 	{SERVICE "[auth:keys]\ntype = apikey\nfile = /nonexistent/keys\n" HUB,
 	 "t.conf:5: file: cannot open /nonexistent/keys"},
 	{SERVICE "[auth:keys]\ntype = ldap\n" HUB, "t.conf:4: type: 'ldap' is not a known authenticator"},
@@ -133,6 +149,41 @@ static void bad_files(void)
 	}
 }
 
+#define KEY2 "SECONDARYSECONDARYSECONDARY00000"
+#define CS2 "Endpoint=https://a.example;AccessKey=" KEY2
+
+/* The token a service signs for hub chat, with fixed claims. */
+static void mint_with(const struct token_signer *signer, const struct endpoint *ep, struct buf *out)
+{
+	struct token_claims c = {.hub = "chat", .user_id = "u", .iat = 1700000000, .ttl_minutes = 60};
+	token_mint(ep, signer, &c, out);
+}
+
+/* A connection string from $CREDENTIALS_DIRECTORY, and sign_with choosing the secondary key. */
+static void credentials_and_rotation(void)
+{
+	struct runtime *rt = NULL;
+	write_file("main", CS "\n");
+	setenv("CREDENTIALS_DIRECTORY", dir, 1);
+	const char *err = load("[service:main]\nconnection_string_credential = main\n"
+			       "secondary_connection_string = " CS2 "\nsign_with = secondary\n" AUTH HUB,
+			       &rt);
+	unsetenv("CREDENTIALS_DIRECTORY");
+	ok(rt != NULL, "a credential and a secondary key load (%s)", err);
+	if (!rt)
+		return;
+	struct buf got = {0}, want = {0};
+	struct token_signer *secondary = token_signer_new(KEY2);
+	const struct service *svc = runtime_find_hub(rt, "chat")->service;
+	mint_with(svc->signer, &svc->endpoint, &got);
+	mint_with(secondary, &svc->endpoint, &want);
+	is_str(got.data, want.data, "sign_with = secondary signs with the secondary key");
+	buf_free(&got);
+	buf_free(&want);
+	token_signer_free(secondary);
+	runtime_free(rt);
+}
+
 static void key_files(void)
 {
 	static const struct {
@@ -169,6 +220,7 @@ int main(void)
 	good();
 	bad_files();
 	key_files();
+	credentials_and_rotation();
 	char cmd[300];
 	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
 	if (system(cmd) != 0)

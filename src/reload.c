@@ -1,0 +1,81 @@
+/* Reload = build a whole new snapshot (config, connection strings, key and password files), then
+ * swap it in; a configuration that does not build leaves the running one serving. */
+#include "reload.h"
+
+#include "daemon.h"
+#include "dev.h"
+#include "log.h"
+#include "snapshot.h"
+
+#include <stdio.h>
+#include <string.h>
+
+struct runtime *reload_build(const struct reload_context *ctx, char *err, size_t err_len)
+{
+	struct config *cfg = ctx->path ? config_load_file(ctx->path, err, err_len) : dev_config_load(err, err_len);
+	return cfg ? runtime_build(cfg, err, err_len) : NULL;
+}
+
+void reload_context_init(struct reload_context *ctx, const struct runtime *rt)
+{
+	const struct config_server *s = &rt->cfg->server;
+	snprintf(ctx->listen, sizeof ctx->listen, "%s", s->listen);
+	ctx->threads = s->threads;
+	ctx->max_url_bytes = s->max_url_bytes;
+	ctx->max_header_bytes = s->max_header_bytes;
+	ctx->max_body_bytes = s->max_body_bytes;
+	ctx->connection_timeout = s->connection_timeout;
+	ctx->auth_failure_delay = s->auth_failure_delay;
+	ctx->auth_workers = s->auth_workers;
+	ctx->auth_queue = s->auth_queue;
+}
+
+/* libmicrohttpd and the listening socket were set up with these: a new value waits for a restart. */
+static void report_fixed_keys(const struct reload_context *ctx, const struct config_server *s)
+{
+	const struct {
+		const char *key;
+		unsigned running, wanted;
+	} fixed[] = {
+		{"threads", ctx->threads, s->threads},
+		{"max_url_bytes", ctx->max_url_bytes, s->max_url_bytes},
+		{"max_header_bytes", ctx->max_header_bytes, s->max_header_bytes},
+		{"max_body_bytes", ctx->max_body_bytes, s->max_body_bytes},
+		{"connection_timeout", ctx->connection_timeout, s->connection_timeout},
+		{"auth_failure_delay", ctx->auth_failure_delay, s->auth_failure_delay},
+		{"auth_workers", ctx->auth_workers, s->auth_workers},
+		{"auth_queue", ctx->auth_queue, s->auth_queue},
+	};
+	for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
+		if (fixed[i].running != fixed[i].wanted)
+			log_warning("reload: restart needed for %s (running with %u, the file says %u)", fixed[i].key,
+				    fixed[i].running, fixed[i].wanted);
+	if (!ctx->listen_fixed && strcmp(ctx->listen, s->listen) != 0)
+		log_warning("reload: restart needed for listen (running on %s)", ctx->listen);
+}
+
+int reload(const struct reload_context *ctx)
+{
+	char err[640];
+	daemon_notify_reloading();
+	if (!ctx->path) {
+		log_warning("reload: --dev has no file to re-read; keeping the running configuration");
+		daemon_notify_ready();
+		return -1;
+	}
+	log_info("reload: reading %s", ctx->path);
+	struct runtime *rt = reload_build(ctx, err, sizeof err);
+	if (!rt) {
+		log_error("reload failed, the running configuration stays: %s", err);
+		daemon_notify_ready();
+		return -1;
+	}
+	report_fixed_keys(ctx, &rt->cfg->server);
+	if (!ctx->verbose)
+		log_set_level(rt->cfg->server.log_level);
+	size_t hubs = rt->n_hubs;
+	snapshot_publish(rt);
+	log_info("reload: serving the new configuration (%zu hubs)", hubs);
+	daemon_notify_ready();
+	return 0;
+}

@@ -1,0 +1,28 @@
+/* Loading the configuration into a snapshot, at start and again on SIGHUP. */
+#ifndef NGD_RELOAD_H
+#define NGD_RELOAD_H
+
+#include "runtime.h"
+
+#include <stdbool.h>
+
+/* What the process was started with and a reload cannot change. */
+struct reload_context {
+	const char *path;  /* the configuration file; NULL for --dev */
+	bool verbose;	   /* -v: keep debug logging whatever log_level says */
+	bool listen_fixed; /* --listen or socket activation: [server] listen is not used */
+	char listen[256];
+	unsigned threads, max_url_bytes, max_header_bytes, max_body_bytes, connection_timeout;
+	unsigned auth_failure_delay, auth_workers, auth_queue;
+};
+
+/* A new snapshot from the configuration (ctx->path, or --dev's). NULL with "FILE:LINE: KEY:
+ * reason" in err. */
+struct runtime *reload_build(const struct reload_context *ctx, char *err, size_t err_len);
+/* Remembers the settings rt started with, those a reload keeps. */
+void reload_context_init(struct reload_context *ctx, const struct runtime *rt);
+/* SIGHUP: re-reads everything, publishes the new snapshot, or logs why not and keeps the running
+ * one; reports every key that only a restart applies. 0 when the new snapshot is serving. */
+int reload(const struct reload_context *ctx);
+
+#endif
