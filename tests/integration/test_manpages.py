@@ -71,12 +71,29 @@ def test_every_authenticator_type_and_key_is_in_negotiated_conf_5():
     assert not missing, "[auth:NAME] keys not in man/negotiated.conf.5: " + ", ".join(missing)
 
 
+OPTION = re.compile(r"(?<![\w-])(--[a-z][a-z-]*|-[a-zA-Z])\b")
+
+
+def documented(option, text):
+    return re.search(rf"(?<![\w-]){re.escape(option)}\b", text)
+
+
 def test_every_option_is_in_negotiated_8():
     out = run_cli("--help")
     assert out.returncode == 0
-    options = set(re.findall(r"(?<![\w-])(--[a-z][a-z-]*|-[a-zA-Z])\b", out.stdout))
+    options = set(OPTION.findall(out.stdout))
     assert {"--config", "-c", "--listen", "--dev", "--check-config", "--verbose", "--version"} <= options
     page = (MAN / "negotiated.8").read_text().replace("\\-", "-")
-    options_section = man_sections(page)["OPTIONS"]
-    missing = sorted(o for o in options if not re.search(rf"(?<![\w-]){re.escape(o)}\b", options_section))
+    sections = man_sections(page)
+    missing = sorted(o for o in options if not documented(o, sections["OPTIONS"]))
     assert not missing, "options not in man/negotiated.8 OPTIONS: " + ", ".join(missing)
+    commands = re.findall(r"^\s*(?:usage: )?negotiated (\w+) --help$", out.stdout, flags=re.M)
+    assert "token" in commands, out.stdout
+    for cmd in commands:
+        sub = run_cli(cmd, "--help")
+        sub_options = set(OPTION.findall(sub.stdout + sub.stderr)) - {"--help"}
+        assert sub_options, f"negotiated {cmd} --help lists no option"
+        body = re.split(r"^\.SS ", sections.get("COMMANDS", ""), flags=re.M)
+        text = next((b for b in body if b.startswith(f"negotiated {cmd}")), "")
+        missing = sorted(o for o in sub_options if not documented(o, text))
+        assert text and not missing, f"negotiated {cmd}: not in man/negotiated.8 COMMANDS: " + ", ".join(missing)
