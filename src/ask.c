@@ -26,11 +26,9 @@ static int check_item(const struct list_spec *spec, const char *value, size_t in
 	return -1;
 }
 
-static int list_from_query(const struct ngd_request *req, const struct list_spec *spec, const char **items, size_t *n,
-			   struct reply *reply)
+static int list_from_query(const struct ngd_request *req, const struct list_spec *spec, unsigned count,
+			   const char **items, size_t *n, struct reply *reply)
 {
-	unsigned count = 0;
-	request_query(req, spec->query, &count);
 	if (count > spec->max)
 		return reply_error(reply, 400, "invalid_parameter", "more than %zu %s parameters", spec->max,
 				   spec->query),
@@ -74,7 +72,8 @@ static int ask_list(const struct ngd_request *req, json_t *body, const struct li
 				   spec->body),
 		       -1;
 	*asked = in_query || in_body;
-	return in_body ? list_from_body(in_body, spec, items, n, reply) : list_from_query(req, spec, items, n, reply);
+	return in_body ? list_from_body(in_body, spec, items, n, reply)
+		       : list_from_query(req, spec, in_query, items, n, reply);
 }
 
 /* One value from the query (under either name) or the body; NULL when absent. */
