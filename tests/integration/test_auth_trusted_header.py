@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from conftest import WRAPPER, Service, decode_token
+from conftest import WRAPPER, Service, decode_token, run_cli
 
 CONFIG = """\
 [server]
@@ -191,3 +191,18 @@ def test_failure_is_delayed_and_logged_once(daemon_factory, service):
     assert len(refusals) == 1, log  # one line per failure
     assert re.search(r'event=refused .*hub="th" auth="proxy" client="127\.0\.0\.1" status=401 '
                      r'reason="invalid_identity"', refusals[0]), refusals
+
+
+@pytest.mark.parametrize("line,message", [
+    ("user_header = X Bad", "user_header: 'X Bad' is not a header name"),
+    ("user_header = none", "user_header: user_header and client_dn_header cannot both be off"),
+    ("trusted_peers = 10.0.0.0/33", "trusted_peers: '10.0.0.0/33': the prefix must be"),
+    ("trusted_peers = example.org", "trusted_peers:"),
+    ("colour = blue", "colour: unknown key for type trusted_header"),
+])
+def test_config_errors(tmp_path, service, line, message):
+    (tmp_path / "n.conf").write_text(f"[service:main]\nconnection_string = {service.connection_string}\n"
+                                     f"[hub:th]\nauth = proxy\n[auth:proxy]\ntype = trusted_header\n{line}\n")
+    result = run_cli("--check-config", "-c", str(tmp_path / "n.conf"))
+    assert result.returncode == 1
+    assert f"n.conf:7: {message}" in result.stderr, result.stderr

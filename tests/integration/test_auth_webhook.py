@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from conftest import REQUEST_TIMEOUT, WRAPPER, Service, decode_token, free_port
+from conftest import REQUEST_TIMEOUT, WRAPPER, Service, decode_token, free_port, run_cli
 
 SLOW_SECONDS = 2.0
 FAST_LIMIT = 2.0 if WRAPPER else 0.2  # seconds for a request that must not wait behind the webhook
@@ -388,3 +388,24 @@ def test_stop_with_requests_in_flight(daemon_factory, tmp_path, service, webhook
         time.sleep(0.2)
         assert daemon.stop() is None
         assert all(f.result() in (200, 503, "closed") for f in futures)
+
+
+@pytest.mark.parametrize("line,message", [
+    ("url = ftp://example.org/", "url: must be an http:// or https:// URL"),
+    ("url = https://user:pw@example.org/", "url: must not carry credentials"),
+    ("method = PUT", "method: 'PUT' is not POST or GET"),
+    ("timeout = 10", "timeout: '10' is not a whole number from 50 to 60000"),
+    ("max_concurrent = 0", "max_concurrent: '0' is not a whole number from 1 to 1024"),
+    ("cache_ttl = -1", "cache_ttl: '-1' is not a whole number from 0 to 3600"),
+    ("forward_headers = Bad:Name", "forward_headers: 'Bad:Name' is not a header name"),
+    ("forward_headers = A B C D E F G H I", "forward_headers: at most 8 names"),
+    ("colour = blue", "colour: unknown key for type webhook"),
+])
+def test_config_errors(tmp_path, service, line, message):
+    url = "" if line.startswith("url") else "url = http://127.0.0.1:9/\n"
+    (tmp_path / "n.conf").write_text(f"[service:main]\nconnection_string = {service.connection_string}\n"
+                                     f"[hub:wh]\nauth = hook\n[auth:hook]\ntype = webhook\n{url}{line}\n")
+    result = run_cli("--check-config", "-c", str(tmp_path / "n.conf"))
+    assert result.returncode == 1
+    assert f"n.conf:{7 + bool(url)}: {message}" in result.stderr, result.stderr
+    assert "pw" not in result.stderr
