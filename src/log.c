@@ -3,6 +3,7 @@
 
 #include <negotiated/authenticator.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,7 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static enum log_level current_level = LOG_LEVEL_INFO;
+static atomic_int current_level = LOG_LEVEL_INFO; /* a reload changes it while threads log */
 static bool to_journal;
 
 static const struct {
@@ -31,7 +32,7 @@ void log_init(void)
 
 void log_set_level(enum log_level level)
 {
-	current_level = level;
+	atomic_store_explicit(&current_level, (int)level, memory_order_relaxed);
 }
 
 int log_level_parse(const char *name, enum log_level *out)
@@ -57,7 +58,7 @@ static void log_vmsg(enum log_level level, const char *fmt, va_list ap)
 	char line[2048];
 	int n;
 
-	if (level > current_level)
+	if ((int)level > atomic_load_explicit(&current_level, memory_order_relaxed))
 		return;
 	if (to_journal) {
 		n = snprintf(line, sizeof line, "<%d>", (int)level);

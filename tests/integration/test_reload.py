@@ -1,6 +1,8 @@
 """SIGHUP reloads: new roles and keys, a bad file keeps the old configuration, keys fixed until
 restart, reloads under continuous keep-alive load, and access-key rotation."""
 import http.client
+import http.server
+import json
 import re
 import secrets
 import signal
@@ -194,3 +196,80 @@ def test_rotation_from_primary_to_secondary(daemon_factory, tmp_path):
     decode_token(token, secondary.key, audience)
     with pytest.raises(jwt.InvalidSignatureError):
         decode_token(token, primary.key, audience)
+
+
+class GatedWebhook:
+    """A webhook that admits user 'u' only once the test opens the gate; `called` is set when a
+    call has arrived."""
+
+    def __init__(self):
+        self.called, self.gate = threading.Event(), threading.Event()
+        hook = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                hook.called.set()
+                hook.gate.wait(START_TIMEOUT)
+                body = json.dumps({"userId": "u"}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.gate.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+
+WEBHOOK_CONFIG = """\
+[service:main]
+connection_string = {cs}
+
+[hub:chat]
+auth = hook
+roles = {roles}
+
+[auth:hook]
+type = webhook
+url = {url}/auth
+cache_ttl = 0
+negative_cache_ttl = 0
+"""
+
+
+def test_in_flight_request_finishes_on_its_snapshot(daemon_factory, tmp_path):
+    """A request suspended on a worker thread (webhook) across a reload answers with the
+    configuration it started with; the next one gets the new configuration."""
+    service, hook = Service.new(), GatedWebhook()
+    try:
+        daemon = daemon_factory(WEBHOOK_CONFIG.format(cs=service.connection_string, roles=ROLES_A, url=hook.url))
+        audience = service.endpoint + "client/hubs/chat"
+        result = {}
+        headers = {"Authorization": "Bearer whatever"}
+        in_flight = threading.Thread(
+            target=lambda: result.setdefault("reply", daemon.request("GET", "/negotiate?hub=chat", headers=headers)))
+        in_flight.start()
+        assert hook.called.wait(START_TIMEOUT), "the webhook was not called"
+        (tmp_path / "negotiated-0.conf").write_text(
+            WEBHOOK_CONFIG.format(cs=service.connection_string, roles=ROLES_B, url=hook.url))
+        reload_and_wait(daemon, r"reload: serving the new configuration")
+        hook.gate.set()
+        in_flight.join(REQUEST_TIMEOUT)
+        reply = result["reply"]
+        assert reply.status == 200, reply.body
+        assert decode_token(reply.json()["token"], service.key, audience)["role"] == [ROLES_A]
+        reply = daemon.request("GET", "/negotiate?hub=chat", headers=headers)
+        assert reply.status == 200, reply.body
+        assert decode_token(reply.json()["token"], service.key, audience)["role"] == [ROLES_B]
+    finally:
+        hook.close()
