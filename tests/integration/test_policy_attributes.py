@@ -1,0 +1,77 @@
+"""Rules on attributes over HTTP: the trusted_header authenticator's `groups` attribute (an IdP
+group list from a front proxy) matched by attr: rules and expanded by {attr:groups} templates."""
+import pytest
+
+from conftest import Service, check_client_access
+
+CONFIG = """\
+[service:main]
+connection_string = {cs}
+
+[auth:sso]
+type = trusted_header
+trusted_peers = 127.0.0.1
+
+[hub:chat]
+auth = sso
+roles = webpubsub.joinLeaveGroup.lobby
+default_roles = webpubsub.joinLeaveGroup.lobby
+
+[rule:teams]
+hub = chat
+match = anyone
+roles = webpubsub.sendToGroup.team-{{attr:groups}}
+groups = team-{{attr:groups}}
+
+[rule:admins]
+hub = chat
+match = attr:groups=admins auth:sso
+roles = webpubsub.sendToGroup
+max_token_lifetime = 10
+"""
+
+
+@pytest.fixture(scope="module")
+def service():
+    return Service.new()
+
+
+@pytest.fixture(scope="module")
+def daemon(module_daemon_factory, service):
+    return module_daemon_factory(CONFIG.format(cs=service.connection_string))
+
+
+def sso(user, groups=None):
+    headers = {"X-Auth-Request-User": user}
+    if groups is not None:
+        headers["X-Auth-Request-Groups"] = groups
+    return headers
+
+
+def claims_of(reply, service):
+    assert reply.status == 200, reply.body
+    return check_client_access(reply.json(), service.key, service.endpoint, "chat")
+
+
+def test_attribute_template_expands_per_value(daemon, service):
+    claims = claims_of(daemon.request("GET", "/negotiate?hub=chat", headers=sso("alice", "red, blue")), service)
+    assert claims["sub"] == "alice"
+    assert claims["role"] == ["webpubsub.joinLeaveGroup.lobby"]  # default_roles
+    assert claims["webpubsub.group"] == ["team-red", "team-blue"]  # no default_groups: all granted
+    reply = daemon.request("GET", "/negotiate?hub=chat&role=webpubsub.sendToGroup.team-blue", headers=sso("alice", "red,blue"))
+    assert claims_of(reply, service)["role"] == ["webpubsub.sendToGroup.team-blue"]
+
+
+def test_attribute_matcher_grants_the_admin_role(daemon, service):
+    reply = daemon.request("GET", "/negotiate?hub=chat&role=webpubsub.sendToGroup", headers=sso("root", "ops,admins"))
+    claims = claims_of(reply, service)
+    assert claims["role"] == ["webpubsub.sendToGroup"]
+    assert claims["exp"] - claims["iat"] == 10 * 60  # the admins rule's cap
+    reply = daemon.request("GET", "/negotiate?hub=chat&role=webpubsub.sendToGroup", headers=sso("eve", "ops"))
+    assert reply.status == 403 and reply.json()["error"]["code"] == "forbidden_role"
+
+
+def test_missing_attribute_grants_nothing_and_says_so(daemon, service):
+    claims = claims_of(daemon.request("GET", "/negotiate?hub=chat", headers=sso("bob")), service)
+    assert claims["role"] == ["webpubsub.joinLeaveGroup.lobby"] and "webpubsub.group" not in claims
+    assert "grants nothing for this caller: no attribute 'groups'" in daemon.stderr_text()
