@@ -10,7 +10,7 @@
 #include <string.h>
 
 static const struct ngd_authenticator *const builtins[] = {&auth_anonymous, &auth_apikey, &auth_trusted_header,
-							   &auth_webhook};
+							   &auth_webhook, &auth_jwt};
 
 static const struct ngd_authenticator *type_find(const char *type)
 {

@@ -38,6 +38,7 @@ extern const struct ngd_authenticator auth_anonymous;
 extern const struct ngd_authenticator auth_apikey;
 extern const struct ngd_authenticator auth_trusted_header;
 extern const struct ngd_authenticator auth_webhook;
+extern const struct ngd_authenticator auth_jwt;
 
 /* Creates the authenticator a section describes; reports keys the authenticator did not read.
  * Returns NULL with "FILE:LINE: KEY: reason" in err. */

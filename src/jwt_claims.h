@@ -1,0 +1,24 @@
+/* The registered-claim rules of the jwt authenticator: issuer, audience, and the time window. */
+#ifndef NGD_JWT_CLAIMS_H
+#define NGD_JWT_CLAIMS_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+struct jwt_rules {
+	const char *issuer;
+	const char *const *audiences;
+	size_t n_audiences;
+	long long leeway; /* seconds of clock skew allowed both ways */
+};
+
+/* A refusal: a stable code and a message without any token bytes. */
+struct jwt_refusal {
+	const char *code;
+	const char *message;
+};
+
+/* Checks CLAIMS at time NOW against RULES; 0, or -1 with *why filled. */
+int jwt_claims_check(const json_t *claims, const struct jwt_rules *rules, long long now, struct jwt_refusal *why);
+
+#endif

@@ -1,0 +1,457 @@
+"""The jwt (OIDC bearer) authenticator: algorithms, claims, key sources, rotation and faults,
+against the real daemon and a controllable key server (jwks_server.py)."""
+import base64
+import hashlib
+import hmac
+import json
+import re
+import secrets
+import time
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from jwt.algorithms import ECAlgorithm, OKPAlgorithm, RSAAlgorithm
+
+from conftest import REQUEST_TIMEOUT, START_TIMEOUT, Service, check_client_access, free_port, run_cli
+from jwks_server import KeyServer
+
+ISSUER = "https://issuer.example.test"
+AUDIENCE = "api://negotiated"
+SECRET = secrets.token_bytes(32)
+
+
+def b64(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def public_jwk(private, kid, alg):
+    public = private.public_key()
+    algorithm = {"RS": RSAAlgorithm, "PS": RSAAlgorithm, "ES": ECAlgorithm, "Ed": OKPAlgorithm}[alg[:2]]
+    return dict(json.loads(algorithm.to_jwk(public)), kid=kid, alg=alg, use="sig")
+
+
+def pem(public):
+    return public.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+
+
+class Keys:
+    """The signing keys of the tests, and their public JWKs."""
+
+    def __init__(self):
+        self.rsa_a = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self.rsa_b = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self.ec = ec.generate_private_key(ec.SECP256R1())
+        self.ed = ed25519.Ed25519PrivateKey.generate()
+        self.set_a = [public_jwk(self.rsa_a, "a1", "RS256")]
+        self.set_b = [public_jwk(self.rsa_b, "b1", "RS256")]
+        self.file_set = [public_jwk(self.rsa_a, "rs", "RS256"), public_jwk(self.rsa_a, "ps", "PS256"),
+                         public_jwk(self.ec, "es", "ES256"), public_jwk(self.ed, "ed", "EdDSA")]
+        self.signer = {"RS256": (self.rsa_a, "rs"), "PS256": (self.rsa_a, "ps"), "ES256": (self.ec, "es"),
+                       "EdDSA": (self.ed, "ed")}
+
+
+@pytest.fixture(scope="module")
+def keys():
+    return Keys()
+
+
+def claims(**overrides):
+    now = int(time.time())
+    body = {"iss": ISSUER, "aud": AUDIENCE, "sub": "alice", "iat": now, "exp": now + 300,
+            "groups": ["admins", "staff"], "email": "alice@example.test"}
+    body.update(overrides)
+    return {k: v for k, v in body.items() if v is not None}
+
+
+def sign(keys, alg="RS256", kid=None, key=None, **overrides):
+    private, default_kid = keys.signer[alg]
+    return jwt.encode(claims(**overrides), key or private, algorithm=alg, headers={"kid": kid or default_kid})
+
+
+def sign_rsa(private, kid, **overrides):
+    return jwt.encode(claims(**overrides), private, algorithm="RS256", headers={"kid": kid})
+
+
+def hand_made(header, body, signing_key=None):
+    """A token built by hand (pyjwt refuses these): HS256 over the bytes with signing_key, or unsigned."""
+    head = b64(json.dumps(header).encode()) + "." + b64(json.dumps(body).encode())
+    if signing_key is None:
+        return head + "."
+    return head + "." + b64(hmac.new(signing_key, head.encode(), hashlib.sha256).digest())
+
+
+CONFIG = """\
+[server]
+log_level = info
+
+[service:main]
+connection_string = {cs}
+
+[hub:chat]
+auth = oidc
+
+[hub:pem]
+auth = pem
+
+[hub:hs]
+auth = shared
+
+[hub:remote]
+auth = remote
+
+[hub:dead]
+auth = dead
+
+[hub:found]
+auth = found
+
+[hub:mixed]
+auth = oidc keys
+
+[auth:oidc]
+type = jwt
+issuer = {issuer}
+audience = api://other {audience}
+algorithms = RS256 PS256 ES256 EdDSA
+jwks_file = {dir}/jwks.json
+cookie = id_token
+leeway = 5
+max_token_bytes = 2048
+
+[auth:pem]
+type = jwt
+issuer = {issuer}
+audience = {audience}
+algorithms = RS256
+public_key_file = {dir}/rsa.pem
+
+[auth:shared]
+type = jwt
+issuer = {issuer}
+audience = {audience}
+algorithms = HS256
+secret_file = {dir}/secret
+
+[auth:remote]
+type = jwt
+issuer = {issuer}
+audience = {audience}
+algorithms = RS256
+jwks_url = {jwks_url}
+refresh_interval = 1
+refetch_cooldown = 1
+fetch_timeout = 1
+
+[auth:dead]
+type = jwt
+issuer = {issuer}
+audience = {audience}
+algorithms = RS256
+jwks_url = http://127.0.0.1:{dead_port}/jwks.json
+fetch_timeout = 1
+
+[auth:found]
+type = jwt
+issuer = {server_url}
+audience = {audience}
+algorithms = RS256
+discovery = yes
+user_claim = email
+
+[auth:keys]
+type = apikey
+file = {dir}/apikeys
+"""
+API_KEY = secrets.token_hex(16)
+
+
+@pytest.fixture(scope="module")
+def service():
+    return Service.new()
+
+
+@pytest.fixture(scope="module")
+def server(keys):
+    with KeyServer() as s:
+        s.serve(keys.set_a)
+        yield s
+
+
+@pytest.fixture(scope="module")
+def daemon(module_daemon_factory, tmp_path_factory, service, keys, server):
+    directory = tmp_path_factory.mktemp("jwt")
+    (directory / "secret").write_bytes(SECRET)
+    (directory / "jwks.json").write_text(json.dumps({"keys": keys.file_set}))
+    (directory / "rsa.pem").write_text(pem(keys.rsa_a.public_key()))
+    (directory / "apikeys").write_text(f"bob {API_KEY}\n")
+    text = CONFIG.format(cs=service.connection_string, issuer=ISSUER, audience=AUDIENCE, dir=directory,
+                         jwks_url=server.jwks_url, dead_port=free_port(), server_url=server.url)
+    return module_daemon_factory(text)
+
+
+def negotiate(daemon, hub, token=None, headers=None, timeout=REQUEST_TIMEOUT):
+    headers = dict(headers or {})
+    if token is not None:
+        headers["Authorization"] = "Bearer " + token
+    return daemon.request("GET", f"/negotiate?hub={hub}", headers=headers, timeout=timeout)
+
+
+def assert_admitted(reply, service, hub, user="alice"):
+    assert reply.status == 200, reply.body
+    assert check_client_access(reply.json(), service.key, service.endpoint, hub)["sub"] == user
+
+
+def assert_refused(reply, code, token=None, status=401):
+    assert reply.status == status, reply.body
+    assert reply.json()["error"]["code"] == code, reply.body
+    if token:
+        for part in token.split("."):
+            assert not part or part not in reply.body.decode(), "the answer repeats the token"
+    if status == 401:
+        assert "Bearer" in reply.headers.get("WWW-Authenticate", "")
+
+
+@pytest.mark.parametrize("alg", ["RS256", "PS256", "ES256", "EdDSA"])
+def test_success_per_algorithm(daemon, service, keys, alg):
+    assert_admitted(negotiate(daemon, "chat", sign(keys, alg)), service, "chat")
+
+
+def test_success_hs256_with_secret(daemon, service):
+    token = jwt.encode(claims(), SECRET, algorithm="HS256")
+    assert_admitted(negotiate(daemon, "hs", token), service, "hs")
+    assert_refused(negotiate(daemon, "hs", jwt.encode(claims(), secrets.token_bytes(32), algorithm="HS256")),
+                   "invalid_signature")
+
+
+def test_success_pem_public_key(daemon, service, keys):
+    assert_admitted(negotiate(daemon, "pem", sign_rsa(keys.rsa_a, "any")), service, "pem")
+    assert_refused(negotiate(daemon, "pem", sign_rsa(keys.rsa_b, "any")), "invalid_signature")
+
+
+def test_audience_may_be_a_list(daemon, service, keys):
+    assert_admitted(negotiate(daemon, "chat", sign(keys, aud=["x", AUDIENCE])), service, "chat")
+
+
+def test_alg_none_refused(daemon, keys):
+    token = hand_made({"alg": "none", "typ": "JWT"}, claims())
+    assert_refused(negotiate(daemon, "chat", token), "algorithm_not_allowed", token)
+
+
+def test_hs256_signed_with_rsa_public_key_refused(daemon, keys):
+    """The classic confusion: the RSA public key (PEM and DER) used as an HMAC secret."""
+    public = keys.rsa_a.public_key()
+    for secret in [pem(public).encode(),
+                   public.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)]:
+        for hub in ["chat", "pem"]:
+            token = hand_made({"alg": "HS256", "typ": "JWT", "kid": "rs"}, claims(), secret)
+            assert_refused(negotiate(daemon, hub, token), "algorithm_not_allowed", token)
+
+
+def test_alg_must_match_the_keys_type(daemon, keys):
+    """An allowed algorithm with a key of another type: the kid names an RSA key, the token says ES256."""
+    token = sign(keys, "ES256", kid="rs")
+    assert_refused(negotiate(daemon, "chat", token), "unknown_key", token)
+
+
+@pytest.mark.parametrize("overrides,code", [
+    ({"aud": None}, "wrong_audience"),
+    ({"aud": "api://someone-else"}, "wrong_audience"),
+    ({"aud": ["a", "b"]}, "wrong_audience"),
+    ({"iss": "https://evil.example.test"}, "wrong_issuer"),
+    ({"iss": None}, "wrong_issuer"),
+    ({"exp": int(time.time()) - 60}, "token_expired"),
+    ({"exp": None}, "missing_claim"),
+    ({"exp": "tomorrow"}, "malformed_token"),
+    ({"nbf": int(time.time()) + 3600}, "token_not_yet_valid"),
+    ({"iat": int(time.time()) + 3600}, "token_not_yet_valid"),
+    ({"sub": None}, "missing_claim"),
+    ({"sub": ""}, "invalid_user"),
+], ids=["missing aud", "wrong aud", "wrong aud list", "wrong iss", "missing iss", "expired", "missing exp",
+        "exp not a number", "nbf in future", "iat in future", "missing sub", "empty sub"])
+def test_claims_refused(daemon, keys, overrides, code):
+    token = sign(keys, **overrides)
+    assert_refused(negotiate(daemon, "chat", token), code, token)
+
+
+def test_leeway_is_honoured(daemon, service, keys):
+    # leeway = 5 in the config: 3 s past exp still passes, nbf 3 s ahead too
+    now = int(time.time())
+    assert_admitted(negotiate(daemon, "chat", sign(keys, exp=now - 3, nbf=now + 3)), service, "chat")
+
+
+def test_unknown_kid_refused(daemon, keys):
+    token = sign(keys, kid="nobody")
+    assert_refused(negotiate(daemon, "chat", token), "unknown_key", token)
+
+
+def test_bad_signature_refused(daemon, keys):
+    token = sign(keys)
+    head, body, sig = token.split(".")
+    tampered = head + "." + b64(json.dumps(claims(sub="mallory")).encode()) + "." + sig
+    assert_refused(negotiate(daemon, "chat", tampered), "invalid_signature", tampered)
+
+
+def test_oversized_token_refused(daemon, keys):
+    token = sign(keys, padding="x" * 2100)  # max_token_bytes = 2048 in the config
+    assert_refused(negotiate(daemon, "chat", token), "token_too_large", token)
+    assert_refused(negotiate(daemon, "chat", "." * 3000), "token_too_large")  # refused before any parsing
+
+
+@pytest.mark.parametrize("token", [
+    "e30.e30.",  # {} as header: no alg
+    b64(b"not json") + "." + b64(b"{}") + ".c2ln",
+    b64(b'{"alg":"RS256","kid":"rs"}') + ".bm90IGpzb24.c2ln",  # claims not JSON, signature garbage
+    b64(b'{"alg":"RS256","crit":["exp"]}') + "." + b64(b"{}") + ".c2ln",
+    b64(b'{"alg":"RS256","alg":"none"}') + "." + b64(b"{}") + ".c2ln",
+], ids=["no alg", "header not json", "claims not json", "crit", "duplicate alg"])
+def test_malformed_token_refused(daemon, token):
+    reply = negotiate(daemon, "chat", token)
+    assert reply.status == 401, reply.body
+    assert reply.json()["error"]["code"] in {"malformed_token", "invalid_signature"}, reply.body
+
+
+@pytest.mark.parametrize("value", ["not-a-jwt", "a.b", "a.b.c.d", "a!.b.c", ".b.c"])
+def test_non_jwt_bearer_is_declined(daemon, value):
+    """Not JWT-shaped: the jwt authenticator declines; with nothing else in the chain that is 401."""
+    assert_refused(negotiate(daemon, "chat", value), "unauthenticated")
+
+
+def test_non_jwt_bearer_goes_to_the_next_authenticator(daemon, service, keys):
+    reply = negotiate(daemon, "mixed", API_KEY)
+    assert_admitted(reply, service, "mixed", user="bob")
+    assert_admitted(negotiate(daemon, "mixed", sign(keys)), service, "mixed")
+
+
+def test_missing_token_is_401_with_bearer_challenge(daemon):
+    reply = negotiate(daemon, "chat")
+    assert_refused(reply, "unauthenticated")
+    assert reply.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_cookie_token(daemon, service, keys):
+    token = sign(keys, "ES256")
+    assert_admitted(negotiate(daemon, "chat", headers={"Cookie": f"theme=dark; id_token={token}; x=1"}),
+                    service, "chat")
+    bad = sign(keys, "ES256", aud="api://someone-else")
+    assert_refused(negotiate(daemon, "chat", headers={"Cookie": f"id_token={bad}"}), "wrong_audience", bad)
+    # another cookie's name is not ours, and the pem hub reads no cookie
+    assert_refused(negotiate(daemon, "chat", headers={"Cookie": f"other={token}"}), "unauthenticated")
+    assert_refused(negotiate(daemon, "pem", headers={"Cookie": f"id_token={token}"}), "unauthenticated")
+
+
+def test_log_holds_no_token(daemon, keys):
+    token = sign(keys, aud="api://someone-else")
+    negotiate(daemon, "chat", token)
+    assert token.split(".")[2] not in daemon.stderr_text()
+
+
+def test_discovery(daemon, service, keys, server):
+    token = jwt.encode(claims(iss=server.url, email="carol@example.test"), keys.rsa_a, algorithm="RS256",
+                       headers={"kid": "a1"})
+    assert_admitted(negotiate(daemon, "found", token), service, "found", user="carol@example.test")
+
+
+def test_provider_never_reached_is_503(daemon, keys):
+    reply = negotiate(daemon, "dead", sign_rsa(keys.rsa_a, "a1"))
+    assert reply.status == 503, reply.body
+    assert reply.json()["error"]["code"] == "unavailable"
+
+
+def wait_for(predicate, seconds=15):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def test_key_rotation_without_restart(daemon, service, keys, server):
+    old, new = sign_rsa(keys.rsa_a, "a1"), sign_rsa(keys.rsa_b, "b1")
+    server.serve(keys.set_a)
+    assert wait_for(lambda: negotiate(daemon, "remote", old).status == 200)
+    assert_refused(negotiate(daemon, "remote", new), "unknown_key")
+    server.serve(keys.set_a, keys.set_b)  # the new kid appears: found by the unknown-kid refetch
+    assert wait_for(lambda: negotiate(daemon, "remote", new).status == 200)
+    assert_admitted(negotiate(daemon, "remote", old), service, "remote")
+    server.serve(keys.set_b)  # the old kid disappears: gone after a background refresh
+    assert wait_for(lambda: negotiate(daemon, "remote", old).status == 401)
+    assert_refused(negotiate(daemon, "remote", old), "unknown_key")
+    assert_admitted(negotiate(daemon, "remote", new), service, "remote")
+
+
+@pytest.mark.parametrize("mode,reason", [("500", "HTTP status 500"), ("garbage", "not JSON"),
+                                         ("hang", "imeout")], ids=["down", "garbage", "slow"])
+def test_provider_fault_keeps_last_good_keys(daemon, service, keys, server, mode, reason):
+    token = sign_rsa(keys.rsa_b, "b1")
+    server.serve(keys.set_b)
+    assert wait_for(lambda: negotiate(daemon, "remote", token).status == 200)
+    fetches = server.fetches
+    server.set_mode(mode)
+    try:
+        assert wait_for(lambda: server.fetches >= fetches + 2)  # at least two refreshes met the fault
+        assert wait_for(lambda: re.search(rf"warning.*remote.*{re.escape(server.jwks_url)}.*{reason}",
+                                          daemon.stderr_text(), re.I | re.S) is not None), daemon.stderr_text()
+        for _ in range(3):
+            started = time.monotonic()
+            assert_admitted(negotiate(daemon, "remote", token), service, "remote")
+            assert time.monotonic() - started < (5 if START_TIMEOUT > 10 else 0.5)  # never waits on the provider
+        # an unknown kid waits for the provider at most the bounded refetch, then is refused
+        started = time.monotonic()
+        assert_refused(negotiate(daemon, "remote", sign_rsa(keys.rsa_a, "zz")), "unknown_key")
+        assert time.monotonic() - started < (10 if START_TIMEOUT > 10 else 3)
+    finally:
+        server.release.set()
+        server.serve(keys.set_b)
+        server.release.clear()
+
+
+# Each case: the [auth:x] body, with ">" marking the line (and KEY) the error must name.
+BAD_CONFIGS = {
+    "missing issuer": (">[auth:x]\ntype = jwt\naudience = a\nalgorithms = RS256\njwks_file = {dir}/jwks.json\n",
+                       "issuer"),
+    "missing audience": ("[auth:x]\ntype = jwt\nissuer = i\n>audience = \nalgorithms = RS256\n"
+                         "jwks_file = {dir}/jwks.json\n", "audience"),
+    "unknown alg": ("[auth:x]\ntype = jwt\nissuer = i\naudience = a\n>algorithms = RS256 none\n"
+                    "jwks_file = {dir}/jwks.json\n", "algorithms"),
+    "HS256 without secret": ("[auth:x]\ntype = jwt\nissuer = i\naudience = a\n>algorithms = RS256 HS256\n"
+                             "jwks_file = {dir}/jwks.json\n", "algorithms"),
+    "two key sources": ("[auth:x]\ntype = jwt\nissuer = i\naudience = a\nalgorithms = RS256\n"
+                        "jwks_file = {dir}/jwks.json\n>public_key_file = {dir}/rsa.pem\n", "public_key_file"),
+    "no key source": (">[auth:x]\ntype = jwt\nissuer = i\naudience = a\nalgorithms = RS256\n", "type"),
+    "unreadable PEM": ("[auth:x]\ntype = jwt\nissuer = i\naudience = a\nalgorithms = RS256\n"
+                       ">public_key_file = {dir}/missing.pem\n", "public_key_file"),
+    "PEM not a key": ("[auth:x]\ntype = jwt\nissuer = i\naudience = a\nalgorithms = RS256\n"
+                      ">public_key_file = {dir}/jwks.json\n", "public_key_file"),
+    "PEM type fits no alg": ("[auth:x]\ntype = jwt\nissuer = i\naudience = a\nalgorithms = ES256\n"
+                             ">public_key_file = {dir}/rsa.pem\n", "public_key_file"),
+    "garbage JWKS file": ("[auth:x]\ntype = jwt\nissuer = i\naudience = a\nalgorithms = RS256\n"
+                          ">jwks_file = {dir}/rsa.pem\n", "jwks_file"),
+    "short secret": ("[auth:x]\ntype = jwt\nissuer = i\naudience = a\nalgorithms = HS256\n"
+                     ">secret_file = {dir}/short\n", "secret_file"),
+    "bad leeway": ("[auth:x]\ntype = jwt\nissuer = i\naudience = a\nalgorithms = RS256\n>leeway = soon\n"
+                   "jwks_file = {dir}/jwks.json\n", "leeway"),
+    "bad jwks_url": ("[auth:x]\ntype = jwt\nissuer = i\naudience = a\nalgorithms = RS256\n"
+                     ">jwks_url = file:///etc/passwd\n", "jwks_url"),
+    "unknown key": ("[auth:x]\ntype = jwt\nissuer = i\naudience = a\nalgorithms = RS256\n"
+                    "jwks_file = {dir}/jwks.json\n>colour = blue\n", "colour"),
+}
+
+
+@pytest.mark.parametrize("case", BAD_CONFIGS.values(), ids=BAD_CONFIGS.keys())
+def test_config_errors(tmp_path, service, keys, case):
+    body, key = case
+    (tmp_path / "jwks.json").write_text(json.dumps({"keys": keys.set_a}))
+    (tmp_path / "rsa.pem").write_text(pem(keys.rsa_a.public_key()))
+    (tmp_path / "short").write_text("too short\n")
+    head = f"[service:main]\nconnection_string = {service.connection_string}\n\n[hub:chat]\nauth = x\n\n"
+    lines = (head + body.format(dir=tmp_path)).splitlines(keepends=True)
+    line = next(n for n, text in enumerate(lines, 1) if text.startswith(">"))
+    path = tmp_path / "negotiated.conf"
+    path.write_text("".join(text.removeprefix(">") for text in lines))
+    result = run_cli("-c", str(path), "--check-config")
+    assert result.returncode == 1, (result.stdout, result.stderr)
+    assert re.search(rf"^(negotiated: )?{re.escape(str(path))}:{line}: {re.escape(key)}: ",
+                     result.stdout + result.stderr, re.M), result.stderr
