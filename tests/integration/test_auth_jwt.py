@@ -19,7 +19,7 @@ from jwks_server import KeyServer
 
 ISSUER = "https://issuer.example.test"
 AUDIENCE = "api://negotiated"
-SECRET = secrets.token_bytes(32)
+SECRET = secrets.token_urlsafe(32).encode()  # a secret file holds text: no NUL byte
 
 
 def b64(data):
