@@ -11,6 +11,7 @@
 
 #include <curl/curl.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -272,11 +273,41 @@ static void post_body(const struct ngd_request *req, struct buf *b)
 	buf_puts(b, "}");
 }
 
+static pthread_key_t handle_key;
+static pthread_once_t handle_once = PTHREAD_ONCE_INIT;
+
+static void handle_free(void *handle)
+{
+	curl_easy_cleanup(handle);
+}
+
+static void handle_key_create(void)
+{
+	pthread_key_create(&handle_key, handle_free); /* worker threads free theirs when they exit */
+}
+
+/* One libcurl handle per thread, reset before each call but kept for its connection cache, so
+ * that calls to the same webhook reuse a connection (and its TLS session). */
+static CURL *thread_handle(void)
+{
+	pthread_once(&handle_once, handle_key_create);
+	CURL *c = pthread_getspecific(handle_key);
+	if (c) {
+		curl_easy_reset(c);
+		return c;
+	}
+	if ((c = curl_easy_init()) && pthread_setspecific(handle_key, c) != 0) {
+		curl_easy_cleanup(c);
+		c = NULL;
+	}
+	return c;
+}
+
 static enum ngd_auth_result call(const struct webhook *w, const struct ngd_request *req, struct ngd_outcome *out)
 {
 	struct buf body = {0}, post = {0};
 	struct curl_slist *headers = request_headers(w, req);
-	CURL *c = curl_easy_init();
+	CURL *c = thread_handle();
 	long status = 0;
 	if (!w->get)
 		post_body(req, &post);
@@ -295,7 +326,8 @@ static enum ngd_auth_result call(const struct webhook *w, const struct ngd_reque
 			ngd_log_warning("[auth:%s] webhook call failed: %s", w->name, curl_easy_strerror(rc));
 	}
 	enum ngd_auth_result r = status ? judge(w, status, &body, out) : NGD_AUTH_ERROR;
-	curl_easy_cleanup(c);
+	if (c) /* the handle must not keep pointers to what is freed below */
+		curl_easy_reset(c);
 	wipe_headers(headers);
 	buf_free_secret(&body);
 	buf_free(&post);

@@ -110,7 +110,7 @@ class Webhook:
 
             def handle_call(self, body):
                 with hook.lock:
-                    hook.calls.append({"method": self.command, "path": self.path,
+                    hook.calls.append({"method": self.command, "path": self.path, "peer": self.client_address,
                                        "headers": dict(self.headers), "body": body})
                 try:
                     self.answer(self.headers.get("Authorization", "").removeprefix("Bearer "))
@@ -351,6 +351,15 @@ def test_failure_delay_does_not_delay_others(daemon_factory, tmp_path, service, 
             reply, elapsed = future.result()
             assert_refused(reply, 401, "invalid_credentials")
             assert elapsed >= 0.45, elapsed  # 1000 ms with +-50% jitter
+
+
+def test_calls_reuse_a_connection(daemon_factory, tmp_path, service, webhook):
+    daemon = start(daemon_factory, tmp_path, service, webhook, workers=1)
+    tokens = [unique("ok") for _ in range(3)]
+    for token in tokens:
+        assert user_of(daemon.request("GET", "/negotiate/short", headers=bearer(token)), service, "short") == token[3:]
+    peers = {webhook.calls_with(token)[0]["peer"] for token in tokens}
+    assert len(peers) == 1, peers  # one worker thread, one kept-alive connection
 
 
 def test_queue_full_is_unavailable(daemon_factory, tmp_path, service, webhook):
