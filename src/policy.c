@@ -19,7 +19,8 @@ struct entry {
 struct entry_set {
 	struct entry items[NGD_MAX_ROLES > NGD_MAX_GROUPS ? NGD_MAX_ROLES : NGD_MAX_GROUPS];
 	size_t n, max;
-	const char *what; /* "role" or "group" */
+	const char *what; /* "role", "group", "default role", "default group" */
+	bool roles;
 };
 
 struct decision {
@@ -28,6 +29,7 @@ struct decision {
 	const struct policy_trace *trace;
 	struct grant *out;
 	struct entry_set roles, groups, default_roles, default_groups;
+	bool defaults; /* rendering the hub's defaults: a default that makes nothing is no operator error */
 };
 
 __attribute__((format(printf, 3, 4))) static void note(const struct decision *d, enum log_level level, const char *fmt,
@@ -81,6 +83,14 @@ static void set_add(struct decision *d, struct entry_set *s, const char *text, s
 	s->items[s->n++] = (struct entry){text, off, rule, rule->max_minutes};
 }
 
+/* The line a template was written on, for messages. */
+static int template_line(const struct decision *d, const struct entry_set *s, const struct policy_rule *rule)
+{
+	if (d->defaults)
+		return s->roles ? d->p->default_roles_line : d->p->default_groups_line;
+	return s->roles ? rule->roles_line : rule->groups_line;
+}
+
 static void render_one(struct decision *d, struct entry_set *s, const struct policy_rule *rule,
 		       const struct template *t, const char *value)
 {
@@ -88,9 +98,9 @@ static void render_one(struct decision *d, struct entry_set *s, const struct pol
 	size_t off = names->len;
 	const char *why;
 	if (template_render(t, d->who->user_id, value, names, &why) < 0) {
-		note(d, LOG_LEVEL_WARNING, "%s %s:%d: %s template '%.80s' grants nothing for this caller: %s",
-		     rule->name, d->p->file, s->what[0] == 'r' ? rule->roles_line : rule->groups_line, s->what,
-		     t->source, why);
+		note(d, d->defaults ? LOG_LEVEL_DEBUG : LOG_LEVEL_WARNING,
+		     "%s %s:%d: %s template '%.80s' grants nothing for this caller: %s", rule->name, d->p->file,
+		     template_line(d, s, rule), s->what, t->source, why);
 		return;
 	}
 	buf_append(names, "", 1); /* each name ends with its NUL */
@@ -111,9 +121,9 @@ static void expand(struct decision *d, struct entry_set *s, const struct policy_
 			any = true;
 		}
 	if (!any)
-		note(d, LOG_LEVEL_WARNING,
+		note(d, d->defaults ? LOG_LEVEL_DEBUG : LOG_LEVEL_WARNING,
 		     "%s %s:%d: %s template '%.80s' grants nothing for this caller: no attribute '%.64s'", rule->name,
-		     d->p->file, s->what[0] == 'r' ? rule->roles_line : rule->groups_line, s->what, t->source, t->attr);
+		     d->p->file, template_line(d, s, rule), s->what, t->source, t->attr);
 }
 
 static bool rule_matches(const struct decision *d, const struct policy_rule *r)
@@ -141,6 +151,7 @@ static void allowed_sets(struct decision *d)
 		for (size_t i = 0; i < rule->n_groups; i++)
 			expand(d, &d->groups, rule, &rule->groups[i]);
 	}
+	d->defaults = true;
 	for (size_t i = 0; i < p->n_default_roles; i++)
 		expand(d, &d->default_roles, &p->rules[0], &p->default_roles[i]);
 	for (size_t i = 0; i < p->n_default_groups; i++)
@@ -260,8 +271,10 @@ int policy_decide(const struct policy *p, const struct principal *who, const str
 		  const struct policy_trace *trace, struct grant *out)
 {
 	struct decision d = {.p = p, .who = who, .trace = trace, .out = out};
-	d.roles = d.default_roles = (struct entry_set){.max = NGD_MAX_ROLES, .what = "role"};
-	d.groups = d.default_groups = (struct entry_set){.max = NGD_MAX_GROUPS, .what = "group"};
+	d.roles = (struct entry_set){.max = NGD_MAX_ROLES, .what = "role", .roles = true};
+	d.groups = (struct entry_set){.max = NGD_MAX_GROUPS, .what = "group"};
+	d.default_roles = (struct entry_set){.max = NGD_MAX_ROLES, .what = "default role", .roles = true};
+	d.default_groups = (struct entry_set){.max = NGD_MAX_GROUPS, .what = "default group"};
 	out->n_roles = out->n_groups = 0;
 	out->refusal = NULL;
 	out->message[0] = '\0';

@@ -31,6 +31,7 @@ struct policy {
 	struct template *default_roles, *default_groups;
 	size_t n_default_roles, n_default_groups;
 	bool has_default_roles, has_default_groups;
+	int default_roles_line, default_groups_line;
 	unsigned token_lifetime, max_token_lifetime;
 	enum excess_mode on_excess, lifetime_excess;
 	enum client_protocol protocol;

@@ -81,6 +81,8 @@ struct policy *policy_build(const struct config *cfg, const struct config_hub *h
 			     .rules = p->rules,
 			     .has_default_roles = h->set_default_roles,
 			     .has_default_groups = h->set_default_groups,
+			     .default_roles_line = config_key_line(&h->head, "hub", "default_roles"),
+			     .default_groups_line = config_key_line(&h->head, "hub", "default_groups"),
 			     .token_lifetime = h->token_lifetime,
 			     .max_token_lifetime = h->max_token_lifetime,
 			     .on_excess = h->on_excess,

@@ -1,5 +1,7 @@
 """Rules on attributes over HTTP: the trusted_header authenticator's `groups` attribute (an IdP
 group list from a front proxy) matched by attr: rules and expanded by {attr:groups} templates."""
+import re
+
 import pytest
 
 from conftest import Service, check_client_access
@@ -74,4 +76,8 @@ def test_attribute_matcher_grants_the_admin_role(daemon, service):
 def test_missing_attribute_grants_nothing_and_says_so(daemon, service):
     claims = claims_of(daemon.request("GET", "/negotiate?hub=chat", headers=sso("bob")), service)
     assert claims["role"] == ["webpubsub.joinLeaveGroup.lobby"] and "webpubsub.group" not in claims
-    assert "grants nothing for this caller: no attribute 'groups'" in daemon.stderr_text()
+    log = daemon.stderr_text()
+    # the warning names the rule and the line of the template (roles on 16, groups on 17)
+    assert re.search(r"rule:teams \S+\.conf:16: role template 'webpubsub\.sendToGroup\.team-\{attr:groups\}' "
+                     r"grants nothing for this caller: no attribute 'groups'", log), log
+    assert re.search(r"rule:teams \S+\.conf:17: group template 'team-\{attr:groups\}' grants nothing", log)
