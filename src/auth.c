@@ -2,6 +2,7 @@
 #include "auth.h"
 
 #include "config.h"
+#include "metrics.h"
 #include "names.h"
 
 #include <stdarg.h>
@@ -85,7 +86,8 @@ struct auth_instance *auth_instance_create(struct ngd_section *sec, char *err, s
 		ngd_section_error(sec, "type", "'%.64s' is not a known authenticator (%s)", type_name,
 				  type_names(known, sizeof known));
 	else if ((inst = calloc(1, sizeof *inst)))
-		*inst = (struct auth_instance){type, sec->head.name, type->create(sec)};
+		*inst = (struct auth_instance){type, sec->head.name, type->create(sec),
+					       metrics_auth_slot(sec->head.name)};
 	if (inst && inst->state && check_unused_keys(sec, type_name) == 0)
 		return inst;
 	if (inst && inst->state)
@@ -155,11 +157,13 @@ enum ngd_auth_result auth_chain_run(struct auth_instance *const *chain, size_t n
 	for (size_t i = 0; i < n; i++) {
 		enum ngd_auth_result r = chain[i]->type->authenticate(chain[i]->state, req, out);
 		if (r == NGD_AUTH_DECLINED) {
+			metrics_auth(chain[i]->metrics_slot, r);
 			outcome_clear(out); /* nothing a declining authenticator set may leak into the next */
 			continue;
 		}
 		if (r == NGD_AUTH_OK && !out->principal.user_id[0])
-			r = NGD_AUTH_ERROR;		       /* OK must name the caller: anything else fails closed */
+			r = NGD_AUTH_ERROR; /* OK must name the caller: anything else fails closed */
+		metrics_auth(chain[i]->metrics_slot, r);
 		out->principal.authenticator = chain[i]->name; /* who admitted, refused or failed, for the log */
 		if (r != NGD_AUTH_OK)
 			out->principal.user_id[0] = '\0'; /* a refused caller has no user id, even in the log */

@@ -32,6 +32,7 @@ struct auth_instance {
 	const struct ngd_authenticator *type;
 	const char *name; /* the section's name; lives as long as the configuration */
 	void *state;
+	unsigned metrics_slot; /* its label in negotiated_auth_outcomes_total */
 };
 
 extern const struct ngd_authenticator auth_anonymous;

@@ -3,6 +3,7 @@
  * counts lines, registers [section] headers itself and joins indented continuation lines. */
 #include "config.h"
 
+#include "cors.h"
 #include "decimal.h"
 #include "file.h"
 #include "limits.h"
@@ -24,7 +25,17 @@
 #define MAX_CONFIG_BYTES (1 << 20)
 
 enum section_kind { KIND_SERVER, KIND_SERVICE, KIND_HUB, KIND_AUTH, KIND_RULE, N_KINDS };
-enum key_type { KEY_STRING, KEY_SECRET, KEY_UINT, KEY_LIST, KEY_PROTOCOL, KEY_LOG_LEVEL, KEY_CHOICE };
+enum key_type {
+	KEY_STRING,
+	KEY_SECRET,
+	KEY_UINT,
+	KEY_LIST,
+	KEY_PROTOCOL,
+	KEY_LOG_LEVEL,
+	KEY_CHOICE,
+	KEY_BOOL,
+	KEY_RATE
+};
 
 struct key_spec {
 	enum section_kind kind;
@@ -56,6 +67,10 @@ static const struct key_spec keys[] = {
 	{KIND_SERVER, "auth_failure_delay", KEY_UINT, SERVER(auth_failure_delay), 0, 10000},
 	{KIND_SERVER, "auth_workers", KEY_UINT, SERVER(auth_workers), 1, 256},
 	{KIND_SERVER, "auth_queue", KEY_UINT, SERVER(auth_queue), 1, 65536},
+	{KIND_SERVER, "metrics_allow", KEY_LIST, SERVER(metrics_allow), 0, NGD_MAX_TRUSTED_PROXIES + 1},
+	{KIND_SERVER, "access_log", KEY_STRING, SERVER(access_log), 0, 0},
+	{KIND_SERVER, "cors_origins", KEY_LIST, SERVER(cors_origins), 0, NGD_MAX_CORS_ORIGINS},
+	{KIND_SERVER, "cors_credentials", KEY_BOOL, SERVER(cors_credentials), 0, 0},
 	{KIND_SERVICE, "connection_string", KEY_SECRET, SERVICE(primary.inline_text), 0, 0},
 	{KIND_SERVICE, "connection_string_file", KEY_STRING, SERVICE(primary.file), 0, 0},
 	{KIND_SERVICE, "connection_string_env", KEY_STRING, SERVICE(primary.env), 0, 0},
@@ -82,6 +97,10 @@ static const struct key_spec keys[] = {
 	{KIND_RULE, "roles", KEY_LIST, RULE(roles), 0, NGD_MAX_ROLES},
 	{KIND_RULE, "groups", KEY_LIST, RULE(groups), 0, NGD_MAX_GROUPS},
 	{KIND_RULE, "max_token_lifetime", KEY_UINT, RULE(max_token_lifetime), 1, NGD_MAX_TTL_MINUTES},
+	{KIND_HUB, "cors_origins", KEY_LIST, HUB(cors_origins), 0, NGD_MAX_CORS_ORIGINS},
+	{KIND_HUB, "cors_credentials", KEY_BOOL, HUB(cors_credentials), 0, 0},
+	{KIND_HUB, "rate_per_user", KEY_RATE, HUB(rate_per_user), 0, 0},
+	{KIND_HUB, "rate_per_address", KEY_RATE, HUB(rate_per_address), 0, 0},
 };
 
 static const char *const kind_names[] = {"server", "service", "hub", "auth", "rule"};
@@ -156,6 +175,7 @@ static void hub_defaults(struct config_hub *hub)
 	hub->max_token_lifetime = 1440;
 	hub->on_excess = EXCESS_REFUSE;
 	hub->lifetime_excess = EXCESS_CAP;
+	hub->cors_credentials = -1;
 }
 
 static struct section_head *add_section(struct config *cfg, enum section_kind kind)
@@ -309,6 +329,16 @@ static int set_value(struct parser *p, const struct key_spec *k, const char *val
 		return parser_error(p, p->line, k->name, "'%.80s' is not one of %s, %s", value,
 				    choices[k->max].words[0], choices[k->max].words[1]),
 		       -1;
+	case KEY_BOOL:
+		if (strcmp(value, "yes") == 0 || strcmp(value, "no") == 0)
+			return *(int *)field = value[0] == 'y', 0;
+		return parser_error(p, p->line, k->name, "'%.60s' is not yes or no", value), -1;
+	case KEY_RATE: {
+		char why[160];
+		if (rate_spec_parse(value, field, why, sizeof why) == 0)
+			return 0;
+		return parser_error(p, p->line, k->name, "%s", why), -1;
+	}
 	}
 	return -1;
 }
@@ -319,7 +349,8 @@ static int continue_value(struct parser *p, const char *name, const char *value)
 	if (!k || strcmp(k->name, name) != 0 || k->type != KEY_LIST || strchr(value, '=')) {
 		parser_error(p, p->line, name,
 			     "indented line continues the value above; only lists (auth, roles, groups, "
-			     "trusted_proxies, match, ...) continue, so remove the indentation if this is a new key");
+			     "trusted_proxies, match, cors_origins, ...) continue, so remove the indentation if this "
+			     "is a new key");
 		return -1;
 	}
 	return set_value(p, k, value);
@@ -558,6 +589,34 @@ static void check_rule(struct parser *p, const struct config_rule *r)
 	}
 }
 
+/* Each origin is well formed, "*" stands alone, and "*" never meets credentials. */
+static void check_cors(struct parser *p, const struct section_head *head, const char *kind,
+		       const struct strlist *origins, int credentials, const struct section_head *credentials_head)
+{
+	char why[256];
+	int line = config_key_line(head, kind, "cors_origins");
+	for (size_t i = 0; i < origins->n; i++)
+		if (cors_origin_check(origins->items[i], why, sizeof why) < 0)
+			return parser_error(p, line, "cors_origins", "%s", why);
+		else if (strcmp(origins->items[i], "*") == 0 && origins->n > 1)
+			return parser_error(p, line, "cors_origins", "* allows every origin: list it alone");
+	if (credentials == 1 && origins->n == 1 && strcmp(origins->items[0], "*") == 0)
+		parser_error(p,
+			     config_key_line(credentials_head, credentials_head->name ? "hub" : "server",
+					     "cors_credentials"),
+			     "cors_credentials", "yes cannot go with cors_origins = *: list the origins");
+}
+
+static void check_hub_cors(struct parser *p, const struct config_hub *h)
+{
+	const struct config_server *s = &p->cfg->server;
+	bool own_origins = h->cors_origins.n > 0;
+	int credentials = h->cors_credentials >= 0 ? h->cors_credentials : s->cors_credentials;
+	check_cors(p, own_origins ? &h->head : &s->head, own_origins ? "hub" : "server",
+		   own_origins ? &h->cors_origins : &s->cors_origins, credentials,
+		   h->cors_credentials >= 0 ? &h->head : &s->head);
+}
+
 static void check_hub(struct parser *p, struct config_hub *h)
 {
 	const struct config *cfg = p->cfg;
@@ -581,6 +640,7 @@ static void check_hub(struct parser *p, struct config_hub *h)
 		parser_error(p, config_key_line(&h->head, "hub", "token_lifetime"), "token_lifetime",
 			     "%u minutes is above max_token_lifetime (%u)", h->token_lifetime, h->max_token_lifetime);
 	check_hub_names(p, h);
+	check_hub_cors(p, h);
 }
 
 static void check_server(struct parser *p)
@@ -595,6 +655,12 @@ static void check_server(struct parser *p)
 		if (trusted_proxies_add(&proxies, s->trusted_proxies.items[i], why, sizeof why) < 0)
 			parser_error(p, config_key_line(&s->head, "server", "trusted_proxies"), "trusted_proxies", "%s",
 				     why);
+	struct trusted_proxies allow = {0};
+	for (size_t i = 0; i < s->metrics_allow.n; i++)
+		if (trusted_proxies_add(&allow, s->metrics_allow.items[i], why, sizeof why) < 0)
+			parser_error(p, config_key_line(&s->head, "server", "metrics_allow"), "metrics_allow", "%s",
+				     why);
+	check_cors(p, &s->head, "server", &s->cors_origins, s->cors_credentials, &s->head);
 }
 
 static void config_check(struct parser *p)
@@ -649,6 +715,9 @@ struct config *config_load_string(const char *name, const char *text, char *err,
 	/* by default only unix-socket peers may forward: the socket's mode says who they are */
 	if (!(cfg->server.head.seen & (1u << key_index(KIND_SERVER, "trusted_proxies"))))
 		oom |= list_append(&cfg->server.trusted_proxies, "unix", 1) < 0;
+	/* /metrics is for this machine unless listed otherwise */
+	if (!(cfg->server.head.seen & (1u << key_index(KIND_SERVER, "metrics_allow"))))
+		oom |= list_append(&cfg->server.metrics_allow, "127.0.0.1 ::1 unix", 3) < 0;
 	if (oom) {
 		config_free(cfg);
 		snprintf(err, err_len, "%s: out of memory", name);
@@ -690,6 +759,9 @@ void config_free(struct config *cfg)
 		return;
 	free(cfg->server.listen);
 	strlist_free(&cfg->server.trusted_proxies);
+	strlist_free(&cfg->server.metrics_allow);
+	strlist_free(&cfg->server.cors_origins);
+	free(cfg->server.access_log);
 	for (size_t i = 0; i < cfg->n_services; i++) {
 		struct config_service *s = cfg->services[i];
 		source_free(&s->primary);
@@ -707,6 +779,7 @@ void config_free(struct config *cfg)
 		strlist_free(&h->default_roles);
 		strlist_free(&h->default_groups);
 		strlist_free(&h->client_protocols);
+		strlist_free(&h->cors_origins);
 		free(h->head.name);
 		free(h);
 	}

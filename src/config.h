@@ -3,6 +3,7 @@
 #define NGD_CONFIG_H
 
 #include "log.h"
+#include "ratelimit.h"
 #include "token.h"
 
 #include <negotiated/authenticator.h>
@@ -38,6 +39,10 @@ struct config_server {
 	unsigned auth_failure_delay;	/* ms before a failed attempt is answered; 0: at once */
 	unsigned auth_workers;		/* threads for chains that may block */
 	unsigned auth_queue;		/* requests waiting for those threads before 503 */
+	struct strlist metrics_allow;	/* who may GET /metrics, as trusted_proxies */
+	char *access_log;		/* PATH or "stderr"; NULL: none */
+	struct strlist cors_origins;	/* exact origins or "*" */
+	int cors_credentials;		/* 0 or 1 */
 };
 
 /* Where one access key's connection string comes from: exactly one of these is set. */
@@ -70,6 +75,10 @@ struct config_hub {
 	unsigned on_excess;			    /* enum excess_mode: a client asking beyond its grant */
 	unsigned lifetime_excess;		    /* enum excess_mode: a client asking beyond the lifetime cap */
 	struct strlist client_protocols;	    /* protocols a client may ask for besides client_protocol */
+	struct strlist cors_origins;		    /* empty: the [server]'s */
+	int cors_credentials;			    /* -1: the [server]'s */
+	struct rate_spec rate_per_user;		    /* per authenticated principal */
+	struct rate_spec rate_per_address;	    /* per client address, before authentication */
 };
 
 /* What happens to a request for more than the policy allows. */

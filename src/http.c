@@ -3,8 +3,10 @@
 #include "http.h"
 
 #include "buf.h"
+#include "clock.h"
 #include "http_offload.h"
 #include "log.h"
+#include "observe.h"
 #include "reply.h"
 #include "request.h"
 #include "route.h"
@@ -33,10 +35,12 @@ struct http_server {
 /* One request in flight, from the URI callback to the completion callback. */
 struct pending {
 	size_t target_len; /* the raw request-target, query included */
+	uint64_t start_ns; /* when the request line arrived */
 	bool started;
 	bool body_too_large;
 	struct buf body;
 	struct deferred *deferred; /* suspended: answered off the HTTP thread */
+	struct ngd_request req;	   /* kept across a suspension: the access log and metrics need it */
 };
 
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
@@ -44,7 +48,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 	(void)cls, (void)conn;
 	struct pending *p = calloc(1, sizeof *p);
 	if (p)
-		p->target_len = strlen(uri);
+		p->target_len = strlen(uri), p->start_ns = monotonic_ns();
 	return p;
 }
 
@@ -145,11 +149,15 @@ static void log_refusal(const struct ngd_request *req, const struct reply *r)
 
 static enum MHD_Result send_reply(struct MHD_Connection *conn, struct reply *r);
 
-/* req is NULL when only the reply was kept across a suspension (it was logged already). */
-static enum MHD_Result answer(struct MHD_Connection *conn, const struct ngd_request *req, struct reply *r)
+/* req is NULL when only the reply was kept across a suspension (it was logged already); p->req is
+ * the request as it arrived, for what is recorded about every answer. */
+static enum MHD_Result answer(const struct runtime *rt, struct MHD_Connection *conn, struct pending *p,
+			      const struct ngd_request *req, struct reply *r)
 {
+	log_set_request_id(p->req.request_id);
 	if (r->status >= 400 && !r->logged && req)
 		log_refusal(req, r);
+	observe_end(rt, req ? req : &p->req, r, p->start_ns);
 	return send_reply(conn, r);
 }
 
@@ -166,8 +174,12 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn, struct reply *r)
 			wipe_and_free(body);
 		return MHD_NO;
 	}
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+	if (len || !body)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+					r->content_type && body ? r->content_type : "application/json");
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	for (unsigned i = 0; i < r->n_headers; i++)
+		MHD_add_response_header(resp, r->headers[i].name, r->headers[i].value);
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 	if (r->allow)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, r->allow);
@@ -230,7 +242,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	if (!p)
 		return MHD_NO; /* the URI callback could not allocate: drop the connection */
 	if (p->deferred)       /* resumed: the answer was made off this thread */
-		return answer(conn, deferred_request(p->deferred), deferred_reply(p->deferred));
+		return answer(snapshot_thread_current(), conn, p, deferred_request(p->deferred),
+			      deferred_reply(p->deferred));
 	if (!p->started) {
 		p->started = true; /* answer only once the whole request is in, or keep-alive breaks */
 		if (!declared_body_too_large(conn, srv->limits.max_body_bytes))
@@ -244,7 +257,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		*upload_size = 0;
 		return MHD_YES;
 	}
-	struct ngd_request req = {
+	struct ngd_request *req = &p->req;
+	*req = (struct ngd_request){
 		.method = method,
 		.path = url,
 		.src = {header_of, query_of, query_at, conn},
@@ -254,13 +268,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	struct reply r = {0};
 	/* this request runs to its reply on the snapshot current now, even if a reload swaps it */
 	const struct runtime *rt = snapshot_thread_current();
-	peer_of(conn, &req);
-	client_of(rt, conn, &req);
-	handle(srv, rt, conn, p, &req, &r);
+	peer_of(conn, req);
+	client_of(rt, conn, req);
+	observe_begin(req, header_of(conn, "X-Request-Id"));
+	handle(srv, rt, conn, p, req, &r);
 	if (offload_wanted(&r, srv->limits.auth_failure_delay) &&
-	    offload(srv->offload, rt, conn, &req, &r, &p->deferred) == 0)
-		return MHD_YES;
-	return answer(conn, &req, &r);
+	    offload(srv->offload, rt, conn, req, &r, &p->deferred) == 0)
+		return log_set_request_id(NULL), MHD_YES;
+	return answer(rt, conn, p, req, &r);
 }
 
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)

@@ -103,7 +103,9 @@ static void answer_later(struct deferred *d)
 static void on_work(struct work *w)
 {
 	struct deferred *d = (struct deferred *)((char *)w - offsetof(struct deferred, work));
+	log_set_request_id(d->req.request_id); /* this thread's log lines about it carry its id */
 	route(d->rt, &d->req, &d->reply);
+	log_set_request_id(NULL);
 	answer_later(d);
 }
 

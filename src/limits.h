@@ -14,5 +14,6 @@
 #define NGD_MAX_KEY_FILE (1 << 20) /* an API key file */
 #define NGD_MAX_ATTRIBUTES 32	   /* per principal */
 #define NGD_MAX_ATTRIBUTE 1024	   /* one attribute name or value */
+#define NGD_MAX_CORS_ORIGINS 64	   /* per [server] or hub */
 
 #endif

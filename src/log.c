@@ -13,6 +13,7 @@
 
 static atomic_int current_level = LOG_LEVEL_INFO; /* a reload changes it while threads log */
 static bool to_journal;
+static __thread const char *request_id; /* of the request this thread is answering */
 
 static const struct {
 	const char *name;
@@ -28,6 +29,11 @@ void log_init(void)
 {
 	/* systemd sets JOURNAL_STREAM when stderr is the journal: it adds its own timestamps. */
 	to_journal = getenv("JOURNAL_STREAM") != NULL;
+}
+
+void log_set_request_id(const char *id)
+{
+	request_id = id;
 }
 
 void log_set_level(enum log_level level)
@@ -70,6 +76,8 @@ static void log_vmsg(enum log_level level, const char *fmt, va_list ap)
 		n = (int)strftime(line, sizeof line, "%Y-%m-%dT%H:%M:%SZ ", &tm);
 		n += snprintf(line + n, sizeof line - (size_t)n, "negotiated: %s: ", level_word(level));
 	}
+	if (request_id)
+		n += snprintf(line + n, sizeof line - (size_t)n, "[%s] ", request_id);
 	n += vsnprintf(line + n, sizeof line - (size_t)n, fmt, ap);
 	if (n >= (int)sizeof line - 1)
 		n = (int)sizeof line - 2; /* truncated: still end the line */

@@ -6,6 +6,8 @@ enum log_level { LOG_LEVEL_ERROR = 3, LOG_LEVEL_WARNING = 4, LOG_LEVEL_INFO = 6,
 
 void log_init(void);
 void log_set_level(enum log_level level);
+/* Lines this thread logs until the next call carry "[ID] "; NULL ends it. id must outlive that. */
+void log_set_request_id(const char *id);
 int log_level_parse(const char *name, enum log_level *out); /* 0, or -1 for an unknown name */
 void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -3,7 +3,9 @@
 
 #include "ask.h"
 #include "audit.h"
+#include "clock.h"
 #include "log.h"
+#include "metrics.h"
 #include "names.h"
 #include "policy.h"
 
@@ -117,6 +119,7 @@ static void issue(const struct hub *hub, const struct ngd_request *req, const st
 		client_access_json(base_url.data, token.data, &out->body);
 		audit_issued(claims.hub, who, req->client_addr, grant, claims.iat + 60ll * claims.ttl_minutes,
 			     token.data);
+		metrics_token_issued(hub->metrics_slot);
 	}
 	buf_free_secret(&token);
 	buf_free(&base_url);
@@ -139,6 +142,24 @@ static void grant_and_issue(const struct hub *hub, struct ngd_request *req, json
 	grant_clear(&grant);
 }
 
+/* Step 4, rate limits: true (with 429 and Retry-After in out) when this caller must wait. */
+static bool rate_limited(const struct runtime *rt, const struct hub *hub, enum rate_limit_kind kind, const char *id1,
+			 const char *id2, struct reply *out)
+{
+	const struct rate_spec *spec = kind == RATE_LIMIT_USER ? &hub->cfg->rate_per_user : &hub->cfg->rate_per_address;
+	if (!spec->count)
+		return false;
+	const char *kind_name = kind == RATE_LIMIT_USER ? "user" : "address";
+	uint64_t key = rate_key(rt->rate_limits, hub->cfg->head.name, kind_name, id1, id2);
+	unsigned wait = rate_take(rt->rate_limits, key, spec, monotonic_ns());
+	if (!wait)
+		return false;
+	metrics_rate_limited(hub->metrics_slot, kind);
+	out->retry_after = wait;
+	reply_error(out, 429, "rate_limited", "too many requests from this %s; retry in %u s", kind_name, wait);
+	return true;
+}
+
 void negotiate(const struct runtime *rt, struct ngd_request *req, struct reply *out)
 {
 	json_t *body = NULL;
@@ -154,13 +175,18 @@ void negotiate(const struct runtime *rt, struct ngd_request *req, struct reply *
 		out->needs_worker = true; /* the caller runs the whole request again off the HTTP thread */
 	else if (hub) {
 		req->hub = hub->cfg->head.name;
-		result = auth_chain_run(hub->chain, hub->n_chain, req, &who);
-		if (result == NGD_AUTH_OK && who.principal.n_attrs)
-			log_attributes(&who.principal);
-		if (result == NGD_AUTH_OK)
-			grant_and_issue(hub, req, body, &who.principal, out);
-		else
-			refuse(hub, result, &who, out);
+		req->hub_slot = hub->metrics_slot;
+		/* the per-address limit comes first, so that guessing credentials spends it too */
+		if (!rate_limited(rt, hub, RATE_LIMIT_ADDRESS, req->client_addr, NULL, out)) {
+			result = auth_chain_run(hub->chain, hub->n_chain, req, &who);
+			if (result == NGD_AUTH_OK && who.principal.n_attrs)
+				log_attributes(&who.principal);
+			if (result != NGD_AUTH_OK)
+				refuse(hub, result, &who, out);
+			else if (!rate_limited(rt, hub, RATE_LIMIT_USER, who.principal.authenticator,
+					       who.principal.user_id, out))
+				grant_and_issue(hub, req, body, &who.principal, out);
+		}
 	}
 	if (out->status >= 400) /* the one line per refusal, naming the authenticator that decided */
 		audit_refused(hub ? hub->cfg->head.name : NULL, hub ? &who.principal : NULL, req->client_addr,

@@ -5,6 +5,7 @@
 #include "daemon.h"
 #include "dev.h"
 #include "log.h"
+#include "metrics.h"
 #include "snapshot.h"
 
 #include <stdio.h>
@@ -60,6 +61,7 @@ int reload(const struct reload_context *ctx)
 	daemon_notify_reloading();
 	if (!ctx->path) {
 		log_warning("reload: --dev has no file to re-read; keeping the running configuration");
+		metrics_reload(false);
 		daemon_notify_ready();
 		return -1;
 	}
@@ -67,6 +69,7 @@ int reload(const struct reload_context *ctx)
 	struct runtime *rt = reload_build(ctx, err, sizeof err);
 	if (!rt) {
 		log_error("reload failed, the running configuration stays: %s", err);
+		metrics_reload(false);
 		daemon_notify_ready();
 		return -1;
 	}
@@ -75,6 +78,7 @@ int reload(const struct reload_context *ctx)
 		log_set_level(rt->cfg->server.log_level);
 	size_t hubs = rt->n_hubs;
 	snapshot_publish(rt);
+	metrics_reload(true);
 	log_info("reload: serving the new configuration (%zu hubs)", hubs);
 	daemon_notify_ready();
 	return 0;

@@ -20,6 +20,12 @@ void reply_error(struct reply *r, unsigned status, const char *code, const char 
 	buf_puts(&r->body, "}}");
 }
 
+void reply_header(struct reply *r, const char *name, const char *value)
+{
+	if (r->n_headers < REPLY_MAX_HEADERS)
+		r->headers[r->n_headers++] = (struct reply_header){name, value};
+}
+
 void reply_json(struct reply *r, unsigned status, const char *json)
 {
 	buf_free(&r->body);

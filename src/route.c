@@ -1,6 +1,8 @@
 /* The routing table: one line per endpoint. */
 #include "route.h"
 
+#include "cors.h"
+#include "metrics.h"
 #include "negotiate.h"
 
 #include <stdbool.h>
@@ -17,6 +19,60 @@ static void health(const struct runtime *rt, struct ngd_request *req, struct rep
 	reply_json(out, 200, "{\"status\":\"ok\"}");
 }
 
+/* Ready: the configuration is loaded (it is, or there would be no runtime) and every service has its key. */
+static void ready(const struct runtime *rt, struct ngd_request *req, struct reply *out)
+{
+	(void)req;
+	for (size_t i = 0; i < rt->n_services; i++)
+		if (!rt->services[i].signer)
+			return reply_error(out, 503, "not_ready", "[service:%s] has no access key",
+					   rt->services[i].name);
+	reply_json(out, 200, "{\"status\":\"ready\"}");
+}
+
+/* Counters, for the addresses [server] metrics_allow lists (the client as trusted proxies tell it). */
+static void metrics(const struct runtime *rt, struct ngd_request *req, struct reply *out)
+{
+	if (!trusted_proxies_match_text(&rt->metrics_allow, req->client_addr))
+		return reply_error(out, 403, "forbidden",
+				   "/metrics is not open to this address ([server] metrics_allow)");
+	reply_json(out, 200, "");
+	metrics_render(&out->body);
+	out->content_type = "text/plain; version=0.0.4; charset=utf-8";
+}
+
+/* The CORS policy of the hub the request names, or the [server]'s when it names none we know. */
+static const struct cors_policy *cors_of(const struct runtime *rt, const struct ngd_request *req)
+{
+	const char *name = req->hub ? req->hub
+			   : strncmp(req->path, "/negotiate/", 11) == 0 && req->path[11]
+				   ? req->path + 11
+				   : request_query(req, "hub", NULL);
+	const struct hub *hub = name ? runtime_find_hub(rt, name) : NULL;
+	return hub ? &hub->cors : &rt->cors;
+}
+
+static bool is_preflight(const struct ngd_request *req)
+{
+	return strcmp(req->method, "OPTIONS") == 0 && ngd_request_header(req, "Origin") &&
+	       ngd_request_header(req, "Access-Control-Request-Method");
+}
+
+/* /negotiate with CORS around it: preflights are answered here, every answer says Vary: Origin. */
+static void negotiate_cors(const struct runtime *rt, struct ngd_request *req, struct reply *out)
+{
+	const char *origin = ngd_request_header(req, "Origin");
+	if (is_preflight(req))
+		return cors_preflight(cors_of(rt, req), origin, out);
+	if (!method_is(req, "GET", "POST")) {
+		out->allow = "GET, POST";
+		reply_error(out, 405, "method_not_allowed", "use GET, POST");
+	} else {
+		negotiate(rt, req, out);
+	}
+	cors_apply(origin ? cors_of(rt, req) : &rt->cors, origin, out);
+}
+
 static const struct {
 	const char *path;
 	bool prefix; /* also matches path + "/..." */
@@ -24,8 +80,10 @@ static const struct {
 	const char *allow;
 	void (*handle)(const struct runtime *rt, struct ngd_request *req, struct reply *out);
 } routes[] = {
-	{"/negotiate", true, {"GET", "POST"}, "GET, POST", negotiate},
+	{"/negotiate", true, {NULL, NULL}, NULL, negotiate_cors}, /* checks its own methods */
 	{"/healthz", false, {"GET", "HEAD"}, "GET, HEAD", health},
+	{"/readyz", false, {"GET", "HEAD"}, "GET, HEAD", ready},
+	{"/metrics", false, {"GET", "HEAD"}, "GET, HEAD", metrics},
 };
 
 void route(const struct runtime *rt, struct ngd_request *req, struct reply *out)
@@ -35,7 +93,7 @@ void route(const struct runtime *rt, struct ngd_request *req, struct reply *out)
 		if (strncmp(req->path, routes[i].path, n) != 0 ||
 		    !(req->path[n] == '\0' || (routes[i].prefix && req->path[n] == '/')))
 			continue;
-		if (!method_is(req, routes[i].methods[0], routes[i].methods[1])) {
+		if (routes[i].allow && !method_is(req, routes[i].methods[0], routes[i].methods[1])) {
 			out->allow = routes[i].allow;
 			return reply_error(out, 405, "method_not_allowed", "use %s", routes[i].allow);
 		}

@@ -4,6 +4,7 @@
 #include "file.h"
 #include "limits.h"
 #include "log.h"
+#include "metrics.h"
 #include "secret.h"
 
 #include <stdio.h>
@@ -220,7 +221,38 @@ static int build_hub(struct runtime *rt, const struct config_hub *cfg, struct hu
 		hub->blocking |= (hub->chain[i]->type->flags & NGD_AUTH_MAY_BLOCK) != 0;
 	hub_challenge(hub);
 	hub->policy = policy_build(rt->cfg, cfg);
+	hub->metrics_slot = metrics_hub_slot(cfg->head.name);
+	const struct config_server *s = &rt->cfg->server;
+	bool own = cfg->cors_origins.n > 0;
+	hub->cors = (struct cors_policy){
+		.origins = own ? cfg->cors_origins.items : s->cors_origins.items,
+		.n = own ? cfg->cors_origins.n : s->cors_origins.n,
+		.credentials = cfg->cors_credentials >= 0 ? cfg->cors_credentials : s->cors_credentials,
+	};
+	hub->cors.any = hub->cors.n == 1 && strcmp(hub->cors.origins[0], "*") == 0;
 	return hub->policy ? 0 : -1;
+}
+
+/* The [server] parts of the edge: who may read /metrics, the access log, CORS, rate limits. */
+static int build_edge(struct runtime *rt, char *err, size_t err_len)
+{
+	const struct config_server *s = &rt->cfg->server;
+	char why[300];
+	for (size_t i = 0; i < s->metrics_allow.n; i++) /* config_check() has vetted each */
+		if (trusted_proxies_add(&rt->metrics_allow, s->metrics_allow.items[i], err, err_len) < 0)
+			return -1;
+	if (access_log_open(s->access_log, &rt->access_log, why, sizeof why) < 0)
+		return snprintf(err, err_len, "%s:%d: access_log: %s", rt->cfg->path,
+				config_key_line(&s->head, "server", "access_log"), why),
+		       -1;
+	rt->cors = (struct cors_policy){s->cors_origins.items, s->cors_origins.n, false, s->cors_credentials};
+	rt->cors.any = rt->cors.n == 1 && strcmp(rt->cors.origins[0], "*") == 0;
+	bool limited = false;
+	for (size_t i = 0; i < rt->cfg->n_hubs; i++)
+		limited |= rt->cfg->hubs[i]->rate_per_user.count || rt->cfg->hubs[i]->rate_per_address.count;
+	if (limited && !(rt->rate_limits = rate_table_new()))
+		return snprintf(err, err_len, "out of memory for the rate-limit table"), -1;
+	return 0;
 }
 
 static int build_parts(struct runtime *rt, char *err, size_t err_len)
@@ -256,7 +288,8 @@ struct runtime *runtime_build(struct config *cfg, char *err, size_t err_len)
 	}
 	rt->cfg = cfg;
 	atomic_init(&rt->refs, 1);
-	if (build_parts(rt, err, err_len) < 0) {
+	rt->access_log.fd = -1;
+	if (build_parts(rt, err, err_len) < 0 || build_edge(rt, err, err_len) < 0) {
 		runtime_free(rt);
 		return NULL;
 	}
@@ -275,6 +308,8 @@ void runtime_free(struct runtime *rt)
 		auth_instance_free(rt->auths[i]);
 	for (size_t i = 0; i < rt->n_services; i++)
 		service_clear(&rt->services[i]);
+	access_log_close(&rt->access_log);
+	rate_table_free(rt->rate_limits);
 	free(rt->hub_index);
 	free(rt->hubs);
 	free(rt->auths);

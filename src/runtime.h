@@ -3,10 +3,13 @@
 #ifndef NGD_RUNTIME_H
 #define NGD_RUNTIME_H
 
+#include "access_log.h"
 #include "auth.h"
 #include "config.h"
 #include "connstr.h"
 #include "policy.h"
+#include "cors.h"
+#include "ratelimit.h"
 #include "token.h"
 #include "trusted_proxies.h"
 
@@ -27,12 +30,18 @@ struct hub {
 	struct policy *policy; /* the hub's compiled rules */
 	char challenge[256];   /* WWW-Authenticate for a 401, from the chain's schemes */
 	bool blocking;	       /* an authenticator in the chain may block (NGD_AUTH_MAY_BLOCK) */
+	unsigned metrics_slot;
+	struct cors_policy cors; /* the hub's own, or the [server]'s */
 };
 
 struct runtime {
 	atomic_uint refs; /* see snapshot.h; runtime_build() returns it with one reference */
 	struct config *cfg;
-	struct trusted_proxies proxies; /* [server] trusted_proxies */
+	struct trusted_proxies proxies;	      /* [server] trusted_proxies */
+	struct trusted_proxies metrics_allow; /* [server] metrics_allow */
+	struct access_log access_log;
+	struct cors_policy cors;	/* [server]: for answers that name no known hub */
+	struct rate_table *rate_limits; /* NULL unless a hub sets rate_per_user or rate_per_address */
 	struct service *services;
 	size_t n_services;
 	struct auth_instance **auths; /* one per [auth:NAME], shared by the hubs that list it */

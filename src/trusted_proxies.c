@@ -83,6 +83,14 @@ bool trusted_proxies_match(const struct trusted_proxies *tp, const struct sockad
 	return peer_addr(peer, &a) == 0 && cidr_match(tp, a.family, a.addr);
 }
 
+bool trusted_proxies_match_text(const struct trusted_proxies *tp, const char *address)
+{
+	struct cidr a;
+	if (strcmp(address, "unix") == 0)
+		return tp->unix_peers;
+	return parse_addr(address, &a) == 0 && cidr_match(tp, a.family, a.addr);
+}
+
 /* The next hop of X-Forwarded-For from the right, trimmed; end is moved before it. */
 static const char *previous_hop(const char *list, const char **end, size_t *len)
 {

@@ -25,6 +25,8 @@ struct trusted_proxies {
 /* Parses "unix", "ADDR" or "ADDR/PREFIX" (IPv4 or IPv6, numeric) into *out. 0, or -1 with a reason. */
 int trusted_proxies_add(struct trusted_proxies *tp, const char *spec, char *err, size_t err_len);
 bool trusted_proxies_match(const struct trusted_proxies *tp, const struct sockaddr *peer);
+/* The same for an address as text: "unix", or a numeric IPv4 or IPv6 address. */
+bool trusted_proxies_match_text(const struct trusted_proxies *tp, const char *address);
 
 /* The client address as text (at least INET6_ADDRSTRLEN bytes in out): the peer itself, or, when the
  * peer is trusted, X-Forwarded-For read right to left through trusted hops. A unix peer with no
