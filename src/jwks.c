@@ -4,6 +4,7 @@
 
 #include "http_fetch.h"
 #include "log.h"
+#include "metrics.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -147,6 +148,7 @@ static int fetch_keys(struct jwks *j, long long deadline_ms)
 	else
 		snprintf(err, sizeof err, "discovery: %.380s", why);
 	if (!ks && !atomic_load(&j->stop)) {
+		metrics_jwks_refresh_failed();
 		struct keyset *kept = jwks_current(j);
 		log_warning("auth %s: key set not refreshed from %s; %s", j->name, err,
 			    kept ? "keeping the last good keys" : "no keys yet: requests fail with 503");

@@ -239,3 +239,28 @@ def test_reloads_are_counted(daemon_factory, tmp_path, service):
     wait_for(lambda: counters() == (1, 1), "a counted reload failure")
     assert daemon.request("GET", "/readyz").status == 200  # the running configuration still serves
     config.write_text(good)
+
+
+def test_jwks_refresh_errors_are_counted(daemon_factory, tmp_path, service):
+    from conftest import free_port
+    dead = free_port()  # nothing listens there: every fetch of the key set fails
+    text = CONFIG.format(server="", cs=service.connection_string, dir=tmp_path) + f"""
+[hub:oidc]
+auth = dead
+
+[auth:dead]
+type = jwt
+issuer = https://issuer.example
+audience = negotiated
+algorithms = RS256
+jwks_url = http://127.0.0.1:{dead}/jwks.json
+refresh_interval = 1
+refetch_cooldown = 1
+fetch_timeout = 1
+"""
+    daemon = daemon_factory(text, extra_files={"apikeys": f"alice {ALICE_KEY}\n"})
+
+    def errors():
+        return samples(daemon.request("GET", "/metrics").body.decode())["negotiated_jwks_refresh_errors_total"]
+
+    wait_for(lambda: errors() >= 2, "counted JWKS refresh failures")
