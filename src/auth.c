@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const struct ngd_authenticator *const builtins[] = {&auth_anonymous, &auth_apikey, &auth_trusted_header,
-							   &auth_webhook, &auth_jwt};
+static const struct ngd_authenticator *const builtins[] = {&auth_anonymous,	 &auth_apikey,	&auth_htpasswd,
+							   &auth_trusted_header, &auth_webhook, &auth_jwt};
 
 static const struct ngd_authenticator *type_find(const char *type)
 {
@@ -63,36 +63,55 @@ static int check_unused_keys(struct ngd_section *sec, const char *type)
 	return 0;
 }
 
-/* "anonymous, apikey, ..." from the table, so that the message never falls behind it. */
+/* "anonymous, apikey, ..., plugin" from the table, so that the message never falls behind it. */
 static const char *type_names(char *out, size_t len)
 {
 	size_t used = 0;
 	out[0] = '\0';
 	for (size_t i = 0; i < sizeof builtins / sizeof builtins[0] && used < len; i++)
-		used += (size_t)snprintf(out + used, len - used, "%s%s", i ? ", " : "", builtins[i]->type);
+		used += (size_t)snprintf(out + used, len - used, "%s, ", builtins[i]->type);
+	if (used < len)
+		snprintf(out + used, len - used, "plugin");
 	return out;
+}
+
+/* The type a section names: a built-in, or a plugin's descriptor (its handle in *plugin). */
+static const struct ngd_authenticator *section_type(struct ngd_section *sec, const char *type_name, void **plugin)
+{
+	char known[256];
+	const struct ngd_authenticator *type = NULL;
+	*plugin = NULL;
+	if (!type_name)
+		ngd_section_error(sec, NULL, "required in [auth:%s] (one of %s)", sec->head.name,
+				  type_names(known, sizeof known));
+	else if (strcmp(type_name, "plugin") == 0)
+		type = plugin_open(sec, plugin);
+	else if (!(type = type_find(type_name)))
+		ngd_section_error(sec, "type", "'%.64s' is not a known authenticator (%s)", type_name,
+				  type_names(known, sizeof known));
+	return type;
 }
 
 struct auth_instance *auth_instance_create(struct ngd_section *sec, char *err, size_t err_len)
 {
-	char known[256];
 	const char *type_name = ngd_section_get(sec, "type");
-	const struct ngd_authenticator *type = type_name ? type_find(type_name) : NULL;
+	void *plugin;
+	const struct ngd_authenticator *type = section_type(sec, type_name, &plugin);
 	struct auth_instance *inst = NULL;
-	if (!type_name)
-		ngd_section_error(sec, NULL, "required in [auth:%s] (one of %s)", sec->head.name,
-				  type_names(known, sizeof known));
-	else if (!type)
-		ngd_section_error(sec, "type", "'%.64s' is not a known authenticator (%s)", type_name,
-				  type_names(known, sizeof known));
-	else if ((inst = calloc(1, sizeof *inst)))
-		*inst = (struct auth_instance){type, sec->head.name, type->create(sec),
-					       metrics_auth_slot(sec->head.name)};
+	if (type && (inst = calloc(1, sizeof *inst)))
+		*inst = (struct auth_instance){.type = type,
+					       .name = sec->head.name,
+					       .state = type->create(sec),
+					       .metrics_slot = metrics_auth_slot(sec->head.name),
+					       .plugin = plugin};
+	if (inst && !inst->state && plugin)
+		ngd_section_error(sec, "path", "the plugin's create() failed without saying why");
 	if (inst && inst->state && check_unused_keys(sec, type_name) == 0)
 		return inst;
 	if (inst && inst->state)
 		type->destroy(inst->state);
 	free(inst);
+	plugin_close(plugin);
 	snprintf(err, err_len, "%s", sec->error ? sec->error : "out of memory");
 	return NULL;
 }
@@ -102,6 +121,7 @@ void auth_instance_free(struct auth_instance *inst)
 	if (!inst)
 		return;
 	inst->type->destroy(inst->state);
+	plugin_close(inst->plugin); /* after destroy: the plugin's code runs until then */
 	free(inst);
 }
 

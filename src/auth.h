@@ -33,6 +33,7 @@ struct auth_instance {
 	const char *name; /* the section's name; lives as long as the configuration */
 	void *state;
 	unsigned metrics_slot; /* its label in negotiated_auth_outcomes_total */
+	void *plugin;	       /* the dlopen handle when the type came from a plugin, else NULL */
 };
 
 extern const struct ngd_authenticator auth_anonymous;
@@ -40,6 +41,13 @@ extern const struct ngd_authenticator auth_apikey;
 extern const struct ngd_authenticator auth_trusted_header;
 extern const struct ngd_authenticator auth_webhook;
 extern const struct ngd_authenticator auth_jwt;
+extern const struct ngd_authenticator auth_htpasswd;
+
+/* type = plugin: loads the section's `path` and returns the plugin's checked descriptor, with the
+ * dlopen handle in *handle (plugin_close() it after the instance is destroyed); or NULL after
+ * ngd_section_error(). */
+const struct ngd_authenticator *plugin_open(struct ngd_section *sec, void **handle);
+void plugin_close(void *handle);
 
 /* Creates the authenticator a section describes; reports keys the authenticator did not read.
  * Returns NULL with "FILE:LINE: KEY: reason" in err. */
