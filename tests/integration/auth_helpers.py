@@ -1,5 +1,6 @@
 """Helpers shared by the authenticator tests: error replies, config refusals, Basic headers."""
 import base64
+import json
 import re
 import shutil
 
@@ -44,3 +45,8 @@ def assert_refused(path, line, key, reason, mode):
     assert re.search(rf"^(negotiated: )?{re.escape(str(path))}:{line}: {re.escape(key)}: .*{reason}", output,
                      re.M), output
     return output
+
+
+def admitted(daemon, user, auth):
+    """The daemon's audit log says it issued a token to USER, admitted by [auth:AUTH]."""
+    return f"user={json.dumps(user, ensure_ascii=False)} auth={json.dumps(auth)}" in daemon.stderr_text()

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from auth_helpers import assert_error, assert_refused
+from auth_helpers import admitted, assert_error, assert_refused
 from conftest import BINARY, Service, check_client_access
 
 SECRET = secrets.token_hex(16)
@@ -49,6 +49,11 @@ attribute = blue
 [auth:keys]
 type = apikey
 file = {dir}/apikeys
+
+[rule:blue]
+hub = both
+match = attr:sample=blue
+roles = webpubsub.sendToGroup
 """
 
 
@@ -70,7 +75,7 @@ def test_plugin_accepts(daemon, service, user):
     reply = daemon.request("GET", "/negotiate/plug", headers=sample(user))
     assert reply.status == 200, reply.body
     assert check_client_access(reply.json(), service.key, service.endpoint, "plug")["sub"] == user
-    assert f"user={user} auth=sample" in daemon.stderr_text()
+    assert admitted(daemon, user, "sample")
 
 
 @pytest.mark.parametrize("secret", ["wrong-secret-0123456789", SECRET[:-1], SECRET + "0", ""],
@@ -96,15 +101,18 @@ def test_plugin_malformed_user(daemon):
     assert_error(reply, 401, "malformed_credentials", [SECRET])
 
 
-@pytest.mark.parametrize("headers, user, auth", [
-    (sample("alice"), "alice", "sample"),
-    ({"X-API-Key": API_KEY}, "service-a", "keys"),
+@pytest.mark.parametrize("headers, user, auth, roles", [
+    (sample("alice"), "alice", "sample", ["webpubsub.sendToGroup"]),
+    ({"X-API-Key": API_KEY}, "service-a", "keys", None),
 ], ids=["plugin", "api-key"])
-def test_chain_plugin_then_keys(daemon, service, headers, user, auth):
+def test_chain_plugin_then_keys(daemon, service, headers, user, auth, roles):
+    """The plugin's attribute sample=blue reaches the policy: [rule:blue] grants a role to its callers only."""
     reply = daemon.request("GET", "/negotiate/both", headers=headers)
     assert reply.status == 200, reply.body
-    assert check_client_access(reply.json(), service.key, service.endpoint, "both")["sub"] == user
-    assert f"user={user} auth={auth}" in daemon.stderr_text()
+    claims = check_client_access(reply.json(), service.key, service.endpoint, "both")
+    assert claims["sub"] == user
+    assert claims.get("role") == roles
+    assert admitted(daemon, user, auth)
 
 
 def test_chain_plugin_without_credentials(daemon):
