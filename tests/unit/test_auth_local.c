@@ -32,7 +32,8 @@ static const char *fake_header(void *conn, const char *name)
 
 static enum ngd_auth_result run(const struct hub *hub, struct fake *f, struct ngd_outcome *out)
 {
-	struct ngd_request req = {.method = "GET", .path = "/negotiate", .src = {fake_header, NULL, f}, .body = ""};
+	struct ngd_request req = {
+		.method = "GET", .path = "/negotiate", .src = {.header = fake_header, .conn = f}, .body = ""};
 	outcome_clear(out);
 	return auth_chain_run(hub->chain, hub->n_chain, &req, out);
 }
