@@ -10,6 +10,7 @@ import pytest
 
 from auth_helpers import admitted, assert_error, assert_refused, basic, tool
 from conftest import Service, check_client_access
+from test_reload import reload_and_wait
 
 PASSWORDS = {user: secrets.token_urlsafe(12) for user in
              ["alice", "bob", "carol", "dave", "erin", "élodie", "slow"]}
@@ -260,3 +261,23 @@ def test_htpasswd_file_key_required(tmp_path, service):
     path = refusal_config(tmp_path, service, GOOD_LINE)
     path.write_text(path.read_text().replace(f"file = {tmp_path}/htpasswd\n", "realm = x\n"))
     assert_refused(path, 7, "file", "required", "check-config")
+
+
+def test_htpasswd_file_reread_on_reload(daemon_factory, tmp_path, service):
+    """SIGHUP re-reads the file: a new user gets in, a removed one does not; a weak file keeps the old one."""
+    htpasswd = tmp_path / "htpasswd"
+    htpasswd.write_text(htpasswd_line("alice", PASSWORDS["alice"], "-B", "-C", "5") + "\n")
+    daemon = daemon_factory(f"[service:main]\nconnection_string = {service.connection_string}\n\n"
+                            f"[hub:chat]\nauth = web\n\n[auth:web]\ntype = htpasswd\nfile = {htpasswd}\n")
+    assert claims(daemon.request("GET", "/negotiate/chat", headers=basic("alice", PASSWORDS["alice"])), service,
+                  "chat")["sub"] == "alice"
+    htpasswd.write_text(htpasswd_line("bob", PASSWORDS["bob"], "-B", "-C", "5") + "\n")
+    reload_and_wait(daemon, "reload: serving the new configuration")
+    assert claims(daemon.request("GET", "/negotiate/chat", headers=basic("bob", PASSWORDS["bob"])), service,
+                  "chat")["sub"] == "bob"
+    assert_error(daemon.request("GET", "/negotiate/chat", headers=basic("alice", PASSWORDS["alice"])), 401,
+                 "invalid_credentials")
+    htpasswd.write_text("bob:$apr1$tNlBO3Kz$wIHgbWOAunTd3wCP6.gd1.\n")
+    reload_and_wait(daemon, r"file: .*htpasswd:1: MD5 \(\$apr1\$\) is too weak")
+    assert claims(daemon.request("GET", "/negotiate/chat", headers=basic("bob", PASSWORDS["bob"])), service,
+                  "chat")["sub"] == "bob"
