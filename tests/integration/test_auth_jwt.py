@@ -6,6 +6,8 @@ import hmac
 import json
 import re
 import secrets
+import signal
+import threading
 import time
 
 import jwt
@@ -455,3 +457,85 @@ def test_config_errors(tmp_path, service, keys, case):
     assert result.returncode == 1, (result.stdout, result.stderr)
     assert re.search(rf"^(negotiated: )?{re.escape(str(path))}:{line}: {re.escape(key)}: ",
                      result.stdout + result.stderr, re.M), result.stderr
+
+
+def remote_config(service, server, **extra):
+    keys = "".join(f"{k} = {v}\n" for k, v in extra.items())
+    return f"""\
+[service:main]
+connection_string = {service.connection_string}
+
+[hub:remote]
+auth = remote
+
+[auth:remote]
+type = jwt
+issuer = {ISSUER}
+audience = {AUDIENCE}
+algorithms = RS256
+jwks_url = {server.jwks_url}
+{keys}"""
+
+
+def test_reload_keeps_jwt_working(daemon_factory, service, keys):
+    with KeyServer() as server:
+        server.serve(keys.set_a)
+        daemon = daemon_factory(remote_config(service, server, refresh_interval=1))
+        token = sign_rsa(keys.rsa_a, "a1")
+        assert_admitted(negotiate(daemon, "remote", token), service, "remote")
+        for _ in range(3):
+            daemon.proc.send_signal(signal.SIGHUP)
+            assert wait_for(lambda: daemon.stderr_text().count("reload: serving the new configuration") > _)
+            assert_admitted(negotiate(daemon, "remote", token), service, "remote")
+
+
+def test_shutdown_is_prompt_while_a_fetch_hangs(daemon_factory, service, keys):
+    """The refresher abandons a hanging fetch (fetch_timeout 60 s) at once when the daemon stops."""
+    with KeyServer() as server:
+        server.serve(keys.set_a)
+        daemon = daemon_factory(remote_config(service, server, refresh_interval=1, fetch_timeout=60))
+        fetches = server.fetches
+        server.set_mode("hang")
+        assert wait_for(lambda: server.fetches > fetches)  # a background refresh is now hanging
+        time.sleep(0.3)
+        started = time.monotonic()
+        assert daemon.stop() is None
+        assert time.monotonic() - started < (20 if START_TIMEOUT > 10 else 3)
+
+
+def test_concurrent_requests_during_rotation(daemon_factory, service, keys):
+    """Requests on many threads while the key set is swapped under them: every answer is right."""
+    with KeyServer() as server:
+        server.serve(keys.set_a, keys.set_b)
+        daemon = daemon_factory(remote_config(service, server, refresh_interval=1, refetch_cooldown=1))
+        tokens = {"a1": sign_rsa(keys.rsa_a, "a1"), "b1": sign_rsa(keys.rsa_b, "b1")}
+        stop = threading.Event()
+        failures = []
+
+        def rotate():
+            while not stop.is_set():
+                server.serve(keys.set_b, keys.set_a)  # same keys, new order: a new set every refresh
+                time.sleep(0.3)
+                server.serve(keys.set_a, keys.set_b)
+                time.sleep(0.3)
+
+        def hammer(kid):
+            until = time.monotonic() + 3.5  # spans three background refreshes
+            while time.monotonic() < until:
+                reply = negotiate(daemon, "remote", tokens[kid])
+                if reply.status != 200:
+                    failures.append((kid, reply.status, reply.body))
+
+        rotator = threading.Thread(target=rotate)
+        rotator.start()
+        workers = [threading.Thread(target=hammer, args=(kid,)) for kid in ["a1", "b1"] * 4]
+        try:
+            for w in workers:
+                w.start()
+            for w in workers:
+                w.join(120)
+        finally:
+            stop.set()
+            rotator.join()
+        assert not failures, failures[:3]
+        assert server.fetches >= 3
