@@ -9,6 +9,7 @@ import urllib.parse
 import pytest
 
 from conftest import Service, check_client_access, run_cli
+from test_reload import reload_and_wait
 
 ALICE_KEY = secrets.token_hex(16)
 BOB_KEY = secrets.token_hex(16)
@@ -254,3 +255,40 @@ def test_bad_rule_refuses_to_start(tmp_path, service):
     assert result.returncode == 1
     assert f"{config}:9: match: 'attr:team' must be attr:NAME=VALUE" in result.stderr
     assert service.key not in result.stderr
+
+
+RELOAD_CONFIG = """\
+[service:main]
+connection_string = {cs}
+
+[auth:keys]
+type = apikey
+file = {dir}/apikeys
+
+[hub:chat]
+auth = keys
+
+[rule:r]
+hub = chat
+match = {match}
+roles = webpubsub.sendToGroup.{room}
+"""
+
+
+def test_reload_swaps_rules_and_keeps_them_on_a_bad_rule(daemon_factory, tmp_path, service):
+    (tmp_path / "apikeys").write_text(APIKEYS)
+    config = tmp_path / "negotiated-0.conf"
+    config.write_text(RELOAD_CONFIG.format(cs=service.connection_string, dir=tmp_path, match="user:alice", room="a"))
+    daemon = daemon_factory(config.read_text())
+
+    def roles():
+        return claims_of(daemon.request("GET", query("chat"), headers=ALICE), service, "chat").get("role", [])
+
+    assert roles() == ["webpubsub.sendToGroup.a"]
+    config.write_text(RELOAD_CONFIG.format(cs=service.connection_string, dir=tmp_path, match="user:alice", room="b"))
+    reload_and_wait(daemon, r"reload: serving the new configuration")
+    assert roles() == ["webpubsub.sendToGroup.b"]
+    config.write_text(RELOAD_CONFIG.format(cs=service.connection_string, dir=tmp_path, match="attr:team", room="c"))
+    reload_and_wait(daemon, r"reload failed")
+    assert "negotiated-0.conf:13: match: 'attr:team' must be attr:NAME=VALUE" in daemon.stderr_text()
+    assert roles() == ["webpubsub.sendToGroup.b"]  # the running policy stays
