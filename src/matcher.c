@@ -66,8 +66,9 @@ bool matcher_holds(const struct matcher *m, const struct principal *who)
 	case MATCH_USER: return strcmp(who->user_id, m->name) == 0;
 	case MATCH_AUTH: return who->authenticator && strcmp(who->authenticator, m->name) == 0;
 	case MATCH_ATTR:
-		for (size_t i = 0; i < who->n_attrs; i++)
-			if (strcmp(who->attrs[i].name, m->name) == 0 && strcmp(who->attrs[i].value, m->value) == 0)
+		for (size_t i = 0; i < who->n_attrs; i++) /* "*": any value, so templates over it never come up empty */
+			if (strcmp(who->attrs[i].name, m->name) == 0 &&
+			    (strcmp(m->value, "*") == 0 || strcmp(who->attrs[i].value, m->value) == 0))
 				return true;
 		return false;
 	}

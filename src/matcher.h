@@ -1,4 +1,4 @@
-/* A rule's conditions on the principal: anyone, user:ID, attr:NAME=VALUE, auth:NAME. */
+/* A rule's conditions on the principal: anyone, user:ID, attr:NAME=VALUE (or =*), auth:NAME. */
 #ifndef NGD_MATCHER_H
 #define NGD_MATCHER_H
 
@@ -17,7 +17,8 @@ struct matcher {
 /* 0, or -1 with a reason. */
 int matcher_parse(const char *text, struct matcher *out, char *why, size_t why_len);
 void matcher_clear(struct matcher *m);
-/* Exact, case-sensitive comparison; a multi-valued attribute holds if any value is equal. */
+/* Exact, case-sensitive comparison; a multi-valued attribute holds if any value is equal;
+ * attr:NAME=* holds when the principal has any NAME attribute. */
 bool matcher_holds(const struct matcher *m, const struct principal *who);
 
 #endif

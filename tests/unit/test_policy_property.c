@@ -20,8 +20,8 @@ static const char *const role_pool[] = {"webpubsub.joinLeaveGroup.lobby",
 					"webpubsub.sendToGroup.team-{attr:team}",
 					"webpubsub.joinLeaveGroups.{user}.*"};
 static const char *const group_pool[] = {"lobby", "user-{user}", "{attr:team}", "ops"};
-static const char *const matcher_pool[] = {"anyone",	      "user:u0", "user:u1", "attr:team=red",
-					   "attr:role=admin", "auth:k1", "auth:k2"};
+static const char *const matcher_pool[] = {"anyone",	  "user:u0",	     "user:u1", "attr:team=red",
+					   "attr:team=*", "attr:role=admin", "auth:k1", "auth:k2"};
 #define N(a) (sizeof a / sizeof a[0])
 
 struct rule_gen {
@@ -142,6 +142,8 @@ static bool holds(const struct world *w, const char *m)
 		return strcmp(m + 5, w->auth) == 0;
 	if (strcmp(m, "attr:role=admin") == 0)
 		return w->admin != NULL;
+	if (strcmp(m, "attr:team=*") == 0)
+		return w->n_team > 0;
 	for (size_t i = 0; i < w->n_team; i++)
 		if (strcmp(m + strlen("attr:team="), w->team[i]) == 0)
 			return true;
