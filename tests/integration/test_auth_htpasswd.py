@@ -2,7 +2,6 @@
 weaker schemes refused at load; malformed credentials refused; chains with API keys."""
 import base64
 import secrets
-import statistics
 import subprocess
 import time
 
@@ -162,16 +161,16 @@ def test_htpasswd_malformed_credentials(daemon, token):
 
 def test_htpasswd_unknown_user_costs_a_verification(daemon):
     """An unknown user is verified against a real hash, so timing does not reveal which users exist."""
-    def median_seconds(user, password):
+    def fastest_seconds(user, password):  # the minimum: load only ever adds time
         times = []
         for _ in range(5):
             start = time.monotonic()
             reply = daemon.request("GET", "/negotiate/slow", headers=basic(user, password))
             times.append(time.monotonic() - start)
             assert reply.status == 401
-        return statistics.median(times)
-    known = median_seconds("slow", "wrong-password")
-    unknown = median_seconds("nobody", "wrong-password")
+        return min(times)
+    known = fastest_seconds("slow", "wrong-password")
+    unknown = fastest_seconds("nobody", "wrong-password")
     assert unknown > 0.5 * known, (known, unknown)
 
 
