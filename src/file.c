@@ -41,7 +41,7 @@ static char *read_all(int fd, size_t max_bytes, size_t *len, char *err, size_t e
 	return data;
 }
 
-char *file_read(const char *path, size_t max_bytes, size_t *len, char *err, size_t err_len)
+char *file_read_bytes(const char *path, size_t max_bytes, size_t *len, char *err, size_t err_len)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0) {
@@ -51,13 +51,19 @@ char *file_read(const char *path, size_t max_bytes, size_t *len, char *err, size
 	char why[128];
 	char *data = read_all(fd, max_bytes, len, why, sizeof why);
 	close(fd);
+	if (!data)
+		snprintf(err, err_len, "%s: %s", path, why);
+	return data;
+}
+
+char *file_read(const char *path, size_t max_bytes, size_t *len, char *err, size_t err_len)
+{
+	char *data = file_read_bytes(path, max_bytes, len, err, err_len);
 	if (data && memchr(data, '\0', *len)) {
-		snprintf(why, sizeof why, "contains a NUL byte");
+		snprintf(err, err_len, "%s: contains a NUL byte", path);
 		explicit_bzero(data, *len);
 		free(data);
 		data = NULL;
 	}
-	if (!data)
-		snprintf(err, err_len, "%s: %s", path, why);
 	return data;
 }

@@ -185,7 +185,7 @@ struct keyset *keyset_from_jwks(const char *json, size_t len, char *err, size_t 
 	json_t *keys = json_object_get(doc, "keys");
 	struct keyset *ks = NULL;
 	if (!doc)
-		snprintf(err, err_len, "not JSON (line %d: %.80s)", jerr.line, jerr.text);
+		snprintf(err, err_len, "not JSON (line %d, column %d)", jerr.line, jerr.column); /* no content echoed */
 	else if (!json_is_array(keys))
 		snprintf(err, err_len, "not a JWK set: no \"keys\" array");
 	else if (json_array_size(keys) > JWKS_MAX_KEYS)

@@ -93,6 +93,17 @@ static void install(struct jwks *j, struct keyset *ks)
 	keyset_release(old); /* in-flight requests hold their own references */
 }
 
+/* An http(s) URL of printable ASCII: a provider's answer must not smuggle anything into a log line. */
+static bool url_acceptable(const char *url)
+{
+	if (!url || (strncmp(url, "https://", 8) != 0 && strncmp(url, "http://", 7) != 0) || strlen(url) >= MAX_URL)
+		return false;
+	for (const unsigned char *c = (const unsigned char *)url; *c; c++)
+		if (*c <= ' ' || *c >= 0x7f)
+			return false;
+	return true;
+}
+
 /* The time a fetch may take: the per-request limit, cut to what is left before DEADLINE_MS. */
 static long budget(const struct jwks *j, long long deadline_ms)
 {
@@ -120,8 +131,7 @@ static char *discover(struct jwks *j, long long deadline_ms, char *err, size_t e
 		snprintf(err, err_len, "%.200s: not JSON", url);
 	else if (doc && (!iss || strcmp(iss, j->issuer) != 0))
 		snprintf(err, err_len, "%.200s: its issuer is not the configured issuer", url);
-	else if (doc && (!found || (strncmp(found, "https://", 8) != 0 && strncmp(found, "http://", 7) != 0) ||
-			 strlen(found) >= MAX_URL))
+	else if (doc && !url_acceptable(found))
 		snprintf(err, err_len, "%.200s: no http(s) jwks_uri in it", url);
 	else if (doc && !(uri = strdup(found)))
 		snprintf(err, err_len, "out of memory");

@@ -87,18 +87,29 @@ static const char *key_source(struct ngd_section *sec)
 	return found;
 }
 
+/* Printable text (and line ends): the one kind of secret file whose final newline is not the key's. */
+static bool is_text(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)s[i] < ' ' && s[i] != '\n' && s[i] != '\r')
+			return false;
+	return true;
+}
+
 static struct keyset *keys_from_file(struct ngd_section *sec, const char *key, const char *path)
 {
 	char err[256], why[256];
 	size_t len = 0;
 	bool secret = strcmp(key, "secret_file") == 0;
-	char *text = file_read(path, secret ? SECRET_FILE_MAX : JWKS_MAX_DOCUMENT, &len, err, sizeof err);
+	char *text = secret ? file_read_bytes(path, SECRET_FILE_MAX, &len, err, sizeof err)
+			    : file_read(path, JWKS_MAX_DOCUMENT, &len, err, sizeof err);
 	struct keyset *ks = NULL;
 	if (!text)
 		return ngd_section_error(sec, key, "%s", err), NULL;
 	if (secret) {
-		while (len && (text[len - 1] == '\n' || text[len - 1] == '\r'))
-			len--; /* an editor's final newline is not part of the secret */
+		if (is_text(text, len))
+			while (len && (text[len - 1] == '\n' || text[len - 1] == '\r'))
+				len--; /* an editor's final newline is not part of a text secret */
 		ks = keyset_from_secret((unsigned char *)text, len, why, sizeof why);
 	} else if (strcmp(key, "jwks_file") == 0)
 		ks = keyset_from_jwks(text, len, why, sizeof why);

@@ -21,7 +21,8 @@ from jwks_server import KeyServer
 
 ISSUER = "https://issuer.example.test"
 AUDIENCE = "api://negotiated"
-SECRET = secrets.token_urlsafe(32).encode()  # a secret file holds text: no NUL byte
+SECRET = b"\0" + secrets.token_bytes(30) + b"\n"  # binary: its NUL and final newline are key bytes
+TEXT_SECRET = secrets.token_urlsafe(32)
 
 
 def b64(data):
@@ -100,6 +101,9 @@ auth = pem
 [hub:hs]
 auth = shared
 
+[hub:hstext]
+auth = shared_text
+
 [hub:remote]
 auth = remote
 
@@ -135,6 +139,13 @@ issuer = {issuer}
 audience = {audience}
 algorithms = HS256
 secret_file = {dir}/secret
+
+[auth:shared_text]
+type = jwt
+issuer = {issuer}
+audience = {audience}
+algorithms = HS256
+secret_file = {dir}/text_secret
 
 [auth:remote]
 type = jwt
@@ -185,6 +196,7 @@ def server(keys):
 def daemon(module_daemon_factory, tmp_path_factory, service, keys, server):
     directory = tmp_path_factory.mktemp("jwt")
     (directory / "secret").write_bytes(SECRET)
+    (directory / "text_secret").write_text(TEXT_SECRET + "\n")
     (directory / "jwks.json").write_text(json.dumps({"keys": keys.file_set}))
     (directory / "rsa.pem").write_text(pem(keys.rsa_a.public_key()))
     (directory / "apikeys").write_text(f"bob {API_KEY}\n")
@@ -224,6 +236,14 @@ def test_success_hs256_with_secret(daemon, service):
     token = jwt.encode(claims(), SECRET, algorithm="HS256")
     assert_admitted(negotiate(daemon, "hs", token), service, "hs")
     assert_refused(negotiate(daemon, "hs", jwt.encode(claims(), secrets.token_bytes(32), algorithm="HS256")),
+                   "invalid_signature")
+    assert_refused(negotiate(daemon, "hs", jwt.encode(claims(), SECRET[:-1], algorithm="HS256")), "invalid_signature")
+
+
+def test_success_hs256_with_a_text_secret(daemon, service):
+    """A text secret file's final newline is not part of the key."""
+    assert_admitted(negotiate(daemon, "hstext", jwt.encode(claims(), TEXT_SECRET, algorithm="HS256")), service, "hstext")
+    assert_refused(negotiate(daemon, "hstext", jwt.encode(claims(), TEXT_SECRET + "\n", algorithm="HS256")),
                    "invalid_signature")
 
 
