@@ -423,7 +423,8 @@ def test_provider_fault_keeps_last_good_keys(daemon, service, keys, server, mode
         # an unknown kid waits for the provider at most the bounded refetch, then is refused
         started = time.monotonic()
         assert_refused(negotiate(daemon, "remote", sign_rsa(keys.rsa_a, "zz")), "unknown_key")
-        assert time.monotonic() - started < (10 if START_TIMEOUT > 10 else 3)
+        # the 2 s refetch bound plus the failure delay: far below the 30 s a hanging provider takes
+        assert time.monotonic() - started < (10 if START_TIMEOUT > 10 else 5)
     finally:
         server.release.set()
         server.serve(keys.set_b)
