@@ -213,15 +213,26 @@ def test_paths_outside_the_site_are_nginx_json_404(front):
 
 
 def test_limit_req(front):
-    """The shipped example, 10r/s with bursts of 20 answered at once: 60 requests at once overflow it.
-    They are sent in parallel, so nginx sees them arrive together however slow the daemon is."""
+    """The shipped example, 10r/s with bursts of 20 answered at once. Requests go in parallel batches
+    of 60, so nginx sees them arrive together however slow the daemon is; on a loaded machine the
+    arrivals spread, so what is checked is the bound: at most 21 plus 10 a second pass."""
     time.sleep(2.5)  # the earlier tests' requests have left the bucket by now
-    with ThreadPoolExecutor(max_workers=60) as pool:
-        replies = list(pool.map(lambda _: front.request("GET", "/negotiate?hub=chat", {"X-API-Key": KEY}),
-                                range(60)))
-    codes = sorted(status for status, _, _ in replies)
-    assert set(codes) <= {200, 429}, codes
-    assert codes.count(200) >= 21 and codes.count(429) >= 10, codes
-    status, headers, body = next(r for r in replies if r[0] == 429)
+    refused = []
+    for batch in range(4):
+        started = time.monotonic()
+        with ThreadPoolExecutor(max_workers=60) as pool:
+            replies = list(pool.map(lambda _: front.request("GET", "/negotiate?hub=chat", {"X-API-Key": KEY}),
+                                    range(60)))
+        elapsed = time.monotonic() - started
+        codes = sorted(status for status, _, _ in replies)
+        assert set(codes) <= {200, 429}, codes
+        if batch == 0:
+            assert codes.count(200) >= 21, codes  # the burst, at once
+        assert codes.count(200) <= 22 + 10 * (elapsed + 0.5), (codes, elapsed)
+        refused += [r for r in replies if r[0] == 429]
+        if refused:
+            break
+    assert refused, "limit_req never answered 429"
+    status, headers, body = refused[0]
     assert headers.get_content_type() == "application/json" and headers.get("Retry-After") == "1"
     assert json.loads(body)["error"]["code"] == "rate_limited"
