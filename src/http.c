@@ -270,7 +270,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	const struct runtime *rt = snapshot_thread_current();
 	peer_of(conn, req);
 	client_of(rt, conn, req);
-	observe_begin(req, header_of(conn, "X-Request-Id"));
+	/* only a trusted proxy's id is believed: others' are not even looked up */
+	observe_begin(req, req->peer_trusted ? header_of(conn, "X-Request-Id") : NULL);
 	handle(srv, rt, conn, p, req, &r);
 	if (offload_wanted(&r, srv->limits.auth_failure_delay) &&
 	    offload(srv->offload, rt, conn, req, &r, &p->deferred) == 0)

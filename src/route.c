@@ -61,7 +61,8 @@ static bool is_preflight(const struct ngd_request *req)
 /* /negotiate with CORS around it: preflights are answered here, every answer says Vary: Origin. */
 static void negotiate_cors(const struct runtime *rt, struct ngd_request *req, struct reply *out)
 {
-	const char *origin = ngd_request_header(req, "Origin");
+	/* without any allowed origin every answer is the same whatever Origin says: skip the lookup */
+	const char *origin = rt->any_cors ? ngd_request_header(req, "Origin") : NULL;
 	if (is_preflight(req))
 		return cors_preflight(cors_of(rt, req), origin, out);
 	if (!method_is(req, "GET", "POST")) {

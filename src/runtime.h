@@ -41,6 +41,7 @@ struct runtime {
 	struct trusted_proxies metrics_allow; /* [server] metrics_allow */
 	struct access_log access_log;
 	struct cors_policy cors;	/* [server]: for answers that name no known hub */
+	bool any_cors;			/* some origin is allowed somewhere: Origin is worth reading */
 	struct rate_table *rate_limits; /* NULL unless a hub sets rate_per_user or rate_per_address */
 	struct service *services;
 	size_t n_services;
