@@ -1,6 +1,7 @@
 /* `negotiated explain`: runs policy_decide() (the daemon's own code) with a trace and prints it. */
 #include "cli_explain.h"
 
+#include "cli_args.h"
 #include "config.h"
 #include "decimal.h"
 #include "limits.h"
@@ -8,8 +9,6 @@
 #include "policy.h"
 #include "principal_spec.h"
 
-#include <getopt.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,46 +21,30 @@ struct explain_args {
 	unsigned minutes;
 };
 
+static const char COMMAND[] = "explain";
+
 static const char usage[] =
 	"usage: negotiated explain --config FILE --hub HUB --as 'user=ID[,auth=NAME][,attr:NAME=VALUE]...'\n"
 	"       [--role ROLE]... [--group GROUP]... [--minutes N] [--client-protocol default|mqtt|socketio]\n"
 	"Prints what the daemon would grant, and the rule behind each role and group.\n"
 	"Exit status: 0 granted, 1 refused, 2 bad input.\n";
 
-__attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...)
+static int parse_option(int opt, void *args)
 {
-	va_list ap;
-	fputs("negotiated: explain: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputs(" (see negotiated explain --help)\n", stderr);
-	return 2;
-}
-
-static int add_item(const char **items, size_t *n, size_t max, const char *value, bool (*valid)(const char *),
-		    const char *what)
-{
-	if (!valid(value))
-		return usage_error("invalid %s '%.80s'", what, value);
-	if (*n == max)
-		return usage_error("more than %zu values for %s", max, what);
-	items[(*n)++] = value;
-	return 0;
-}
-
-static int parse_option(int opt, struct explain_args *a)
-{
+	struct explain_args *a = args;
 	switch (opt) {
 	case 'c': a->config = optarg; return 0;
 	case 'H': a->hub = optarg; return 0;
 	case 'a': a->as = optarg; return 0;
-	case 'r': return add_item(a->roles, &a->n_roles, NGD_MAX_ROLES, optarg, role_valid, "--role");
-	case 'g': return add_item(a->groups, &a->n_groups, NGD_MAX_GROUPS, optarg, group_name_valid, "--group");
+	case 'r': return cli_add_item(COMMAND, a->roles, &a->n_roles, NGD_MAX_ROLES, optarg, role_valid, "--role");
+	case 'g':
+		return cli_add_item(COMMAND, a->groups, &a->n_groups, NGD_MAX_GROUPS, optarg, group_name_valid,
+				    "--group");
 	case 'm':
 		return decimal_parse(optarg, 1, 999999999, &a->minutes) == 0
 			       ? 0
-			       : usage_error("--minutes must be whole minutes from 1, not '%.40s'", optarg);
+			       : cli_usage_error(COMMAND, "--minutes must be whole minutes from 1, not '%.40s'",
+						 optarg);
 	case 'p': a->protocol = optarg; return 0;
 	case 'h': fputs(usage, stdout); return 1;
 	default: return 2;
@@ -81,20 +64,13 @@ static int parse_args(int argc, char **argv, struct explain_args *a)
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	int opt, rc;
-	optind = 1;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1)
-		if (opt == '?')
-			return usage_error("unknown option or missing value: '%s'", argv[optind - 1]);
-		else if ((rc = parse_option(opt, a)) != 0)
-			return rc;
-	if (optind < argc)
-		return usage_error("unexpected argument '%s'", argv[optind]);
+	int rc = cli_getopt(COMMAND, argc, argv, options, parse_option, a);
+	if (rc != 0)
+		return rc;
 	if (!a->config || !a->hub || !a->as)
-		return usage_error("--config, --hub and --as are required%s", "");
+		return cli_usage_error(COMMAND, "--config, --hub and --as are required%s", "");
 	if (!hub_name_valid(a->hub))
-		return usage_error("--hub must name a hub (" HUB_NAME_RULE "), not '%.140s'", a->hub);
+		return cli_usage_error(COMMAND, "--hub must name a hub (" HUB_NAME_RULE "), not '%.140s'", a->hub);
 	return 0;
 }
 
@@ -164,16 +140,17 @@ static int decide(const struct explain_args *a, const struct config *cfg, const 
 	struct policy_ask ask = {a->roles,	  a->n_roles, a->n_roles > 0,	   a->groups,	    a->n_groups,
 				 a->n_groups > 0, a->minutes, a->protocol != NULL, PROTOCOL_DEFAULT};
 	if (a->protocol && client_protocol_parse(a->protocol, &ask.protocol) < 0)
-		return usage_error("--client-protocol must be default, mqtt or socketio, not '%.40s'", a->protocol);
+		return cli_usage_error(COMMAND, "--client-protocol must be default, mqtt or socketio, not '%.40s'",
+				       a->protocol);
 	snprintf(spec, sizeof spec, "%s", a->as);
 	if (strlen(a->as) >= sizeof spec || principal_spec_parse(spec, &who, why, sizeof why) < 0) {
 		outcome_clear(&who);
-		return usage_error("--as: %s", strlen(a->as) >= sizeof spec ? "too long" : why);
+		return cli_usage_error(COMMAND, "--as: %s", strlen(a->as) >= sizeof spec ? "too long" : why);
 	}
 	struct policy *p = policy_build(cfg, hub);
 	if (!p) {
 		outcome_clear(&who);
-		return usage_error("out of memory");
+		return cli_usage_error(COMMAND, "out of memory");
 	}
 	printf("hub %s (%s:%d), caller %s\nrules, in order:\n", hub->head.name, cfg->path, hub->head.line, a->as);
 	int rc = policy_decide(p, &who.principal, &ask, &(struct policy_trace){print_note, NULL}, &g);
@@ -198,9 +175,9 @@ int cli_explain(int argc, char **argv)
 	struct config *cfg = config_load_file(a.config, err, sizeof err);
 	const struct config_hub *hub = cfg ? config_find_hub(cfg, a.hub) : NULL;
 	if (!cfg)
-		rc = usage_error("%s", err);
+		rc = cli_usage_error(COMMAND, "%s", err);
 	else if (!hub)
-		rc = usage_error("no [hub:%s] in %s", a.hub, a.config);
+		rc = cli_usage_error(COMMAND, "no [hub:%s] in %s", a.hub, a.config);
 	else
 		rc = decide(&a, cfg, hub);
 	config_free(cfg);

@@ -1,6 +1,7 @@
 /* `negotiated token`: mints one client access URL from a config's hub or a connection string. */
 #include "cli_token.h"
 
+#include "cli_args.h"
 #include "config.h"
 #include "decimal.h"
 #include "limits.h"
@@ -9,8 +10,6 @@
 #include "secret.h"
 #include "token.h"
 
-#include <getopt.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,49 +24,35 @@ struct token_args {
 	bool json;
 };
 
-__attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...)
-{
-	va_list ap;
-	fputs("negotiated: token: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputs(" (see negotiated token --help)\n", stderr);
-	return 2;
-}
+static const char COMMAND[] = "token";
 
 static const char usage[] =
 	"usage: negotiated token (--config FILE --hub HUB | --connection-string CS --hub HUB) [--user ID]\n"
 	"       [--role ROLE]... [--group GROUP]... [--ttl MINUTES] [--client-protocol default|mqtt|socketio]\n"
 	"       [--json]\n";
 
-static int add_item(const char **items, size_t *n, size_t max, const char *value, bool (*valid)(const char *),
-		    const char *what)
-{
-	if (!valid(value))
-		return usage_error("invalid %s '%.80s'", what, value);
-	if (*n == max)
-		return usage_error("more than %zu values for %s", max, what);
-	items[(*n)++] = value;
-	return 0;
-}
-
 static int parse_ttl(const char *s, unsigned *out)
 {
 	if (decimal_parse(s, 1, NGD_MAX_TTL_MINUTES, out) < 0)
-		return usage_error("--ttl must be whole minutes from 1 to %d, not '%.40s'", NGD_MAX_TTL_MINUTES, s);
+		return cli_usage_error(COMMAND, "--ttl must be whole minutes from 1 to %d, not '%.40s'",
+				       NGD_MAX_TTL_MINUTES, s);
 	return 0;
 }
 
-static int parse_option(int opt, struct token_args *a)
+static int parse_option(int opt, void *args)
 {
+	struct token_args *a = args;
 	switch (opt) {
 	case 'c': a->config = optarg; return 0;
 	case 's': a->connection_string = optarg; return 0;
 	case 'H': a->hub = optarg; return 0;
-	case 'u': a->user = optarg; return user_id_valid(optarg) ? 0 : usage_error("invalid --user '%s'", optarg);
-	case 'r': return add_item(a->roles, &a->n_roles, NGD_MAX_ROLES, optarg, role_valid, "--role");
-	case 'g': return add_item(a->groups, &a->n_groups, NGD_MAX_GROUPS, optarg, group_name_valid, "--group");
+	case 'u':
+		a->user = optarg;
+		return user_id_valid(optarg) ? 0 : cli_usage_error(COMMAND, "invalid --user '%s'", optarg);
+	case 'r': return cli_add_item(COMMAND, a->roles, &a->n_roles, NGD_MAX_ROLES, optarg, role_valid, "--role");
+	case 'g':
+		return cli_add_item(COMMAND, a->groups, &a->n_groups, NGD_MAX_GROUPS, optarg, group_name_valid,
+				    "--group");
 	case 't': return parse_ttl(optarg, &a->ttl);
 	case 'p': a->protocol = optarg; return 0;
 	case 'j': a->json = true; return 0;
@@ -91,20 +76,14 @@ static int parse_args(int argc, char **argv, struct token_args *a)
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	int opt, rc;
-	optind = 1;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1)
-		if (opt == '?')
-			return usage_error("unknown option or missing value: '%s'", argv[optind - 1]);
-		else if ((rc = parse_option(opt, a)) != 0)
-			return rc;
-	if (optind < argc)
-		return usage_error("unexpected argument '%s'", argv[optind]);
+	int rc = cli_getopt(COMMAND, argc, argv, options, parse_option, a);
+	if (rc != 0)
+		return rc;
 	if (!a->config == !a->connection_string)
-		return usage_error("give exactly one of --config and --connection-string%s", "");
+		return cli_usage_error(COMMAND, "give exactly one of --config and --connection-string%s", "");
 	if (!a->hub || !hub_name_valid(a->hub))
-		return usage_error("--hub must name a hub (" HUB_NAME_RULE "), not '%.140s'", a->hub ? a->hub : "");
+		return cli_usage_error(COMMAND, "--hub must name a hub (" HUB_NAME_RULE "), not '%.140s'",
+				       a->hub ? a->hub : "");
 	return 0;
 }
 
@@ -116,13 +95,13 @@ static int from_config(struct token_args *a, struct service *svc, enum client_pr
 	const struct config_hub *hub = cfg ? config_find_hub(cfg, a->hub) : NULL;
 	int rc = 0;
 	if (!cfg)
-		rc = usage_error("%s", err);
+		rc = cli_usage_error(COMMAND, "%s", err);
 	else if (!hub)
-		rc = usage_error("no [hub:%s] in the configuration", a->hub);
+		rc = cli_usage_error(COMMAND, "no [hub:%s] in the configuration", a->hub);
 	else if (a->ttl > hub->max_token_lifetime)
-		rc = usage_error("--ttl is above the hub's max_token_lifetime (%s)", a->config);
+		rc = cli_usage_error(COMMAND, "--ttl is above the hub's max_token_lifetime (%s)", a->config);
 	else if (service_load(cfg, config_find_service(cfg, hub->service), svc, err, sizeof err) < 0)
-		rc = usage_error("%s", err);
+		rc = cli_usage_error(COMMAND, "%s", err);
 	if (rc == 0) {
 		*protocol = hub->client_protocol;
 		a->ttl = a->ttl ? a->ttl : hub->token_lifetime;
@@ -169,11 +148,12 @@ int cli_token(int argc, char **argv)
 	if (rc)
 		return rc == 1 ? 0 : rc; /* 1: --help */
 	if (a.connection_string && service_init(&svc, "command line", a.connection_string, err, sizeof err) < 0)
-		return usage_error("--connection-string: %s", err);
+		return cli_usage_error(COMMAND, "--connection-string: %s", err);
 	if (a.config && (rc = from_config(&a, &svc, &protocol)) != 0)
 		return rc;
 	if (a.protocol && client_protocol_parse(a.protocol, &protocol) < 0)
-		rc = usage_error("--client-protocol must be default, mqtt or socketio, not '%s'", a.protocol);
+		rc = cli_usage_error(COMMAND, "--client-protocol must be default, mqtt or socketio, not '%s'",
+				     a.protocol);
 	else
 		rc = print_token(&a, &svc, protocol);
 	service_clear(&svc);
