@@ -1,4 +1,5 @@
-/* Strict standard base64 (RFC 4648 section 4) decoding, for HTTP Basic credentials. */
+/* Strict base64 decoding: standard (RFC 4648 section 4, padded) for HTTP Basic credentials, and
+ * base64url (RFC 7515 section 2, unpadded) for JWTs and JWKs. */
 #ifndef NGD_BASE64_H
 #define NGD_BASE64_H
 
@@ -11,5 +12,15 @@
  * holds out_len bytes. Returns the decoded length, or -1 when IN is not strict base64 or OUT is
  * too small. Nothing else is accepted: no whitespace, no URL-safe alphabet, no missing padding. */
 long base64_decode(const char *in, size_t len, unsigned char *out, size_t out_len);
+
+/* The decoded size of LEN base64url characters, an upper bound to allocate for. */
+static inline size_t base64url_decoded_max(size_t len)
+{
+	return len / 4 * 3 + 3;
+}
+
+/* Decodes LEN characters of IN into OUT (base64url_decoded_max(len) bytes); returns the decoded
+ * length, or -1 on a character outside the alphabet, an impossible length or non-zero spare bits. */
+long base64url_decode(const char *in, size_t len, unsigned char *out);
 
 #endif

@@ -1,7 +1,7 @@
 /* Keys from JWKS documents (RFC 7517/7518/8037), PEM files and secrets, as OpenSSL 3 EVP_PKEYs. */
 #include "jwk.h"
 
-#include "base64url.h"
+#include "base64.h"
 #include "jws_verify.h"
 
 #include <jansson.h>

@@ -3,7 +3,7 @@
  * the time window are checked; the user id and attributes come from configured claims. */
 #include "auth.h"
 #include "auth/jwt_config.h"
-#include "base64url.h"
+#include "base64.h"
 
 #include <jansson.h>
 #include <openssl/err.h>

@@ -1,7 +1,7 @@
 /* The jwt building blocks as tables: base64url, JWKS documents good and bad, algorithm names, and
  * one authenticator instance (HS256 from a secret file) turning claims into a principal. */
 #include "auth.h"
-#include "base64url.h"
+#include "base64.h"
 #include "buf.h"
 #include "config.h"
 #include "jwk.h"
