@@ -218,9 +218,11 @@ static int parse_answer(const struct buf *body, struct ngd_outcome *out, const c
 		}
 		if (json_is_string(v) && ngd_outcome_add_attribute(out, name, json_string_value(v)) < 0)
 			*why = "an attribute is invalid or there are too many", rc = -1;
-		json_array_foreach(v, i, item) if (ngd_outcome_add_attribute(out, name, json_string_value(item)) <
-						   0) *why = "an attribute is invalid or there are too many",
-						      rc = -1;
+		json_array_foreach(v, i, item)
+		{
+			if (ngd_outcome_add_attribute(out, name, json_string_value(item)) < 0)
+				*why = "an attribute is invalid or there are too many", rc = -1;
+		}
 		if (rc < 0)
 			break;
 	}
