@@ -1,7 +1,7 @@
 /* Minting cost for one realistic token (user, 2 roles, 1 group): negotiated's keyed fast path
  * against libjwt 1.10, the reference, measured in the same run in process CPU time. */
-#include "connstr.h"
-#include "token.h"
+#include "token/connstr.h"
+#include "token/token.h"
 
 #include <jansson.h>
 #include <jwt.h>

@@ -1,15 +1,15 @@
 /* negotiated: command line, start-up order, signals, shutdown. */
-#include "config.h"
+#include "config/config.h"
 
-#include "cli_explain.h"
-#include "cli_token.h"
+#include "cli/cli_explain.h"
+#include "cli/cli_token.h"
 #include "daemon.h"
-#include "http.h"
-#include "listen.h"
-#include "log.h"
+#include "http/http.h"
+#include "edge/listen.h"
+#include "core/log.h"
 #include "reload.h"
-#include "runtime.h"
-#include "snapshot.h"
+#include "runtime/runtime.h"
+#include "runtime/snapshot.h"
 
 #include <curl/curl.h>
 #include <getopt.h>

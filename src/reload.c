@@ -3,10 +3,10 @@
 #include "reload.h"
 
 #include "daemon.h"
-#include "dev.h"
-#include "log.h"
-#include "metrics.h"
-#include "snapshot.h"
+#include "config/dev.h"
+#include "core/log.h"
+#include "edge/metrics.h"
+#include "runtime/snapshot.h"
 
 #include <stdio.h>
 #include <string.h>

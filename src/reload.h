@@ -2,7 +2,7 @@
 #ifndef NGD_RELOAD_H
 #define NGD_RELOAD_H
 
-#include "runtime.h"
+#include "runtime/runtime.h"
 
 #include <stdbool.h>
 

@@ -1,7 +1,7 @@
 /* anonymous: admits every caller, for development only, and says so loudly at start. */
-#include "auth.h"
-#include "names.h"
-#include "secret.h"
+#include "auth/chain.h"
+#include "core/names.h"
+#include "core/secret.h"
 
 #include <stdio.h>
 #include <stdlib.h>

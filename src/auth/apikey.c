@@ -1,9 +1,9 @@
 /* apikey: keys from a file ("USERID KEY" per line), held only as SHA-256 digests in a hash
  * table indexed by the digest itself, compared in constant time. */
-#include "auth.h"
-#include "file.h"
-#include "names.h"
-#include "secret.h"
+#include "auth/chain.h"
+#include "core/file.h"
+#include "core/names.h"
+#include "core/secret.h"
 
 #include <stdbool.h>
 #include <stdint.h>

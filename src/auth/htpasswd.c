@@ -1,10 +1,10 @@
 /* htpasswd: HTTP Basic against an htpasswd file of "user:hash" lines. Only slow, salted hashes
  * (bcrypt, sha512-crypt, sha256-crypt, yescrypt) are accepted, verified by libcrypt's crypt_rn. */
-#include "auth.h"
-#include "base64.h"
-#include "file.h"
-#include "names.h"
-#include "secret.h"
+#include "auth/chain.h"
+#include "core/base64.h"
+#include "core/file.h"
+#include "core/names.h"
+#include "core/secret.h"
 
 #include <crypt.h>
 #include <stdbool.h>

@@ -1,7 +1,7 @@
 /* plugin: an authenticator from a shared object that implements include/negotiated/plugin.h,
  * loaded with dlopen; its descriptor is checked before anything in it is called but the entry. */
-#include "auth.h"
-#include "names.h"
+#include "auth/chain.h"
+#include "core/names.h"
 
 #include <dlfcn.h>
 #include <negotiated/plugin.h>

@@ -2,12 +2,12 @@
  * headers (credentials) are forwarded with libcurl; 2xx with {"userId":..., "attributes":{...}}
  * admits, 401/403 refuses, anything else fails closed. Calls block, so the flag NGD_AUTH_MAY_BLOCK
  * sends chains with a webhook to the worker threads; answers are cached briefly by digest. */
-#include "auth.h"
-#include "buf.h"
-#include "decimal.h"
-#include "names.h"
-#include "secret.h"
-#include "webhook_cache.h"
+#include "auth/chain.h"
+#include "core/buf.h"
+#include "core/decimal.h"
+#include "core/names.h"
+#include "core/secret.h"
+#include "auth/webhook_cache.h"
 
 #include <curl/curl.h>
 #include <jansson.h>

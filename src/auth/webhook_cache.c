@@ -1,5 +1,5 @@
 /* The webhook cache: a fixed array of slots chosen by the digest, one mutex, monotonic expiry. */
-#include "webhook_cache.h"
+#include "auth/webhook_cache.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -3,8 +3,8 @@
 #ifndef NGD_WEBHOOK_CACHE_H
 #define NGD_WEBHOOK_CACHE_H
 
-#include "auth.h"
-#include "secret.h"
+#include "auth/chain.h"
+#include "core/secret.h"
 
 #include <pthread.h>
 

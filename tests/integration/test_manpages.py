@@ -31,7 +31,7 @@ def parser_keys():
 
 
 def authenticator_sources():
-    files = sorted((REPO / "src" / "auth").glob("*.c"))
+    files = sorted((REPO / "src" / "auth").rglob("*.c"))
     assert files, "no src/auth/*.c"
     return [f.read_text() for f in files]
 

@@ -1,6 +1,6 @@
 /* Connection strings, good and bad, as the official SDKs read them. */
 #include "tap.h"
-#include "connstr.h"
+#include "token/connstr.h"
 
 struct good {
 	const char *cs, *http, *ws, *key;

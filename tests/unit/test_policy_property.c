@@ -3,8 +3,8 @@
  * its lifetime is within every cap. The seed is printed; POLICY_SEED=N repeats a run. */
 #include <stdio.h>
 #include <string.h>
-#include "config.h"
-#include "policy.h"
+#include "config/config.h"
+#include "policy/policy.h"
 
 #include <stdlib.h>
 

@@ -1,8 +1,8 @@
 /* Minting: known answers computed by PyJWT with a fixed clock, and libjwt as an independent
  * verifier of every claim for a matrix of inputs. */
 #include "tap.h"
-#include "connstr.h"
-#include "token.h"
+#include "token/connstr.h"
+#include "token/token.h"
 
 #include <jansson.h>
 #include <jwt.h>

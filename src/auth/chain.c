@@ -1,0 +1,196 @@
+/* The chain: DECLINED asks the next one, OK and DENY and ERROR stop (nginx's access phase). */
+#include "auth/chain.h"
+
+#include "config/config.h"
+#include "edge/metrics.h"
+#include "core/names.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const struct ngd_authenticator *const builtins[] = {&auth_anonymous,	 &auth_apikey,	&auth_htpasswd,
+							   &auth_trusted_header, &auth_webhook, &auth_jwt};
+
+static const struct ngd_authenticator *type_find(const char *type)
+{
+	for (size_t i = 0; i < sizeof builtins / sizeof builtins[0]; i++)
+		if (strcmp(builtins[i]->type, type) == 0)
+			return builtins[i];
+	return NULL;
+}
+
+const char *ngd_section_name(const struct ngd_section *sec)
+{
+	return sec->head.name;
+}
+
+const char *ngd_section_get(struct ngd_section *sec, const char *key)
+{
+	for (size_t i = 0; i < sec->n_entries; i++)
+		if (strcmp(sec->entries[i].key, key) == 0) {
+			sec->entries[i].used = true;
+			return sec->entries[i].value;
+		}
+	return NULL;
+}
+
+void ngd_section_error(struct ngd_section *sec, const char *key, const char *fmt, ...)
+{
+	char message[384];
+	int line = sec->head.line;
+	va_list ap;
+	if (sec->error)
+		return;
+	for (size_t i = 0; key && i < sec->n_entries; i++)
+		if (strcmp(sec->entries[i].key, key) == 0)
+			line = sec->entries[i].line;
+	va_start(ap, fmt);
+	vsnprintf(message, sizeof message, fmt, ap);
+	va_end(ap);
+	if (asprintf(&sec->error, "%s:%d: %s: %s", sec->file, line, key ? key : "type", message) < 0)
+		sec->error = NULL;
+}
+
+static int check_unused_keys(struct ngd_section *sec, const char *type)
+{
+	for (size_t i = 0; i < sec->n_entries; i++)
+		if (!sec->entries[i].used) {
+			ngd_section_error(sec, sec->entries[i].key, "unknown key for type %s", type);
+			return -1;
+		}
+	return 0;
+}
+
+/* "anonymous, apikey, ..., plugin" from the table, so that the message never falls behind it. */
+static const char *type_names(char *out, size_t len)
+{
+	size_t used = 0;
+	out[0] = '\0';
+	for (size_t i = 0; i < sizeof builtins / sizeof builtins[0] && used < len; i++)
+		used += (size_t)snprintf(out + used, len - used, "%s, ", builtins[i]->type);
+	if (used < len)
+		snprintf(out + used, len - used, "plugin");
+	return out;
+}
+
+/* The type a section names: a built-in, or a plugin's descriptor (its handle in *plugin). */
+static const struct ngd_authenticator *section_type(struct ngd_section *sec, const char *type_name, void **plugin)
+{
+	char known[256];
+	const struct ngd_authenticator *type = NULL;
+	*plugin = NULL;
+	if (!type_name)
+		ngd_section_error(sec, NULL, "required in [auth:%s] (one of %s)", sec->head.name,
+				  type_names(known, sizeof known));
+	else if (strcmp(type_name, "plugin") == 0)
+		type = plugin_open(sec, plugin);
+	else if (!(type = type_find(type_name)))
+		ngd_section_error(sec, "type", "'%.64s' is not a known authenticator (%s)", type_name,
+				  type_names(known, sizeof known));
+	return type;
+}
+
+struct auth_instance *auth_instance_create(struct ngd_section *sec, char *err, size_t err_len)
+{
+	const char *type_name = ngd_section_get(sec, "type");
+	void *plugin;
+	const struct ngd_authenticator *type = section_type(sec, type_name, &plugin);
+	struct auth_instance *inst = NULL;
+	if (type && (inst = calloc(1, sizeof *inst)))
+		*inst = (struct auth_instance){.type = type,
+					       .name = sec->head.name,
+					       .state = type->create(sec),
+					       .metrics_slot = metrics_auth_slot(sec->head.name),
+					       .plugin = plugin};
+	if (inst && !inst->state && plugin)
+		ngd_section_error(sec, "path", "the plugin's create() failed without saying why");
+	if (inst && inst->state && check_unused_keys(sec, type_name) == 0)
+		return inst;
+	if (inst && inst->state)
+		type->destroy(inst->state);
+	free(inst);
+	plugin_close(plugin);
+	snprintf(err, err_len, "%s", sec->error ? sec->error : "out of memory");
+	return NULL;
+}
+
+void auth_instance_free(struct auth_instance *inst)
+{
+	if (!inst)
+		return;
+	inst->type->destroy(inst->state);
+	plugin_close(inst->plugin); /* after destroy: the plugin's code runs until then */
+	free(inst);
+}
+
+int ngd_outcome_set_user(struct ngd_outcome *out, const char *user_id)
+{
+	if (!user_id_valid(user_id))
+		return -1;
+	snprintf(out->principal.user_id, sizeof out->principal.user_id, "%s", user_id);
+	return 0;
+}
+
+int ngd_outcome_add_attribute(struct ngd_outcome *out, const char *name, const char *value)
+{
+	struct principal *p = &out->principal;
+	if (p->n_attrs == NGD_MAX_ATTRIBUTES || !text_valid(name, NGD_MAX_ATTRIBUTE) ||
+	    !text_valid(value, NGD_MAX_ATTRIBUTE))
+		return -1;
+	struct attribute a = {strdup(name), strdup(value)};
+	if (!a.name || !a.value) {
+		free(a.name);
+		free(a.value);
+		return -1;
+	}
+	p->attrs[p->n_attrs++] = a;
+	return 0;
+}
+
+void ngd_outcome_deny(struct ngd_outcome *out, int status, const char *code, const char *message)
+{
+	out->deny_status = status == 403 ? 403 : 401;
+	out->deny_code = code;
+	snprintf(out->deny_message, sizeof out->deny_message, "%s", message);
+}
+
+void outcome_clear(struct ngd_outcome *out)
+{
+	for (size_t i = 0; i < out->principal.n_attrs; i++) {
+		free(out->principal.attrs[i].name);
+		free(out->principal.attrs[i].value);
+	}
+	/* reset what is read, not the whole 2 KiB: it runs on every request */
+	out->principal.n_attrs = 0;
+	out->principal.user_id[0] = '\0';
+	out->principal.authenticator = NULL;
+	out->deny_status = 0;
+	out->deny_code = NULL;
+	out->deny_message[0] = '\0';
+}
+
+enum ngd_auth_result auth_chain_run(struct auth_instance *const *chain, size_t n, const struct ngd_request *req,
+				    struct ngd_outcome *out)
+{
+	for (size_t i = 0; i < n; i++) {
+		enum ngd_auth_result r = chain[i]->type->authenticate(chain[i]->state, req, out);
+		if (r == NGD_AUTH_DECLINED) {
+			metrics_auth(chain[i]->metrics_slot, r);
+			outcome_clear(out); /* nothing a declining authenticator set may leak into the next */
+			continue;
+		}
+		if (r == NGD_AUTH_OK && !out->principal.user_id[0])
+			r = NGD_AUTH_ERROR; /* OK must name the caller: anything else fails closed */
+		metrics_auth(chain[i]->metrics_slot, r);
+		out->principal.authenticator = chain[i]->name; /* who admitted, refused or failed, for the log */
+		if (r != NGD_AUTH_OK)
+			out->principal.user_id[0] = '\0'; /* a refused caller has no user id, even in the log */
+		if (r == NGD_AUTH_DENY && !out->deny_code)
+			ngd_outcome_deny(out, 401, "invalid_credentials", "the credentials were not accepted");
+		return r;
+	}
+	ngd_outcome_deny(out, 401, "unauthenticated", "no credentials that this hub accepts were presented");
+	return NGD_AUTH_DENY;
+}

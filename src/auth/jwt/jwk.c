@@ -1,0 +1,263 @@
+/* Keys from JWKS documents (RFC 7517/7518/8037), PEM files and secrets, as OpenSSL 3 EVP_PKEYs. */
+#include "auth/jwt/jwk.h"
+
+#include "core/base64.h"
+#include "auth/jwt/jws_verify.h"
+
+#include <jansson.h>
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/param_build.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define JWK_MAX_COMPONENT 1024 /* bytes: an 8192-bit RSA modulus */
+
+static struct keyset *keyset_alloc(size_t n)
+{
+	struct keyset *ks = calloc(1, sizeof *ks + n * sizeof ks->keys[0]);
+	if (ks)
+		atomic_init(&ks->refs, 1);
+	return ks;
+}
+
+struct keyset *keyset_ref(struct keyset *ks)
+{
+	atomic_fetch_add_explicit(&ks->refs, 1, memory_order_relaxed);
+	return ks;
+}
+
+static void jwk_clear(struct jwk *k)
+{
+	free(k->kid);
+	EVP_PKEY_free(k->pkey);
+	if (k->secret)
+		explicit_bzero(k->secret, k->secret_len);
+	free(k->secret);
+}
+
+void keyset_release(struct keyset *ks)
+{
+	if (!ks || atomic_fetch_sub_explicit(&ks->refs, 1, memory_order_acq_rel) != 1)
+		return;
+	for (size_t i = 0; i < ks->n; i++)
+		jwk_clear(&ks->keys[i]);
+	free(ks);
+}
+
+/* A base64url member of exactly WANT bytes (0: 1 to JWK_MAX_COMPONENT); its length, or -1. */
+static long member_bytes(const json_t *jwk, const char *name, unsigned char *out, size_t want)
+{
+	const char *text = json_string_value(json_object_get(jwk, name));
+	size_t len = text ? strlen(text) : 0;
+	if (!text || len == 0 || base64url_decoded_max(len) > JWK_MAX_COMPONENT + 3)
+		return -1;
+	long n = base64url_decode(text, len, out);
+	return n > 0 && (want == 0 || (size_t)n == want) ? n : -1;
+}
+
+static EVP_PKEY *pkey_from_params(const char *type, OSSL_PARAM_BLD *bld)
+{
+	EVP_PKEY *pkey = NULL;
+	OSSL_PARAM *params = OSSL_PARAM_BLD_to_param(bld);
+	EVP_PKEY_CTX *ctx = params ? EVP_PKEY_CTX_new_from_name(NULL, type, NULL) : NULL;
+	if (ctx && EVP_PKEY_fromdata_init(ctx) == 1)
+		EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params);
+	EVP_PKEY_CTX_free(ctx);
+	OSSL_PARAM_free(params);
+	return pkey;
+}
+
+static const char *rsa_from_jwk(const json_t *jwk, struct jwk *k)
+{
+	unsigned char n[JWK_MAX_COMPONENT + 3], e[JWK_MAX_COMPONENT + 3];
+	long n_len = member_bytes(jwk, "n", n, 0), e_len = member_bytes(jwk, "e", e, 0);
+	if (n_len < 0 || e_len < 0 || e_len > 8)
+		return "an RSA key needs base64url members n and e";
+	BIGNUM *bn_n = BN_bin2bn(n, (int)n_len, NULL), *bn_e = BN_bin2bn(e, (int)e_len, NULL);
+	OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
+	if (bn_n && bn_e && bld && OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, bn_n) &&
+	    OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, bn_e))
+		k->pkey = pkey_from_params("RSA", bld);
+	OSSL_PARAM_BLD_free(bld);
+	BN_free(bn_n);
+	BN_free(bn_e);
+	k->kind = JWK_RSA;
+	return k->pkey ? NULL : "the RSA key is not valid";
+}
+
+static const char *ec_from_jwk(const json_t *jwk, struct jwk *k)
+{
+	const char *crv = json_string_value(json_object_get(jwk, "crv"));
+	size_t size = crv && strcmp(crv, "P-256") == 0 ? 32 : crv && strcmp(crv, "P-384") == 0 ? 48 : 0;
+	unsigned char point[1 + 2 * 48 + 3];
+	if (!size)
+		return "an EC key must be on curve P-256 or P-384";
+	point[0] = 0x04; /* uncompressed: x then y */
+	if (member_bytes(jwk, "x", point + 1, size) < 0 || member_bytes(jwk, "y", point + 1 + size, size) < 0)
+		return "an EC key needs base64url members x and y of the curve's size";
+	OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
+	if (bld &&
+	    OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, size == 32 ? "P-256" : "P-384", 0) &&
+	    OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, point, 1 + 2 * size))
+		k->pkey = pkey_from_params("EC", bld);
+	OSSL_PARAM_BLD_free(bld);
+	k->kind = size == 32 ? JWK_EC_P256 : JWK_EC_P384;
+	return k->pkey ? NULL : "the EC key is not a point on its curve";
+}
+
+static const char *okp_from_jwk(const json_t *jwk, struct jwk *k)
+{
+	const char *crv = json_string_value(json_object_get(jwk, "crv"));
+	unsigned char x[32 + 3];
+	if (!crv || strcmp(crv, "Ed25519") != 0)
+		return "an OKP key must be on curve Ed25519";
+	if (member_bytes(jwk, "x", x, 32) < 0)
+		return "an Ed25519 key needs a 32-byte base64url member x";
+	k->kind = JWK_ED25519;
+	k->pkey = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, x, 32);
+	return k->pkey ? NULL : "the Ed25519 key is not valid";
+}
+
+/* Fills K from one JWK; returns NULL, "" for a key that is not for signatures (skipped), or why not. */
+static const char *jwk_parse(const json_t *jwk, struct jwk *k)
+{
+	const char *kty = json_string_value(json_object_get(jwk, "kty"));
+	const json_t *use = json_object_get(jwk, "use"), *alg = json_object_get(jwk, "alg"),
+		     *kid = json_object_get(jwk, "kid");
+	if (!json_is_object(jwk) || !kty)
+		return "each key must be an object with a kty";
+	if ((use && !json_is_string(use)) || (alg && !json_is_string(alg)) || (kid && !json_is_string(kid)))
+		return "use, alg and kid must be strings";
+	if ((use && strcmp(json_string_value(use), "sig") != 0) || strcmp(kty, "oct") == 0)
+		return ""; /* encryption keys and secrets have no place in a public key set */
+	k->alg = alg ? jws_alg_parse(json_string_value(alg)) : -1;
+	if (alg && k->alg < 0)
+		return ""; /* a key for an algorithm we never accept */
+	if (kid && (json_string_length(kid) == 0 || json_string_length(kid) > JWK_MAX_KID))
+		return "a kid must be 1 to 256 characters";
+	const char *why = strcmp(kty, "RSA") == 0   ? rsa_from_jwk(jwk, k)
+			  : strcmp(kty, "EC") == 0  ? ec_from_jwk(jwk, k)
+			  : strcmp(kty, "OKP") == 0 ? okp_from_jwk(jwk, k)
+						    : "";
+	if (!why && k->kind == JWK_RSA && EVP_PKEY_get_bits(k->pkey) < JWK_MIN_RSA_BITS)
+		why = "an RSA key must have at least 2048 bits";
+	if (!why && kid && !(k->kid = strdup(json_string_value(kid))))
+		why = "out of memory";
+	return why;
+}
+
+static struct keyset *keys_from_array(const json_t *keys, char *err, size_t err_len)
+{
+	size_t n = json_array_size(keys), i;
+	const char *first_why = NULL;
+	struct keyset *ks = keyset_alloc(n);
+	if (!ks)
+		return snprintf(err, err_len, "out of memory"), NULL;
+	for (i = 0; i < n; i++) {
+		struct jwk *k = &ks->keys[ks->n];
+		const char *why = jwk_parse(json_array_get(keys, i), k);
+		if (!why) {
+			ks->n++;
+			continue;
+		}
+		jwk_clear(k);
+		memset(k, 0, sizeof *k);
+		if (*why && !first_why)
+			first_why = why;
+	}
+	if (ks->n > 0)
+		return ks;
+	snprintf(err, err_len, "no usable signature key%s%s", first_why ? ": " : "", first_why ? first_why : "");
+	keyset_release(ks);
+	return NULL;
+}
+
+struct keyset *keyset_from_jwks(const char *json, size_t len, char *err, size_t err_len)
+{
+	json_error_t jerr;
+	if (len > JWKS_MAX_DOCUMENT)
+		return snprintf(err, err_len, "the key set is larger than %d bytes", JWKS_MAX_DOCUMENT), NULL;
+	json_t *doc = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
+	json_t *keys = json_object_get(doc, "keys");
+	struct keyset *ks = NULL;
+	if (!doc)
+		snprintf(err, err_len, "not JSON (line %d, column %d)", jerr.line, jerr.column); /* no content echoed */
+	else if (!json_is_array(keys))
+		snprintf(err, err_len, "not a JWK set: no \"keys\" array");
+	else if (json_array_size(keys) > JWKS_MAX_KEYS)
+		snprintf(err, err_len, "more than %d keys", JWKS_MAX_KEYS);
+	else
+		ks = keys_from_array(keys, err, err_len);
+	json_decref(doc);
+	return ks;
+}
+
+static EVP_PKEY *pem_public_key(const char *pem, size_t len)
+{
+	BIO *bio = BIO_new_mem_buf(pem, (int)len);
+	EVP_PKEY *pkey = bio ? PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL) : NULL;
+	if (bio && !pkey && BIO_reset(bio) == 1) {
+		X509 *cert = PEM_read_bio_X509(bio, NULL, NULL, NULL); /* a certificate carries one too */
+		pkey = cert ? X509_get_pubkey(cert) : NULL;
+		X509_free(cert);
+	}
+	BIO_free(bio);
+	return pkey;
+}
+
+static const char *pem_kind(EVP_PKEY *pkey, enum jwk_kind *kind)
+{
+	char group[32] = "";
+	size_t glen = 0;
+	if (EVP_PKEY_is_a(pkey, "RSA")) {
+		*kind = JWK_RSA;
+		return EVP_PKEY_get_bits(pkey) < JWK_MIN_RSA_BITS ? "an RSA key must have at least 2048 bits" : NULL;
+	}
+	if (EVP_PKEY_is_a(pkey, "ED25519"))
+		return *kind = JWK_ED25519, NULL;
+	if (EVP_PKEY_is_a(pkey, "EC") && EVP_PKEY_get_group_name(pkey, group, sizeof group, &glen) == 1) {
+		if (strcmp(group, "prime256v1") == 0 || strcmp(group, "P-256") == 0)
+			return *kind = JWK_EC_P256, NULL;
+		if (strcmp(group, "secp384r1") == 0 || strcmp(group, "P-384") == 0)
+			return *kind = JWK_EC_P384, NULL;
+	}
+	return "the key is not RSA, EC P-256, EC P-384 or Ed25519";
+}
+
+struct keyset *keyset_from_pem(const char *pem, size_t len, char *err, size_t err_len)
+{
+	EVP_PKEY *pkey = len <= JWKS_MAX_DOCUMENT ? pem_public_key(pem, len) : NULL;
+	enum jwk_kind kind = JWK_RSA;
+	const char *why = pkey ? pem_kind(pkey, &kind) : "no PEM public key or certificate in it";
+	struct keyset *ks = why ? NULL : keyset_alloc(1);
+	if (!why && !ks)
+		why = "out of memory";
+	if (why) {
+		snprintf(err, err_len, "%s", why);
+		EVP_PKEY_free(pkey);
+		return NULL;
+	}
+	ks->keys[0] = (struct jwk){.kind = kind, .alg = -1, .pkey = pkey};
+	ks->n = 1;
+	return ks;
+}
+
+struct keyset *keyset_from_secret(const unsigned char *secret, size_t len, char *err, size_t err_len)
+{
+	if (len < JWK_MIN_SECRET)
+		return snprintf(err, err_len, "an HS256 secret must be at least %d bytes", JWK_MIN_SECRET), NULL;
+	struct keyset *ks = keyset_alloc(1);
+	unsigned char *copy = ks ? malloc(len) : NULL;
+	if (!copy) {
+		free(ks);
+		return snprintf(err, err_len, "out of memory"), NULL;
+	}
+	memcpy(copy, secret, len);
+	ks->keys[0] = (struct jwk){.kind = JWK_SECRET, .alg = -1, .secret = copy, .secret_len = len};
+	ks->n = 1;
+	return ks;
+}

@@ -1,0 +1,265 @@
+/* The live key set behind the jwt authenticator: one refresher thread per remote source, an
+ * immutable reference-counted set swapped under a short lock, the last good set kept on failure. */
+#include "auth/jwt/jwks.h"
+
+#include "auth/jwt/http_fetch.h"
+#include "core/log.h"
+#include "edge/metrics.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define DISCOVERY_PATH "/.well-known/openid-configuration"
+#define MAX_URL 2048
+
+struct jwks {
+	pthread_mutex_t lock; /* guards current and the refresher's sleep */
+	pthread_cond_t wake;
+	struct keyset *current;
+	bool remote, thread_started;
+	atomic_bool stop;
+	pthread_mutex_t fetching; /* one fetch at a time; requests wait for it at most wait_ms */
+	long long last_fetch_ms;  /* monotonic, under fetching */
+	struct jwks_options opts;
+	char *name, *url, *issuer;
+	pthread_t thread;
+};
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static struct timespec deadline_after(long long ms)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_sec += ms / 1000;
+	ts.tv_nsec += (ms % 1000) * 1000000;
+	if (ts.tv_nsec >= 1000000000) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000;
+	}
+	return ts;
+}
+
+static struct jwks *jwks_alloc(void)
+{
+	struct jwks *j = calloc(1, sizeof *j);
+	pthread_condattr_t attr;
+	if (!j)
+		return NULL;
+	pthread_mutex_init(&j->lock, NULL);
+	pthread_mutex_init(&j->fetching, NULL);
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC); /* a clock step must not stall refreshes */
+	pthread_cond_init(&j->wake, &attr);
+	pthread_condattr_destroy(&attr);
+	atomic_init(&j->stop, false);
+	return j;
+}
+
+struct jwks *jwks_fixed(struct keyset *ks)
+{
+	struct jwks *j = jwks_alloc();
+	if (!j)
+		return keyset_release(ks), NULL;
+	j->current = ks;
+	return j;
+}
+
+struct keyset *jwks_current(struct jwks *j)
+{
+	pthread_mutex_lock(&j->lock);
+	struct keyset *ks = j->current ? keyset_ref(j->current) : NULL;
+	pthread_mutex_unlock(&j->lock);
+	return ks;
+}
+
+static void install(struct jwks *j, struct keyset *ks)
+{
+	pthread_mutex_lock(&j->lock);
+	struct keyset *old = j->current;
+	j->current = ks;
+	pthread_mutex_unlock(&j->lock);
+	keyset_release(old); /* in-flight requests hold their own references */
+}
+
+/* An http(s) URL of printable ASCII: a provider's answer must not smuggle anything into a log line. */
+static bool url_acceptable(const char *url)
+{
+	if (!url || (strncmp(url, "https://", 8) != 0 && strncmp(url, "http://", 7) != 0) || strlen(url) >= MAX_URL)
+		return false;
+	for (const unsigned char *c = (const unsigned char *)url; *c; c++)
+		if (*c <= ' ' || *c >= 0x7f)
+			return false;
+	return true;
+}
+
+/* The time a fetch may take: the per-request limit, cut to what is left before DEADLINE_MS. */
+static long budget(const struct jwks *j, long long deadline_ms)
+{
+	long long left = deadline_ms - now_ms();
+	if (left > j->opts.fetch_timeout_ms)
+		left = j->opts.fetch_timeout_ms;
+	return left < 1 ? 1 : (long)left;
+}
+
+/* The jwks_uri of the issuer's discovery document (free()), or NULL with a reason. */
+static char *discover(struct jwks *j, long long deadline_ms, char *err, size_t err_len)
+{
+	char url[MAX_URL];
+	size_t len = 0, ilen = strlen(j->issuer);
+	json_error_t jerr;
+	char *uri = NULL;
+	snprintf(url, sizeof url, "%.*s%s", (int)(ilen && j->issuer[ilen - 1] == '/' ? ilen - 1 : ilen), j->issuer,
+		 DISCOVERY_PATH);
+	char why[256] = "";
+	char *text = http_fetch(url, budget(j, deadline_ms), JWKS_MAX_DOCUMENT, &j->stop, &len, why, sizeof why);
+	json_t *doc = text ? json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr) : NULL;
+	const char *found = json_string_value(json_object_get(doc, "jwks_uri"));
+	const char *iss = json_string_value(json_object_get(doc, "issuer"));
+	if (text && !doc)
+		snprintf(err, err_len, "%.200s: not JSON", url);
+	else if (doc && (!iss || strcmp(iss, j->issuer) != 0))
+		snprintf(err, err_len, "%.200s: its issuer is not the configured issuer", url);
+	else if (doc && !url_acceptable(found))
+		snprintf(err, err_len, "%.200s: no http(s) jwks_uri in it", url);
+	else if (doc && !(uri = strdup(found)))
+		snprintf(err, err_len, "out of memory");
+	else if (!text)
+		snprintf(err, err_len, "%.200s: %.150s", url, why);
+	json_decref(doc);
+	free(text);
+	return uri;
+}
+
+/* Fetches and parses the key set by DEADLINE_MS; installs it only when it holds a usable key. */
+static int fetch_keys(struct jwks *j, long long deadline_ms)
+{
+	char err[512] = "", why[384] = "";
+	size_t len = 0;
+	char *url = j->url ? strdup(j->url) : discover(j, deadline_ms, why, sizeof why);
+	char *text = url ? http_fetch(url, budget(j, deadline_ms), JWKS_MAX_DOCUMENT, &j->stop, &len, why, sizeof why)
+			 : NULL;
+	struct keyset *ks = text ? keyset_from_jwks(text, len, why, sizeof why) : NULL;
+	if (ks)
+		install(j, ks);
+	else if (url)
+		snprintf(err, sizeof err, "%.200s: %.300s", url, why);
+	else
+		snprintf(err, sizeof err, "discovery: %.380s", why);
+	if (!ks && !atomic_load(&j->stop)) {
+		metrics_jwks_refresh_failed();
+		struct keyset *kept = jwks_current(j);
+		log_warning("auth %s: key set not refreshed from %s; %s", j->name, err,
+			    kept ? "keeping the last good keys" : "no keys yet: requests fail with 503");
+		keyset_release(kept);
+	}
+	free(text);
+	free(url);
+	return ks ? 0 : -1;
+}
+
+static void *refresher(void *arg)
+{
+	struct jwks *j = arg;
+	pthread_mutex_lock(&j->lock);
+	bool last_ok = j->current != NULL;
+	while (!atomic_load(&j->stop)) {
+		unsigned wait_s = last_ok || j->opts.refetch_cooldown > j->opts.refresh_interval
+					  ? j->opts.refresh_interval
+					  : j->opts.refetch_cooldown; /* retry sooner while it fails */
+		struct timespec until = deadline_after((long long)wait_s * 1000);
+		while (!atomic_load(&j->stop) && pthread_cond_timedwait(&j->wake, &j->lock, &until) != ETIMEDOUT)
+			;
+		if (atomic_load(&j->stop))
+			break;
+		pthread_mutex_unlock(&j->lock);
+		pthread_mutex_lock(&j->fetching);
+		j->last_fetch_ms = now_ms();
+		last_ok = fetch_keys(j, j->last_fetch_ms + 2LL * j->opts.fetch_timeout_ms) == 0;
+		pthread_mutex_unlock(&j->fetching);
+		pthread_mutex_lock(&j->lock);
+	}
+	pthread_mutex_unlock(&j->lock);
+	return NULL;
+}
+
+struct keyset *jwks_refetch(struct jwks *j)
+{
+	if (!j->remote)
+		return jwks_current(j);
+	long long deadline_ms = now_ms() + j->opts.wait_ms; /* the whole wait, lock and fetch together */
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until); /* pthread_mutex_timedlock measures CLOCK_REALTIME */
+	until.tv_sec += j->opts.wait_ms / 1000;
+	until.tv_nsec += (long)(j->opts.wait_ms % 1000) * 1000000;
+	if (until.tv_nsec >= 1000000000) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000;
+	}
+	if (pthread_mutex_timedlock(&j->fetching, &until) != 0)
+		return jwks_current(j); /* another fetch is still running: answer with what we have */
+	if (now_ms() - j->last_fetch_ms >= (long long)j->opts.refetch_cooldown * 1000) {
+		j->last_fetch_ms = now_ms();
+		fetch_keys(j, deadline_ms);
+	}
+	pthread_mutex_unlock(&j->fetching);
+	return jwks_current(j);
+}
+
+struct jwks *jwks_remote(const struct jwks_options *opts, char *err, size_t err_len)
+{
+	struct jwks *j = jwks_alloc();
+	if (!j || http_fetch_init() < 0) {
+		free(j);
+		return snprintf(err, err_len, "cannot set up the key fetcher"), NULL;
+	}
+	j->opts = *opts;
+	j->remote = true;
+	j->name = strdup(opts->name);
+	j->url = opts->url ? strdup(opts->url) : NULL;
+	j->issuer = strdup(opts->issuer);
+	if (!j->name || !j->issuer || (opts->url && !j->url)) {
+		jwks_free(j);
+		return snprintf(err, err_len, "out of memory"), NULL;
+	}
+	j->last_fetch_ms = now_ms();
+	fetch_keys(j, j->last_fetch_ms + 2LL * opts->fetch_timeout_ms);
+	if (pthread_create(&j->thread, NULL, refresher, j) != 0) {
+		jwks_free(j);
+		return snprintf(err, err_len, "cannot start the key refresher thread"), NULL;
+	}
+	j->thread_started = true;
+	return j;
+}
+
+void jwks_free(struct jwks *j)
+{
+	if (!j)
+		return;
+	if (j->thread_started) {
+		pthread_mutex_lock(&j->lock);
+		atomic_store(&j->stop, true);
+		pthread_cond_signal(&j->wake);
+		pthread_mutex_unlock(&j->lock);
+		pthread_join(j->thread, NULL);
+	}
+	keyset_release(j->current);
+	pthread_cond_destroy(&j->wake);
+	pthread_mutex_destroy(&j->lock);
+	pthread_mutex_destroy(&j->fetching);
+	free(j->name);
+	free(j->url);
+	free(j->issuer);
+	free(j);
+}

@@ -1,0 +1,222 @@
+/* Configuration of the jwt authenticator; every error names FILE:LINE: KEY. */
+#include "auth/jwt/jwt_config.h"
+
+#include "core/decimal.h"
+#include "core/file.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SECRET_FILE_MAX 4096
+#define MAX_ISSUER 1024	     /* leaves room for the discovery path in a URL */
+#define REFETCH_WAIT_MS 2000 /* the longest a request waits for keys behind an unknown kid */
+
+static const char *const source_keys[] = {"jwks_url", "jwks_file", "public_key_file", "discovery", "secret_file"};
+#define N_SOURCES (sizeof source_keys / sizeof source_keys[0])
+
+/* Splits VALUE on spaces and commas into at most JWT_MAX_LIST words. 0, or -1 after an error. */
+static int words_split(struct ngd_section *sec, const char *key, const char *value, struct word_list *out)
+{
+	char *save = NULL;
+	if (!(out->text = strdup(value)))
+		return ngd_section_error(sec, key, "out of memory"), -1;
+	for (char *w = strtok_r(out->text, " \t,", &save); w; w = strtok_r(NULL, " \t,", &save)) {
+		if (out->n == JWT_MAX_LIST)
+			return ngd_section_error(sec, key, "at most %d values", JWT_MAX_LIST), -1;
+		out->words[out->n++] = w;
+	}
+	return 0;
+}
+
+static int number(struct ngd_section *sec, const char *key, unsigned def, unsigned min, unsigned max, unsigned *out)
+{
+	const char *v = ngd_section_get(sec, key);
+	*out = def;
+	if (v && decimal_parse(v, min, max, out) < 0)
+		return ngd_section_error(sec, key, "must be a whole number from %u to %u", min, max), -1;
+	return 0;
+}
+
+static int load_algorithms(struct ngd_section *sec, struct jwt_config *cfg)
+{
+	const char *v = ngd_section_get(sec, "algorithms");
+	struct word_list list = {0};
+	int rc = 0;
+	if (!v)
+		return ngd_section_error(sec, "algorithms",
+					 "required (from RS256 RS384 RS512 PS256 ES256 ES384 EdDSA HS256)"),
+		       -1;
+	if (words_split(sec, "algorithms", v, &list) < 0)
+		rc = -1;
+	for (size_t i = 0; rc == 0 && i < list.n; i++) {
+		int alg = jws_alg_parse(list.words[i]);
+		if (alg < 0) {
+			ngd_section_error(sec, "algorithms",
+					  "'%.32s' is not one of RS256 RS384 RS512 PS256 ES256 ES384 EdDSA HS256",
+					  list.words[i]);
+			rc = -1;
+		} else
+			cfg->allowed[alg] = true;
+	}
+	if (rc == 0 && list.n == 0)
+		rc = -1, ngd_section_error(sec, "algorithms", "name at least one algorithm");
+	free(list.text);
+	return rc;
+}
+
+/* The one configured key source; NULL after an error. */
+static const char *key_source(struct ngd_section *sec)
+{
+	const char *found = NULL;
+	for (size_t i = 0; i < N_SOURCES; i++) {
+		const char *v = ngd_section_get(sec, source_keys[i]);
+		if (!v || (strcmp(source_keys[i], "discovery") == 0 && strcmp(v, "no") == 0))
+			continue;
+		if (strcmp(source_keys[i], "discovery") == 0 && strcmp(v, "yes") != 0)
+			return ngd_section_error(sec, "discovery", "must be yes or no"), NULL;
+		if (found)
+			return ngd_section_error(sec, source_keys[i], "only one key source: %s is already set", found),
+			       NULL;
+		found = source_keys[i];
+	}
+	if (!found)
+		ngd_section_error(sec, NULL,
+				  "a jwt authenticator needs one key source: jwks_url, jwks_file, "
+				  "public_key_file, discovery = yes or secret_file");
+	return found;
+}
+
+/* Printable text (and line ends): the one kind of secret file whose final newline is not the key's. */
+static bool is_text(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)s[i] < ' ' && s[i] != '\n' && s[i] != '\r')
+			return false;
+	return true;
+}
+
+static struct keyset *keys_from_file(struct ngd_section *sec, const char *key, const char *path)
+{
+	char err[256], why[256];
+	size_t len = 0;
+	bool secret = strcmp(key, "secret_file") == 0;
+	char *text = secret ? file_read_bytes(path, SECRET_FILE_MAX, &len, err, sizeof err)
+			    : file_read(path, JWKS_MAX_DOCUMENT, &len, err, sizeof err);
+	struct keyset *ks = NULL;
+	if (!text)
+		return ngd_section_error(sec, key, "%s", err), NULL;
+	if (secret) {
+		if (is_text(text, len))
+			while (len && (text[len - 1] == '\n' || text[len - 1] == '\r'))
+				len--; /* an editor's final newline is not part of a text secret */
+		ks = keyset_from_secret((unsigned char *)text, len, why, sizeof why);
+	} else if (strcmp(key, "jwks_file") == 0)
+		ks = keyset_from_jwks(text, len, why, sizeof why);
+	else
+		ks = keyset_from_pem(text, len, why, sizeof why);
+	explicit_bzero(text, len);
+	free(text);
+	if (!ks)
+		ngd_section_error(sec, key, "%.200s: %s", path, why);
+	return ks;
+}
+
+/* The algorithms must suit the key source: HS256 exactly with a secret, and a PEM key must fit one. */
+static int check_algorithms_fit(struct ngd_section *sec, const struct jwt_config *cfg, const char *source,
+				const struct keyset *fixed)
+{
+	bool secret = strcmp(source, "secret_file") == 0, any_fits = false;
+	for (int a = 0; a < JWS_N_ALGS; a++) {
+		if (!cfg->allowed[a])
+			continue;
+		if ((a == JWS_HS256) != secret)
+			return ngd_section_error(sec, "algorithms",
+						 secret ? "with secret_file only HS256 is allowed"
+							: "HS256 needs secret_file (and no other key source)"),
+			       -1;
+		for (size_t k = 0; fixed && k < fixed->n; k++)
+			any_fits |= jws_key_fits(&fixed->keys[k], a);
+	}
+	if (fixed && !any_fits)
+		return ngd_section_error(sec, source, "no configured algorithm fits the key in it"), -1;
+	return 0;
+}
+
+static int load_keys(struct ngd_section *sec, struct jwt_config *cfg, const char *source)
+{
+	unsigned refresh, cooldown, timeout;
+	char err[256];
+	if (number(sec, "refresh_interval", 300, 1, 86400, &refresh) < 0 ||
+	    number(sec, "refetch_cooldown", 30, 1, 3600, &cooldown) < 0 ||
+	    number(sec, "fetch_timeout", 5, 1, 60, &timeout) < 0)
+		return -1;
+	if (strcmp(source, "jwks_url") == 0 || strcmp(source, "discovery") == 0) {
+		const char *url = ngd_section_get(sec, "jwks_url");
+		if (url && strncmp(url, "https://", 8) != 0 && strncmp(url, "http://", 7) != 0)
+			return ngd_section_error(sec, "jwks_url", "must be an http:// or https:// URL"), -1;
+		if (check_algorithms_fit(sec, cfg, source, NULL) < 0)
+			return -1;
+		struct jwks_options o = {ngd_section_name(sec),
+					 url,
+					 cfg->rules.issuer,
+					 !url,
+					 refresh,
+					 cooldown,
+					 timeout * 1000,
+					 timeout * 1000 < REFETCH_WAIT_MS ? timeout * 1000 : REFETCH_WAIT_MS};
+		if (!(cfg->keys = jwks_remote(&o, err, sizeof err)))
+			return ngd_section_error(sec, source, "%s", err), -1;
+		return 0;
+	}
+	struct keyset *ks = keys_from_file(sec, source, ngd_section_get(sec, source));
+	if (!ks || check_algorithms_fit(sec, cfg, source, ks) < 0)
+		return keyset_release(ks), -1;
+	if (!(cfg->keys = jwks_fixed(ks)))
+		return ngd_section_error(sec, source, "out of memory"), -1;
+	return 0;
+}
+
+static int load_claims(struct ngd_section *sec, struct jwt_config *cfg)
+{
+	const char *aud = ngd_section_get(sec, "audience"), *attrs = ngd_section_get(sec, "attribute_claims");
+	unsigned leeway;
+	if (!(cfg->rules.issuer = ngd_section_get(sec, "issuer")) || !*cfg->rules.issuer)
+		return ngd_section_error(sec, "issuer", "required: the iss every token must carry"), -1;
+	if (strlen(cfg->rules.issuer) > MAX_ISSUER)
+		return ngd_section_error(sec, "issuer", "longer than %d bytes", MAX_ISSUER), -1;
+	if (!aud)
+		return ngd_section_error(sec, "audience", "required: the aud values a token may carry"), -1;
+	if (words_split(sec, "audience", aud, &cfg->audiences) < 0 ||
+	    words_split(sec, "attribute_claims", attrs ? attrs : "groups roles email", &cfg->attribute_claims) < 0 ||
+	    number(sec, "leeway", 60, 0, 3600, &leeway) < 0 ||
+	    number(sec, "max_token_bytes", 8192, 256, 65536, &cfg->max_token_bytes) < 0)
+		return -1;
+	if (cfg->audiences.n == 0)
+		return ngd_section_error(sec, "audience", "name at least one audience"), -1;
+	cfg->rules.audiences = cfg->audiences.words;
+	cfg->rules.n_audiences = cfg->audiences.n;
+	cfg->rules.leeway = leeway;
+	cfg->user_claim = ngd_section_get(sec, "user_claim");
+	if (!cfg->user_claim || !*cfg->user_claim)
+		cfg->user_claim = "sub";
+	cfg->cookie = ngd_section_get(sec, "cookie");
+	if (cfg->cookie && (!*cfg->cookie || strpbrk(cfg->cookie, " \t;=,\"")))
+		return ngd_section_error(sec, "cookie", "must be a cookie name"), -1;
+	return 0;
+}
+
+int jwt_config_load(struct ngd_section *sec, struct jwt_config *cfg)
+{
+	const char *source;
+	if (load_claims(sec, cfg) < 0 || load_algorithms(sec, cfg) < 0 || !(source = key_source(sec)))
+		return -1;
+	return load_keys(sec, cfg, source);
+}
+
+void jwt_config_free(struct jwt_config *cfg)
+{
+	jwks_free(cfg->keys);
+	free(cfg->audiences.text);
+	free(cfg->attribute_claims.text);
+}

@@ -1,0 +1,141 @@
+/* The configuration file: parsed by inih into plain structs, checked before anything runs. */
+#ifndef NGD_CONFIG_H
+#define NGD_CONFIG_H
+
+#include "core/log.h"
+#include "edge/ratelimit.h"
+#include "token/token.h"
+
+#include <negotiated/authenticator.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define CONFIG_MAX_KEYS 32 /* per section kind; one bit each in section_head.seen */
+
+struct strlist {
+	char **items;
+	size_t n;
+};
+
+struct section_head {
+	char *name; /* the part after "kind:"; NULL for [server] */
+	int line;
+	uint32_t seen; /* bit i: key i of this section kind has been set */
+	int key_line[CONFIG_MAX_KEYS];
+};
+
+struct config_server {
+	struct section_head head;
+	char *listen;
+	unsigned threads;
+	unsigned max_url_bytes;
+	unsigned max_header_bytes;
+	unsigned max_body_bytes;
+	unsigned connection_timeout;
+	enum log_level log_level;
+	struct strlist trusted_proxies; /* "unix", ADDRESS or ADDRESS/PREFIX */
+	unsigned auth_failure_delay;	/* ms before a failed attempt is answered; 0: at once */
+	unsigned auth_workers;		/* threads for chains that may block */
+	unsigned auth_queue;		/* requests waiting for those threads before 503 */
+	struct strlist metrics_allow;	/* who may GET /metrics, as trusted_proxies */
+	char *access_log;		/* PATH or "stderr"; NULL: none */
+	struct strlist cors_origins;	/* exact origins or "*" */
+	int cors_credentials;		/* 0 or 1 */
+};
+
+/* Where one access key's connection string comes from: exactly one of these is set. */
+struct connstr_source {
+	char *inline_text; /* secret */
+	char *file;
+	char *env;
+	char *credential; /* a file name in $CREDENTIALS_DIRECTORY (systemd LoadCredential=) */
+};
+
+struct config_service {
+	struct section_head head;
+	struct connstr_source primary;
+	struct connstr_source secondary; /* the resource's other key, for rotation; may be empty */
+	char *sign_with;		 /* "primary" (default) or "secondary" */
+};
+
+struct config_hub {
+	struct section_head head;
+	char *service;
+	enum client_protocol client_protocol;
+	unsigned token_lifetime;     /* minutes */
+	unsigned max_token_lifetime; /* minutes */
+	struct strlist auth;
+	struct strlist roles;			    /* templates (policy.h): the hub's grant to every caller */
+	struct strlist groups;			    /* templates */
+	struct strlist default_roles;		    /* templates: what a client that asks for nothing gets */
+	struct strlist default_groups;		    /* templates */
+	bool set_default_roles, set_default_groups; /* absent: everything allowed is the default */
+	unsigned on_excess;			    /* enum excess_mode: a client asking beyond its grant */
+	unsigned lifetime_excess;		    /* enum excess_mode: a client asking beyond the lifetime cap */
+	struct strlist client_protocols;	    /* protocols a client may ask for besides client_protocol */
+	struct strlist cors_origins;		    /* empty: the [server]'s */
+	int cors_credentials;			    /* -1: the [server]'s */
+	struct rate_spec rate_per_user;		    /* per authenticated principal */
+	struct rate_spec rate_per_address;	    /* per client address, before authentication */
+};
+
+/* What happens to a request for more than the policy allows. */
+enum excess_mode { EXCESS_REFUSE, EXCESS_DROP, EXCESS_CAP };
+
+/* A [rule:NAME] section: who (match) gets what (roles, groups) on which hubs. */
+struct config_rule {
+	struct section_head head;
+	struct strlist hubs;	     /* `hub =`: hub names */
+	struct strlist match;	     /* conditions that must all hold */
+	struct strlist roles;	     /* templates */
+	struct strlist groups;	     /* templates */
+	unsigned max_token_lifetime; /* minutes; 0: only the hub's cap */
+};
+
+struct auth_entry {
+	char *key;
+	char *value;
+	int line;
+	bool used;
+};
+
+/* An [auth:NAME] section: its keys are read by the authenticator it creates. */
+struct ngd_section {
+	struct section_head head;
+	const char *file;
+	struct auth_entry *entries;
+	size_t n_entries;
+	char *error; /* the first error reported through ngd_section_error() */
+};
+
+struct config {
+	char *path; /* as given, for messages */
+	struct config_server server;
+	struct config_service **services;
+	size_t n_services;
+	struct config_hub **hubs;
+	size_t n_hubs;
+	struct ngd_section **auths;
+	size_t n_auths;
+	struct config_rule **rules; /* in file order, which is evaluation order */
+	size_t n_rules;
+};
+
+/* Parses and checks a file (or, for config_load_string, text named `name` in messages).
+ * Returns the config (free with config_free), or NULL with "FILE:LINE: KEY: reason" in err. */
+struct config *config_load_file(const char *path, char *err, size_t err_len);
+struct config *config_load_string(const char *name, const char *text, char *err, size_t err_len);
+void config_free(struct config *cfg);
+
+const struct config_hub *config_find_hub(const struct config *cfg, const char *name);
+const struct config_service *config_find_service(const struct config *cfg, const char *name);
+struct ngd_section *config_find_auth(const struct config *cfg, const char *name);
+const struct config_rule *config_find_rule(const struct config *cfg, const char *name);
+/* Prints "SECTION KEY" per line for every key the parser knows (for --list-config-keys). */
+void config_list_keys(FILE *out);
+/* The line a key was set on, or the section's line when it was not set. */
+int config_key_line(const struct section_head *head, const char *kind, const char *key);
+
+#endif

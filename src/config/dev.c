@@ -1,0 +1,59 @@
+/* Development mode: one hub, anonymous callers, and a loud warning. */
+#include "config/dev.h"
+
+#include "core/buf.h"
+#include "core/log.h"
+#include "core/secret.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DEV_ENV "WEBPUBSUB_CONNECTION_STRING"
+
+/* The service line is added by dev_config_load: from the environment, or a generated key. */
+static const char dev_config[] = "[server]\n"
+				 "listen = 127.0.0.1:8080\n"
+				 "[hub:demo]\n"
+				 "auth = guest\n"
+				 "roles = webpubsub.joinLeaveGroup.demo webpubsub.sendToGroup.demo\n"
+				 "groups = demo\n"
+				 "[auth:guest]\n"
+				 "type = anonymous\n"
+				 "[service:local]\n";
+
+/* A throwaway key for a local emulator; it never leaves this process. */
+static int add_generated_service(struct buf *text)
+{
+	unsigned char key[33];
+	if (random_bytes(key, sizeof key) < 0)
+		return -1;
+	buf_puts(text, "connection_string = Endpoint=http://localhost:8081;AccessKey=");
+	buf_base64url(text, key, sizeof key);
+	buf_puts(text, ";Version=1.0;\n");
+	explicit_bzero(key, sizeof key);
+	return 0;
+}
+
+struct config *dev_config_load(char *err, size_t err_len)
+{
+	struct buf text = {0};
+	struct config *cfg = NULL;
+	log_warning("DEVELOPMENT MODE: every caller is admitted anonymously to hub 'demo'; never expose this");
+	buf_puts(&text, dev_config);
+	if (getenv(DEV_ENV) && *getenv(DEV_ENV)) {
+		buf_puts(&text, "connection_string_env = " DEV_ENV "\n");
+	} else {
+		log_warning("DEVELOPMENT MODE: %s is not set: signing with a generated key for "
+			    "http://localhost:8081, which no real service accepts",
+			    DEV_ENV);
+		if (add_generated_service(&text) < 0)
+			text.failed = true;
+	}
+	if (text.failed)
+		snprintf(err, err_len, "<dev>: cannot build the development configuration");
+	else
+		cfg = config_load_string("<dev>", text.data, err, err_len);
+	buf_free_secret(&text);
+	return cfg;
+}

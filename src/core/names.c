@@ -1,0 +1,113 @@
+/* Name rules: what the service accepts, plus the caps that keep tokens bounded. */
+#include "core/names.h"
+
+#include "core/caps.h"
+
+#include <string.h>
+
+static bool utf8_valid(const unsigned char *s, size_t len)
+{
+	for (size_t i = 0; i < len;) {
+		unsigned c = s[i];
+		size_t n;
+		unsigned min;
+		if (c < 0x80) {
+			i++;
+			continue;
+		} else if ((c & 0xe0) == 0xc0) {
+			n = 1, min = 0x80, c &= 0x1f;
+		} else if ((c & 0xf0) == 0xe0) {
+			n = 2, min = 0x800, c &= 0x0f;
+		} else if ((c & 0xf8) == 0xf0) {
+			n = 3, min = 0x10000, c &= 0x07;
+		} else {
+			return false;
+		}
+		if (i + n >= len) /* truncated sequence */
+			return false;
+		for (size_t k = 1; k <= n; k++) {
+			if ((s[i + k] & 0xc0) != 0x80)
+				return false;
+			c = c << 6 | (s[i + k] & 0x3f);
+		}
+		if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+			return false;
+		i += n + 1;
+	}
+	return true;
+}
+
+bool text_valid(const char *s, unsigned max_bytes)
+{
+	size_t len = strnlen(s, (size_t)max_bytes + 1);
+	if (len == 0 || len > max_bytes)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return false;
+	return utf8_valid((const unsigned char *)s, len);
+}
+
+bool hub_name_valid(const char *s)
+{
+	static const char extra[] = "_`,.[]";
+	size_t len = strnlen(s, NGD_MAX_HUB_NAME + 1);
+	if (len == 0 || len > NGD_MAX_HUB_NAME)
+		return false;
+	if (!((s[0] >= 'A' && s[0] <= 'Z') || (s[0] >= 'a' && s[0] <= 'z')))
+		return false;
+	for (size_t i = 1; i < len; i++) {
+		char c = s[i];
+		bool alnum = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+		if (!alnum && !strchr(extra, c))
+			return false;
+	}
+	return true;
+}
+
+bool group_name_valid(const char *s)
+{
+	if (!text_valid(s, NGD_MAX_GROUP_NAME))
+		return false;
+	return strspn(s, " \t") != strlen(s); /* the service refuses blank names */
+}
+
+bool user_id_valid(const char *s)
+{
+	return text_valid(s, NGD_MAX_USER_ID);
+}
+
+static bool pattern_valid(const char *p)
+{
+	unsigned stars = 0;
+	if (!text_valid(p, NGD_MAX_GROUP_NAME))
+		return false;
+	for (; *p; p++) {
+		if (*p == '\\') {
+			if (!p[1])
+				return false; /* a trailing escape escapes nothing */
+			p++;
+		} else if (*p == '*') {
+			stars++;
+		}
+	}
+	return stars <= 5;
+}
+
+bool role_valid(const char *s)
+{
+	static const char *const whole[] = {"webpubsub.joinLeaveGroup", "webpubsub.sendToGroup"};
+	static const char *const per_group[] = {"webpubsub.joinLeaveGroup.", "webpubsub.sendToGroup."};
+	static const char *const per_pattern[] = {"webpubsub.joinLeaveGroups.", "webpubsub.sendToGroups."};
+	if (strnlen(s, NGD_MAX_ROLE_NAME + 1) > NGD_MAX_ROLE_NAME)
+		return false;
+	for (int i = 0; i < 2; i++) {
+		if (strcmp(s, whole[i]) == 0)
+			return true;
+		if (strncmp(s, per_group[i], strlen(per_group[i])) == 0)
+			return group_name_valid(s + strlen(per_group[i]));
+		if (strncmp(s, per_pattern[i], strlen(per_pattern[i])) == 0)
+			return pattern_valid(s + strlen(per_pattern[i]));
+	}
+	return false;
+}

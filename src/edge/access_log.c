@@ -1,0 +1,64 @@
+/* The access log: a line per request, written with one write(2) so threads never interleave. */
+#include "edge/access_log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define SHOWN_PATH 200 /* bytes of the path kept in a line */
+
+int access_log_open(const char *spec, struct access_log *out, char *err, size_t err_len)
+{
+	*out = (struct access_log){-1, false};
+	if (!spec)
+		return 0;
+	if (strcmp(spec, "stderr") == 0)
+		return out->fd = STDERR_FILENO, 0;
+	int fd = open(spec, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0640);
+	if (fd < 0)
+		return snprintf(err, err_len, "cannot open '%.200s' for appending: %s", spec, strerror(errno)), -1;
+	*out = (struct access_log){fd, true};
+	return 0;
+}
+
+void access_log_close(struct access_log *log)
+{
+	if (log->owned && log->fd >= 0)
+		close(log->fd);
+	*log = (struct access_log){-1, false};
+}
+
+/* A path or method as the client sent it, but safe to parse: no controls, spaces, quotes or non-ASCII. */
+static void shown_path(const char *text, char *out, size_t out_len)
+{
+	size_t i = 0;
+	for (; text[i] && i < out_len - 4; i++) {
+		unsigned char c = (unsigned char)text[i];
+		out[i] = c <= 0x20 || c >= 0x7f || c == '"' || c == '\\' ? '?' : (char)c;
+	}
+	strcpy(out + i, text[i] ? "..." : i ? "" : "-");
+}
+
+void access_log_write(const struct access_log *log, const struct ngd_request *req, unsigned status, size_t bytes,
+		      uint64_t duration_ns)
+{
+	char line[512], when[40], path[SHOWN_PATH + 4], method[20];
+	struct timespec now;
+	struct tm tm;
+	if (log->fd < 0)
+		return;
+	clock_gettime(CLOCK_REALTIME, &now);
+	gmtime_r(&now.tv_sec, &tm);
+	size_t w = strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(when + w, sizeof when - w, ".%03ldZ", now.tv_nsec / 1000000);
+	shown_path(req->path, path, sizeof path);
+	shown_path(req->method, method, sizeof method);
+	int n = snprintf(line, sizeof line, "%s %s %s %s %u %zu %.6f %s\n", when, req->client_addr, method, path,
+			 status, bytes, (double)duration_ns / 1e9, req->request_id[0] ? req->request_id : "-");
+	if (n >= (int)sizeof line)
+		n = (int)sizeof line - 1, line[n - 1] = '\n';
+	(void)!write(log->fd, line, (size_t)n);
+}

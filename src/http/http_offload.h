@@ -1,0 +1,43 @@
+/* The slow path of http.c: a request whose chain may block is suspended and run again on a worker
+ * thread; a failed attempt is suspended and answered after [server] auth_failure_delay. The HTTP
+ * threads never wait: they only suspend, and MHD resumes the connection when the answer is ready. */
+#ifndef NGD_HTTP_OFFLOAD_H
+#define NGD_HTTP_OFFLOAD_H
+
+#include "config/config.h"
+#include "edge/reply.h"
+#include "edge/request.h"
+#include "runtime/runtime.h"
+
+#include <microhttpd.h>
+#include <stdbool.h>
+
+struct offload;
+struct deferred; /* one suspended request; owned by http.c's per-request state */
+
+/* The worker pool and the delay timer from [server]; NULL on failure (logged). */
+struct offload *offload_start(const struct config_server *cfg);
+/* Finishes or answers (503) every suspended request and resumes it; call before MHD_stop_daemon. */
+void offload_stop(struct offload *o);
+/* Frees what offload_stop left; call after MHD_stop_daemon, when no callback can run any more. */
+void offload_free(struct offload *o);
+
+/* Whether the inline answer r must leave the HTTP thread: a chain that may block, or a failed
+ * attempt to delay. Cheap: two flags, for the hot path. */
+static inline bool offload_wanted(const struct reply *r, unsigned delay_ms)
+{
+	return r->needs_worker || (r->auth_failed && delay_ms);
+}
+
+/* Suspends conn and arranges for it to be resumed with the answer in (*slot)'s reply; takes r's
+ * body. 0: suspended, *slot set (free it with deferred_free). -1: not suspended, r holds the
+ * answer to give now (503 when memory ran out). Called only from the access handler. */
+int offload(struct offload *o, const struct runtime *rt, struct MHD_Connection *conn, const struct ngd_request *req,
+	    struct reply *r, struct deferred **slot);
+
+/* After the resume: the answer, and the request it answers (NULL when only the reply was kept). */
+struct reply *deferred_reply(struct deferred *d);
+const struct ngd_request *deferred_request(const struct deferred *d);
+void deferred_free(struct deferred *d); /* wipes the copied headers: they may carry credentials */
+
+#endif

@@ -1,0 +1,104 @@
+/* The routing table: one line per endpoint. */
+#include "http/route.h"
+
+#include "edge/cors.h"
+#include "edge/metrics.h"
+#include "negotiate/negotiate.h"
+
+#include <stdbool.h>
+#include <string.h>
+
+static bool method_is(const struct ngd_request *req, const char *a, const char *b)
+{
+	return strcmp(req->method, a) == 0 || strcmp(req->method, b) == 0;
+}
+
+static void health(const struct runtime *rt, struct ngd_request *req, struct reply *out)
+{
+	(void)rt, (void)req;
+	reply_json(out, 200, "{\"status\":\"ok\"}");
+}
+
+/* Ready: the configuration is loaded (it is, or there would be no runtime) and every service has its key. */
+static void ready(const struct runtime *rt, struct ngd_request *req, struct reply *out)
+{
+	(void)req;
+	for (size_t i = 0; i < rt->n_services; i++)
+		if (!rt->services[i].signer)
+			return reply_error(out, 503, "not_ready", "[service:%s] has no access key",
+					   rt->services[i].name);
+	reply_json(out, 200, "{\"status\":\"ready\"}");
+}
+
+/* Counters, for the addresses [server] metrics_allow lists (the client as trusted proxies tell it). */
+static void metrics(const struct runtime *rt, struct ngd_request *req, struct reply *out)
+{
+	if (!trusted_proxies_match_text(&rt->metrics_allow, req->client_addr))
+		return reply_error(out, 403, "forbidden",
+				   "/metrics is not open to this address ([server] metrics_allow)");
+	reply_json(out, 200, "");
+	metrics_render(&out->body);
+	out->content_type = "text/plain; version=0.0.4; charset=utf-8";
+}
+
+/* The CORS policy of the hub the request names, or the [server]'s when it names none we know. */
+static const struct cors_policy *cors_of(const struct runtime *rt, const struct ngd_request *req)
+{
+	const char *name = req->hub ? req->hub
+			   : strncmp(req->path, "/negotiate/", 11) == 0 && req->path[11]
+				   ? req->path + 11
+				   : request_query(req, "hub", NULL);
+	const struct hub *hub = name ? runtime_find_hub(rt, name) : NULL;
+	return hub ? &hub->cors : &rt->cors;
+}
+
+static bool is_preflight(const struct ngd_request *req)
+{
+	return strcmp(req->method, "OPTIONS") == 0 && ngd_request_header(req, "Origin") &&
+	       ngd_request_header(req, "Access-Control-Request-Method");
+}
+
+/* /negotiate with CORS around it: preflights are answered here, every answer says Vary: Origin. */
+static void negotiate_cors(const struct runtime *rt, struct ngd_request *req, struct reply *out)
+{
+	/* without any allowed origin every answer is the same whatever Origin says: skip the lookup */
+	const char *origin = rt->any_cors ? ngd_request_header(req, "Origin") : NULL;
+	if (is_preflight(req))
+		return cors_preflight(cors_of(rt, req), origin, out);
+	if (!method_is(req, "GET", "POST")) {
+		out->allow = "GET, POST";
+		reply_error(out, 405, "method_not_allowed", "use GET, POST");
+	} else {
+		negotiate(rt, req, out);
+	}
+	cors_apply(origin ? cors_of(rt, req) : &rt->cors, origin, out);
+}
+
+static const struct {
+	const char *path;
+	bool prefix; /* also matches path + "/..." */
+	const char *methods[2];
+	const char *allow;
+	void (*handle)(const struct runtime *rt, struct ngd_request *req, struct reply *out);
+} routes[] = {
+	{"/negotiate", true, {NULL, NULL}, NULL, negotiate_cors}, /* checks its own methods */
+	{"/healthz", false, {"GET", "HEAD"}, "GET, HEAD", health},
+	{"/readyz", false, {"GET", "HEAD"}, "GET, HEAD", ready},
+	{"/metrics", false, {"GET", "HEAD"}, "GET, HEAD", metrics},
+};
+
+void route(const struct runtime *rt, struct ngd_request *req, struct reply *out)
+{
+	for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
+		size_t n = strlen(routes[i].path);
+		if (strncmp(req->path, routes[i].path, n) != 0 ||
+		    !(req->path[n] == '\0' || (routes[i].prefix && req->path[n] == '/')))
+			continue;
+		if (routes[i].allow && !method_is(req, routes[i].methods[0], routes[i].methods[1])) {
+			out->allow = routes[i].allow;
+			return reply_error(out, 405, "method_not_allowed", "use %s", routes[i].allow);
+		}
+		return routes[i].handle(rt, req, out);
+	}
+	reply_error(out, 404, "not_found", "no such endpoint");
+}

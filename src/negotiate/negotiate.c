@@ -1,0 +1,197 @@
+/* The pipeline of one negotiate request, and nothing else (DESIGN.md, "The path of one request"). */
+#include "negotiate/negotiate.h"
+
+#include "policy/ask.h"
+#include "policy/audit.h"
+#include "core/clock.h"
+#include "core/log.h"
+#include "edge/metrics.h"
+#include "core/names.h"
+#include "policy/policy.h"
+
+#include <jansson.h>
+#include <string.h>
+#include <time.h>
+
+static int parse_body(const struct ngd_request *req, json_t **body, struct reply *out)
+{
+	json_error_t error;
+	if (strcmp(req->method, "POST") != 0 || req->body_len == 0)
+		return 0;
+	*body = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &error);
+	if (json_is_object(*body))
+		return 0;
+	if (*body) /* the client's bytes stay out of the message: jansson quotes them */
+		reply_error(out, 400, "invalid_body", "the body must be a JSON object");
+	else
+		reply_error(out, 400, "invalid_body", "the body is not valid JSON (line %d, column %d)", error.line,
+			    error.column);
+	return -1;
+}
+
+static int check_query(const struct ngd_request *req, unsigned *hub_count, struct reply *out)
+{
+	unsigned user_count = 0;
+	request_query(req, "userId", &user_count);
+	if (user_count) {
+		reply_error(out, 400, "invalid_parameter",
+			    "userId cannot be chosen by the client: the user id comes from authentication");
+		return -1;
+	}
+	request_query(req, "hub", hub_count);
+	if (*hub_count > 1) {
+		reply_error(out, 400, "invalid_parameter", "hub is given more than once");
+		return -1;
+	}
+	return 0;
+}
+
+/* The hub named by the path, the query or the body; they must agree. */
+static const char *choose_hub(const struct runtime *rt, const struct ngd_request *req, json_t *body, struct reply *out)
+{
+	unsigned hub_count = 0;
+	const char *named[3] = {NULL, NULL, NULL}, *chosen = NULL;
+	if (check_query(req, &hub_count, out) < 0)
+		return NULL;
+	named[0] = strncmp(req->path, "/negotiate/", 11) == 0 && req->path[11] ? req->path + 11 : NULL;
+	named[1] = hub_count ? request_query(req, "hub", NULL) : NULL;
+	json_t *from_body = body ? json_object_get(body, "hub") : NULL;
+	if (from_body && !json_is_string(from_body))
+		return reply_error(out, 400, "invalid_body", "hub must be a string"), NULL;
+	named[2] = json_string_value(from_body);
+	for (int i = 0; i < 3; i++) {
+		if (named[i] && chosen && strcmp(named[i], chosen) != 0)
+			return reply_error(out, 400, "invalid_parameter", "the request names two different hubs"), NULL;
+		chosen = named[i] ? named[i] : chosen;
+	}
+	if (!chosen && rt->n_hubs == 1)
+		return rt->hubs[0].cfg->head.name;
+	if (!chosen)
+		reply_error(out, 400, "missing_hub", "name the hub: /negotiate?hub=NAME or /negotiate/NAME");
+	return chosen;
+}
+
+static void refuse(const struct hub *hub, enum ngd_auth_result result, const struct ngd_outcome *who, struct reply *out)
+{
+	if (result == NGD_AUTH_ERROR) {
+		reply_error(out, 503, "unavailable", "authentication is unavailable; try again later");
+		out->retry_after = 1;
+		return;
+	}
+	reply_error(out, who->deny_status, who->deny_code, "%s", who->deny_message);
+	out->auth_failed = true; /* answered after [server] auth_failure_delay */
+	if (who->deny_status == 401)
+		snprintf(out->www_authenticate, sizeof out->www_authenticate, "%s", hub->challenge);
+}
+
+/* At debug level, what the authenticator said about the caller (validated text, never a credential). */
+static void log_attributes(const struct principal *who)
+{
+	char line[512];
+	size_t used = 0;
+	line[0] = '\0';
+	for (size_t i = 0; i < who->n_attrs && used < sizeof line; i++)
+		used += (size_t)snprintf(line + used, sizeof line - used, " %s=%s", who->attrs[i].name,
+					 who->attrs[i].value);
+	log_debug("principal user=%s auth=%s attributes:%s", who->user_id, who->authenticator, line);
+}
+
+static void issue(const struct hub *hub, const struct ngd_request *req, const struct principal *who,
+		  const struct grant *grant, struct reply *out)
+{
+	struct buf token = {0}, base_url = {0};
+	struct token_claims claims = {
+		.hub = hub->cfg->head.name,
+		.protocol = grant->protocol,
+		.user_id = who->user_id,
+		.roles = grant->roles,
+		.n_roles = grant->n_roles,
+		.groups = grant->groups,
+		.n_groups = grant->n_groups,
+		.iat = (long long)time(NULL),
+		.ttl_minutes = grant->ttl_minutes,
+	};
+	client_base_url(&hub->service->endpoint, claims.hub, claims.protocol, &base_url);
+	if (token_mint(&hub->service->endpoint, hub->service->signer, &claims, &token) < 0 || base_url.failed) {
+		reply_error(out, 500, "internal", "the token could not be issued");
+	} else {
+		out->status = 200;
+		client_access_json(base_url.data, token.data, &out->body);
+		audit_issued(claims.hub, who, req->client_addr, grant, claims.iat + 60ll * claims.ttl_minutes,
+			     token.data);
+		metrics_token_issued(hub->metrics_slot);
+	}
+	buf_free_secret(&token);
+	buf_free(&base_url);
+}
+
+/* The admitted caller's token: what they asked for, within what the policy grants. */
+static void grant_and_issue(const struct hub *hub, struct ngd_request *req, json_t *body, const struct principal *who,
+			    struct reply *out)
+{
+	struct client_ask ask;
+	struct grant grant = {0};
+	if (ask_parse(req, body, &ask, out) < 0)
+		return;
+	if (policy_decide(hub->policy, who, &ask.ask, NULL, &grant) == 0)
+		issue(hub, req, who, &grant, out);
+	else if (strcmp(grant.refusal, "internal") == 0)
+		reply_error(out, 500, "internal", "the token could not be issued");
+	else
+		reply_error(out, 403, grant.refusal, "%s", grant.message);
+	grant_clear(&grant);
+}
+
+/* Step 4, rate limits: true (with 429 and Retry-After in out) when this caller must wait. */
+static bool rate_limited(const struct runtime *rt, const struct hub *hub, enum rate_limit_kind kind, const char *id1,
+			 const char *id2, struct reply *out)
+{
+	const struct rate_spec *spec = kind == RATE_LIMIT_USER ? &hub->cfg->rate_per_user : &hub->cfg->rate_per_address;
+	if (!spec->count)
+		return false;
+	const char *kind_name = kind == RATE_LIMIT_USER ? "user" : "address";
+	uint64_t key = rate_key(rt->rate_limits, hub->cfg->head.name, kind_name, id1, id2);
+	unsigned wait = rate_take(rt->rate_limits, key, spec, monotonic_ns());
+	if (!wait)
+		return false;
+	metrics_rate_limited(hub->metrics_slot, kind);
+	out->retry_after = wait;
+	reply_error(out, 429, "rate_limited", "too many requests from this %s; retry in %u s", kind_name, wait);
+	return true;
+}
+
+void negotiate(const struct runtime *rt, struct ngd_request *req, struct reply *out)
+{
+	json_t *body = NULL;
+	struct ngd_outcome who = {0};
+	enum ngd_auth_result result = NGD_AUTH_DECLINED;
+	const char *name = parse_body(req, &body, out) == 0 ? choose_hub(rt, req, body, out) : NULL;
+	const struct hub *hub = NULL;
+	if (name && !hub_name_valid(name))
+		reply_error(out, 400, "invalid_hub", "the hub name must be " HUB_NAME_RULE);
+	else if (name && !(hub = runtime_find_hub(rt, name)))
+		reply_error(out, 404, "unknown_hub", "no hub named '%s' is configured", name);
+	if (hub && hub->blocking && !req->may_block)
+		out->needs_worker = true; /* the caller runs the whole request again off the HTTP thread */
+	else if (hub) {
+		req->hub = hub->cfg->head.name;
+		req->hub_slot = hub->metrics_slot;
+		/* the per-address limit comes first, so that guessing credentials spends it too */
+		if (!rate_limited(rt, hub, RATE_LIMIT_ADDRESS, req->client_addr, NULL, out)) {
+			result = auth_chain_run(hub->chain, hub->n_chain, req, &who);
+			if (result == NGD_AUTH_OK && who.principal.n_attrs)
+				log_attributes(&who.principal);
+			if (result != NGD_AUTH_OK)
+				refuse(hub, result, &who, out);
+			else if (!rate_limited(rt, hub, RATE_LIMIT_USER, who.principal.authenticator,
+					       who.principal.user_id, out))
+				grant_and_issue(hub, req, body, &who.principal, out);
+		}
+	}
+	if (out->status >= 400) /* the one line per refusal, naming the authenticator that decided */
+		audit_refused(hub ? hub->cfg->head.name : NULL, hub ? &who.principal : NULL, req->client_addr,
+			      out->status, out->code, out->message);
+	out->logged = out->status >= 400;
+	outcome_clear(&who);
+	json_decref(body);
+}

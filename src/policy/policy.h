@@ -1,0 +1,85 @@
+/* Policy: principal + hub + what the client asked for -> grant {roles, groups, lifetime, protocol}.
+ * One compiled policy per hub, built once with the runtime; the daemon and `negotiated explain`
+ * both decide through policy_decide(), so what explain shows is what the daemon does. */
+#ifndef NGD_POLICY_H
+#define NGD_POLICY_H
+
+#include "auth/chain.h"
+#include "core/buf.h"
+#include "config/config.h"
+#include "core/caps.h"
+#include "policy/matcher.h"
+#include "policy/template.h"
+
+#include <stdbool.h>
+
+/* One rule: a [rule:NAME] section, or the hub's own roles/groups (an implicit "anyone" rule). */
+struct policy_rule {
+	const char *name; /* "rule:NAME" or "hub:NAME" */
+	int line, roles_line, groups_line, lifetime_line;
+	struct matcher *match;
+	size_t n_match;
+	struct template *roles, *groups;
+	size_t n_roles, n_groups;
+	unsigned max_minutes; /* the rule's cap, already no more than the hub's */
+};
+
+struct policy {
+	const char *hub, *file;
+	struct policy_rule *rules; /* the hub's own first, then [rule:NAME] in file order */
+	size_t n_rules;
+	struct template *default_roles, *default_groups;
+	size_t n_default_roles, n_default_groups;
+	bool has_default_roles, has_default_groups;
+	int default_roles_line, default_groups_line;
+	unsigned token_lifetime, max_token_lifetime;
+	enum excess_mode on_excess, lifetime_excess;
+	enum client_protocol protocol;
+	unsigned protocols; /* bit per enum client_protocol a client may ask for */
+};
+
+/* What the client asked for; pointers are borrowed for the call. */
+struct policy_ask {
+	const char *const *roles;
+	size_t n_roles;
+	bool roles_asked; /* an empty list asked for none */
+	const char *const *groups;
+	size_t n_groups;
+	bool groups_asked;
+	unsigned minutes; /* 0: not asked */
+	bool protocol_asked;
+	enum client_protocol protocol;
+};
+
+/* explain's window into a decision; NULL in the daemon, where notes go to the log. */
+struct policy_trace {
+	void (*note)(void *ctx, const char *text);
+	void *ctx;
+};
+
+struct grant {
+	const char *roles[NGD_MAX_ROLES]; /* borrowed from the policy or from `names` */
+	const struct policy_rule *role_rule[NGD_MAX_ROLES];
+	size_t n_roles;
+	const char *groups[NGD_MAX_GROUPS];
+	const struct policy_rule *group_rule[NGD_MAX_GROUPS];
+	size_t n_groups;
+	unsigned ttl_minutes;
+	enum client_protocol protocol;
+	/* refused: 403 with a stable code and a message naming what was refused */
+	const char *refusal;
+	char message[256];
+	struct buf names; /* rendered templates; grant_clear() frees it */
+};
+
+/* Compiles the hub's rules (config_load has validated them). NULL only when out of memory. */
+struct policy *policy_build(const struct config *cfg, const struct config_hub *hub);
+void policy_free(struct policy *p);
+
+/* Decides. 0: out is the grant. -1: refused, out->refusal and out->message say why.
+ * Call grant_clear(out) afterwards either way. */
+int policy_decide(const struct policy *p, const struct principal *who, const struct policy_ask *ask,
+		  const struct policy_trace *trace, struct grant *out);
+void grant_clear(struct grant *g);
+
+#endif

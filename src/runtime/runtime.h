@@ -1,0 +1,69 @@
+/* Everything a request needs, built once from a configuration and then only read:
+ * services with their keyed signers, hubs with their authenticator chains. */
+#ifndef NGD_RUNTIME_H
+#define NGD_RUNTIME_H
+
+#include "edge/access_log.h"
+#include "auth/chain.h"
+#include "config/config.h"
+#include "token/connstr.h"
+#include "policy/policy.h"
+#include "edge/cors.h"
+#include "edge/ratelimit.h"
+#include "token/token.h"
+#include "edge/trusted_proxies.h"
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+struct service {
+	const char *name;
+	struct endpoint endpoint;
+	struct token_signer *signer;
+};
+
+struct hub {
+	const struct config_hub *cfg;
+	const struct service *service;
+	struct auth_instance **chain;
+	size_t n_chain;
+	struct policy *policy; /* the hub's compiled rules */
+	char challenge[256];   /* WWW-Authenticate for a 401, from the chain's schemes */
+	bool blocking;	       /* an authenticator in the chain may block (NGD_AUTH_MAY_BLOCK) */
+	unsigned metrics_slot;
+	struct cors_policy cors; /* the hub's own, or the [server]'s */
+};
+
+struct runtime {
+	atomic_uint refs; /* see snapshot.h; runtime_build() returns it with one reference */
+	struct config *cfg;
+	struct trusted_proxies proxies;	      /* [server] trusted_proxies */
+	struct trusted_proxies metrics_allow; /* [server] metrics_allow */
+	struct access_log access_log;
+	struct cors_policy cors;	/* [server]: for answers that name no known hub */
+	bool any_cors;			/* some origin is allowed somewhere: Origin is worth reading */
+	struct rate_table *rate_limits; /* NULL unless a hub sets rate_per_user or rate_per_address */
+	struct service *services;
+	size_t n_services;
+	struct auth_instance **auths; /* one per [auth:NAME], shared by the hubs that list it */
+	size_t n_auths;
+	struct hub *hubs;
+	size_t n_hubs;
+	uint32_t *hub_index; /* open addressing by name hash: hub position + 1, 0 for empty */
+	size_t hub_mask;
+};
+
+/* Takes ownership of cfg (freed on failure too). Returns NULL with "FILE:LINE: KEY: reason". */
+struct runtime *runtime_build(struct config *cfg, char *err, size_t err_len);
+void runtime_free(struct runtime *rt);
+const struct hub *runtime_find_hub(const struct runtime *rt, const char *name);
+
+/* A service from a connection string; the string is not kept. 0, or -1 with a reason. */
+int service_init(struct service *svc, const char *name, const char *connection_string, char *err, size_t err_len);
+void service_clear(struct service *svc);
+/* A service from its [service:NAME] section (inline, file or environment), or -1 with
+ * "FILE:LINE: KEY: reason" in err. */
+int service_load(const struct config *cfg, const struct config_service *cs, struct service *out, char *err,
+		 size_t err_len);
+
+#endif

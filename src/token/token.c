@@ -1,0 +1,153 @@
+/* JWT minting on an HMAC context keyed once; libjwt is the test oracle for these bytes. */
+#include "token/token.h"
+
+#include "core/thread_crypto.h"
+
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/params.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct token_signer {
+	EVP_MAC_CTX *keyed;  /* the template each thread copies once */
+	uint64_t generation; /* names this key in the per-thread copies */
+};
+
+static const struct {
+	const char *name;
+	const char *path; /* below the endpoint, before the hub */
+} protocols[] = {
+	[PROTOCOL_DEFAULT] = {"default", "client/hubs/"},
+	[PROTOCOL_MQTT] = {"mqtt", "clients/mqtt/hubs/"},
+	[PROTOCOL_SOCKETIO] = {"socketio", "clients/socketio/hubs/"},
+};
+
+int client_protocol_parse(const char *name, enum client_protocol *out)
+{
+	for (size_t i = 0; i < sizeof protocols / sizeof protocols[0]; i++)
+		if (strcmp(name, protocols[i].name) == 0) {
+			*out = (enum client_protocol)i;
+			return 0;
+		}
+	return -1;
+}
+
+const char *client_protocol_name(enum client_protocol p)
+{
+	return protocols[p].name;
+}
+
+struct token_signer *token_signer_new(const char *access_key)
+{
+	struct token_signer *s = calloc(1, sizeof *s);
+	EVP_MAC *hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+	OSSL_PARAM params[] = {
+		OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0),
+		OSSL_PARAM_construct_end(),
+	};
+	if (s && hmac) {
+		s->keyed = EVP_MAC_CTX_new(hmac);
+		s->generation = thread_crypto_generation();
+	}
+	EVP_MAC_free(hmac); /* the context keeps its own reference */
+	if (!s || !s->keyed || !EVP_MAC_init(s->keyed, (const unsigned char *)access_key, strlen(access_key), params)) {
+		token_signer_free(s);
+		return NULL;
+	}
+	return s;
+}
+
+void token_signer_free(struct token_signer *s)
+{
+	if (!s)
+		return;
+	EVP_MAC_CTX_free(s->keyed); /* OpenSSL cleanses the key schedule */
+	free(s);
+}
+
+void client_base_url(const struct endpoint *ep, const char *hub, enum client_protocol p, struct buf *out)
+{
+	buf_puts(out, ep->ws_base);
+	buf_puts(out, protocols[p].path);
+	buf_puts(out, hub);
+}
+
+static void json_string_array(struct buf *b, const char *name, const char *const *items, size_t n)
+{
+	if (n == 0)
+		return; /* omitted when empty, as the Python and .NET SDKs do */
+	buf_puts(b, ",");
+	buf_json_string(b, name);
+	buf_puts(b, ":[");
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			buf_puts(b, ",");
+		buf_json_string(b, items[i]);
+	}
+	buf_puts(b, "]");
+}
+
+static void claims_json(const struct endpoint *ep, const struct token_claims *c, struct buf *b)
+{
+	buf_puts(b, "{\"aud\":\"");
+	buf_json_chars(b, ep->http_base);
+	buf_puts(b, protocols[c->protocol].path);
+	buf_json_chars(b, c->hub);
+	buf_puts(b, "\",\"iat\":");
+	buf_int(b, c->iat);
+	buf_puts(b, ",\"exp\":");
+	buf_int(b, c->iat + 60LL * c->ttl_minutes);
+	if (c->user_id) {
+		buf_puts(b, ",\"sub\":");
+		buf_json_string(b, c->user_id);
+	}
+	json_string_array(b, "role", c->roles, c->n_roles);
+	json_string_array(b, "webpubsub.group", c->groups, c->n_groups);
+	buf_puts(b, "}");
+}
+
+static int sign(const struct token_signer *s, const char *data, size_t len, unsigned char mac[32])
+{
+	size_t mac_len = 0;
+	EVP_MAC_CTX *ctx = thread_hmac(s->keyed, s->generation); /* keyed already: no key schedule */
+	int ok = ctx && EVP_MAC_update(ctx, (const unsigned char *)data, len) &&
+		 EVP_MAC_final(ctx, mac, &mac_len, 32) && mac_len == 32;
+	return ok ? 0 : -1;
+}
+
+int token_mint(const struct endpoint *ep, const struct token_signer *s, const struct token_claims *c, struct buf *out)
+{
+	static const char header[] = "{\"alg\":\"HS256\",\"typ\":\"JWT\"}";
+	struct buf claims = {0};
+	unsigned char mac[32];
+	size_t start = out->len;
+
+	claims_json(ep, c, &claims);
+	buf_base64url(out, (const unsigned char *)header, sizeof header - 1);
+	buf_puts(out, ".");
+	buf_base64url(out, (const unsigned char *)claims.data, claims.len);
+	int rc = claims.failed || out->failed ? -1 : sign(s, out->data + start, out->len - start, mac);
+	buf_free(&claims);
+	if (rc < 0)
+		return -1;
+	buf_puts(out, ".");
+	buf_base64url(out, mac, sizeof mac);
+	explicit_bzero(mac, sizeof mac);
+	return out->failed ? -1 : 0;
+}
+
+void client_access_json(const char *base_url, const char *token, struct buf *out)
+{
+	/* the token is base64url and dots: JSON-safe as it stands */
+	buf_puts(out, "{\"baseUrl\":");
+	buf_json_string(out, base_url);
+	buf_puts(out, ",\"url\":\"");
+	buf_json_chars(out, base_url);
+	buf_puts(out, "?access_token=");
+	buf_puts(out, token);
+	buf_puts(out, "\",\"token\":\"");
+	buf_puts(out, token);
+	buf_puts(out, "\"}");
+}
