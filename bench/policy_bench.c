@@ -1,8 +1,9 @@
 /* Policy cost per request: the decision for the benchmark's hub (2 roles, 1 group, nothing asked),
  * a templated policy with a narrowing ask, and the audit line (stderr to /dev/null for a clean run). */
-#include "policy/audit.h"
 #include "config/config.h"
+#include "policy/audit.h"
 #include "policy/policy.h"
+#include "runtime/policy_build.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -3,10 +3,10 @@
 
 #include "cli/cli_explain.h"
 #include "cli/cli_token.h"
-#include "daemon.h"
-#include "http/http.h"
-#include "edge/listen.h"
 #include "core/log.h"
+#include "daemon.h"
+#include "edge/listen.h"
+#include "http/http.h"
 #include "reload.h"
 #include "runtime/runtime.h"
 #include "runtime/snapshot.h"

@@ -2,9 +2,9 @@
  * swap it in; a configuration that does not build leaves the running one serving. */
 #include "reload.h"
 
-#include "daemon.h"
 #include "config/dev.h"
 #include "core/log.h"
+#include "daemon.h"
 #include "edge/metrics.h"
 #include "runtime/snapshot.h"
 

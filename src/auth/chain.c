@@ -2,8 +2,8 @@
 #include "auth/chain.h"
 
 #include "config/config.h"
-#include "edge/metrics.h"
 #include "core/names.h"
+#include "edge/metrics.h"
 
 #include <stdarg.h>
 #include <stdio.h>

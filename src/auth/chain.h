@@ -2,24 +2,11 @@
 #ifndef NGD_AUTH_CHAIN_H
 #define NGD_AUTH_CHAIN_H
 
-#include "core/caps.h"
+#include "policy/principal.h"
 
 #include <negotiated/authenticator.h>
 #include <stdbool.h>
 #include <stddef.h>
-
-struct attribute {
-	char *name;
-	char *value;
-};
-
-/* Who the caller is, as the authenticator that admitted it says. */
-struct principal {
-	char user_id[NGD_MAX_USER_ID + 1]; /* "" when the authenticator set none */
-	const char *authenticator;	   /* the [auth:NAME] that decided (admitted, denied or failed) */
-	struct attribute attrs[NGD_MAX_ATTRIBUTES];
-	size_t n_attrs;
-};
 
 struct ngd_outcome {
 	struct principal principal;

@@ -3,11 +3,11 @@
  * admits, 401/403 refuses, anything else fails closed. Calls block, so the flag NGD_AUTH_MAY_BLOCK
  * sends chains with a webhook to the worker threads; answers are cached briefly by digest. */
 #include "auth/chain.h"
+#include "auth/webhook_cache.h"
 #include "core/buf.h"
 #include "core/decimal.h"
 #include "core/names.h"
 #include "core/secret.h"
-#include "auth/webhook_cache.h"
 
 #include <curl/curl.h>
 #include <jansson.h>

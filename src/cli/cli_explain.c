@@ -2,12 +2,13 @@
 #include "cli/cli_explain.h"
 
 #include "cli/cli_args.h"
+#include "cli/principal_spec.h"
 #include "config/config.h"
-#include "core/decimal.h"
 #include "core/caps.h"
+#include "core/decimal.h"
 #include "core/names.h"
 #include "policy/policy.h"
-#include "cli/principal_spec.h"
+#include "runtime/policy_build.h"
 
 #include <stdbool.h>
 #include <stdio.h>

@@ -3,11 +3,11 @@
 
 #include "cli/cli_args.h"
 #include "config/config.h"
-#include "core/decimal.h"
 #include "core/caps.h"
+#include "core/decimal.h"
 #include "core/names.h"
-#include "runtime/runtime.h"
 #include "core/secret.h"
+#include "runtime/runtime.h"
 #include "token/token.h"
 
 #include <stdbool.h>

@@ -81,9 +81,6 @@ struct config_hub {
 	struct rate_spec rate_per_address;	    /* per client address, before authentication */
 };
 
-/* What happens to a request for more than the policy allows. */
-enum excess_mode { EXCESS_REFUSE, EXCESS_DROP, EXCESS_CAP };
-
 /* A [rule:NAME] section: who (match) gets what (roles, groups) on which hubs. */
 struct config_rule {
 	struct section_head head;

@@ -4,11 +4,11 @@
 
 #include "core/buf.h"
 #include "core/clock.h"
-#include "http/http_offload.h"
 #include "core/log.h"
-#include "http/observe.h"
 #include "edge/reply.h"
 #include "edge/request.h"
+#include "http/http_offload.h"
+#include "http/observe.h"
 #include "http/route.h"
 #include "runtime/runtime.h"
 #include "runtime/snapshot.h"

@@ -2,11 +2,11 @@
 #include "http/http_offload.h"
 
 #include "core/log.h"
-#include "http/route.h"
 #include "core/secret.h"
-#include "runtime/snapshot.h"
 #include "core/timer.h"
 #include "core/workers.h"
+#include "http/route.h"
+#include "runtime/snapshot.h"
 
 #include <stddef.h>
 #include <stdlib.h>

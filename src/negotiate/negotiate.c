@@ -1,12 +1,12 @@
 /* The pipeline of one negotiate request, and nothing else (DESIGN.md, "The path of one request"). */
 #include "negotiate/negotiate.h"
 
-#include "policy/ask.h"
-#include "policy/audit.h"
 #include "core/clock.h"
 #include "core/log.h"
-#include "edge/metrics.h"
 #include "core/names.h"
+#include "edge/metrics.h"
+#include "negotiate/ask_read.h"
+#include "policy/audit.h"
 #include "policy/policy.h"
 
 #include <jansson.h>
@@ -129,11 +129,16 @@ static void issue(const struct hub *hub, const struct ngd_request *req, const st
 static void grant_and_issue(const struct hub *hub, struct ngd_request *req, json_t *body, const struct principal *who,
 			    struct reply *out)
 {
-	struct client_ask ask;
+	struct ask_text text;
+	struct policy_ask ask;
+	struct ask_refusal why;
 	struct grant grant = {0};
-	if (ask_parse(req, body, &ask, out) < 0)
+	ask_read(req, body, &text);
+	if (ask_check(&text, &ask, &why) < 0) {
+		reply_error(out, 400, why.code, "%s", why.message);
 		return;
-	if (policy_decide(hub->policy, who, &ask.ask, NULL, &grant) == 0)
+	}
+	if (policy_decide(hub->policy, who, &ask, NULL, &grant) == 0)
 		issue(hub, req, who, &grant, out);
 	else if (strcmp(grant.refusal, "internal") == 0)
 		reply_error(out, 500, "internal", "the token could not be issued");

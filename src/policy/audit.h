@@ -3,8 +3,8 @@
 #ifndef NGD_AUDIT_H
 #define NGD_AUDIT_H
 
-#include "auth/chain.h"
 #include "policy/policy.h"
+#include "policy/principal.h"
 
 /* event=issued: hub, user, authenticator, client address, roles, groups, exp and the first 12
  * hex digits of the token's SHA-256. */

@@ -2,7 +2,7 @@
 #ifndef NGD_MATCHER_H
 #define NGD_MATCHER_H
 
-#include "auth/chain.h"
+#include "policy/principal.h"
 
 #include <stdbool.h>
 #include <stddef.h>

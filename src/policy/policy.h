@@ -4,14 +4,17 @@
 #ifndef NGD_POLICY_H
 #define NGD_POLICY_H
 
-#include "auth/chain.h"
 #include "core/buf.h"
-#include "config/config.h"
 #include "core/caps.h"
 #include "policy/matcher.h"
+#include "policy/principal.h"
 #include "policy/template.h"
+#include "token/token.h"
 
 #include <stdbool.h>
+
+/* What happens to a request for more than the policy allows. */
+enum excess_mode { EXCESS_REFUSE, EXCESS_DROP, EXCESS_CAP };
 
 /* One rule: a [rule:NAME] section, or the hub's own roles/groups (an implicit "anyone" rule). */
 struct policy_rule {
@@ -72,8 +75,6 @@ struct grant {
 	struct buf names; /* rendered templates; grant_clear() frees it */
 };
 
-/* Compiles the hub's rules (config_load has validated them). NULL only when out of memory. */
-struct policy *policy_build(const struct config *cfg, const struct config_hub *hub);
 void policy_free(struct policy *p);
 
 /* Decides. 0: out is the grant. -1: refused, out->refusal and out->message say why.

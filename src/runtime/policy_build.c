@@ -1,5 +1,5 @@
 /* Compiles a hub's policy once per runtime: matchers parsed, templates split into parts. */
-#include "policy/policy.h"
+#include "runtime/policy_build.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,11 +1,12 @@
 /* Builds the read-only snapshot the request path uses; every failure names file:line:key. */
 #include "runtime/runtime.h"
 
-#include "core/file.h"
 #include "core/caps.h"
+#include "core/file.h"
 #include "core/log.h"
-#include "edge/metrics.h"
 #include "core/secret.h"
+#include "edge/metrics.h"
+#include "runtime/policy_build.h"
 
 #include <stdio.h>
 #include <stdlib.h>

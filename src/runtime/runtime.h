@@ -3,15 +3,15 @@
 #ifndef NGD_RUNTIME_H
 #define NGD_RUNTIME_H
 
-#include "edge/access_log.h"
 #include "auth/chain.h"
 #include "config/config.h"
-#include "token/connstr.h"
-#include "policy/policy.h"
+#include "edge/access_log.h"
 #include "edge/cors.h"
 #include "edge/ratelimit.h"
-#include "token/token.h"
 #include "edge/trusted_proxies.h"
+#include "policy/policy.h"
+#include "token/connstr.h"
+#include "token/token.h"
 
 #include <stdatomic.h>
 #include <stdint.h>

@@ -2,8 +2,8 @@
 #include "token/connstr.h"
 
 #include "core/buf.h"
-#include "core/decimal.h"
 #include "core/caps.h"
+#include "core/decimal.h"
 #include "core/secret.h"
 
 #include <ctype.h>

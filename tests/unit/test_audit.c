@@ -1,7 +1,7 @@
 /* Audit lines: key=value with JSON-quoted values, a fingerprint instead of the token, bounded lists. */
-#include "tap.h"
-#include "policy/audit.h"
 #include "core/log.h"
+#include "policy/audit.h"
+#include "tap.h"
 
 #include <stdlib.h>
 #include <unistd.h>

@@ -1,10 +1,10 @@
 /* htpasswd and plugin authenticators through the chain, with a request built by hand: which
  * authenticator admits, the attributes a plugin adds, the challenge, and concurrent verification. */
-#include "tap.h"
 #include "auth/chain.h"
 #include "config/config.h"
 #include "edge/request.h"
 #include "runtime/runtime.h"
+#include "tap.h"
 
 #include <crypt.h>
 #include <pthread.h>

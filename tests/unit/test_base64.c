@@ -1,6 +1,6 @@
 /* Strict base64 decoding (HTTP Basic credentials), as a table. */
-#include "tap.h"
 #include "core/base64.h"
+#include "tap.h"
 
 struct b64_case {
 	const char *in;

@@ -1,6 +1,6 @@
 /* The buffer's JSON escaping and base64url (RFC 4648 test vectors, URL alphabet). */
-#include "tap.h"
 #include "core/buf.h"
+#include "tap.h"
 
 #include <stdlib.h>
 

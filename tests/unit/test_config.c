@@ -1,8 +1,8 @@
 /* Configuration: one good file read back, and a table of bad ones, each refused with
  * "FILE:LINE: KEY: reason" and never with a secret in the message. */
-#include "tap.h"
 #include "config/config.h"
 #include "runtime/runtime.h"
+#include "tap.h"
 
 #include <stdlib.h>
 #include <unistd.h>

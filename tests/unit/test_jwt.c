@@ -1,11 +1,11 @@
 /* The jwt building blocks as tables: base64url, JWKS documents good and bad, algorithm names, and
  * one authenticator instance (HS256 from a secret file) turning claims into a principal. */
 #include "auth/chain.h"
-#include "core/base64.h"
-#include "core/buf.h"
-#include "config/config.h"
 #include "auth/jwt/jwk.h"
 #include "auth/jwt/jws_verify.h"
+#include "config/config.h"
+#include "core/base64.h"
+#include "core/buf.h"
 #include "edge/request.h"
 #include "tap.h"
 

@@ -1,6 +1,6 @@
 /* The service's name rules, as a table. */
-#include "tap.h"
 #include "core/names.h"
+#include "tap.h"
 
 #include <stdlib.h>
 

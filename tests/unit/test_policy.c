@@ -1,9 +1,10 @@
 /* Policy: table-driven cases (tests/unit/policy/NAME.conf + NAME.expect, in the spirit of
  * pgbouncer's hba tests), configuration errors with FILE:LINE: KEY, and a property test. */
-#include "tap.h"
+#include "cli/principal_spec.h"
 #include "config/config.h"
 #include "policy/policy.h"
-#include "cli/principal_spec.h"
+#include "runtime/policy_build.h"
+#include "tap.h"
 
 #include <stdlib.h>
 #include <time.h>

@@ -5,6 +5,7 @@
 #include <string.h>
 #include "config/config.h"
 #include "policy/policy.h"
+#include "runtime/policy_build.h"
 
 #include <stdlib.h>
 

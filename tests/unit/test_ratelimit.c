@@ -1,8 +1,8 @@
 /* Rate limits: SipHash against OpenSSL's, the rate syntax, and token-bucket arithmetic on an
  * injected clock (burst, refill, Retry-After rounding, separate keys, bounded eviction). */
-#include "tap.h"
-#include "edge/ratelimit.h"
 #include "core/siphash.h"
+#include "edge/ratelimit.h"
+#include "tap.h"
 
 #include <openssl/core_names.h>
 #include <openssl/evp.h>

@@ -1,9 +1,9 @@
 /* The current snapshot: publish, per-thread references refreshed only after a publish, counted
  * references that free a snapshot with its last holder (ASan and valgrind see any slip). */
-#include "tap.h"
 #include "config/config.h"
 #include "runtime/runtime.h"
 #include "runtime/snapshot.h"
+#include "tap.h"
 
 #include <pthread.h>
 

@@ -1,6 +1,6 @@
 /* Trusted proxies and the client address, as a table: peer, X-Forwarded-For, what is believed. */
-#include "tap.h"
 #include "edge/trusted_proxies.h"
+#include "tap.h"
 
 #include <arpa/inet.h>
 #include <sys/un.h>

@@ -1,7 +1,7 @@
 /* The worker pool and the delay timer: bounds, order, cancellation and firing on stop. */
-#include "tap.h"
 #include "core/timer.h"
 #include "core/workers.h"
+#include "tap.h"
 
 #include <pthread.h>
 #include <stdatomic.h>

@@ -1,8 +1,8 @@
 /* Keys from JWKS documents (RFC 7517/7518/8037), PEM files and secrets, as OpenSSL 3 EVP_PKEYs. */
 #include "auth/jwt/jwk.h"
 
-#include "core/base64.h"
 #include "auth/jwt/jws_verify.h"
+#include "core/base64.h"
 
 #include <jansson.h>
 #include <openssl/bn.h>

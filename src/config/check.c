@@ -1,0 +1,258 @@
+/* Whole-file checks, after every line is read: what no single line can show (references between
+ * sections, templates, matchers, origins, addresses). */
+#include "config/parser.h"
+
+#include "edge/cors.h"
+#include "edge/listen.h"
+#include "edge/trusted_proxies.h"
+#include "policy/matcher.h"
+#include "policy/template.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static void section_label(const struct section_head *h, const char *kind, char *out, size_t len)
+{
+	snprintf(out, len, "[%s%s%s]", kind, h->name ? ":" : "", h->name ? h->name : "");
+}
+
+static int source_count(const struct connstr_source *src)
+{
+	return !!src->inline_text + !!src->file + !!src->env + !!src->credential;
+}
+
+static bool credential_name_valid(const char *name)
+{
+	return name && strcmp(name, ".") != 0 && strcmp(name, "..") != 0 && !strchr(name, '/') && strlen(name) < 256;
+}
+
+static void check_credentials(struct parser *p, const struct config_service *s)
+{
+	const char *names[] = {s->primary.credential, s->secondary.credential};
+	const char *key_names[] = {"connection_string_credential", "secondary_connection_string_credential"};
+	for (int i = 0; i < 2; i++)
+		if (names[i] && !credential_name_valid(names[i]))
+			parser_error(p, config_key_line(&s->head, "service", key_names[i]), key_names[i],
+				     "a credential name is a file name in $CREDENTIALS_DIRECTORY, without '/'");
+}
+
+static void check_service(struct parser *p, const struct config_service *s)
+{
+	char label[96];
+	section_label(&s->head, "service", label, sizeof label);
+	if (source_count(&s->primary) != 1)
+		parser_error(p, s->head.line, label,
+			     "set exactly one of connection_string, connection_string_file, connection_string_env, "
+			     "connection_string_credential");
+	if (source_count(&s->secondary) > 1)
+		parser_error(p, s->head.line, label, "set at most one of the secondary_connection_string* keys");
+	check_credentials(p, s);
+	int line = config_key_line(&s->head, "service", "sign_with");
+	if (s->sign_with && strcmp(s->sign_with, "primary") != 0 && strcmp(s->sign_with, "secondary") != 0)
+		parser_error(p, line, "sign_with", "'%.64s' is not one of primary, secondary", s->sign_with);
+	else if (s->sign_with && strcmp(s->sign_with, "secondary") == 0 && source_count(&s->secondary) == 0)
+		parser_error(p, line, "sign_with", "secondary: no secondary_connection_string* key is set");
+}
+
+/* Every template of a list compiles: a typo in a role is an error, not a role that grants nothing. */
+static void check_templates(struct parser *p, const struct section_head *head, const char *kind, const char *key,
+			    const struct strlist *list, enum template_kind tk)
+{
+	char why[300];
+	struct template t;
+	for (size_t i = 0; i < list->n; i++) {
+		if (template_compile(list->items[i], tk, &t, why, sizeof why) < 0)
+			parser_error(p, config_key_line(head, kind, key), key, "'%.80s'%s%s", list->items[i],
+				     strncmp(why, "is ", 3) == 0 ? " " : ": ", why);
+		else
+			template_clear(&t);
+	}
+}
+
+static bool list_has(const struct strlist *list, const char *item)
+{
+	for (size_t i = 0; i < list->n; i++)
+		if (strcmp(list->items[i], item) == 0)
+			return true;
+	return false;
+}
+
+static bool rule_applies(const struct config_rule *r, const char *hub)
+{
+	return list_has(&r->hubs, hub);
+}
+
+/* A default must be something a rule of this hub (or the hub itself) can grant, as written. */
+static void check_defaults(struct parser *p, const struct config_hub *h, const char *key,
+			   const struct strlist *defaults, bool roles)
+{
+	for (size_t i = 0; i < defaults->n; i++) {
+		bool granted = list_has(roles ? &h->roles : &h->groups, defaults->items[i]);
+		for (size_t r = 0; !granted && r < p->cfg->n_rules; r++)
+			granted = rule_applies(p->cfg->rules[r], h->head.name) &&
+				  list_has(roles ? &p->cfg->rules[r]->roles : &p->cfg->rules[r]->groups,
+					   defaults->items[i]);
+		if (!granted)
+			parser_error(p, config_key_line(&h->head, "hub", key), key,
+				     "'%.80s' is granted by neither this hub's %s nor a [rule:NAME] for it",
+				     defaults->items[i], roles ? "roles" : "groups");
+	}
+}
+
+static void check_hub_names(struct parser *p, struct config_hub *h)
+{
+	enum client_protocol protocol;
+	check_templates(p, &h->head, "hub", "roles", &h->roles, TEMPLATE_ROLE);
+	check_templates(p, &h->head, "hub", "groups", &h->groups, TEMPLATE_GROUP);
+	check_templates(p, &h->head, "hub", "default_roles", &h->default_roles, TEMPLATE_ROLE);
+	check_templates(p, &h->head, "hub", "default_groups", &h->default_groups, TEMPLATE_GROUP);
+	h->set_default_roles = config_key_line(&h->head, "hub", "default_roles") != h->head.line;
+	h->set_default_groups = config_key_line(&h->head, "hub", "default_groups") != h->head.line;
+	check_defaults(p, h, "default_roles", &h->default_roles, true);
+	check_defaults(p, h, "default_groups", &h->default_groups, false);
+	for (size_t i = 0; i < h->client_protocols.n; i++)
+		if (client_protocol_parse(h->client_protocols.items[i], &protocol) < 0)
+			parser_error(p, config_key_line(&h->head, "hub", "client_protocols"), "client_protocols",
+				     "'%.40s' is not one of default, mqtt, socketio", h->client_protocols.items[i]);
+}
+
+static void check_match(struct parser *p, const struct config_rule *r)
+{
+	char why[300];
+	struct matcher m;
+	int line = config_key_line(&r->head, "rule", "match");
+	for (size_t i = 0; i < r->match.n; i++) {
+		if (matcher_parse(r->match.items[i], &m, why, sizeof why) < 0) {
+			parser_error(p, line, "match", "%s", why);
+			continue;
+		}
+		if (m.kind == MATCH_ANYONE && r->match.n > 1)
+			parser_error(p, line, "match", "'anyone' holds for every caller: it stands alone");
+		if (m.kind == MATCH_AUTH && !config_find_auth(p->cfg, m.name))
+			parser_error(p, line, "match", "'%.80s': no [auth:%.64s] section", m.source, m.name);
+		for (size_t h = 0; m.kind == MATCH_AUTH && h < r->hubs.n; h++) {
+			const struct config_hub *hub = config_find_hub(p->cfg, r->hubs.items[h]);
+			if (hub && !list_has(&hub->auth, m.name))
+				parser_error(p, line, "match",
+					     "'%.80s' can never hold on hub %s: it is not in its auth list", m.source,
+					     hub->head.name);
+		}
+		matcher_clear(&m);
+	}
+}
+
+static void check_rule(struct parser *p, const struct config_rule *r)
+{
+	char label[96];
+	section_label(&r->head, "rule", label, sizeof label);
+	if (r->hubs.n == 0)
+		parser_error(p, r->head.line, label, "hub: required (the hubs this rule grants on)");
+	for (size_t i = 0; i < r->hubs.n; i++)
+		if (!config_find_hub(p->cfg, r->hubs.items[i]))
+			parser_error(p, config_key_line(&r->head, "rule", "hub"), "hub", "no [hub:%.128s] section",
+				     r->hubs.items[i]);
+	if (r->match.n == 0)
+		parser_error(p, r->head.line, label,
+			     "match: required (anyone, user:ID, attr:NAME=VALUE, auth:NAME; all must hold)");
+	if (r->roles.n + r->groups.n == 0)
+		parser_error(p, r->head.line, label, "grants nothing: set roles or groups");
+	check_match(p, r);
+	check_templates(p, &r->head, "rule", "roles", &r->roles, TEMPLATE_ROLE);
+	check_templates(p, &r->head, "rule", "groups", &r->groups, TEMPLATE_GROUP);
+	for (size_t h = 0; r->max_token_lifetime && h < r->hubs.n; h++) {
+		const struct config_hub *hub = config_find_hub(p->cfg, r->hubs.items[h]);
+		if (hub && r->max_token_lifetime > hub->max_token_lifetime)
+			log_warning("%s:%d: max_token_lifetime: %u minutes is above hub %s's cap (%u), which wins",
+				    p->cfg->path, config_key_line(&r->head, "rule", "max_token_lifetime"),
+				    r->max_token_lifetime, hub->head.name, hub->max_token_lifetime);
+	}
+}
+
+/* Each origin is well formed, "*" stands alone, and "*" never meets credentials. */
+static void check_cors(struct parser *p, const struct section_head *head, const char *kind,
+		       const struct strlist *origins, int credentials, const struct section_head *credentials_head)
+{
+	char why[256];
+	int line = config_key_line(head, kind, "cors_origins");
+	for (size_t i = 0; i < origins->n; i++)
+		if (cors_origin_check(origins->items[i], why, sizeof why) < 0)
+			return parser_error(p, line, "cors_origins", "%s", why);
+		else if (strcmp(origins->items[i], "*") == 0 && origins->n > 1)
+			return parser_error(p, line, "cors_origins", "* allows every origin: list it alone");
+	if (credentials == 1 && origins->n == 1 && strcmp(origins->items[0], "*") == 0)
+		parser_error(p,
+			     config_key_line(credentials_head, credentials_head->name ? "hub" : "server",
+					     "cors_credentials"),
+			     "cors_credentials", "yes cannot go with cors_origins = *: list the origins");
+}
+
+static void check_hub_cors(struct parser *p, const struct config_hub *h)
+{
+	const struct config_server *s = &p->cfg->server;
+	bool own_origins = h->cors_origins.n > 0;
+	int credentials = h->cors_credentials >= 0 ? h->cors_credentials : s->cors_credentials;
+	check_cors(p, own_origins ? &h->head : &s->head, own_origins ? "hub" : "server",
+		   own_origins ? &h->cors_origins : &s->cors_origins, credentials,
+		   h->cors_credentials >= 0 ? &h->head : &s->head);
+}
+
+static void check_hub(struct parser *p, struct config_hub *h)
+{
+	const struct config *cfg = p->cfg;
+	char label[160];
+	section_label(&h->head, "hub", label, sizeof label);
+	if (!h->service && cfg->n_services == 1)
+		h->service = strdup(cfg->services[0]->head.name);
+	if (!h->service)
+		parser_error(p, h->head.line, label, "service: required (%s)",
+			     cfg->n_services ? "several [service:NAME] sections exist" : "no [service:NAME] section");
+	else if (!config_find_service(cfg, h->service))
+		parser_error(p, config_key_line(&h->head, "hub", "service"), "service", "no [service:%s] section",
+			     h->service);
+	if (h->auth.n == 0)
+		parser_error(p, h->head.line, label, "auth: required (the [auth:NAME] sections that admit callers)");
+	for (size_t i = 0; i < h->auth.n; i++)
+		if (!config_find_auth(cfg, h->auth.items[i]))
+			parser_error(p, config_key_line(&h->head, "hub", "auth"), "auth", "no [auth:%.64s] section",
+				     h->auth.items[i]);
+	if (h->token_lifetime > h->max_token_lifetime)
+		parser_error(p, config_key_line(&h->head, "hub", "token_lifetime"), "token_lifetime",
+			     "%u minutes is above max_token_lifetime (%u)", h->token_lifetime, h->max_token_lifetime);
+	check_hub_names(p, h);
+	check_hub_cors(p, h);
+}
+
+static void check_server(struct parser *p)
+{
+	struct listen_addr addr;
+	struct trusted_proxies proxies = {0};
+	char why[256];
+	const struct config_server *s = &p->cfg->server;
+	if (s->listen && listen_parse(s->listen, &addr, why, sizeof why) < 0)
+		parser_error(p, config_key_line(&s->head, "server", "listen"), "listen", "%s", why);
+	for (size_t i = 0; i < s->trusted_proxies.n; i++)
+		if (trusted_proxies_add(&proxies, s->trusted_proxies.items[i], why, sizeof why) < 0)
+			parser_error(p, config_key_line(&s->head, "server", "trusted_proxies"), "trusted_proxies", "%s",
+				     why);
+	struct trusted_proxies allow = {0};
+	for (size_t i = 0; i < s->metrics_allow.n; i++)
+		if (trusted_proxies_add(&allow, s->metrics_allow.items[i], why, sizeof why) < 0)
+			parser_error(p, config_key_line(&s->head, "server", "metrics_allow"), "metrics_allow", "%s",
+				     why);
+	check_cors(p, &s->head, "server", &s->cors_origins, s->cors_credentials, &s->head);
+}
+
+void parser_check(struct parser *p)
+{
+	struct config *cfg = p->cfg;
+	check_server(p);
+	for (size_t i = 0; i < cfg->n_services; i++)
+		check_service(p, cfg->services[i]);
+	for (size_t i = 0; i < cfg->n_hubs; i++)
+		check_hub(p, cfg->hubs[i]);
+	for (size_t i = 0; i < cfg->n_rules; i++)
+		check_rule(p, cfg->rules[i]);
+	if (!p->err[0] && cfg->n_hubs == 0)
+		snprintf(p->err, sizeof p->err, "%s: no [hub:NAME] section: there would be nothing to serve",
+			 cfg->path);
+}

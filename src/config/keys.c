@@ -1,0 +1,177 @@
+/* The one table of configuration keys (name, type, field, bounds) and how a value is stored. */
+#include "config/parser.h"
+
+#include "core/caps.h"
+#include "core/decimal.h"
+#include "edge/trusted_proxies.h"
+#include "policy/policy.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* KEY_CHOICE words, stored as enum excess_mode. */
+static const struct {
+	const char *words[2];
+	enum excess_mode values[2];
+} choices[] = {{{"refuse", "drop"}, {EXCESS_REFUSE, EXCESS_DROP}}, {{"cap", "refuse"}, {EXCESS_CAP, EXCESS_REFUSE}}};
+
+#define SERVER(f) offsetof(struct config_server, f)
+#define SERVICE(f) offsetof(struct config_service, f)
+#define HUB(f) offsetof(struct config_hub, f)
+#define RULE(f) offsetof(struct config_rule, f)
+static const struct key_spec keys[] = {
+	{KIND_SERVER, "listen", KEY_STRING, SERVER(listen), 0, 0},
+	{KIND_SERVER, "threads", KEY_UINT, SERVER(threads), 1, 64},
+	{KIND_SERVER, "max_url_bytes", KEY_UINT, SERVER(max_url_bytes), 256, 65536},
+	{KIND_SERVER, "max_header_bytes", KEY_UINT, SERVER(max_header_bytes), 1024, 65536},
+	{KIND_SERVER, "max_body_bytes", KEY_UINT, SERVER(max_body_bytes), 0, 1 << 20},
+	{KIND_SERVER, "connection_timeout", KEY_UINT, SERVER(connection_timeout), 1, 3600},
+	{KIND_SERVER, "log_level", KEY_LOG_LEVEL, SERVER(log_level), 0, 0},
+	{KIND_SERVER, "trusted_proxies", KEY_LIST, SERVER(trusted_proxies), 0, NGD_MAX_TRUSTED_PROXIES + 1},
+	{KIND_SERVER, "auth_failure_delay", KEY_UINT, SERVER(auth_failure_delay), 0, 10000},
+	{KIND_SERVER, "auth_workers", KEY_UINT, SERVER(auth_workers), 1, 256},
+	{KIND_SERVER, "auth_queue", KEY_UINT, SERVER(auth_queue), 1, 65536},
+	{KIND_SERVER, "metrics_allow", KEY_LIST, SERVER(metrics_allow), 0, NGD_MAX_TRUSTED_PROXIES + 1},
+	{KIND_SERVER, "access_log", KEY_STRING, SERVER(access_log), 0, 0},
+	{KIND_SERVER, "cors_origins", KEY_LIST, SERVER(cors_origins), 0, NGD_MAX_CORS_ORIGINS},
+	{KIND_SERVER, "cors_credentials", KEY_BOOL, SERVER(cors_credentials), 0, 0},
+	{KIND_SERVICE, "connection_string", KEY_SECRET, SERVICE(primary.inline_text), 0, 0},
+	{KIND_SERVICE, "connection_string_file", KEY_STRING, SERVICE(primary.file), 0, 0},
+	{KIND_SERVICE, "connection_string_env", KEY_STRING, SERVICE(primary.env), 0, 0},
+	{KIND_SERVICE, "connection_string_credential", KEY_STRING, SERVICE(primary.credential), 0, 0},
+	{KIND_SERVICE, "secondary_connection_string", KEY_SECRET, SERVICE(secondary.inline_text), 0, 0},
+	{KIND_SERVICE, "secondary_connection_string_file", KEY_STRING, SERVICE(secondary.file), 0, 0},
+	{KIND_SERVICE, "secondary_connection_string_env", KEY_STRING, SERVICE(secondary.env), 0, 0},
+	{KIND_SERVICE, "secondary_connection_string_credential", KEY_STRING, SERVICE(secondary.credential), 0, 0},
+	{KIND_SERVICE, "sign_with", KEY_STRING, SERVICE(sign_with), 0, 0},
+	{KIND_HUB, "service", KEY_STRING, HUB(service), 0, 0},
+	{KIND_HUB, "client_protocol", KEY_PROTOCOL, HUB(client_protocol), 0, 0},
+	{KIND_HUB, "token_lifetime", KEY_UINT, HUB(token_lifetime), 1, NGD_MAX_TTL_MINUTES},
+	{KIND_HUB, "max_token_lifetime", KEY_UINT, HUB(max_token_lifetime), 1, NGD_MAX_TTL_MINUTES},
+	{KIND_HUB, "auth", KEY_LIST, HUB(auth), 1, 16},
+	{KIND_HUB, "roles", KEY_LIST, HUB(roles), 0, NGD_MAX_ROLES},
+	{KIND_HUB, "groups", KEY_LIST, HUB(groups), 0, NGD_MAX_GROUPS},
+	{KIND_HUB, "default_roles", KEY_LIST, HUB(default_roles), 0, NGD_MAX_ROLES},
+	{KIND_HUB, "default_groups", KEY_LIST, HUB(default_groups), 0, NGD_MAX_GROUPS},
+	{KIND_HUB, "on_excess", KEY_CHOICE, HUB(on_excess), 0, 0},
+	{KIND_HUB, "lifetime_excess", KEY_CHOICE, HUB(lifetime_excess), 0, 1},
+	{KIND_HUB, "client_protocols", KEY_LIST, HUB(client_protocols), 0, 3},
+	{KIND_RULE, "hub", KEY_LIST, RULE(hubs), 1, 64},
+	{KIND_RULE, "match", KEY_LIST, RULE(match), 1, 16},
+	{KIND_RULE, "roles", KEY_LIST, RULE(roles), 0, NGD_MAX_ROLES},
+	{KIND_RULE, "groups", KEY_LIST, RULE(groups), 0, NGD_MAX_GROUPS},
+	{KIND_RULE, "max_token_lifetime", KEY_UINT, RULE(max_token_lifetime), 1, NGD_MAX_TTL_MINUTES},
+	{KIND_HUB, "cors_origins", KEY_LIST, HUB(cors_origins), 0, NGD_MAX_CORS_ORIGINS},
+	{KIND_HUB, "cors_credentials", KEY_BOOL, HUB(cors_credentials), 0, 0},
+	{KIND_HUB, "rate_per_user", KEY_RATE, HUB(rate_per_user), 0, 0},
+	{KIND_HUB, "rate_per_address", KEY_RATE, HUB(rate_per_address), 0, 0},
+};
+
+const char *const kind_names[N_KINDS] = {"server", "service", "hub", "auth", "rule"};
+
+const struct key_spec *key_find(enum section_kind kind, const char *name, int *idx)
+{
+	*idx = 0;
+	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+		if (keys[i].kind != kind)
+			continue;
+		if (strcmp(keys[i].name, name) == 0)
+			return &keys[i];
+		(*idx)++;
+	}
+	return NULL;
+}
+
+int key_index(enum section_kind kind, const char *key)
+{
+	int idx;
+	return key_find(kind, key, &idx) ? idx : -1;
+}
+
+int config_key_line(const struct section_head *head, const char *kind, const char *key)
+{
+	for (int k = 0; k < N_KINDS; k++) {
+		int idx = strcmp(kind_names[k], kind) == 0 ? key_index((enum section_kind)k, key) : -1;
+		if (idx >= 0)
+			return (head->seen & (1u << idx)) ? head->key_line[idx] : head->line;
+	}
+	return head->line;
+}
+
+int strlist_append(struct strlist *list, const char *value, unsigned max)
+{
+	char *copy = strdup(value);
+	if (!copy)
+		return -1;
+	for (char *save = NULL, *item = strtok_r(copy, " \t", &save); item; item = strtok_r(NULL, " \t", &save)) {
+		char **grown = list->n < max ? realloc(list->items, (list->n + 1) * sizeof *grown) : NULL;
+		char *dup = grown ? strdup(item) : NULL;
+		if (grown)
+			list->items = grown;
+		if (!dup) {
+			free(copy);
+			return -1;
+		}
+		list->items[list->n++] = dup;
+	}
+	free(copy);
+	return 0;
+}
+
+int key_set_value(struct parser *p, const struct key_spec *k, const char *value)
+{
+	void *field = (char *)p->section + k->offset;
+	switch (k->type) {
+	case KEY_STRING:
+	case KEY_SECRET:
+		if (!*value)
+			return parser_error(p, p->line, k->name, "empty value"), -1;
+		free(*(char **)field);
+		*(char **)field = strdup(value);
+		return *(char **)field ? 0 : -1;
+	case KEY_UINT:
+		if (decimal_parse(value, k->min, k->max, field) == 0)
+			return 0;
+		return parser_error(p, p->line, k->name, "'%s' is not a whole number from %u to %u", value, k->min,
+				    k->max),
+		       -1;
+	case KEY_LIST:
+		if (strlist_append(field, value, k->max) == 0)
+			return 0;
+		return parser_error(p, p->line, k->name, "more than %u entries", k->max), -1;
+	case KEY_PROTOCOL:
+		if (client_protocol_parse(value, field) == 0)
+			return 0;
+		return parser_error(p, p->line, k->name, "'%s' is not one of default, mqtt, socketio", value), -1;
+	case KEY_LOG_LEVEL:
+		if (log_level_parse(value, field) == 0)
+			return 0;
+		return parser_error(p, p->line, k->name, "'%s' is not one of error, warning, info, debug", value), -1;
+	case KEY_CHOICE:
+		for (size_t i = 0; i < 2; i++)
+			if (strcmp(value, choices[k->max].words[i]) == 0)
+				return *(unsigned *)field = choices[k->max].values[i], 0;
+		return parser_error(p, p->line, k->name, "'%.80s' is not one of %s, %s", value,
+				    choices[k->max].words[0], choices[k->max].words[1]),
+		       -1;
+	case KEY_BOOL:
+		if (strcmp(value, "yes") == 0 || strcmp(value, "no") == 0)
+			return *(int *)field = value[0] == 'y', 0;
+		return parser_error(p, p->line, k->name, "'%.60s' is not yes or no", value), -1;
+	case KEY_RATE: {
+		char why[160];
+		if (rate_spec_parse(value, field, why, sizeof why) == 0)
+			return 0;
+		return parser_error(p, p->line, k->name, "%s", why), -1;
+	}
+	}
+	return -1;
+}
+
+void config_list_keys(FILE *out)
+{
+	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+		fprintf(out, "%s %s\n", kind_names[keys[i].kind], keys[i].name);
+	fprintf(out, "auth type\n"); /* the one key every [auth:NAME] has; the others are the type's */
+}

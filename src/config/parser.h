@@ -1,0 +1,65 @@
+/* Inside the configuration reader: the key table, the parser's state and the three stages
+ * (reader.c reads lines and sections, keys.c stores values, check.c checks the whole file).
+ * Nothing outside src/config/ includes this. */
+#ifndef NGD_CONFIG_PARSER_H
+#define NGD_CONFIG_PARSER_H
+
+#include "config/config.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+enum section_kind { KIND_SERVER, KIND_SERVICE, KIND_HUB, KIND_AUTH, KIND_RULE, N_KINDS };
+enum key_type {
+	KEY_STRING,
+	KEY_SECRET,
+	KEY_UINT,
+	KEY_LIST,
+	KEY_PROTOCOL,
+	KEY_LOG_LEVEL,
+	KEY_CHOICE,
+	KEY_BOOL,
+	KEY_RATE
+};
+
+struct key_spec {
+	enum section_kind kind;
+	const char *name;
+	enum key_type type;
+	size_t offset;
+	unsigned min, max; /* KEY_CHOICE: max indexes choices[] */
+};
+
+extern const char *const kind_names[N_KINDS]; /* "server", "service", ... */
+
+struct parser {
+	struct config *cfg;
+	const char *source; /* the text left to read */
+	int line;
+	int section_line;
+	enum section_kind kind;
+	struct section_head *section; /* NULL before the first section */
+	bool continuation;	      /* the current line is indented under a key */
+	const struct key_spec *last_key;
+	char err[512];
+};
+
+/* Keeps the first error as "FILE:LINE: KEY: message" (KEY may be NULL). */
+void parser_error(struct parser *p, int line, const char *key, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* The key NAME of a section kind, with its position (its bit in section_head.seen) in *idx. */
+const struct key_spec *key_find(enum section_kind kind, const char *name, int *idx);
+/* A key's position among its section kind's keys, or -1. */
+int key_index(enum section_kind kind, const char *key);
+/* Stores value into the current section's field for k. 0, or -1 after parser_error(). */
+int key_set_value(struct parser *p, const struct key_spec *k, const char *value);
+/* Appends value's blank-separated words, at most max in all. 0, or -1 (memory or too many). */
+int strlist_append(struct strlist *list, const char *value, unsigned max);
+
+/* Reads the whole text into p->cfg (stage 1 and 2); stops at the first error in p->err. */
+void parser_read(struct parser *p);
+/* Checks what no single line can (stage 3): references, templates, matchers, origins. */
+void parser_check(struct parser *p);
+
+#endif

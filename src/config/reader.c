@@ -1,0 +1,237 @@
+/* The line-counting reader around inih. inih is built here without line numbers in its handler
+ * and with 200-byte lines, so the reader counts lines, registers [section] headers itself and
+ * joins indented continuation lines. */
+#include "config/parser.h"
+
+#include "core/names.h"
+#include "policy/policy.h"
+
+#include <ini.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void parser_error(struct parser *p, int line, const char *key, const char *fmt, ...)
+{
+	if (p->err[0])
+		return; /* the first error is the one worth reading */
+	int n = snprintf(p->err, sizeof p->err, "%s:%d: %s%s", p->cfg->path, line, key ? key : "", key ? ": " : "");
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(p->err + n, sizeof p->err - (size_t)n, fmt, ap);
+	va_end(ap);
+}
+
+static bool section_name_valid(enum section_kind kind, const char *name)
+{
+	if (kind == KIND_HUB)
+		return hub_name_valid(name);
+	size_t len = strlen(name);
+	return len > 0 && len <= 64 &&
+	       strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") == len;
+}
+
+static int kind_parse(const char *s, size_t len, enum section_kind *kind, const char **name_start)
+{
+	for (size_t k = 0; k < N_KINDS; k++) {
+		size_t n = strlen(kind_names[k]);
+		if (k == KIND_SERVER && len == n && memcmp(s, "server", n) == 0) {
+			*kind = KIND_SERVER, *name_start = NULL;
+			return 0;
+		}
+		if (k != KIND_SERVER && len > n + 1 && memcmp(s, kind_names[k], n) == 0 && s[n] == ':') {
+			*kind = (enum section_kind)k, *name_start = s + n + 1;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static struct section_head *find_section(const struct config *cfg, enum section_kind kind, const char *name)
+{
+	if (kind == KIND_SERVICE)
+		return (struct section_head *)config_find_service(cfg, name);
+	if (kind == KIND_HUB)
+		return (struct section_head *)config_find_hub(cfg, name);
+	if (kind == KIND_AUTH)
+		return (struct section_head *)config_find_auth(cfg, name);
+	if (kind == KIND_RULE)
+		return (struct section_head *)config_find_rule(cfg, name);
+	return cfg->server.head.line ? (struct section_head *)&cfg->server.head : NULL;
+}
+
+static void hub_defaults(struct config_hub *hub)
+{
+	hub->client_protocol = PROTOCOL_DEFAULT;
+	hub->token_lifetime = 60;
+	hub->max_token_lifetime = 1440;
+	hub->on_excess = EXCESS_REFUSE;
+	hub->lifetime_excess = EXCESS_CAP;
+	hub->cors_credentials = -1;
+}
+
+static struct section_head *add_section(struct config *cfg, enum section_kind kind)
+{
+	static const size_t sizes[] = {0, sizeof(struct config_service), sizeof(struct config_hub),
+				       sizeof(struct ngd_section), sizeof(struct config_rule)};
+	void ***arrays[] = {NULL, (void ***)&cfg->services, (void ***)&cfg->hubs, (void ***)&cfg->auths,
+			    (void ***)&cfg->rules};
+	size_t *counts[] = {NULL, &cfg->n_services, &cfg->n_hubs, &cfg->n_auths, &cfg->n_rules};
+	if (kind == KIND_SERVER)
+		return &cfg->server.head;
+	void **grown = realloc(*arrays[kind], (*counts[kind] + 1) * sizeof *grown);
+	if (!grown)
+		return NULL;
+	*arrays[kind] = grown;
+	void *section = calloc(1, sizes[kind]);
+	if (!section)
+		return NULL;
+	grown[(*counts[kind])++] = section;
+	if (kind == KIND_HUB)
+		hub_defaults(section);
+	if (kind == KIND_AUTH)
+		((struct ngd_section *)section)->file = cfg->path;
+	return section;
+}
+
+/* Called by the reader for a line that starts with '['. */
+static void open_section(struct parser *p, const char *line)
+{
+	const char *close = strchr(line, ']');
+	const char *name;
+	enum section_kind kind;
+	p->section = NULL;
+	if (!close)
+		return; /* inih reports the syntax error */
+	size_t len = (size_t)(close - line - 1);
+	char shown[160];
+	snprintf(shown, sizeof shown, "[%.*s]", (int)(len < 150 ? len : 150), line + 1);
+	if (kind_parse(line + 1, len, &kind, &name) < 0)
+		return parser_error(
+			p, p->line, shown,
+			"unknown section (expected [server], [service:NAME], [hub:NAME], [auth:NAME] or [rule:NAME])");
+	char *name_copy = name ? strndup(name, (size_t)(close - name)) : NULL;
+	if (name && !section_name_valid(kind, name_copy)) {
+		free(name_copy);
+		return parser_error(p, p->line, shown,
+				    kind == KIND_HUB ? "invalid hub name (" HUB_NAME_RULE ")"
+						     : "invalid name (1 to 64 of A-Z a-z 0-9 _ . -)");
+	}
+	struct section_head *prev = find_section(p->cfg, kind, name_copy);
+	if (prev) {
+		free(name_copy);
+		return parser_error(p, p->line, shown, "duplicate section (first on line %d)", prev->line);
+	}
+	p->section = add_section(p->cfg, kind);
+	if (!p->section) {
+		free(name_copy);
+		return parser_error(p, p->line, shown, "out of memory");
+	}
+	p->section->name = name_copy;
+	p->section->line = p->line;
+	p->kind = kind;
+	p->last_key = NULL;
+}
+
+static bool is_blank_or_comment(const char *s)
+{
+	s += strspn(s, " \t\r\n");
+	return *s == '\0' || *s == ';' || *s == '#';
+}
+
+/* inih's line reader: counts lines, finds section headers, marks continuation lines. */
+static char *read_line(char *out, int size, void *stream)
+{
+	struct parser *p = stream;
+	if (!*p->source || p->err[0])
+		return NULL; /* end of text, or stop at the first error */
+	const char *nl = strchr(p->source, '\n');
+	size_t len = nl ? (size_t)(nl - p->source) + 1 : strlen(p->source);
+	p->line++;
+	if (len >= (size_t)size) {
+		parser_error(p, p->line, NULL,
+			     "line longer than %d bytes: continue lists on indented lines, or read long values "
+			     "from a file",
+			     size - 2);
+		return NULL;
+	}
+	memcpy(out, p->source, len);
+	out[len] = '\0';
+	p->source += len;
+	const char *text = out + strspn(out, " \t");
+	p->continuation = text != out && !is_blank_or_comment(out);
+	if (*text == '[')
+		open_section(p, text);
+	return out;
+}
+
+static int continue_value(struct parser *p, const char *name, const char *value)
+{
+	const struct key_spec *k = p->last_key;
+	if (!k || strcmp(k->name, name) != 0 || k->type != KEY_LIST || strchr(value, '=')) {
+		parser_error(p, p->line, name,
+			     "indented line continues the value above; only lists (auth, roles, groups, "
+			     "trusted_proxies, match, cors_origins, ...) continue, so remove the indentation if this "
+			     "is a new key");
+		return -1;
+	}
+	return key_set_value(p, k, value);
+}
+
+static int add_auth_entry(struct parser *p, const char *name, const char *value)
+{
+	struct ngd_section *sec = (struct ngd_section *)p->section;
+	for (size_t i = 0; i < sec->n_entries; i++)
+		if (strcmp(sec->entries[i].key, name) == 0)
+			return parser_error(p, p->line, name, "duplicate key (first set on line %d)",
+					    sec->entries[i].line),
+			       -1;
+	struct auth_entry *grown =
+		sec->n_entries < 64 ? realloc(sec->entries, (sec->n_entries + 1) * sizeof *grown) : NULL;
+	if (!grown)
+		return parser_error(p, p->line, name, "too many keys in this section"), -1;
+	sec->entries = grown;
+	grown[sec->n_entries] = (struct auth_entry){strdup(name), strdup(value), p->line, false};
+	if (!grown[sec->n_entries].key || !grown[sec->n_entries].value)
+		return -1;
+	sec->n_entries++;
+	return 0;
+}
+
+static int handle_key(void *user, const char *section, const char *name, const char *value)
+{
+	struct parser *p = user;
+	(void)section; /* the reader has already opened it */
+	if (p->err[0])
+		return 1;
+	if (!p->section)
+		return parser_error(p, p->line, name, "key outside a known section"), 1;
+	if (p->continuation && (p->last_key || p->kind == KIND_AUTH)) /* auth sections have no lists */
+		return continue_value(p, name, value), 1;
+	if (p->kind == KIND_AUTH)
+		return add_auth_entry(p, name, value), 1;
+	int idx;
+	const struct key_spec *k = key_find(p->kind, name, &idx);
+	if (k) {
+		if (p->section->seen & (1u << idx))
+			return parser_error(p, p->line, name, "duplicate key (first set on line %d)",
+					    p->section->key_line[idx]),
+			       1;
+		p->section->seen |= 1u << idx;
+		p->section->key_line[idx] = p->line;
+		p->last_key = k;
+		key_set_value(p, k, value);
+		return 1;
+	}
+	parser_error(p, p->line, name, "unknown key in [%s%s%s]", kind_names[p->kind], p->section->name ? ":" : "",
+		     p->section->name ? p->section->name : "");
+	return 1;
+}
+
+void parser_read(struct parser *p)
+{
+	int syntax_line = ini_parse_stream(read_line, p, handle_key, p);
+	if (!p->err[0] && syntax_line > 0)
+		parser_error(p, syntax_line, NULL, "syntax error (expected 'key = value' or '[section]')");
+}

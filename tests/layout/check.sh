@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# The dependency rule of src/ (README, "Layout"), checked on every #include "...": a file includes
+# headers of its own folder and of the folders below it, never above. TAP, one test per folder.
+set -uo pipefail
+src=${1:-$(cd "$(dirname "$0")/../../src" && pwd)}
+# Top to bottom; "." is the process (main.c, daemon.c, reload.c).
+layers=(. cli http negotiate runtime auth config policy token edge core)
+
+rank() { # folder -> position in layers, or -1
+	local i
+	for i in "${!layers[@]}"; do [ "${layers[$i]}" = "$1" ] && { echo "$i"; return; }; done
+	echo -1
+}
+
+folder_of() { # path below src -> its layer (auth/jwt/x.c -> auth)
+	case $1 in */*) echo "${1%%/*}" ;; *) echo . ;; esac
+}
+
+echo "1..$((${#layers[@]} + 1))"
+n=0 failed=0
+for layer in "${layers[@]}"; do
+	n=$((n + 1))
+	me=$(rank "$layer") bad=()
+	if [ "$layer" = . ]; then files=$(cd "$src" && ls ./*.c ./*.h | sed 's|^\./||'); else files=$(cd "$src" && find "$layer" -name '*.[ch]'); fi
+	for f in $files; do
+		while IFS= read -r inc; do
+			target=$(folder_of "$inc")
+			[ -e "$src/$inc" ] || { bad+=("$f: \"$inc\" is no file below src/ (name the folder)"); continue; }
+			[ "$(rank "$target")" -ge "$me" ] || bad+=("$f includes \"$inc\" ($target is above $layer)")
+		done < <(sed -n 's/^#include "\([^"]*\)".*/\1/p' "$src/$f")
+	done
+	what="src/$layer/ includes only its own folder and those below it"
+	[ "$layer" = . ] && what="src/*.c (the process) include any folder, by name"
+	if [ ${#bad[@]} -eq 0 ] && [ -n "$files" ]; then
+		echo "ok $n - $what"
+	else
+		echo "not ok $n - $what"
+		[ -n "$files" ] || echo "# no files in $layer/"
+		printf '# %s\n' "${bad[@]}"
+		failed=$((failed + 1))
+	fi
+done
+n=$((n + 1))
+stray=$(cd "$src" && find . -mindepth 2 -name '*.[ch]' | sed 's|^\./||' | while read -r f; do
+	[ "$(rank "$(folder_of "$f")")" -ge 0 ] || echo "$f"
+done)
+if [ -z "$stray" ]; then
+	echo "ok $n - every folder of src/ has its place in the order"
+else
+	echo "not ok $n - every folder of src/ has its place in the order"
+	printf '# %s\n' $stray
+	failed=$((failed + 1))
+fi
+[ "$failed" -eq 0 ]
