@@ -24,6 +24,8 @@ static long decode(const char *in, size_t len, char c62, char c63, unsigned char
 	size_t n = 0;
 	if (len % 4 == 1)
 		return -1; /* one leftover character cannot encode a byte */
+	if (len / 4 * 3 + (len % 4 ? len % 4 - 1 : 0) > out_len)
+		return -1; /* the exact decoded size, checked before the first byte is written */
 	for (size_t i = 0; i < len; i++) {
 		int v = sextet(in[i], c62, c63);
 		if (v < 0)
@@ -52,7 +54,7 @@ long base64_decode(const char *in, size_t len, unsigned char *out, size_t out_le
 	return decode(in, len - pad, '+', '/', out, out_len);
 }
 
-long base64url_decode(const char *in, size_t len, unsigned char *out)
+long base64url_decode(const char *in, size_t len, unsigned char *out, size_t out_len)
 {
-	return decode(in, len, '-', '_', out, base64url_decoded_max(len));
+	return decode(in, len, '-', '_', out, out_len);
 }

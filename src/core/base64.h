@@ -19,8 +19,9 @@ static inline size_t base64url_decoded_max(size_t len)
 	return len / 4 * 3 + 3;
 }
 
-/* Decodes LEN characters of IN into OUT (base64url_decoded_max(len) bytes); returns the decoded
- * length, or -1 on a character outside the alphabet, an impossible length or non-zero spare bits. */
-long base64url_decode(const char *in, size_t len, unsigned char *out);
+/* Decodes LEN characters of IN into OUT, which holds out_len bytes; returns the decoded length, or
+ * -1 on a character outside the alphabet, an impossible length, non-zero spare bits, or more bytes
+ * than out_len (refused before anything is written past it). */
+long base64url_decode(const char *in, size_t len, unsigned char *out, size_t out_len);
 
 #endif

@@ -33,6 +33,9 @@
 	"{\"kty\":\"EC\",\"crv\":\"P-384\",\"x\":"                                                                     \
 	"\"9V7HznHfl8WOYPkGEfGyWON6y6qj59ET2KiSlw25IMnMWksStd0nHY7zjpPRgSUi\","                                        \
 	"\"y\":\"C_YUO445_inBsiJxkVDPS3FlsaNxtoosmy_gKx0DmOHRlQbmtdGE8uswU6ahVZY3\"}"
+#define LONG_B64 /* 200 characters: 150 bytes */                                                                       \
+	"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"         \
+	"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
 #define ED_JWK "{\"kty\":\"OKP\",\"crv\":\"Ed25519\",\"x\":\"nEaMZ2-a3kg-UFSuCmq-qDf2m-WMwQbD5jG8jt2f7U4\"}"
 
 static void test_base64url(void)
@@ -43,12 +46,17 @@ static void test_base64url(void)
 	static const char *const bad[] = {"Z", "Zg==", "Zh", "Zm9", "a+b/", "Zm 9v"};
 	unsigned char out[16];
 	for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
-		long n = base64url_decode(good[i].in, strlen(good[i].in), out);
+		long n = base64url_decode(good[i].in, strlen(good[i].in), out, sizeof out);
 		ok(n == (long)strlen(good[i].out) && memcmp(out, good[i].out, (size_t)n) == 0, "base64url '%s'",
 		   good[i].in);
 	}
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-		ok(base64url_decode(bad[i], strlen(bad[i]), out) < 0, "base64url '%s' refused", bad[i]);
+		ok(base64url_decode(bad[i], strlen(bad[i]), out, sizeof out) < 0, "base64url '%s' refused", bad[i]);
+	/* the capacity is checked before writing: a guard byte after a 2-byte buffer stays as it was */
+	unsigned char small[3] = {0, 0, 0x5a};
+	ok(base64url_decode("Zm8", 3, small, 2) == 2 && small[2] == 0x5a, "2 bytes fit a 2-byte buffer");
+	ok(base64url_decode("Zm9v", 4, small, 2) == -1 && small[2] == 0x5a, "3 bytes do not fit a 2-byte buffer");
+	ok(base64url_decode("Zm9vYg", 6, small, 2) == -1 && small[2] == 0x5a, "4 bytes do not either");
 }
 
 static void test_good_jwks(void)
@@ -97,6 +105,17 @@ static void test_bad_jwks(void)
 		 "\"y\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAE\"}]}",
 		 "not a point on its curve"},
 		{"{\"keys\":[{\"kty\":\"OKP\",\"crv\":\"X25519\",\"x\":\"AA\"}]}", "Ed25519"},
+		/* members longer than their buffers (the JWKS stack overflow of tests/fuzz/corpus/jwks) */
+		{"{\"keys\":[{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"" LONG_B64 "\","
+		 "\"y\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"}]}",
+		 "of the curve's size"},
+		{"{\"keys\":[{\"kty\":\"EC\",\"crv\":\"P-384\",\"x\":\"AAAA\",\"y\":\"" LONG_B64 "\"}]}",
+		 "of the curve's size"},
+		{"{\"keys\":[{\"kty\":\"OKP\",\"crv\":\"Ed25519\",\"x\":\"" LONG_B64 "\"}]}", "32-byte"},
+		{"{\"keys\":[{\"kty\":\"RSA\",\"n\":\"" RSA_N "\",\"e\":\"" LONG_B64 "\"}]}",
+		 "needs base64url members n and e"},
+		{"{\"keys\":[{\"kty\":\"RSA\",\"n\":\"" RSA_N RSA_N RSA_N RSA_N RSA_N "\",\"e\":\"AQAB\"}]}",
+		 "needs base64url members n and e"},
 		{"{\"keys\":[{\"kty\":\"RSA\",\"kid\":7,\"n\":\"" RSA_N "\",\"e\":\"AQAB\"}]}", "must be strings"},
 		{"{\"keys\":[{\"kty\":\"oct\",\"k\":\"c2VjcmV0\"}]}", "no usable signature key"},
 		{"{\"keys\":[" RSA_JWK "],\"keys\":[]}", "not JSON"},

@@ -48,14 +48,16 @@ void keyset_release(struct keyset *ks)
 	free(ks);
 }
 
-/* A base64url member of exactly WANT bytes (0: 1 to JWK_MAX_COMPONENT); its length, or -1. */
-static long member_bytes(const json_t *jwk, const char *name, unsigned char *out, size_t want)
+/* A base64url member decoded into OUT, which holds CAP bytes: exactly WANT bytes (0: 1 to CAP).
+ * Its length, or -1; a member longer than CAP is refused before it is written. */
+static long member_bytes(const json_t *jwk, const char *name, unsigned char *out, size_t cap, size_t want)
 {
-	const char *text = json_string_value(json_object_get(jwk, name));
-	size_t len = text ? strlen(text) : 0;
-	if (!text || len == 0 || base64url_decoded_max(len) > JWK_MAX_COMPONENT + 3)
+	const json_t *member = json_object_get(jwk, name);
+	const char *text = json_string_value(member);
+	size_t len = json_string_length(member); /* all of it: an embedded NUL is no base64url */
+	if (!text || len == 0)
 		return -1;
-	long n = base64url_decode(text, len, out);
+	long n = base64url_decode(text, len, out, cap);
 	return n > 0 && (want == 0 || (size_t)n == want) ? n : -1;
 }
 
@@ -73,9 +75,9 @@ static EVP_PKEY *pkey_from_params(const char *type, OSSL_PARAM_BLD *bld)
 
 static const char *rsa_from_jwk(const json_t *jwk, struct jwk *k)
 {
-	unsigned char n[JWK_MAX_COMPONENT + 3], e[JWK_MAX_COMPONENT + 3];
-	long n_len = member_bytes(jwk, "n", n, 0), e_len = member_bytes(jwk, "e", e, 0);
-	if (n_len < 0 || e_len < 0 || e_len > 8)
+	unsigned char n[JWK_MAX_COMPONENT], e[8];
+	long n_len = member_bytes(jwk, "n", n, sizeof n, 0), e_len = member_bytes(jwk, "e", e, sizeof e, 0);
+	if (n_len < 0 || e_len < 0)
 		return "an RSA key needs base64url members n and e";
 	BIGNUM *bn_n = BN_bin2bn(n, (int)n_len, NULL), *bn_e = BN_bin2bn(e, (int)e_len, NULL);
 	OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
@@ -93,11 +95,12 @@ static const char *ec_from_jwk(const json_t *jwk, struct jwk *k)
 {
 	const char *crv = json_string_value(json_object_get(jwk, "crv"));
 	size_t size = crv && strcmp(crv, "P-256") == 0 ? 32 : crv && strcmp(crv, "P-384") == 0 ? 48 : 0;
-	unsigned char point[1 + 2 * 48 + 3];
+	unsigned char point[1 + 2 * 48];
 	if (!size)
 		return "an EC key must be on curve P-256 or P-384";
 	point[0] = 0x04; /* uncompressed: x then y */
-	if (member_bytes(jwk, "x", point + 1, size) < 0 || member_bytes(jwk, "y", point + 1 + size, size) < 0)
+	if (member_bytes(jwk, "x", point + 1, size, size) < 0 ||
+	    member_bytes(jwk, "y", point + 1 + size, size, size) < 0)
 		return "an EC key needs base64url members x and y of the curve's size";
 	OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
 	if (bld &&
@@ -112,10 +115,10 @@ static const char *ec_from_jwk(const json_t *jwk, struct jwk *k)
 static const char *okp_from_jwk(const json_t *jwk, struct jwk *k)
 {
 	const char *crv = json_string_value(json_object_get(jwk, "crv"));
-	unsigned char x[32 + 3];
+	unsigned char x[32];
 	if (!crv || strcmp(crv, "Ed25519") != 0)
 		return "an OKP key must be on curve Ed25519";
-	if (member_bytes(jwk, "x", x, 32) < 0)
+	if (member_bytes(jwk, "x", x, sizeof x, sizeof x) < 0)
 		return "an Ed25519 key needs a 32-byte base64url member x";
 	k->kind = JWK_ED25519;
 	k->pkey = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, x, 32);

@@ -89,8 +89,9 @@ static bool jwt_shaped(const char *t, size_t len, struct token *tok)
 /* Decodes a base64url JSON object segment; NULL when it is not one. */
 static json_t *segment_json(const char *text, size_t len)
 {
-	unsigned char *raw = malloc(base64url_decoded_max(len));
-	long n = raw ? base64url_decode(text, len, raw) : -1;
+	size_t cap = base64url_decoded_max(len);
+	unsigned char *raw = malloc(cap);
+	long n = raw ? base64url_decode(text, len, raw, cap) : -1;
 	json_t *obj = n > 0 ? json_loadb((const char *)raw, (size_t)n, JSON_REJECT_DUPLICATES, NULL) : NULL;
 	free(raw);
 	if (obj && !json_is_object(obj)) {
@@ -128,8 +129,9 @@ static enum ngd_auth_result check_signature(struct jwt_config *cfg, enum jws_alg
 					    const struct token *tok, struct ngd_outcome *out)
 {
 	size_t sig_text = tok->len - tok->dot2 - 1;
-	unsigned char *sig = malloc(base64url_decoded_max(sig_text));
-	long sig_len = sig ? base64url_decode(tok->text + tok->dot2 + 1, sig_text, sig) : -1;
+	size_t sig_cap = base64url_decoded_max(sig_text);
+	unsigned char *sig = malloc(sig_cap);
+	long sig_len = sig ? base64url_decode(tok->text + tok->dot2 + 1, sig_text, sig, sig_cap) : -1;
 	struct keyset *ks = jwks_current(cfg->keys);
 	int verdict = sig_len > 0 ? verify_with(ks, alg, kid, tok, sig, (size_t)sig_len) : 0;
 	if (verdict < 0) {
