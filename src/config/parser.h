@@ -36,7 +36,6 @@ struct parser {
 	struct config *cfg;
 	const char *source; /* the text left to read */
 	int line;
-	int section_line;
 	enum section_kind kind;
 	struct section_head *section; /* NULL before the first section */
 	bool continuation;	      /* the current line is indented under a key */

@@ -34,8 +34,6 @@ static long decode(const char *in, size_t len, char c62, char c63, unsigned char
 		bits += 6;
 		if (bits >= 8) {
 			bits -= 8;
-			if (n == out_len)
-				return -1;
 			out[n++] = (unsigned char)(acc >> bits);
 		}
 	}

@@ -16,13 +16,13 @@ struct list_spec {
 static const struct list_spec role_list = {"role", "roles", "role", NGD_MAX_ROLES, role_valid};
 static const struct list_spec group_list = {"group", "groups", "group", NGD_MAX_GROUPS, group_name_valid};
 
-static int refuse(struct ask_refusal *why, enum ask_place place, const char *fmt, ...)
+static int refuse(struct ask_refusal *why, const char *code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-static int refuse(struct ask_refusal *why, enum ask_place place, const char *fmt, ...)
+static int refuse(struct ask_refusal *why, const char *code, const char *fmt, ...)
 {
 	va_list ap;
-	why->code = place == ASK_IN_BODY ? "invalid_body" : "invalid_parameter";
+	why->code = code;
 	va_start(ap, fmt);
 	vsnprintf(why->message, sizeof why->message, fmt, ap);
 	va_end(ap);
@@ -33,12 +33,12 @@ static int check_item(const struct list_spec *spec, enum ask_place place, const 
 		      struct ask_refusal *why)
 {
 	if (!value)
-		return place == ASK_IN_BODY ? refuse(why, place, "%s must be an array of strings", spec->body)
-					    : refuse(why, place, "empty %s", spec->query);
+		return place == ASK_IN_BODY ? refuse(why, "invalid_body", "%s must be an array of strings", spec->body)
+					    : refuse(why, "invalid_parameter", "empty %s", spec->query);
 	if (spec->valid(value))
 		return 0;
 	/* the value is not echoed: it may not even be printable */
-	return refuse(why, ASK_IN_QUERY, "%s number %zu is not a valid %s%s", spec->what, index + 1, spec->what,
+	return refuse(why, "invalid_parameter", "%s number %zu is not a valid %s%s", spec->what, index + 1, spec->what,
 		      spec->valid == role_valid ? " (webpubsub.joinLeaveGroup[.GROUP], ...)" : " name");
 }
 
@@ -47,13 +47,14 @@ static int check_list(const struct list_spec *spec, const struct ask_list_text *
 {
 	enum ask_place place = list->place;
 	if (list->in_both)
-		return refuse(why, ASK_IN_QUERY, "%s is given in both the query and the body", spec->body);
+		return refuse(why, "invalid_parameter", "%s is given in both the query and the body", spec->body);
 	*asked = place != ASK_NOWHERE;
-	if (list->not_array)
-		return refuse(why, place, "%s must be an array of strings", spec->body);
+	if (list->not_array) /* only a body's value can be no array */
+		return refuse(why, "invalid_body", "%s must be an array of strings", spec->body);
 	if (list->count > spec->max)
-		return place == ASK_IN_BODY ? refuse(why, place, "more than %zu %s", spec->max, spec->body)
-					    : refuse(why, place, "more than %zu %s parameters", spec->max, spec->query);
+		return place == ASK_IN_BODY ? refuse(why, "invalid_body", "more than %zu %s", spec->max, spec->body)
+					    : refuse(why, "invalid_parameter", "more than %zu %s parameters", spec->max,
+						     spec->query);
 	for (size_t i = 0; i < list->count; i++)
 		if (check_item(spec, place, list->items[i], i, why) < 0)
 			return -1;
@@ -65,11 +66,11 @@ static int check_minutes(const struct ask_value_text *v, unsigned *minutes, stru
 {
 	static const char name[] = "expirationTimeInMinutes";
 	if (v->repeated)
-		return refuse(why, ASK_IN_QUERY, "%s is given more than once", name);
+		return refuse(why, "invalid_parameter", "%s is given more than once", name);
 	if (v->place == ASK_IN_QUERY && decimal_parse(v->text, 1, NGD_MAX_ASKED_MINUTES, minutes) < 0)
-		return refuse(why, ASK_IN_QUERY, "%s must be whole minutes from 1", name);
+		return refuse(why, "invalid_parameter", "%s must be whole minutes from 1", name);
 	if (v->place == ASK_IN_BODY && (!v->is_integer || v->number < 1 || v->number > NGD_MAX_ASKED_MINUTES))
-		return refuse(why, ASK_IN_BODY, "%s must be whole minutes from 1", name);
+		return refuse(why, "invalid_body", "%s must be whole minutes from 1", name);
 	if (v->place == ASK_IN_BODY)
 		*minutes = (unsigned)v->number;
 	return 0;
@@ -78,12 +79,12 @@ static int check_minutes(const struct ask_value_text *v, unsigned *minutes, stru
 static int check_protocol(const struct ask_value_text *v, struct policy_ask *ask, struct ask_refusal *why)
 {
 	if (v->repeated)
-		return refuse(why, ASK_IN_QUERY, "clientProtocol is given more than once");
+		return refuse(why, "invalid_parameter", "clientProtocol is given more than once");
 	if (v->place == ASK_IN_BODY && !v->text)
-		return refuse(why, ASK_IN_BODY, "clientProtocol must be a string");
+		return refuse(why, "invalid_body", "clientProtocol must be a string");
 	ask->protocol_asked = v->place != ASK_NOWHERE;
 	if (ask->protocol_asked && client_protocol_parse(v->text, &ask->protocol) < 0)
-		return refuse(why, ASK_IN_QUERY, "clientProtocol must be default, mqtt or socketio");
+		return refuse(why, "invalid_parameter", "clientProtocol must be default, mqtt or socketio");
 	return 0;
 }
 
@@ -91,7 +92,7 @@ int ask_check(const struct ask_text *text, struct policy_ask *out, struct ask_re
 {
 	*out = (struct policy_ask){.roles = text->roles.items, .groups = text->groups.items};
 	if (text->user_id_in_body)
-		return refuse(why, ASK_IN_BODY,
+		return refuse(why, "invalid_body",
 			      "userId cannot be chosen by the client: the user id comes from authentication");
 	if (check_list(&role_list, &text->roles, &out->n_roles, &out->roles_asked, why) < 0 ||
 	    check_list(&group_list, &text->groups, &out->n_groups, &out->groups_asked, why) < 0 ||

@@ -5,6 +5,7 @@
 # Prints a line per harness (executions, coverage, result) and ends with "fuzz: N passed, N failed".
 # A crash, leak, UB report or hang leaves its input in BUILD_DIR/fuzz/artifacts: commit it to the
 # harness's corpus as regress-WHAT so that make check replays it from then on.
+# tests/fuzz/NAME.dict, where there is one, is that harness's libFuzzer dictionary.
 set -uo pipefail
 build=$(cd "${1:?usage: run.sh BUILD_DIR}" && pwd)
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -13,10 +14,11 @@ out=$build/fuzz
 rm -rf "$out" && mkdir -p "$out/artifacts" "$out/logs" "$out/work"
 
 one() { # harness name (fuzz_NAME); prints its result line
-	local name=$1 corpus=$top/tests/fuzz/corpus/${1#fuzz_} log=$out/logs/$1.log rc
+	local name=$1 corpus=$top/tests/fuzz/corpus/${1#fuzz_} log=$out/logs/$1.log rc dict=()
 	mkdir -p "$out/work/$name"
+	[ -f "$top/tests/fuzz/${1#fuzz_}.dict" ] && dict=(-dict="$top/tests/fuzz/${1#fuzz_}.dict")
 	timeout -k 10 $((seconds + 120)) "$build/tests/fuzz/$name" -max_total_time="$seconds" -timeout=10 \
-		-rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$out/artifacts/$name-" \
+		-rss_limit_mb=2048 -print_final_stats=1 "${dict[@]}" -artifact_prefix="$out/artifacts/$name-" \
 		"$out/work/$name" "$corpus" >"$log" 2>&1
 	rc=$?
 	local runs cov ft
