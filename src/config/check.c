@@ -2,6 +2,8 @@
  * sections, templates, matchers, origins, addresses). */
 #include "config/parser.h"
 
+#include "core/caps.h"
+#include "core/names.h"
 #include "edge/cors.h"
 #include "edge/listen.h"
 #include "edge/trusted_proxies.h"
@@ -60,6 +62,12 @@ static void check_templates(struct parser *p, const struct section_head *head, c
 {
 	char why[300];
 	struct template t;
+	const char *over =
+		tk == TEMPLATE_ROLE ? roles_over_pattern_cap((const char *const *)list->items, list->n) : NULL;
+	if (over)
+		parser_error(p, config_key_line(head, kind, key), key,
+			     "more than %d %sPATTERN roles: the service reads at most %d per token",
+			     NGD_MAX_PATTERN_ROLES, over, NGD_MAX_PATTERN_ROLES);
 	for (size_t i = 0; i < list->n; i++) {
 		if (template_compile(list->items[i], tk, &t, why, sizeof why) < 0)
 			parser_error(p, config_key_line(head, kind, key), key, "'%.80s'%s%s", list->items[i],

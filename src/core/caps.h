@@ -2,12 +2,14 @@
 #ifndef NGD_CAPS_H
 #define NGD_CAPS_H
 
-#define NGD_MAX_HUB_NAME 128		/* the service's rule */
-#define NGD_MAX_GROUP_NAME 1024		/* the service's rule */
-#define NGD_MAX_USER_ID 512		/* the service sets none; keep tokens bounded */
-#define NGD_MAX_ROLE_NAME 1100		/* "webpubsub.joinLeaveGroups." + a 1024-byte pattern */
-#define NGD_MAX_ROLES 64		/* per token */
-#define NGD_MAX_GROUPS 64		/* per token */
+#define NGD_MAX_HUB_NAME 128	/* the service's rule */
+#define NGD_MAX_GROUP_NAME 1024 /* the service's rule */
+#define NGD_MAX_USER_ID 512	/* the service sets none; keep tokens bounded */
+#define NGD_MAX_ROLE_NAME 1100	/* "webpubsub.joinLeaveGroups." + a 1024-byte pattern */
+#define NGD_MAX_ROLES 64	/* per token */
+#define NGD_MAX_GROUPS 64	/* per token */
+#define NGD_MAX_PATTERN_ROLES                                                                                          \
+	10 /* per kind per token: the service skips the rest (emulator: Constants.Permission.MaxPatternCount) */
 #define NGD_MAX_TTL_MINUTES 525600	/* one year */
 #define NGD_MAX_CONNSTR 4096		/* a connection string, inline or in a file */
 #define NGD_MAX_API_KEY 512		/* a presented API key */

@@ -84,8 +84,9 @@ static bool pattern_valid(const char *p)
 		return false;
 	for (; *p; p++) {
 		if (*p == '\\') {
-			if (!p[1])
-				return false; /* a trailing escape escapes nothing */
+			/* the service skips a role that escapes anything but \\, \* or \? (or nothing at the end) */
+			if (!p[1] || !strchr("\\*?", p[1]))
+				return false;
 			p++;
 		} else if (*p == '*') {
 			stars++;
@@ -94,11 +95,31 @@ static bool pattern_valid(const char *p)
 	return stars <= 5;
 }
 
+static const char *const per_pattern[] = {"webpubsub.joinLeaveGroups.", "webpubsub.sendToGroups."};
+
+int role_pattern_kind(const char *s)
+{
+	for (int i = 0; i < 2; i++)
+		if (strncmp(s, per_pattern[i], strlen(per_pattern[i])) == 0)
+			return i + 1;
+	return 0;
+}
+
+const char *roles_over_pattern_cap(const char *const *roles, size_t n)
+{
+	size_t count[3] = {0};
+	for (size_t i = 0; i < n; i++) {
+		int kind = role_pattern_kind(roles[i]);
+		if (kind && ++count[kind] > NGD_MAX_PATTERN_ROLES)
+			return per_pattern[kind - 1];
+	}
+	return NULL;
+}
+
 bool role_valid(const char *s)
 {
 	static const char *const whole[] = {"webpubsub.joinLeaveGroup", "webpubsub.sendToGroup"};
 	static const char *const per_group[] = {"webpubsub.joinLeaveGroup.", "webpubsub.sendToGroup."};
-	static const char *const per_pattern[] = {"webpubsub.joinLeaveGroups.", "webpubsub.sendToGroups."};
 	if (strnlen(s, NGD_MAX_ROLE_NAME + 1) > NGD_MAX_ROLE_NAME)
 		return false;
 	for (int i = 0; i < 2; i++) {

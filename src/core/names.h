@@ -4,6 +4,7 @@
 #define NGD_NAMES_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 /* The hub rule in words, for error messages. */
 #define HUB_NAME_RULE "a letter, then up to 127 of A-Z a-z 0-9 _ ` , . [ ]"
@@ -15,5 +16,9 @@ bool user_id_valid(const char *s);
 bool text_valid(const char *s, unsigned max_bytes);
 /* Known role forms only: a typo must not pass as a role that grants nothing. */
 bool role_valid(const char *s);
+/* 1 for webpubsub.joinLeaveGroups.PATTERN, 2 for webpubsub.sendToGroups.PATTERN, else 0. */
+int role_pattern_kind(const char *s);
+/* The pattern-role prefix of which the list holds more than NGD_MAX_PATTERN_ROLES, or NULL. */
+const char *roles_over_pattern_cap(const char *const *roles, size_t n);
 
 #endif

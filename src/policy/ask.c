@@ -98,5 +98,10 @@ int ask_check(const struct ask_text *text, struct policy_ask *out, struct ask_re
 	    check_list(&group_list, &text->groups, &out->n_groups, &out->groups_asked, why) < 0 ||
 	    check_minutes(&text->minutes, &out->minutes, why) < 0 || check_protocol(&text->protocol, out, why) < 0)
 		return -1;
+	const char *over = roles_over_pattern_cap(out->roles, out->n_roles);
+	if (over)
+		return refuse(why, "invalid_parameter",
+			      "more than %d %sPATTERN roles: the service reads at most %d per token",
+			      NGD_MAX_PATTERN_ROLES, over, NGD_MAX_PATTERN_ROLES);
 	return 0;
 }

@@ -3,6 +3,7 @@
 #include "policy/policy.h"
 
 #include "core/log.h"
+#include "core/names.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -290,6 +291,11 @@ int policy_decide(const struct policy *p, const struct principal *who, const str
 	    narrow(&d, &d.groups, &d.default_groups, p->has_default_groups, ask->groups, ask->n_groups,
 		   ask->groups_asked, out->groups, out->group_rule, &out->n_groups) < 0)
 		return -1;
+	const char *over = roles_over_pattern_cap(out->roles, out->n_roles);
+	if (over) /* rules that each pass the config's check can still add up past the cap */
+		return refuse(&d, "forbidden_role",
+			      "the matching rules grant more than %d %sPATTERN roles on hub %s; ask for fewer roles",
+			      NGD_MAX_PATTERN_ROLES, over, p->hub);
 	return lifetime(&d, ask);
 }
 

@@ -292,3 +292,41 @@ def test_reload_swaps_rules_and_keeps_them_on_a_bad_rule(daemon_factory, tmp_pat
     reload_and_wait(daemon, r"reload failed")
     assert "negotiated-0.conf:13: match: 'attr:team' must be attr:NAME=VALUE" in daemon.stderr_text()
     assert roles() == ["webpubsub.sendToGroup.b"]  # the running policy stays
+
+
+# Inside a pattern role the service reads only the escapes \\, \* and \? and at most 10 pattern
+# roles of each kind per token (the Web PubSub emulator's WebPubSubNameValidator and
+# Constants.Permission.MaxPatternCount); negotiated refuses what the service would skip.
+@pytest.mark.parametrize("roles, line_text", [
+    ("webpubsub.joinLeaveGroups.room\\.1", "'webpubsub.joinLeaveGroups.room\\.1' is not a Web PubSub role"),
+    ("\n  ".join(f"webpubsub.sendToGroups.r{i}*" for i in range(11)),
+     "more than 10 webpubsub.sendToGroups.PATTERN roles"),
+])
+def test_pattern_roles_the_service_would_skip_refuse_the_config(tmp_path, service, roles, line_text):
+    config = tmp_path / "patterns.conf"
+    config.write_text(f"[service:main]\nconnection_string = {service.connection_string}\n[auth:k]\ntype = anonymous\n"
+                      f"[hub:chat]\nauth = k\nroles = {roles}\n")
+    result = run_cli("--check-config", "-c", str(config))
+    assert result.returncode == 1
+    assert f"{config}:7: roles: {line_text}" in result.stderr
+
+
+@pytest.mark.parametrize("roles", [
+    ["webpubsub.joinLeaveGroups.a\\b"],
+    [f"webpubsub.joinLeaveGroups.r{i}*" for i in range(11)],
+])
+def test_pattern_roles_the_service_would_skip_are_400_in_an_ask(daemon, roles):
+    reply = daemon.request("GET", query("chat", role=roles), None, ALICE)
+    assert_refused(reply, 400, "invalid_parameter")
+
+
+def test_rules_that_add_up_past_the_pattern_cap_are_refused(module_daemon_factory, tmp_path, service):
+    hub_roles = "\n  ".join(f"webpubsub.sendToGroups.h{i}*" for i in range(6))
+    rule_roles = "\n  ".join(f"webpubsub.sendToGroups.r{i}*" for i in range(6))
+    daemon = module_daemon_factory(f"[service:main]\nconnection_string = {service.connection_string}\n"
+                                   f"[auth:k]\ntype = anonymous\n[hub:chat]\nauth = k\nroles = {hub_roles}\n"
+                                   f"[rule:more]\nhub = chat\nmatch = anyone\nroles = {rule_roles}\n")
+    assert_refused(daemon.request("GET", query("chat")), 403, "forbidden_role",
+                   "more than 10 webpubsub.sendToGroups.PATTERN roles")
+    reply = daemon.request("GET", query("chat", role=[f"webpubsub.sendToGroups.h{i}*" for i in range(6)]))
+    assert reply.status == 200, reply.body

@@ -1,4 +1,5 @@
 /* The service's name rules, as a table. */
+#include "core/caps.h"
 #include "core/names.h"
 #include "tap.h"
 
@@ -62,6 +63,11 @@ int main(void)
 		{"webpubsub.sendToGroups.a\\*b.?", true},
 		{"webpubsub.sendToGroups.*.*.*.*.*.*", false},
 		{"webpubsub.sendToGroups.x\\", false},
+		{"webpubsub.sendToGroups.a\\\\b", true},
+		{"webpubsub.joinLeaveGroups.a\\?", true},
+		{"webpubsub.joinLeaveGroups.a\\.b", false},
+		{"webpubsub.sendToGroups.\\x", false},
+		{"webpubsub.sendToGroup.a\\.b", true},
 		{"webpubsub.joinLeaveGroup.", false},
 		{"webpubsub.sendToGroups.", false},
 		{"webpubsub.fly", false},
@@ -69,6 +75,14 @@ int main(void)
 		{"webpubsub.sendToGroup.a\tb", false},
 	};
 	check("role", role_valid, roles, sizeof roles / sizeof roles[0]);
+
+	const char *patterns[NGD_MAX_PATTERN_ROLES + 2];
+	for (size_t i = 0; i < NGD_MAX_PATTERN_ROLES + 2; i++)
+		patterns[i] = i == 0 ? "webpubsub.sendToGroups.s*" : "webpubsub.joinLeaveGroups.j*";
+	ok(roles_over_pattern_cap(patterns, NGD_MAX_PATTERN_ROLES + 1) == NULL,
+	   "10 pattern roles of one kind and 1 of the other pass");
+	const char *over = roles_over_pattern_cap(patterns, NGD_MAX_PATTERN_ROLES + 2);
+	ok(over && strcmp(over, "webpubsub.joinLeaveGroups.") == 0, "11 pattern roles of one kind are over the cap");
 
 	char *u512 = repeat('u', 512, ""), *u513 = repeat('u', 513, "");
 	ok(user_id_valid("alice") && user_id_valid(u512) && !user_id_valid(u513) && !user_id_valid("") &&
