@@ -125,7 +125,7 @@ static int print_token(const struct token_args *a, const struct service *svc, en
 	client_base_url(&svc->endpoint, a->hub, protocol, &base);
 	int rc = token_mint(&svc->endpoint, svc->signer, &claims, &token) < 0 || base.failed ? 1 : 0;
 	if (rc == 0 && a->json)
-		client_access_json(base.data, token.data, &out);
+		client_access_json(base.data, token.data, protocol, &out);
 	else if (rc == 0)
 		buf_printf(&out, "%s?access_token=%s", base.data, token.data);
 	if (rc == 0 && !out.failed)

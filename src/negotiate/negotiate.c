@@ -116,7 +116,7 @@ static void issue(const struct hub *hub, const struct ngd_request *req, const st
 		reply_error(out, 500, "internal", "the token could not be issued");
 	} else {
 		out->status = 200;
-		client_access_json(base_url.data, token.data, &out->body);
+		client_access_json(base_url.data, token.data, claims.protocol, &out->body);
 		audit_issued(claims.hub, who, req->client_addr, grant, claims.iat + 60ll * claims.ttl_minutes,
 			     token.data);
 		metrics_token_issued(hub->metrics_slot);

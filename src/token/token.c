@@ -138,7 +138,38 @@ int token_mint(const struct endpoint *ep, const struct token_signer *s, const st
 	return out->failed ? -1 : 0;
 }
 
-void client_access_json(const char *base_url, const char *token, struct buf *out)
+/* WHATWG URL's path percent-encode set: what new URL(baseUrl).pathname escapes. */
+static bool path_escaped(unsigned char c)
+{
+	return c <= 0x20 || c >= 0x7f || strchr("\"#<>?`{}", c);
+}
+
+/* The extension's negotiate answers endpoint: new URL(baseUrl).origin, path: .pathname; the
+ * connection string parser has already dropped a default port, so only the host's case changes. */
+static void socketio_endpoint_path(const char *base_url, struct buf *out)
+{
+	const char *authority = strstr(base_url, "://") + 3;
+	const char *path = authority + strcspn(authority, "/");
+	struct buf origin = {0};
+	buf_append(&origin, base_url, (size_t)(authority - base_url));
+	for (const char *s = authority; s < path; s++) {
+		char c = *s >= 'A' && *s <= 'Z' ? (char)(*s - 'A' + 'a') : *s;
+		buf_append(&origin, &c, 1);
+	}
+	buf_puts(out, ",\"endpoint\":");
+	buf_json_string(out, origin.failed ? "" : origin.data);
+	buf_puts(out, ",\"path\":\"");
+	for (const unsigned char *s = (const unsigned char *)path; *s; s++)
+		if (path_escaped(*s))
+			buf_printf(out, "%%%02X", *s);
+		else /* printable ASCII without '"' is JSON as it stands; a special scheme reads '\\' as '/' */
+			buf_append(out, *s == '\\' ? "/" : (const char *)s, 1);
+	buf_puts(out, "\"");
+	out->failed |= origin.failed;
+	buf_free(&origin);
+}
+
+void client_access_json(const char *base_url, const char *token, enum client_protocol p, struct buf *out)
 {
 	/* the token is base64url and dots: JSON-safe as it stands */
 	buf_puts(out, "{\"baseUrl\":");
@@ -149,5 +180,8 @@ void client_access_json(const char *base_url, const char *token, struct buf *out
 	buf_puts(out, token);
 	buf_puts(out, "\",\"token\":\"");
 	buf_puts(out, token);
-	buf_puts(out, "\"}");
+	buf_puts(out, "\"");
+	if (p == PROTOCOL_SOCKETIO)
+		socketio_endpoint_path(base_url, out);
+	buf_puts(out, "}");
 }

@@ -58,6 +58,11 @@ function assertSameAsSdk(ours, sdk, { endpoint, hub, protocol, ttl = 60 }) {
   assert.equal(sdk.baseUrl, endpoint.replace(/^http/, 'ws') + path, 'SDK sanity: baseUrl');
   assert.equal(ours.baseUrl, sdk.baseUrl, 'baseUrl');
   assert.equal(ours.url, `${sdk.baseUrl}?access_token=${ours.token}`, 'url');
+  // The Web PubSub for Socket.IO extension's negotiate answers {endpoint, path, token} from the
+  // SDK's baseUrl: endpoint = new URL(baseUrl).origin, path = its pathname (SIO/components/negotiate.ts).
+  const sio = protocol === 'socketio' ? new URL(sdk.baseUrl) : undefined;
+  assert.equal(ours.endpoint, sio?.origin, 'endpoint (Socket.IO only)');
+  assert.equal(ours.path, sio?.pathname, 'path (Socket.IO only)');
 
   const [header, payload] = ours.token.split('.');
   const [sdkHeader, sdkPayload] = sdk.token.split('.');

@@ -75,11 +75,19 @@ static void urls(void)
 		buf_free(&b);
 	}
 	struct buf j = {0};
-	client_access_json("ws://h/client/hubs/a", "x.y.z", &j);
+	client_access_json("ws://h/client/hubs/a", "x.y.z", PROTOCOL_DEFAULT, &j);
 	is_str(j.data,
 	       "{\"baseUrl\":\"ws://h/client/hubs/a\",\"url\":\"ws://h/client/hubs/"
 	       "a?access_token=x.y.z\",\"token\":\"x.y.z\"}",
 	       "the SDK's {baseUrl, url, token}");
+	buf_free(&j);
+	client_access_json("wss://H.Example:8443/base/clients/socketio/hubs/a`b", "x.y.z", PROTOCOL_SOCKETIO, &j);
+	is_str(j.data,
+	       "{\"baseUrl\":\"wss://H.Example:8443/base/clients/socketio/hubs/a`b\",\"url\":\"wss://H.Example:8443/"
+	       "base/"
+	       "clients/socketio/hubs/a`b?access_token=x.y.z\",\"token\":\"x.y.z\",\"endpoint\":\"wss://"
+	       "h.example:8443\",\"path\":\"/base/clients/socketio/hubs/a%60b\"}",
+	       "Socket.IO adds the extension's endpoint (URL origin) and path (URL pathname)");
 	buf_free(&j);
 	connstr_clear(&c);
 }
