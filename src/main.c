@@ -38,7 +38,7 @@ static const char usage[] =
 	"       negotiated explain --help\n"
 	"  -c, --config FILE    configuration file (default " DEFAULT_CONFIG ")\n"
 	"  -l, --listen ADDR    HOST:PORT, [IPV6]:PORT or unix:/PATH, instead of [server] listen\n"
-	"      --dev            embedded development configuration (anonymous, one hub 'demo')\n"
+	"      --dev            embedded development configuration (anonymous, one hub 'chat')\n"
 	"      --check-config   check the configuration and exit: 0 valid, 1 invalid\n"
 	"  -v, --verbose        debug logging\n"
 	"      --version        print the version and exit\n"

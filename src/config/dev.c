@@ -1,4 +1,4 @@
-/* Development mode: one hub, anonymous callers, and a loud warning. */
+/* Development mode: one hub, anonymous callers, local browser pages, and a loud warning. */
 #include "config/dev.h"
 
 #include "core/buf.h"
@@ -10,14 +10,16 @@
 #include <string.h>
 
 #define DEV_ENV "WEBPUBSUB_CONNECTION_STRING"
+#define DEV_ORIGINS "http://localhost:* http://127.0.0.1:*" /* a page on a local dev server */
 
 /* The service line is added by dev_config_load: from the environment, or a generated key. */
 static const char dev_config[] = "[server]\n"
 				 "listen = 127.0.0.1:8080\n"
-				 "[hub:demo]\n"
+				 "cors_origins = " DEV_ORIGINS "\n"
+				 "[hub:chat]\n"
 				 "auth = guest\n"
-				 "roles = webpubsub.joinLeaveGroup.demo webpubsub.sendToGroup.demo\n"
-				 "groups = demo\n"
+				 "roles = webpubsub.joinLeaveGroup.lobby webpubsub.sendToGroup.lobby\n"
+				 "groups = lobby\n"
 				 "[auth:guest]\n"
 				 "type = anonymous\n"
 				 "[service:local]\n";
@@ -39,7 +41,9 @@ struct config *dev_config_load(char *err, size_t err_len)
 {
 	struct buf text = {0};
 	struct config *cfg = NULL;
-	log_warning("DEVELOPMENT MODE: every caller is admitted anonymously to hub 'demo'; never expose this");
+	log_warning("DEVELOPMENT MODE: every caller is admitted anonymously to hub 'chat'; never expose this");
+	log_warning("DEVELOPMENT MODE: browser pages on " DEV_ORIGINS
+		    " (any port, and only those) may call /negotiate");
 	buf_puts(&text, dev_config);
 	if (getenv(DEV_ENV) && *getenv(DEV_ENV)) {
 		buf_puts(&text, "connection_string_env = " DEV_ENV "\n");

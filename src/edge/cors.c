@@ -1,6 +1,7 @@
 /* CORS: headers are static strings or the request's own Origin, so nothing is allocated. */
 #include "edge/cors.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -14,13 +15,30 @@ int cors_origin_check(const char *origin, char *err, size_t err_len)
 			   : strncmp(origin, "http://", 7) == 0 ? origin + 7
 								: NULL;
 	size_t len = host ? strspn(host, "abcdefghijklmnopqrstuvwxyz0123456789.-[]:") : 0;
-	if (!host || len == 0 || host[len] != '\0' || host[len - 1] == ':' || strlen(origin) > 255)
+	bool any_port = host && len > 1 && strcmp(host + len, "*") == 0 && host[len - 1] == ':';
+	if (!host || len == 0 || (host[len] != '\0' && !any_port) || (host[len - 1] == ':' && !any_port) ||
+	    strlen(origin) > 255)
 		return snprintf(err, err_len,
-				"'%.100s' is not an origin: write * or scheme://host[:port] in lower case, without a "
-				"path or a trailing slash",
+				"'%.100s' is not an origin: write * or scheme://host[:port] (or :* for any port) in "
+				"lower case, without a path or a trailing slash",
 				origin),
 		       -1;
 	return 0;
+}
+
+/* "scheme://host:*" admits that scheme and host on any port, or none (the scheme's default). */
+static bool origin_matches(const char *entry, const char *origin)
+{
+	size_t len = strlen(entry);
+	if (len < 2 || strcmp(entry + len - 2, ":*") != 0)
+		return strcmp(entry, origin) == 0;
+	if (strncmp(entry, origin, len - 2) != 0)
+		return false;
+	const char *port = origin + len - 2;
+	if (*port == '\0')
+		return true;
+	size_t digits = strspn(port + 1, "0123456789");
+	return *port == ':' && digits >= 1 && digits <= 5 && port[1 + digits] == '\0';
 }
 
 /* The Access-Control-Allow-Origin value for origin, or NULL when it is not allowed. */
@@ -31,7 +49,7 @@ static const char *allowed(const struct cors_policy *p, const char *origin)
 	if (p->any)
 		return "*";
 	for (size_t i = 0; i < p->n; i++)
-		if (strcmp(p->origins[i], origin) == 0)
+		if (origin_matches(p->origins[i], origin))
 			return origin;
 	return NULL;
 }

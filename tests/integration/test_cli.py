@@ -267,18 +267,39 @@ def test_config_errors(tmp_path, service, case, mode):
 
 def test_dev_mode(daemon_factory, service):
     daemon = daemon_factory(None, args=["--dev"], env={"WEBPUBSUB_CONNECTION_STRING": service.connection_string})
-    for target in ["/negotiate?hub=demo", "/negotiate"]:
+    for target in ["/negotiate?hub=chat", "/negotiate"]:
         reply = daemon.request("GET", target)
         assert reply.status == 200, reply.body
-        check_client_access(reply.json(), service.key, service.endpoint, "demo")
+        claims = check_client_access(reply.json(), service.key, service.endpoint, "chat")
+        assert claims["role"] == ["webpubsub.joinLeaveGroup.lobby", "webpubsub.sendToGroup.lobby"]
     log = daemon.stderr_text()
     assert re.search("development mode", log, re.I), log
+    assert "http://localhost:* http://127.0.0.1:*" in log, log
     assert service.key not in log
+
+
+# --dev admits pages of a local dev server (any port) and no other origin.
+@pytest.mark.parametrize("origin, allowed", [
+    ("http://localhost:3000", True), ("http://127.0.0.1:5173", True), ("http://localhost", True),
+    ("https://localhost:3000", False), ("http://localhost.example:3000", False), ("http://evil.example", False),
+    ("http://localhost:3000x", False), ("http://127.0.0.1:", False),
+])
+def test_dev_mode_admits_local_pages_only(daemon_factory, origin, allowed):
+    daemon = daemon_factory(None, args=["--dev"])
+    preflight = daemon.request("OPTIONS", "/negotiate?hub=chat", None,
+                               {"Origin": origin, "Access-Control-Request-Method": "GET"})
+    reply = daemon.request("GET", "/negotiate?hub=chat", None, {"Origin": origin})
+    if allowed:
+        assert preflight.status == 204, preflight.body
+        assert reply.status == 200 and reply.headers.get("Access-Control-Allow-Origin") == origin
+    else:  # the browser then refuses the page the answer: it carries no Access-Control-Allow-Origin
+        assert preflight.status == 403, preflight.body
+        assert reply.headers.get("Access-Control-Allow-Origin") is None
 
 
 def test_dev_mode_without_connection_string(daemon_factory):
     daemon = daemon_factory(None, args=["--dev"])
-    reply = daemon.request("GET", "/negotiate?hub=demo")
+    reply = daemon.request("GET", "/negotiate?hub=chat")
     assert reply.status == 200, reply.body
     assert set(reply.json()) == {"baseUrl", "url", "token"}
     assert re.search("development mode", daemon.stderr_text(), re.I)
