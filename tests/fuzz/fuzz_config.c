@@ -10,6 +10,14 @@
 #include <string.h>
 #include <strings.h>
 
+/* A long path, as a deep /etc tree may give: messages are "PATH:LINE: KEY: reason" and must fit. */
+#define LONG_PATH                                                                                                      \
+	"/etc/negotiated/a-directory-with-a-long-name-0123456789abcdefghijklmnopqrstuvwxyz/"                           \
+	"another-directory-with-a-long-name-0123456789abcdefghijklmnopqrstuvwxyz/"                                     \
+	"a-third-directory-with-a-long-name-0123456789abcdefghijklmnopqrstuvwxyz/"                                     \
+	"a-fourth-directory-with-a-long-name-0123456789abcdefghijklmnopqrstuvwxyz/"                                    \
+	"a-fifth-directory-0123456789abcdefghijklmnopqrstuvwxyz/negotiated.conf"
+
 static const char *const out_of_bounds[] = {"jwks_url", "discovery", "plugin", "access_log"};
 
 static bool stays_local(const char *text)
@@ -29,7 +37,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	text[size] = '\0';
 	fixture_quiet();
 	if (stays_local(text)) {
-		struct config *cfg = config_load_string("fuzz.conf", text, err, sizeof err);
+		struct config *cfg = config_load_string(LONG_PATH, text, err, sizeof err);
 		struct runtime *rt = cfg ? runtime_build(cfg, err, sizeof err) : NULL;
 		if (!rt && !err[0])
 			abort(); /* every refusal says why */
