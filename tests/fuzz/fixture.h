@@ -19,4 +19,13 @@ void fixture_quiet(void);
 #define FIXTURE_CONNECTION_STRING                                                                                      \
 	"Endpoint=https://fuzz.webpubsub.azure.com;AccessKey=FUZZFUZZFUZZFUZZFUZZFUZZFUZZFUZZ00;Version=1.0;"
 
+/* An htpasswd file of cheap hashes (bcrypt cost 4, sha-crypt 1000 rounds): alice:alice-password,
+ * sam:sam-password, yves:yves-password. */
+#define FIXTURE_HTPASSWD                                                                                               \
+	"alice:$2b$04$abcdefghijklmnopqrstuuUjZTeDDwje0UmqCY0iGhdozEfNTDyA6\n"                                         \
+	"sam:$5$rounds=1000$fuzzsalt$H7aTjCGRrJN1RGm9HMUsXJQruxk4BlQBdLVrC0P8thD\n"                                    \
+	"yves:$6$rounds=1000$fuzzsalt$T3IzfoSLeEZlZ4dvNs18WcPvO95znsoqOM1bKy3cSPW9HELnYsjc."                           \
+	"6zBihGYtO3eLHTor356KbvQjxf."                                                                                  \
+	"Gcsgx0\n"
+
 #endif

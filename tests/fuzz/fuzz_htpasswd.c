@@ -11,14 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* alice:alice-password, sam:sam-password, yves:yves-password */
-#define FIXED_FILE                                                                                                     \
-	"alice:$2b$04$abcdefghijklmnopqrstuuUjZTeDDwje0UmqCY0iGhdozEfNTDyA6\n"                                         \
-	"sam:$5$rounds=1000$fuzzsalt$H7aTjCGRrJN1RGm9HMUsXJQruxk4BlQBdLVrC0P8thD\n"                                    \
-	"yves:$6$rounds=1000$fuzzsalt$T3IzfoSLeEZlZ4dvNs18WcPvO95znsoqOM1bKy3cSPW9HELnYsjc."                           \
-	"6zBihGYtO3eLHTor356KbvQjxf."                                                                                  \
-	"Gcsgx0\n"
-
 static const char *const cheap[] = {"$2b$04$", "$2y$04$", "$2a$04$", "$5$rounds=1000$", "$6$rounds=1000$"};
 
 static bool all_cheap(const char *file, size_t len)
@@ -69,7 +61,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct runtime *fixed;
 	if (!fixed)
-		fixture_quiet(), fixed = build(FIXED_FILE, sizeof FIXED_FILE - 1, true);
+		fixture_quiet(), fixed = build(FIXTURE_HTPASSWD, sizeof FIXTURE_HTPASSWD - 1, true);
 	const uint8_t *nl = memchr(data, '\n', size);
 	size_t first = nl ? (size_t)(nl - data) : size;
 	char *header = malloc(first + sizeof "Authorization: ");

@@ -31,17 +31,18 @@ static void setup(void)
 		 "cors_origins = https://app.example\n"
 		 "[service:main]\nconnection_string = " FIXTURE_CONNECTION_STRING "\n"
 		 "[hub:chat]\nauth = proxy keys guest\ntoken_lifetime = 30\nmax_token_lifetime = 120\n"
-		 "[hub:notify]\nauth = keys\n"
+		 "[hub:notify]\nauth = keys web\n"
 		 "[auth:guest]\ntype = anonymous\nuser = guest\n"
 		 "[auth:proxy]\ntype = trusted_header\ntrusted_peers = 10.0.0.0/8\n"
-		 "[auth:keys]\ntype = apikey\nfile = %s\n"
+		 "[auth:keys]\ntype = apikey\nfile = %s\n[auth:web]\ntype = htpasswd\nfile = %s\n"
 		 "[rule:own]\nhub = chat\nmatch = anyone\nroles = webpubsub.joinLeaveGroup.user-{user}\n"
 		 "groups = user-{user} lobby\n"
 		 "[rule:teams]\nhub = chat\nmatch = attr:team=*\nroles = webpubsub.sendToGroup.team-{attr:team}\n"
 		 "groups = team-{attr:team}\n"
 		 "[rule:alice]\nhub = notify\nmatch = user:alice\nroles = webpubsub.sendToGroup "
 		 "webpubsub.joinLeaveGroup\n",
-		 fixture_write("keys", keys, strlen(keys)));
+		 fixture_write("keys", keys, strlen(keys)),
+		 fixture_write("htpasswd", FIXTURE_HTPASSWD, sizeof FIXTURE_HTPASSWD - 1));
 	rt = fixture_runtime(text);
 }
 
