@@ -17,6 +17,8 @@ void parser_error(struct parser *p, int line, const char *key, const char *fmt, 
 	if (p->err[0])
 		return; /* the first error is the one worth reading */
 	int n = snprintf(p->err, sizeof p->err, "%s:%d: %s%s", p->cfg->path, line, key ? key : "", key ? ": " : "");
+	if (n < 0 || (size_t)n >= sizeof p->err)
+		return; /* a long path and key fill it already (truncated): no room left for the message */
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(p->err + n, sizeof p->err - (size_t)n, fmt, ap);

@@ -59,7 +59,7 @@ static const char *level_word(enum log_level level)
 	return "log";
 }
 
-static void log_vmsg(enum log_level level, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static void log_vmsg(enum log_level level, const char *fmt, va_list ap)
 {
 	char line[2048];
 	int n;

@@ -15,7 +15,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-static int fail(char *err, size_t err_len, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t err_len, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);

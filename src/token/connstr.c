@@ -18,7 +18,7 @@ struct parts {
 	char *endpoint, *access_key, *version, *port; /* point into the working copy */
 };
 
-static int fail(char *err, size_t err_len, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t err_len, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);

@@ -1,56 +1,12 @@
 /* The client's ask as the pipeline reads it: a query string and a JSON body (the input is
  * QUERY, then optionally "\n\n" and BODY) through ask_read() and ask_check(). */
 #include "core/names.h"
+#include "fake_request.h"
 #include "fuzz.h"
 #include "negotiate/ask_read.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-#define MAX_ARGS 300 /* more than any list may hold, so that the caps are reached */
-
-struct query {
-	unsigned n;
-	const char *name[MAX_ARGS], *value[MAX_ARGS]; /* value NULL: "name" without '=' */
-};
-
-static const char *query_at(void *conn, const char *name, unsigned index)
-{
-	const struct query *q = conn;
-	for (unsigned i = 0, seen = 0; i < q->n; i++)
-		if (strcmp(q->name[i], name) == 0 && seen++ == index)
-			return q->value[i];
-	return NULL;
-}
-
-static const char *query_first(void *conn, const char *name, unsigned *count)
-{
-	const struct query *q = conn;
-	unsigned c = 0;
-	for (unsigned i = 0; i < q->n; i++)
-		c += strcmp(q->name[i], name) == 0;
-	if (count)
-		*count = c;
-	return query_at(conn, name, 0);
-}
-
-static const char *no_header(void *conn, const char *name)
-{
-	(void)conn, (void)name;
-	return NULL;
-}
-
-static void split_query(char *text, struct query *q)
-{
-	char *save = NULL;
-	for (char *arg = strtok_r(text, "&", &save); arg && q->n < MAX_ARGS; arg = strtok_r(NULL, "&", &save)) {
-		char *eq = strchr(arg, '=');
-		if (eq)
-			*eq = '\0';
-		q->name[q->n] = arg;
-		q->value[q->n++] = eq ? eq + 1 : NULL;
-	}
-}
 
 /* What ask_check() accepted holds to every cap and name rule; what it refused says why. */
 static void check_outcome(int rc, const struct policy_ask *ask, const struct ask_refusal *why)
@@ -85,17 +41,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		*sep = '\0';
 	if (body && !json_is_object(body)) /* the pipeline refuses those before the ask is read */
 		json_decref(body), body = NULL;
-	static struct query q; /* 4.8 KB: off the stack */
-	q.n = 0;
-	split_query(text, &q);
-	struct ngd_request req = {.method = "POST", .path = "/negotiate"};
-	req.src = (struct request_source){.header = no_header, .query = query_first, .query_at = query_at, .conn = &q};
+	struct fake_request *f = fake_request_headers((const uint8_t *)"", 0);
+	if (!f)
+		return json_decref(body), free(text), 0;
+	fake_request_split_query(f, text);
+	f->req.method = "POST";
 	struct ask_text ask_text;
 	struct policy_ask ask;
 	struct ask_refusal why = {0};
-	ask_read(&req, body, &ask_text);
+	ask_read(&f->req, body, &ask_text);
 	check_outcome(ask_check(&ask_text, &ask, &why), &ask, &why);
 	json_decref(body);
+	fake_request_free(f);
 	free(text);
 	return 0;
 }

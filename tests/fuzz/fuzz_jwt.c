@@ -1,0 +1,144 @@
+/* The whole bearer-JWT verification of [auth:NAME] type = jwt, with one fixed key per algorithm
+ * family (HS256 secret, RS256, ES256 and EdDSA keys made at start) and a fixed clock. The first
+ * byte chooses: 0 mod 5, the rest is the presented token as is; 1-4, the rest is HEADER "\n"
+ * CLAIMS (JSON), which the harness encodes and signs with the hs, rs, es or ed key, so that the
+ * checks after the signature (header, claims, attributes) are reached too. */
+#include "core/buf.h"
+#include "fake_request.h"
+#include "fixture.h"
+#include "fuzz.h"
+
+#include <openssl/ecdsa.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/pem.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define FIXED_NOW 1767225600 /* 2026-01-01T00:00:00Z: exp and nbf mean the same on every run */
+
+/* The one clock jwt.c reads (time(NULL)), fixed so that an input's outcome never depends on when it runs. */
+time_t time(time_t *t)
+{
+	if (t)
+		*t = FIXED_NOW;
+	return FIXED_NOW;
+}
+
+static const unsigned char secret[32] = "fuzz-secret-fuzz-secret-fuzz-32b";
+static const char *const names[4] = {"hs", "rs", "es", "ed"};
+static EVP_PKEY *keys[4]; /* [0] unused: HS256 signs with the secret */
+static struct runtime *rt;
+
+static const char *public_pem(const char *name, EVP_PKEY *key)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	if (!f || PEM_write_PUBKEY(f, key) != 1 || fclose(f) != 0)
+		abort();
+	const char *path = fixture_write(name, text, len);
+	free(text);
+	return path;
+}
+
+static void setup(void)
+{
+	fixture_quiet();
+	keys[1] = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
+	keys[2] = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	keys[3] = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+	if (!keys[1] || !keys[2] || !keys[3])
+		abort();
+	char text[4096];
+	const char *common = "type = jwt\nissuer = https://issuer.example\naudience = fuzz\n"
+			     "attribute_claims = team roles\n";
+	snprintf(text, sizeof text,
+		 "[service:main]\nconnection_string = " FIXTURE_CONNECTION_STRING "\n[hub:chat]\nauth = hs rs es ed\n"
+		 "[auth:hs]\n%salgorithms = HS256\nsecret_file = %s\n"
+		 "[auth:rs]\n%salgorithms = RS256\npublic_key_file = %s\n"
+		 "[auth:es]\n%salgorithms = ES256\npublic_key_file = %s\n"
+		 "[auth:ed]\n%salgorithms = EdDSA\npublic_key_file = %s\ncookie = session\n",
+		 common, fixture_write("secret", secret, sizeof secret), common, public_pem("rs.pem", keys[1]), common,
+		 public_pem("es.pem", keys[2]), common, public_pem("ed.pem", keys[3]));
+	rt = fixture_runtime(text);
+}
+
+/* JWS signature bytes of INPUT with key k (ES256 as r||s, as JWS has it); 0 on failure. */
+static size_t sign(int k, const char *input, size_t len, unsigned char *sig, size_t cap)
+{
+	if (k == 0) {
+		unsigned n = 0;
+		return HMAC(EVP_sha256(), secret, sizeof secret, (const unsigned char *)input, len, sig, &n) ? n : 0;
+	}
+	unsigned char der[600];
+	size_t n = sizeof der;
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	int ok = ctx && EVP_DigestSignInit(ctx, NULL, k == 3 ? NULL : EVP_sha256(), NULL, keys[k]) == 1 &&
+		 EVP_DigestSign(ctx, der, &n, (const unsigned char *)input, len) == 1;
+	EVP_MD_CTX_free(ctx);
+	if (!ok || (k != 2 && n > cap))
+		return 0;
+	if (k != 2)
+		return memcpy(sig, der, n), n;
+	const unsigned char *p = der;
+	ECDSA_SIG *es = d2i_ECDSA_SIG(NULL, &p, (long)n);
+	ok = es && cap >= 64 && BN_bn2binpad(ECDSA_SIG_get0_r(es), sig, 32) == 32 &&
+	     BN_bn2binpad(ECDSA_SIG_get0_s(es), sig + 32, 32) == 32;
+	ECDSA_SIG_free(es);
+	return ok ? 64 : 0;
+}
+
+/* "Authorization: Bearer " + base64url(HEADER) "." base64url(CLAIMS) "." base64url(signature) */
+static void signed_token(int k, const uint8_t *data, size_t size, struct buf *out)
+{
+	const uint8_t *nl = memchr(data, '\n', size);
+	size_t hlen = nl ? (size_t)(nl - data) : size;
+	unsigned char sig[512];
+	buf_puts(out, "Authorization: Bearer ");
+	size_t start = out->len;
+	buf_base64url(out, data, hlen);
+	buf_puts(out, ".");
+	buf_base64url(out, nl ? nl + 1 : data + size, nl ? size - hlen - 1 : 0);
+	size_t n = out->failed ? 0 : sign(k, out->data + start, out->len - start, sig, sizeof sig);
+	buf_puts(out, ".");
+	buf_base64url(out, sig, n);
+}
+
+static void check(const struct auth_instance *inst, const struct fake_request *f)
+{
+	struct ngd_outcome out = {0};
+	enum ngd_auth_result r = inst->type->authenticate(inst->state, &f->req, &out);
+	if (r == NGD_AUTH_OK && (!out.principal.user_id[0] || out.principal.n_attrs > NGD_MAX_ATTRIBUTES))
+		abort(); /* an admitted token names its user */
+	if (r == NGD_AUTH_DENY && (out.deny_status != 401 && out.deny_status != 403))
+		abort();
+	outcome_clear(&out);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	if (!rt)
+		setup();
+	if (size == 0)
+		return 0;
+	int mode = data[0] % 5;
+	struct buf text = {0};
+	if (mode == 0) { /* as presented: in the header, and in the cookie [auth:ed] also reads */
+		buf_puts(&text, "Authorization: Bearer ");
+		buf_append(&text, data + 1, strnlen((const char *)data + 1, size - 1));
+		buf_puts(&text, "\nCookie: a=b; session=");
+		buf_append(&text, data + 1, strnlen((const char *)data + 1, size - 1));
+	} else {
+		signed_token(mode - 1, data + 1, size - 1, &text);
+	}
+	struct fake_request *f = text.failed ? NULL : fake_request_headers((const uint8_t *)text.data, text.len);
+	for (int k = 0; f && k < 4; k++)
+		if (mode == 0 || mode - 1 == k)
+			check(fixture_auth(rt, names[k]), f);
+	fake_request_free(f);
+	buf_free(&text);
+	return 0;
+}
