@@ -33,7 +33,7 @@ struct http_limits {
 struct http_server {
 	struct MHD_Daemon *mhd;
 	struct http_limits limits;
-	struct offload *offload; /* chains that may block, and delayed failures */
+	struct offload *offload;  /* chains that may block, and delayed failures */
 	struct conn_watch *watch; /* every connection, and the deadline of its request head */
 };
 
@@ -45,6 +45,7 @@ struct pending {
 	bool body_too_large;
 	bool too_many_args;	/* the query was not parsed: answered 414 */
 	const char *target_end; /* the URI callback's string ended here, in libmicrohttpd's buffer */
+	bool nul_in_path;	/* "%00" in the raw path */
 	struct buf body;
 	struct deferred *deferred; /* suspended: answered off the HTTP thread */
 	struct ngd_request req;	   /* kept across a suspension: the access log and metrics need it */
@@ -102,6 +103,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 	pending_clear(p); /* what an earlier request left, if its completion never came */
 	p->target_len = strlen(uri), p->start_ns = monotonic_ns();
 	p->target_end = uri + p->target_len;
+	p->nul_in_path = path_has_nul(uri);
 	if (query_arg_count(uri) > HTTP_MAX_QUERY_ARGS) {
 		p->too_many_args = true;
 		strchr((char *)uri, '?')[1] = '\0';
@@ -297,7 +299,8 @@ static bool head_refused(const struct http_server *srv, struct MHD_Connection *c
 		reply_error(r, 414, "too_many_arguments", "more than %d query arguments", HTTP_MAX_QUERY_ARGS);
 	else if (header_bytes(conn) > lim->max_header_bytes)
 		reply_error(r, 431, "headers_too_large", "the headers are larger than %u bytes", lim->max_header_bytes);
-	else if (guard_target(p->target_end, version, r) == 0 && guard_head(conn, method, version, r) == 0 && !declared_body_too_large(conn, lim->max_body_bytes))
+	else if (guard_target(p->target_end, p->nul_in_path, version, r) == 0 &&
+		 guard_head(conn, method, version, r) == 0 && !declared_body_too_large(conn, lim->max_body_bytes))
 		return false;
 	else if (!r->status)
 		p->body_too_large = true;
@@ -384,17 +387,16 @@ struct http_server *http_start(const struct config_server *lim, int listen_fd)
 	 * caps answer first; no more, because libmicrohttpd zeroes the whole pool between requests */
 	size_t memory = (size_t)lim->max_url_bytes + lim->max_header_bytes + 2048 +
 			(size_t)(HTTP_MAX_QUERY_ARGS + HTTP_MAX_HEADERS) * HTTP_POOL_RECORD_BYTES;
-	srv->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TURBO |
-					    MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME,
-				    0, NULL, NULL, on_request, srv, MHD_OPTION_LISTEN_SOCKET, listen_fd,
-				    MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL, MHD_OPTION_NOTIFY_COMPLETED,
-				    on_completed, srv, MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
-				    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)lim->max_connections,
-				    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)lim->max_connections_per_address,
-				    MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
-				    MHD_OPTION_CONNECTION_MEMORY_LIMIT, memory, MHD_OPTION_CONNECTION_TIMEOUT,
-				    (unsigned int)lim->connection_timeout, MHD_OPTION_THREAD_POOL_SIZE,
-				    (unsigned int)(lim->threads > 1 ? lim->threads : 0), MHD_OPTION_END);
+	srv->mhd = MHD_start_daemon(
+		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TURBO | MHD_USE_ERROR_LOG |
+			MHD_ALLOW_SUSPEND_RESUME,
+		0, NULL, NULL, on_request, srv, MHD_OPTION_LISTEN_SOCKET, listen_fd, MHD_OPTION_URI_LOG_CALLBACK,
+		on_uri, NULL, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_NOTIFY_CONNECTION,
+		on_connection, srv, MHD_OPTION_CONNECTION_LIMIT, (unsigned int)lim->max_connections,
+		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)lim->max_connections_per_address,
+		MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL, MHD_OPTION_CONNECTION_MEMORY_LIMIT, memory,
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)lim->connection_timeout, MHD_OPTION_THREAD_POOL_SIZE,
+		(unsigned int)(lim->threads > 1 ? lim->threads : 0), MHD_OPTION_END);
 	if (!srv->mhd) {
 		log_error("cannot start the HTTP server on the listening socket");
 		offload_free(srv->offload);

@@ -62,17 +62,26 @@ static bool hidden_after(struct head_scan *s, const char *next)
 	return !only_blanks(from, next);
 }
 
-int guard_target(const char *target_end, const char *version, struct reply *r)
+bool path_has_nul(const char *target)
 {
-	if (!target_end || version < target_end || only_blanks(target_end, version))
+	size_t path_len = strcspn(target, "?");
+	for (const char *s = target; (s = memchr(s, '%', path_len - (size_t)(s - target))); s++)
+		if ((size_t)(s - target) + 2 < path_len && s[1] == '0' && s[2] == '0')
+			return true;
+	return false;
+}
+
+int guard_target(const char *target_end, bool nul_in_path, const char *version, struct reply *r)
+{
+	if (!nul_in_path && (!target_end || version < target_end || only_blanks(target_end, version)))
 		return 0;
 	reply_error(r, 400, "invalid_target", "the request target contains a NUL byte");
 	r->close = true;
 	return -1;
 }
 
-static void note(const char *key, const char *name, const char *value, size_t len, size_t *count,
-		 const char **first, size_t *first_len)
+static void note(const char *key, const char *name, const char *value, size_t len, size_t *count, const char **first,
+		 size_t *first_len)
 {
 	if (strcasecmp(key, name) != 0)
 		return;
@@ -96,8 +105,8 @@ static enum MHD_Result scan_header(void *cls, enum MHD_ValueKind kind, const cha
 	return MHD_YES;
 }
 
-static enum MHD_Result scan_arg(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size,
-				const char *value, size_t value_size)
+static enum MHD_Result scan_arg(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size, const char *value,
+				size_t value_size)
 {
 	bool *nul = cls;
 	(void)kind;
@@ -131,8 +140,8 @@ static int check_framing(const struct head_scan *s, const char *version, struct 
 		return refuse(r, 400, "invalid_header", "a header name is not an HTTP token");
 	if (s->transfer_encoding && s->content_length)
 		return refuse(r, 400, "invalid_framing", "Content-Length and Transfer-Encoding together");
-	if (s->transfer_encoding > 1 || (s->transfer_encoding && (s->coding_len != 7 ||
-								  strncasecmp(s->coding, "chunked", 7) != 0)))
+	if (s->transfer_encoding > 1 ||
+	    (s->transfer_encoding && (s->coding_len != 7 || strncasecmp(s->coding, "chunked", 7) != 0)))
 		return refuse(r, 501, "unsupported_transfer_encoding", "the only transfer coding served is chunked");
 	if (s->content_length > 1)
 		return refuse(r, 400, "invalid_framing", "more than one Content-Length");
@@ -153,7 +162,6 @@ int guard_head(struct MHD_Connection *conn, const char *method, const char *vers
 	s.nul |= s.head_end && hidden_after(&s, s.head_end);
 	if (s.headers > HTTP_MAX_HEADERS) {
 		reply_error(r, 431, "too_many_headers", "more than %d headers", HTTP_MAX_HEADERS);
-		r->close = true; /* any body is left unread */
 		return -1;
 	}
 	if (check_framing(&s, version, r))

@@ -7,6 +7,7 @@
 #include "edge/reply.h"
 
 #include <microhttpd.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Far above what a client of this daemon sends (a role and a group argument per grant, at most
@@ -19,9 +20,14 @@
 /* How many query arguments the raw request-target holds (0 without a query). */
 size_t query_arg_count(const char *target);
 
-/* Refuses (non-zero, with the answer in r) a request line whose target went on past a NUL byte:
- * `target_end` is where the URI callback's string ended, `version` where the version begins. */
-int guard_target(const char *target_end, const char *version, struct reply *r);
+/* Whether the path (before any '?') holds "%00", which libmicrohttpd decodes into a NUL that
+ * ends the path every lookup sees: "/healthz%00x" would be routed as "/healthz". */
+bool path_has_nul(const char *target);
+
+/* Refuses (non-zero, with the answer in r) a request line whose target holds a NUL byte, raw or
+ * as "%00" in the path: `target_end` is where the URI callback's string ended, `version` where the
+ * version begins. */
+int guard_target(const char *target_end, bool nul_in_path, const char *version, struct reply *r);
 
 /* Refuses (non-zero, with the answer in r) a request head that HTTP/1.1 does not allow or that
  * could be read two ways; `method` and `version` are as the access handler got them (the method
