@@ -46,6 +46,7 @@ struct pending {
 	bool too_many_args;	/* the query was not parsed: answered 414 */
 	const char *target_end; /* the URI callback's string ended here, in libmicrohttpd's buffer */
 	bool nul_in_path;	/* "%00" in the raw path */
+	bool head_refused;	/* answered on the second call, which keeps the connection */
 	struct buf body;
 	struct deferred *deferred; /* suspended: answered off the HTTP thread */
 	struct ngd_request req;	   /* kept across a suspension: the access log and metrics need it */
@@ -324,7 +325,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		conn_watch_head_in(srv->watch, &connection_of(p)->entry);
 		if (!head_refused(srv, conn, method, version, p, &r))
 			return MHD_YES;
-		/* refused before any body is read */
+		if (!r.close) { /* an answer queued on this first call would end the connection (0.9.75) */
+			p->head_refused = true;
+			buf_free(&r.body);
+			return MHD_YES;
+		} /* else answered now, before any body is read */
+	} else if (p->head_refused) {
+		head_refused(srv, conn, method, version, p, &r); /* the same answer again, now that it keeps */
 	} else if (*upload_size) {
 		/* past the cap the rest is read and dropped: 0.9.75 cannot answer mid-upload */
 		p->body_too_large |= p->body.len + *upload_size > srv->limits.max_body_bytes;

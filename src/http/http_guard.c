@@ -73,10 +73,11 @@ bool path_has_nul(const char *target)
 
 int guard_target(const char *target_end, bool nul_in_path, const char *version, struct reply *r)
 {
-	if (!nul_in_path && (!target_end || version < target_end || only_blanks(target_end, version)))
+	bool raw_nul = target_end && version >= target_end && !only_blanks(target_end, version);
+	if (!raw_nul && !nul_in_path)
 		return 0;
 	reply_error(r, 400, "invalid_target", "the request target contains a NUL byte");
-	r->close = true;
+	r->close = raw_nul; /* a raw NUL: the request line itself is in doubt */
 	return -1;
 }
 
