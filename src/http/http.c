@@ -394,16 +394,16 @@ struct http_server *http_start(const struct config_server *lim, int listen_fd)
 	 * caps answer first; no more, because libmicrohttpd zeroes the whole pool between requests */
 	size_t memory = (size_t)lim->max_url_bytes + lim->max_header_bytes + 2048 +
 			(size_t)(HTTP_MAX_QUERY_ARGS + HTTP_MAX_HEADERS) * HTTP_POOL_RECORD_BYTES;
-	srv->mhd = MHD_start_daemon(
-		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TURBO | MHD_USE_ERROR_LOG |
-			MHD_ALLOW_SUSPEND_RESUME,
-		0, NULL, NULL, on_request, srv, MHD_OPTION_LISTEN_SOCKET, listen_fd, MHD_OPTION_URI_LOG_CALLBACK,
-		on_uri, NULL, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_NOTIFY_CONNECTION,
-		on_connection, srv, MHD_OPTION_CONNECTION_LIMIT, (unsigned int)lim->max_connections,
-		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)lim->max_connections_per_address,
-		MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL, MHD_OPTION_CONNECTION_MEMORY_LIMIT, memory,
-		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)lim->connection_timeout, MHD_OPTION_THREAD_POOL_SIZE,
-		(unsigned int)(lim->threads > 1 ? lim->threads : 0), MHD_OPTION_END);
+	srv->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TURBO |
+					    MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME,
+				    0, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+				    MHD_OPTION_LISTEN_SOCKET, listen_fd, MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
+				    MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_NOTIFY_CONNECTION,
+				    on_connection, srv, MHD_OPTION_CONNECTION_LIMIT, (unsigned int)lim->max_connections,
+				    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)lim->max_connections_per_address,
+				    MHD_OPTION_CONNECTION_MEMORY_LIMIT, memory, MHD_OPTION_CONNECTION_TIMEOUT,
+				    (unsigned int)lim->connection_timeout, MHD_OPTION_THREAD_POOL_SIZE,
+				    (unsigned int)(lim->threads > 1 ? lim->threads : 0), MHD_OPTION_END);
 	if (!srv->mhd) {
 		log_error("cannot start the HTTP server on the listening socket");
 		offload_free(srv->offload);
