@@ -26,6 +26,9 @@ void reload_context_init(struct reload_context *ctx, const struct runtime *rt)
 	ctx->max_header_bytes = s->max_header_bytes;
 	ctx->max_body_bytes = s->max_body_bytes;
 	ctx->connection_timeout = s->connection_timeout;
+	ctx->max_connections = s->max_connections;
+	ctx->max_connections_per_address = s->max_connections_per_address;
+	ctx->header_timeout = s->header_timeout;
 	ctx->auth_failure_delay = s->auth_failure_delay;
 	ctx->auth_workers = s->auth_workers;
 	ctx->auth_queue = s->auth_queue;
@@ -43,6 +46,9 @@ static void report_fixed_keys(const struct reload_context *ctx, const struct con
 		{"max_header_bytes", ctx->max_header_bytes, s->max_header_bytes},
 		{"max_body_bytes", ctx->max_body_bytes, s->max_body_bytes},
 		{"connection_timeout", ctx->connection_timeout, s->connection_timeout},
+		{"max_connections", ctx->max_connections, s->max_connections},
+		{"max_connections_per_address", ctx->max_connections_per_address, s->max_connections_per_address},
+		{"header_timeout", ctx->header_timeout, s->header_timeout},
 		{"auth_failure_delay", ctx->auth_failure_delay, s->auth_failure_delay},
 		{"auth_workers", ctx->auth_workers, s->auth_workers},
 		{"auth_queue", ctx->auth_queue, s->auth_queue},

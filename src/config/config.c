@@ -19,6 +19,8 @@ static void server_defaults(struct config_server *s)
 	s->max_header_bytes = 8192;
 	s->max_body_bytes = 16384;
 	s->connection_timeout = 30;
+	s->max_connections = 1000;
+	s->header_timeout = 10;
 	s->log_level = LOG_LEVEL_INFO;
 	s->auth_failure_delay = 200;
 	s->auth_workers = 8;

@@ -34,6 +34,9 @@ struct config_server {
 	unsigned max_header_bytes;
 	unsigned max_body_bytes;
 	unsigned connection_timeout;
+	unsigned max_connections;	      /* open at once; more wait in the listen backlog */
+	unsigned max_connections_per_address; /* 0: no limit (behind a proxy every peer is the proxy) */
+	unsigned header_timeout;	      /* seconds a client may take to send a request head */
 	enum log_level log_level;
 	struct strlist trusted_proxies; /* "unix", ADDRESS or ADDRESS/PREFIX */
 	unsigned auth_failure_delay;	/* ms before a failed attempt is answered; 0: at once */

@@ -18,6 +18,7 @@ struct reply {
 	bool needs_worker;	    /* the hub's chain may block: run the request again on a worker */
 	bool auth_failed;	    /* a DENY from the chain: answered after [server] auth_failure_delay */
 	bool logged;		    /* the pipeline already logged this refusal */
+	bool close;		    /* answer with Connection: close (the request's framing is in doubt) */
 	unsigned retry_after;	    /* seconds, for Retry-After with 503 or 429; 0 for none */
 	const char *content_type;   /* NULL: application/json */
 	struct reply_header {

@@ -1,5 +1,6 @@
-/* libmicrohttpd glue, the only file that talks to it: caps sizes, fills one request struct,
- * routes it, and sends the reply. Per-request state is freed in MHD's completion callback. */
+/* libmicrohttpd glue: checks the request head (sizes, counts, framing), fills one request struct,
+ * routes it, and sends the reply. Per-request state lives in the per-connection state, which the
+ * connection's close notification frees: the completion callback does not come on every path. */
 #include "http/http.h"
 
 #include "core/buf.h"
@@ -7,6 +8,8 @@
 #include "core/log.h"
 #include "edge/reply.h"
 #include "edge/request.h"
+#include "http/http_conn.h"
+#include "http/http_guard.h"
 #include "http/http_offload.h"
 #include "http/observe.h"
 #include "http/route.h"
@@ -16,6 +19,7 @@
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,38 +33,94 @@ struct http_limits {
 struct http_server {
 	struct MHD_Daemon *mhd;
 	struct http_limits limits;
-	struct offload *offload; /* chains that may block, and delayed failures */
+	struct offload *offload;  /* chains that may block, and delayed failures */
+	struct conn_watch *watch; /* every connection, and the deadline of its request head */
 };
 
-/* One request in flight, from the URI callback to the completion callback. */
+/* One request in flight, from the URI callback to the completion callback (or the close). */
 struct pending {
 	size_t target_len; /* the raw request-target, query included */
 	uint64_t start_ns; /* when the request line arrived */
 	bool started;
 	bool body_too_large;
+	bool too_many_args;	/* the query was not parsed: answered 414 */
+	const char *target_end; /* the URI callback's string ended here, in libmicrohttpd's buffer */
+	bool nul_in_path;	/* "%00" in the raw path */
+	bool head_refused;	/* answered on the second call, which keeps the connection */
 	struct buf body;
 	struct deferred *deferred; /* suspended: answered off the HTTP thread */
 	struct ngd_request req;	   /* kept across a suspension: the access log and metrics need it */
 };
 
+/* One connection; libmicrohttpd serves its requests one at a time, so one pending is enough. */
+struct connection {
+	struct conn_entry entry;
+	struct pending req;
+};
+
+static struct connection *connection_of(struct pending *p)
+{
+	return (struct connection *)((char *)p - offsetof(struct connection, req));
+}
+
+static void pending_clear(struct pending *p)
+{
+	buf_free_secret(&p->body);
+	deferred_free(p->deferred);
+	*p = (struct pending){0};
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+			  enum MHD_ConnectionNotificationCode what)
+{
+	struct http_server *srv = cls;
+	struct connection *c = *socket_context;
+	if (what == MHD_CONNECTION_NOTIFY_STARTED) {
+		const union MHD_ConnectionInfo *fd = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+		if (!fd || !(c = calloc(1, sizeof *c)))
+			return; /* the URI callback then has no state: the connection is dropped */
+		conn_watch_add(srv->watch, &c->entry, fd->connect_fd);
+		*socket_context = c;
+	} else if (c) {
+		conn_watch_remove(srv->watch, &c->entry);
+		pending_clear(&c->req);
+		free(c);
+		*socket_context = NULL;
+	}
+}
+
+/* Called on the request line, before libmicrohttpd parses the query into its pool. An argument
+ * record costs more pool than its bytes in the target, so a flood of them would fill the pool and
+ * leave the request unanswered: past the cap, the query is cut off here (the buffer is the one
+ * 0.9.75 is about to parse from the '?' on) and the request is answered 414. */
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 {
-	(void)cls, (void)conn;
-	struct pending *p = calloc(1, sizeof *p);
-	if (p)
-		p->target_len = strlen(uri), p->start_ns = monotonic_ns();
+	(void)cls;
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	struct connection *c = ci ? ci->socket_context : NULL;
+	if (!c)
+		return NULL;
+	struct pending *p = &c->req;
+	pending_clear(p); /* what an earlier request left, if its completion never came */
+	p->target_len = strlen(uri), p->start_ns = monotonic_ns();
+	p->target_end = uri + p->target_len;
+	p->nul_in_path = path_has_nul(uri);
+	if (query_arg_count(uri) > HTTP_MAX_QUERY_ARGS) {
+		p->too_many_args = true;
+		strchr((char *)uri, '?')[1] = '\0';
+	}
 	return p;
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **state, enum MHD_RequestTerminationCode why)
 {
-	(void)cls, (void)conn, (void)why;
+	struct http_server *srv = cls;
 	struct pending *p = *state;
+	(void)conn, (void)why;
 	if (p) {
-		buf_free_secret(&p->body);
-		deferred_free(p->deferred);
+		pending_clear(p);
+		conn_watch_next_head(srv->watch, &connection_of(p)->entry);
 	}
-	free(p);
 	*state = NULL;
 }
 
@@ -185,6 +245,8 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn, struct reply *r)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, r->allow);
 	if (r->www_authenticate[0])
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, r->www_authenticate);
+	if (r->close)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
 	if (r->retry_after) {
 		char seconds[16];
 		snprintf(seconds, sizeof seconds, "%u", r->retry_after);
@@ -212,25 +274,39 @@ static void client_of(const struct runtime *rt, struct MHD_Connection *conn, str
 		client_address(&rt->proxies, req->peer, forwarded, req->client_addr, sizeof req->client_addr);
 }
 
+/* Called once the head is checked, so Content-Length is digits and Transfer-Encoding is chunked. */
+static bool declares_body(struct MHD_Connection *conn)
+{
+	const char *length = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	return MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING) ||
+	       (length && strtoull(length, NULL, 10) > 0);
+}
+
 static bool declared_body_too_large(struct MHD_Connection *conn, unsigned max)
 {
 	const char *length = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 	return length && strtoull(length, NULL, 10) > max;
 }
 
-/* Size caps first, in the order the bytes arrived; then the route. */
-static void handle(const struct http_server *srv, const struct runtime *rt, struct MHD_Connection *conn,
-		   struct pending *p, struct ngd_request *req, struct reply *r)
+/* The head, once it is all in: caps in the order the bytes arrived, then its framing. True when
+ * refused (the answer in r); a body it declared is then not read, so the connection closes. */
+static bool head_refused(const struct http_server *srv, struct MHD_Connection *conn, const char *method,
+			 const char *version, struct pending *p, struct reply *r)
 {
 	const struct http_limits *lim = &srv->limits;
 	if (p->target_len > lim->max_url_bytes)
 		reply_error(r, 414, "uri_too_long", "the request target is longer than %u bytes", lim->max_url_bytes);
+	else if (p->too_many_args)
+		reply_error(r, 414, "too_many_arguments", "more than %d query arguments", HTTP_MAX_QUERY_ARGS);
 	else if (header_bytes(conn) > lim->max_header_bytes)
 		reply_error(r, 431, "headers_too_large", "the headers are larger than %u bytes", lim->max_header_bytes);
-	else if (p->body_too_large)
-		reply_error(r, 413, "body_too_large", "the body is larger than %u bytes", lim->max_body_bytes);
-	else
-		route(rt, req, r);
+	else if (guard_target(p->target_end, p->nul_in_path, version, r) == 0 &&
+		 guard_head(conn, method, version, r) == 0 && !declared_body_too_large(conn, lim->max_body_bytes))
+		return false;
+	else if (!r->status)
+		p->body_too_large = true;
+	r->close |= declares_body(conn);
+	return true;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
@@ -238,17 +314,24 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 {
 	const struct http_server *srv = cls;
 	struct pending *p = *state;
-	(void)version;
+	struct reply r = {0};
 	if (!p)
-		return MHD_NO; /* the URI callback could not allocate: drop the connection */
+		return MHD_NO; /* no per-connection state (out of memory at accept): drop the connection */
 	if (p->deferred)       /* resumed: the answer was made off this thread */
 		return answer(snapshot_thread_current(), conn, p, deferred_request(p->deferred),
 			      deferred_reply(p->deferred));
 	if (!p->started) {
 		p->started = true; /* answer only once the whole request is in, or keep-alive breaks */
-		if (!declared_body_too_large(conn, srv->limits.max_body_bytes))
+		conn_watch_head_in(srv->watch, &connection_of(p)->entry);
+		if (!head_refused(srv, conn, method, version, p, &r))
 			return MHD_YES;
-		p->body_too_large = true; /* refuse before reading it; the connection then closes */
+		if (!r.close) { /* an answer queued on this first call would end the connection (0.9.75) */
+			p->head_refused = true;
+			buf_free(&r.body);
+			return MHD_YES;
+		} /* else answered now, before any body is read */
+	} else if (p->head_refused) {
+		head_refused(srv, conn, method, version, p, &r); /* the same answer again, now that it keeps */
 	} else if (*upload_size) {
 		/* past the cap the rest is read and dropped: 0.9.75 cannot answer mid-upload */
 		p->body_too_large |= p->body.len + *upload_size > srv->limits.max_body_bytes;
@@ -265,14 +348,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		.body = p->body.data ? p->body.data : "",
 		.body_len = p->body.len,
 	};
-	struct reply r = {0};
 	/* this request runs to its reply on the snapshot current now, even if a reload swaps it */
 	const struct runtime *rt = snapshot_thread_current();
 	peer_of(conn, req);
 	client_of(rt, conn, req);
 	/* only a trusted proxy's id is believed: others' are not even looked up */
 	observe_begin(req, req->peer_trusted ? header_of(conn, "X-Request-Id") : NULL);
-	handle(srv, rt, conn, p, req, &r);
+	if (!r.status && p->body_too_large)
+		reply_error(&r, 413, "body_too_large", "the body is larger than %u bytes", srv->limits.max_body_bytes);
+	else if (!r.status) /* not refused on its head */
+		route(rt, req, &r);
 	if (offload_wanted(&r, srv->limits.auth_failure_delay) &&
 	    offload(srv->offload, rt, conn, req, &r, &p->deferred) == 0)
 		return log_set_request_id(NULL), MHD_YES;
@@ -295,24 +380,34 @@ struct http_server *http_start(const struct config_server *lim, int listen_fd)
 		return NULL;
 	srv->limits = (struct http_limits){lim->max_url_bytes, lim->max_header_bytes, lim->max_body_bytes,
 					   lim->auth_failure_delay};
-	if (!(srv->offload = offload_start(lim))) {
+	if (!(srv->watch = conn_watch_start(lim->header_timeout))) {
+		log_error("cannot start the connection watchdog");
 		free(srv);
 		return NULL;
 	}
-	/* room for the request line, the headers and the reply's header block, so our caps answer
-	 * first; no more, because libmicrohttpd zeroes the whole pool between keep-alive requests */
-	size_t memory = (size_t)lim->max_url_bytes + lim->max_header_bytes + 2048;
+	if (!(srv->offload = offload_start(lim))) {
+		conn_watch_free(srv->watch);
+		free(srv);
+		return NULL;
+	}
+	/* room for the request line, the headers, their records and the reply's header block, so our
+	 * caps answer first; no more, because libmicrohttpd zeroes the whole pool between requests */
+	size_t memory = (size_t)lim->max_url_bytes + lim->max_header_bytes + 2048 +
+			(size_t)(HTTP_MAX_QUERY_ARGS + HTTP_MAX_HEADERS) * HTTP_POOL_RECORD_BYTES;
 	srv->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TURBO |
 					    MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME,
-				    0, NULL, NULL, on_request, srv, MHD_OPTION_LISTEN_SOCKET, listen_fd,
-				    MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL, MHD_OPTION_NOTIFY_COMPLETED,
-				    on_completed, NULL, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+				    0, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+				    MHD_OPTION_LISTEN_SOCKET, listen_fd, MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
+				    MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_NOTIFY_CONNECTION,
+				    on_connection, srv, MHD_OPTION_CONNECTION_LIMIT, (unsigned int)lim->max_connections,
+				    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)lim->max_connections_per_address,
 				    MHD_OPTION_CONNECTION_MEMORY_LIMIT, memory, MHD_OPTION_CONNECTION_TIMEOUT,
 				    (unsigned int)lim->connection_timeout, MHD_OPTION_THREAD_POOL_SIZE,
 				    (unsigned int)(lim->threads > 1 ? lim->threads : 0), MHD_OPTION_END);
 	if (!srv->mhd) {
 		log_error("cannot start the HTTP server on the listening socket");
 		offload_free(srv->offload);
+		conn_watch_free(srv->watch);
 		free(srv);
 		return NULL;
 	}
@@ -326,5 +421,6 @@ void http_stop(struct http_server *srv)
 	offload_stop(srv->offload); /* MHD must not be stopped with suspended connections */
 	MHD_stop_daemon(srv->mhd);
 	offload_free(srv->offload);
+	conn_watch_free(srv->watch); /* every connection closed with the daemon */
 	free(srv);
 }
