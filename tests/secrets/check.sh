@@ -22,7 +22,7 @@ chmod 600 "$list"
 	cat "$build"/secrets/*.list 2>/dev/null
 } | awk -v min="$min_chars" 'length($0) >= min' | sort -u >"$list"
 
-lists=$(ls "$build"/secrets/*.list 2>/dev/null | wc -l)
+lists=$(find "$build/secrets" -maxdepth 1 -name "*.list" 2>/dev/null | wc -l)
 secrets=$(wc -l <"$list")
 find "$build/logs" "$build"/*/tests "$build"/*/test-suite.log -type f \( -path "$build/logs/*" -o -name '*.log' \) \
 	2>/dev/null | sort -u >"$list.logs"
