@@ -51,7 +51,7 @@ static void check_service(struct parser *p, const struct config_service *s)
 	check_credentials(p, s);
 	int line = config_key_line(&s->head, "service", "sign_with");
 	if (s->sign_with && strcmp(s->sign_with, "primary") != 0 && strcmp(s->sign_with, "secondary") != 0)
-		parser_error(p, line, "sign_with", "'%.64s' is not one of primary, secondary", s->sign_with);
+		parser_error(p, line, "sign_with", "must be primary or secondary (value withheld: it may be a secret)");
 	else if (s->sign_with && strcmp(s->sign_with, "secondary") == 0 && source_count(&s->secondary) == 0)
 		parser_error(p, line, "sign_with", "secondary: no secondary_connection_string* key is set");
 }

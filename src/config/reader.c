@@ -168,10 +168,58 @@ static char *read_line(char *out, int size, void *stream)
 	return out;
 }
 
+/* Whether a key's own text may appear in a message. A key name is 1 to 48 of a-z 0-9 _ -, starting
+ * with a letter, in words of at most 12 characters: an access key, API key or password pasted alone on
+ * a line (inih splits it at its trailing '=') fails that shape. [service:NAME] holds connection
+ * strings, so no unknown key of it is ever shown. */
+static bool key_shown(const struct parser *p, const char *name)
+{
+	size_t len = strlen(name), word = 0;
+	if (p->section && p->kind == KIND_SERVICE && key_index(KIND_SERVICE, name) < 0)
+		return false;
+	if (len == 0 || len > 48 || name[0] < 'a' || name[0] > 'z' ||
+	    strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789_-") != len)
+		return false;
+	for (const char *c = name; *c; c++)
+		if ((word = (*c == '_' || *c == '-') ? 0 : word + 1) > 12)
+			return false;
+	return true;
+}
+
+/* parser_error() for a key that may be a secret: its text only when key_shown(). */
+static void key_error(struct parser *p, const char *name, const char *what)
+{
+	char where[96] = "";
+	if (p->section)
+		snprintf(where, sizeof where, " in [%s%s%.64s]", kind_names[p->kind], p->section->name ? ":" : "",
+			 p->section->name ? p->section->name : "");
+	if (key_shown(p, name))
+		return parser_error(p, p->line, name, "%s%s", what, where);
+	parser_error(p, p->line, NULL, "%s%s (text withheld: it may be a secret)", what, where);
+}
+
+/* Relative paths would depend on the working directory, which is / under systemd. Path keys are
+ * file, path, access_log (but stderr), listen's unix:PATH and every *_file, in every section. */
+static int check_path(struct parser *p, const char *name, const char *value)
+{
+	size_t len = strlen(name);
+	bool path_key = strcmp(name, "file") == 0 || strcmp(name, "path") == 0 ||
+			(len > 5 && strcmp(name + len - 5, "_file") == 0) ||
+			(strcmp(name, "access_log") == 0 && strcmp(value, "stderr") != 0);
+	const char *path = strcmp(name, "listen") == 0 && strncmp(value, "unix:", 5) == 0 ? value + 5
+			   : path_key							  ? value
+											  : NULL;
+	if (path && *path && *path != '/')
+		return parser_error(p, p->line, name, "must be an absolute path"), -1;
+	return 0;
+}
+
 static int continue_value(struct parser *p, const char *name, const char *value)
 {
 	const struct key_spec *k = p->last_key;
 	if (!k || strcmp(k->name, name) != 0 || k->type != KEY_LIST || strchr(value, '=')) {
+		if (!key_shown(p, name))
+			return key_error(p, name, "indented line continues the value above"), -1;
 		parser_error(p, p->line, name,
 			     "indented line continues the value above; only lists (auth, roles, groups, "
 			     "trusted_proxies, match, cors_origins, ...) continue, so remove the indentation if this "
@@ -184,6 +232,10 @@ static int continue_value(struct parser *p, const char *name, const char *value)
 static int add_auth_entry(struct parser *p, const char *name, const char *value)
 {
 	struct ngd_section *sec = (struct ngd_section *)p->section;
+	if (!key_shown(p, name)) /* no authenticator has such a key: it is text pasted on its own */
+		return key_error(p, name, "unknown key"), -1;
+	if (check_path(p, name, value) < 0)
+		return -1;
 	for (size_t i = 0; i < sec->n_entries; i++)
 		if (strcmp(sec->entries[i].key, name) == 0)
 			return parser_error(p, p->line, name, "duplicate key (first set on line %d)",
@@ -208,7 +260,7 @@ static int handle_key(void *user, const char *section, const char *name, const c
 	if (p->err[0])
 		return 1;
 	if (!p->section)
-		return parser_error(p, p->line, name, "key outside a known section"), 1;
+		return key_error(p, name, "key outside a known section"), 1;
 	if (p->continuation && (p->last_key || p->kind == KIND_AUTH)) /* auth sections have no lists */
 		return continue_value(p, name, value), 1;
 	if (p->kind == KIND_AUTH)
@@ -223,11 +275,11 @@ static int handle_key(void *user, const char *section, const char *name, const c
 		p->section->seen |= 1u << idx;
 		p->section->key_line[idx] = p->line;
 		p->last_key = k;
-		key_set_value(p, k, value);
+		if (check_path(p, name, value) == 0)
+			key_set_value(p, k, value);
 		return 1;
 	}
-	parser_error(p, p->line, name, "unknown key in [%s%s%s]", kind_names[p->kind], p->section->name ? ":" : "",
-		     p->section->name ? p->section->name : "");
+	key_error(p, name, "unknown key");
 	return 1;
 }
 

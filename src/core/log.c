@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -25,10 +26,25 @@ static const struct {
 	{"debug", LOG_LEVEL_DEBUG},
 };
 
+/* systemd.exec(5): JOURNAL_STREAM is "DEVICE:INODE" of the journal's stream; stderr is the journal
+ * only when fstat(2) of stderr gives the same pair (a child may have redirected it elsewhere). */
+static bool stderr_is_journal(const char *stream)
+{
+	struct stat st;
+	char *end;
+	if (!stream || *stream < '0' || *stream > '9' || fstat(STDERR_FILENO, &st) < 0)
+		return false;
+	unsigned long long dev = strtoull(stream, &end, 10);
+	if (*end != ':' || end[1] < '0' || end[1] > '9')
+		return false;
+	unsigned long long ino = strtoull(end + 1, &end, 10);
+	return *end == '\0' && dev == (unsigned long long)st.st_dev && ino == (unsigned long long)st.st_ino;
+}
+
 void log_init(void)
 {
-	/* systemd sets JOURNAL_STREAM when stderr is the journal: it adds its own timestamps. */
-	to_journal = getenv("JOURNAL_STREAM") != NULL;
+	/* the journal adds its own timestamps and reads the <N> priority prefix */
+	to_journal = stderr_is_journal(getenv("JOURNAL_STREAM"));
 }
 
 void log_set_request_id(const char *id)

@@ -3,6 +3,9 @@
 Environment:
   NEGOTIATED_BIN      the binary (default: <repo>/src/negotiated)
   NEGOTIATED_WRAPPER  a command prefix for every run of the binary, e.g. "valgrind --error-exitcode=99"
+  NEGOTIATED_LOG_DIR  where the session's logs are kept for tests/secrets/check.sh (default:
+                      <repo>/build/logs/daemon/integration); the secrets the session drew go to
+                      <repo>/build/secrets/<that directory's name>.list
 """
 import base64
 import contextlib
@@ -12,6 +15,7 @@ import os
 import re
 import secrets
 import shlex
+import shutil
 import signal
 import socket
 import subprocess
@@ -35,6 +39,45 @@ CLIENT_PATHS = {
     "socketio": "clients/socketio/hubs/{}",
 }
 ANON_USER = re.compile(r"anon-[0-9a-f]{16}")
+LOG_DIR = Path(os.environ.get("NEGOTIATED_LOG_DIR", REPO / "build" / "logs" / "daemon" / "integration"))
+SECRETS_LIST = REPO / "build" / "secrets" / f"{LOG_DIR.name}.list"
+THIRD_PARTY_LOGS = {"glewlwyd.log"}  # other programs' own logs: what they print is not ours to check
+MIN_SECRET_CHARS = 16  # shorter random values are user ids and names, which logs may show
+
+# Every secret the suite uses, for tests/secrets/check.sh: whatever a test draws from the secrets
+# module (keys, API keys, passwords, JWT secrets), every JWT it signs and every token it is given.
+used_secrets = set()
+
+
+def remember_secret(text):
+    if isinstance(text, str) and len(text) >= MIN_SECRET_CHARS:
+        used_secrets.add(text)
+    return text
+
+
+def _remembering(draw, *forms):
+    def wrapper(*args, **kwargs):
+        value = draw(*args, **kwargs)
+        for form in forms or (lambda v: v,):
+            remember_secret(form(value))
+        return value
+    return wrapper
+
+
+secrets.token_hex = _remembering(secrets.token_hex)
+secrets.token_urlsafe = _remembering(secrets.token_urlsafe)
+secrets.token_bytes = _remembering(secrets.token_bytes, lambda b: base64.b64encode(b).decode(),
+                                   lambda b: base64.urlsafe_b64encode(b).decode().rstrip("="), bytes.hex)
+jwt.encode = _remembering(jwt.encode)
+_jwt_decode = jwt.decode
+
+
+def _remembering_decode(token, *args, **kwargs):  # the tokens the daemon answered
+    remember_secret(token.decode() if isinstance(token, bytes) else token)
+    return _jwt_decode(token, *args, **kwargs)
+
+
+jwt.decode = _remembering_decode
 
 
 def command(*args):
@@ -56,6 +99,9 @@ def without_wrapper_lines(text):
 def run_cli(*args, env=None):
     result = subprocess.run(command(*args), stdin=subprocess.DEVNULL, capture_output=True, text=True,
                             timeout=START_TIMEOUT, env=child_env(env))
+    LOG_DIR.mkdir(parents=True, exist_ok=True)
+    with open(LOG_DIR / "cli-stderr.log", "a") as log:  # its messages, for tests/secrets/check.sh
+        log.write(result.stderr)
     result.stderr = without_wrapper_lines(result.stderr)
     return result
 
@@ -231,3 +277,22 @@ def daemon_factory(tmp_path):
 def module_daemon_factory(tmp_path_factory):
     with daemon_starter(tmp_path_factory.mktemp("daemon")) as start:
         yield start
+
+
+@pytest.fixture(scope="session", autouse=True)
+def kept_logs(tmp_path_factory):
+    """After the session: every *.log its tests wrote (daemons' stderr, access logs, nginx's logs)
+    is copied under LOG_DIR, and the secrets it used are listed in SECRETS_LIST (mode 0600), for
+    tests/secrets/check.sh, which fails when a log holds one of them."""
+    shutil.rmtree(LOG_DIR, ignore_errors=True)
+    LOG_DIR.mkdir(parents=True)
+    yield
+    base = tmp_path_factory.getbasetemp()
+    for log in base.rglob("*.log"):
+        if log.is_file() and log.name not in THIRD_PARTY_LOGS:
+            kept = LOG_DIR / log.relative_to(base)
+            kept.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(log, kept)
+    SECRETS_LIST.parent.mkdir(parents=True, exist_ok=True)
+    with open(os.open(SECRETS_LIST, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as out:
+        out.writelines(secret + "\n" for secret in sorted(used_secrets) if "\n" not in secret)
