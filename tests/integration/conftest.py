@@ -135,9 +135,16 @@ def decode_token(token, key, audience):
 
 
 def check_client_access(body, key, endpoint, hub, protocol="default"):
-    """Checks a {"baseUrl","url","token"} object for HUB on ENDPOINT (http(s), ending '/'); returns the claims."""
-    assert set(body) == {"baseUrl", "url", "token"}
+    """Checks a {"baseUrl","url","token"} object for HUB on ENDPOINT (http(s), ending '/'); returns the claims.
+    For socketio the object also has the Socket.IO extension's "endpoint" (the URL's origin) and "path"."""
     path = CLIENT_PATHS[protocol].format(hub)
+    if protocol == "socketio":
+        assert set(body) == {"baseUrl", "url", "token", "endpoint", "path"}
+        origin, _, rest = body["baseUrl"].partition("://")[2].partition("/")
+        assert body["endpoint"] == body["baseUrl"].split("://")[0] + "://" + origin.lower()
+        assert body["path"] == "/" + rest.replace("`", "%60")
+    else:
+        assert set(body) == {"baseUrl", "url", "token"}
     assert body["baseUrl"] == "ws" + endpoint[len("http"):] + path
     assert body["url"] == body["baseUrl"] + "?access_token=" + body["token"]
     claims = decode_token(body["token"], key, endpoint + path)
