@@ -1,13 +1,15 @@
 /* The whole bearer-JWT verification of [auth:NAME] type = jwt, with one fixed key per algorithm
  * family (HS256 secret, RS256, ES256 and EdDSA keys made at start) and a fixed clock. The first
- * byte chooses: 0 mod 5, the rest is the presented token as is; 1-4, the rest is HEADER "\n"
+ * byte chooses: 0 mod 8, the rest is the presented token as is; 1-4, the rest is HEADER "\n"
  * CLAIMS (JSON), which the harness encodes and signs with the hs, rs, es or ed key, so that the
- * checks after the signature (header, claims, attributes) are reached too. */
+ * checks after the signature (header, claims, attributes) are reached too; 5-7, the same signed
+ * with the rs, es or ed key for [auth:jk], which has all three in a JWKS file (kids "rs", "es", "ed"). */
 #include "core/buf.h"
 #include "fake_request.h"
 #include "fixture.h"
 #include "fuzz.h"
 
+#include <openssl/core_names.h>
 #include <openssl/ecdsa.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -28,7 +30,7 @@ time_t time(time_t *t)
 }
 
 static const unsigned char secret[32] = "fuzz-secret-fuzz-secret-fuzz-32b";
-static const char *const names[4] = {"hs", "rs", "es", "ed"};
+static const char *const names[5] = {"hs", "rs", "es", "ed", "jk"};
 static EVP_PKEY *keys[4]; /* [0] unused: HS256 signs with the secret */
 static struct runtime *rt;
 
@@ -44,6 +46,56 @@ static const char *public_pem(const char *name, EVP_PKEY *key)
 	return path;
 }
 
+/* {"kty":...,"kid":KID,...} of key k's public half, appended to out. */
+static void jwk_json(int k, const char *kid, struct buf *out)
+{
+	unsigned char bytes[600];
+	size_t len = 0;
+	buf_printf(out, "{\"kid\":\"%s\",", kid);
+	if (k == 1) {
+		BIGNUM *n = NULL, *e = NULL;
+		if (EVP_PKEY_get_bn_param(keys[1], OSSL_PKEY_PARAM_RSA_N, &n) != 1 ||
+		    EVP_PKEY_get_bn_param(keys[1], OSSL_PKEY_PARAM_RSA_E, &e) != 1 ||
+		    BN_num_bytes(n) > (int)sizeof bytes)
+			abort();
+		buf_puts(out, "\"kty\":\"RSA\",\"n\":\"");
+		buf_base64url(out, bytes, (size_t)BN_bn2bin(n, bytes));
+		buf_puts(out, "\",\"e\":\"");
+		buf_base64url(out, bytes, (size_t)BN_bn2bin(e, bytes));
+		BN_free(n), BN_free(e);
+	} else if (k == 2) { /* the uncompressed point: 0x04 || x || y */
+		if (EVP_PKEY_get_octet_string_param(keys[2], OSSL_PKEY_PARAM_PUB_KEY, bytes, sizeof bytes, &len) != 1 ||
+		    len != 65)
+			abort();
+		buf_puts(out, "\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"");
+		buf_base64url(out, bytes + 1, 32);
+		buf_puts(out, "\",\"y\":\"");
+		buf_base64url(out, bytes + 33, 32);
+	} else {
+		len = sizeof bytes;
+		if (EVP_PKEY_get_raw_public_key(keys[3], bytes, &len) != 1)
+			abort();
+		buf_puts(out, "\"kty\":\"OKP\",\"crv\":\"Ed25519\",\"x\":\"");
+		buf_base64url(out, bytes, len);
+	}
+	buf_puts(out, "\"}");
+}
+
+static const char *jwks_file(void)
+{
+	struct buf doc = {0};
+	buf_puts(&doc, "{\"keys\":[");
+	for (int k = 1; k < 4; k++) {
+		jwk_json(k, names[k], &doc);
+		buf_puts(&doc, k < 3 ? "," : "]}");
+	}
+	if (doc.failed)
+		abort();
+	const char *path = fixture_write("jwks.json", doc.data, doc.len);
+	buf_free(&doc);
+	return path;
+}
+
 static void setup(void)
 {
 	fixture_quiet();
@@ -56,13 +108,15 @@ static void setup(void)
 	const char *common = "type = jwt\nissuer = https://issuer.example\naudience = fuzz\n"
 			     "attribute_claims = team roles\n";
 	snprintf(text, sizeof text,
-		 "[service:main]\nconnection_string = " FIXTURE_CONNECTION_STRING "\n[hub:chat]\nauth = hs rs es ed\n"
+		 "[service:main]\nconnection_string = " FIXTURE_CONNECTION_STRING
+		 "\n[hub:chat]\nauth = hs rs es ed jk\n"
 		 "[auth:hs]\n%salgorithms = HS256\nsecret_file = %s\n"
 		 "[auth:rs]\n%salgorithms = RS256\npublic_key_file = %s\n"
 		 "[auth:es]\n%salgorithms = ES256\npublic_key_file = %s\n"
-		 "[auth:ed]\n%salgorithms = EdDSA\npublic_key_file = %s\ncookie = session\n",
+		 "[auth:ed]\n%salgorithms = EdDSA\npublic_key_file = %s\ncookie = session\n"
+		 "[auth:jk]\n%salgorithms = RS256 ES256 EdDSA\njwks_file = %s\n",
 		 common, fixture_write("secret", secret, sizeof secret), common, public_pem("rs.pem", keys[1]), common,
-		 public_pem("es.pem", keys[2]), common, public_pem("ed.pem", keys[3]));
+		 public_pem("es.pem", keys[2]), common, public_pem("ed.pem", keys[3]), common, jwks_file());
 	rt = fixture_runtime(text);
 }
 
@@ -124,7 +178,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		setup();
 	if (size == 0)
 		return 0;
-	int mode = data[0] % 5;
+	int mode = data[0] % 8, key = mode <= 4 ? mode - 1 : mode - 4; /* the signing key */
 	struct buf text = {0};
 	if (mode == 0) { /* as presented: in the header, and in the cookie [auth:ed] also reads */
 		buf_puts(&text, "Authorization: Bearer ");
@@ -132,11 +186,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		buf_puts(&text, "\nCookie: a=b; session=");
 		buf_append(&text, data + 1, strnlen((const char *)data + 1, size - 1));
 	} else {
-		signed_token(mode - 1, data + 1, size - 1, &text);
+		signed_token(key, data + 1, size - 1, &text);
 	}
 	struct fake_request *f = text.failed ? NULL : fake_request_headers((const uint8_t *)text.data, text.len);
-	for (int k = 0; f && k < 4; k++)
-		if (mode == 0 || mode - 1 == k)
+	for (int k = 0; f && k < 5; k++)
+		if (mode == 0 || (mode <= 4 && mode - 1 == k) || (mode > 4 && k == 4))
 			check(fixture_auth(rt, names[k]), f);
 	fake_request_free(f);
 	buf_free(&text);
