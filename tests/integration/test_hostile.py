@@ -17,7 +17,7 @@ import pytest
 
 from conftest import BINARY, REQUEST_TIMEOUT, WRAPPER, Service
 
-SLOW = bool(WRAPPER) or b"__asan_init" in Path(BINARY).read_bytes()  # valgrind or ASan: slower, more RSS
+SLOW = bool(WRAPPER) or (Path(BINARY).is_file() and b"__asan_init" in Path(BINARY).read_bytes())  # valgrind, ASan
 HEADER_TIMEOUT = 6 if SLOW else 2  # [server] header_timeout for this daemon, seconds
 REPLY_WAIT = REQUEST_TIMEOUT  # the longest we wait for an answer that must come
 CLOSE_WAIT = 10 if SLOW else 3  # the longest we wait for a close that must come
