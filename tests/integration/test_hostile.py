@@ -510,10 +510,8 @@ user = guest
 
 def test_max_connections_makes_the_next_client_wait(daemon_factory):
     limited = daemon_factory(LIMIT_CONFIG.format(total=4, per_address=0, cs=Service.new().connection_string))
-    held = [Conn(limited) for _ in range(4)]
+    held = [served_conn(limited) for _ in range(4)]  # all four are served
     try:
-        for conn in held:  # all four are served
-            assert usable(conn)
         extra = Conn(limited)
         extra.send(HEALTH)
         assert extra.answer(wait=1) is None  # waits in the backlog
@@ -526,12 +524,22 @@ def test_max_connections_makes_the_next_client_wait(daemon_factory):
             conn.close()
 
 
+def served_conn(daemon):
+    """A served connection, once the daemon has seen earlier ones (its health check's) close."""
+    deadline = time.monotonic() + CLOSE_WAIT
+    while True:
+        conn = Conn(daemon)
+        if usable(conn):
+            return conn
+        conn.close()
+        assert time.monotonic() < deadline, "no connection served"
+        time.sleep(0.1)
+
+
 def test_max_connections_per_address_closes_the_excess(daemon_factory):
     limited = daemon_factory(LIMIT_CONFIG.format(total=100, per_address=2, cs=Service.new().connection_string))
-    held = [Conn(limited) for _ in range(2)]
+    held = [served_conn(limited) for _ in range(2)]
     try:
-        for conn in held:
-            assert usable(conn)
         extra = Conn(limited)
         try:
             extra.send(HEALTH)
@@ -540,15 +548,7 @@ def test_max_connections_per_address_closes_the_excess(daemon_factory):
         assert extra.answer(wait=CLOSE_WAIT) is None and extra.eof  # closed without an answer
         extra.close()
         held.pop().close()
-        deadline = time.monotonic() + CLOSE_WAIT  # until the daemon has seen that close
-        while True:
-            again = Conn(limited)
-            served = usable(again)
-            again.close()
-            if served or time.monotonic() > deadline:
-                break
-            time.sleep(0.1)
-        assert served, "no place freed after a connection closed"
+        served_conn(limited).close()  # the place is free again
     finally:
         for conn in held:
             conn.close()
