@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BINARY, REQUEST_TIMEOUT, WRAPPER, Service
+from conftest import BINARY, REQUEST_TIMEOUT, WRAPPER, Service, run_cli
 
 SLOW = bool(WRAPPER) or (Path(BINARY).is_file() and b"__asan_init" in Path(BINARY).read_bytes())  # valgrind, ASan
 HEADER_TIMEOUT = 6 if SLOW else 2  # [server] header_timeout for this daemon, seconds
@@ -552,6 +552,22 @@ def test_max_connections_per_address_closes_the_excess(daemon_factory):
     finally:
         for conn in held:
             conn.close()
+
+
+@pytest.mark.parametrize("line, message", [
+    ("max_connections = 0", "max_connections: '0' is not a whole number from 1 to 100000"),
+    ("max_connections = 100001", "max_connections: '100001' is not a whole number from 1 to 100000"),
+    ("max_connections_per_address = -1", "max_connections_per_address: '-1' is not a whole number from 0 to 100000"),
+    ("header_timeout = 0", "header_timeout: '0' is not a whole number from 1 to 3600"),
+    ("header_timeout = 10s", "header_timeout: '10s' is not a whole number from 1 to 3600"),
+])
+def test_limit_keys_are_checked(tmp_path, line, message):
+    path = tmp_path / "negotiated.conf"
+    path.write_text(LIMIT_CONFIG.format(total=10, per_address=0, cs=Service.new().connection_string)
+                    .replace("[server]\n", "[server]\n" + line + "\n"))
+    result = run_cli("-c", str(path), "--check-config")
+    assert result.returncode != 0
+    assert f"{path}:2: {message}" in result.stderr, result.stderr
 
 
 # ---------------------------------------------------------------- nothing kept
