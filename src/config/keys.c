@@ -36,6 +36,7 @@ static const struct key_spec keys[] = {
 	{KIND_SERVER, "access_log", KEY_STRING, SERVER(access_log), 0, 0},
 	{KIND_SERVER, "cors_origins", KEY_LIST, SERVER(cors_origins), 0, NGD_MAX_CORS_ORIGINS},
 	{KIND_SERVER, "cors_credentials", KEY_BOOL, SERVER(cors_credentials), 0, 0},
+	{KIND_SERVER, "dev_page", KEY_BOOL, SERVER(dev_page), 0, 0},
 	{KIND_SERVICE, "connection_string", KEY_SECRET, SERVICE(primary.inline_text), 0, 0},
 	{KIND_SERVICE, "connection_string_file", KEY_STRING, SERVICE(primary.file), 0, 0},
 	{KIND_SERVICE, "connection_string_env", KEY_STRING, SERVICE(primary.env), 0, 0},
