@@ -148,8 +148,9 @@ async function copyUrl() {
   setTimeout(() => { $('copy').textContent = 'Copy URL'; }, 2000);
 }
 
-function log(kind, text) {
-  const li = Object.assign(document.createElement('li'), { className: kind });
+/** kind: 'in' (from the service), 'out' (sent), 'err' (the page's own notes); bad: show in red. */
+function log(kind, text, bad = kind === 'err') {
+  const li = Object.assign(document.createElement('li'), { className: bad ? 'err' : kind });
   li.textContent = `${new Date().toLocaleTimeString()} ${kind === 'in' ? '<-' : kind === 'out' ? '->' : '!!'} ${text}`;
   $('log').append(li);
   li.scrollIntoView({ block: 'nearest' });
@@ -172,18 +173,21 @@ function connect() {
   } catch (e) {
     return log('err', `cannot open: ${e.message}`);
   }
+  const ws = socket; // handlers of a closed socket must not touch the next one
   $('ws-state').textContent = 'connecting...';
-  socket.onopen = () => {
-    $('ws-state').textContent = `connected (subprotocol: ${socket.protocol || 'none'})`;
+  ws.onopen = () => {
+    $('ws-state').textContent = `connected (subprotocol: ${ws.protocol || 'none'})`;
     setConnected(true);
   };
-  socket.onmessage = (e) => {
-    log('in', typeof e.data === 'string' ? e.data : `(${e.data.size ?? e.data.byteLength} bytes of binary)`);
-    if (socket.protocol === 'json.reliable.webpubsub.azure.v1') acknowledge(e.data);
+  ws.onmessage = (e) => {
+    const refused = typeof e.data === 'string' && /"success":false/.test(e.data); // a refused ack, in red
+    log('in', typeof e.data === 'string' ? e.data : `(${e.data.size ?? e.data.byteLength} bytes of binary)`, refused);
+    if (ws.protocol === 'json.reliable.webpubsub.azure.v1') acknowledge(e.data);
   };
-  socket.onerror = () => log('err', 'WebSocket error (the browser gives no detail; see the close code)');
-  socket.onclose = (e) => {
+  ws.onerror = () => log('err', 'WebSocket error (the browser gives no detail; see the close code)');
+  ws.onclose = (e) => {
     log('err', `closed: code ${e.code}${e.reason ? `, ${e.reason}` : ''}`);
+    if (socket !== ws) return;
     $('ws-state').textContent = 'not connected';
     socket = null;
     setConnected(false);
