@@ -28,6 +28,11 @@ connection_string = Endpoint=${standin.endpoint};AccessKey=${ACCESS_KEY};Version
 auth = keys
 roles = webpubsub.joinLeaveGroup.lobby webpubsub.sendToGroup.lobby
 
+[hub:rooms]
+auth = keys
+roles = webpubsub.joinLeaveGroups.room.* webpubsub.sendToGroups.room.*
+groups = room.1
+
 [auth:keys]
 type = apikey
 file = ${dir}/apikeys
@@ -172,6 +177,17 @@ describe('the developer page in chromium', () => {
       const grants = await page.locator('#grants li').allInnerTexts();
       assert.equal(grants[0], 'connects as user alice');
       assert.deepEqual(grants.slice(1, -1), ['may join or leave group lobby']);
+      await page.fill('#hub', 'rooms');
+      await page.fill('#roles', '');
+      await page.click('#negotiate');
+      assert.equal(await status(), '200: token issued');
+      assert.deepEqual((await page.locator('#grants li').allInnerTexts()).slice(1, -1), [
+        'may join or leave any group matching room.*', 'may send to any group matching room.*',
+        'is put in group room.1 on connecting']);
+      await page.fill('#hub', 'chat');
+      await page.fill('#roles', 'webpubsub.joinLeaveGroup.lobby');
+      await page.click('#negotiate');
+      assert.equal(await status(), '200: token issued');
       await page.selectOption('#subprotocol', 'json.reliable.webpubsub.azure.v1');
       await page.click('#connect');
       await waitForLog(page, /"event":"connected"/);

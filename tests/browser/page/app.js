@@ -53,7 +53,7 @@ function nextMessage(ws, match) {
 /** The raw JSON subprotocol: connect, join `group`, send `text` to it, then try to join `forbidden`. */
 async function raw(url, { group, forbidden, text }) {
   const ws = new WebSocket(url, 'json.webpubsub.azure.v1');
-  ws.addEventListener('message', (e) => log(`ws <- ${short(e.data)}`));
+  ws.addEventListener('message', (e) => log(`ws <- ${short(e.data)}`, !/"success":false/.test(e.data)));
   const connected = nextMessage(ws, (m) => m.type === 'system' && m.event === 'connected');
   const failed = new Promise((ok, fail) => {
     ws.addEventListener('error', () => fail(new Error('WebSocket error')));
