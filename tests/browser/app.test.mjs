@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startStandin } from '../compat/standin.mjs';
 import { appRoutes, launch, screenshotDir } from './lib/browser.mjs';
+import { cleanupStack } from './lib/processes.mjs';
 import { makeCertificate, startDaemon, startNginx, startPageServer, tempDir } from './lib/servers.mjs';
 
 const T = { timeout: 30_000 };
@@ -57,7 +58,7 @@ cookie = session
 `;
 
 const env = {};
-const cleanups = [];
+const cleanups = cleanupStack();
 before(async () => {
   const tmp = tempDir('app');
   cleanups.push(tmp.remove);
@@ -89,11 +90,7 @@ before(async () => {
     path: '/', httpOnly: true, sameSite: 'Lax' }]);
 }, { timeout: 90_000 });
 
-after(async () => {
-  for (const clean of cleanups.reverse()) {
-    await Promise.resolve().then(clean).catch((e) => console.error(`cleanup: ${e.message}`));
-  }
-}, { timeout: 30_000 });
+after(() => cleanups.runAll(), { timeout: 30_000 });
 
 const claimsOf = (token) => JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString());
 

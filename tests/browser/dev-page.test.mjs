@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startStandin } from '../compat/standin.mjs';
 import { launch, screenshotDir } from './lib/browser.mjs';
+import { cleanupStack } from './lib/processes.mjs';
 import { repoRoot, startDaemon, tempDir } from './lib/servers.mjs';
 
 const T = { timeout: 30_000 };
@@ -39,7 +40,7 @@ file = ${dir}/apikeys
 `;
 
 const env = {};
-const cleanups = [];
+const cleanups = cleanupStack();
 before(async () => {
   env.standin = await startStandin({ accessKey: ACCESS_KEY });
   cleanups.push(() => env.standin.close());
@@ -60,11 +61,7 @@ before(async () => {
   cleanups.push(() => env.browser.close());
 }, { timeout: 90_000 });
 
-after(async () => {
-  for (const clean of cleanups.reverse()) {
-    await Promise.resolve().then(clean).catch((e) => console.error(`cleanup: ${e.message}`));
-  }
-}, { timeout: 30_000 });
+after(() => cleanups.runAll(), { timeout: 30_000 });
 
 /** The developer page of daemon in a fresh tab; .problems collects CSP violations and page errors. */
 async function openDevPage(daemon) {

@@ -55,3 +55,16 @@ export async function waitUntil(proc, what, probe, timeoutMs = 10_000) {
   const why = early ? `exited ${early.error ?? early.code ?? early.signal}` : 'timeout';
   throw new Error(`${what} did not become ready (${why}):\n${proc.output()}`);
 }
+
+/** Undo steps, run last-first by runAll(), every one even when some fail; then throws what failed. */
+export function cleanupStack() {
+  const steps = [];
+  return {
+    push: (step) => steps.push(step),
+    async runAll() {
+      const failures = [];
+      while (steps.length) await Promise.resolve().then(steps.pop()).catch((e) => failures.push(e.message));
+      if (failures.length) throw new Error(`cleanup: ${failures.join('\n')}`);
+    },
+  };
+}

@@ -53,7 +53,12 @@ export async function startDaemon({ config, listen = 'tcp', env = {}, dir }) {
   argv.push('--listen', where.socketPath ? `unix:${where.socketPath}` : `127.0.0.1:${where.port}`);
   const proc = run(argv, { env: { ...process.env, ...env } });
   await waitUntil(proc, 'negotiated', async () => (await probe(where, '/healthz')) === 200);
-  return { ...where, base: where.port && `http://127.0.0.1:${where.port}`, output: proc.output, stop: proc.stop };
+  // a clean stop exits 0: anything else (a crash, a NEGOTIATED_WRAPPER valgrind error) fails the file
+  const stop = async () => {
+    const r = await proc.stop();
+    if (r.code !== 0) throw new Error(`negotiated did not stop cleanly (${r.error ?? r.code ?? r.signal}):\n${proc.output()}`);
+  };
+  return { ...where, base: where.port && `http://127.0.0.1:${where.port}`, output: proc.output, stop };
 }
 
 /** A self-signed certificate for 127.0.0.1 in dir (cert.pem, key.pem). */
