@@ -164,23 +164,23 @@ for (const [routeName, route] of Object.entries(routes)) {
 }
 
 describe('refusals the page must see', () => {
-  test('a page on an origin not in cors_origins: the browser blocks its fetch (direct and through nginx)', T, async () => {
+  test('a page on an origin not in cors_origins: the browser blocks its fetch (direct and through nginx, key and cookie)', T, async () => {
     const page = await openApp('other');
     try {
+      // with the bearer key (a preflight first) and with the cookie (a simple request, no preflight)
       for (const base of [env.direct.base, env.nginx.origin]) {
-        const url = `${base}/negotiate?hub=chat`;
-        const r = await page.evaluate(([u, c]) => window.app.negotiate(u, c), [url, credentials['bearer API key']]);
-        assert.equal(r.ok, false, `the fetch from a disallowed origin resolved with ${r.status}`);
-        assert.match(r.error, /^TypeError: Failed to fetch/);
-        // and it is the CORS policy that refused: the same request outside a browser gets 403
-        const res = await fetch(url, { method: 'OPTIONS', headers: { Origin: env.pages.origins.other,
-          'Access-Control-Request-Method': 'GET', 'Access-Control-Request-Headers': 'authorization' } })
-          .catch(() => null);
-        if (base === env.direct.base) {
-          assert.equal(res.status, 403);
-          assert.equal(res.headers.get('access-control-allow-origin'), null);
+        for (const cred of Object.values(credentials)) {
+          const url = `${base}/negotiate?hub=chat`;
+          const r = await page.evaluate(([u, c]) => window.app.negotiate(u, c), [url, cred]);
+          assert.equal(r.ok, false, `the fetch from a disallowed origin resolved with ${r.status}`);
+          assert.match(r.error, /^TypeError: Failed to fetch/);
         }
       }
+      // and it is the CORS policy that refused: the daemon's preflight answer names no origin
+      const res = await fetch(`${env.direct.base}/negotiate?hub=chat`, { method: 'OPTIONS', headers: {
+        Origin: env.pages.origins.other, 'Access-Control-Request-Method': 'GET', 'Access-Control-Request-Headers': 'authorization' } });
+      assert.equal(res.status, 403);
+      assert.equal(res.headers.get('access-control-allow-origin'), null);
     } finally {
       await page.screenshot({ path: join(screenshotDir, 'refused.png'), fullPage: true });
       await page.close();
