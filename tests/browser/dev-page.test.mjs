@@ -1,9 +1,9 @@
 // The developer page ([server] dev_page, on in --dev) in chromium: negotiate with the caller's
 // credentials, the decoded token and its grants in plain words, the countdown, the copy button,
 // Connect/Join/Send against the stand-in service. Also GET / over plain HTTP, with dev_page on and
-// off. Screenshots: build/browser/dev-page.png (--dev) and dev-page-apikey.png.
+// off. Screenshots: build/browser/dev-page.png (--dev), dev-page-apikey.png, dev-page-cookie.png.
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -15,6 +15,8 @@ import { repoRoot, startDaemon, tempDir } from './lib/servers.mjs';
 const T = { timeout: 30_000 };
 const ACCESS_KEY = randomBytes(33).toString('base64url');
 const API_KEY = randomBytes(24).toString('hex');
+const SESSION_SECRET = randomBytes(32).toString('hex');
+const ISSUER = 'https://login.test';
 const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self' ws: wss:; img-src 'self'; "
   + "base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
@@ -26,7 +28,7 @@ ${devPage ? 'dev_page = yes' : ''}
 connection_string = Endpoint=${standin.endpoint};AccessKey=${ACCESS_KEY};Version=1.0;
 
 [hub:chat]
-auth = keys
+auth = keys session
 roles = webpubsub.joinLeaveGroup.lobby webpubsub.sendToGroup.lobby
 
 [hub:rooms]
@@ -37,7 +39,23 @@ groups = room.1
 [auth:keys]
 type = apikey
 file = ${dir}/apikeys
+
+[auth:session]
+type = jwt
+issuer = ${ISSUER}
+audience = negotiated
+algorithms = HS256
+secret_file = ${dir}/session-secret
+cookie = session
 `;
+
+/** An HS256 token from the (pretend) identity provider: for the cookie, or pasted as a bearer token. */
+function sessionToken(sub) {
+  const b64 = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
+  const now = Math.floor(Date.now() / 1000);
+  const body = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64({ iss: ISSUER, aud: 'negotiated', sub, iat: now, exp: now + 600 })}`;
+  return `${body}.${createHmac('sha256', SESSION_SECRET).update(body).digest('base64url')}`;
+}
 
 const env = {};
 const cleanups = cleanupStack();
@@ -47,6 +65,7 @@ before(async () => {
   const tmp = tempDir('devpage');
   cleanups.push(tmp.remove);
   writeFileSync(join(tmp.dir, 'apikeys'), `alice ${API_KEY}\n`);
+  writeFileSync(join(tmp.dir, 'session-secret'), SESSION_SECRET);
   const connectionString = `Endpoint=${env.standin.endpoint};AccessKey=${ACCESS_KEY};Version=1.0;`;
   env.dev = await startDaemon({ config: null, dir: tmp.dir, env: { WEBPUBSUB_CONNECTION_STRING: connectionString } });
   cleanups.push(() => env.dev.stop());
@@ -55,6 +74,7 @@ before(async () => {
   const off = tempDir('devpage-off');
   cleanups.push(off.remove);
   writeFileSync(join(off.dir, 'apikeys'), `alice ${API_KEY}\n`);
+  writeFileSync(join(off.dir, 'session-secret'), SESSION_SECRET);
   env.off = await startDaemon({ config: config({ dir: off.dir, standin: env.standin, devPage: false }), dir: off.dir });
   cleanups.push(() => env.off.stop());
   env.browser = await launch();
@@ -195,6 +215,33 @@ describe('the developer page in chromium', () => {
       assert.deepEqual(page.problems.filter((p) => !/status of 40[13]/.test(p)), []);
     } finally {
       await page.screenshot({ path: join(screenshotDir, 'dev-page-apikey.png'), fullPage: true });
+      await page.close();
+    }
+  });
+});
+
+describe('the developer page with a session', () => {
+  test("dev_page = yes: a pasted bearer token, then this site's cookie, are the caller the page asks as", T, async () => {
+    const page = await openDevPage(env.on);
+    const user = async () => {
+      await page.click('#negotiate');
+      await page.waitForFunction(() => /^\d{3}/.test(document.getElementById('status').textContent), null, { timeout: 8000 });
+      assert.equal(await text(page, '#status'), '200: token issued');
+      await page.evaluate(() => { document.getElementById('status').textContent = ''; });
+      return (await page.locator('#grants li').allInnerTexts())[0];
+    };
+    try {
+      await page.selectOption('#cred-kind', 'bearer');
+      await page.fill('#cred-value', sessionToken('dave'));
+      assert.equal(await user(), 'connects as user dave');
+      await env.browser.context.addCookies([{ name: 'session', value: sessionToken('carol'), domain: '127.0.0.1',
+        path: '/', httpOnly: true, sameSite: 'Lax' }]);
+      await page.selectOption('#cred-kind', 'none');
+      assert.equal(await user(), 'connects as user carol'); // credentials: 'same-origin' sent the cookie
+      assert.deepEqual(page.problems, []);
+    } finally {
+      await page.screenshot({ path: join(screenshotDir, 'dev-page-cookie.png'), fullPage: true });
+      await env.browser.context.clearCookies();
       await page.close();
     }
   });
