@@ -4,34 +4,23 @@
 // Also: a disallowed origin is blocked by the browser; 429s of the daemon and of nginx are
 // readable by the page. Screenshots: build/browser/direct.png, nginx.png, refused.png.
 import assert from 'node:assert/strict';
-import { createHmac, randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startStandin } from '../compat/standin.mjs';
 import { appRoutes, launch, screenshotDir } from './lib/browser.mjs';
+import { API_KEY, authSections, credentialFiles, sessionCookie } from './lib/credentials.mjs';
 import { cleanupStack } from './lib/processes.mjs';
 import { makeCertificate, startDaemon, startNginx, startPageServer, tempDir } from './lib/servers.mjs';
 
 const T = { timeout: 30_000 };
 const ACCESS_KEY = randomBytes(33).toString('base64url');
-const API_KEY = randomBytes(24).toString('hex');
-const SESSION_SECRET = randomBytes(32).toString('hex');
-const ISSUER = 'https://login.test';
 
-/** An HS256 session token, as an identity provider's login would have left in a cookie. */
-function sessionToken(sub) {
-  const b64 = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
-  const now = Math.floor(Date.now() / 1000);
-  const body = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64({ iss: ISSUER, aud: 'negotiated', sub, iat: now, exp: now + 600 })}`;
-  return `${body}.${createHmac('sha256', SESSION_SECRET).update(body).digest('base64url')}`;
-}
-
-const config = ({ dir, standin, origins, devPage }) => `
+const config = ({ dir, standin, origins }) => `
 [server]
 cors_origins = ${origins.join(' ')}
 cors_credentials = yes
-${devPage ? 'dev_page = yes' : ''}
 
 [service:main]
 connection_string = Endpoint=${standin.endpoint};AccessKey=${ACCESS_KEY};Version=1.0;
@@ -44,18 +33,7 @@ roles = webpubsub.joinLeaveGroup.lobby webpubsub.sendToGroup.lobby
 auth = keys
 rate_per_address = 1/min burst 2
 
-[auth:keys]
-type = apikey
-file = ${dir}/apikeys
-
-[auth:session]
-type = jwt
-issuer = ${ISSUER}
-audience = negotiated
-algorithms = HS256
-secret_file = ${dir}/session-secret
-cookie = session
-`;
+${authSections(dir)}`;
 
 const env = {};
 const cleanups = cleanupStack();
@@ -63,8 +41,7 @@ before(async () => {
   const tmp = tempDir('app');
   cleanups.push(tmp.remove);
   env.dir = tmp.dir;
-  writeFileSync(join(tmp.dir, 'apikeys'), `alice ${API_KEY}\n`);
-  writeFileSync(join(tmp.dir, 'session-secret'), SESSION_SECRET);
+  credentialFiles(tmp.dir);
   const tls = makeCertificate(tmp.dir);
   env.standin = await startStandin({ accessKey: ACCESS_KEY });
   cleanups.push(() => env.standin.close());
@@ -76,8 +53,7 @@ before(async () => {
   cleanups.push(() => env.direct.stop());
   const behind = tempDir('unix');
   cleanups.push(behind.remove);
-  writeFileSync(join(behind.dir, 'apikeys'), `alice ${API_KEY}\n`);
-  writeFileSync(join(behind.dir, 'session-secret'), SESSION_SECRET);
+  credentialFiles(behind.dir);
   env.unix = await startDaemon({ config: config({ dir: behind.dir, standin: env.standin, origins: [app, appTls] }),
     listen: 'unix', dir: behind.dir });
   cleanups.push(() => env.unix.stop());
@@ -86,8 +62,7 @@ before(async () => {
   env.browser = await launch();
   cleanups.push(() => env.browser.close());
   // the user logged in earlier: the identity provider left a session cookie for 127.0.0.1
-  await env.browser.context.addCookies([{ name: 'session', value: sessionToken('carol'), domain: '127.0.0.1',
-    path: '/', httpOnly: true, sameSite: 'Lax' }]);
+  await env.browser.context.addCookies([sessionCookie('carol')]);
 }, { timeout: 90_000 });
 
 after(() => cleanups.runAll(), { timeout: 30_000 });

@@ -3,20 +3,18 @@
 // Connect/Join/Send against the stand-in service. Also GET / over plain HTTP, with dev_page on and
 // off. Screenshots: build/browser/dev-page.png (--dev), dev-page-apikey.png, dev-page-cookie.png.
 import assert from 'node:assert/strict';
-import { createHmac, randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startStandin } from '../compat/standin.mjs';
 import { launch, screenshotDir } from './lib/browser.mjs';
+import { API_KEY, authSections, credentialFiles, sessionCookie, sessionToken } from './lib/credentials.mjs';
 import { cleanupStack } from './lib/processes.mjs';
 import { repoRoot, startDaemon, tempDir } from './lib/servers.mjs';
 
 const T = { timeout: 30_000 };
 const ACCESS_KEY = randomBytes(33).toString('base64url');
-const API_KEY = randomBytes(24).toString('hex');
-const SESSION_SECRET = randomBytes(32).toString('hex');
-const ISSUER = 'https://login.test';
 const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self' ws: wss:; img-src 'self'; "
   + "base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
@@ -36,26 +34,7 @@ auth = keys
 roles = webpubsub.joinLeaveGroups.room.* webpubsub.sendToGroups.room.*
 groups = room.1
 
-[auth:keys]
-type = apikey
-file = ${dir}/apikeys
-
-[auth:session]
-type = jwt
-issuer = ${ISSUER}
-audience = negotiated
-algorithms = HS256
-secret_file = ${dir}/session-secret
-cookie = session
-`;
-
-/** An HS256 token from the (pretend) identity provider: for the cookie, or pasted as a bearer token. */
-function sessionToken(sub) {
-  const b64 = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
-  const now = Math.floor(Date.now() / 1000);
-  const body = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64({ iss: ISSUER, aud: 'negotiated', sub, iat: now, exp: now + 600 })}`;
-  return `${body}.${createHmac('sha256', SESSION_SECRET).update(body).digest('base64url')}`;
-}
+${authSections(dir)}`;
 
 const env = {};
 const cleanups = cleanupStack();
@@ -64,8 +43,7 @@ before(async () => {
   cleanups.push(() => env.standin.close());
   const tmp = tempDir('devpage');
   cleanups.push(tmp.remove);
-  writeFileSync(join(tmp.dir, 'apikeys'), `alice ${API_KEY}\n`);
-  writeFileSync(join(tmp.dir, 'session-secret'), SESSION_SECRET);
+  credentialFiles(tmp.dir);
   const connectionString = `Endpoint=${env.standin.endpoint};AccessKey=${ACCESS_KEY};Version=1.0;`;
   env.dev = await startDaemon({ config: null, dir: tmp.dir, env: { WEBPUBSUB_CONNECTION_STRING: connectionString } });
   cleanups.push(() => env.dev.stop());
@@ -73,8 +51,7 @@ before(async () => {
   cleanups.push(() => env.on.stop());
   const off = tempDir('devpage-off');
   cleanups.push(off.remove);
-  writeFileSync(join(off.dir, 'apikeys'), `alice ${API_KEY}\n`);
-  writeFileSync(join(off.dir, 'session-secret'), SESSION_SECRET);
+  credentialFiles(off.dir);
   env.off = await startDaemon({ config: config({ dir: off.dir, standin: env.standin, devPage: false }), dir: off.dir });
   cleanups.push(() => env.off.stop());
   env.browser = await launch();
@@ -234,8 +211,7 @@ describe('the developer page with a session', () => {
       await page.selectOption('#cred-kind', 'bearer');
       await page.fill('#cred-value', sessionToken('dave'));
       assert.equal(await user(), 'connects as user dave');
-      await env.browser.context.addCookies([{ name: 'session', value: sessionToken('carol'), domain: '127.0.0.1',
-        path: '/', httpOnly: true, sameSite: 'Lax' }]);
+      await env.browser.context.addCookies([sessionCookie('carol')]);
       await page.selectOption('#cred-kind', 'none');
       assert.equal(await user(), 'connects as user carol'); // credentials: 'same-origin' sent the cookie
       assert.deepEqual(page.problems, []);
