@@ -46,6 +46,7 @@ struct config_server {
 	char *access_log;		/* PATH or "stderr"; NULL: none */
 	struct strlist cors_origins;	/* exact origins or "*" */
 	int cors_credentials;		/* 0 or 1 */
+	int dev_page;			/* 0 or 1: serve the developer page at GET / */
 };
 
 /* Where one access key's connection string comes from: exactly one of these is set. */

@@ -16,6 +16,7 @@
 static const char dev_config[] = "[server]\n"
 				 "listen = 127.0.0.1:8080\n"
 				 "cors_origins = " DEV_ORIGINS "\n"
+				 "dev_page = yes\n"
 				 "[hub:chat]\n"
 				 "auth = guest\n"
 				 "roles = webpubsub.joinLeaveGroup.lobby webpubsub.sendToGroup.lobby\n"
@@ -44,6 +45,7 @@ struct config *dev_config_load(char *err, size_t err_len)
 	log_warning("DEVELOPMENT MODE: every caller is admitted anonymously to hub 'chat'; never expose this");
 	log_warning("DEVELOPMENT MODE: browser pages on " DEV_ORIGINS
 		    " (any port, and only those) may call /negotiate");
+	log_warning("DEVELOPMENT MODE: the developer page is served at GET / ([server] dev_page)");
 	buf_puts(&text, dev_config);
 	if (getenv(DEV_ENV) && *getenv(DEV_ENV)) {
 		buf_puts(&text, "connection_string_env = " DEV_ENV "\n");

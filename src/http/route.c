@@ -3,6 +3,7 @@
 
 #include "edge/cors.h"
 #include "edge/metrics.h"
+#include "http/dev_page.h"
 #include "negotiate/negotiate.h"
 
 #include <stdbool.h>
@@ -85,6 +86,9 @@ static const struct {
 	{"/healthz", false, {"GET", "HEAD"}, "GET, HEAD", health},
 	{"/readyz", false, {"GET", "HEAD"}, "GET, HEAD", ready},
 	{"/metrics", false, {"GET", "HEAD"}, "GET, HEAD", metrics},
+	{"/", false, {NULL, NULL}, NULL, dev_page_serve}, /* [server] dev_page: these three, or 404 */
+	{"/dev-page.js", false, {NULL, NULL}, NULL, dev_page_serve},
+	{"/dev-page.css", false, {NULL, NULL}, NULL, dev_page_serve},
 };
 
 void route(const struct runtime *rt, struct ngd_request *req, struct reply *out)
