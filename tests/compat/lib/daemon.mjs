@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 
 const compatDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const repoRoot = resolve(compatDir, '..', '..');
-const bin = process.env.NEGOTIATED_BIN || join(repoRoot, 'src', 'negotiated');
+export const bin = process.env.NEGOTIATED_BIN || join(repoRoot, 'src', 'negotiated');
 const wrapper = (process.env.NEGOTIATED_WRAPPER || '').split(' ').filter(Boolean);
 
 const HEALTH_TIMEOUT_MS = 10_000;
@@ -72,6 +72,7 @@ export async function startDaemon({ config, files = {} }) {
 
   const daemon = {
     port,
+    configPath,
     base: `http://127.0.0.1:${port}`,
     stderr: () => log,
     /** SIGTERM, then SIGKILL after 5 s; resolves to {code, signal}. */
