@@ -127,3 +127,95 @@ describe(`keyless: token CLI requests equal the SDK's (${cases.length} asks)`, (
     });
   }
 });
+
+// Hubs of a keyless daemon; each is negotiated once, the request compared with the SDK's.
+const DAEMON_HUBS = [
+  { hub: 'plain', auth: 'fixed', roles: [], groups: [], protocol: 'default' },
+  { hub: 'Roles', auth: 'fixed', roles: ['webpubsub.joinLeaveGroup.lobby', 'webpubsub.sendToGroup.ü&1', 'webpubsub.sendToGroups.room.*'], groups: [], protocol: 'mqtt', ttl: 1 },
+  { hub: 'groups_1', auth: 'fixed', roles: [], groups: ['lobby', 'ü'], protocol: 'socketio', ttl: 1440 },
+  { hub: 'both', auth: 'random', roles: ROLES[1], groups: ['lobby'], protocol: 'default', ttl: 60 },
+  { hub: 'chat', auth: 'fixed', roles: ['webpubsub.joinLeaveGroup.lobby', 'webpubsub.sendToGroup.lobby'], groups: [], protocol: 'default' },
+];
+const FIXED_USER = 'web user/ü+1';
+
+function daemonConfig(dir) {
+  const hubs = DAEMON_HUBS.map((h) => [
+    `[hub:${h.hub}]`, `auth = ${h.auth}`, `client_protocol = ${h.protocol}`,
+    ...(h.ttl === undefined ? [] : [`token_lifetime = ${h.ttl}`, `max_token_lifetime = ${Math.max(h.ttl, 1440)}`]),
+    ...(h.roles.length ? [`roles = ${h.roles.join(' ')}`] : []),
+    ...(h.groups.length ? [`groups = ${h.groups.join(' ')}`] : []),
+  ].join('\n'));
+  return [serviceSection(dir) + 'token_cache = 0', ...hubs,
+    `[auth:fixed]\ntype = anonymous\nuser = ${FIXED_USER}`, '[auth:random]\ntype = anonymous',
+    '[server]\nmetrics_allow = 127.0.0.1'].join('\n\n') + '\n';
+}
+
+describe('keyless: daemon GET /negotiate', () => {
+  let daemon;
+  before(async () => { daemon = await startDaemon({ config: daemonConfig, files: { secret: SECRET } }); }, T);
+  after(() => daemon?.stop());
+
+  test('/readyz is 200 once the Entra token is held', T, async () => {
+    const res = await fetch(`${daemon.base}/readyz`);
+    assert.equal(res.status, 200, await res.text());
+    const call = entra.calls.find((c) => c.url === `/${TENANT}/oauth2/v2.0/token` && c.form.get('client_secret') === SECRET);
+    assert.ok(call, 'the client secret was posted to the tenant\'s token endpoint');
+    assert.deepEqual(Object.fromEntries(call.form), {
+      client_id: CLIENT_ID, scope: 'https://webpubsub.azure.com/.default', grant_type: 'client_credentials', client_secret: SECRET,
+    });
+    assert.equal(call.headers['content-type'], 'application/x-www-form-urlencoded');
+  });
+
+  for (const h of DAEMON_HUBS) {
+    test(`hub=${h.hub} auth=${h.auth} roles=${h.roles.length} groups=${h.groups.length} ttl=${h.ttl ?? 'default'} ${h.protocol}`, T, async () => {
+      const before = service.requests.length;
+      const res = await fetch(`${daemon.base}/negotiate?hub=${encodeURIComponent(h.hub)}`, { signal: AbortSignal.timeout(5000) });
+      const body = await res.text();
+      assert.equal(res.status, 200, body);
+      assert.equal(service.requests.length, before + 1, 'one REST call');
+      const ours = JSON.parse(body);
+      const mine = service.requests[before];
+      const user = new URL(mine.url, 'https://x').searchParams.get('userId');
+      if (h.auth === 'fixed') assert.equal(user, FIXED_USER);
+      else assert.match(user, /^anon-[0-9a-f]{16}$/);
+      const { request: sdk, answer } = await sdkRequest({ ...h, user });
+      assert.deepEqual(comparable(mine), comparable(sdk));
+      assert.equal(ours.baseUrl, answer.baseUrl);
+      assert.equal(ours.url, `${answer.baseUrl}?access_token=${ours.token}`);
+      assert.equal(jwt.verify(ours.token, ACCESS_KEY, { algorithms: ['HS256'] }).sub, user);
+    });
+  }
+
+  test('@azure/web-pubsub-client connects through the keyless hub and talks to a group', T, async () => {
+    const client = new WebPubSubClient({
+      getClientAccessUrl: async () => (await (await fetch(`${daemon.base}/negotiate?hub=chat`)).json()).url,
+    }, { autoReconnect: false, messageRetryOptions: { maxRetries: 0 }, keepAliveIntervalInMs: 500, keepAliveTimeoutInMs: 3000 });
+    const connected = new Promise((ok) => client.on('connected', ok));
+    await client.start();
+    try {
+      assert.equal((await connected).userId, FIXED_USER);
+      await client.joinGroup('lobby');
+      const got = new Promise((ok) => client.on('group-message', (e) => ok(e.message)));
+      await client.sendToGroup('lobby', 'hello', 'text');
+      assert.equal((await got).data, 'hello');
+      await assert.rejects(client.joinGroup('secret'), (e) => e.errorDetail?.name === 'Forbidden');
+    } finally {
+      client.stop();
+    }
+  });
+
+  test('/metrics counts the REST calls and the Entra fetch', T, async () => {
+    const text = await (await fetch(`${daemon.base}/metrics`)).text();
+    const ok = Number(/^negotiated_generate_token_total\{outcome="ok"\} (\d+)$/m.exec(text)?.[1]);
+    assert.ok(ok >= DAEMON_HUBS.length + 1, text);
+    assert.match(text, /^negotiated_generate_token_duration_seconds_count \d+$/m);
+    assert.match(text, /^negotiated_entra_token_refreshes_total [1-9]\d*$/m);
+    assert.match(text, /^negotiated_entra_token_refresh_errors_total 0$/m);
+  });
+
+  test('SIGTERM: exit 0, and no secret or token in the log', T, async () => {
+    const { code, signal } = await daemon.stop();
+    assert.deepEqual({ code, signal }, { code: 0, signal: null }, daemon.stderr());
+    for (const secret of [SECRET, BEARER, ACCESS_KEY]) assert.ok(!daemon.stderr().includes(secret), daemon.stderr());
+  });
+});
