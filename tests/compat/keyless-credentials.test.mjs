@@ -19,6 +19,13 @@ process.env.NEGOTIATED_NO_IMDS = '1';
 const ACCESS_KEY = randomBytes(33).toString('base64url');
 const SECRET = `s3cr3t-${randomBytes(12).toString('hex')}`;
 const CLIENT = '99999999-8888-4777-8666-555555555555';
+/** SIGTERM; the daemon must exit 0 (under ASan: no leak, no error) and never log the secret. */
+async function stopClean(d) {
+  const { code, signal } = await d.stop();
+  assert.deepEqual({ code, signal }, { code: 0, signal: null }, d.stderr());
+  assert.ok(!d.stderr().includes(SECRET));
+}
+
 const T = { timeout: 30_000 };
 
 let files, service, entra;
@@ -88,7 +95,7 @@ describe('managed identity', () => {
       assert.equal(call.method, 'GET');
       assert.equal(call.url, '/msi/token?api-version=2018-02-01&resource=https://webpubsub.azure.com');
       assert.equal(call.headers.metadata, 'true');
-    } finally { await d.stop(); }
+    } finally { await stopClean(d); }
   });
 
   test('App Service / Container Apps form (IDENTITY_ENDPOINT + IDENTITY_HEADER), user-assigned', T, async () => {
@@ -104,7 +111,7 @@ describe('managed identity', () => {
       assert.equal(call.headers['x-identity-header'], 'hdr-secret-1');
       assert.equal(call.headers.metadata, undefined);
       assert.ok(!d.stderr().includes('hdr-secret-1'));
-    } finally { await d.stop(); }
+    } finally { await stopClean(d); }
   });
 
   test('no identity_endpoint and no IDENTITY_ENDPOINT: refused while NEGOTIATED_NO_IMDS is set (tests never reach 169.254.169.254)', T, async () => {
@@ -139,7 +146,7 @@ describe('workload identity', () => {
       assert.ok(await waitFor(async () => (await negotiateOk(d2)).seq > seqBefore), 'a refreshed bearer is used');
     } finally {
       lifetime = 3600;
-      await d2.stop();
+      await stopClean(d2);
     }
   });
 
@@ -164,7 +171,7 @@ describe('client secret', () => {
       await negotiateOk(d);
       assert.equal(since(n)[0].form.get('client_secret'), SECRET);
       assert.ok(!d.stderr().includes(SECRET));
-    } finally { await d.stop(); }
+    } finally { await stopClean(d); }
   });
 
   test('expiry and refresh: short-lived tokens are fetched again before they expire', T, async () => {
@@ -181,7 +188,7 @@ describe('client secret', () => {
       assert.ok(b.exp * 1000 > Date.now(), 'the bearer used has not expired');
     } finally {
       lifetime = 3600;
-      await d.stop();
+      await stopClean(d);
     }
   });
 
@@ -206,7 +213,7 @@ describe('client secret', () => {
     } finally {
       failing = false;
       lifetime = 3600;
-      await d.stop();
+      await stopClean(d);
     }
   });
 
@@ -223,7 +230,7 @@ describe('client secret', () => {
       process.kill(d.pid, 'SIGHUP');
       assert.ok(await waitFor(() => /negotiated\.conf:\d+: client_secret_file: /.test(d.stderr()), 5000), d.stderr());
       await negotiateOk(d);
-    } finally { await d.stop(); }
+    } finally { await stopClean(d); }
   });
 });
 
@@ -251,7 +258,7 @@ describe('client certificate', () => {
       assert.ok(claims.jti && claims.exp - claims.nbf === 600);
       const { header } = jwt.decode(assertion, { complete: true });
       assert.equal(header.x5t, createHash('sha1').update(cert.raw).digest('base64url'));
-    } finally { await d.stop(); }
+    } finally { await stopClean(d); }
   });
 
   test('a file without a private key refuses to start with FILE:LINE: KEY', T, async () => {
@@ -273,6 +280,6 @@ describe('negotiated token on a keyless hub', () => {
       const { stdout } = await promisify(execFile)(bin, ['token', '--config', d.configPath, '--hub', 'chat', '--user', 'cli user', '--json'], { timeout: 10_000 });
       const answer = JSON.parse(stdout);
       assert.equal(jwt.verify(answer.token, ACCESS_KEY, { algorithms: ['HS256'] }).sub, 'cli user');
-    } finally { await d.stop(); }
+    } finally { await stopClean(d); }
   });
 });

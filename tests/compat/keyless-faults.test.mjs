@@ -12,6 +12,13 @@ process.env.NEGOTIATED_NO_IMDS = '1';
 const ACCESS_KEY = randomBytes(33).toString('base64url');
 const LOCAL_KEY = randomBytes(33).toString('base64url');
 const SECRET = `s3cr3t-${randomBytes(12).toString('hex')}`;
+/** SIGTERM; the daemon must exit 0 (under ASan: no leak, no error) and never log the secret. */
+async function stopClean(d) {
+  const { code, signal } = await d.stop();
+  assert.deepEqual({ code, signal }, { code: 0, signal: null }, d.stderr());
+  assert.ok(!d.stderr().includes(SECRET));
+}
+
 const T = { timeout: 20_000 };
 
 let files, service, entra, mode = 'ok', entraDown = false;
@@ -82,7 +89,7 @@ async function expect503(d, hub) {
 describe('keyless faults: the service', () => {
   let d;
   before(async () => { d = await startDaemon({ config: (dir) => config(dir, { extra: 'rest_timeout = 500\ntoken_cache = 0' }), files: { secret: SECRET } }); }, T);
-  after(() => d?.stop());
+  after(() => d && stopClean(d));
 
   test('403: 503 to the caller, a log line naming the role and the permission, not the body', T, async () => {
     mode = 'denied';
@@ -141,7 +148,7 @@ describe('keyless faults: the service is down', () => {
     const port = await freePort(); // nothing listens there
     d = await startDaemon({ config: (dir) => config(dir, { endpoint: `https://127.0.0.1:${port}`, extra: 'rest_timeout = 1000' }), files: { secret: SECRET } });
   }, T);
-  after(() => d?.stop());
+  after(() => d && stopClean(d));
 
   test('connection refused: 503 at once; the key hub answers', T, async () => {
     const started = Date.now();
@@ -155,7 +162,7 @@ describe('keyless faults: the service is down', () => {
 describe('keyless: single flight, the cache, the bounds', () => {
   let d;
   before(async () => { d = await startDaemon({ config: (dir) => config(dir, { extra: 'rest_concurrency = 1\nrest_queue = 8\ntoken_cache = 16' }), files: { secret: SECRET } }); }, T);
-  after(() => d?.stop());
+  after(() => d && stopClean(d));
 
   test('8 identical asks at once: one REST call, one token for all', T, async () => {
     mode = 'slow';
@@ -194,7 +201,7 @@ describe('keyless faults: Entra is down', () => {
     entraDown = true;
     d = await startDaemon({ config: (dir) => config(dir), files: { secret: SECRET } });
   }, T);
-  after(() => { entraDown = false; return d?.stop(); });
+  after(() => { entraDown = false; return d && stopClean(d); });
 
   test('no token: /readyz 503, /negotiate 503 without a REST call, the key hub answers', T, async () => {
     const ready = await fetch(`${d.base}/readyz`);
