@@ -217,7 +217,7 @@ describe('client secret', () => {
     }
   });
 
-  test('a missing secret file refuses to start; on reload the old configuration keeps serving', T, async () => {
+  test('a missing secret file refuses to start; on reload the old configuration keeps serving, a good reload takes over', T, async () => {
     await assert.rejects(startDaemon({
       config: service_(`credential = client_secret\ntenant_id = t\nclient_id = c\nclient_secret_file = /nonexistent/s\nauthority_host = ${entra.authority}\n`),
     }), /negotiated\.conf:\d+: client_secret_file: /);
@@ -230,6 +230,11 @@ describe('client secret', () => {
       process.kill(d.pid, 'SIGHUP');
       assert.ok(await waitFor(() => /negotiated\.conf:\d+: client_secret_file: /.test(d.stderr()), 5000), d.stderr());
       await negotiateOk(d);
+      writeFileSync(join(d.dir, 's'), `${SECRET}-2`); // back: the next reload takes over with a new credential
+      const n = entra.calls.length;
+      process.kill(d.pid, 'SIGHUP');
+      assert.ok(await waitFor(() => since(n).some((c) => c.form.get('client_secret') === `${SECRET}-2`), 5000), 'the new secret was used');
+      for (let i = 0; i < 5; i++) await negotiateOk(d);
     } finally { await stopClean(d); }
   });
 });

@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
+import jwt from 'jsonwebtoken';
 import { freePort, startDaemon } from './lib/daemon.mjs';
 import { startEntra, startService, tlsFiles } from './lib/keyless.mjs';
 
@@ -180,6 +181,16 @@ describe('keyless: single flight, the cache, the bounds', () => {
     assert.equal(res.status, 200);
     assert.equal(service.requests.length, before);
     assert.ok(await metric(d, 'generate_token_total{outcome="cached"}') >= 1);
+  });
+
+  test('a burst of 120 asks (identical and distinct) against a slow service: each 200 or 503, tokens valid', T, async () => {
+    mode = 'slow';
+    const answers = await Promise.all(Array.from({ length: 120 }, (_, i) => negotiate(d, i % 3 ? 'keyless' : 'random')
+      .then(async (r) => ({ status: r.status, body: await r.json() }))));
+    for (const a of answers) assert.ok(a.status === 200 || (a.status === 503 && a.body.error.code === 'unavailable'), JSON.stringify(a));
+    assert.ok(answers.some((a) => a.status === 200));
+    for (const a of answers.filter((x) => x.status === 200)) jwt.verify(a.body.token, ACCESS_KEY, { algorithms: ['HS256'] });
+    mode = 'ok';
   });
 
   test('a distinct ask while the one call allowed is in flight: 503 busy at once', T, async () => {
