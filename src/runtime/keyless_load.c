@@ -6,6 +6,7 @@
 #include "core/log.h"
 #include "core/secret.h"
 #include "token/entra.h"
+#include "token/rest_http.h"
 #include "token/rest_signer.h"
 
 #include <stdio.h>
@@ -85,8 +86,10 @@ static int managed_identity(struct loading *l, struct entra_settings *s)
 	buf_printf(&l->identity_url, "%s?api-version=%s&resource=", url ? url : IMDS_TOKEN_URL,
 		   app_service ? "2019-08-01" : "2018-02-01");
 	buf_puts(&l->identity_url, ENTRA_RESOURCE);
-	if (k->client_id)
-		buf_printf(&l->identity_url, "&client_id=%s", k->client_id);
+	if (k->client_id) {
+		buf_puts(&l->identity_url, "&client_id=");
+		rest_url_encode(&l->identity_url, k->client_id);
+	}
 	if (app_service)
 		buf_printf(&l->identity_header, "X-IDENTITY-HEADER: %s", header);
 	else

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <jansson.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -16,6 +17,7 @@
 #define MAX_ANSWER (32 * 1024)
 #define MAX_TOKEN (16 * 1024)
 #define CACHE_MAX_AGE_S 60 /* and at most a tenth of the token's lifetime */
+#define LOG_EVERY_S 5	   /* a failing service must not flood the log: the metrics count every call */
 
 struct flight {
 	char *key; /* the request path: the exact ask */
@@ -44,6 +46,7 @@ struct rest_signer {
 	unsigned n_handles;
 	struct cached *cache;
 	unsigned cache_next;
+	_Atomic long long quiet_until[REST_N_OUTCOMES]; /* monotonic s: one line per outcome per LOG_EVERY_S */
 };
 
 static long long mono_s(void)
@@ -158,8 +161,17 @@ static enum rest_outcome read_token(const struct rest_answer *a, char **token)
 	return o;
 }
 
-static void log_outcome(const struct rest_signer *rs, enum rest_outcome o, const struct rest_answer *a)
+/* True for the first line about outcome o in each LOG_EVERY_S seconds. */
+static bool may_log(struct rest_signer *rs, enum rest_outcome o)
 {
+	long long now = mono_s(), until = atomic_load(&rs->quiet_until[o]);
+	return now >= until && atomic_compare_exchange_strong(&rs->quiet_until[o], &until, now + LOG_EVERY_S);
+}
+
+static void log_outcome(struct rest_signer *rs, enum rest_outcome o, const struct rest_answer *a)
+{
+	if (o == REST_OK || !may_log(rs, o))
+		return;
 	if (o == REST_DENIED)
 		log_error("%s: generateToken was refused with HTTP %ld: give the daemon's identity the role \"Web "
 			  "PubSub Service Owner\" (permission Microsoft.SignalRService/WebPubSub/clientConnection/"
@@ -203,7 +215,8 @@ static enum issue_result call(struct rest_signer *rs, void *handle, const char *
 		log_outcome(rs, o, &a);
 	} else {
 		metrics_rest_call(o, -1);
-		log_warning("%s: no valid Microsoft Entra ID token; callers get 503", rs->s.service);
+		if (may_log(rs, o))
+			log_warning("%s: no valid Microsoft Entra ID token; callers get 503", rs->s.service);
 	}
 	rest_answer_clear(&a);
 	buf_free_secret(&bearer);
@@ -324,8 +337,9 @@ static enum issue_result rest_sign(struct rest_signer *rs, const struct token_cl
 		r = join(rs, f, out);
 	} else if (f || rs->calls >= rs->s.concurrency || !(f = calloc(1, sizeof *f))) {
 		metrics_rest_call(REST_BUSY, -1);
-		log_warning("%s: generateToken busy (%u calls in flight, %u waiting); callers get 503", rs->s.service,
-			    rs->calls, rs->waiters);
+		if (may_log(rs, REST_BUSY))
+			log_warning("%s: generateToken busy (%u calls in flight, %u waiting); callers get 503",
+				    rs->s.service, rs->calls, rs->waiters);
 	} else {
 		*f = (struct flight){.key = buf_steal(&path), .refs = 1, .next = rs->flights};
 		pthread_cond_init(&f->done, NULL);
