@@ -59,7 +59,7 @@ for (let i = 0; i < 2 * N; i++) {
 const pct = (a, p) => a.slice().sort((x, y) => x - y)[Math.min(a.length - 1, Math.floor((p / 100) * a.length))];
 for (const [hub, a] of Object.entries(times)) console.log(`${hub}: n=${a.length} p50=${pct(a, 50).toFixed(3)} ms p99=${pct(a, 99).toFixed(3)} ms`);
 console.log(`added by the REST hop: p50 +${(pct(times.keyless, 50) - pct(times.keyed, 50)).toFixed(3)} ms, p99 +${(pct(times.keyless, 99) - pct(times.keyed, 99)).toFixed(3)} ms`);
-console.log(`REST calls recorded by the stand-in: ${service.requests.length}`);
+console.log(`REST calls recorded by the stand-in: ${service.requests.length}, over ${new Set(service.requests.map((r) => r.peerPort)).size} TLS connection(s)`);
 await daemon.stop();
 await service.close();
 await entra.close();

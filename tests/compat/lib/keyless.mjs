@@ -53,7 +53,7 @@ export async function startService({ accessKey, tls, mode = () => 'ok', slowMs =
     req.on('data', (d) => chunks.push(d));
     req.on('end', () => {
       const body = Buffer.concat(chunks).toString();
-      requests.push({ method: req.method, url: req.url, headers: req.headers, body });
+      requests.push({ method: req.method, url: req.url, headers: req.headers, body, peerPort: req.socket.remotePort });
       const m = /^\/api\/hubs\/([^/?]+)\/:generateToken\?(.*)$/.exec(req.url);
       if (req.method !== 'POST' || !m) return res.writeHead(404).end();
       if (!checkBearer(req.headers.authorization)) return res.writeHead(401).end('{"code":"Unauthorized","message":"secret detail"}');
