@@ -98,7 +98,8 @@ static void configure(CURL *c, const struct rest_request *req, struct sink *s, s
 	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, stop_check);
 	curl_easy_setopt(c, CURLOPT_XFERINFODATA, (void *)req->stop);
 	curl_easy_setopt(c, CURLOPT_USERAGENT, "negotiated");
-	curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "gzip,deflate"); /* as the SDK asks; curl decodes */
+	curl_easy_setopt(c, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1); /* as the SDK's Node client speaks */
+	curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "gzip,deflate");		/* as the SDK asks; curl decodes */
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
 	if (req->ca_file)
 		curl_easy_setopt(c, CURLOPT_CAINFO, req->ca_file);
