@@ -123,7 +123,8 @@ static int print_token(const struct token_args *a, const struct service *svc, en
 				      (long long)time(NULL),
 				      a->ttl ? a->ttl : 60};
 	client_base_url(&svc->endpoint, a->hub, protocol, &base);
-	int rc = token_mint(&svc->endpoint, svc->signer, &claims, &token) < 0 || base.failed ? 1 : 0;
+	int rc =
+		token_issue(&svc->endpoint, svc->signer, svc->rest, &claims, &token) != ISSUE_OK || base.failed ? 1 : 0;
 	if (rc == 0 && a->json)
 		client_access_json(base.data, token.data, protocol, &out);
 	else if (rc == 0)

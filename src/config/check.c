@@ -38,10 +38,62 @@ static void check_credentials(struct parser *p, const struct config_service *s)
 				     "a credential name is a file name in $CREDENTIALS_DIRECTORY, without '/'");
 }
 
+static const char *const credential_kinds[] = {"managed_identity", "workload_identity", "client_secret",
+					       "client_certificate"};
+
+/* A keyless service: an https endpoint, one credential kind and what that kind needs. */
+static void check_keyless(struct parser *p, const struct config_service *s, const char *label)
+{
+	const struct config_keyless *k = &s->keyless;
+	int kind = -1;
+	for (int i = 0; k->credential && i < 4; i++)
+		if (strcmp(k->credential, credential_kinds[i]) == 0)
+			kind = i;
+	if (source_count(&s->primary) || source_count(&s->secondary))
+		parser_error(p, config_key_line(&s->head, "service", "endpoint"), "endpoint",
+			     "a service has either an endpoint and a credential (no access key) or a connection "
+			     "string, not both");
+	else if (strncmp(k->endpoint, "https://", 8) != 0 && strncmp(k->endpoint, "http://", 7) != 0)
+		parser_error(p, config_key_line(&s->head, "service", "endpoint"), "endpoint",
+			     "'%.80s' is not an http(s) URL", k->endpoint);
+	else if (!k->credential)
+		parser_error(p, s->head.line, label,
+			     "credential: required with endpoint (one of managed_identity, "
+			     "workload_identity, client_secret, client_certificate)");
+	else if (kind < 0)
+		parser_error(p, config_key_line(&s->head, "service", "credential"), "credential",
+			     "'%.64s' is not one of managed_identity, workload_identity, client_secret, "
+			     "client_certificate",
+			     k->credential);
+	else if (kind == 2 && !!k->client_secret_file + !!k->client_secret_credential != 1)
+		parser_error(p, config_key_line(&s->head, "service", "credential"), "credential",
+			     "client_secret: set exactly one of client_secret_file, client_secret_credential");
+	else if (kind == 3 && !!k->client_certificate_file + !!k->client_certificate_credential != 1)
+		parser_error(p, config_key_line(&s->head, "service", "credential"), "credential",
+			     "client_certificate: set exactly one of client_certificate_file, "
+			     "client_certificate_credential");
+	else if (kind >= 2 && (!k->tenant_id || !k->client_id))
+		parser_error(p, config_key_line(&s->head, "service", "credential"), "credential",
+			     "%s: tenant_id and client_id are required", k->credential);
+	const char *names[] = {k->client_secret_credential, k->client_certificate_credential};
+	const char *keys[] = {"client_secret_credential", "client_certificate_credential"};
+	for (int i = 0; i < 2; i++)
+		if (names[i] && !credential_name_valid(names[i]))
+			parser_error(p, config_key_line(&s->head, "service", keys[i]), keys[i],
+				     "a credential name is a file name in $CREDENTIALS_DIRECTORY, without '/'");
+}
+
 static void check_service(struct parser *p, const struct config_service *s)
 {
 	char label[96];
 	section_label(&s->head, "service", label, sizeof label);
+	if (s->keyless.endpoint) {
+		check_keyless(p, s, label);
+		return;
+	}
+	if (s->keyless.credential)
+		parser_error(p, config_key_line(&s->head, "service", "credential"), "credential",
+			     "needs endpoint (a service with a connection string signs with its access key)");
 	if (source_count(&s->primary) != 1)
 		parser_error(p, s->head.line, label,
 			     "set exactly one of connection_string, connection_string_file, connection_string_env, "

@@ -87,6 +87,24 @@ static void source_free(struct connstr_source *src)
 	free(src->credential);
 }
 
+static void keyless_free(struct config_keyless *k)
+{
+	char *fields[] = {k->endpoint,
+			  k->credential,
+			  k->tenant_id,
+			  k->client_id,
+			  k->authority_host,
+			  k->client_secret_file,
+			  k->client_secret_credential,
+			  k->client_certificate_file,
+			  k->client_certificate_credential,
+			  k->federated_token_file,
+			  k->identity_endpoint,
+			  k->tls_ca_file};
+	for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
+		free(fields[i]);
+}
+
 void config_free(struct config *cfg)
 {
 	if (!cfg)
@@ -101,6 +119,7 @@ void config_free(struct config *cfg)
 		source_free(&s->primary);
 		source_free(&s->secondary);
 		free(s->sign_with);
+		keyless_free(&s->keyless);
 		free(s->head.name);
 		free(s);
 	}

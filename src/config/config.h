@@ -57,8 +57,25 @@ struct connstr_source {
 	char *credential; /* a file name in $CREDENTIALS_DIRECTORY (systemd LoadCredential=) */
 };
 
+/* A resource without access keys: tokens from its generateToken API with an Entra ID credential. */
+struct config_keyless {
+	char *endpoint;	  /* https://NAME.webpubsub.azure.com: its presence makes the service keyless */
+	char *credential; /* managed_identity, workload_identity, client_secret, client_certificate */
+	char *tenant_id, *client_id, *authority_host;
+	char *client_secret_file, *client_secret_credential;
+	char *client_certificate_file, *client_certificate_credential;
+	char *federated_token_file;
+	char *identity_endpoint; /* managed identity: overrides IDENTITY_ENDPOINT and the metadata address */
+	char *tls_ca_file;
+	unsigned rest_timeout;	   /* ms, each REST and Entra call */
+	unsigned rest_concurrency; /* generateToken calls in flight */
+	unsigned rest_queue;	   /* callers waiting on an identical call in flight */
+	unsigned token_cache;	   /* issued tokens reused for identical asks; 0: off */
+};
+
 struct config_service {
 	struct section_head head;
+	struct config_keyless keyless;
 	struct connstr_source primary;
 	struct connstr_source secondary; /* the resource's other key, for rotation; may be empty */
 	char *sign_with;		 /* "primary" (default) or "secondary" */

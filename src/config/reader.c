@@ -92,6 +92,9 @@ static struct section_head *add_section(struct config *cfg, enum section_kind ki
 	grown[(*counts[kind])++] = section;
 	if (kind == KIND_HUB)
 		hub_defaults(section);
+	if (kind == KIND_SERVICE)
+		((struct config_service *)section)->keyless = (struct config_keyless){
+			.rest_timeout = 5000, .rest_concurrency = 4, .rest_queue = 2, .token_cache = 256};
 	if (kind == KIND_AUTH)
 		((struct ngd_section *)section)->file = cfg->path;
 	return section;

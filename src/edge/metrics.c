@@ -2,6 +2,8 @@
  * renderer. Label values are bounded: configured hub and authenticator names, fixed words. */
 #include "edge/metrics.h"
 
+#include "edge/keyless_metrics.h"
+
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -220,4 +222,5 @@ void metrics_render(struct buf *out)
 	render_single(out, "reload_failures_total", "Reloads refused; the running configuration kept serving.",
 		      &reload_failures);
 	render_single(out, "jwks_refresh_errors_total", "JWKS refreshes that failed.", &jwks_failures);
+	keyless_metrics_render(out);
 }

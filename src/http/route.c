@@ -25,7 +25,10 @@ static void ready(const struct runtime *rt, struct ngd_request *req, struct repl
 {
 	(void)req;
 	for (size_t i = 0; i < rt->n_services; i++)
-		if (!rt->services[i].signer)
+		if (rt->services[i].rest && !rest_signer_ready(rt->services[i].rest))
+			return reply_error(out, 503, "not_ready", "[service:%s] holds no Microsoft Entra ID token",
+					   rt->services[i].name);
+		else if (!rt->services[i].signer && !rt->services[i].rest)
 			return reply_error(out, 503, "not_ready", "[service:%s] has no access key",
 					   rt->services[i].name);
 	reply_json(out, 200, "{\"status\":\"ready\"}");

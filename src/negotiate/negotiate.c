@@ -112,7 +112,12 @@ static void issue(const struct hub *hub, const struct ngd_request *req, const st
 		.ttl_minutes = grant->ttl_minutes,
 	};
 	client_base_url(&hub->service->endpoint, claims.hub, claims.protocol, &base_url);
-	if (token_mint(&hub->service->endpoint, hub->service->signer, &claims, &token) < 0 || base_url.failed) {
+	enum issue_result r =
+		token_issue(&hub->service->endpoint, hub->service->signer, hub->service->rest, &claims, &token);
+	if (r == ISSUE_UNAVAILABLE) {
+		reply_error(out, 503, "unavailable", "the service cannot issue tokens now; try again later");
+		out->retry_after = 2;
+	} else if (r != ISSUE_OK || base_url.failed) {
 		reply_error(out, 500, "internal", "the token could not be issued");
 	} else {
 		out->status = 200;

@@ -6,6 +6,7 @@
 #include "core/log.h"
 #include "core/secret.h"
 #include "edge/metrics.h"
+#include "runtime/keyless_load.h"
 #include "runtime/policy_build.h"
 
 #include <stdio.h>
@@ -39,6 +40,8 @@ void service_clear(struct service *svc)
 	endpoint_clear(&svc->endpoint);
 	token_signer_free(svc->signer);
 	svc->signer = NULL;
+	rest_signer_free(svc->rest);
+	svc->rest = NULL;
 }
 
 /* $CREDENTIALS_DIRECTORY/NAME, as systemd's LoadCredential= provides it. */
@@ -117,6 +120,10 @@ int service_load(const struct config *cfg, const struct config_service *cs, stru
 	bool has_secondary =
 		cs->secondary.inline_text || cs->secondary.file || cs->secondary.env || cs->secondary.credential;
 	bool sign_secondary = cs->sign_with && strcmp(cs->sign_with, "secondary") == 0;
+	if (cs->keyless.endpoint) {
+		*out = (struct service){.name = cs->head.name};
+		return keyless_load(cfg, cs, &out->endpoint, &out->rest, err, err_len);
+	}
 	if (source_load(cfg, cs, &cs->primary, "", sign_secondary ? &other : out, err, err_len) < 0)
 		return -1;
 	/* the idle key is loaded too, so a broken one is found before it is switched to */
@@ -220,6 +227,7 @@ static int build_hub(struct runtime *rt, const struct config_hub *cfg, struct hu
 		hub->chain[hub->n_chain++] = auth_by_name(rt, cfg->auth.items[i]);
 	for (size_t i = 0; i < hub->n_chain; i++)
 		hub->blocking |= (hub->chain[i]->type->flags & NGD_AUTH_MAY_BLOCK) != 0;
+	hub->blocking |= hub->service->rest != NULL; /* the REST call runs on a worker */
 	hub_challenge(hub);
 	hub->policy = policy_build(rt->cfg, cfg);
 	hub->metrics_slot = metrics_hub_slot(cfg->head.name);

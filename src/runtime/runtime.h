@@ -11,6 +11,7 @@
 #include "edge/trusted_proxies.h"
 #include "policy/policy.h"
 #include "token/connstr.h"
+#include "token/rest_signer.h"
 #include "token/token.h"
 
 #include <stdatomic.h>
@@ -20,6 +21,7 @@ struct service {
 	const char *name;
 	struct endpoint endpoint;
 	struct token_signer *signer;
+	struct rest_signer *rest; /* instead of signer: a resource without access keys */
 };
 
 struct hub {

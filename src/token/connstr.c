@@ -187,6 +187,15 @@ int connstr_parse(const char *cs, struct connstr *out, char *err, size_t err_len
 	return rc;
 }
 
+int endpoint_parse(const char *url, struct endpoint *out, char *err, size_t err_len)
+{
+	struct parts p = {.endpoint = (char *)url};
+	*out = (struct endpoint){0};
+	if (strnlen(url, NGD_MAX_CONNSTR + 1) > NGD_MAX_CONNSTR)
+		return fail(err, err_len, "longer than %d bytes", NGD_MAX_CONNSTR);
+	return build_endpoint(&p, out, err, err_len);
+}
+
 void endpoint_clear(struct endpoint *ep)
 {
 	free(ep->http_base);

@@ -18,6 +18,8 @@ struct connstr {
  * and writes a reason to err that never contains the access key. */
 int connstr_parse(const char *cs, struct connstr *out, char *err, size_t err_len);
 void connstr_clear(struct connstr *cs);
+/* A resource's endpoint URL alone ("https://host[:port][/path]"), for a service without keys. */
+int endpoint_parse(const char *url, struct endpoint *out, char *err, size_t err_len);
 void endpoint_clear(struct endpoint *ep);
 
 #endif

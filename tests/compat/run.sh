@@ -11,7 +11,7 @@ fi
 
 tap=$(mktemp)
 trap 'rm -f "$tap"' EXIT
-node --test --test-reporter=spec --test-reporter-destination=stdout \
+NEGOTIATED_NO_IMDS=1 node --test --test-reporter=spec --test-reporter-destination=stdout \
 	--test-reporter=tap --test-reporter-destination="$tap" ./*.test.mjs
 status=$?
 

@@ -5,6 +5,7 @@
 // Usage as a program: node standin.mjs ACCESS_KEY [PORT]
 import { randomUUID } from 'node:crypto';
 import { STATUS_CODES, createServer } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import { fileURLToPath } from 'node:url';
 import jwt from 'jsonwebtoken';
 import { WebSocketServer } from 'ws';
@@ -44,10 +45,15 @@ function refuse(socket, status, message) {
     + `Content-Length: ${Buffer.byteLength(message)}\r\nConnection: close\r\n\r\n${message}`);
 }
 
-/** Starts the stand-in on 127.0.0.1; resolves to {port, endpoint, close()}. */
-export async function startStandin({ accessKey, port = 0 }) {
+/**
+ * Starts the stand-in on 127.0.0.1; resolves to {port, endpoint, close()}. With `tls` ({key, cert})
+ * it serves https/wss; `onRequest(req, res)` answers plain HTTP requests (the REST API's stand-in).
+ */
+export async function startStandin({ accessKey, port = 0, tls, onRequest }) {
   const conns = new Set();
-  const server = createServer((req, res) => res.writeHead(404).end());
+  const handler = onRequest ?? ((req, res) => res.writeHead(404).end());
+  const server = tls ? createTlsServer(tls, handler) : createServer(handler);
+  const scheme = tls ? 'https' : 'http';
   const wss = new WebSocketServer({
     noServer: true,
     handleProtocols: (offered) => PROTOCOLS.find((p) => offered.has(p)) ?? false,
@@ -117,7 +123,7 @@ export async function startStandin({ accessKey, port = 0 }) {
     if (!token) return refuse(socket, 401, 'no access token');
     let claims;
     try {
-      claims = verifyToken(token, accessKey, `http://${req.headers.host}${path}`);
+      claims = verifyToken(token, accessKey, `${scheme}://${req.headers.host}${path}`);
     } catch (e) {
       return refuse(socket, e.status, e.message);
     }
@@ -130,7 +136,7 @@ export async function startStandin({ accessKey, port = 0 }) {
   const actual = server.address().port;
   return {
     port: actual,
-    endpoint: `http://127.0.0.1:${actual}`,
+    endpoint: `${scheme}://127.0.0.1:${actual}`,
     close: () => new Promise((ok) => {
       for (const c of conns) c.ws.terminate();
       wss.close();

@@ -244,6 +244,31 @@ CONFIG_ERRORS = {
     "hub with unknown auth": (SERVICE + "[hub:other]\n>auth = nobody\n", "auth"),
     "hub with unknown service": (SERVICE + "[hub:other]\nauth = guest\n>service = nope\n", "service"),
     "invalid hub name": (SERVICE + ">[hub:1chat]\nauth = guest\n", "1chat"),
+    # keyless services: every refusal comes before any network call (loopback addresses only)
+    "keyless without credential": (">[service:main]\nendpoint = https://127.0.0.1:1\n", "credential"),
+    "keyless bad credential": ("[service:main]\nendpoint = https://127.0.0.1:1\n>credential = password\n",
+                               "credential"),
+    "keyless with a connection string too": ("[service:main]\nconnection_string = {cs}\n"
+                                             ">endpoint = https://127.0.0.1:1\ncredential = managed_identity\n",
+                                             "endpoint"),
+    "keyless bad endpoint": ("[service:main]\n>endpoint = ftp://127.0.0.1\ncredential = managed_identity\n",
+                             "endpoint"),
+    "keyless secret without tenant": ("[service:main]\nendpoint = https://127.0.0.1:1\n>credential = client_secret\n"
+                                      "client_id = c\nclient_secret_file = {dir}/cs\n", "tenant_id"),
+    "keyless missing secret file": ("[service:main]\nendpoint = https://127.0.0.1:1\ncredential = client_secret\n"
+                                    "tenant_id = t\nclient_id = c\n>client_secret_file = {dir}/missing\n"
+                                    "authority_host = http://127.0.0.1:1\n", "client_secret_file"),
+    "keyless missing certificate file": ("[service:main]\nendpoint = https://127.0.0.1:1\n"
+                                         "credential = client_certificate\ntenant_id = t\nclient_id = c\n"
+                                         ">client_certificate_file = {dir}/missing\n"
+                                         "authority_host = http://127.0.0.1:1\n", "client_certificate_file"),
+    "keyless certificate without key": ("[service:main]\nendpoint = https://127.0.0.1:1\n"
+                                        "credential = client_certificate\ntenant_id = t\nclient_id = c\n"
+                                        ">client_certificate_file = {dir}/cs\n"
+                                        "authority_host = http://127.0.0.1:1\n", "client_certificate_file"),
+    "keyless metadata address refused in tests": ("[service:main]\nendpoint = https://127.0.0.1:1\n"
+                                                  ">credential = managed_identity\n", "credential"),
+    "keyless credential without endpoint": (SERVICE + ">credential = managed_identity\n", "credential"),
 }
 
 

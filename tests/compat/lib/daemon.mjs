@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 
 const compatDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const repoRoot = resolve(compatDir, '..', '..');
-const bin = process.env.NEGOTIATED_BIN || join(repoRoot, 'src', 'negotiated');
+export const bin = process.env.NEGOTIATED_BIN || join(repoRoot, 'src', 'negotiated');
 const wrapper = (process.env.NEGOTIATED_WRAPPER || '').split(' ').filter(Boolean);
 
 const HEALTH_TIMEOUT_MS = 10_000;
@@ -48,10 +48,10 @@ function tempDir() {
 
 /**
  * Starts the daemon. `config` is the INI text, or a function of the temp dir returning it;
- * `files` maps file names to contents written into that dir first.
+ * `files` maps file names to contents written into that dir first; `env` adds to the environment.
  * Resolves once GET /healthz answers 200; returns {port, base, stderr(), stop()}.
  */
-export async function startDaemon({ config, files = {} }) {
+export async function startDaemon({ config, files = {}, env = {} }) {
   const tmp = tempDir();
   for (const [name, text] of Object.entries(files)) writeFileSync(join(tmp.dir, name), text);
   const configPath = join(tmp.dir, 'negotiated.conf');
@@ -59,7 +59,7 @@ export async function startDaemon({ config, files = {} }) {
 
   const port = await freePort();
   const argv = [...wrapper, bin, '--config', configPath, '--listen', `127.0.0.1:${port}`];
-  const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   running.add(child);
   let log = '';
   child.stdout.on('data', (d) => { log += d; });
@@ -72,6 +72,9 @@ export async function startDaemon({ config, files = {} }) {
 
   const daemon = {
     port,
+    configPath,
+    dir: tmp.dir,
+    pid: child.pid,
     base: `http://127.0.0.1:${port}`,
     stderr: () => log,
     /** SIGTERM, then SIGKILL after 5 s; resolves to {code, signal}. */

@@ -1,0 +1,18 @@
+/* A keyless [service:NAME]: its endpoint, its Entra credential (files read now, so that a missing
+ * one refuses the configuration) and its REST signer. */
+#ifndef NGD_KEYLESS_LOAD_H
+#define NGD_KEYLESS_LOAD_H
+
+#include "config/config.h"
+#include "token/connstr.h"
+#include "token/rest_signer.h"
+
+#define IMDS_TOKEN_URL "http://169.254.169.254/metadata/identity/oauth2/token"
+/* Set in every test runner: refuses a configuration that would reach the real metadata address. */
+#define NO_IMDS_ENV "NEGOTIATED_NO_IMDS"
+
+/* 0 with *ep and *rest set, or -1 with "FILE:LINE: KEY: reason" in err. */
+int keyless_load(const struct config *cfg, const struct config_service *cs, struct endpoint *ep,
+		 struct rest_signer **rest, char *err, size_t err_len);
+
+#endif
