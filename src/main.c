@@ -5,6 +5,7 @@
 #include "cli/cli_token.h"
 #include "core/log.h"
 #include "daemon.h"
+#include "edge/access_log.h"
 #include "edge/listen.h"
 #include "http/http.h"
 #include "reload.h"
@@ -12,6 +13,7 @@
 #include "runtime/snapshot.h"
 
 #include <curl/curl.h>
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -29,17 +31,22 @@
 struct options {
 	const char *config;
 	const char *listen;
-	bool dev, check, verbose, list_keys;
+	const char *credentials_dir;
+	bool dev, check, reload, verbose, list_keys;
 };
 
 static const char usage[] =
-	"usage: negotiated [-c FILE] [--listen ADDR] [--dev] [--check-config] [-v] [--version] [--help]\n"
+	"usage: negotiated [-c FILE] [--listen ADDR] [--dev] [--check-config] [--reload]\n"
+	"                  [--credentials-dir DIR] [-v] [--version] [--help]\n"
 	"       negotiated token --help\n"
 	"       negotiated explain --help\n"
 	"  -c, --config FILE    configuration file (default " DEFAULT_CONFIG ")\n"
 	"  -l, --listen ADDR    HOST:PORT, [IPV6]:PORT or unix:/PATH, instead of [server] listen\n"
 	"      --dev            embedded development configuration (anonymous, one hub 'demo')\n"
 	"      --check-config   check the configuration and exit: 0 valid, 1 invalid\n"
+	"      --reload         check it, then send SIGHUP to $MAINPID (systemd's ExecReload=)\n"
+	"      --credentials-dir DIR  where connection_string_credential files are, instead of\n"
+	"                       $CREDENTIALS_DIRECTORY (to check a unit's configuration outside it)\n"
 	"  -v, --verbose        debug logging\n"
 	"      --version        print the version and exit\n"
 	"      --help           print this help and exit\n"
@@ -53,6 +60,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{"listen", required_argument, NULL, 'l'},
 		{"dev", no_argument, NULL, 'd'},
 		{"check-config", no_argument, NULL, 'k'},
+		{"reload", no_argument, NULL, 'r'},
+		{"credentials-dir", required_argument, NULL, 'C'},
 		{"verbose", no_argument, NULL, 'v'},
 		{"version", no_argument, NULL, 'V'},
 		{"help", no_argument, NULL, 'h'},
@@ -67,6 +76,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case 'l': o->listen = optarg; break;
 		case 'd': o->dev = true; break;
 		case 'k': o->check = true; break;
+		case 'r': o->reload = true; break;
+		case 'C': o->credentials_dir = optarg; break;
 		case 'K': o->list_keys = true; break; /* hidden: the man page test reads it */
 		case 'v': o->verbose = true; break;
 		case 'V': puts(PACKAGE_STRING); exit(0);
@@ -168,10 +179,15 @@ static int listeners(const struct options *o, const struct runtime *rt, int fds[
 	return fds[0] < 0 ? -1 : 1;
 }
 
-static void stop_all(struct http_server **servers, int n)
+/* A socket systemd passed stays open and listening (its queue is the next process's): never
+ * shut down or closed here. */
+static void stop_all(struct http_server **servers, int n, bool passed)
 {
-	for (int i = 0; i < n; i++)
-		http_stop(servers[i]);
+	for (int i = 0; i < n; i++) {
+		int fd = http_stop(servers[i]);
+		if (fd >= 0 && !passed)
+			close(fd);
+	}
 }
 
 static int serve(struct runtime *rt, const struct options *o, struct reload_context *ctx)
@@ -187,7 +203,8 @@ static int serve(struct runtime *rt, const struct options *o, struct reload_cont
 	reload_context_init(ctx, rt);
 	for (; started < n && (servers[started] = http_start(&rt->cfg->server, fds[started])); started++)
 		;
-	for (int i = started; i < n; i++) /* those http_start did not take over */
+	bool passed = !own.len;
+	for (int i = started; i < n && !passed; i++) /* those http_start did not take over */
 		close(fds[i]);
 	if (started == n) {
 		log_info("listening on %s with %u threads, %zu hubs", shown, rt->cfg->server.threads, rt->n_hubs);
@@ -196,10 +213,30 @@ static int serve(struct runtime *rt, const struct options *o, struct reload_cont
 		daemon_notify_stopping();
 		log_info("stopping");
 	}
-	stop_all(servers, started);
+	stop_all(servers, started, passed);
 	if (own.unix_path[0])
 		unlink(own.unix_path);
 	return started == n ? 0 : 1;
+}
+
+/* --reload: the configuration checked, SIGHUP to the running daemon ($MAINPID, as systemd sets it
+ * for ExecReload=); a bad file fails the reload instead of being logged by the daemon alone. */
+static int signal_reload(const char *path)
+{
+	const char *text = getenv("MAINPID");
+	char *end = NULL;
+	long pid = text ? strtol(text, &end, 10) : 0;
+	if (!text || *end || pid <= 1) {
+		fprintf(stderr, "negotiated: --reload: MAINPID is not set to the daemon's PID (it is set by systemd "
+				"for ExecReload=)\n");
+		return 1;
+	}
+	if (kill((pid_t)pid, SIGHUP) < 0) {
+		fprintf(stderr, "negotiated: --reload: cannot signal PID %ld: %s\n", pid, strerror(errno));
+		return 1;
+	}
+	printf("%s: configuration OK; PID %ld reloads it\n", path ? path : "<dev>", pid);
+	return 0;
 }
 
 static const char *config_path(const struct options *o)
@@ -224,6 +261,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "negotiated: cannot initialise libcurl\n");
 		return 1;
 	}
+	if (o.credentials_dir && setenv("CREDENTIALS_DIRECTORY", o.credentials_dir, 1) < 0)
+		return perror("negotiated: --credentials-dir"), 1;
+	access_log_dry_run(o.check || o.reload); /* a check creates no file */
 	char err[640];
 	struct reload_context ctx = {.path = config_path(&o), .verbose = o.verbose};
 	struct runtime *rt = reload_build(&ctx, err, sizeof err);
@@ -232,11 +272,11 @@ int main(int argc, char **argv)
 		curl_global_cleanup();
 		return 1;
 	}
-	if (o.check) {
-		printf("%s: configuration OK\n", ctx.path ? ctx.path : "<dev>");
+	if (o.check || o.reload) {
 		runtime_release(rt);
 		curl_global_cleanup();
-		return 0;
+		return o.reload ? signal_reload(ctx.path)
+				: (printf("%s: configuration OK\n", ctx.path ? ctx.path : "<dev>"), 0);
 	}
 	log_set_level(o.verbose ? LOG_LEVEL_DEBUG : rt->cfg->server.log_level);
 	snapshot_publish(rt); /* rt stays valid here: only this thread publishes */
