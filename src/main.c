@@ -9,6 +9,7 @@
 #include "edge/listen.h"
 #include "http/http.h"
 #include "reload.h"
+#include "reload_ask.h"
 #include "runtime/runtime.h"
 #include "runtime/snapshot.h"
 
@@ -44,7 +45,8 @@ static const char usage[] =
 	"  -l, --listen ADDR    HOST:PORT, [IPV6]:PORT or unix:/PATH, instead of [server] listen\n"
 	"      --dev            embedded development configuration (anonymous, one hub 'demo')\n"
 	"      --check-config   check the configuration and exit: 0 valid, 1 invalid\n"
-	"      --reload         check it, then send SIGHUP to $MAINPID (systemd's ExecReload=)\n"
+	"      --reload         have $MAINPID reload (SIGHUP) and exit 1 if its file does not load\n"
+	"                       (systemd's ExecReload=)\n"
 	"      --credentials-dir DIR  where connection_string_credential files are, instead of\n"
 	"                       $CREDENTIALS_DIRECTORY (to check a unit's configuration outside it)\n"
 	"  -v, --verbose        debug logging\n"
@@ -125,14 +127,14 @@ static uint64_t monotonic_usec(void)
 	return (uint64_t)now.tv_sec * 1000000u + (uint64_t)now.tv_nsec / 1000;
 }
 
-/* The next signal; with a watchdog, pings it every `interval` µs while waiting. */
-static int next_signal(uint64_t interval, uint64_t *next_ping)
+/* The next signal (who sent it in *info); with a watchdog, pings it every `interval` µs while waiting. */
+static int next_signal(uint64_t interval, uint64_t *next_ping, siginfo_t *info)
 {
 	sigset_t set = stop_signals();
 	for (;;) {
 		int sig;
 		if (!interval) {
-			if (sigwait(&set, &sig) == 0)
+			if ((sig = sigwaitinfo(&set, info)) > 0)
 				return sig;
 			continue;
 		}
@@ -143,7 +145,7 @@ static int next_signal(uint64_t interval, uint64_t *next_ping)
 		}
 		uint64_t wait = *next_ping - now;
 		struct timespec timeout = {(time_t)(wait / 1000000u), (long)(wait % 1000000u) * 1000};
-		if ((sig = sigtimedwait(&set, NULL, &timeout)) > 0)
+		if ((sig = sigtimedwait(&set, info, &timeout)) > 0)
 			return sig;
 	}
 }
@@ -151,8 +153,9 @@ static int next_signal(uint64_t interval, uint64_t *next_ping)
 static void wait_for_stop(const struct reload_context *ctx)
 {
 	uint64_t interval = daemon_watchdog_interval(), next_ping = 0;
-	while (next_signal(interval, &next_ping) == SIGHUP)
-		reload(ctx);
+	siginfo_t info;
+	while (next_signal(interval, &next_ping, &info) == SIGHUP)
+		reload_answer(&info, reload(ctx));
 }
 
 static void block_signals(void)
@@ -219,24 +222,18 @@ static int serve(struct runtime *rt, const struct options *o, struct reload_cont
 	return started == n ? 0 : 1;
 }
 
-/* --reload: the configuration checked, SIGHUP to the running daemon ($MAINPID, as systemd sets it
- * for ExecReload=); a bad file fails the reload instead of being logged by the daemon alone. */
-static int signal_reload(const char *path)
+/* --reload: the running daemon is $MAINPID, as systemd sets it for ExecReload=. */
+static int reload_main_pid(void)
 {
 	const char *text = getenv("MAINPID");
 	char *end = NULL;
 	long pid = text ? strtol(text, &end, 10) : 0;
 	if (!text || *end || pid <= 1) {
-		fprintf(stderr, "negotiated: --reload: MAINPID is not set to the daemon's PID (it is set by systemd "
-				"for ExecReload=)\n");
+		fprintf(stderr, "negotiated: --reload: MAINPID is not set to the daemon's PID (systemd sets it for "
+				"ExecReload=)\n");
 		return 1;
 	}
-	if (kill((pid_t)pid, SIGHUP) < 0) {
-		fprintf(stderr, "negotiated: --reload: cannot signal PID %ld: %s\n", pid, strerror(errno));
-		return 1;
-	}
-	printf("%s: configuration OK; PID %ld reloads it\n", path ? path : "<dev>", pid);
-	return 0;
+	return reload_ask(pid);
 }
 
 static const char *config_path(const struct options *o)
@@ -254,6 +251,8 @@ int main(int argc, char **argv)
 		return cli_explain(argc - 1, argv + 1);
 	if (parse_options(argc, argv, &o) < 0)
 		return 2;
+	if (o.reload)
+		return reload_main_pid();
 	if (o.list_keys)
 		return config_list_keys(stdout), 0;
 	block_signals();
@@ -263,7 +262,7 @@ int main(int argc, char **argv)
 	}
 	if (o.credentials_dir && setenv("CREDENTIALS_DIRECTORY", o.credentials_dir, 1) < 0)
 		return perror("negotiated: --credentials-dir"), 1;
-	access_log_dry_run(o.check || o.reload); /* a check creates no file */
+	access_log_dry_run(o.check); /* a check creates no file */
 	char err[640];
 	struct reload_context ctx = {.path = config_path(&o), .verbose = o.verbose};
 	struct runtime *rt = reload_build(&ctx, err, sizeof err);
@@ -272,11 +271,11 @@ int main(int argc, char **argv)
 		curl_global_cleanup();
 		return 1;
 	}
-	if (o.check || o.reload) {
+	if (o.check) {
+		printf("%s: configuration OK\n", ctx.path ? ctx.path : "<dev>");
 		runtime_release(rt);
 		curl_global_cleanup();
-		return o.reload ? signal_reload(ctx.path)
-				: (printf("%s: configuration OK\n", ctx.path ? ctx.path : "<dev>"), 0);
+		return 0;
 	}
 	log_set_level(o.verbose ? LOG_LEVEL_DEBUG : rt->cfg->server.log_level);
 	snapshot_publish(rt); /* rt stays valid here: only this thread publishes */

@@ -4,7 +4,11 @@
 # usage: tree.sh CACHE_DIR   (prints the tarball's path; a second run reuses it)
 set -euo pipefail
 cache=$1
-tarball=$cache/bookworm-base.tar
+# systemd and what the walkthrough uses, plus the package's run-time libraries, so that
+# installing the .deb needs no download; the tarball's name changes with this list
+packages=systemd,systemd-sysv,dbus,nginx-light,openssl,curl,ca-certificates
+packages+=,libmicrohttpd12,libjansson4,libinih1,libcurl4,libssl3,libcrypt1,libsystemd0
+tarball=$cache/bookworm-$(printf %s "$packages" | sha256sum | cut -c1-12).tar
 [ -s "$tarball" ] && { echo "$tarball"; exit 0; }
 
 # The mirror this machine's apt uses (deb822 or one-line sources), else Debian's CDN.
@@ -15,11 +19,7 @@ mirror=${mirror:-http://deb.debian.org/debian}
 mkdir -p "$cache"
 tree=$cache/bookworm-base.tmp
 rm -rf "$tree"
-debootstrap --variant=minbase --include=systemd,systemd-sysv,dbus,nginx-light,openssl,curl,ca-certificates \
-	bookworm "$tree" "$mirror" >&2
-# nothing in the tree may start a service while apt runs in a chroot
-printf '#!/bin/sh\nexit 101\n' >"$tree/usr/sbin/policy-rc.d"
-chmod 755 "$tree/usr/sbin/policy-rc.d"
+debootstrap --variant=minbase --include="$packages" bookworm "$tree" "$mirror" >&2
 echo negotiated-test >"$tree/etc/hostname"
 chroot "$tree" apt-get clean
 tar -C "$tree" -cf "$tarball.tmp" . && mv "$tarball.tmp" "$tarball"
