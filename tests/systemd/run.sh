@@ -250,6 +250,24 @@ check "the watchdog (WatchdogSec=30s) restarts a SIGSTOPped daemon (PID $stuck -
 body=$(ask)
 check "and it answers 200 again" verify_reply "$body" "$key2"
 
+# --- the start limit (README): 5 failed starts fail the service and the socket; reset-failed -----
+since=$(in_ct date '+%Y-%m-%d %H:%M:%S')
+in_sh 'mv /etc/negotiated/credentials/main /root/main.saved'
+in_ct systemctl restart negotiated >/dev/null 2>&1 # 243/CREDENTIALS; Restart=on-failure tries again
+for _ in $(seq 1 30); do
+	[ "$(in_ct systemctl is-active negotiated.socket)" = failed ] && break
+	sleep 1
+done
+sock_result=$(in_ct systemctl show -p Result --value negotiated.socket)
+limit_hit() { in_ct journalctl -u negotiated --since "$1" -o cat --no-pager | grep -q 'Start request repeated too quickly'; }
+check "a missing credential (243/CREDENTIALS): 5 failed starts, then the start limit fails negotiated.socket ($sock_result)" \
+	bash -c '[ "$1" = service-start-limit-hit ]' _ "$sock_result"
+check "and the journal says so (Start request repeated too quickly)" limit_hit "$since"
+in_sh 'mv /root/main.saved /etc/negotiated/credentials/main'
+in_ct systemctl reset-failed negotiated.service negotiated.socket && in_ct systemctl start negotiated.socket
+body=$(ask)
+check "after systemctl reset-failed and starting the socket: 200 again" verify_reply "$body" "$key2"
+
 # --- logs, exposure, secrets -------------------------------------------------------------------
 lines=$(in_sh 'grep -c "127.0.0.2 GET /negotiate 200" /var/log/negotiated/access.log')
 check "the access log under LogsDirectory (/var/log/negotiated/access.log) gets lines ($lines)" test "${lines:-0}" -gt 0
