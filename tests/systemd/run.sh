@@ -235,6 +235,18 @@ in_ct env CONNECTION_STRING="$(cs "$key2")" bash -s <"$here/rotate.sh"
 body=$(ask)
 check "after rotation (credential + restart) tokens are signed with the new key" verify_reply "$body" "$key2"
 
+# --- an upgrade (the same .deb again): the daemon restarts on the new binary, the socket stays ---
+before=$(main_pid)
+in_ct env DEBIAN_FRONTEND=noninteractive dpkg -i "/root/$(basename "$deb")" >"$work/upgrade.log" 2>&1
+upgraded=$?
+body=$(ask)
+after=$(main_pid) sock=$(in_ct systemctl is-active negotiated.socket)
+kept=$(in_sh "grep -c '^access_log = /var/log/negotiated/' $conf") # the operator's edit of the conffile
+check "reinstalling the package (dpkg -i, an upgrade): the daemon restarts (PID $before -> $after), the socket stays $sock, the edited conffile stays" \
+	test "$upgraded" = 0 -a "$before" != "$after" -a "$sock" = active -a "$kept" = 1
+[ "$upgraded" = 0 ] || sed 's/^/#   /' "$work/upgrade.log"
+check "and answers 200" verify_reply "$body" "$key2"
+
 # --- the watchdog restarts a stopped daemon ----------------------------------------------------
 stuck=$(main_pid)
 since=$(in_ct date '+%Y-%m-%d %H:%M:%S')
