@@ -14,8 +14,9 @@ changelog=$(dpkg-parsechangelog -l "$top/debian/changelog" -S Version)
 out=$top/build/deb
 src=$out/negotiated-$version
 rm -rf "$out" && mkdir -p "$src"
-(cd "$top" && git ls-files -z --cached --others --exclude-standard | xargs -0 -I{} sh -c 'test -e "{}" && echo "{}"' |
-	tar -cf - -T -) | tar -C "$src" -xf -
+(cd "$top" && git ls-files -z --cached --others --exclude-standard |
+	while IFS= read -r -d '' f; do [ -e "$f" ] && printf '%s\0' "$f"; done | tar --null -T - -cf -) |
+	tar -C "$src" -xf -
 (cd "$src" && dpkg-buildpackage -us -uc -b "$@") >"$out/build.log" 2>&1 || {
 	tail -40 "$out/build.log" >&2
 	echo "build-deb: dpkg-buildpackage failed; the whole log is $out/build.log" >&2
