@@ -54,7 +54,7 @@ cleanup() {
 	return 0
 }
 trap cleanup EXIT
-trap 'exit 130' INT TERM
+trap 'not_ok "finishes within ${NGD_SYSTEMD_TIMEOUT:-900} s (timed out or interrupted)"; summary; exit 130' INT TERM
 
 # Runs a command inside the container, in all of PID 1's namespaces, with a clean environment.
 in_ct() {
