@@ -5,13 +5,16 @@
 #include "cli/cli_token.h"
 #include "core/log.h"
 #include "daemon.h"
+#include "edge/access_log.h"
 #include "edge/listen.h"
 #include "http/http.h"
 #include "reload.h"
+#include "reload_ask.h"
 #include "runtime/runtime.h"
 #include "runtime/snapshot.h"
 
 #include <curl/curl.h>
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -29,17 +32,23 @@
 struct options {
 	const char *config;
 	const char *listen;
-	bool dev, check, verbose, list_keys;
+	const char *credentials_dir;
+	bool dev, check, reload, verbose, list_keys;
 };
 
 static const char usage[] =
-	"usage: negotiated [-c FILE] [--listen ADDR] [--dev] [--check-config] [-v] [--version] [--help]\n"
+	"usage: negotiated [-c FILE] [--listen ADDR] [--dev] [--check-config] [--reload]\n"
+	"                  [--credentials-dir DIR] [-v] [--version] [--help]\n"
 	"       negotiated token --help\n"
 	"       negotiated explain --help\n"
 	"  -c, --config FILE    configuration file (default " DEFAULT_CONFIG ")\n"
 	"  -l, --listen ADDR    HOST:PORT, [IPV6]:PORT or unix:/PATH, instead of [server] listen\n"
 	"      --dev            embedded development configuration (anonymous, one hub 'chat')\n"
 	"      --check-config   check the configuration and exit: 0 valid, 1 invalid\n"
+	"      --reload         have $MAINPID reload (SIGHUP) and exit 1 if its file does not load\n"
+	"                       (systemd's ExecReload=)\n"
+	"      --credentials-dir DIR  where connection_string_credential files are, instead of\n"
+	"                       $CREDENTIALS_DIRECTORY (to check a unit's configuration outside it)\n"
 	"  -v, --verbose        debug logging\n"
 	"      --version        print the version and exit\n"
 	"      --help           print this help and exit\n"
@@ -53,6 +62,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{"listen", required_argument, NULL, 'l'},
 		{"dev", no_argument, NULL, 'd'},
 		{"check-config", no_argument, NULL, 'k'},
+		{"reload", no_argument, NULL, 'r'},
+		{"credentials-dir", required_argument, NULL, 'C'},
 		{"verbose", no_argument, NULL, 'v'},
 		{"version", no_argument, NULL, 'V'},
 		{"help", no_argument, NULL, 'h'},
@@ -67,6 +78,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case 'l': o->listen = optarg; break;
 		case 'd': o->dev = true; break;
 		case 'k': o->check = true; break;
+		case 'r': o->reload = true; break;
+		case 'C': o->credentials_dir = optarg; break;
 		case 'K': o->list_keys = true; break; /* hidden: the man page test reads it */
 		case 'v': o->verbose = true; break;
 		case 'V': puts(PACKAGE_STRING); exit(0);
@@ -114,14 +127,14 @@ static uint64_t monotonic_usec(void)
 	return (uint64_t)now.tv_sec * 1000000u + (uint64_t)now.tv_nsec / 1000;
 }
 
-/* The next signal; with a watchdog, pings it every `interval` µs while waiting. */
-static int next_signal(uint64_t interval, uint64_t *next_ping)
+/* The next signal (who sent it in *info); with a watchdog, pings it every `interval` µs while waiting. */
+static int next_signal(uint64_t interval, uint64_t *next_ping, siginfo_t *info)
 {
 	sigset_t set = stop_signals();
 	for (;;) {
 		int sig;
 		if (!interval) {
-			if (sigwait(&set, &sig) == 0)
+			if ((sig = sigwaitinfo(&set, info)) > 0)
 				return sig;
 			continue;
 		}
@@ -132,7 +145,7 @@ static int next_signal(uint64_t interval, uint64_t *next_ping)
 		}
 		uint64_t wait = *next_ping - now;
 		struct timespec timeout = {(time_t)(wait / 1000000u), (long)(wait % 1000000u) * 1000};
-		if ((sig = sigtimedwait(&set, NULL, &timeout)) > 0)
+		if ((sig = sigtimedwait(&set, info, &timeout)) > 0)
 			return sig;
 	}
 }
@@ -140,8 +153,9 @@ static int next_signal(uint64_t interval, uint64_t *next_ping)
 static void wait_for_stop(const struct reload_context *ctx)
 {
 	uint64_t interval = daemon_watchdog_interval(), next_ping = 0;
-	while (next_signal(interval, &next_ping) == SIGHUP)
-		reload(ctx);
+	siginfo_t info;
+	while (next_signal(interval, &next_ping, &info) == SIGHUP)
+		reload_answer(&info, reload(ctx));
 }
 
 static void block_signals(void)
@@ -168,10 +182,15 @@ static int listeners(const struct options *o, const struct runtime *rt, int fds[
 	return fds[0] < 0 ? -1 : 1;
 }
 
-static void stop_all(struct http_server **servers, int n)
+/* A socket systemd passed stays open and listening (its queue is the next process's): never
+ * shut down or closed here. */
+static void stop_all(struct http_server **servers, int n, bool passed)
 {
-	for (int i = 0; i < n; i++)
-		http_stop(servers[i]);
+	for (int i = 0; i < n; i++) {
+		int fd = http_stop(servers[i]);
+		if (fd >= 0 && !passed)
+			close(fd);
+	}
 }
 
 static int serve(struct runtime *rt, const struct options *o, struct reload_context *ctx)
@@ -187,7 +206,8 @@ static int serve(struct runtime *rt, const struct options *o, struct reload_cont
 	reload_context_init(ctx, rt);
 	for (; started < n && (servers[started] = http_start(&rt->cfg->server, fds[started])); started++)
 		;
-	for (int i = started; i < n; i++) /* those http_start did not take over */
+	bool passed = !own.len;
+	for (int i = started; i < n && !passed; i++) /* those http_start did not take over */
 		close(fds[i]);
 	if (started == n) {
 		log_info("listening on %s with %u threads, %zu hubs", shown, rt->cfg->server.threads, rt->n_hubs);
@@ -196,10 +216,24 @@ static int serve(struct runtime *rt, const struct options *o, struct reload_cont
 		daemon_notify_stopping();
 		log_info("stopping");
 	}
-	stop_all(servers, started);
+	stop_all(servers, started, passed);
 	if (own.unix_path[0])
 		unlink(own.unix_path);
 	return started == n ? 0 : 1;
+}
+
+/* --reload: the running daemon is $MAINPID, as systemd sets it for ExecReload=. */
+static int reload_main_pid(void)
+{
+	const char *text = getenv("MAINPID");
+	char *end = NULL;
+	long pid = text ? strtol(text, &end, 10) : 0;
+	if (!text || *end || pid <= 1) {
+		fprintf(stderr, "negotiated: --reload: MAINPID is not set to the daemon's PID (systemd sets it for "
+				"ExecReload=)\n");
+		return 1;
+	}
+	return reload_ask(pid);
 }
 
 static const char *config_path(const struct options *o)
@@ -217,6 +251,8 @@ int main(int argc, char **argv)
 		return cli_explain(argc - 1, argv + 1);
 	if (parse_options(argc, argv, &o) < 0)
 		return 2;
+	if (o.reload)
+		return reload_main_pid();
 	if (o.list_keys)
 		return config_list_keys(stdout), 0;
 	block_signals();
@@ -224,6 +260,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "negotiated: cannot initialise libcurl\n");
 		return 1;
 	}
+	if (o.credentials_dir && setenv("CREDENTIALS_DIRECTORY", o.credentials_dir, 1) < 0)
+		return perror("negotiated: --credentials-dir"), 1;
+	access_log_dry_run(o.check); /* a check creates no file */
 	char err[640];
 	struct reload_context ctx = {.path = config_path(&o), .verbose = o.verbose};
 	struct runtime *rt = reload_build(&ctx, err, sizeof err);

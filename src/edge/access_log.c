@@ -3,12 +3,30 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 #define SHOWN_PATH 200 /* bytes of the path kept in a line */
+
+static bool dry_run;
+
+void access_log_dry_run(bool on)
+{
+	dry_run = on;
+}
+
+/* A missing file could be created: its directory is writable. */
+static int creatable(const char *spec)
+{
+	char dir[PATH_MAX];
+	if (snprintf(dir, sizeof dir, "%s", spec) >= (int)sizeof dir)
+		return errno = ENAMETOOLONG, -1;
+	return access(dirname(dir), W_OK | X_OK);
+}
 
 int access_log_open(const char *spec, struct access_log *out, char *err, size_t err_len)
 {
@@ -17,7 +35,10 @@ int access_log_open(const char *spec, struct access_log *out, char *err, size_t 
 		return 0;
 	if (strcmp(spec, "stderr") == 0)
 		return out->fd = STDERR_FILENO, 0;
-	int fd = open(spec, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0640);
+	int flags = O_WRONLY | O_APPEND | O_CLOEXEC | O_NOCTTY | (dry_run ? 0 : O_CREAT);
+	int fd = open(spec, flags, 0640);
+	if (fd < 0 && dry_run && errno == ENOENT && creatable(spec) == 0)
+		return 0;
 	if (fd < 0)
 		return snprintf(err, err_len, "cannot open '%.200s' for appending: %s", spec, strerror(errno)), -1;
 	*out = (struct access_log){fd, true};

@@ -395,7 +395,7 @@ struct http_server *http_start(const struct config_server *lim, int listen_fd)
 	size_t memory = (size_t)lim->max_url_bytes + lim->max_header_bytes + 2048 +
 			(size_t)(HTTP_MAX_QUERY_ARGS + HTTP_MAX_HEADERS) * HTTP_POOL_RECORD_BYTES;
 	srv->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TURBO |
-					    MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME,
+					    MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC,
 				    0, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
 				    MHD_OPTION_LISTEN_SOCKET, listen_fd, MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
 				    MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_NOTIFY_CONNECTION,
@@ -414,13 +414,17 @@ struct http_server *http_start(const struct config_server *lim, int listen_fd)
 	return srv;
 }
 
-void http_stop(struct http_server *srv)
+int http_stop(struct http_server *srv)
 {
 	if (!srv)
-		return;
+		return -1;
 	offload_stop(srv->offload); /* MHD must not be stopped with suspended connections */
+	/* take the listening socket back first (needs MHD_USE_ITC): MHD_stop_daemon would shut it
+	 * down, and a socket systemd passed in must keep its queue for the next process */
+	MHD_socket fd = MHD_quiesce_daemon(srv->mhd);
 	MHD_stop_daemon(srv->mhd);
 	offload_free(srv->offload);
 	conn_watch_free(srv->watch); /* every connection closed with the daemon */
 	free(srv);
+	return fd == MHD_INVALID_SOCKET ? -1 : (int)fd;
 }

@@ -51,7 +51,9 @@ static char *credential_path(const char *name, char *err, size_t err_len)
 	char *path = NULL;
 	if (!dir || !*dir)
 		snprintf(err, err_len,
-			 "CREDENTIALS_DIRECTORY is not set (run under systemd with LoadCredential=%s:...)", name);
+			 "CREDENTIALS_DIRECTORY is not set (run under systemd with LoadCredential=%s:..., or "
+			 "check with --credentials-dir DIR)",
+			 name);
 	else if (asprintf(&path, "%s/%s", dir, name) < 0)
 		path = NULL;
 	return path;
