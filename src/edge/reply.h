@@ -8,6 +8,8 @@
 
 #define REPLY_MAX_HEADERS 12
 
+struct auth_instance; /* auth/chain.h: only its address is used here */
+
 struct reply {
 	unsigned status;
 	struct buf body;	    /* JSON; may hold a token, so it is wiped when sent */
@@ -15,7 +17,7 @@ struct reply {
 	char www_authenticate[256]; /* with 401 */
 	const char *code;	    /* the error code, for the log line */
 	char message[256];	    /* the error message, for the log line */
-	bool needs_worker;	    /* the hub's chain may block: run the request again on a worker */
+	const struct auth_instance *needs_worker; /* run the request again on this authenticator's worker */
 	bool auth_failed;	    /* a DENY from the chain: answered after [server] auth_failure_delay */
 	bool logged;		    /* the pipeline already logged this refusal */
 	unsigned retry_after;	    /* seconds, for Retry-After with 503 or 429; 0 for none */

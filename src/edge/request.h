@@ -9,6 +9,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+struct auth_instance; /* auth/chain.h: only its address is used here */
+
 struct request_source {
 	/* Header (case-insensitive) or query argument; *count (if not NULL) gets how many times the
 	 * name occurs. NULL when absent. */
@@ -30,7 +32,7 @@ struct ngd_request {
 	const char *body;			/* NUL-terminated; "" without a body */
 	size_t body_len;
 	const char *hub;   /* set by the pipeline once the hub is known */
-	bool may_block;	   /* on a worker thread: chains that may block run here, never on an HTTP thread */
+	const struct auth_instance *worker_of; /* on that authenticator's own worker thread; NULL: an HTTP thread */
 	unsigned hub_slot; /* the hub's metrics label slot; 0 until the hub is known */
 	char request_id[REQUEST_ID_MAX + 1]; /* echoed as X-Request-Id and shown in log lines */
 };

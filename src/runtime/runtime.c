@@ -218,8 +218,6 @@ static int build_hub(struct runtime *rt, const struct config_hub *cfg, struct hu
 		return -1;
 	for (size_t i = 0; i < cfg->auth.n; i++)
 		hub->chain[hub->n_chain++] = auth_by_name(rt, cfg->auth.items[i]);
-	for (size_t i = 0; i < hub->n_chain; i++)
-		hub->blocking |= (hub->chain[i]->type->flags & NGD_AUTH_MAY_BLOCK) != 0;
 	hub_challenge(hub);
 	hub->policy = policy_build(rt->cfg, cfg);
 	hub->metrics_slot = metrics_hub_slot(cfg->head.name);
@@ -273,8 +271,9 @@ static int build_parts(struct runtime *rt, char *err, size_t err_len)
 	for (; rt->n_services < cfg->n_services; rt->n_services++)
 		if (service_load(cfg, cfg->services[rt->n_services], &rt->services[rt->n_services], err, err_len) < 0)
 			return -1;
+	const struct auth_limits limits = {cfg->server.auth_workers, cfg->server.auth_queue};
 	for (; rt->n_auths < cfg->n_auths; rt->n_auths++)
-		if (!(rt->auths[rt->n_auths] = auth_instance_create(cfg->auths[rt->n_auths], err, err_len)))
+		if (!(rt->auths[rt->n_auths] = auth_instance_create(cfg->auths[rt->n_auths], &limits, err, err_len)))
 			return -1;
 	for (; rt->n_hubs < cfg->n_hubs; rt->n_hubs++)
 		if (build_hub(rt, cfg->hubs[rt->n_hubs], &rt->hubs[rt->n_hubs]) < 0)

@@ -29,7 +29,6 @@ struct hub {
 	size_t n_chain;
 	struct policy *policy; /* the hub's compiled rules */
 	char challenge[256];   /* WWW-Authenticate for a 401, from the chain's schemes */
-	bool blocking;	       /* an authenticator in the chain may block (NGD_AUTH_MAY_BLOCK) */
 	unsigned metrics_slot;
 	struct cors_policy cors; /* the hub's own, or the [server]'s */
 };

@@ -188,7 +188,7 @@ static void test_principal(void)
 	};
 	struct ngd_section sec = {{"t", 1, 0, {0}}, "t.conf", entries, sizeof entries / sizeof entries[0], NULL};
 	char err[256] = "";
-	struct auth_instance *inst = auth_instance_create(&sec, err, sizeof err);
+	struct auth_instance *inst = auth_instance_create(&sec, &(struct auth_limits){8, 0}, err, sizeof err);
 	unlink(path);
 	ok(inst != NULL, "an HS256 instance from a secret file (%s)", err);
 	if (!inst)
