@@ -95,18 +95,22 @@ static const struct ngd_authenticator *section_type(struct ngd_section *sec, con
 	return type;
 }
 
-/* A blocking authenticator's bulkhead: max_concurrent threads of its own, started on demand, so
- * that its slow peer can hold only them. 0, or -1 after ngd_section_error(). */
+/* A blocking authenticator's bulkhead: at most max_concurrent requests at once, on threads of its
+ * own started on demand, so that its slow peer can hold only them. 0, or -1 after an error. */
 static int bulkhead_create(struct ngd_section *sec, const struct auth_limits *limits, struct auth_instance *inst)
 {
 	const char *v = ngd_section_get(sec, "max_concurrent");
-	inst->max_concurrent = limits->max_concurrent;
-	inst->max_queued = limits->max_queued;
+	unsigned threads;
+	inst->max_concurrent = limits->threads + limits->queue;
+	if (inst->max_concurrent > AUTH_MAX_CONCURRENT)
+		inst->max_concurrent = AUTH_MAX_CONCURRENT;
 	if (v && decimal_parse(v, 1, AUTH_MAX_CONCURRENT, &inst->max_concurrent) < 0)
 		return ngd_section_error(sec, "max_concurrent", "'%.32s' is not a whole number from 1 to %d", v,
 					 AUTH_MAX_CONCURRENT),
 		       -1;
-	if (!(inst->pool = workers_start(inst->max_concurrent, inst->max_queued)))
+	threads = inst->max_concurrent < limits->threads ? inst->max_concurrent : limits->threads;
+	inst->max_queued = inst->max_concurrent - threads;
+	if (!(inst->pool = workers_start(threads, inst->max_queued)))
 		return ngd_section_error(sec, NULL, "out of memory"), -1;
 	return 0;
 }
@@ -158,8 +162,8 @@ int auth_instance_submit(const struct auth_instance *inst, struct work *w)
 {
 	if (inst->pool && workers_submit(inst->pool, w) == 0)
 		return 0;
-	ngd_log_warning("[auth:%s] %s busy: max_concurrent = %u requests already in flight%s", inst->name,
-			inst->type->type, inst->max_concurrent, inst->max_queued ? " and the queue is full" : "");
+	ngd_log_warning("[auth:%s] %s busy: max_concurrent = %u requests already in flight", inst->name,
+			inst->type->type, inst->max_concurrent);
 	return -1;
 }
 

@@ -37,13 +37,13 @@ struct auth_instance {
 	unsigned metrics_slot; /* its label in negotiated_auth_outcomes_total */
 	void *plugin;	       /* the dlopen handle when the type came from a plugin, else NULL */
 	struct workers *pool;  /* its own threads for blocking work (a bulkhead); NULL if it never blocks */
-	unsigned max_concurrent, max_queued;
+	unsigned max_concurrent, max_queued; /* requests it holds at once; of them, waiting for a thread */
 };
 
-/* The [server] defaults of a blocking authenticator's bulkhead. */
+/* [server]: each blocking authenticator's threads, and requests that may wait for one of them. */
 struct auth_limits {
-	unsigned max_concurrent; /* auth_workers */
-	unsigned max_queued;	 /* auth_queue */
+	unsigned threads; /* auth_workers */
+	unsigned queue;	  /* auth_queue; max_concurrent defaults to threads + queue */
 };
 
 extern const struct ngd_authenticator auth_anonymous;

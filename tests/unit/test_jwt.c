@@ -115,6 +115,9 @@ static void test_bad_jwks(void)
 		{"{\"keys\":[{\"kty\":\"RSA\",\"n\":\"" RSA_N "\",\"e\":\"" LONG_B64 "\"}]}",
 		 "needs base64url members n and e"},
 		{"{\"keys\":[{\"kty\":\"RSA\",\"n\":\"" RSA_N RSA_N RSA_N RSA_N RSA_N "\",\"e\":\"AQAB\"}]}",
+		 "at most 8192 bits"},
+		{"{\"keys\":[{\"kty\":\"RSA\",\"n\":\"" RSA_N RSA_N RSA_N RSA_N RSA_N RSA_N RSA_N RSA_N RSA_N
+		 "\",\"e\":\"AQAB\"}]}",
 		 "needs base64url members n and e"},
 		{"{\"keys\":[{\"kty\":\"RSA\",\"kid\":7,\"n\":\"" RSA_N "\",\"e\":\"AQAB\"}]}", "must be strings"},
 		{"{\"keys\":[{\"kty\":\"oct\",\"k\":\"c2VjcmV0\"}]}", "no usable signature key"},

@@ -2,6 +2,7 @@
  * immutable reference-counted set swapped under a short lock, the last good set kept on failure. */
 #include "auth/jwt/jwks.h"
 
+#include "auth/fetch_url.h"
 #include "auth/jwt/http_fetch.h"
 #include "core/log.h"
 #include "edge/metrics.h"
@@ -104,10 +105,11 @@ static void install(struct jwks *j, struct keyset *ks)
 	keyset_release(old); /* in-flight requests hold their own references */
 }
 
-/* An http(s) URL of printable ASCII: a provider's answer must not smuggle anything into a log line. */
-static bool url_acceptable(const char *url)
+/* An https URL (http only as fetch_url_refusal allows) of printable ASCII: a provider's answer must
+ * not smuggle anything into a log line, nor downgrade the key set to a plain-http source. */
+static bool url_acceptable(const char *url, bool allow_insecure_http)
 {
-	if (!url || (strncmp(url, "https://", 8) != 0 && strncmp(url, "http://", 7) != 0) || strlen(url) >= MAX_URL)
+	if (!url || fetch_url_refusal(url, allow_insecure_http) || strlen(url) >= MAX_URL)
 		return false;
 	for (const unsigned char *c = (const unsigned char *)url; *c; c++)
 		if (*c <= ' ' || *c >= 0x7f)
@@ -142,8 +144,8 @@ static char *discover(struct jwks *j, long long deadline_ms, char *err, size_t e
 		snprintf(err, err_len, "%.200s: not JSON", url);
 	else if (doc && (!iss || strcmp(iss, j->issuer) != 0))
 		snprintf(err, err_len, "%.200s: its issuer is not the configured issuer", url);
-	else if (doc && !url_acceptable(found))
-		snprintf(err, err_len, "%.200s: no http(s) jwks_uri in it", url);
+	else if (doc && !url_acceptable(found, j->opts.allow_insecure_http))
+		snprintf(err, err_len, "%.200s: no acceptable jwks_uri in it (https://, or http:// to loopback)", url);
 	else if (doc && !(uri = strdup(found)))
 		snprintf(err, err_len, "out of memory");
 	else if (!text)
