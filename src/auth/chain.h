@@ -14,8 +14,8 @@ struct ngd_outcome {
 	unsigned deny_status; /* 401 or 403 */
 	const char *deny_code;
 	char deny_message[200];
-	bool may_block;				  /* in: this authenticator runs on its own worker thread */
-	bool defer;				  /* out: it asked to run again there (auth_defer) */
+	bool may_block;				 /* in: this authenticator runs on its own worker thread */
+	bool defer;				 /* out: it asked to run again there (auth_defer) */
 	const struct auth_instance *deferred_to; /* the chain stopped: run it again on this one's worker */
 };
 

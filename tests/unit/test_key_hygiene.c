@@ -146,8 +146,11 @@ static void test_rsa_pem(void)
 	static const struct {
 		unsigned long e;
 		const char *why;
-	} cases[] = {{1, "must be odd and at least 3"}, {2, "must be odd and at least 3"}, {65536, "must be odd"},
-		     {3, NULL},			    {65537, NULL}};
+	} cases[] = {{1, "must be odd and at least 3"},
+		     {2, "must be odd and at least 3"},
+		     {65536, "must be odd"},
+		     {3, NULL},
+		     {65537, NULL}};
 	char err[256];
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		char *pem = rsa_pem(modulus, modulus_len, cases[i].e);

@@ -13,7 +13,8 @@
 /* The y coordinates of the eight points of order 1, 2, 4 and 8 on edwards25519 (each with both
  * signs of x), little-endian: 0, 1, p-1 and the two order-8 ones. Computed from the curve
  * equation; the same set as in "Taming the many EdDSAs" (Chalkias, Garillot, Nikolaenko, SSR 2020)
- * and libsodium's small-order blocklist. */
+ * and libsodium's small-order blocklist. OpenSSL 3.0's EVP_PKEY_public_check accepts every one of
+ * them for Ed25519 (the identity point passes it), hence this list. */
 static const unsigned char small_order_y[][ED25519_LEN] = {
 	{0},
 	{1},

@@ -31,11 +31,11 @@ struct jwks {
 	struct keyset *current;
 	bool remote, thread_started;
 	atomic_bool stop;
-	pthread_mutex_t fetching;      /* one fetch at a time; requests never wait for it */
-	atomic_bool in_flight;	       /* a fetch runs now: a request with an unknown kid answers at once */
-	atomic_llong last_fetch_ms;    /* monotonic: when the last fetch began */
-	struct unknown_kid *unknown;   /* UNKNOWN_KIDS entries, under lock */
-	size_t unknown_next;	       /* the slot replaced next when none is free */
+	pthread_mutex_t fetching;    /* one fetch at a time; requests never wait for it */
+	atomic_bool in_flight;	     /* a fetch runs now: a request with an unknown kid answers at once */
+	atomic_llong last_fetch_ms;  /* monotonic: when the last fetch began */
+	struct unknown_kid *unknown; /* UNKNOWN_KIDS entries, under lock */
+	size_t unknown_next;	     /* the slot replaced next when none is free */
 	struct jwks_options opts;
 	char *name, *url, *issuer;
 	pthread_t thread;
@@ -266,7 +266,7 @@ bool jwks_fetch_wanted(struct jwks *j, const char *kid)
 struct keyset *jwks_refetch(struct jwks *j, const char *kid)
 {
 	if (!jwks_fetch_wanted(j, kid) || pthread_mutex_trylock(&j->fetching) != 0)
-		return jwks_current(j); /* a fetch in flight, cooling down or a known unknown: answer now */
+		return jwks_current(j);	 /* a fetch in flight, cooling down or a known unknown: answer now */
 	if (jwks_fetch_wanted(j, kid)) { /* again, now that no other fetch can begin */
 		fetch_now(j, now_ms() + j->opts.wait_ms);
 		struct keyset *ks = jwks_current(j);

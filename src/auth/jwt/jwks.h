@@ -13,7 +13,7 @@ struct jwks_options {
 	const char *url;    /* a JWKS URL, or NULL with discovery */
 	const char *issuer; /* with discovery: ISSUER/.well-known/openid-configuration */
 	bool discovery;
-	bool allow_insecure_http; /* a discovered jwks_uri may be http:// to any host */
+	bool allow_insecure_http;  /* a discovered jwks_uri may be http:// to any host */
 	unsigned refresh_interval; /* seconds between background refreshes */
 	unsigned refetch_cooldown; /* seconds: the least time between two fetches asked for by requests */
 	unsigned fetch_timeout_ms; /* per HTTP request */
