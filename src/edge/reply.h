@@ -12,20 +12,22 @@ struct auth_instance; /* auth/chain.h: only its address is used here */
 
 struct reply {
 	unsigned status;
-	struct buf body;			  /* JSON; may hold a token, so it is wiped when sent */
-	const char *allow;			  /* static string, with 405 */
-	char www_authenticate[256];		  /* with 401 */
-	const char *code;			  /* the error code, for the log line */
-	char message[256];			  /* the error message, for the log line */
-	const struct auth_instance *needs_worker; /* run the request again on this authenticator's worker */
-	bool auth_failed;	  /* a DENY from the chain: answered after [server] auth_failure_delay */
-	bool logged;		  /* the pipeline already logged this refusal */
-	unsigned retry_after;	  /* seconds, for Retry-After with 503 or 429; 0 for none */
-	const char *content_type; /* NULL: application/json */
+	struct buf body;	    /* JSON; may hold a token, so it is wiped when sent */
+	const char *allow;	    /* static string, with 405 */
+	char www_authenticate[256]; /* with 401 */
+	const char *code;	    /* the error code, for the log line */
+	char message[256];	    /* the error message, for the log line */
+	bool auth_failed;	    /* a DENY from the chain: answered after [server] auth_failure_delay */
+	bool logged;		    /* the pipeline already logged this refusal */
+	unsigned retry_after;	    /* seconds, for Retry-After with 503 or 429; 0 for none */
+	const char *content_type;   /* NULL: application/json */
 	struct reply_header {
 		const char *name, *value; /* static, or living until the reply is sent */
 	} headers[REPLY_MAX_HEADERS];
 	unsigned n_headers;
+
+	/* Run the request again on this authenticator's own worker thread; NULL: answer it now. */
+	const struct auth_instance *needs_worker;
 };
 
 /* Adds a response header (CORS, Retry-After, X-Request-Id); no copy is made, nothing is allocated. */
