@@ -309,13 +309,14 @@ int offload(struct offload *o, const struct runtime *rt, struct MHD_Connection *
 	MHD_suspend_connection(conn); /* before the hand-over: the other thread may resume at once */
 	if (!worker && timer_add(o->timer, &d->timer, jittered(o->delay_ms)) == 0)
 		return 0;
-	if (worker && job_begin(o) == 0) {
+	if (worker && job_begin(o) < 0) {
+		busy(&d->reply, "the server is shutting down");
+	} else if (worker) {
 		if (auth_instance_submit(worker, &d->work) == 0)
 			return 0;
 		job_end(o);
-	}
-	if (worker)
 		busy(&d->reply, "too many requests are waiting for authentication");
+	}
 	MHD_resume_connection(conn); /* answered when MHD calls the handler again */
 	return 0;
 }
