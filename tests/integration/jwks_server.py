@@ -28,6 +28,8 @@ class KeyServer:
             def do_GET(self):
                 server.handle(self)
 
+            do_POST = do_GET  # for subclasses that stand in for a webhook
+
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"

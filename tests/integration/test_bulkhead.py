@@ -4,7 +4,6 @@ valid request to another hub answered 200 within 500 ms; an unknown kid during a
 is answered at once; a saturated webhook refuses its own excess and nobody else's."""
 import collections
 import concurrent.futures
-import http.server
 import json
 import secrets
 import threading
@@ -223,45 +222,20 @@ def test_unknown_kid_is_remembered_for_the_cooldown(daemon_factory, tmp_path, se
     assert elapsed >= 1.0, elapsed
 
 
-class SlowWebhook:
-    """Admits every caller as the bearer value; /slow answers after `delay` seconds."""
+class SlowWebhook(KeyServer):
+    """A webhook on the key server's plumbing: admits every caller as the bearer value; /slow
+    answers after `delay` seconds."""
 
     def __init__(self, delay):
-        self.release = threading.Event()
-        hook = self
+        super().__init__()
+        self.delay = delay
 
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def do_POST(self):
-                self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                if self.path == "/slow":
-                    hook.release.wait(delay)
-                body = json.dumps({"userId": self.headers["Authorization"].split(" ", 1)[1]}).encode()
-                try:
-                    self.send_response(200)
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(body)))
-                    self.end_headers()
-                    self.wfile.write(body)
-                except OSError:
-                    pass
-
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.release.set()
-        self.httpd.shutdown()
-        self.httpd.server_close()
-        self.thread.join(10)
+    def handle(self, req):
+        req.rfile.read(int(req.headers.get("Content-Length", 0)))
+        if req.path == "/slow":
+            self.release.wait(self.delay)
+        body = json.dumps({"userId": req.headers["Authorization"].split(" ", 1)[1]}).encode()
+        self.reply(req, 200, body)
 
 
 WEBHOOK_CONFIG = """\

@@ -50,14 +50,26 @@ static char *okp_jwks(const unsigned char x[32])
 	return buf_steal(&b);
 }
 
-/* Whether DOC is refused with a reason containing WHY (NULL: whether it is accepted). */
-static int jwks_verdict(const char *doc, const char *why, char *err, size_t err_len)
+typedef struct keyset *parser(const char *text, size_t len, char *err, size_t err_len);
+
+/* Whether PARSE refuses TEXT with a reason containing WHY (NULL: whether it accepts it). */
+static int verdict(parser *parse, const char *text, const char *why, char *err, size_t err_len)
 {
 	err[0] = '\0';
-	struct keyset *ks = keyset_from_jwks(doc, strlen(doc), err, err_len);
+	struct keyset *ks = parse(text, strlen(text), err, err_len);
 	int right = why ? !ks && strstr(err, why) != NULL : ks != NULL;
 	keyset_release(ks);
 	return right;
+}
+
+static int jwks_verdict(const char *doc, const char *why, char *err, size_t err_len)
+{
+	return verdict(keyset_from_jwks, doc, why, err, err_len);
+}
+
+static int pem_verdict(const char *pem, const char *why, char *err, size_t err_len)
+{
+	return verdict(keyset_from_pem, pem, why, err, err_len);
 }
 
 static void test_rsa_exponents(void)
@@ -130,15 +142,6 @@ static char *ed25519_pem(const unsigned char x[32])
 	BIO_free(bio);
 	EVP_PKEY_free(pkey);
 	return pem;
-}
-
-static int pem_verdict(const char *pem, const char *why, char *err, size_t err_len)
-{
-	err[0] = '\0';
-	struct keyset *ks = keyset_from_pem(pem, strlen(pem), err, err_len);
-	int right = why ? !ks && strstr(err, why) != NULL : ks != NULL;
-	keyset_release(ks);
-	return right;
 }
 
 static void test_rsa_pem(void)
