@@ -257,7 +257,7 @@ type = webhook
 url = {url}/slow
 timeout = 10000
 cache_ttl = 0
-max_concurrent = 3
+max_concurrent = 4
 
 [auth:fasthook]
 type = webhook
@@ -267,8 +267,9 @@ cache_ttl = 0
 
 
 def test_saturated_webhook_refuses_only_its_own(daemon_factory, service):
-    """The slow webhook's three slots are taken and its next requests get 503 at once; another
-    webhook hub, whose calls run on threads of its own, is admitted throughout."""
+    """The slow webhook's four slots (as many as auth_workers) are taken and its next requests get
+    503 at once; another webhook hub, whose calls run on threads of its own, is admitted throughout
+    (with one shared pool, as before, it waited for the slow calls)."""
     with SlowWebhook(3.0) as hook:
         daemon = daemon_factory(WEBHOOK_CONFIG.format(cs=service.connection_string, url=hook.url))
         with concurrent.futures.ThreadPoolExecutor(12) as pool:
@@ -284,9 +285,9 @@ def test_saturated_webhook_refuses_only_its_own(daemon_factory, service):
     refused_waits = [elapsed for reply, elapsed in answers if reply.status == 503]
     print(f"\nBULKHEAD webhook: 12 requests to the saturated hub: {dict(outcomes)}, 503s answered in at most "
           f"{max(refused_waits) * 1000:.0f} ms; the other webhook hub: max {max(fine) * 1000:.1f} ms")
-    assert outcomes == {200: 3, 503: 9}, outcomes
+    assert outcomes == {200: 4, 503: 8}, outcomes
     assert all(code_of(reply) == "unavailable" and reply.headers["Retry-After"] == "1"
                for reply, _ in answers if reply.status == 503)
     assert max(refused_waits) < AT_ONCE, refused_waits
     assert max(fine) < HEALTHY_LIMIT, fine
-    assert "[auth:slowhook] webhook busy: max_concurrent = 3" in daemon.stderr_text()
+    assert "[auth:slowhook] webhook busy: max_concurrent = 4" in daemon.stderr_text()
