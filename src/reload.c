@@ -30,8 +30,6 @@ void reload_context_init(struct reload_context *ctx, const struct runtime *rt)
 	ctx->max_connections_per_address = s->max_connections_per_address;
 	ctx->header_timeout = s->header_timeout;
 	ctx->auth_failure_delay = s->auth_failure_delay;
-	ctx->auth_workers = s->auth_workers;
-	ctx->auth_queue = s->auth_queue;
 }
 
 /* libmicrohttpd and the listening socket were set up with these: a new value waits for a restart. */
@@ -50,8 +48,6 @@ static void report_fixed_keys(const struct reload_context *ctx, const struct con
 		{"max_connections_per_address", ctx->max_connections_per_address, s->max_connections_per_address},
 		{"header_timeout", ctx->header_timeout, s->header_timeout},
 		{"auth_failure_delay", ctx->auth_failure_delay, s->auth_failure_delay},
-		{"auth_workers", ctx->auth_workers, s->auth_workers},
-		{"auth_queue", ctx->auth_queue, s->auth_queue},
 	};
 	for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
 		if (fixed[i].running != fixed[i].wanted)

@@ -14,7 +14,7 @@ struct reload_context {
 	char listen[256];
 	unsigned threads, max_url_bytes, max_header_bytes, max_body_bytes, connection_timeout;
 	unsigned max_connections, max_connections_per_address, header_timeout;
-	unsigned auth_failure_delay, auth_workers, auth_queue;
+	unsigned auth_failure_delay;
 };
 
 /* A new snapshot from the configuration (ctx->path, or --dev's). NULL with "FILE:LINE: KEY:

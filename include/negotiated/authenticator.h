@@ -68,8 +68,9 @@ struct ngd_authenticator {
 	unsigned flags; /* NGD_AUTH_MAY_BLOCK, ... */
 };
 
-/* authenticate() may wait on the network or a slow service: chains with such an authenticator
- * run off the HTTP threads, so that they never delay requests other hubs answer. */
+/* authenticate() may wait on the network or a slow service: requests that reach it run on this
+ * authenticator's own worker threads (at most its section's max_concurrent at once), so that they
+ * never delay requests other authenticators answer. */
 #define NGD_AUTH_MAY_BLOCK 1u
 
 #ifdef __cplusplus

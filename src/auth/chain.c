@@ -2,8 +2,11 @@
 #include "auth/chain.h"
 
 #include "config/config.h"
+#include "core/decimal.h"
+#include "core/log.h"
 #include "core/names.h"
 #include "edge/metrics.h"
+#include "edge/request.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -92,7 +95,33 @@ static const struct ngd_authenticator *section_type(struct ngd_section *sec, con
 	return type;
 }
 
-struct auth_instance *auth_instance_create(struct ngd_section *sec, char *err, size_t err_len)
+/* A blocking authenticator's bulkhead: at most max_concurrent requests at once, on threads of its
+ * own started on demand, so that its slow peer can hold only them. 0, or -1 after an error. */
+static int bulkhead_create(struct ngd_section *sec, const struct auth_limits *limits, struct auth_instance *inst)
+{
+	const char *v = ngd_section_get(sec, "max_concurrent");
+	unsigned threads;
+	inst->max_concurrent = limits->threads + limits->queue;
+	if (inst->max_concurrent > AUTH_MAX_CONCURRENT)
+		inst->max_concurrent = AUTH_MAX_CONCURRENT;
+	if (v && decimal_parse(v, 1, AUTH_MAX_CONCURRENT, &inst->max_concurrent) < 0)
+		return ngd_section_error(sec, "max_concurrent", "'%.32s' is not a whole number from 1 to %d", v,
+					 AUTH_MAX_CONCURRENT),
+		       -1;
+	threads = inst->max_concurrent < limits->threads ? inst->max_concurrent : limits->threads;
+	inst->max_queued = inst->max_concurrent - threads;
+	if (!(inst->pool = workers_start(threads, inst->max_queued)))
+		return ngd_section_error(sec, NULL, "out of memory"), -1;
+	return 0;
+}
+
+static bool may_block(const struct ngd_authenticator *type, void *plugin)
+{
+	return (type->flags & NGD_AUTH_MAY_BLOCK) || (!plugin && (type->flags & AUTH_MAY_DEFER));
+}
+
+struct auth_instance *auth_instance_create(struct ngd_section *sec, const struct auth_limits *limits, char *err,
+					   size_t err_len)
 {
 	const char *type_name = ngd_section_get(sec, "type");
 	void *plugin;
@@ -101,28 +130,63 @@ struct auth_instance *auth_instance_create(struct ngd_section *sec, char *err, s
 	if (type && (inst = calloc(1, sizeof *inst)))
 		*inst = (struct auth_instance){.type = type,
 					       .name = sec->head.name,
-					       .state = type->create(sec),
 					       .metrics_slot = metrics_auth_slot(sec->head.name),
 					       .plugin = plugin};
-	if (inst && !inst->state && plugin)
+	if (inst && (!may_block(type, plugin) || bulkhead_create(sec, limits, inst) == 0))
+		inst->state = type->create(sec);
+	if (inst && !inst->state && plugin && !sec->error)
 		ngd_section_error(sec, "path", "the plugin's create() failed without saying why");
 	if (inst && inst->state && check_unused_keys(sec, type_name) == 0)
 		return inst;
 	if (inst && inst->state)
 		type->destroy(inst->state);
+	if (inst)
+		workers_free(inst->pool);
 	free(inst);
 	plugin_close(plugin);
 	snprintf(err, err_len, "%s", sec->error ? sec->error : "out of memory");
 	return NULL;
 }
 
+static void no_state(void *state)
+{
+	(void)state;
+}
+
+/* Stands in for an authenticator type so that offload and auth_instance_free treat both alike. */
+static const struct ngd_authenticator rest_calls = {.type = "generateToken", .destroy = no_state};
+
+struct auth_instance *auth_bulkhead_new(const char *service, unsigned threads)
+{
+	struct auth_instance *inst = calloc(1, sizeof *inst);
+	if (!inst)
+		return NULL;
+	*inst = (struct auth_instance){.type = &rest_calls, .name = service, .max_concurrent = threads};
+	if (!(inst->pool = workers_start(threads, 0))) {
+		free(inst);
+		return NULL;
+	}
+	return inst;
+}
+
 void auth_instance_free(struct auth_instance *inst)
 {
 	if (!inst)
 		return;
+	workers_free(inst->pool); /* idle by now: every request that used it held the runtime */
 	inst->type->destroy(inst->state);
 	plugin_close(inst->plugin); /* after destroy: the plugin's code runs until then */
 	free(inst);
+}
+
+int auth_instance_submit(const struct auth_instance *inst, struct work *w)
+{
+	if (inst->pool && workers_submit(inst->pool, w) == 0)
+		return 0;
+	ngd_log_warning("[%s:%s] %s busy: max_concurrent = %u requests already in flight",
+			inst->type == &rest_calls ? "service" : "auth", inst->name, inst->type->type,
+			inst->max_concurrent);
+	return -1;
 }
 
 int ngd_outcome_set_user(struct ngd_outcome *out, const char *user_id)
@@ -171,13 +235,34 @@ void outcome_clear(struct ngd_outcome *out)
 	out->deny_message[0] = '\0';
 }
 
+/* Stops the chain at INST: the request must run again on INST's worker thread. */
+static enum ngd_auth_result defer_to(const struct auth_instance *inst, struct ngd_outcome *out)
+{
+	outcome_clear(out);
+	out->deferred_to = inst;
+	return NGD_AUTH_ERROR;
+}
+
 enum ngd_auth_result auth_chain_run(struct auth_instance *const *chain, size_t n, const struct ngd_request *req,
 				    struct ngd_outcome *out)
 {
+	bool counted = !req->worker_of; /* on a worker the first pass already counted the ones before it */
+	out->deferred_to = NULL;
 	for (size_t i = 0; i < n; i++) {
+		bool own = req->worker_of == chain[i];
+		counted |= own;
+		if ((chain[i]->type->flags & NGD_AUTH_MAY_BLOCK) && !own)
+			return defer_to(chain[i], out);
+		out->may_block = own;
+		out->defer = false;
 		enum ngd_auth_result r = chain[i]->type->authenticate(chain[i]->state, req, out);
+		if (out->defer && !own && chain[i]->pool)
+			return defer_to(chain[i], out);
+		if (out->defer)
+			r = NGD_AUTH_ERROR; /* asked to block where it already may: fail closed */
 		if (r == NGD_AUTH_DECLINED) {
-			metrics_auth(chain[i]->metrics_slot, r);
+			if (counted)
+				metrics_auth(chain[i]->metrics_slot, r);
 			outcome_clear(out); /* nothing a declining authenticator set may leak into the next */
 			continue;
 		}

@@ -2,6 +2,7 @@
 #ifndef NGD_AUTH_CHAIN_H
 #define NGD_AUTH_CHAIN_H
 
+#include "core/workers.h"
 #include "policy/principal.h"
 
 #include <negotiated/authenticator.h>
@@ -13,7 +14,21 @@ struct ngd_outcome {
 	unsigned deny_status; /* 401 or 403 */
 	const char *deny_code;
 	char deny_message[200];
+	bool may_block;				 /* in: this authenticator runs on its own worker thread */
+	bool defer;				 /* out: it asked to run again there (auth_defer) */
+	const struct auth_instance *deferred_to; /* the chain stopped: run it again on this one's worker */
 };
+
+/* Built-ins only (plugins say NGD_AUTH_MAY_BLOCK): authenticate() decides per request whether it
+ * must block, and if so, while out->may_block is false, returns auth_defer(out). */
+#define AUTH_MAY_DEFER (1u << 16)
+#define AUTH_MAX_CONCURRENT 1024
+
+static inline enum ngd_auth_result auth_defer(struct ngd_outcome *out)
+{
+	out->defer = true;
+	return NGD_AUTH_ERROR; /* fails closed should anything ignore the request */
+}
 
 struct auth_instance {
 	const struct ngd_authenticator *type;
@@ -21,6 +36,14 @@ struct auth_instance {
 	void *state;
 	unsigned metrics_slot; /* its label in negotiated_auth_outcomes_total */
 	void *plugin;	       /* the dlopen handle when the type came from a plugin, else NULL */
+	struct workers *pool;  /* its own threads for blocking work (a bulkhead); NULL if it never blocks */
+	unsigned max_concurrent, max_queued; /* requests it holds at once; of them, waiting for a thread */
+};
+
+/* [server]: each blocking authenticator's threads, and requests that may wait for one of them. */
+struct auth_limits {
+	unsigned threads; /* auth_workers */
+	unsigned queue;	  /* auth_queue; max_concurrent defaults to threads + queue */
 };
 
 extern const struct ngd_authenticator auth_anonymous;
@@ -36,13 +59,22 @@ extern const struct ngd_authenticator auth_htpasswd;
 const struct ngd_authenticator *plugin_open(struct ngd_section *sec, void **handle);
 void plugin_close(void *handle);
 
-/* Creates the authenticator a section describes; reports keys the authenticator did not read.
+/* Creates the authenticator a section describes (and, when it may block, its worker pool, sized
+ * by its max_concurrent key or LIMITS); reports keys the authenticator did not read.
  * Returns NULL with "FILE:LINE: KEY: reason" in err. */
-struct auth_instance *auth_instance_create(struct ngd_section *sec, char *err, size_t err_len);
-void auth_instance_free(struct auth_instance *inst);
+struct auth_instance *auth_instance_create(struct ngd_section *sec, const struct auth_limits *limits, char *err,
+					   size_t err_len);
+void auth_instance_free(struct auth_instance *inst); /* never from one of its own worker threads */
+/* Runs w on inst's worker threads: 0, or -1 (logged) when max_concurrent are busy and the queue is
+ * full, or the pool is stopping. */
+int auth_instance_submit(const struct auth_instance *inst, struct work *w);
+/* A bulkhead that is no authenticator: THREADS threads of its own for a keyless service's REST
+ * calls (threads beyond them are refused at once); free with auth_instance_free(). NULL: memory. */
+struct auth_instance *auth_bulkhead_new(const char *service, unsigned threads);
 
 /* Runs the chain in order. OK: out->principal is set. DENY: out->deny_* say what to answer.
- * Nothing accepting is DENY 401 "unauthenticated". ERROR: fail closed. */
+ * Nothing accepting is DENY 401 "unauthenticated". ERROR: fail closed, unless out->deferred_to is
+ * set: an authenticator must block, and req is not on its worker thread (req->worker_of). */
 enum ngd_auth_result auth_chain_run(struct auth_instance *const *chain, size_t n, const struct ngd_request *req,
 				    struct ngd_outcome *out);
 void outcome_clear(struct ngd_outcome *out);

@@ -1,8 +1,9 @@
 /* webhook: asks the operator's own HTTP(S) service who the caller is. The configured request
  * headers (credentials) are forwarded with libcurl; 2xx with {"userId":..., "attributes":{...}}
- * admits, 401/403 refuses, anything else fails closed. Calls block, so the flag NGD_AUTH_MAY_BLOCK
- * sends chains with a webhook to the worker threads; answers are cached briefly by digest. */
+ * admits, 401/403 refuses, anything else fails closed. Calls block, so a request that needs
+ * one runs again on the webhook's own worker threads; answers are cached briefly by digest. */
 #include "auth/chain.h"
+#include "auth/fetch_url.h"
 #include "auth/webhook_cache.h"
 #include "core/buf.h"
 #include "core/decimal.h"
@@ -12,7 +13,6 @@
 #include <curl/curl.h>
 #include <jansson.h>
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,8 +29,7 @@ struct webhook {
 	bool get; /* method = GET: no body */
 	char forward[MAX_FORWARD][MAX_HEADER_NAME + 1];
 	size_t n_forward;
-	unsigned timeout_ms, max_concurrent, cache_ttl, negative_cache_ttl;
-	atomic_uint in_flight;
+	unsigned timeout_ms, cache_ttl, negative_cache_ttl; /* max_concurrent is the chain's (a bulkhead) */
 	struct webhook_cache cache;
 };
 
@@ -47,6 +46,7 @@ static int read_uint(struct ngd_section *sec, const char *key, unsigned min, uns
 static int read_url(struct webhook *w, struct ngd_section *sec)
 {
 	const char *url = ngd_section_get(sec, "url");
+	bool insecure;
 	if (!url)
 		return ngd_section_error(sec, NULL, "url is required in [auth:%s]", w->name), -1;
 	size_t len = strlen(url), host = strncmp(url, "https://", 8) == 0 ? 8 : strncmp(url, "http://", 7) == 0 ? 7 : 0;
@@ -56,6 +56,12 @@ static int read_url(struct webhook *w, struct ngd_section *sec)
 		       -1;
 	if (memchr(url + host, '@', (size_t)(end_of_host - url - host)))
 		return ngd_section_error(sec, "url", "must not carry credentials (user@host)"), -1;
+	if (fetch_url_opt_in(sec, &insecure) < 0)
+		return -1;
+	const char *refusal = fetch_url_refusal(url, insecure);
+	if (refusal) /* credentials travel to it: anyone on a plain-http path could read and answer them */
+		return ngd_section_error(sec, "url", "%s", refusal), -1;
+	fetch_url_warn(sec, "url", url);
 	memcpy(w->url, url, len + 1);
 	return 0;
 }
@@ -102,11 +108,10 @@ static void *webhook_create(struct ngd_section *sec)
 	if (!w)
 		return ngd_section_error(sec, NULL, "out of memory"), NULL;
 	w->name = ngd_section_name(sec);
-	w->timeout_ms = 2000, w->max_concurrent = 16, w->cache_ttl = 10, w->negative_cache_ttl = 5;
+	w->timeout_ms = 2000, w->cache_ttl = 10, w->negative_cache_ttl = 5;
 	webhook_cache_init(&w->cache);
 	if (read_url(w, sec) < 0 || read_method(w, sec) < 0 || read_forward(w, sec) < 0 ||
 	    read_uint(sec, "timeout", 50, 60000, &w->timeout_ms) < 0 ||
-	    read_uint(sec, "max_concurrent", 1, 1024, &w->max_concurrent) < 0 ||
 	    read_uint(sec, "cache_ttl", 0, 3600, &w->cache_ttl) < 0 ||
 	    read_uint(sec, "negative_cache_ttl", 0, 3600, &w->negative_cache_ttl) < 0) {
 		webhook_destroy(w);
@@ -346,15 +351,10 @@ static enum ngd_auth_result webhook_authenticate(void *instance, const struct ng
 	if (credential_digest(w, req, key) < 0)
 		return NGD_AUTH_ERROR;
 	if (webhook_cache_get(&w->cache, key, out, &r))
-		return r;
-	if (atomic_fetch_add(&w->in_flight, 1) >= w->max_concurrent) {
-		atomic_fetch_sub(&w->in_flight, 1);
-		ngd_log_warning("[auth:%s] webhook busy: max_concurrent = %u calls already in flight", w->name,
-				w->max_concurrent);
-		return NGD_AUTH_ERROR;
-	}
-	r = call(w, req, out);
-	atomic_fetch_sub(&w->in_flight, 1);
+		return explicit_bzero(key, sizeof key), r; /* a cached answer, even on the HTTP thread */
+	if (!out->may_block)
+		return explicit_bzero(key, sizeof key), auth_defer(out); /* the call leaves the HTTP thread */
+	r = call(w, req, out); /* on this webhook's own worker threads, at most max_concurrent at once */
 	webhook_cache_put(&w->cache, key, r, out, r == NGD_AUTH_OK ? w->cache_ttl : w->negative_cache_ttl);
 	explicit_bzero(key, sizeof key);
 	return r;
@@ -367,5 +367,5 @@ const struct ngd_authenticator auth_webhook = {
 	.create = webhook_create,
 	.authenticate = webhook_authenticate,
 	.destroy = webhook_destroy,
-	.flags = NGD_AUTH_MAY_BLOCK,
+	.flags = AUTH_MAY_DEFER, /* a cached answer stays on the HTTP thread; a call goes to the workers */
 };

@@ -24,7 +24,7 @@ static void server_defaults(struct config_server *s)
 	s->log_level = LOG_LEVEL_INFO;
 	s->auth_failure_delay = 200;
 	s->auth_workers = 8;
-	s->auth_queue = 256;
+	s->auth_queue = 0; /* a blocking authenticator's next request gets 503 at once */
 }
 
 struct config *config_load_string(const char *name, const char *text, char *err, size_t err_len)

@@ -31,7 +31,7 @@ static const struct key_spec keys[] = {
 	{KIND_SERVER, "trusted_proxies", KEY_LIST, SERVER(trusted_proxies), 0, NGD_MAX_TRUSTED_PROXIES + 1},
 	{KIND_SERVER, "auth_failure_delay", KEY_UINT, SERVER(auth_failure_delay), 0, 10000},
 	{KIND_SERVER, "auth_workers", KEY_UINT, SERVER(auth_workers), 1, 256},
-	{KIND_SERVER, "auth_queue", KEY_UINT, SERVER(auth_queue), 1, 65536},
+	{KIND_SERVER, "auth_queue", KEY_UINT, SERVER(auth_queue), 0, 1024},
 	{KIND_SERVER, "metrics_allow", KEY_LIST, SERVER(metrics_allow), 0, NGD_MAX_TRUSTED_PROXIES + 1},
 	{KIND_SERVER, "access_log", KEY_STRING, SERVER(access_log), 0, 0},
 	{KIND_SERVER, "cors_origins", KEY_LIST, SERVER(cors_origins), 0, NGD_MAX_CORS_ORIGINS},

@@ -1,24 +1,31 @@
 /* Suspended requests: a copy of the request for the worker, the resume when its answer is ready. */
 #include "http/http_offload.h"
 
+#include "auth/chain.h"
 #include "core/log.h"
 #include "core/secret.h"
 #include "core/timer.h"
-#include "core/workers.h"
 #include "http/route.h"
 #include "runtime/snapshot.h"
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #define MAX_DELAYED 4096 /* more than libmicrohttpd's connection limit: a full timer is a bug */
+#define MAX_HOPS 4	 /* a chain with several blocking authenticators moves between their workers */
 
+/* The worker threads belong to the authenticators (each its own bulkhead); this counts the jobs
+ * handed to them, so that offload_stop() can wait until every one has resumed its connection. */
 struct offload {
-	struct workers *pool;
 	struct timer *timer;
 	unsigned delay_ms;
+	pthread_mutex_t lock;
+	pthread_cond_t idle;
+	size_t in_flight; /* submitted to a worker and not yet handed back */
+	bool stopping;
 };
 
 struct field {
@@ -32,6 +39,7 @@ struct deferred {
 	struct MHD_Connection *conn;
 	struct work work;
 	struct timer_entry timer;
+	unsigned hops;
 	bool copied; /* req below is a copy the worker may read */
 	struct ngd_request req;
 	struct sockaddr_storage peer;
@@ -48,10 +56,10 @@ struct offload *offload_start(const struct config_server *cfg)
 	if (!o)
 		return NULL;
 	o->delay_ms = cfg->auth_failure_delay;
-	o->pool = workers_start(cfg->auth_workers, cfg->auth_queue);
-	o->timer = timer_start(MAX_DELAYED);
-	if (!o->pool || !o->timer) {
-		log_error("cannot start the authentication workers");
+	pthread_mutex_init(&o->lock, NULL);
+	pthread_cond_init(&o->idle, NULL);
+	if (!(o->timer = timer_start(MAX_DELAYED))) {
+		log_error("cannot start the authentication timer");
 		offload_free(o);
 		return NULL;
 	}
@@ -60,7 +68,11 @@ struct offload *offload_start(const struct config_server *cfg)
 
 void offload_stop(struct offload *o)
 {
-	workers_stop(o->pool); /* running chains finish; their failures are then answered at once */
+	pthread_mutex_lock(&o->lock);
+	o->stopping = true; /* jobs not started yet are answered 503 at once */
+	while (o->in_flight)
+		pthread_cond_wait(&o->idle, &o->lock);
+	pthread_mutex_unlock(&o->lock);
 	timer_stop(o->timer);
 }
 
@@ -68,9 +80,37 @@ void offload_free(struct offload *o)
 {
 	if (!o)
 		return;
-	workers_free(o->pool);
 	timer_free(o->timer);
+	pthread_cond_destroy(&o->idle);
+	pthread_mutex_destroy(&o->lock);
 	free(o);
+}
+
+/* A job is handed to a worker: 0, or -1 once stopping. */
+static int job_begin(struct offload *o)
+{
+	pthread_mutex_lock(&o->lock);
+	bool ok = !o->stopping;
+	o->in_flight += ok;
+	pthread_mutex_unlock(&o->lock);
+	return ok ? 0 : -1;
+}
+
+/* A worker is done with its job (resumed it or gave it to the timer); O outlives every job. */
+static void job_end(struct offload *o)
+{
+	pthread_mutex_lock(&o->lock);
+	if (--o->in_flight == 0)
+		pthread_cond_broadcast(&o->idle);
+	pthread_mutex_unlock(&o->lock);
+}
+
+static bool stopping(struct offload *o)
+{
+	pthread_mutex_lock(&o->lock);
+	bool s = o->stopping;
+	pthread_mutex_unlock(&o->lock);
+	return s;
 }
 
 /* The last thing done with d off the HTTP thread: after it, MHD may answer and free d. */
@@ -100,21 +140,53 @@ static void answer_later(struct deferred *d)
 		resume(d);
 }
 
+static void busy(struct reply *r, const char *why)
+{
+	reply_error(r, 503, "unavailable", "%s; try again", why);
+	r->retry_after = 1;
+}
+
+/* The chain stopped at another blocking authenticator: on to its worker. 0, or -1 with a 503. */
+static int hop(struct deferred *d)
+{
+	const struct auth_instance *next = d->reply.needs_worker;
+	buf_free_secret(&d->reply.body);
+	d->reply = (struct reply){0};
+	d->req.worker_of = next;
+	if (++d->hops <= MAX_HOPS && job_begin(d->off) == 0) {
+		if (auth_instance_submit(next, &d->work) == 0)
+			return 0;
+		job_end(d->off);
+	}
+	busy(&d->reply, "too many requests are waiting for authentication");
+	return -1;
+}
+
 static void on_work(struct work *w)
 {
 	struct deferred *d = (struct deferred *)((char *)w - offsetof(struct deferred, work));
+	struct offload *o = d->off; /* d may be freed once it is resumed */
+	if (stopping(o)) {
+		busy(&d->reply, "the server is shutting down");
+		resume(d);
+		job_end(o);
+		return;
+	}
 	log_set_request_id(d->req.request_id); /* this thread's log lines about it carry its id */
 	route(d->rt, &d->req, &d->reply);
 	log_set_request_id(NULL);
-	answer_later(d);
+	if (!d->reply.needs_worker || hop(d) < 0)
+		answer_later(d);
+	job_end(o);
 }
 
 static void on_cancel(struct work *w)
 {
 	struct deferred *d = (struct deferred *)((char *)w - offsetof(struct deferred, work));
-	reply_error(&d->reply, 503, "unavailable", "the server is shutting down; try again");
-	d->reply.retry_after = 1;
+	struct offload *o = d->off;
+	busy(&d->reply, "the server is shutting down");
 	resume(d);
+	job_end(o);
 }
 
 static const char *copied_header(void *src, const char *name)
@@ -201,7 +273,6 @@ static int copy_request(struct deferred *d, struct MHD_Connection *conn, const s
 	d->req.peer = req->peer ? (const struct sockaddr *)&d->peer : NULL;
 	d->req.src = (struct request_source){
 		.header = copied_header, .query = copied_query, .query_at = copied_query_at, .conn = d};
-	d->req.may_block = true;
 	d->copied = true;
 	return 0;
 }
@@ -221,28 +292,30 @@ static struct deferred *deferred_new(struct offload *o, const struct runtime *rt
 		deferred_free(d);
 		return NULL;
 	}
+	d->req.worker_of = r->needs_worker;
 	return d;
 }
 
 int offload(struct offload *o, const struct runtime *rt, struct MHD_Connection *conn, const struct ngd_request *req,
 	    struct reply *r, struct deferred **slot)
 {
-	bool to_worker = r->needs_worker;
+	const struct auth_instance *worker = r->needs_worker;
 	struct deferred *d = deferred_new(o, rt, conn, req, r);
 	if (!d) {
-		reply_error(r, 503, "unavailable", "out of memory; try again");
-		r->retry_after = 1;
+		busy(r, "out of memory");
 		return -1;
 	}
 	*slot = d;
 	MHD_suspend_connection(conn); /* before the hand-over: the other thread may resume at once */
-	if (to_worker ? workers_submit(o->pool, &d->work) == 0
-		      : timer_add(o->timer, &d->timer, jittered(o->delay_ms)) == 0)
+	if (!worker && timer_add(o->timer, &d->timer, jittered(o->delay_ms)) == 0)
 		return 0;
-	if (to_worker) {
-		reply_error(&d->reply, 503, "unavailable",
-			    "too many requests are waiting for authentication; try again");
-		d->reply.retry_after = 1;
+	if (worker && job_begin(o) < 0) {
+		busy(&d->reply, "the server is shutting down");
+	} else if (worker) {
+		if (auth_instance_submit(worker, &d->work) == 0)
+			return 0;
+		job_end(o);
+		busy(&d->reply, "too many requests are waiting for authentication");
 	}
 	MHD_resume_connection(conn); /* answered when MHD calls the handler again */
 	return 0;

@@ -15,15 +15,17 @@
 struct offload;
 struct deferred; /* one suspended request; owned by http.c's per-request state */
 
-/* The worker pool and the delay timer from [server]; NULL on failure (logged). */
+/* The delay timer from [server]; the worker threads are the authenticators' own. NULL on failure
+ * (logged). */
 struct offload *offload_start(const struct config_server *cfg);
-/* Finishes or answers (503) every suspended request and resumes it; call before MHD_stop_daemon. */
+/* Waits until every request handed to a worker has finished or been answered (503) and resumed,
+ * and fires the delayed ones; call before MHD_stop_daemon. */
 void offload_stop(struct offload *o);
 /* Frees what offload_stop left; call after MHD_stop_daemon, when no callback can run any more. */
 void offload_free(struct offload *o);
 
-/* Whether the inline answer r must leave the HTTP thread: a chain that may block, or a failed
- * attempt to delay. Cheap: two flags, for the hot path. */
+/* Whether the inline answer r must leave the HTTP thread: an authenticator that must block for
+ * this request, or a failed attempt to delay. Cheap: two fields, for the hot path. */
 static inline bool offload_wanted(const struct reply *r, unsigned delay_ms)
 {
 	return r->needs_worker || (r->auth_failed && delay_ms);

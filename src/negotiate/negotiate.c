@@ -181,18 +181,22 @@ void negotiate(const struct runtime *rt, struct ngd_request *req, struct reply *
 		reply_error(out, 400, "invalid_hub", "the hub name must be " HUB_NAME_RULE);
 	else if (name && !(hub = runtime_find_hub(rt, name)))
 		reply_error(out, 404, "unknown_hub", "no hub named '%s' is configured", name);
-	if (hub && hub->blocking && !req->may_block)
-		out->needs_worker = true; /* the caller runs the whole request again off the HTTP thread */
-	else if (hub) {
+	if (hub) {
 		req->hub = hub->cfg->head.name;
 		req->hub_slot = hub->metrics_slot;
-		/* the per-address limit comes first, so that guessing credentials spends it too */
-		if (!rate_limited(rt, hub, RATE_LIMIT_ADDRESS, req->client_addr, NULL, out)) {
+		/* the per-address limit comes first, so that guessing credentials spends it too; a request
+		 * run again on a worker spent it on the HTTP thread */
+		if (req->worker_of || !rate_limited(rt, hub, RATE_LIMIT_ADDRESS, req->client_addr, NULL, out)) {
 			result = auth_chain_run(hub->chain, hub->n_chain, req, &who);
 			if (result == NGD_AUTH_OK && who.principal.n_attrs)
 				log_attributes(&who.principal);
-			if (result != NGD_AUTH_OK)
+			if (who.deferred_to)
+				out->needs_worker = who.deferred_to; /* the caller runs it again on that worker */
+			else if (result != NGD_AUTH_OK)
 				refuse(hub, result, &who, out);
+			else if (hub->service->rest_calls && !req->worker_of)
+				out->needs_worker =
+					hub->service->rest_calls; /* the REST call blocks: its own threads */
 			else if (!rate_limited(rt, hub, RATE_LIMIT_USER, who.principal.authenticator,
 					       who.principal.user_id, out))
 				grant_and_issue(hub, req, body, &who.principal, out);

@@ -187,10 +187,6 @@ int keyless_load(const struct config *cfg, const struct config_service *cs, stru
 	struct loading l = {.cfg = cfg, .cs = cs, .err = err, .err_len = err_len};
 	char why[256], label[160];
 	snprintf(label, sizeof label, "[service:%s]", cs->head.name);
-	if (cs->keyless.rest_concurrency + cs->keyless.rest_queue >= cfg->server.auth_workers)
-		log_warning("%s: rest_concurrency + rest_queue (%u) reach [server] auth_workers (%u): a slow service "
-			    "can hold every worker",
-			    label, cs->keyless.rest_concurrency + cs->keyless.rest_queue, cfg->server.auth_workers);
 	if (endpoint_parse(cs->keyless.endpoint, ep, why, sizeof why) < 0)
 		return fail(&l, "endpoint", why);
 	*rest = start(&l, ep, label);

@@ -42,6 +42,8 @@ void service_clear(struct service *svc)
 	svc->signer = NULL;
 	rest_signer_free(svc->rest);
 	svc->rest = NULL;
+	auth_instance_free(svc->rest_calls);
+	svc->rest_calls = NULL;
 }
 
 /* $CREDENTIALS_DIRECTORY/NAME, as systemd's LoadCredential= provides it. */
@@ -124,7 +126,14 @@ int service_load(const struct config *cfg, const struct config_service *cs, stru
 	bool sign_secondary = cs->sign_with && strcmp(cs->sign_with, "secondary") == 0;
 	if (cs->keyless.endpoint) {
 		*out = (struct service){.name = cs->head.name};
-		return keyless_load(cfg, cs, &out->endpoint, &out->rest, err, err_len);
+		if (keyless_load(cfg, cs, &out->endpoint, &out->rest, err, err_len) < 0)
+			return -1;
+		/* a caller waiting on an identical call in flight holds a thread too */
+		if ((out->rest_calls =
+			     auth_bulkhead_new(cs->head.name, cs->keyless.rest_concurrency + cs->keyless.rest_queue)))
+			return 0;
+		service_clear(out);
+		return snprintf(err, err_len, "[service:%s]: out of memory", cs->head.name), -1;
 	}
 	if (source_load(cfg, cs, &cs->primary, "", sign_secondary ? &other : out, err, err_len) < 0)
 		return -1;
@@ -227,9 +236,6 @@ static int build_hub(struct runtime *rt, const struct config_hub *cfg, struct hu
 		return -1;
 	for (size_t i = 0; i < cfg->auth.n; i++)
 		hub->chain[hub->n_chain++] = auth_by_name(rt, cfg->auth.items[i]);
-	for (size_t i = 0; i < hub->n_chain; i++)
-		hub->blocking |= (hub->chain[i]->type->flags & NGD_AUTH_MAY_BLOCK) != 0;
-	hub->blocking |= hub->service->rest != NULL; /* the REST call runs on a worker */
 	hub_challenge(hub);
 	hub->policy = policy_build(rt->cfg, cfg);
 	hub->metrics_slot = metrics_hub_slot(cfg->head.name);
@@ -283,8 +289,9 @@ static int build_parts(struct runtime *rt, char *err, size_t err_len)
 	for (; rt->n_services < cfg->n_services; rt->n_services++)
 		if (service_load(cfg, cfg->services[rt->n_services], &rt->services[rt->n_services], err, err_len) < 0)
 			return -1;
+	const struct auth_limits limits = {cfg->server.auth_workers, cfg->server.auth_queue};
 	for (; rt->n_auths < cfg->n_auths; rt->n_auths++)
-		if (!(rt->auths[rt->n_auths] = auth_instance_create(cfg->auths[rt->n_auths], err, err_len)))
+		if (!(rt->auths[rt->n_auths] = auth_instance_create(cfg->auths[rt->n_auths], &limits, err, err_len)))
 			return -1;
 	for (; rt->n_hubs < cfg->n_hubs; rt->n_hubs++)
 		if (build_hub(rt, cfg->hubs[rt->n_hubs], &rt->hubs[rt->n_hubs]) < 0)

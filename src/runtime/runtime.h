@@ -21,7 +21,8 @@ struct service {
 	const char *name;
 	struct endpoint endpoint;
 	struct token_signer *signer;
-	struct rest_signer *rest; /* instead of signer: a resource without access keys */
+	struct rest_signer *rest;	  /* instead of signer: a resource without access keys */
+	struct auth_instance *rest_calls; /* with rest: the threads its REST calls run on (a bulkhead) */
 };
 
 struct hub {
@@ -31,7 +32,6 @@ struct hub {
 	size_t n_chain;
 	struct policy *policy; /* the hub's compiled rules */
 	char challenge[256];   /* WWW-Authenticate for a 401, from the chain's schemes */
-	bool blocking;	       /* an authenticator in the chain may block (NGD_AUTH_MAY_BLOCK) */
 	unsigned metrics_slot;
 	struct cors_policy cors; /* the hub's own, or the [server]'s */
 };

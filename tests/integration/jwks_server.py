@@ -1,19 +1,22 @@
 """A small, controllable OpenID key server for the jwt tests: serves a JWKS and a discovery
-document on 127.0.0.1, and can be switched to answer 500, garbage, or hang."""
+document on 127.0.0.1, and can be switched to answer 500, garbage, hang, or answer late."""
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 HANG_LIMIT = 30  # seconds a hanging answer lasts at most (teardown releases it at once)
 
 
 class KeyServer:
-    """mode: "keys" (serve self.jwks), "500", "garbage" or "hang"."""
+    """mode: "keys" (serve self.jwks), "500", "garbage", "hang" or "slow" (the keys after self.delay s)."""
 
     def __init__(self):
         self.jwks = {"keys": []}
         self.mode = "keys"
         self.fetches = 0
+        self.delay = 0.0
+        self.fetch_times = []  # monotonic times at which each fetch began
         self.release = threading.Event()
         self.lock = threading.Lock()
         server = self
@@ -24,6 +27,8 @@ class KeyServer:
 
             def do_GET(self):
                 server.handle(self)
+
+            do_POST = do_GET  # for subclasses that stand in for a webhook
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
@@ -40,13 +45,16 @@ class KeyServer:
             self.jwks = {"keys": [k for keys in jwks for k in keys]}
             self.mode = "keys"
 
-    def set_mode(self, mode):
+    def set_mode(self, mode, delay=None):
         with self.lock:
             self.mode = mode
+            if delay is not None:
+                self.delay = delay
 
     def handle(self, req):
         with self.lock:
             mode, body, self.fetches = self.mode, json.dumps(self.jwks), self.fetches + 1
+            self.fetch_times.append(time.monotonic())
         if req.path == "/.well-known/openid-configuration" and mode == "keys":
             body = json.dumps({"issuer": self.url, "jwks_uri": self.jwks_url})
         elif req.path not in ("/jwks.json", "/.well-known/openid-configuration"):
@@ -54,6 +62,8 @@ class KeyServer:
         if mode == "hang":
             self.release.wait(HANG_LIMIT)
             return self.reply(req, 200, body.encode())
+        if mode == "slow":
+            self.release.wait(self.delay)
         if mode == "500":
             return self.reply(req, 500, b"internal error")
         if mode == "garbage":

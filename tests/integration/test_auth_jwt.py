@@ -460,6 +460,15 @@ BAD_CONFIGS = {
                      ">jwks_url = file:///etc/passwd\n", "jwks_url"),
     "unknown key": ("[auth:x]\ntype = jwt\nissuer = i\naudience = a\nalgorithms = RS256\n"
                     "jwks_file = {dir}/jwks.json\n>colour = blue\n", "colour"),
+    "plain-http jwks_url": ("[auth:x]\ntype = jwt\nissuer = i\naudience = a\nalgorithms = RS256\n"
+                            ">jwks_url = http://idp.example/jwks.json\n", "jwks_url"),
+    "plain-http discovery": ("[auth:x]\ntype = jwt\n>issuer = http://idp.example\naudience = a\n"
+                             "algorithms = RS256\ndiscovery = yes\n", "issuer"),
+    "bad allow_insecure_http": ("[auth:x]\ntype = jwt\nissuer = i\naudience = a\nalgorithms = RS256\n"
+                                "jwks_url = http://idp.example/jwks.json\n>allow_insecure_http = maybe\n",
+                                "allow_insecure_http"),
+    "RSA e = 1 in jwks_file": ("[auth:x]\ntype = jwt\nissuer = i\naudience = a\nalgorithms = RS256\n"
+                               ">jwks_file = {dir}/forged.json\n", "jwks_file"),
 }
 
 
@@ -469,6 +478,7 @@ def test_config_errors(tmp_path, service, keys, case):
     (tmp_path / "jwks.json").write_text(json.dumps({"keys": keys.set_a}))
     (tmp_path / "rsa.pem").write_text(pem(keys.rsa_a.public_key()))
     (tmp_path / "short").write_text("too short\n")
+    (tmp_path / "forged.json").write_text(json.dumps({"keys": [exponent_one_jwk(keys.rsa_a, "forged")]}))
     head = f"[service:main]\nconnection_string = {service.connection_string}\n\n[hub:chat]\nauth = x\n\n"
     lines = (head + body.format(dir=tmp_path)).splitlines(keepends=True)
     line = next(n for n, text in enumerate(lines, 1) if text.startswith(">"))
@@ -478,6 +488,64 @@ def test_config_errors(tmp_path, service, keys, case):
     assert result.returncode == 1, (result.stdout, result.stderr)
     assert re.search(rf"^(negotiated: )?{re.escape(str(path))}:{line}: {re.escape(key)}: ",
                      result.stdout + result.stderr, re.M), result.stderr
+
+
+def exponent_one_jwk(private, kid):
+    """The public JWK of PRIVATE's modulus with e = 1: s^1 mod n = s, so anyone can sign."""
+    return {"kty": "RSA", "kid": kid, "alg": "RS256", "use": "sig",
+            "n": b64(private.public_key().public_numbers().n.to_bytes(256, "big")), "e": b64(b"\x01")}
+
+
+def forged_rs256(kid, **overrides):
+    """An RS256 token that verifies under an e = 1 key of any 2048-bit modulus: its signature is the
+    PKCS #1 v1.5 encoding of the digest itself (RFC 8017 section 9.2)."""
+    head = b64(json.dumps({"alg": "RS256", "typ": "JWT", "kid": kid}).encode()) + "." + \
+        b64(json.dumps(claims(**overrides)).encode())
+    digest_info = bytes.fromhex("3031300d060960864801650304020105000420") + hashlib.sha256(head.encode()).digest()
+    encoded = b"\x00\x01" + b"\xff" * (256 - 3 - len(digest_info)) + b"\x00" + digest_info
+    return head + "." + b64(encoded)
+
+
+def test_forged_token_with_an_exponent_one_key_fails_at_load(tmp_path, daemon_factory, service, keys):
+    """The issue's forgery: an RSA key with e = 1 in a key set lets anyone mint tokens. From a file the
+    configuration is refused with the reason; from a provider the set is refused (logged) and the
+    forged token is never admitted."""
+    (tmp_path / "forged.json").write_text(json.dumps({"keys": [exponent_one_jwk(keys.rsa_a, "forged")]}))
+    config = (f"[service:main]\nconnection_string = {service.connection_string}\n[hub:chat]\nauth = x\n"
+              f"[auth:x]\ntype = jwt\nissuer = {ISSUER}\naudience = {AUDIENCE}\nalgorithms = RS256\n"
+              f"jwks_file = {tmp_path}/forged.json\n")
+    (tmp_path / "negotiated.conf").write_text(config)
+    result = run_cli("-c", str(tmp_path / "negotiated.conf"), "--check-config")
+    assert result.returncode == 1
+    assert (f"negotiated.conf:10: jwks_file: {tmp_path}/forged.json: no usable signature key: an RSA key's "
+            "public exponent e must be odd and at least 3") in result.stderr, result.stderr
+    with KeyServer() as server:
+        server.serve([exponent_one_jwk(keys.rsa_a, "forged")])
+        daemon = daemon_factory(remote_config(service, server, refetch_cooldown=1))
+        reply = negotiate(daemon, "remote", forged_rs256("forged", sub="mallory"))
+        assert reply.status == 503, reply.body  # no usable key was ever loaded: fail closed
+        assert "public exponent e must be odd and at least 3" in daemon.stderr_text()
+        server.serve(keys.set_a, [exponent_one_jwk(keys.rsa_b, "forged")])  # a good key beside it
+        assert wait_for(lambda: negotiate(daemon, "remote", sign_rsa(keys.rsa_a, "a1")).status == 200)
+        assert_refused(negotiate(daemon, "remote", forged_rs256("forged", sub="mallory")), "unknown_key")
+
+
+def test_plain_http_needs_loopback_or_an_opt_in(tmp_path, daemon_factory, service, keys):
+    """http://127.1 reaches the loopback key server but is not written as a loopback host: refused
+    unless the section says allow_insecure_http = yes, which is then warned about at load."""
+    with KeyServer() as server:
+        server.serve(keys.set_a)
+        url = server.jwks_url.replace("127.0.0.1", "127.1")
+        config = remote_config(service, server).replace(server.jwks_url, url)
+        (tmp_path / "plain.conf").write_text(config)
+        result = run_cli("-c", str(tmp_path / "plain.conf"), "--check-config")
+        assert result.returncode == 1
+        assert ("plain.conf:12: jwks_url: must be an https:// URL: plain http:// only to a loopback host "
+                "(127.0.0.0/8, [::1], localhost), or with allow_insecure_http = yes") in result.stderr, result.stderr
+        daemon = daemon_factory(config + "allow_insecure_http = yes\n")
+        assert_admitted(negotiate(daemon, "remote", sign_rsa(keys.rsa_a, "a1")), service, "remote")
+        assert (f"[auth:remote] allow_insecure_http = yes: jwks_url {url} is fetched over plain http://; "
+                "anyone on the network path can replace its answer") in daemon.stderr_text()
 
 
 def remote_config(service, server, **extra):

@@ -402,6 +402,7 @@ def test_stop_with_requests_in_flight(daemon_factory, tmp_path, service, webhook
 @pytest.mark.parametrize("line,message", [
     ("url = ftp://example.org/", "url: must be an http:// or https:// URL"),
     ("url = https://user:pw@example.org/", "url: must not carry credentials"),
+    ("url = http://hooks.example/auth", "url: must be an https:// URL: plain http:// only to a loopback host"),
     ("method = PUT", "method: 'PUT' is not POST or GET"),
     ("timeout = 10", "timeout: '10' is not a whole number from 50 to 60000"),
     ("max_concurrent = 0", "max_concurrent: '0' is not a whole number from 1 to 1024"),

@@ -115,6 +115,9 @@ static void test_bad_jwks(void)
 		{"{\"keys\":[{\"kty\":\"RSA\",\"n\":\"" RSA_N "\",\"e\":\"" LONG_B64 "\"}]}",
 		 "needs base64url members n and e"},
 		{"{\"keys\":[{\"kty\":\"RSA\",\"n\":\"" RSA_N RSA_N RSA_N RSA_N RSA_N "\",\"e\":\"AQAB\"}]}",
+		 "at most 8192 bits"},
+		{"{\"keys\":[{\"kty\":\"RSA\",\"n\":\"" RSA_N RSA_N RSA_N RSA_N RSA_N RSA_N RSA_N RSA_N RSA_N
+		 "\",\"e\":\"AQAB\"}]}",
 		 "needs base64url members n and e"},
 		{"{\"keys\":[{\"kty\":\"RSA\",\"kid\":7,\"n\":\"" RSA_N "\",\"e\":\"AQAB\"}]}", "must be strings"},
 		{"{\"keys\":[{\"kty\":\"oct\",\"k\":\"c2VjcmV0\"}]}", "no usable signature key"},
@@ -188,7 +191,7 @@ static void test_principal(void)
 	};
 	struct ngd_section sec = {{"t", 1, 0, {0}}, "t.conf", entries, sizeof entries / sizeof entries[0], NULL};
 	char err[256] = "";
-	struct auth_instance *inst = auth_instance_create(&sec, err, sizeof err);
+	struct auth_instance *inst = auth_instance_create(&sec, &(struct auth_limits){8, 0}, err, sizeof err);
 	unlink(path);
 	ok(inst != NULL, "an HS256 instance from a secret file (%s)", err);
 	if (!inst)

@@ -58,6 +58,30 @@ static void test_bounded_queue_and_cancel(void)
 	workers_free(wk);
 }
 
+/* The bulkhead shape: no queue, so a job beyond the busy threads is refused at once. */
+static void test_no_queue_refuses_at_once(void)
+{
+	pthread_mutex_t gate = PTHREAD_MUTEX_INITIALIZER;
+	atomic_int ran = 0, cancelled = 0;
+	struct job jobs[4];
+	for (int i = 0; i < 4; i++)
+		jobs[i] = (struct job){{job_run, job_cancel, NULL}, &gate, &ran, &cancelled};
+	struct workers *wk = workers_start(2, 0);
+	pthread_mutex_lock(&gate);
+	ok(workers_submit(wk, &jobs[0].work) == 0 && workers_submit(wk, &jobs[1].work) == 0,
+	   "two jobs start on two threads made for them");
+	ok(workers_submit(wk, &jobs[2].work) == -1, "a third is refused at once: no queue");
+	pthread_mutex_unlock(&gate);
+	for (int i = 0; i < 2000 && atomic_load(&ran) < 2; i++)
+		usleep(1000);
+	usleep(20000); /* the threads are idle again */
+	ok(workers_submit(wk, &jobs[3].work) == 0, "once they are done a job is taken again");
+	for (int i = 0; i < 2000 && atomic_load(&ran) < 3; i++)
+		usleep(1000);
+	workers_free(wk);
+	ok(atomic_load(&ran) == 3 && atomic_load(&cancelled) == 0, "three ran, none was cancelled");
+}
+
 struct fired {
 	struct timer_entry entry;
 	int order;
@@ -103,6 +127,7 @@ static void test_timer(void)
 int main(void)
 {
 	test_bounded_queue_and_cancel();
+	test_no_queue_refuses_at_once();
 	test_timer();
 	return tap_done();
 }

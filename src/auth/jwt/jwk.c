@@ -1,6 +1,7 @@
 /* Keys from JWKS documents (RFC 7517/7518/8037), PEM files and secrets, as OpenSSL 3 EVP_PKEYs. */
 #include "auth/jwt/jwk.h"
 
+#include "auth/jwt/jwk_check.h"
 #include "auth/jwt/jws_verify.h"
 #include "core/base64.h"
 
@@ -75,7 +76,7 @@ static EVP_PKEY *pkey_from_params(const char *type, OSSL_PARAM_BLD *bld)
 
 static const char *rsa_from_jwk(const json_t *jwk, struct jwk *k)
 {
-	unsigned char n[JWK_MAX_COMPONENT], e[8];
+	unsigned char n[2 * JWK_MAX_COMPONENT], e[8]; /* room to refuse a key just over 8192 bits by name */
 	long n_len = member_bytes(jwk, "n", n, sizeof n, 0), e_len = member_bytes(jwk, "e", e, sizeof e, 0);
 	if (n_len < 0 || e_len < 0)
 		return "an RSA key needs base64url members n and e";
@@ -146,8 +147,8 @@ static const char *jwk_parse(const json_t *jwk, struct jwk *k)
 			  : strcmp(kty, "EC") == 0  ? ec_from_jwk(jwk, k)
 			  : strcmp(kty, "OKP") == 0 ? okp_from_jwk(jwk, k)
 						    : "";
-	if (!why && k->kind == JWK_RSA && EVP_PKEY_get_bits(k->pkey) < JWK_MIN_RSA_BITS)
-		why = "an RSA key must have at least 2048 bits";
+	if (!why)
+		why = jwk_key_check(k->pkey, k->kind);
 	if (!why && kid && !(k->kid = strdup(json_string_value(kid))))
 		why = "out of memory";
 	return why;
@@ -217,8 +218,7 @@ static const char *pem_kind(EVP_PKEY *pkey, enum jwk_kind *kind)
 	char group[32] = "";
 	size_t glen = 0;
 	if (EVP_PKEY_is_a(pkey, "RSA")) {
-		*kind = JWK_RSA;
-		return EVP_PKEY_get_bits(pkey) < JWK_MIN_RSA_BITS ? "an RSA key must have at least 2048 bits" : NULL;
+		return *kind = JWK_RSA, NULL;
 	}
 	if (EVP_PKEY_is_a(pkey, "ED25519"))
 		return *kind = JWK_ED25519, NULL;
@@ -236,6 +236,8 @@ struct keyset *keyset_from_pem(const char *pem, size_t len, char *err, size_t er
 	EVP_PKEY *pkey = len <= JWKS_MAX_DOCUMENT ? pem_public_key(pem, len) : NULL;
 	enum jwk_kind kind = JWK_RSA;
 	const char *why = pkey ? pem_kind(pkey, &kind) : "no PEM public key or certificate in it";
+	if (!why)
+		why = jwk_key_check(pkey, kind);
 	struct keyset *ks = why ? NULL : keyset_alloc(1);
 	if (!why && !ks)
 		why = "out of memory";

@@ -2,6 +2,7 @@
  * immutable reference-counted set swapped under a short lock, the last good set kept on failure. */
 #include "auth/jwt/jwks.h"
 
+#include "auth/fetch_url.h"
 #include "auth/jwt/http_fetch.h"
 #include "core/log.h"
 #include "edge/metrics.h"
@@ -17,6 +18,12 @@
 
 #define DISCOVERY_PATH "/.well-known/openid-configuration"
 #define MAX_URL 2048
+#define UNKNOWN_KIDS 32 /* kids a request-triggered fetch did not find, remembered for the cooldown */
+
+struct unknown_kid {
+	char kid[JWK_MAX_KID + 1]; /* "" for a token without one */
+	long long until_ms;	   /* monotonic; 0: a free slot */
+};
 
 struct jwks {
 	pthread_mutex_t lock; /* guards current and the refresher's sleep */
@@ -24,8 +31,11 @@ struct jwks {
 	struct keyset *current;
 	bool remote, thread_started;
 	atomic_bool stop;
-	pthread_mutex_t fetching; /* one fetch at a time; requests wait for it at most wait_ms */
-	long long last_fetch_ms;  /* monotonic, under fetching */
+	pthread_mutex_t fetching;    /* one fetch at a time; requests never wait for it */
+	atomic_bool in_flight;	     /* a fetch runs now: a request with an unknown kid answers at once */
+	atomic_llong last_fetch_ms;  /* monotonic: when the last fetch began */
+	struct unknown_kid *unknown; /* UNKNOWN_KIDS entries, under lock */
+	size_t unknown_next;	     /* the slot replaced next when none is free */
 	struct jwks_options opts;
 	char *name, *url, *issuer;
 	pthread_t thread;
@@ -64,6 +74,8 @@ static struct jwks *jwks_alloc(void)
 	pthread_cond_init(&j->wake, &attr);
 	pthread_condattr_destroy(&attr);
 	atomic_init(&j->stop, false);
+	atomic_init(&j->in_flight, false);
+	atomic_init(&j->last_fetch_ms, 0);
 	return j;
 }
 
@@ -93,10 +105,11 @@ static void install(struct jwks *j, struct keyset *ks)
 	keyset_release(old); /* in-flight requests hold their own references */
 }
 
-/* An http(s) URL of printable ASCII: a provider's answer must not smuggle anything into a log line. */
-static bool url_acceptable(const char *url)
+/* An https URL (http only as fetch_url_refusal allows) of printable ASCII: a provider's answer must
+ * not smuggle anything into a log line, nor downgrade the key set to a plain-http source. */
+static bool url_acceptable(const char *url, bool allow_insecure_http)
 {
-	if (!url || (strncmp(url, "https://", 8) != 0 && strncmp(url, "http://", 7) != 0) || strlen(url) >= MAX_URL)
+	if (!url || fetch_url_refusal(url, allow_insecure_http) || strlen(url) >= MAX_URL)
 		return false;
 	for (const unsigned char *c = (const unsigned char *)url; *c; c++)
 		if (*c <= ' ' || *c >= 0x7f)
@@ -131,8 +144,8 @@ static char *discover(struct jwks *j, long long deadline_ms, char *err, size_t e
 		snprintf(err, err_len, "%.200s: not JSON", url);
 	else if (doc && (!iss || strcmp(iss, j->issuer) != 0))
 		snprintf(err, err_len, "%.200s: its issuer is not the configured issuer", url);
-	else if (doc && !url_acceptable(found))
-		snprintf(err, err_len, "%.200s: no http(s) jwks_uri in it", url);
+	else if (doc && !url_acceptable(found, j->opts.allow_insecure_http))
+		snprintf(err, err_len, "%.200s: no acceptable jwks_uri in it (https://, or http:// to loopback)", url);
 	else if (doc && !(uri = strdup(found)))
 		snprintf(err, err_len, "out of memory");
 	else if (!text)
@@ -169,6 +182,16 @@ static int fetch_keys(struct jwks *j, long long deadline_ms)
 	return ks ? 0 : -1;
 }
 
+/* One fetch, marked in flight, with FETCHING held by the caller. 0 when it installed a new set. */
+static int fetch_now(struct jwks *j, long long deadline_ms)
+{
+	atomic_store(&j->in_flight, true);
+	atomic_store(&j->last_fetch_ms, now_ms());
+	int rc = fetch_keys(j, deadline_ms);
+	atomic_store(&j->in_flight, false);
+	return rc;
+}
+
 static void *refresher(void *arg)
 {
 	struct jwks *j = arg;
@@ -185,8 +208,7 @@ static void *refresher(void *arg)
 			break;
 		pthread_mutex_unlock(&j->lock);
 		pthread_mutex_lock(&j->fetching);
-		j->last_fetch_ms = now_ms();
-		last_ok = fetch_keys(j, j->last_fetch_ms + 2LL * j->opts.fetch_timeout_ms) == 0;
+		last_ok = fetch_now(j, now_ms() + 2LL * j->opts.fetch_timeout_ms) == 0;
 		pthread_mutex_unlock(&j->fetching);
 		pthread_mutex_lock(&j->lock);
 	}
@@ -194,24 +216,63 @@ static void *refresher(void *arg)
 	return NULL;
 }
 
-struct keyset *jwks_refetch(struct jwks *j)
+/* Under lock: KID's slot while it is remembered as unknown, else NULL. */
+static struct unknown_kid *remembered(struct jwks *j, const char *kid, long long now)
 {
-	if (!j->remote)
-		return jwks_current(j);
-	long long deadline_ms = now_ms() + j->opts.wait_ms; /* the whole wait, lock and fetch together */
-	struct timespec until;
-	clock_gettime(CLOCK_REALTIME, &until); /* pthread_mutex_timedlock measures CLOCK_REALTIME */
-	until.tv_sec += j->opts.wait_ms / 1000;
-	until.tv_nsec += (long)(j->opts.wait_ms % 1000) * 1000000;
-	if (until.tv_nsec >= 1000000000) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000;
+	for (size_t i = 0; i < UNKNOWN_KIDS; i++)
+		if (j->unknown[i].until_ms > now && strcmp(j->unknown[i].kid, kid ? kid : "") == 0)
+			return &j->unknown[i];
+	return NULL;
+}
+
+/* Remembers KID as unknown for the cooldown, in a free or expired slot, else the oldest one. */
+static void remember_unknown(struct jwks *j, const char *kid)
+{
+	long long now = now_ms();
+	pthread_mutex_lock(&j->lock);
+	struct unknown_kid *slot = remembered(j, kid, now);
+	for (size_t i = 0; !slot && i < UNKNOWN_KIDS; i++)
+		if (j->unknown[i].until_ms <= now)
+			slot = &j->unknown[i];
+	if (!slot) {
+		slot = &j->unknown[j->unknown_next];
+		j->unknown_next = (j->unknown_next + 1) % UNKNOWN_KIDS;
 	}
-	if (pthread_mutex_timedlock(&j->fetching, &until) != 0)
-		return jwks_current(j); /* another fetch is still running: answer with what we have */
-	if (now_ms() - j->last_fetch_ms >= (long long)j->opts.refetch_cooldown * 1000) {
-		j->last_fetch_ms = now_ms();
-		fetch_keys(j, deadline_ms);
+	snprintf(slot->kid, sizeof slot->kid, "%s", kid ? kid : "");
+	slot->until_ms = now + (long long)j->opts.refetch_cooldown * 1000;
+	pthread_mutex_unlock(&j->lock);
+}
+
+static bool has_kid(const struct keyset *ks, const char *kid)
+{
+	for (size_t i = 0; ks && i < ks->n; i++)
+		if (!kid || !ks->keys[i].kid || strcmp(ks->keys[i].kid, kid) == 0)
+			return true;
+	return false;
+}
+
+bool jwks_fetch_wanted(struct jwks *j, const char *kid)
+{
+	long long now = now_ms();
+	if (!j->remote || atomic_load(&j->in_flight) ||
+	    now - atomic_load(&j->last_fetch_ms) < (long long)j->opts.refetch_cooldown * 1000)
+		return false;
+	pthread_mutex_lock(&j->lock);
+	bool known_unknown = remembered(j, kid, now) != NULL;
+	pthread_mutex_unlock(&j->lock);
+	return !known_unknown;
+}
+
+struct keyset *jwks_refetch(struct jwks *j, const char *kid)
+{
+	if (!jwks_fetch_wanted(j, kid) || pthread_mutex_trylock(&j->fetching) != 0)
+		return jwks_current(j);	 /* a fetch in flight, cooling down or a known unknown: answer now */
+	if (jwks_fetch_wanted(j, kid)) { /* again, now that no other fetch can begin */
+		fetch_now(j, now_ms() + j->opts.wait_ms);
+		struct keyset *ks = jwks_current(j);
+		if (!has_kid(ks, kid))
+			remember_unknown(j, kid); /* even if this fetch outlasted the cooldown */
+		keyset_release(ks);
 	}
 	pthread_mutex_unlock(&j->fetching);
 	return jwks_current(j);
@@ -226,15 +287,15 @@ struct jwks *jwks_remote(const struct jwks_options *opts, char *err, size_t err_
 	}
 	j->opts = *opts;
 	j->remote = true;
+	j->unknown = calloc(UNKNOWN_KIDS, sizeof *j->unknown);
 	j->name = strdup(opts->name);
 	j->url = opts->url ? strdup(opts->url) : NULL;
 	j->issuer = strdup(opts->issuer);
-	if (!j->name || !j->issuer || (opts->url && !j->url)) {
+	if (!j->unknown || !j->name || !j->issuer || (opts->url && !j->url)) {
 		jwks_free(j);
 		return snprintf(err, err_len, "out of memory"), NULL;
 	}
-	j->last_fetch_ms = now_ms();
-	fetch_keys(j, j->last_fetch_ms + 2LL * opts->fetch_timeout_ms);
+	fetch_now(j, now_ms() + 2LL * opts->fetch_timeout_ms);
 	if (pthread_create(&j->thread, NULL, refresher, j) != 0) {
 		jwks_free(j);
 		return snprintf(err, err_len, "cannot start the key refresher thread"), NULL;
@@ -258,6 +319,7 @@ void jwks_free(struct jwks *j)
 	pthread_cond_destroy(&j->wake);
 	pthread_mutex_destroy(&j->lock);
 	pthread_mutex_destroy(&j->fetching);
+	free(j->unknown);
 	free(j->name);
 	free(j->url);
 	free(j->issuer);

@@ -13,10 +13,11 @@ struct jwks_options {
 	const char *url;    /* a JWKS URL, or NULL with discovery */
 	const char *issuer; /* with discovery: ISSUER/.well-known/openid-configuration */
 	bool discovery;
+	bool allow_insecure_http;  /* a discovered jwks_uri may be http:// to any host */
 	unsigned refresh_interval; /* seconds between background refreshes */
 	unsigned refetch_cooldown; /* seconds: the least time between two fetches asked for by requests */
 	unsigned fetch_timeout_ms; /* per HTTP request */
-	unsigned wait_ms;	   /* the longest a request waits for a refetch */
+	unsigned wait_ms;	   /* the longest a fetch asked for by a request may take */
 };
 
 struct jwks;
@@ -31,8 +32,12 @@ void jwks_free(struct jwks *j);
 
 /* The current key set with a reference for the caller (keyset_release), or NULL when none loaded. */
 struct keyset *jwks_current(struct jwks *j);
-/* For a kid the current set lacks: fetches now unless the cooldown forbids it, waiting at most
- * wait_ms. Returns the (possibly unchanged) current set with a reference, or NULL. */
-struct keyset *jwks_refetch(struct jwks *j);
+/* Whether a request whose KID (NULL: none) the current set lacks is worth a fetch: a remote
+ * source, no fetch in flight, the cooldown over, KID not remembered as unknown. Never blocks. */
+bool jwks_fetch_wanted(struct jwks *j, const char *kid);
+/* For such a kid: fetches now (at most wait_ms) unless jwks_fetch_wanted() says no, never waiting
+ * behind a fetch in flight; a KID the new set lacks too is remembered as unknown for the cooldown.
+ * Returns the (possibly unchanged) current set with a reference, or NULL. Blocks: workers only. */
+struct keyset *jwks_refetch(struct jwks *j, const char *kid);
 
 #endif

@@ -124,7 +124,8 @@ static int verify_with(const struct keyset *ks, enum jws_alg alg, const char *ki
 	return found;
 }
 
-/* The signature check with the live keys, refetching once for an unknown kid. */
+/* The signature check with the live keys, refetching once for an unknown kid: on this
+ * authenticator's worker thread, since only the fetch may block (out->may_block). */
 static enum ngd_auth_result check_signature(struct jwt_config *cfg, enum jws_alg alg, const char *kid,
 					    const struct token *tok, struct ngd_outcome *out)
 {
@@ -134,14 +135,17 @@ static enum ngd_auth_result check_signature(struct jwt_config *cfg, enum jws_alg
 	long sig_len = sig ? base64url_decode(tok->text + tok->dot2 + 1, sig_text, sig, sig_cap) : -1;
 	struct keyset *ks = jwks_current(cfg->keys);
 	int verdict = sig_len > 0 ? verify_with(ks, alg, kid, tok, sig, (size_t)sig_len) : 0;
-	if (verdict < 0) {
+	bool fetch = verdict < 0 && jwks_fetch_wanted(cfg->keys, kid);
+	if (fetch && out->may_block) {
 		keyset_release(ks);
-		ks = jwks_refetch(cfg->keys);
+		ks = jwks_refetch(cfg->keys, kid);
 		verdict = verify_with(ks, alg, kid, tok, sig, (size_t)sig_len);
 	}
 	free(sig);
 	bool no_keys = !ks;
 	keyset_release(ks);
+	if (fetch && !out->may_block)
+		return auth_defer(out); /* the fetch leaves the HTTP thread; everything else stays on it */
 	if (no_keys)
 		return NGD_AUTH_ERROR; /* the provider never answered: fail closed with 503 */
 	if (verdict < 0)
@@ -226,5 +230,5 @@ const struct ngd_authenticator auth_jwt = {
 	.create = jwt_create,
 	.authenticate = jwt_authenticate,
 	.destroy = jwt_destroy,
-	.flags = NGD_AUTH_MAY_BLOCK, /* an unknown kid may wait up to 2 s for the provider */
+	.flags = AUTH_MAY_DEFER, /* only a fetch for an unknown kid blocks, and only it leaves the HTTP thread */
 };

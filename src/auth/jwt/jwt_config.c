@@ -1,6 +1,7 @@
 /* Configuration of the jwt authenticator; every error names FILE:LINE: KEY. */
 #include "auth/jwt/jwt_config.h"
 
+#include "auth/fetch_url.h"
 #include "core/decimal.h"
 #include "core/file.h"
 
@@ -143,6 +144,18 @@ static int check_algorithms_fit(struct ngd_section *sec, const struct jwt_config
 	return 0;
 }
 
+/* KEY = URL, the key set's or the discovery's source: https, or http as fetch_url_refusal allows. */
+static int check_remote_url(struct ngd_section *sec, const char *key, const char *url, bool *insecure)
+{
+	if (fetch_url_opt_in(sec, insecure) < 0)
+		return -1;
+	const char *refusal = fetch_url_refusal(url, *insecure);
+	if (refusal)
+		return ngd_section_error(sec, key, "%s", refusal), -1;
+	fetch_url_warn(sec, key, url);
+	return 0;
+}
+
 static int load_keys(struct ngd_section *sec, struct jwt_config *cfg, const char *source)
 {
 	unsigned refresh, cooldown, timeout;
@@ -153,14 +166,15 @@ static int load_keys(struct ngd_section *sec, struct jwt_config *cfg, const char
 		return -1;
 	if (strcmp(source, "jwks_url") == 0 || strcmp(source, "discovery") == 0) {
 		const char *url = ngd_section_get(sec, "jwks_url");
-		if (url && strncmp(url, "https://", 8) != 0 && strncmp(url, "http://", 7) != 0)
-			return ngd_section_error(sec, "jwks_url", "must be an http:// or https:// URL"), -1;
-		if (check_algorithms_fit(sec, cfg, source, NULL) < 0)
+		bool insecure;
+		if (check_remote_url(sec, url ? "jwks_url" : "issuer", url ? url : cfg->rules.issuer, &insecure) < 0 ||
+		    check_algorithms_fit(sec, cfg, source, NULL) < 0)
 			return -1;
 		struct jwks_options o = {ngd_section_name(sec),
 					 url,
 					 cfg->rules.issuer,
 					 !url,
+					 insecure,
 					 refresh,
 					 cooldown,
 					 timeout * 1000,
