@@ -25,7 +25,8 @@ ln -sf /etc/nginx/sites-available/negotiated /etc/nginx/sites-enabled/negotiated
 nginx -t 2>/dev/null && systemctl reload nginx
 
 # 6. a token through nginx (TLS), as a client would ask (here from the machine itself)
-curl -sS --fail-with-body --resolve negotiate.example.com:443:127.0.0.1 \
+curl -sS --fail-with-body --retry 5 --retry-connrefused --retry-delay 1 \
+	--resolve negotiate.example.com:443:127.0.0.1 \
 	--cacert /etc/ssl/certs/negotiate.example.com.pem -H "X-API-Key: $API_KEY" \
 	'https://negotiate.example.com/negotiate?hub=chat'
 echo
