@@ -103,15 +103,17 @@ static char *token_form(struct entra *e, char *why, size_t why_len)
 	return form;
 }
 
-/* A number, or a string of digits (managed identity sends strings). -1 when neither. */
+#define MAX_SECONDS (1ll << 40) /* far beyond any token's life; keeps now + expires_in from overflowing */
+
+/* A number, or a string of digits (managed identity sends strings), in 1..MAX_SECONDS; -1 else. */
 static long long json_seconds(json_t *v)
 {
-	if (json_is_integer(v))
-		return (long long)json_integer_value(v);
 	const char *s = json_string_value(v);
-	char *end;
-	long long n = s && *s ? strtoll(s, &end, 10) : -1;
-	return s && *s && !*end ? n : -1;
+	char *end = NULL;
+	long long n = json_is_integer(v) ? (long long)json_integer_value(v) : s && *s ? strtoll(s, &end, 10) : -1;
+	if (end && *end)
+		return -1;
+	return n > 0 && n <= MAX_SECONDS ? n : -1;
 }
 
 static bool token_chars_valid(const char *t)
