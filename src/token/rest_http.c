@@ -43,10 +43,15 @@ static void init_curl(void)
 	init_ok = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
 }
 
-void *rest_handle_new(void)
+int rest_http_init(void)
 {
 	pthread_once(&init_once, init_curl);
-	return init_ok ? curl_easy_init() : NULL;
+	return init_ok ? 0 : -1;
+}
+
+void *rest_handle_new(void)
+{
+	return rest_http_init() == 0 ? curl_easy_init() : NULL;
 }
 
 void rest_handle_free(void *handle)

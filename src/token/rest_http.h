@@ -27,6 +27,8 @@ struct rest_answer {
 	char err[160];	/* why there is no answer: never a header or a body */
 };
 
+/* libcurl's process-wide set-up, once; call before starting threads that fetch. 0, or -1. */
+int rest_http_init(void);
 /* A reusable connection (keep-alive): NULL on failure. */
 void *rest_handle_new(void);
 void rest_handle_free(void *handle);
