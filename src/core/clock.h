@@ -1,7 +1,8 @@
-/* The monotonic clock in nanoseconds: durations, rate-limit buckets. */
+/* The monotonic clock: durations, rate-limit buckets, timed waits. */
 #ifndef NGD_CLOCK_H
 #define NGD_CLOCK_H
 
+#include <pthread.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -10,6 +11,17 @@ static inline uint64_t monotonic_ns(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* A condition variable whose timed waits run on the monotonic clock: a wall-clock step must
+ * neither stretch nor stall them. */
+static inline void cond_init_monotonic(pthread_cond_t *cond)
+{
+	pthread_condattr_t attr;
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(cond, &attr);
+	pthread_condattr_destroy(&attr);
 }
 
 #endif

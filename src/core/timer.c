@@ -1,6 +1,8 @@
 /* The timer: a list sorted by due time, one thread waiting on a monotonic condition variable. */
 #include "core/timer.h"
 
+#include "core/clock.h"
+
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -55,13 +57,9 @@ static void *timer_main(void *arg)
 struct timer *timer_start(size_t max_pending)
 {
 	struct timer *t = calloc(1, sizeof *t);
-	pthread_condattr_t attr;
 	if (!t)
 		return NULL;
-	pthread_condattr_init(&attr);
-	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC); /* wall-clock steps must not stretch a delay */
-	pthread_cond_init(&t->changed, &attr);
-	pthread_condattr_destroy(&attr);
+	cond_init_monotonic(&t->changed);
 	pthread_mutex_init(&t->lock, NULL);
 	t->max_pending = max_pending;
 	if (pthread_create(&t->thread, NULL, timer_main, t) != 0) {

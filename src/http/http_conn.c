@@ -53,15 +53,11 @@ static void *watch_main(void *arg)
 struct conn_watch *conn_watch_start(unsigned head_timeout_s)
 {
 	struct conn_watch *w = calloc(1, sizeof *w);
-	pthread_condattr_t attr;
 	if (!w)
 		return NULL;
 	w->timeout_ns = (uint64_t)head_timeout_s * 1000000000u;
 	pthread_mutex_init(&w->lock, NULL);
-	pthread_condattr_init(&attr);
-	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-	pthread_cond_init(&w->wake, &attr);
-	pthread_condattr_destroy(&attr);
+	cond_init_monotonic(&w->wake);
 	if (pthread_create(&w->thread, NULL, watch_main, w) != 0) {
 		pthread_cond_destroy(&w->wake);
 		pthread_mutex_destroy(&w->lock);

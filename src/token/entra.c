@@ -1,6 +1,7 @@
 /* The credential's thread: fetch, keep, sleep until shortly before expiry (or back off), again. */
 #include "token/entra.h"
 
+#include "core/clock.h"
 #include "core/file.h"
 #include "core/log.h"
 #include "core/secret.h"
@@ -282,7 +283,6 @@ static int copy_settings(struct entra_settings *d, const struct entra_settings *
 static struct entra *entra_new(const struct entra_settings *s, char *err, size_t err_len)
 {
 	struct entra *e = calloc(1, sizeof *e);
-	pthread_condattr_t attr;
 	if (!e || copy_settings(&e->s, s) < 0) {
 		if (e)
 			free_settings(&e->s);
@@ -291,10 +291,7 @@ static struct entra *entra_new(const struct entra_settings *s, char *err, size_t
 		return NULL;
 	}
 	pthread_mutex_init(&e->lock, NULL);
-	pthread_condattr_init(&attr);
-	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-	pthread_cond_init(&e->wake, &attr);
-	pthread_condattr_destroy(&attr);
+	cond_init_monotonic(&e->wake);
 	if (s->kind == ENTRA_CLIENT_CERTIFICATE &&
 	    !(e->assertion = client_assertion_new(s->certificate_pem, err, err_len))) {
 		entra_stop(e);

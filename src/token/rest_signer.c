@@ -1,6 +1,7 @@
 /* generateToken calls: one per distinct ask in flight, at most `concurrency` per service. */
 #include "token/rest_signer.h"
 
+#include "core/clock.h"
 #include "core/log.h"
 #include "core/secret.h"
 #include "edge/keyless_metrics.h"
@@ -51,9 +52,7 @@ struct rest_signer {
 
 static long long mono_s(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec;
+	return (long long)(monotonic_ns() / 1000000000u);
 }
 
 struct rest_signer *rest_signer_new(const struct endpoint *ep, const struct rest_settings *s, struct entra *entra)

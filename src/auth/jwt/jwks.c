@@ -4,6 +4,7 @@
 
 #include "auth/fetch_url.h"
 #include "auth/jwt/http_fetch.h"
+#include "core/clock.h"
 #include "core/log.h"
 #include "edge/metrics.h"
 
@@ -64,15 +65,11 @@ static struct timespec deadline_after(long long ms)
 static struct jwks *jwks_alloc(void)
 {
 	struct jwks *j = calloc(1, sizeof *j);
-	pthread_condattr_t attr;
 	if (!j)
 		return NULL;
 	pthread_mutex_init(&j->lock, NULL);
 	pthread_mutex_init(&j->fetching, NULL);
-	pthread_condattr_init(&attr);
-	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC); /* a clock step must not stall refreshes */
-	pthread_cond_init(&j->wake, &attr);
-	pthread_condattr_destroy(&attr);
+	cond_init_monotonic(&j->wake);
 	atomic_init(&j->stop, false);
 	atomic_init(&j->in_flight, false);
 	atomic_init(&j->last_fetch_ms, 0);
