@@ -268,7 +268,8 @@ enum ngd_auth_result auth_chain_run(struct auth_instance *const *chain, size_t n
 		}
 		if (r == NGD_AUTH_OK && !out->principal.user_id[0])
 			r = NGD_AUTH_ERROR; /* OK must name the caller: anything else fails closed */
-		metrics_auth(chain[i]->metrics_slot, r);
+		if (counted) /* a keyless request re-run on its service's threads was counted on the first pass */
+			metrics_auth(chain[i]->metrics_slot, r);
 		out->principal.authenticator = chain[i]->name; /* who admitted, refused or failed, for the log */
 		if (r != NGD_AUTH_OK)
 			out->principal.user_id[0] = '\0'; /* a refused caller has no user id, even in the log */

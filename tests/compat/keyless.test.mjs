@@ -208,6 +208,11 @@ describe('keyless: daemon GET /negotiate', () => {
     const text = await (await fetch(`${daemon.base}/metrics`)).text();
     const ok = Number(/^negotiated_generate_token_total\{outcome="ok"\} (\d+)$/m.exec(text)?.[1]);
     assert.ok(ok >= DAEMON_HUBS.length + 1, text);
+    // every admitted request made one REST call (token_cache = 0), and each is counted once, not
+    // again when it is run a second time on the service's own threads
+    const admitted = [...text.matchAll(/^negotiated_auth_outcomes_total\{authenticator="(?:fixed|random)",outcome="ok"\} (\d+)$/gm)]
+      .reduce((sum, m) => sum + Number(m[1]), 0);
+    assert.equal(admitted, ok, text);
     assert.match(text, /^negotiated_generate_token_duration_seconds_count \d+$/m);
     assert.match(text, /^negotiated_entra_token_refreshes_total [1-9]\d*$/m);
     assert.match(text, /^negotiated_entra_token_refresh_errors_total 0$/m);
