@@ -12,8 +12,8 @@
 #include "reload_ask.h"
 #include "runtime/runtime.h"
 #include "runtime/snapshot.h"
+#include "token/rest_http.h"
 
-#include <curl/curl.h>
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -255,11 +255,7 @@ int main(int argc, char **argv)
 		return reload_main_pid();
 	if (o.list_keys)
 		return config_list_keys(stdout), 0;
-	block_signals();
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) { /* once, before any thread: it is not thread-safe */
-		fprintf(stderr, "negotiated: cannot initialise libcurl\n");
-		return 1;
-	}
+	block_signals(); /* libcurl is loaded by the configuration that needs it (token/curl_lib.h) */
 	if (o.credentials_dir && setenv("CREDENTIALS_DIRECTORY", o.credentials_dir, 1) < 0)
 		return perror("negotiated: --credentials-dir"), 1;
 	access_log_dry_run(o.check); /* a check creates no file */
@@ -268,19 +264,19 @@ int main(int argc, char **argv)
 	struct runtime *rt = reload_build(&ctx, err, sizeof err);
 	if (!rt) {
 		fprintf(stderr, "negotiated: %s\n", err);
-		curl_global_cleanup();
+		rest_http_cleanup();
 		return 1;
 	}
 	if (o.check) {
 		printf("%s: configuration OK\n", ctx.path ? ctx.path : "<dev>");
 		runtime_release(rt);
-		curl_global_cleanup();
+		rest_http_cleanup();
 		return 0;
 	}
 	log_set_level(o.verbose ? LOG_LEVEL_DEBUG : rt->cfg->server.log_level);
 	snapshot_publish(rt); /* rt stays valid here: only this thread publishes */
 	int rc = serve(rt, &o, &ctx);
 	snapshot_shutdown();
-	curl_global_cleanup();
+	rest_http_cleanup();
 	return rc;
 }

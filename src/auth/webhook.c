@@ -9,8 +9,9 @@
 #include "core/decimal.h"
 #include "core/names.h"
 #include "core/secret.h"
+#include "token/curl_lib.h"
+#include "token/rest_http.h"
 
-#include <curl/curl.h>
 #include <jansson.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -66,6 +67,15 @@ static int read_url(struct webhook *w, struct ngd_section *sec)
 	return 0;
 }
 
+/* libcurl is loaded only for a configuration that calls out, as this one does. */
+static int load_curl(struct ngd_section *sec)
+{
+	char why[300];
+	if (rest_http_load(why, sizeof why) < 0)
+		return ngd_section_error(sec, "url", "%s", why), -1;
+	return 0;
+}
+
 static int read_forward(struct webhook *w, struct ngd_section *sec)
 {
 	const char *list = ngd_section_get(sec, "forward_headers");
@@ -110,7 +120,7 @@ static void *webhook_create(struct ngd_section *sec)
 	w->name = ngd_section_name(sec);
 	w->timeout_ms = 2000, w->cache_ttl = 10, w->negative_cache_ttl = 5;
 	webhook_cache_init(&w->cache);
-	if (read_url(w, sec) < 0 || read_method(w, sec) < 0 || read_forward(w, sec) < 0 ||
+	if (read_url(w, sec) < 0 || load_curl(sec) < 0 || read_method(w, sec) < 0 || read_forward(w, sec) < 0 ||
 	    read_uint(sec, "timeout", 50, 60000, &w->timeout_ms) < 0 ||
 	    read_uint(sec, "cache_ttl", 0, 3600, &w->cache_ttl) < 0 ||
 	    read_uint(sec, "negative_cache_ttl", 0, 3600, &w->negative_cache_ttl) < 0) {
@@ -170,7 +180,7 @@ static struct curl_slist *request_headers(const struct webhook *w, const struct 
 			buf_puts(&line, w->get ? "Expect:" : "Content-Type: application/json");
 		if (!line.len || line.failed)
 			continue;
-		if (!(grown = curl_slist_append(list, line.data)))
+		if (!(grown = curl_lib.slist_append(list, line.data)))
 			break;
 		list = grown;
 	}
@@ -182,7 +192,7 @@ static void wipe_headers(struct curl_slist *list)
 {
 	for (struct curl_slist *l = list; l; l = l->next)
 		explicit_bzero(l->data, strlen(l->data));
-	curl_slist_free_all(list);
+	curl_lib.slist_free_all(list);
 }
 
 static bool attribute_value_ok(json_t *v)
@@ -257,17 +267,17 @@ static enum ngd_auth_result judge(const struct webhook *w, long status, const st
 static void set_options(const struct webhook *w, CURL *c, struct curl_slist *headers, const char *post,
 			struct buf *body)
 {
-	curl_easy_setopt(c, CURLOPT_URL, w->url);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L); /* threads: no SIGALRM for name-resolution timeouts */
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)w->timeout_ms);
-	curl_easy_setopt(c, CURLOPT_PROXY, ""); /* the environment's proxy must not see credentials */
-	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(c, CURLOPT_USERAGENT, PACKAGE_STRING);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, body);
+	curl_lib_set_ptr(c, CURLOPT_URL, w->url);
+	curl_lib_set_long(c, CURLOPT_NOSIGNAL, 1L); /* threads: no SIGALRM for name-resolution timeouts */
+	curl_lib_set_long(c, CURLOPT_TIMEOUT_MS, (long)w->timeout_ms);
+	curl_lib_set_ptr(c, CURLOPT_PROXY, ""); /* the environment's proxy must not see credentials */
+	curl_lib_set_long(c, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_lib_set_ptr(c, CURLOPT_USERAGENT, PACKAGE_STRING);
+	curl_lib_set_ptr(c, CURLOPT_HTTPHEADER, headers);
+	curl_lib_set_write(c, collect);
+	curl_lib_set_ptr(c, CURLOPT_WRITEDATA, body);
 	if (post)
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, post);
+		curl_lib_set_ptr(c, CURLOPT_POSTFIELDS, post);
 }
 
 /* The POST body: the hub and the client address (credentials travel only in headers). */
@@ -285,7 +295,7 @@ static pthread_once_t handle_once = PTHREAD_ONCE_INIT;
 
 static void handle_free(void *handle)
 {
-	curl_easy_cleanup(handle);
+	curl_lib.easy_cleanup(handle);
 }
 
 static void handle_key_create(void)
@@ -300,11 +310,11 @@ static CURL *thread_handle(void)
 	pthread_once(&handle_once, handle_key_create);
 	CURL *c = pthread_getspecific(handle_key);
 	if (c) {
-		curl_easy_reset(c);
+		curl_lib.easy_reset(c);
 		return c;
 	}
-	if ((c = curl_easy_init()) && pthread_setspecific(handle_key, c) != 0) {
-		curl_easy_cleanup(c);
+	if ((c = curl_lib.easy_init()) && pthread_setspecific(handle_key, c) != 0) {
+		curl_lib.easy_cleanup(c);
 		c = NULL;
 	}
 	return c;
@@ -322,19 +332,19 @@ static enum ngd_auth_result call(const struct webhook *w, const struct ngd_reque
 		ngd_log_warning("[auth:%s] webhook: out of memory", w->name);
 	} else {
 		set_options(w, c, headers, w->get ? NULL : post.data, &body);
-		CURLcode rc = curl_easy_perform(c);
+		CURLcode rc = curl_lib.easy_perform(c);
 		if (rc == CURLE_OK)
-			curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+			curl_lib.easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
 		else if (rc == CURLE_OPERATION_TIMEDOUT)
 			ngd_log_warning("[auth:%s] webhook timed out after %u ms", w->name, w->timeout_ms);
 		else if (rc == CURLE_WRITE_ERROR)
 			ngd_log_warning("[auth:%s] webhook answer larger than %d bytes", w->name, MAX_RESPONSE);
 		else
-			ngd_log_warning("[auth:%s] webhook call failed: %s", w->name, curl_easy_strerror(rc));
+			ngd_log_warning("[auth:%s] webhook call failed: %s", w->name, curl_lib.easy_strerror(rc));
 	}
 	enum ngd_auth_result r = status ? judge(w, status, &body, out) : NGD_AUTH_ERROR;
 	if (c) /* the handle must not keep pointers to what is freed below */
-		curl_easy_reset(c);
+		curl_lib.easy_reset(c);
 	wipe_headers(headers);
 	buf_free_secret(&body);
 	buf_free(&post);

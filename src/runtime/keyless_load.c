@@ -189,6 +189,8 @@ int keyless_load(const struct config *cfg, const struct config_service *cs, stru
 	snprintf(label, sizeof label, "[service:%s]", cs->head.name);
 	if (endpoint_parse(cs->keyless.endpoint, ep, why, sizeof why) < 0)
 		return fail(&l, "endpoint", why);
+	if (rest_http_load(why, sizeof why) < 0) /* a keyless service calls out: libcurl is loaded now */
+		return endpoint_clear(ep), fail(&l, "endpoint", why);
 	*rest = start(&l, ep, label);
 	secret_free(l.secret);
 	secret_free(l.pem);

@@ -3,9 +3,9 @@
 #include "token/rest_http.h"
 
 #include "core/buf.h"
+#include "core/log.h"
+#include "token/curl_lib.h"
 
-#include <curl/curl.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,36 +35,41 @@ static int stop_check(void *clientp, curl_off_t dltotal, curl_off_t dlnow, curl_
 	return stop && atomic_load(stop);
 }
 
-static pthread_once_t init_once = PTHREAD_ONCE_INIT;
-static bool init_ok;
-
-static void init_curl(void)
+int rest_http_load(char *err, size_t err_len)
 {
-	init_ok = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
+	return curl_lib_load(err, err_len);
 }
 
 int rest_http_init(void)
 {
-	pthread_once(&init_once, init_curl);
-	return init_ok ? 0 : -1;
+	char err[300];
+	if (curl_lib_load(err, sizeof err) == 0)
+		return 0;
+	log_error("%s", err); /* its callers' own message does not say why */
+	return -1;
+}
+
+void rest_http_cleanup(void)
+{
+	curl_lib_cleanup();
 }
 
 void *rest_handle_new(void)
 {
-	return rest_http_init() == 0 ? curl_easy_init() : NULL;
+	return rest_http_init() == 0 ? curl_lib.easy_init() : NULL;
 }
 
 void rest_handle_free(void *handle)
 {
 	if (handle)
-		curl_easy_cleanup(handle);
+		curl_lib.easy_cleanup(handle);
 }
 
 static void wipe_list(struct curl_slist *list)
 {
 	for (struct curl_slist *l = list; l; l = l->next)
 		explicit_bzero(l->data, strlen(l->data));
-	curl_slist_free_all(list);
+	curl_lib.slist_free_all(list);
 }
 
 static struct curl_slist *header_list(const struct rest_request *req)
@@ -76,12 +81,12 @@ static struct curl_slist *header_list(const struct rest_request *req)
 		 req->content_type ? req->content_type : "");
 	const char *const added[] = {type, "Expect:", NULL};
 	for (size_t i = 0; req->headers && req->headers[i]; i++) {
-		if (!(grown = curl_slist_append(list, req->headers[i])))
+		if (!(grown = curl_lib.slist_append(list, req->headers[i])))
 			return wipe_list(list), NULL;
 		list = grown;
 	}
 	for (size_t i = 0; added[i]; i++) {
-		if (!(grown = curl_slist_append(list, added[i])))
+		if (!(grown = curl_lib.slist_append(list, added[i])))
 			return wipe_list(list), NULL;
 		list = grown;
 	}
@@ -90,28 +95,28 @@ static struct curl_slist *header_list(const struct rest_request *req)
 
 static void configure(CURL *c, const struct rest_request *req, struct sink *s, struct curl_slist *headers)
 {
-	curl_easy_setopt(c, CURLOPT_URL, req->url);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_PROXY, ""); /* the endpoint is configured: no proxy from the environment */
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, req->timeout_ms);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, req->timeout_ms);
-	curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)req->max_bytes);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sink_write);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, s);
-	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
-	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, stop_check);
-	curl_easy_setopt(c, CURLOPT_XFERINFODATA, (void *)req->stop);
-	curl_easy_setopt(c, CURLOPT_USERAGENT, "negotiated");
-	curl_easy_setopt(c, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1); /* as the SDK's Node client speaks */
-	curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "gzip,deflate");		/* as the SDK asks; curl decodes */
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+	curl_lib_set_ptr(c, CURLOPT_URL, req->url);
+	curl_lib_set_ptr(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_lib_set_long(c, CURLOPT_NOSIGNAL, 1L);
+	curl_lib_set_ptr(c, CURLOPT_PROXY, ""); /* the endpoint is configured: no proxy from the environment */
+	curl_lib_set_long(c, CURLOPT_TIMEOUT_MS, req->timeout_ms);
+	curl_lib_set_long(c, CURLOPT_CONNECTTIMEOUT_MS, req->timeout_ms);
+	curl_lib_set_off(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)req->max_bytes);
+	curl_lib_set_write(c, sink_write);
+	curl_lib_set_ptr(c, CURLOPT_WRITEDATA, s);
+	curl_lib_set_long(c, CURLOPT_NOPROGRESS, 0L);
+	curl_lib_set_xferinfo(c, stop_check);
+	curl_lib_set_ptr(c, CURLOPT_XFERINFODATA, (const void *)req->stop);
+	curl_lib_set_ptr(c, CURLOPT_USERAGENT, "negotiated");
+	curl_lib_set_long(c, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1); /* as the SDK's Node client speaks */
+	curl_lib_set_ptr(c, CURLOPT_ACCEPT_ENCODING, "gzip,deflate");		 /* as the SDK asks; curl decodes */
+	curl_lib_set_ptr(c, CURLOPT_HTTPHEADER, headers);
 	if (req->ca_file)
-		curl_easy_setopt(c, CURLOPT_CAINFO, req->ca_file);
+		curl_lib_set_ptr(c, CURLOPT_CAINFO, req->ca_file);
 	if (req->body) {
-		curl_easy_setopt(c, CURLOPT_POST, 1L);
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, req->body);
-		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
+		curl_lib_set_long(c, CURLOPT_POST, 1L);
+		curl_lib_set_ptr(c, CURLOPT_POSTFIELDS, req->body);
+		curl_lib_set_off(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
 	}
 }
 
@@ -127,13 +132,13 @@ int rest_exchange(void *handle, const struct rest_request *req, struct rest_answ
 			rest_handle_free(c);
 		return -1;
 	}
-	curl_easy_reset(c); /* keeps the connection cache */
+	curl_lib.easy_reset(c); /* keeps the connection cache */
 	configure(c, req, &s, headers);
-	CURLcode rc = curl_easy_perform(c);
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &a->status);
-	curl_easy_getinfo(c, CURLINFO_TOTAL_TIME, &a->seconds);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
-	curl_easy_setopt(c, CURLOPT_POSTFIELDS, NULL);
+	CURLcode rc = curl_lib.easy_perform(c);
+	curl_lib.easy_getinfo(c, CURLINFO_RESPONSE_CODE, &a->status);
+	curl_lib.easy_getinfo(c, CURLINFO_TOTAL_TIME, &a->seconds);
+	curl_lib_set_ptr(c, CURLOPT_HTTPHEADER, NULL);
+	curl_lib_set_ptr(c, CURLOPT_POSTFIELDS, NULL);
 	wipe_list(headers);
 	if (!handle)
 		rest_handle_free(c);
@@ -147,7 +152,7 @@ int rest_exchange(void *handle, const struct rest_request *req, struct rest_answ
 	if (s.too_large || rc == CURLE_FILESIZE_EXCEEDED)
 		snprintf(a->err, sizeof a->err, "the answer is larger than %zu bytes", req->max_bytes);
 	else
-		snprintf(a->err, sizeof a->err, "%s", curl_easy_strerror(rc));
+		snprintf(a->err, sizeof a->err, "%s", curl_lib.easy_strerror(rc));
 	a->status = 0;
 	buf_free_secret(&s.data);
 	return -1;

@@ -27,8 +27,13 @@ struct rest_answer {
 	char err[160];	/* why there is no answer: never a header or a body */
 };
 
-/* libcurl's process-wide set-up, once; call before starting threads that fetch. 0, or -1. */
+/* Loads libcurl (token/curl_lib.h) and sets it up, once; call while the configuration that needs
+ * it loads, before starting threads that fetch. 0, or -1 with why (naming the library) in err. */
+int rest_http_load(char *err, size_t err_len);
+/* The same, for callers without an error buffer: why is logged. 0, or -1. */
 int rest_http_init(void);
+/* libcurl's process-wide clean-up, if it was loaded; at exit, once no thread fetches. */
+void rest_http_cleanup(void);
 /* A reusable connection (keep-alive): NULL on failure. */
 void *rest_handle_new(void);
 void rest_handle_free(void *handle);
