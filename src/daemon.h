@@ -1,6 +1,6 @@
 /* The service manager's side of the daemon: sd_notify states, watchdog pings, sockets passed by
- * socket activation. Built without libsystemd (configure --without-systemd), every call is a no-op
- * and no socket is ever passed. */
+ * socket activation. Outside systemd (no NOTIFY_SOCKET, LISTEN_FDS), every call is a no-op and no
+ * socket is passed. */
 #ifndef NGD_DAEMON_H
 #define NGD_DAEMON_H
 
