@@ -215,7 +215,7 @@ static enum MHD_Result answer(const struct runtime *rt, struct MHD_Connection *c
 			      const struct ngd_request *req, struct reply *r)
 {
 	log_set_request_id(p->req.request_id);
-	if (r->status >= 400 && !r->logged && req)
+	if (r->status >= 400 && !r->logged && req && log_wants(LOG_LEVEL_INFO))
 		log_refusal(req, r);
 	observe_end(rt, req ? req : &p->req, r, p->start_ns);
 	return send_reply(conn, r);
