@@ -98,20 +98,36 @@ static const char *level_word(enum log_level level)
 	return "log";
 }
 
-/* The prefix of a line: the priority for the journal, else the time and level; then the request id. */
-static int line_start(enum log_level level, char *line, size_t size)
+#define SHOWN_ID_BYTES 128 /* of a request id: request_id.c accepts at most 64 */
+
+static char *put(char *at, const char *text, size_t len)
 {
-	int n;
+	memcpy(at, text, len);
+	return at + len;
+}
+
+/* The prefix of a line: the priority for the journal, else the time and level; then the request
+ * id. Copied, not printed: it starts every line. Returns its length, far below LOG_LINE_BYTES. */
+static int line_start(enum log_level level, char *line)
+{
+	char *at = line;
 	if (to_journal) {
-		n = snprintf(line, size, "<%d>", (int)level);
+		*at++ = '<', *at++ = (char)('0' + (int)level), *at++ = '>';
 	} else {
 		struct timespec now;
 		clock_gettime(CLOCK_REALTIME, &now);
-		n = snprintf(line, size, "%sZ negotiated: %s: ", log_utc_second(now.tv_sec), level_word(level));
+		const char *stamp = log_utc_second(now.tv_sec);
+		at = put(at, stamp, strlen(stamp));
+		at = put(at, "Z negotiated: ", 14);
+		at = put(at, level_word(level), strlen(level_word(level)));
+		at = put(at, ": ", 2);
 	}
-	if (request_id)
-		n += snprintf(line + n, size - (size_t)n, "[%s] ", request_id);
-	return n;
+	if (request_id) {
+		*at++ = '[';
+		at = put(at, request_id, strnlen(request_id, SHOWN_ID_BYTES));
+		*at++ = ']', *at++ = ' ';
+	}
+	return (int)(at - line);
 }
 
 /* Ends the line at n (cut to fit, still ended) and hands it on. */
@@ -128,7 +144,7 @@ __attribute__((format(printf, 2, 0))) static void log_vmsg(enum log_level level,
 	char line[LOG_LINE_BYTES];
 	if (!log_wants(level))
 		return;
-	int n = line_start(level, line, sizeof line);
+	int n = line_start(level, line);
 	n += vsnprintf(line + n, sizeof line - (size_t)n, fmt, ap);
 	line_end(level, line, sizeof line, n);
 }
@@ -138,7 +154,7 @@ void log_text(enum log_level level, const char *text, size_t len)
 	char line[LOG_LINE_BYTES];
 	if (!log_wants(level))
 		return;
-	int n = line_start(level, line, sizeof line);
+	int n = line_start(level, line);
 	size_t room = sizeof line - 2 - (size_t)n;
 	memcpy(line + n, text, len < room ? len : room);
 	line_end(level, line, sizeof line, n + (int)(len < room ? len : room));

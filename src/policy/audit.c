@@ -10,11 +10,10 @@
 
 #define AUDIT_LIST_BUDGET 1600 /* log.c's lines hold 2 KiB: lists stop here and say how many were left */
 
-static void field(struct buf *b, const char *key, const char *value)
+/* key_eq is " key=": one append per field. */
+static void field(struct buf *b, const char *key_eq, const char *value)
 {
-	buf_puts(b, " ");
-	buf_puts(b, key);
-	buf_puts(b, "=");
+	buf_puts(b, key_eq);
 	buf_json_string(b, value ? value : "");
 }
 
@@ -76,13 +75,13 @@ void audit_issued(const char *hub, const struct principal *who, const char *clie
 		return; /* not even the fingerprint: its SHA-256 is most of a line's cost */
 	audit_fingerprint(token, fingerprint);
 	start(&b, "issued");
-	field(&b, "hub", hub);
-	field(&b, "user", who->user_id);
-	field(&b, "auth", who->authenticator);
-	field(&b, "client", client);
+	field(&b, " hub=", hub);
+	field(&b, " user=", who->user_id);
+	field(&b, " auth=", who->authenticator);
+	field(&b, " client=", client);
 	buf_puts(&b, " exp=");
 	buf_int(&b, exp);
-	field(&b, "token_sha256", fingerprint);
+	field(&b, " token_sha256=", fingerprint);
 	list(&b, "roles", g->roles, g->n_roles);
 	list(&b, "groups", g->groups, g->n_groups);
 	finish(&b);
@@ -96,15 +95,15 @@ void audit_refused(const char *hub, const struct principal *who, const char *cli
 		return;
 	start(&b, "refused");
 	if (hub)
-		field(&b, "hub", hub);
+		field(&b, " hub=", hub);
 	if (who && who->user_id[0])
-		field(&b, "user", who->user_id);
+		field(&b, " user=", who->user_id);
 	if (who && who->authenticator)
-		field(&b, "auth", who->authenticator);
-	field(&b, "client", client);
+		field(&b, " auth=", who->authenticator);
+	field(&b, " client=", client);
 	buf_puts(&b, " status=");
 	buf_int(&b, status);
-	field(&b, "reason", code);
-	field(&b, "message", message);
+	field(&b, " reason=", code);
+	field(&b, " message=", message);
 	finish(&b);
 }
