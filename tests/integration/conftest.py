@@ -33,7 +33,7 @@ START_TIMEOUT = 60 if WRAPPER else 10  # seconds to become healthy, or for a CLI
 STOP_TIMEOUT = 30 if WRAPPER else 5  # seconds between SIGTERM and SIGKILL
 # A running daemon writes its log lines in batches, at most LOG_FLUSH_MS (100 ms) after they were
 # logged (core/log_batch.h): a test reads the log of a running daemon once that has passed.
-LOG_FLUSH_WAIT = 0.5 if WRAPPER else 0.15
+LOG_FLUSH_WAIT = 0.6 if WRAPPER else 0.25
 REQUEST_TIMEOUT = 30 if WRAPPER else 10
 ENDPOINT = "https://example.webpubsub.azure.com"
 CLIENT_PATHS = {
