@@ -4,6 +4,7 @@
 #include "cli/cli_explain.h"
 #include "cli/cli_token.h"
 #include "core/log.h"
+#include "core/log_batch.h"
 #include "daemon.h"
 #include "edge/access_log.h"
 #include "edge/listen.h"
@@ -154,8 +155,10 @@ static void wait_for_stop(const struct reload_context *ctx)
 {
 	uint64_t interval = daemon_watchdog_interval(), next_ping = 0;
 	siginfo_t info;
-	while (next_signal(interval, &next_ping, &info) == SIGHUP)
+	while (next_signal(interval, &next_ping, &info) == SIGHUP) {
 		reload_answer(&info, reload(ctx));
+		log_batch_flush(); /* what the old configuration logged, and the reload's own lines */
+	}
 }
 
 static void block_signals(void)
@@ -204,6 +207,8 @@ static int serve(struct runtime *rt, const struct options *o, struct reload_cont
 		return 1;
 	ctx->listen_fixed = o->listen || !own.len;
 	reload_context_init(ctx, rt);
+	if (log_batch_start() < 0)
+		log_warning("cannot start the log flusher: every line is written on its own");
 	for (; started < n && (servers[started] = http_start(&rt->cfg->server, fds[started])); started++)
 		;
 	bool passed = !own.len;
@@ -217,6 +222,7 @@ static int serve(struct runtime *rt, const struct options *o, struct reload_cont
 		log_info("stopping");
 	}
 	stop_all(servers, started, passed);
+	log_batch_stop(); /* every line of every request answered, before the process ends */
 	if (own.unix_path[0])
 		unlink(own.unix_path);
 	return started == n ? 0 : 1;

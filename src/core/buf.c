@@ -73,9 +73,11 @@ void buf_int(struct buf *b, long long v)
 void buf_json_chars(struct buf *b, const char *s)
 {
 	static const char hex[] = "0123456789abcdef";
+	/* one load per byte: tokens and URLs are hundreds of bytes with nothing to escape */
+	static const bool stops[256] = {[0 ... 0x1f] = true, ['"'] = true, ['\\'] = true};
 	for (const char *run = s;; s++) {
 		unsigned char c = (unsigned char)*s;
-		if (c >= 0x20 && c != '"' && c != '\\')
+		if (!stops[c])
 			continue;
 		buf_append(b, run, (size_t)(s - run));
 		if (c == '\0')

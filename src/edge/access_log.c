@@ -1,6 +1,8 @@
 /* The access log: a line per request, written with one write(2) so threads never interleave. */
 #include "edge/access_log.h"
 
+#include "core/log.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -66,20 +68,20 @@ static void shown_path(const char *text, char *out, size_t out_len)
 void access_log_write(const struct access_log *log, const struct ngd_request *req, unsigned status, size_t bytes,
 		      uint64_t duration_ns)
 {
-	char line[512], when[40], path[SHOWN_PATH + 4], method[20];
+	char line[512], path[SHOWN_PATH + 4], method[20];
 	struct timespec now;
-	struct tm tm;
 	if (log->fd < 0)
 		return;
 	clock_gettime(CLOCK_REALTIME, &now);
-	gmtime_r(&now.tv_sec, &tm);
-	size_t w = strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(when + w, sizeof when - w, ".%03ldZ", now.tv_nsec / 1000000);
 	shown_path(req->path, path, sizeof path);
 	shown_path(req->method, method, sizeof method);
-	int n = snprintf(line, sizeof line, "%s %s %s %s %u %zu %.6f %s\n", when, req->client_addr, method, path,
-			 status, bytes, (double)duration_ns / 1e9, req->request_id[0] ? req->request_id : "-");
+	int n = snprintf(line, sizeof line, "%s.%03ldZ %s %s %s %u %zu %.6f %s\n", log_utc_second(now.tv_sec),
+			 now.tv_nsec / 1000000, req->client_addr, method, path, status, bytes,
+			 (double)duration_ns / 1e9, req->request_id[0] ? req->request_id : "-");
 	if (n >= (int)sizeof line)
 		n = (int)sizeof line - 1, line[n - 1] = '\n';
-	(void)!write(log->fd, line, (size_t)n);
+	if (log->fd == STDERR_FILENO)
+		log_raw_line(line, (size_t)n); /* in order with the log lines that share stderr */
+	else
+		(void)!write(log->fd, line, (size_t)n);
 }

@@ -105,6 +105,30 @@ static const char *previous_hop(const char *list, const char **end, size_t *len)
 	return s;
 }
 
+/* a.b.c.d into out (at least 16 bytes): inet_ntop formats IPv4 through sprintf, on every request. */
+static const char *ipv4_text(const unsigned char addr[4], char *out)
+{
+	char *o = out;
+	for (int i = 0; i < 4; i++) {
+		unsigned v = addr[i];
+		if (v >= 100)
+			*o++ = (char)('0' + v / 100);
+		if (v >= 10)
+			*o++ = (char)('0' + v / 10 % 10);
+		*o++ = (char)('0' + v % 10);
+		*o++ = i < 3 ? '.' : '\0';
+	}
+	return out;
+}
+
+/* The address as text; NULL when it does not fit out_len. */
+static const char *address_text(const struct cidr *a, char *out, size_t out_len)
+{
+	if (a->family == AF_INET && out_len >= INET_ADDRSTRLEN)
+		return ipv4_text(a->addr, out);
+	return inet_ntop(a->family, a->addr, out, (socklen_t)out_len);
+}
+
 bool client_address(const struct trusted_proxies *tp, const struct sockaddr *peer, const char *forwarded_for, char *out,
 		    size_t out_len)
 {
@@ -127,7 +151,7 @@ bool client_address(const struct trusted_proxies *tp, const struct sockaddr *pee
 			break; /* garbage ends the walk: keep the last hop a proxy vouched for */
 		hop = next, have = true;
 	}
-	if (!have || !inet_ntop(hop.family, hop.addr, out, (socklen_t)out_len))
+	if (!have || !address_text(&hop, out, out_len))
 		snprintf(out, out_len, "%s", peer && peer->sa_family == AF_UNIX ? "unix" : "unknown");
 	return trusted;
 }

@@ -12,6 +12,7 @@
 #include "http/http_guard.h"
 #include "http/http_offload.h"
 #include "http/observe.h"
+#include "http/query_table.h"
 #include "http/route.h"
 #include "runtime/runtime.h"
 #include "runtime/snapshot.h"
@@ -56,6 +57,7 @@ struct pending {
 struct connection {
 	struct conn_entry entry;
 	struct pending req;
+	struct query_table query; /* outside pending: 2.5 KB that clearing the request leaves alone */
 };
 
 static struct connection *connection_of(struct pending *p)
@@ -124,57 +126,20 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **state, e
 	*state = NULL;
 }
 
-static const char *header_of(void *conn, const char *name)
+/* What the request accessors read: headers from libmicrohttpd, the query from the table. */
+static const char *header_of(void *table, const char *name)
 {
-	return MHD_lookup_connection_value(conn, MHD_HEADER_KIND, name);
+	return MHD_lookup_connection_value(((struct query_table *)table)->conn, MHD_HEADER_KIND, name);
 }
 
-struct arg_count {
-	const char *name;
-	unsigned count;
-};
-
-static enum MHD_Result count_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+static const char *query_of(void *table, const char *name, unsigned *count)
 {
-	struct arg_count *c = cls;
-	(void)kind, (void)value;
-	c->count += strcmp(key, c->name) == 0;
-	return MHD_YES;
+	return query_table_first(table, name, count);
 }
 
-static const char *query_of(void *conn, const char *name, unsigned *count)
+static const char *query_at(void *table, const char *name, unsigned index)
 {
-	if (count) {
-		struct arg_count c = {name, 0};
-		MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, count_arg, &c);
-		*count = c.count;
-	}
-	return MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, name);
-}
-
-struct arg_at {
-	const char *name;
-	unsigned index; /* counts down to the wanted occurrence */
-	const char *value;
-};
-
-static enum MHD_Result find_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
-{
-	struct arg_at *a = cls;
-	(void)kind;
-	if (strcmp(key, a->name) != 0)
-		return MHD_YES;
-	if (a->index-- > 0)
-		return MHD_YES;
-	a->value = value ? value : "";
-	return MHD_NO;
-}
-
-static const char *query_at(void *conn, const char *name, unsigned index)
-{
-	struct arg_at a = {name, index, NULL};
-	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, find_arg, &a);
-	return a.value;
+	return query_table_at(table, name, index);
 }
 
 static enum MHD_Result sum_header(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
@@ -215,7 +180,7 @@ static enum MHD_Result answer(const struct runtime *rt, struct MHD_Connection *c
 			      const struct ngd_request *req, struct reply *r)
 {
 	log_set_request_id(p->req.request_id);
-	if (r->status >= 400 && !r->logged && req)
+	if (r->status >= 400 && !r->logged && req && log_wants(LOG_LEVEL_INFO))
 		log_refusal(req, r);
 	observe_end(rt, req ? req : &p->req, r, p->start_ns);
 	return send_reply(conn, r);
@@ -341,10 +306,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		return MHD_YES;
 	}
 	struct ngd_request *req = &p->req;
+	query_table_reset(&connection_of(p)->query, conn);
 	*req = (struct ngd_request){
 		.method = method,
 		.path = url,
-		.src = {header_of, query_of, query_at, conn},
+		.src = {header_of, query_of, query_at, &connection_of(p)->query},
 		.body = p->body.data ? p->body.data : "",
 		.body_len = p->body.len,
 	};
@@ -353,7 +319,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	peer_of(conn, req);
 	client_of(rt, conn, req);
 	/* only a trusted proxy's id is believed: others' are not even looked up */
-	observe_begin(req, req->peer_trusted ? header_of(conn, "X-Request-Id") : NULL);
+	observe_begin(req,
+		      req->peer_trusted ? MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Request-Id") : NULL);
 	if (!r.status && p->body_too_large)
 		reply_error(&r, 413, "body_too_large", "the body is larger than %u bytes", srv->limits.max_body_bytes);
 	else if (!r.status) /* not refused on its head */

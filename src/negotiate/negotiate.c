@@ -188,7 +188,7 @@ void negotiate(const struct runtime *rt, struct ngd_request *req, struct reply *
 		 * run again on a worker spent it on the HTTP thread */
 		if (req->worker_of || !rate_limited(rt, hub, RATE_LIMIT_ADDRESS, req->client_addr, NULL, out)) {
 			result = auth_chain_run(hub->chain, hub->n_chain, req, &who);
-			if (result == NGD_AUTH_OK && who.principal.n_attrs)
+			if (result == NGD_AUTH_OK && who.principal.n_attrs && log_wants(LOG_LEVEL_DEBUG))
 				log_attributes(&who.principal);
 			if (who.deferred_to)
 				out->needs_worker = who.deferred_to; /* the caller runs it again on that worker */

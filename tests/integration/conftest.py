@@ -31,6 +31,9 @@ BINARY = os.environ.get("NEGOTIATED_BIN", str(REPO / "src" / "negotiated"))
 WRAPPER = shlex.split(os.environ.get("NEGOTIATED_WRAPPER", ""))
 START_TIMEOUT = 60 if WRAPPER else 10  # seconds to become healthy, or for a CLI run to finish
 STOP_TIMEOUT = 30 if WRAPPER else 5  # seconds between SIGTERM and SIGKILL
+# A running daemon writes its log lines in batches, at most LOG_FLUSH_MS (100 ms) after they were
+# logged (core/log_batch.h): a test reads the log of a running daemon once that has passed.
+LOG_FLUSH_WAIT = 0.6 if WRAPPER else 0.25
 REQUEST_TIMEOUT = 30 if WRAPPER else 10
 ENDPOINT = "https://example.webpubsub.azure.com"
 CLIENT_PATHS = {
@@ -187,7 +190,10 @@ class Daemon:
         self.url = None if self.unix_path else f"http://127.0.0.1:{self.port}"
 
     def stderr_text(self):
-        """Everything the daemon wrote (stdout is merged into stderr)."""
+        """Everything the daemon wrote (stdout is merged into stderr), once what it logged so far
+        has been written."""
+        if self.proc.poll() is None:
+            time.sleep(LOG_FLUSH_WAIT)
         return self.log_path.read_text(errors="replace")
 
     def connection(self, timeout=REQUEST_TIMEOUT):

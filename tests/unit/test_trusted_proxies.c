@@ -19,8 +19,28 @@ static struct sockaddr_storage peer(const char *text)
 	return ss;
 }
 
+/* Every IPv4 peer is shown as inet_ntop shows it: octets at each digit-count boundary. */
+static void ipv4_shown_as_inet_ntop(void)
+{
+	static const unsigned char octets[] = {0, 1, 9, 10, 42, 99, 100, 199, 200, 255};
+	struct trusted_proxies none = {0};
+	size_t n = sizeof octets, wrong = 0;
+	for (size_t i = 0; i < n * n * n * n; i++) {
+		struct sockaddr_in in = {.sin_family = AF_INET};
+		unsigned char *a = (unsigned char *)&in.sin_addr;
+		char client[INET6_ADDRSTRLEN + 1], want[INET_ADDRSTRLEN];
+		for (size_t k = 0, rest = i; k < 4; k++, rest /= n)
+			a[k] = octets[rest % n];
+		client_address(&none, (struct sockaddr *)&in, NULL, client, sizeof client);
+		inet_ntop(AF_INET, a, want, sizeof want);
+		wrong += strcmp(client, want) != 0;
+	}
+	ok(wrong == 0, "IPv4 client addresses read as inet_ntop writes them (%zu of %zu differ)", wrong, n * n * n * n);
+}
+
 int main(void)
 {
+	ipv4_shown_as_inet_ntop();
 	struct trusted_proxies tp = {0};
 	char err[256];
 	static const char *const good[] = {"unix", "127.0.0.1", "10.0.0.0/8", "::1", "fd00::/8", "192.168.1.128/25"};
