@@ -3,7 +3,6 @@
 
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 static int compile_list(const struct strlist *list, enum template_kind kind, struct template **out, size_t *n)
 {
@@ -51,14 +50,6 @@ static int compile_rule(const struct config_hub *h, const struct config_rule *c,
 	       compile_list(&c->groups, TEMPLATE_GROUP, &r->groups, &r->n_groups);
 }
 
-static bool rule_for(const struct config_rule *c, const char *hub)
-{
-	for (size_t i = 0; i < c->hubs.n; i++)
-		if (strcmp(c->hubs.items[i], hub) == 0)
-			return true;
-	return false;
-}
-
 static unsigned protocol_bits(const struct config_hub *h)
 {
 	unsigned bits = 1u << h->client_protocol;
@@ -72,7 +63,7 @@ static unsigned protocol_bits(const struct config_hub *h)
 struct policy *policy_build(const struct config *cfg, const struct config_hub *h)
 {
 	struct policy *p = calloc(1, sizeof *p);
-	if (!p || !(p->rules = calloc(cfg->n_rules + 1, sizeof *p->rules))) {
+	if (!p || !(p->rules = calloc(h->n_rules + 1, sizeof *p->rules))) {
 		free(p);
 		return NULL;
 	}
@@ -90,9 +81,8 @@ struct policy *policy_build(const struct config *cfg, const struct config_hub *h
 			     .protocol = h->client_protocol,
 			     .protocols = protocol_bits(h)};
 	int rc = compile_hub_rule(h, &p->rules[p->n_rules++]);
-	for (size_t i = 0; rc == 0 && i < cfg->n_rules; i++)
-		if (rule_for(cfg->rules[i], h->head.name))
-			rc = compile_rule(h, cfg->rules[i], &p->rules[p->n_rules++]);
+	for (size_t i = 0; rc == 0 && i < h->n_rules; i++)
+		rc = compile_rule(h, h->rules[i], &p->rules[p->n_rules++]);
 	if (rc == 0)
 		rc = compile_list(&h->default_roles, TEMPLATE_ROLE, &p->default_roles, &p->n_default_roles) |
 		     compile_list(&h->default_groups, TEMPLATE_GROUP, &p->default_groups, &p->n_default_groups);
