@@ -2,16 +2,15 @@
  * finding stay linear in the file however many sections it has. */
 #include "config/parser.h"
 
+#include "core/names.h"
+
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 uint64_t config_name_hash(unsigned kind, const char *name)
 {
-	uint64_t h = 14695981039346656037u ^ (uint64_t)kind; /* FNV-1a */
-	for (; *name; name++)
-		h = (h ^ (unsigned char)*name) * 1099511628211u;
-	return h ^ (h >> 29);
+	return name_hash(name) ^ ((uint64_t)kind * 0x9e3779b97f4a7c15u);
 }
 
 /* Names come from the operator's file; a name a client asks for only probes what the file clusters. */

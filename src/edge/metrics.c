@@ -2,6 +2,7 @@
  * renderer. Label values are bounded: configured hub and authenticator names, fixed words. */
 #include "edge/metrics.h"
 
+#include "core/names.h"
 #include "edge/keyless_metrics.h"
 
 #include <pthread.h>
@@ -65,13 +66,9 @@ static uint64_t read_counter(counter *c)
 	return atomic_load_explicit(c, memory_order_relaxed);
 }
 
-/* FNV-1a: names are configured, never chosen by a client. */
 static size_t index_of(const struct names *t, const char *name)
 {
-	uint64_t h = 14695981039346656037u;
-	for (; *name; name++)
-		h = (h ^ (unsigned char)*name) * 1099511628211u;
-	return (size_t)(h ^ (h >> 29)) & t->index_mask;
+	return (size_t)name_hash(name) & t->index_mask;
 }
 
 static unsigned index_find(const struct names *t, const char *name)
