@@ -143,21 +143,17 @@ int config_key_line(const struct section_head *head, const char *kind, const cha
 
 int strlist_append(struct strlist *list, const char *value, unsigned max)
 {
-	char *copy = strdup(value);
-	if (!copy)
-		return -1;
-	for (char *save = NULL, *item = strtok_r(copy, " \t", &save); item; item = strtok_r(NULL, " \t", &save)) {
-		char **grown = list->n < max ? realloc(list->items, (list->n + 1) * sizeof *grown) : NULL;
-		char *dup = grown ? strdup(item) : NULL;
-		if (grown)
-			list->items = grown;
-		if (!dup) {
-			free(copy);
+	for (const char *s = value + strspn(value, " \t"); *s; s += strspn(s, " \t")) {
+		size_t len = strcspn(s, " \t"), n = list->n;
+		char **grown = list->items;
+		if (n >= max || ((n & (n - 1)) == 0 && !(grown = realloc(grown, (n ? 2 * n : 1) * sizeof *grown))))
+			return -1; /* the capacity doubles at each power of two */
+		list->items = grown;
+		if (!(grown[n] = strndup(s, len)))
 			return -1;
-		}
-		list->items[list->n++] = dup;
+		list->n++;
+		s += len;
 	}
-	free(copy);
 	return 0;
 }
 
