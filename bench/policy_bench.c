@@ -1,6 +1,7 @@
 /* Policy cost per request: the decision for the benchmark's hub (2 roles, 1 group, nothing asked),
  * a templated policy with a narrowing ask, and the audit line (stderr to /dev/null for a clean run). */
 #include "config/config.h"
+#include "core/buf.h"
 #include "policy/audit.h"
 #include "policy/policy.h"
 #include "runtime/policy_build.h"
@@ -25,6 +26,19 @@ static const char rules_config[] =
 		"[rule:teams]\nhub = chat\nmatch = attr:team=red\n"
 		"roles = webpubsub.sendToGroup.team-{attr:team}\n"
 		"[rule:admins]\nhub = chat\nmatch = user:root\nroles = webpubsub.sendToGroup\n";
+
+/* A hub granting 64 roles and 64 groups, the caps of one token. */
+static char *wide_config(void)
+{
+	struct buf text = {0};
+	buf_puts(&text, SERVICE "[hub:chat]\nauth = keys\nroles =");
+	for (int i = 0; i < NGD_MAX_ROLES; i++) /* one per indented line: a line holds 200 bytes */
+		buf_printf(&text, "%swebpubsub.sendToGroup.room%d\n", i ? "  " : " ", i);
+	buf_puts(&text, "groups =");
+	for (int i = 0; i < NGD_MAX_GROUPS; i++)
+		buf_printf(&text, "%sroom%d\n", i ? "  " : " ", i);
+	return buf_steal(&text);
+}
 
 static double cpu_seconds(void)
 {
@@ -71,5 +85,21 @@ int main(int argc, char **argv)
 	printf("policy: 4 rules with templates, 2 roles + 1 group asked: %.3f us\n",
 	       run(rules_config, &narrow, false, n));
 	printf("policy + audit line (static hub): %.3f us\n", run(static_config, &none, true, n));
+	char *wide = wide_config();
+	static char names[NGD_MAX_ROLES + NGD_MAX_GROUPS][48];
+	const char *wide_roles[NGD_MAX_ROLES], *wide_groups[NGD_MAX_GROUPS];
+	for (int i = 0; i < NGD_MAX_ROLES; i++)
+		snprintf(names[i], sizeof names[i], "webpubsub.sendToGroup.room%d", NGD_MAX_ROLES - 1 - i);
+	for (int i = 0; i < NGD_MAX_GROUPS; i++)
+		snprintf(names[NGD_MAX_ROLES + i], sizeof names[0], "room%d", NGD_MAX_GROUPS - 1 - i);
+	for (int i = 0; i < NGD_MAX_ROLES; i++)
+		wide_roles[i] = names[i];
+	for (int i = 0; i < NGD_MAX_GROUPS; i++)
+		wide_groups[i] = names[NGD_MAX_ROLES + i];
+	struct policy_ask all = {wide_roles, NGD_MAX_ROLES,   true, wide_groups, NGD_MAX_GROUPS, true, 0,
+				 false,	     PROTOCOL_DEFAULT};
+	printf("policy: 64 roles + 64 groups granted, nothing asked: %.3f us\n", run(wide, &none, false, n / 10));
+	printf("policy: 64 roles + 64 groups granted, all asked (reversed): %.3f us\n", run(wide, &all, false, n / 10));
+	free(wide);
 	return 0;
 }

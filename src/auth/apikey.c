@@ -13,6 +13,8 @@
 #include <strings.h>
 
 #define MIN_KEY_BYTES 16
+#define STR_(x) #x
+#define STR(x) STR_(x)
 
 struct key_slot {
 	unsigned char digest[SHA256_LEN];
@@ -79,11 +81,14 @@ static const char *add_key(struct apikey *a, const char *user, const char *key)
 	return s->user_id ? NULL : "out of memory";
 }
 
-static size_t count_lines(const char *text)
+/* Lines that hold a key (neither blank nor a comment), to size the table before any is read. */
+static size_t count_keys(const char *text)
 {
-	size_t n = 1;
-	for (; *text; text++)
-		n += *text == '\n';
+	size_t n = 0;
+	for (const char *line = text; *line; line += strcspn(line, "\n"), line += *line == '\n') {
+		const char *c = line + strspn(line, " \t\r");
+		n += *c != '#' && *c != '\n' && *c != '\0';
+	}
 	return n;
 }
 
@@ -131,16 +136,22 @@ static void *apikey_create(struct ngd_section *sec)
 	char *text = file_read(path, NGD_MAX_KEY_FILE, &len, err, sizeof err);
 	if (!text)
 		return ngd_section_error(sec, "file", "%s", err), NULL;
-	while (slots < 2 * count_lines(text))
+	size_t keys = count_keys(text);
+	while (slots < 2 * keys)
 		slots *= 2;
-	struct apikey *a = calloc(1, sizeof *a);
+	struct apikey *a = keys <= NGD_MAX_API_KEYS ? calloc(1, sizeof *a) : NULL;
 	if (a && (a->slots = calloc(slots, sizeof *a->slots)))
 		a->mask = slots - 1;
-	const char *why = !a || !a->slots ? "out of memory" : load_keys(a, text, &bad_line);
+	const char *why = keys > NGD_MAX_API_KEYS ? "more than " STR(NGD_MAX_API_KEYS) " keys in one file"
+			  : !a || !a->slots	  ? "out of memory"
+						  : load_keys(a, text, &bad_line);
 	explicit_bzero(text, len);
 	free(text);
 	if (why) {
-		ngd_section_error(sec, "file", "%s:%d: %s", path, bad_line, why);
+		if (bad_line)
+			ngd_section_error(sec, "file", "%s:%d: %s", path, bad_line, why);
+		else
+			ngd_section_error(sec, "file", "%s: %s", path, why);
 		if (a)
 			apikey_destroy(a);
 		return NULL;

@@ -11,11 +11,14 @@
 #include "policy/template.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-static void section_label(const struct section_head *h, const char *kind, char *out, size_t len)
+/* "[KIND:NAME]" for a message, written only when there is one (thousands of hubs have none). */
+static const char *section_label(const struct section_head *h, const char *kind, char *out, size_t len)
 {
 	snprintf(out, len, "[%s%s%s]", kind, h->name ? ":" : "", h->name ? h->name : "");
+	return out;
 }
 
 static int source_count(const struct connstr_source *src)
@@ -137,21 +140,14 @@ static bool list_has(const struct strlist *list, const char *item)
 	return false;
 }
 
-static bool rule_applies(const struct config_rule *r, const char *hub)
-{
-	return list_has(&r->hubs, hub);
-}
-
 /* A default must be something a rule of this hub (or the hub itself) can grant, as written. */
 static void check_defaults(struct parser *p, const struct config_hub *h, const char *key,
 			   const struct strlist *defaults, bool roles)
 {
 	for (size_t i = 0; i < defaults->n; i++) {
 		bool granted = list_has(roles ? &h->roles : &h->groups, defaults->items[i]);
-		for (size_t r = 0; !granted && r < p->cfg->n_rules; r++)
-			granted = rule_applies(p->cfg->rules[r], h->head.name) &&
-				  list_has(roles ? &p->cfg->rules[r]->roles : &p->cfg->rules[r]->groups,
-					   defaults->items[i]);
+		for (size_t r = 0; !granted && r < h->n_rules; r++)
+			granted = list_has(roles ? &h->rules[r]->roles : &h->rules[r]->groups, defaults->items[i]);
 		if (!granted)
 			parser_error(p, config_key_line(&h->head, "hub", key), key,
 				     "'%.80s' is granted by neither this hub's %s nor a [rule:NAME] for it",
@@ -204,18 +200,19 @@ static void check_match(struct parser *p, const struct config_rule *r)
 static void check_rule(struct parser *p, const struct config_rule *r)
 {
 	char label[96];
-	section_label(&r->head, "rule", label, sizeof label);
 	if (r->hubs.n == 0)
-		parser_error(p, r->head.line, label, "hub: required (the hubs this rule grants on)");
+		parser_error(p, r->head.line, section_label(&r->head, "rule", label, sizeof label),
+			     "hub: required (the hubs this rule grants on)");
 	for (size_t i = 0; i < r->hubs.n; i++)
 		if (!config_find_hub(p->cfg, r->hubs.items[i]))
 			parser_error(p, config_key_line(&r->head, "rule", "hub"), "hub", "no [hub:%.128s] section",
 				     r->hubs.items[i]);
 	if (r->match.n == 0)
-		parser_error(p, r->head.line, label,
+		parser_error(p, r->head.line, section_label(&r->head, "rule", label, sizeof label),
 			     "match: required (anyone, user:ID, attr:NAME=VALUE, auth:NAME; all must hold)");
 	if (r->roles.n + r->groups.n == 0)
-		parser_error(p, r->head.line, label, "grants nothing: set roles or groups");
+		parser_error(p, r->head.line, section_label(&r->head, "rule", label, sizeof label),
+			     "grants nothing: set roles or groups");
 	check_match(p, r);
 	check_templates(p, &r->head, "rule", "roles", &r->roles, TEMPLATE_ROLE);
 	check_templates(p, &r->head, "rule", "groups", &r->groups, TEMPLATE_GROUP);
@@ -260,17 +257,18 @@ static void check_hub(struct parser *p, struct config_hub *h)
 {
 	const struct config *cfg = p->cfg;
 	char label[160];
-	section_label(&h->head, "hub", label, sizeof label);
 	if (!h->service && cfg->n_services == 1)
 		h->service = strdup(cfg->services[0]->head.name);
 	if (!h->service)
-		parser_error(p, h->head.line, label, "service: required (%s)",
+		parser_error(p, h->head.line, section_label(&h->head, "hub", label, sizeof label),
+			     "service: required (%s)",
 			     cfg->n_services ? "several [service:NAME] sections exist" : "no [service:NAME] section");
 	else if (!config_find_service(cfg, h->service))
 		parser_error(p, config_key_line(&h->head, "hub", "service"), "service", "no [service:%s] section",
 			     h->service);
 	if (h->auth.n == 0)
-		parser_error(p, h->head.line, label, "auth: required (the [auth:NAME] sections that admit callers)");
+		parser_error(p, h->head.line, section_label(&h->head, "hub", label, sizeof label),
+			     "auth: required (the [auth:NAME] sections that admit callers)");
 	for (size_t i = 0; i < h->auth.n; i++)
 		if (!config_find_auth(cfg, h->auth.items[i]))
 			parser_error(p, config_key_line(&h->head, "hub", "auth"), "auth", "no [auth:%.64s] section",
@@ -302,9 +300,29 @@ static void check_server(struct parser *p)
 	check_cors(p, &s->head, "server", &s->cors_origins, s->cors_credentials, &s->head);
 }
 
+/* Gives each hub the rules that name it, in file order, so nothing scans every rule per hub. */
+static int link_rules(struct config *cfg)
+{
+	for (size_t r = 0; r < cfg->n_rules; r++)
+		for (size_t i = 0; i < cfg->rules[r]->hubs.n; i++) {
+			struct config_hub *h = (struct config_hub *)config_find_hub(cfg, cfg->rules[r]->hubs.items[i]);
+			size_t n = h ? h->n_rules : 0;
+			if (!h || (n && h->rules[n - 1] == cfg->rules[r]))
+				continue; /* unknown hubs are check_rule()'s; a hub named twice gets the rule once */
+			const struct config_rule **grown = h->rules;
+			if ((n & (n - 1)) == 0 && !(grown = realloc(grown, (n ? 2 * n : 1) * sizeof *grown)))
+				return -1;
+			h->rules = grown;
+			h->rules[h->n_rules++] = cfg->rules[r];
+		}
+	return 0;
+}
+
 void parser_check(struct parser *p)
 {
 	struct config *cfg = p->cfg;
+	if (link_rules(cfg) < 0)
+		return (void)snprintf(p->err, sizeof p->err, "%s: out of memory", cfg->path);
 	check_server(p);
 	for (size_t i = 0; i < cfg->n_services; i++)
 		check_service(p, cfg->services[i]);

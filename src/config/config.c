@@ -133,6 +133,7 @@ void config_free(struct config *cfg)
 		strlist_free(&h->default_groups);
 		strlist_free(&h->client_protocols);
 		strlist_free(&h->cors_origins);
+		free(h->rules);
 		free(h->head.name);
 		free(h);
 	}
@@ -160,32 +161,54 @@ void config_free(struct config *cfg)
 	free(cfg->services);
 	free(cfg->hubs);
 	free(cfg->auths);
+	free(cfg->index);
 	free(cfg->path);
 	free(cfg);
 }
 
-#define FIND(array, count, type)                                                                                       \
-	for (size_t i = 0; name && i < cfg->count; i++)                                                                \
-		if (strcmp(cfg->array[i]->head.name, name) == 0)                                                       \
-			return (type)cfg->array[i];                                                                    \
-	return NULL
+static struct section_head *find(const struct config *cfg, enum section_kind kind, const char *name)
+{
+	const struct config_index_slot *slot = config_index_find(cfg, kind, name);
+	return slot ? slot->head : NULL;
+}
+
+static long pos_of(const struct config *cfg, enum section_kind kind, const char *name)
+{
+	const struct config_index_slot *slot = config_index_find(cfg, kind, name);
+	return slot ? (long)slot->pos : -1;
+}
 
 const struct config_hub *config_find_hub(const struct config *cfg, const char *name)
 {
-	FIND(hubs, n_hubs, const struct config_hub *);
+	return (const struct config_hub *)find(cfg, KIND_HUB, name);
 }
 
 const struct config_service *config_find_service(const struct config *cfg, const char *name)
 {
-	FIND(services, n_services, const struct config_service *);
+	return (const struct config_service *)find(cfg, KIND_SERVICE, name);
 }
 
 struct ngd_section *config_find_auth(const struct config *cfg, const char *name)
 {
-	FIND(auths, n_auths, struct ngd_section *);
+	return (struct ngd_section *)find(cfg, KIND_AUTH, name);
 }
 
 const struct config_rule *config_find_rule(const struct config *cfg, const char *name)
 {
-	FIND(rules, n_rules, const struct config_rule *);
+	return (const struct config_rule *)find(cfg, KIND_RULE, name);
+}
+
+long config_hub_pos(const struct config *cfg, const char *name)
+{
+	return pos_of(cfg, KIND_HUB, name);
+}
+
+long config_service_pos(const struct config *cfg, const char *name)
+{
+	return pos_of(cfg, KIND_SERVICE, name);
+}
+
+long config_auth_pos(const struct config *cfg, const char *name)
+{
+	return pos_of(cfg, KIND_AUTH, name);
 }

@@ -100,6 +100,8 @@ struct config_hub {
 	int cors_credentials;			    /* -1: the [server]'s */
 	struct rate_spec rate_per_user;		    /* per authenticated principal */
 	struct rate_spec rate_per_address;	    /* per client address, before authentication */
+	const struct config_rule **rules;	    /* the [rule:NAME]s naming this hub, in file order */
+	size_t n_rules;
 };
 
 /* A [rule:NAME] section: who (match) gets what (roles, groups) on which hubs. */
@@ -139,6 +141,14 @@ struct config {
 	size_t n_auths;
 	struct config_rule **rules; /* in file order, which is evaluation order */
 	size_t n_rules;
+	struct config_index_slot *index; /* every named section by kind and name (config/index.c) */
+	size_t index_mask, n_indexed;
+};
+
+struct config_index_slot {
+	struct section_head *head; /* NULL: empty */
+	unsigned kind;		   /* enum section_kind (config/parser.h) */
+	size_t pos;		   /* its place in its kind's array above */
 };
 
 /* Parses and checks a file (or, for config_load_string, text named `name` in messages).
@@ -147,10 +157,15 @@ struct config *config_load_file(const char *path, char *err, size_t err_len);
 struct config *config_load_string(const char *name, const char *text, char *err, size_t err_len);
 void config_free(struct config *cfg);
 
+/* Each a hash lookup. */
 const struct config_hub *config_find_hub(const struct config *cfg, const char *name);
 const struct config_service *config_find_service(const struct config *cfg, const char *name);
 struct ngd_section *config_find_auth(const struct config *cfg, const char *name);
 const struct config_rule *config_find_rule(const struct config *cfg, const char *name);
+/* The place of the hub, service or [auth:NAME] section NAME in cfg->hubs, services or auths; -1: none. */
+long config_hub_pos(const struct config *cfg, const char *name);
+long config_service_pos(const struct config *cfg, const char *name);
+long config_auth_pos(const struct config *cfg, const char *name);
 /* Prints "SECTION KEY" per line for every key the parser knows (for --list-config-keys). */
 void config_list_keys(FILE *out);
 /* The line a key was set on, or the section's line when it was not set. */

@@ -6,6 +6,7 @@
 #include "edge/trusted_proxies.h"
 #include "policy/policy.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,15 +92,33 @@ static const struct key_spec keys[] = {
 
 const char *const kind_names[N_KINDS] = {"server", "service", "hub", "auth", "rule"};
 
+#define N_KEYS (sizeof keys / sizeof keys[0])
+#define KEY_SLOTS 256			   /* four times the keys: a lookup is one hash and about one strcmp */
+static unsigned char key_slots[KEY_SLOTS]; /* position in keys[] + 1; 0: empty */
+static unsigned char key_bits[N_KEYS];	   /* each key's position among its kind's keys */
+static pthread_once_t keys_once = PTHREAD_ONCE_INIT;
+
+static void index_keys(void)
+{
+	unsigned char next[N_KINDS] = {0};
+	for (size_t i = 0; i < N_KEYS; i++) {
+		size_t s = config_name_hash(keys[i].kind, keys[i].name) % KEY_SLOTS;
+		while (key_slots[s])
+			s = (s + 1) % KEY_SLOTS;
+		key_slots[s] = (unsigned char)(i + 1);
+		key_bits[i] = next[keys[i].kind]++;
+	}
+}
+
 const struct key_spec *key_find(enum section_kind kind, const char *name, int *idx)
 {
-	*idx = 0;
-	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
-		if (keys[i].kind != kind)
-			continue;
-		if (strcmp(keys[i].name, name) == 0)
-			return &keys[i];
-		(*idx)++;
+	pthread_once(&keys_once, index_keys);
+	for (size_t s = config_name_hash(kind, name) % KEY_SLOTS; key_slots[s]; s = (s + 1) % KEY_SLOTS) {
+		const struct key_spec *k = &keys[key_slots[s] - 1];
+		if (k->kind == kind && strcmp(k->name, name) == 0) {
+			*idx = key_bits[k - keys];
+			return k;
+		}
 	}
 	return NULL;
 }
@@ -113,7 +132,9 @@ int key_index(enum section_kind kind, const char *key)
 int config_key_line(const struct section_head *head, const char *kind, const char *key)
 {
 	for (int k = 0; k < N_KINDS; k++) {
-		int idx = strcmp(kind_names[k], kind) == 0 ? key_index((enum section_kind)k, key) : -1;
+		int idx = kind_names[k][1] == kind[1] && strcmp(kind_names[k], kind) == 0
+				  ? key_index((enum section_kind)k, key)
+				  : -1;
 		if (idx >= 0)
 			return (head->seen & (1u << idx)) ? head->key_line[idx] : head->line;
 	}
@@ -122,21 +143,17 @@ int config_key_line(const struct section_head *head, const char *kind, const cha
 
 int strlist_append(struct strlist *list, const char *value, unsigned max)
 {
-	char *copy = strdup(value);
-	if (!copy)
-		return -1;
-	for (char *save = NULL, *item = strtok_r(copy, " \t", &save); item; item = strtok_r(NULL, " \t", &save)) {
-		char **grown = list->n < max ? realloc(list->items, (list->n + 1) * sizeof *grown) : NULL;
-		char *dup = grown ? strdup(item) : NULL;
-		if (grown)
-			list->items = grown;
-		if (!dup) {
-			free(copy);
+	for (const char *s = value + strspn(value, " \t"); *s; s += strspn(s, " \t")) {
+		size_t len = strcspn(s, " \t"), n = list->n;
+		char **grown = list->items;
+		if (n >= max || ((n & (n - 1)) == 0 && !(grown = realloc(grown, (n ? 2 * n : 1) * sizeof *grown))))
+			return -1; /* the capacity doubles at each power of two */
+		list->items = grown;
+		if (!(grown[n] = strndup(s, len)))
 			return -1;
-		}
-		list->items[list->n++] = dup;
+		list->n++;
+		s += len;
 	}
-	free(copy);
 	return 0;
 }
 

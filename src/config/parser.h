@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 enum section_kind { KIND_SERVER, KIND_SERVICE, KIND_HUB, KIND_AUTH, KIND_RULE, N_KINDS };
 enum key_type {
@@ -55,6 +56,13 @@ int key_index(enum section_kind kind, const char *key);
 int key_set_value(struct parser *p, const struct key_spec *k, const char *value);
 /* Appends value's blank-separated words, at most max in all. 0, or -1 (memory or too many). */
 int strlist_append(struct strlist *list, const char *value, unsigned max);
+
+/* A hash of a name within a kind, for the tables of sections and keys. */
+uint64_t config_name_hash(unsigned kind, const char *name);
+/* Indexes a named section (its name set) at pos in its kind's array. 0, or -1 when out of memory. */
+int config_index_add(struct config *cfg, struct section_head *head, enum section_kind kind, size_t pos);
+/* The index's slot for the section of that kind and name, or NULL. */
+const struct config_index_slot *config_index_find(const struct config *cfg, enum section_kind kind, const char *name);
 
 /* Reads the whole text into p->cfg (stage 1 and 2); stops at the first error in p->err. */
 void parser_read(struct parser *p);

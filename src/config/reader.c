@@ -73,7 +73,8 @@ static void hub_defaults(struct config_hub *hub)
 	hub->cors_credentials = -1;
 }
 
-static struct section_head *add_section(struct config *cfg, enum section_kind kind)
+/* A new section of that kind, named and indexed; NULL when out of memory. */
+static struct section_head *add_section(struct config *cfg, enum section_kind kind, char *name, int line)
 {
 	static const size_t sizes[] = {0, sizeof(struct config_service), sizeof(struct config_hub),
 				       sizeof(struct ngd_section), sizeof(struct config_rule)};
@@ -81,17 +82,20 @@ static struct section_head *add_section(struct config *cfg, enum section_kind ki
 			    (void ***)&cfg->rules};
 	size_t *counts[] = {NULL, &cfg->n_services, &cfg->n_hubs, &cfg->n_auths, &cfg->n_rules};
 	if (kind == KIND_SERVER)
-		return &cfg->server.head;
-	void **grown = realloc(*arrays[kind], (*counts[kind] + 1) * sizeof *grown);
-	if (!grown)
-		return NULL;
+		return cfg->server.head.line = line, &cfg->server.head;
+	size_t n = *counts[kind];
+	void **grown = *arrays[kind];
+	if ((n & (n - 1)) == 0 && !(grown = realloc(grown, (n ? 2 * n : 1) * sizeof *grown)))
+		return NULL; /* the capacity doubles at each power of two: appending stays linear */
 	*arrays[kind] = grown;
-	void *section = calloc(1, sizes[kind]);
-	if (!section)
-		return NULL;
+	struct section_head *section = calloc(1, sizes[kind]);
+	if (section)
+		*section = (struct section_head){.name = name, .line = line};
+	if (!section || config_index_add(cfg, section, kind, n) < 0)
+		return free(section), NULL;
 	grown[(*counts[kind])++] = section;
 	if (kind == KIND_HUB)
-		hub_defaults(section);
+		hub_defaults((struct config_hub *)section);
 	if (kind == KIND_SERVICE)
 		((struct config_service *)section)->keyless = (struct config_keyless){
 			.rest_timeout = 5000, .rest_concurrency = 4, .rest_queue = 2, .token_cache = 256};
@@ -101,6 +105,13 @@ static struct section_head *add_section(struct config *cfg, enum section_kind ki
 }
 
 /* Called by the reader for a line that starts with '['. */
+/* "[TEXT]" of a section header line, for a message about it. */
+static const char *header_text(char shown[160], const char *line, size_t len)
+{
+	snprintf(shown, 160, "[%.*s]", (int)(len < 150 ? len : 150), line + 1);
+	return shown;
+}
+
 static void open_section(struct parser *p, const char *line)
 {
 	const char *close = strchr(line, ']');
@@ -110,31 +121,29 @@ static void open_section(struct parser *p, const char *line)
 	if (!close)
 		return; /* inih reports the syntax error */
 	size_t len = (size_t)(close - line - 1);
-	char shown[160];
-	snprintf(shown, sizeof shown, "[%.*s]", (int)(len < 150 ? len : 150), line + 1);
+	char shown[160]; /* written by header_text() only for a message */
 	if (kind_parse(line + 1, len, &kind, &name) < 0)
 		return parser_error(
-			p, p->line, shown,
+			p, p->line, header_text(shown, line, len),
 			"unknown section (expected [server], [service:NAME], [hub:NAME], [auth:NAME] or [rule:NAME])");
 	char *name_copy = name ? strndup(name, (size_t)(close - name)) : NULL;
 	if (name && !section_name_valid(kind, name_copy)) {
 		free(name_copy);
-		return parser_error(p, p->line, shown,
+		return parser_error(p, p->line, header_text(shown, line, len),
 				    kind == KIND_HUB ? "invalid hub name (" HUB_NAME_RULE ")"
 						     : "invalid name (1 to 64 of A-Z a-z 0-9 _ . -)");
 	}
 	struct section_head *prev = find_section(p->cfg, kind, name_copy);
 	if (prev) {
 		free(name_copy);
-		return parser_error(p, p->line, shown, "duplicate section (first on line %d)", prev->line);
+		return parser_error(p, p->line, header_text(shown, line, len), "duplicate section (first on line %d)",
+				    prev->line);
 	}
-	p->section = add_section(p->cfg, kind);
+	p->section = add_section(p->cfg, kind, name_copy, p->line);
 	if (!p->section) {
 		free(name_copy);
-		return parser_error(p, p->line, shown, "out of memory");
+		return parser_error(p, p->line, header_text(shown, line, len), "out of memory");
 	}
-	p->section->name = name_copy;
-	p->section->line = p->line;
 	p->kind = kind;
 	p->last_key = NULL;
 }

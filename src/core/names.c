@@ -132,3 +132,11 @@ bool role_valid(const char *s)
 	}
 	return false;
 }
+
+uint64_t name_hash(const char *s)
+{
+	uint64_t h = 14695981039346656037u;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211u;
+	return h ^ (h >> 29); /* the high bits reach the low ones that pick a slot */
+}

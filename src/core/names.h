@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* The hub rule in words, for error messages. */
 #define HUB_NAME_RULE "a letter, then up to 127 of A-Z a-z 0-9 _ ` , . [ ]"
@@ -20,5 +21,8 @@ bool role_valid(const char *s);
 int role_pattern_kind(const char *s);
 /* The pattern-role prefix of which the list holds more than NGD_MAX_PATTERN_ROLES, or NULL. */
 const char *roles_over_pattern_cap(const char *const *roles, size_t n);
+/* FNV-1a, for tables of configured names and of a grant's names (what a client chooses is looked
+ * up, never inserted, except into a table bounded by its caps). */
+uint64_t name_hash(const char *s);
 
 #endif

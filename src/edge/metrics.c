@@ -2,6 +2,7 @@
  * renderer. Label values are bounded: configured hub and authenticator names, fixed words. */
 #include "edge/metrics.h"
 
+#include "core/names.h"
 #include "edge/keyless_metrics.h"
 
 #include <pthread.h>
@@ -20,22 +21,40 @@ static const uint64_t bucket_us[] = {100, 250, 500, 1000, 2500, 5000, 10000, 250
 
 static const char *const outcome_names[] = {"declined", "ok", "deny", "error"};
 
+/* Label values by slot, and a hash index of them so registering N names costs N lookups. */
 struct names {
-	pthread_mutex_t lock;
-	const char *first; /* the label of slot 0 */
-	char *items[METRICS_MAX_HUBS];
+	pthread_mutex_t lock; /* registration, and rendering (which reads items) */
+	const char *first;    /* the label of slot 0 */
+	unsigned max;
+	char **items;	    /* items[0] unused */
+	unsigned *index;    /* open addressing: slot, 0 for empty; twice the slots at least */
+	size_t index_mask;  /* index size - 1 */
 	_Atomic unsigned n; /* published after items[n - 1] is set */
 };
 
-static struct names hub_names = {PTHREAD_MUTEX_INITIALIZER, "unknown", {NULL}, 1};
-static struct names auth_names = {PTHREAD_MUTEX_INITIALIZER, "other", {NULL}, 1};
+static struct names hub_names = {PTHREAD_MUTEX_INITIALIZER, "unknown", METRICS_MAX_HUBS, NULL, NULL, 0, 1};
+static struct names auth_names = {PTHREAD_MUTEX_INITIALIZER, "other", METRICS_MAX_AUTHS, NULL, NULL, 0, 1};
 
-static counter requests[METRICS_MAX_HUBS][N_STATUS];
-static counter tokens[METRICS_MAX_HUBS];
-static counter limited[METRICS_MAX_HUBS][2];
+/* A hub's counters, in chunks allocated as hubs are registered: a chunk never moves, so the
+ * request path bumps them without a lock. */
+struct hub_counters {
+	counter requests[N_STATUS];
+	counter tokens;
+	counter limited[2];
+};
+#define CHUNK 256
+static struct hub_counters first_chunk[CHUNK];
+static struct hub_counters *chunks[METRICS_MAX_HUBS / CHUNK] = {first_chunk};
+
 static counter auth_outcomes[METRICS_MAX_AUTHS][4];
 static counter latency[N_BUCKETS];
 static counter latency_sum_ns, reloads, reload_failures, jwks_failures;
+
+static struct hub_counters *hub_counters(unsigned slot)
+{
+	slot %= METRICS_MAX_HUBS;
+	return &chunks[slot / CHUNK][slot % CHUNK];
+}
 
 static void bump(counter *c)
 {
@@ -47,16 +66,57 @@ static uint64_t read_counter(counter *c)
 	return atomic_load_explicit(c, memory_order_relaxed);
 }
 
+static size_t index_of(const struct names *t, const char *name)
+{
+	return (size_t)name_hash(name) & t->index_mask;
+}
+
+static unsigned index_find(const struct names *t, const char *name)
+{
+	for (size_t i = t->index ? index_of(t, name) : 0; t->index && t->index[i]; i = (i + 1) & t->index_mask)
+		if (strcmp(t->items[t->index[i]], name) == 0)
+			return t->index[i];
+	return 0;
+}
+
+static void index_place(struct names *t, unsigned slot)
+{
+	size_t i = index_of(t, t->items[slot]);
+	while (t->index[i])
+		i = (i + 1) & t->index_mask;
+	t->index[i] = slot;
+}
+
+/* Room for slot n: items doubled at each power of two, the index kept at most half full, and the
+ * slot's counter chunk. 0, or -1 when out of memory. */
+static int make_room(struct names *t, unsigned n, bool hub)
+{
+	char **items = t->items;
+	if ((n & (n - 1)) == 0 && !(items = realloc(items, 2 * (size_t)n * sizeof *items)))
+		return -1;
+	t->items = items;
+	if (2 * (size_t)n >= t->index_mask) {
+		size_t size = t->index ? 2 * (t->index_mask + 1) : 64;
+		unsigned *index = calloc(size, sizeof *index);
+		if (!index)
+			return -1;
+		free(t->index);
+		t->index = index, t->index_mask = size - 1;
+		for (unsigned s = 1; s < n; s++)
+			index_place(t, s);
+	}
+	if (hub && !chunks[n / CHUNK] && !(chunks[n / CHUNK] = calloc(CHUNK, sizeof *chunks[0])))
+		return -1; /* chunks are kept for the life of the process, like the names */
+	return 0;
+}
+
 static unsigned slot_of(struct names *t, const char *name)
 {
-	unsigned slot = 0;
 	pthread_mutex_lock(&t->lock);
-	unsigned n = atomic_load(&t->n);
-	for (unsigned i = 1; i < n && !slot; i++)
-		if (strcmp(t->items[i], name) == 0)
-			slot = i;
-	if (!slot && n < METRICS_MAX_HUBS && (t->items[n] = strdup(name))) {
+	unsigned n = atomic_load(&t->n), slot = index_find(t, name);
+	if (!slot && n < t->max && make_room(t, n, t == &hub_names) == 0 && (t->items[n] = strdup(name))) {
 		slot = n;
+		index_place(t, slot);
 		atomic_store(&t->n, n + 1); /* names are kept for the life of the process: bounded by the cap */
 	}
 	pthread_mutex_unlock(&t->lock);
@@ -86,7 +146,7 @@ void metrics_request(unsigned hub_slot, unsigned status, uint64_t duration_ns)
 	unsigned b = 0;
 	while (b < N_BUCKETS - 1 && duration_ns > bucket_us[b] * 1000)
 		b++;
-	bump(&requests[hub_slot % METRICS_MAX_HUBS][status_index(status)]);
+	bump(&hub_counters(hub_slot)->requests[status_index(status)]);
 	bump(&latency[b]);
 	atomic_fetch_add_explicit(&latency_sum_ns, duration_ns, memory_order_relaxed);
 }
@@ -99,12 +159,12 @@ void metrics_auth(unsigned auth_slot, enum ngd_auth_result result)
 
 void metrics_token_issued(unsigned hub_slot)
 {
-	bump(&tokens[hub_slot % METRICS_MAX_HUBS]);
+	bump(&hub_counters(hub_slot)->tokens);
 }
 
 void metrics_rate_limited(unsigned hub_slot, enum rate_limit_kind kind)
 {
-	bump(&limited[hub_slot % METRICS_MAX_HUBS][kind == RATE_LIMIT_USER ? 0 : 1]);
+	bump(&hub_counters(hub_slot)->limited[kind == RATE_LIMIT_USER ? 0 : 1]);
 }
 
 void metrics_reload(bool ok)
@@ -145,7 +205,7 @@ static void render_requests(struct buf *out, unsigned n_hubs)
 	header(out, "requests_total", "counter", "Answers to /negotiate by hub and HTTP status.");
 	for (unsigned h = 0; h < n_hubs; h++)
 		for (unsigned s = 0; s < N_STATUS; s++) {
-			uint64_t v = read_counter(&requests[h][s]);
+			uint64_t v = read_counter(&hub_counters(h)->requests[s]);
 			if (!v)
 				continue;
 			buf_puts(out, "negotiated_requests_total{hub=\"");
@@ -163,7 +223,7 @@ static void render_hub_counters(struct buf *out, unsigned n_hubs)
 	for (unsigned h = 1; h < n_hubs; h++) {
 		buf_puts(out, "negotiated_tokens_issued_total{hub=\"");
 		label(out, name_at(&hub_names, h));
-		buf_printf(out, "\"} %llu\n", (unsigned long long)read_counter(&tokens[h]));
+		buf_printf(out, "\"} %llu\n", (unsigned long long)read_counter(&hub_counters(h)->tokens));
 	}
 	header(out, "rate_limited_total", "counter", "Requests refused with 429, by hub and limit.");
 	for (unsigned h = 1; h < n_hubs; h++)
@@ -171,7 +231,7 @@ static void render_hub_counters(struct buf *out, unsigned n_hubs)
 			buf_puts(out, "negotiated_rate_limited_total{hub=\"");
 			label(out, name_at(&hub_names, h));
 			buf_printf(out, "\",limit=\"%s\"} %llu\n", k ? "address" : "user",
-				   (unsigned long long)read_counter(&limited[h][k]));
+				   (unsigned long long)read_counter(&hub_counters(h)->limited[k]));
 		}
 }
 
@@ -213,10 +273,14 @@ static void render_single(struct buf *out, const char *name, const char *help, c
 
 void metrics_render(struct buf *out)
 {
+	pthread_mutex_lock(&hub_names.lock); /* a reload may be growing the names */
 	unsigned n_hubs = atomic_load(&hub_names.n);
 	render_requests(out, n_hubs);
 	render_hub_counters(out, n_hubs);
+	pthread_mutex_unlock(&hub_names.lock);
+	pthread_mutex_lock(&auth_names.lock);
 	render_auth(out);
+	pthread_mutex_unlock(&auth_names.lock);
 	render_latency(out);
 	render_single(out, "reloads_total", "Configuration reloads that took over.", &reloads);
 	render_single(out, "reload_failures_total", "Reloads refused; the running configuration kept serving.",

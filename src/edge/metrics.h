@@ -9,7 +9,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define METRICS_MAX_HUBS 256  /* hub label values; more hubs are counted as "unknown" */
+/* Hub label values, kept for the life of the process so counters survive reloads: above the hubs a
+ * 1 MiB configuration can hold, so only many reloads of new names reach it ("unknown" after that). */
+#define METRICS_MAX_HUBS (1u << 17)
 #define METRICS_MAX_AUTHS 256 /* authenticator label values; more are counted as "other" */
 #define METRICS_UNKNOWN 0     /* the slot of requests with no known hub */
 

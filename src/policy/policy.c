@@ -6,6 +6,7 @@
 #include "core/names.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -15,14 +16,23 @@ struct entry {
 	size_t off;
 	const struct policy_rule *rule; /* the first rule that grants it */
 	unsigned cap;			/* the longest lifetime any granting rule allows */
+	uint32_t hash;
+	bool carried; /* already in the token's list */
 };
 
+#define SET_MAX (NGD_MAX_ROLES > NGD_MAX_GROUPS ? NGD_MAX_ROLES : NGD_MAX_GROUPS)
+#define SCAN_MAX 8		  /* a set this small is scanned; a larger one gets its index */
+#define INDEX_SLOTS (4 * SET_MAX) /* at most a quarter full: a lookup is about one probe */
+
 struct entry_set {
-	struct entry items[NGD_MAX_ROLES > NGD_MAX_GROUPS ? NGD_MAX_ROLES : NGD_MAX_GROUPS];
+	struct entry items[SET_MAX];
 	size_t n, max;
 	const char *what; /* "role", "group", "default role", "default group" */
 	bool roles;
+	bool indexed;			  /* index is built (n passed SCAN_MAX) */
+	unsigned char index[INDEX_SLOTS]; /* position in items + 1; 0: empty */
 };
+_Static_assert(SET_MAX < 255, "an index slot holds an item's position + 1");
 
 struct decision {
 	const struct policy *p;
@@ -31,6 +41,8 @@ struct decision {
 	struct grant *out;
 	struct entry_set roles, groups, default_roles, default_groups;
 	bool defaults; /* rendering the hub's defaults: a default that makes nothing is no operator error */
+	unsigned cap;  /* the shortest cap among the carried names (each: the longest of its granting rules) */
+	const struct policy_rule *cap_by; /* the rule that sets it; NULL: the hub's max_token_lifetime */
 };
 
 __attribute__((format(printf, 3, 4))) static void note(const struct decision *d, enum log_level level, const char *fmt,
@@ -54,12 +66,52 @@ static const char *entry_text(const struct decision *d, const struct entry *e)
 	return e->text ? e->text : d->out->names.data + e->off;
 }
 
+static struct entry *find_hashed(const struct decision *d, struct entry_set *s, const char *name, uint32_t hash)
+{
+	if (!s->indexed) {
+		for (size_t i = 0; i < s->n; i++)
+			if (s->items[i].hash == hash && strcmp(entry_text(d, &s->items[i]), name) == 0)
+				return &s->items[i];
+		return NULL;
+	}
+	for (size_t i = hash % INDEX_SLOTS; s->index[i]; i = (i + 1) % INDEX_SLOTS) {
+		struct entry *e = &s->items[s->index[i] - 1];
+		if (e->hash == hash && strcmp(entry_text(d, e), name) == 0)
+			return e;
+	}
+	return NULL;
+}
+
 static struct entry *set_find(const struct decision *d, struct entry_set *s, const char *name)
 {
+	return find_hashed(d, s, name, (uint32_t)name_hash(name));
+}
+
+static void index_place(struct entry_set *s, size_t pos)
+{
+	size_t i = s->items[pos].hash % INDEX_SLOTS;
+	while (s->index[i])
+		i = (i + 1) % INDEX_SLOTS;
+	s->index[i] = (unsigned char)(pos + 1);
+}
+
+static void set_init(struct entry_set *s, size_t max, const char *what, bool roles)
+{
+	s->n = 0, s->max = max, s->what = what, s->roles = roles, s->indexed = false;
+}
+
+/* Appends e; past SCAN_MAX items the set is indexed, so filling it stays linear. */
+static void set_append(struct entry_set *s, struct entry e)
+{
+	s->items[s->n++] = e;
+	if (s->indexed)
+		return index_place(s, s->n - 1);
+	if (s->n <= SCAN_MAX)
+		return;
+	memset(s->index, 0, sizeof s->index);
 	for (size_t i = 0; i < s->n; i++)
-		if (strcmp(entry_text(d, &s->items[i]), name) == 0)
-			return &s->items[i];
-	return NULL;
+		index_place(s, i);
+	s->indexed = true;
 }
 
 /* Adds the name just rendered at off (text NULL) or a static text; a repeat keeps the longest cap. */
@@ -68,7 +120,8 @@ static void set_add(struct decision *d, struct entry_set *s, const char *text, s
 {
 	struct buf *names = &d->out->names;
 	const char *name = text ? text : names->data + off;
-	struct entry *seen = set_find(d, s, name);
+	uint32_t hash = (uint32_t)name_hash(name);
+	struct entry *seen = find_hashed(d, s, name, hash);
 	if (seen || s->n == s->max) {
 		if (seen && rule->max_minutes > seen->cap)
 			seen->cap = rule->max_minutes;
@@ -81,7 +134,7 @@ static void set_add(struct decision *d, struct entry_set *s, const char *text, s
 		}
 		return;
 	}
-	s->items[s->n++] = (struct entry){text, off, rule, rule->max_minutes};
+	set_append(s, (struct entry){text, off, rule, rule->max_minutes, hash, false});
 }
 
 /* The line a template was written on, for messages. */
@@ -186,12 +239,14 @@ static int refuse(struct decision *d, const char *code, const char *fmt, ...)
 	return -1;
 }
 
-static bool carried(const char *const *names, size_t n, const char *name)
+/* Puts e in the token's list; the lifetime cap follows the carried names. */
+static void carry(struct decision *d, struct entry *e, const char **names, const struct policy_rule **rules, size_t *n)
 {
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(names[i], name) == 0)
-			return true;
-	return false;
+	e->carried = true;
+	names[*n] = entry_text(d, e);
+	rules[(*n)++] = e->rule;
+	if (e->cap < d->cap)
+		d->cap = e->cap, d->cap_by = e->rule;
 }
 
 /* The token's list: the ask within the allowed set, else the defaults within it, else all of it. */
@@ -203,10 +258,9 @@ static int narrow(struct decision *d, struct entry_set *allowed, const struct en
 	bool roles = allowed == &d->roles;
 	for (size_t i = 0; was_asked && i < n_asked; i++) {
 		struct entry *e = set_find(d, allowed, asked[i]);
-		if (e && !carried(names, *n, asked[i])) {
-			names[*n] = entry_text(d, e);
-			rules[(*n)++] = e->rule;
-		} else if (!e && d->p->on_excess == EXCESS_DROP) {
+		if (e && !e->carried) /* a name asked twice is carried once */
+			carry(d, e, names, rules, n);
+		else if (!e && d->p->on_excess == EXCESS_DROP) {
 			note(d, LOG_LEVEL_INFO, "%s '%s' asked for but not granted: dropped (on_excess = drop)",
 			     allowed->what, shown(asked[i], buf, 84));
 		} else if (!e) {
@@ -216,11 +270,11 @@ static int narrow(struct decision *d, struct entry_set *allowed, const struct en
 		}
 	}
 	for (size_t i = 0; !was_asked && i < (has_defaults ? defaults->n : allowed->n); i++) {
-		const char *name = entry_text(d, has_defaults ? &defaults->items[i] : &allowed->items[i]);
-		struct entry *e = set_find(d, allowed, name);
+		const struct entry *from = has_defaults ? &defaults->items[i] : &allowed->items[i];
+		const char *name = entry_text(d, from);
+		struct entry *e = has_defaults ? find_hashed(d, allowed, name, from->hash) : &allowed->items[i];
 		if (e) {
-			names[*n] = entry_text(d, e);
-			rules[(*n)++] = e->rule;
+			carry(d, e, names, rules, n);
 		} else {
 			note(d, LOG_LEVEL_DEBUG, "default %s '%.80s' is not granted to this caller: left out",
 			     allowed->what, name);
@@ -229,24 +283,11 @@ static int narrow(struct decision *d, struct entry_set *allowed, const struct en
 	return 0;
 }
 
-/* The shortest cap among the carried names (each name's cap: the longest of its granting rules). */
-static unsigned carried_cap(const struct decision *d, struct entry_set *s, const char *const *names, size_t n,
-			    unsigned cap, const struct policy_rule **by)
-{
-	for (size_t i = 0; i < n; i++) {
-		const struct entry *e = set_find(d, s, names[i]);
-		if (e && e->cap < cap)
-			cap = e->cap, *by = e->rule;
-	}
-	return cap;
-}
-
 static int lifetime(struct decision *d, const struct policy_ask *ask)
 {
 	struct grant *g = d->out;
-	const struct policy_rule *by = NULL;
-	unsigned cap = carried_cap(d, &d->roles, g->roles, g->n_roles, d->p->max_token_lifetime, &by);
-	cap = carried_cap(d, &d->groups, g->groups, g->n_groups, cap, &by);
+	const struct policy_rule *by = d->cap_by;
+	unsigned cap = d->cap;
 	if (by)
 		note(d, LOG_LEVEL_DEBUG, "lifetime cap %u minutes: max_token_lifetime of %s at %s:%d", cap, by->name,
 		     d->p->file, by->lifetime_line);
@@ -271,11 +312,14 @@ static int lifetime(struct decision *d, const struct policy_ask *ask)
 int policy_decide(const struct policy *p, const struct principal *who, const struct policy_ask *ask,
 		  const struct policy_trace *trace, struct grant *out)
 {
-	struct decision d = {.p = p, .who = who, .trace = trace, .out = out};
-	d.roles = (struct entry_set){.max = NGD_MAX_ROLES, .what = "role", .roles = true};
-	d.groups = (struct entry_set){.max = NGD_MAX_GROUPS, .what = "group"};
-	d.default_roles = (struct entry_set){.max = NGD_MAX_ROLES, .what = "default role", .roles = true};
-	d.default_groups = (struct entry_set){.max = NGD_MAX_GROUPS, .what = "default group"};
+	struct decision d; /* its sets' items and indexes are written as they fill, never zeroed whole */
+	d.p = p, d.who = who, d.trace = trace, d.out = out, d.defaults = false;
+	d.cap = p->max_token_lifetime, d.cap_by = NULL;
+	set_init(&d.roles, NGD_MAX_ROLES, "role", true);
+	set_init(&d.groups, NGD_MAX_GROUPS, "group", false);
+	set_init(&d.default_roles, NGD_MAX_ROLES, "default role", true);
+	set_init(&d.default_groups, NGD_MAX_GROUPS, "default group", false);
+	out->names = (struct buf){0};
 	out->n_roles = out->n_groups = 0;
 	out->refusal = NULL;
 	out->message[0] = '\0';

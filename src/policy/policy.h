@@ -78,7 +78,8 @@ struct grant {
 void policy_free(struct policy *p);
 
 /* Decides. 0: out is the grant. -1: refused, out->refusal and out->message say why.
- * Call grant_clear(out) afterwards either way. */
+ * out needs no initialisation (only what is used is written); call grant_clear(out) afterwards
+ * either way, and before deciding into it again. */
 int policy_decide(const struct policy *p, const struct principal *who, const struct policy_ask *ask,
 		  const struct policy_trace *trace, struct grant *out);
 void grant_clear(struct grant *g);

@@ -115,6 +115,15 @@ static int check_role_prefix(struct template *t, char *why, size_t why_len)
 	return -1;
 }
 
+static void invalid_name(enum template_kind kind, char *why, size_t why_len)
+{
+	snprintf(why, why_len, "%s",
+		 kind == TEMPLATE_ROLE ? "is not a Web PubSub role (webpubsub.joinLeaveGroup[.GROUP], "
+					 "webpubsub.sendToGroup[.GROUP], webpubsub.joinLeaveGroups.PATTERN, "
+					 "webpubsub.sendToGroups.PATTERN)"
+				       : "is not a valid group name");
+}
+
 /* Renders with sample values: a template that cannot make a valid name for them is a typo. */
 static int check_sample(const struct template *t, char *why, size_t why_len)
 {
@@ -122,13 +131,25 @@ static int check_sample(const struct template *t, char *why, size_t why_len)
 	const char *reason = NULL;
 	int rc = template_render(t, "u", "v", &b, &reason);
 	if (rc < 0)
-		snprintf(why, why_len, "%s",
-			 t->kind == TEMPLATE_ROLE ? "is not a Web PubSub role (webpubsub.joinLeaveGroup[.GROUP], "
-						    "webpubsub.sendToGroup[.GROUP], webpubsub.joinLeaveGroups.PATTERN, "
-						    "webpubsub.sendToGroups.PATTERN)"
-						  : "is not a valid group name");
+		invalid_name(t->kind, why, why_len);
 	buf_free(&b);
 	return rc;
+}
+
+/* No brace at all: the text is the name, with no parts to build and no sample to render (a
+ * configuration of thousands of hubs compiles mostly these). */
+static int compile_literal(struct template *out, char *why, size_t why_len)
+{
+	const char *name = out->source;
+	out->literal = true;
+	if (!*name)
+		snprintf(why, why_len, "empty");
+	else if (strlen(name) > RENDER_MAX || !template_name_valid(out->kind, name))
+		invalid_name(out->kind, why, why_len);
+	else
+		return 0;
+	template_clear(out);
+	return -1;
 }
 
 int template_compile(const char *text, enum template_kind kind, struct template *out, char *why, size_t why_len)
@@ -136,6 +157,8 @@ int template_compile(const char *text, enum template_kind kind, struct template 
 	*out = (struct template){.kind = kind, .source = strdup(text)};
 	if (!out->source)
 		return snprintf(why, why_len, "out of memory"), -1;
+	if (text[strcspn(text, "{}")] == '\0')
+		return compile_literal(out, why, why_len);
 	if (parse(out, text, why, why_len) < 0)
 		goto fail;
 	out->literal = out->n_parts == 1 && out->parts[0].kind == PART_TEXT;
@@ -182,7 +205,9 @@ int template_render(const struct template *t, const char *user, const char *attr
 		    const char **why)
 {
 	size_t start = out->len;
-	for (size_t i = 0; i < t->n_parts && out->len - start <= RENDER_MAX; i++) {
+	if (t->literal) /* compile_literal() makes no parts */
+		buf_puts(out, t->source);
+	for (size_t i = 0; !t->literal && i < t->n_parts && out->len - start <= RENDER_MAX; i++) {
 		const struct template_part *p = &t->parts[i];
 		if (p->kind == PART_TEXT)
 			buf_append(out, p->text, p->len);

@@ -159,56 +159,24 @@ int service_load(const struct config *cfg, const struct config_service *cs, stru
 	return 0;
 }
 
-static uint32_t name_hash(const char *s)
-{
-	uint32_t h = 2166136261u; /* FNV-1a */
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 16777619u;
-	return h;
-}
-
-static int index_hubs(struct runtime *rt)
-{
-	size_t slots = 4;
-	while (slots < 2 * rt->n_hubs)
-		slots *= 2;
-	rt->hub_index = calloc(slots, sizeof *rt->hub_index);
-	if (!rt->hub_index)
-		return -1;
-	rt->hub_mask = slots - 1;
-	for (size_t h = 0; h < rt->n_hubs; h++) {
-		size_t i = name_hash(rt->hubs[h].cfg->head.name) & rt->hub_mask;
-		while (rt->hub_index[i])
-			i = (i + 1) & rt->hub_mask;
-		rt->hub_index[i] = (uint32_t)h + 1;
-	}
-	return 0;
-}
-
+/* Hubs, services and authenticators sit at their section's place in the configuration's arrays,
+ * so the configuration's index finds them. */
 const struct hub *runtime_find_hub(const struct runtime *rt, const char *name)
 {
-	for (size_t i = name_hash(name) & rt->hub_mask; rt->hub_index[i]; i = (i + 1) & rt->hub_mask) {
-		const struct hub *hub = &rt->hubs[rt->hub_index[i] - 1];
-		if (strcmp(hub->cfg->head.name, name) == 0)
-			return hub;
-	}
-	return NULL;
+	long pos = config_hub_pos(rt->cfg, name);
+	return pos >= 0 ? &rt->hubs[pos] : NULL;
 }
 
 static struct auth_instance *auth_by_name(const struct runtime *rt, const char *name)
 {
-	for (size_t i = 0; i < rt->n_auths; i++)
-		if (strcmp(rt->auths[i]->name, name) == 0)
-			return rt->auths[i];
-	return NULL;
+	long pos = config_auth_pos(rt->cfg, name);
+	return pos >= 0 ? rt->auths[pos] : NULL;
 }
 
 static const struct service *service_by_name(const struct runtime *rt, const char *name)
 {
-	for (size_t i = 0; i < rt->n_services; i++)
-		if (strcmp(rt->services[i].name, name) == 0)
-			return &rt->services[i];
-	return NULL;
+	long pos = config_service_pos(rt->cfg, name);
+	return pos >= 0 ? &rt->services[pos] : NULL;
 }
 
 static void hub_challenge(struct hub *hub)
@@ -296,7 +264,7 @@ static int build_parts(struct runtime *rt, char *err, size_t err_len)
 	for (; rt->n_hubs < cfg->n_hubs; rt->n_hubs++)
 		if (build_hub(rt, cfg->hubs[rt->n_hubs], &rt->hubs[rt->n_hubs]) < 0)
 			return snprintf(err, err_len, "out of memory"), -1;
-	return index_hubs(rt) < 0 ? (snprintf(err, err_len, "out of memory"), -1) : 0;
+	return 0;
 }
 
 struct runtime *runtime_build(struct config *cfg, char *err, size_t err_len)
@@ -331,7 +299,6 @@ void runtime_free(struct runtime *rt)
 		service_clear(&rt->services[i]);
 	access_log_close(&rt->access_log);
 	rate_table_free(rt->rate_limits);
-	free(rt->hub_index);
 	free(rt->hubs);
 	free(rt->auths);
 	free(rt->services);

@@ -51,8 +51,6 @@ struct runtime {
 	size_t n_auths;
 	struct hub *hubs;
 	size_t n_hubs;
-	uint32_t *hub_index; /* open addressing by name hash: hub position + 1, 0 for empty */
-	size_t hub_mask;
 };
 
 /* Takes ownership of cfg (freed on failure too). Returns NULL with "FILE:LINE: KEY: reason". */

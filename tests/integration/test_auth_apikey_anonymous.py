@@ -137,6 +137,10 @@ REFUSALS = {
     "apikey duplicate key": ("[auth:a]\ntype = apikey\n>file = {dir}/dup\n", "file",
                              "dup:2: the same key appears on an earlier line"),
     "apikey three fields": ("[auth:a]\ntype = apikey\n>file = {dir}/three\n", "file", "three:1: expected 'USERID KEY'"),
+    "apikey file over its cap": ("[auth:a]\ntype = apikey\n>file = {dir}/huge\n", "file",
+                                 r"huge: larger than 268435456 bytes"),
+    "apikey too many keys": ("[auth:a]\ntype = apikey\n>file = {dir}/many\n", "file",
+                             r"many: more than 4000000 keys in one file"),
     "apikey unknown key": ("[auth:a]\ntype = apikey\nfile = {dir}/good\n>user = x\n", "user",
                            "unknown key for type apikey"),
 }
@@ -150,6 +154,9 @@ def test_apikey_anonymous_refused(tmp_path, service, case, mode):
     (tmp_path / "dup").write_text(f"a {KEY}\nb {KEY}\n")
     (tmp_path / "three").write_text(f"a {KEY} extra\n")
     (tmp_path / "good").write_text(f"a {KEY}\n")
+    with open(tmp_path / "huge", "wb") as huge:  # sparse: one byte over the key-file cap (256 MiB)
+        huge.truncate((256 << 20) + 1)
+    (tmp_path / "many").write_text("x\n" * 4000001)  # refused for its count before any line is read
     text = f"[service:main]\nconnection_string = {service.connection_string}\n\n[hub:chat]\nauth = a\n\n" + body
     lines = text.format(dir=tmp_path).splitlines()
     line = next(n for n, row in enumerate(lines, 1) if row.startswith(">"))
@@ -157,3 +164,19 @@ def test_apikey_anonymous_refused(tmp_path, service, case, mode):
     conf.write_text("\n".join(row.removeprefix(">") for row in lines) + "\n")
     output = assert_refused(conf, line, key, reason, mode)
     assert KEY not in output
+
+
+def test_apikey_file_of_100000_keys(daemon_factory, tmp_path, service):
+    """Far over the old 1 MiB cap: the last key of the file admits its user, a wrong key is refused."""
+    keys = [secrets.token_hex(16) for _ in range(100000)]
+    lines = "".join(f"device-{i} {key}\n" for i, key in enumerate(keys))
+    assert len(lines) > 4 << 20
+    text = f"[service:main]\nconnection_string = {service.connection_string}\n\n[hub:fleet]\nauth = keys\n\n" \
+           f"[auth:keys]\ntype = apikey\nfile = {tmp_path}/fleet-keys\n"
+    daemon = daemon_factory(text, extra_files={"fleet-keys": lines})
+    assert user_of(daemon.request("GET", "/negotiate/fleet", headers={"X-API-Key": keys[-1]}), service,
+                   "fleet") == "device-99999"
+    assert user_of(daemon.request("GET", "/negotiate/fleet", headers={"X-API-Key": keys[0]}), service,
+                   "fleet") == "device-0"
+    assert_error(daemon.request("GET", "/negotiate/fleet", headers={"X-API-Key": OTHER_KEY}), 401,
+                 "invalid_credentials")

@@ -264,3 +264,27 @@ fetch_timeout = 1
         return samples(daemon.request("GET", "/metrics").body.decode())["negotiated_jwks_refresh_errors_total"]
 
     wait_for(lambda: errors() >= 2, "counted JWKS refresh failures")
+
+
+def test_metrics_label_every_configured_hub(daemon_factory, tmp_path, service):
+    """More hubs than the old 256 label slots: hub number 300 and the last one are counted by name."""
+    hubs = "".join(f"[hub:h{i}]\nauth = keys\n\n" for i in range(1, 401))
+    text = CONFIG.format(server="", cs=service.connection_string, dir=tmp_path) + hubs
+    daemon = daemon_factory(text, extra_files={"apikeys": f"alice {ALICE_KEY}\n"})
+    key = {"X-API-Key": ALICE_KEY}
+    for hub in ("h300", "h400", "h300"):
+        assert daemon.request("GET", f"/negotiate?hub={hub}", headers=key).status == 200
+    body = daemon.request("GET", "/metrics").body.decode()
+    got = samples(body)
+    assert got.get('negotiated_tokens_issued_total{hub="h300"}') == 2, body
+    assert got.get('negotiated_requests_total{hub="h400",status="200"}') == 1, body
+    assert got.get('negotiated_tokens_issued_total{hub="h1"}') == 0, body
+    assert not any('hub="unknown"' in name for name in got), body
+    # a reload keeps every hub's counters
+    daemon.proc.send_signal(signal.SIGHUP)
+    deadline = time.monotonic() + START_TIMEOUT
+    while samples(daemon.request("GET", "/metrics").body.decode()).get("negotiated_reloads_total") != 1:
+        assert time.monotonic() < deadline, "the reload did not take over"
+        time.sleep(0.05)
+    got = samples(daemon.request("GET", "/metrics").body.decode())
+    assert got.get('negotiated_tokens_issued_total{hub="h300"}') == 2

@@ -1,6 +1,7 @@
 /* Configuration: one good file read back, and a table of bad ones, each refused with
  * "FILE:LINE: KEY: reason" and never with a secret in the message. */
 #include "config/config.h"
+#include "core/buf.h"
 #include "runtime/runtime.h"
 #include "tap.h"
 
@@ -279,6 +280,32 @@ static void key_files(void)
 	write_file("keys", "alice 0123456789abcdefX\n");
 }
 
+/* 10,000 hubs: the duplicate check and the lookups are hash lookups, and still exact. */
+static void many_sections(void)
+{
+	enum { HUBS = 10000 };
+	struct buf text = {0};
+	char err[640] = "";
+	buf_puts(&text, SERVICE "[auth:keys]\ntype = anonymous\n"); /* lines 1 to 4 */
+	for (int i = 0; i < HUBS; i++)
+		buf_printf(&text, "[hub:hub%d]\nauth = keys\n", i); /* hub i on line 5 + 2i */
+	struct config *cfg = config_load_string("t.conf", text.data, err, sizeof err);
+	struct runtime *rt = cfg ? runtime_build(cfg, err, sizeof err) : NULL;
+	ok(rt && rt->n_hubs == HUBS, "%d hubs load (%s)", HUBS, err);
+	const struct hub *last = rt ? runtime_find_hub(rt, "hub9999") : NULL;
+	ok(last && strcmp(last->cfg->head.name, "hub9999") == 0 && rt && !runtime_find_hub(rt, "hub10000") &&
+		   strcmp(runtime_find_hub(rt, "hub0")->cfg->head.name, "hub0") == 0,
+	   "each hub is found by name, and no other");
+	runtime_free(rt);
+	buf_puts(&text, "[hub:hub7]\nauth = keys\n");
+	err[0] = '\0';
+	cfg = config_load_string("t.conf", text.data, err, sizeof err);
+	is_str(err, "t.conf:20005: [hub:hub7]: duplicate section (first on line 19)",
+	       "a duplicate after 10,000 sections is refused with both lines");
+	config_free(cfg);
+	buf_free(&text);
+}
+
 int main(void)
 {
 	if (!mkdtemp(dir))
@@ -289,6 +316,7 @@ int main(void)
 	bad_files();
 	key_files();
 	credentials_and_rotation();
+	many_sections();
 	char cmd[300];
 	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
 	if (system(cmd) != 0)

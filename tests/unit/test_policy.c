@@ -2,8 +2,10 @@
  * pgbouncer's hba tests), configuration errors with FILE:LINE: KEY, and a property test. */
 #include "cli/principal_spec.h"
 #include "config/config.h"
+#include "core/secret.h"
 #include "policy/policy.h"
 #include "runtime/policy_build.h"
+#include "runtime/runtime.h"
 #include "tap.h"
 
 #include <stdlib.h>
@@ -239,6 +241,86 @@ static void errors(void)
 	}
 }
 
+/* 64 roles and 64 groups, from the hub and an overlapping rule with a shorter cap: the token the
+ * grant mints is byte for byte the one the scanning policy (before its sets were hashed) minted. */
+static const char wide_digest[][65] = {
+	"0c6e2e2324e257963466fc04435ce041441a892aad8b9e6b61475e852983bcc1",
+	"a8d5f3a6065015bdaea31a9f01a0cbb97cc726192f3fff506878b966353f567a",
+};
+
+static char *wide_config(void)
+{
+	struct buf t = {0};
+	buf_puts(&t, "[service:s]\nconnection_string = Endpoint=https://a.example;AccessKey="
+		     "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGH\n[auth:keys]\ntype = anonymous\n"
+		     "[hub:wide]\nauth = keys\nroles = webpubsub.joinLeaveGroup\n");
+	for (int i = 0; i < 39; i++) /* hub: the role above and sendToGroup.g0 to g38; groups g0 to g39 */
+		buf_printf(&t, "  webpubsub.sendToGroup.g%d\n", i);
+	buf_puts(&t, "groups = g0\n");
+	for (int i = 1; i < 40; i++)
+		buf_printf(&t, "  g%d\n", i);
+	buf_puts(&t, "[rule:more]\nhub = wide\nmatch = anyone\nmax_token_lifetime = 30\nroles = "
+		     "webpubsub.sendToGroup.g30\n");
+	for (int i = 31; i < 63; i++) /* 30 to 38 overlap the hub's */
+		buf_printf(&t, "  webpubsub.sendToGroup.g%d\n", i);
+	buf_puts(&t, "groups = g30\n");
+	for (int i = 31; i < 64; i++)
+		buf_printf(&t, "  g%d\n", i);
+	return buf_steal(&t);
+}
+
+static void wide_token(const struct policy *p, const struct service *svc, const struct policy_ask *ask,
+		       const char *want, const char *what)
+{
+	struct principal who = {.user_id = "alice", .authenticator = "keys"};
+	struct grant g;
+	memset(&g, 0xa5, sizeof g); /* policy_decide() needs no zeroed grant: the daemon passes none */
+	struct buf token = {0};
+	unsigned char digest[SHA256_LEN];
+	char hex[2 * SHA256_LEN + 1] = "";
+	if (policy_decide(p, &who, ask, NULL, &g) == 0) {
+		struct token_claims c = {"wide",   g.protocol, who.user_id, g.roles,	  g.n_roles,
+					 g.groups, g.n_groups, 1700000000,  g.ttl_minutes};
+		if (token_mint(&svc->endpoint, svc->signer, &c, &token) == 0 &&
+		    sha256(token.data, token.len, digest) == 0)
+			hex_encode(digest, sizeof digest, hex);
+	}
+	ok(g.n_roles == 64 && g.n_groups == 64 && g.ttl_minutes == 30,
+	   "%s: 64 roles, 64 groups, the rule's cap (%zu, %zu, %u)", what, g.n_roles, g.n_groups, g.ttl_minutes);
+	is_str(hex, want, "%s: the same token as before", what);
+	grant_clear(&g);
+	buf_free_secret(&token);
+}
+
+static void wide(void)
+{
+	char err[640], names[128][40];
+	char *text = wide_config();
+	struct config *cfg = config_load_string("wide.conf", text, err, sizeof err);
+	struct policy *p = cfg ? policy_build(cfg, cfg->hubs[0]) : NULL;
+	struct service svc = {0};
+	const char *asked[128];
+	free(text);
+	if (!p ||
+	    service_init(&svc, "s", "Endpoint=https://a.example;AccessKey=ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGH",
+			 err, sizeof err) < 0) {
+		ok(0, "the 64 + 64 configuration loads (%s)", err);
+		return;
+	}
+	wide_token(p, &svc, &(struct policy_ask){0}, wide_digest[0], "nothing asked");
+	for (int i = 0; i < 64; i++) { /* all of them, in reverse order */
+		snprintf(names[i], sizeof names[i], i == 63 ? "webpubsub.joinLeaveGroup" : "webpubsub.sendToGroup.g%d",
+			 62 - i);
+		snprintf(names[64 + i], sizeof names[0], "g%d", 63 - i);
+		asked[i] = names[i], asked[64 + i] = names[64 + i];
+	}
+	wide_token(p, &svc, &(struct policy_ask){asked, 64, true, asked + 64, 64, true, 0, false, PROTOCOL_DEFAULT},
+		   wide_digest[1], "all asked, reversed");
+	service_clear(&svc);
+	policy_free(p);
+	config_free(cfg);
+}
+
 int property(unsigned seed, int rounds, int *loaded); /* test_policy_property.c */
 
 int main(void)
@@ -250,6 +332,7 @@ int main(void)
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
 		run_file(dir, cases[i]);
 	errors();
+	wide();
 	const char *seed = getenv("POLICY_SEED");
 	unsigned s = seed ? (unsigned)strtoul(seed, NULL, 10) : (unsigned)time(NULL);
 	int loaded, failures = property(s, 3000, &loaded);
