@@ -4,6 +4,7 @@
 #include "auth/chain.h"
 #include "auth/jwt/jwt_config.h"
 #include "core/base64.h"
+#include "core/secret.h"
 
 #include <jansson.h>
 #include <openssl/err.h>
@@ -13,6 +14,7 @@
 #include <time.h>
 
 #define JWT_MAX_KID 256
+#define JWS_MAX_SIGNATURE 1024 /* RSA-8192, the largest key a set may hold */
 
 struct token {
 	const char *text; /* header.payload.signature, not NUL-terminated */
@@ -89,11 +91,13 @@ static bool jwt_shaped(const char *t, size_t len, struct token *tok)
 /* Decodes a base64url JSON object segment; NULL when it is not one. */
 static json_t *segment_json(const char *text, size_t len)
 {
+	unsigned char stack[2048]; /* most headers and claims: no allocation */
 	size_t cap = base64url_decoded_max(len);
-	unsigned char *raw = malloc(cap);
+	unsigned char *raw = cap <= sizeof stack ? stack : malloc(cap);
 	long n = raw ? base64url_decode(text, len, raw, cap) : -1;
 	json_t *obj = n > 0 ? json_loadb((const char *)raw, (size_t)n, JSON_REJECT_DUPLICATES, NULL) : NULL;
-	free(raw);
+	if (raw != stack)
+		free(raw);
 	if (obj && !json_is_object(obj)) {
 		json_decref(obj);
 		return NULL;
@@ -119,8 +123,8 @@ static int verify_with(const struct keyset *ks, enum jws_alg alg, const char *ki
 		found = 0;
 		if (jws_verify(k, alg, tok->text, tok->dot2, sig, sig_len))
 			return 1;
+		ERR_clear_error(); /* a failed check leaves OpenSSL errors in this thread's queue */
 	}
-	ERR_clear_error(); /* failed checks leave OpenSSL errors in this thread's queue */
 	return found;
 }
 
@@ -129,19 +133,16 @@ static int verify_with(const struct keyset *ks, enum jws_alg alg, const char *ki
 static enum ngd_auth_result check_signature(struct jwt_config *cfg, enum jws_alg alg, const char *kid,
 					    const struct token *tok, struct ngd_outcome *out)
 {
-	size_t sig_text = tok->len - tok->dot2 - 1;
-	size_t sig_cap = base64url_decoded_max(sig_text);
-	unsigned char *sig = malloc(sig_cap);
-	long sig_len = sig ? base64url_decode(tok->text + tok->dot2 + 1, sig_text, sig, sig_cap) : -1;
+	unsigned char sig[JWS_MAX_SIGNATURE]; /* longer is no signature of any key we accept */
+	long sig_len = base64url_decode(tok->text + tok->dot2 + 1, tok->len - tok->dot2 - 1, sig, sizeof sig);
 	struct keyset *ks = jwks_current(cfg->keys);
 	int verdict = sig_len > 0 ? verify_with(ks, alg, kid, tok, sig, (size_t)sig_len) : 0;
 	bool fetch = verdict < 0 && jwks_fetch_wanted(cfg->keys, kid);
 	if (fetch && out->may_block) {
 		keyset_release(ks);
 		ks = jwks_refetch(cfg->keys, kid);
-		verdict = verify_with(ks, alg, kid, tok, sig, (size_t)sig_len);
+		verdict = sig_len > 0 ? verify_with(ks, alg, kid, tok, sig, (size_t)sig_len) : 0;
 	}
-	free(sig);
 	bool no_keys = !ks;
 	keyset_release(ks);
 	if (fetch && !out->may_block)
@@ -187,7 +188,8 @@ static void add_attributes(const struct jwt_config *cfg, const json_t *claims, s
 	}
 }
 
-static enum ngd_auth_result admit(const struct jwt_config *cfg, const struct token *tok, struct ngd_outcome *out)
+static enum ngd_auth_result admit(const struct jwt_config *cfg, const struct token *tok, long long now,
+				  struct jwt_window *window, struct ngd_outcome *out)
 {
 	json_t *claims = segment_json(tok->text + tok->dot1 + 1, tok->dot2 - tok->dot1 - 1);
 	struct jwt_refusal why;
@@ -195,7 +197,7 @@ static enum ngd_auth_result admit(const struct jwt_config *cfg, const struct tok
 	const json_t *user = json_object_get(claims, cfg->user_claim);
 	if (!claims)
 		r = deny(out, "malformed_token", "the token's claims are not a JSON object");
-	else if (jwt_claims_check(claims, &cfg->rules, (long long)time(NULL), &why) < 0)
+	else if (jwt_claims_check(claims, &cfg->rules, now, &why, window) < 0)
 		r = deny(out, why.code, why.message);
 	else if (!json_is_string(user))
 		r = deny(out, "missing_claim", "the token has no string user claim");
@@ -204,6 +206,31 @@ static enum ngd_auth_result admit(const struct jwt_config *cfg, const struct tok
 	else
 		add_attributes(cfg, claims, out);
 	json_decref(claims);
+	return r;
+}
+
+/* The whole check: header, signature, claims. */
+static enum ngd_auth_result verify(struct jwt_config *cfg, const struct token *tok, long long now,
+				   struct jwt_window *window, struct ngd_outcome *out)
+{
+	enum ngd_auth_result r = check_header(cfg, tok, out);
+	return r == NGD_AUTH_OK ? admit(cfg, tok, now, window, out) : r;
+}
+
+/* A token seen before answers from the cache; what verifies is put in it, never what fails. */
+static enum ngd_auth_result verify_cached(struct jwt_config *cfg, const struct token *tok, struct ngd_outcome *out)
+{
+	unsigned char digest[SHA256_LEN];
+	struct jwt_window window;
+	long long now = (long long)time(NULL);
+	if (!cfg->cache || sha256(tok->text, tok->len, digest) < 0)
+		return verify(cfg, tok, now, &window, out);
+	uint64_t generation = jwks_generation(cfg->keys); /* before the check: a newer set only misses */
+	if (generation && jwt_cache_get(cfg->cache, digest, generation, now, out))
+		return NGD_AUTH_OK;
+	enum ngd_auth_result r = verify(cfg, tok, now, &window, out);
+	if (r == NGD_AUTH_OK && generation)
+		jwt_cache_put(cfg->cache, digest, generation, &window, &out->principal);
 	return r;
 }
 
@@ -219,8 +246,7 @@ static enum ngd_auth_result jwt_authenticate(void *instance, const struct ngd_re
 		return deny(out, "token_too_large", "the bearer token is larger than this service accepts");
 	if (!jwt_shaped(text, len, &tok))
 		return NGD_AUTH_DECLINED; /* an API key or another scheme's token */
-	enum ngd_auth_result r = check_header(cfg, &tok, out);
-	return r == NGD_AUTH_OK ? admit(cfg, &tok, out) : r;
+	return verify_cached(cfg, &tok, out);
 }
 
 const struct ngd_authenticator auth_jwt = {
