@@ -2,6 +2,7 @@
  * one authenticator instance (HS256 from a secret file) turning claims into a principal. */
 #include "auth/chain.h"
 #include "auth/jwt/jwk.h"
+#include "auth/jwt/jws_header.h"
 #include "auth/jwt/jws_verify.h"
 #include "auth/jwt/jwt_cache.h"
 #include "auth/jwt/jwt_config.h"
@@ -268,6 +269,45 @@ static void test_cache_threads(void)
 	jwt_cache_free(c);
 }
 
+static int read_header(struct jws_header_memo *m, const char *json, struct jws_header *h)
+{
+	struct buf b = {0};
+	buf_base64url(&b, (const unsigned char *)json, strlen(json));
+	int rc = jws_header_read(m, b.data, b.len, h);
+	buf_free(&b);
+	return rc;
+}
+
+static void test_header_memo(void)
+{
+	struct jws_header_memo *m = jws_header_memo_new();
+	struct jws_header h;
+	for (int i = 0; i < 2; i++) /* parsed, then remembered: the same answer */
+		ok(read_header(m, "{\"alg\":\"ES256\",\"kid\":\"k1\"}", &h) == 0 && h.alg == JWS_ES256 && h.has_kid &&
+			   strcmp(h.kid, "k1") == 0,
+		   "header ES256 kid k1 (%s)", i ? "remembered" : "parsed");
+	ok(read_header(m, "{\"alg\":\"RS256\"}", &h) == 0 && h.alg == JWS_RS256 && !h.has_kid, "no kid");
+	ok(read_header(m, "{\"alg\":\"none\"}", &h) == 0 && h.alg < 0, "alg none: parsed, never an algorithm");
+	static const char *const bad[] = {"{\"alg\":\"RS256\",\"kid\":\"a\\u0000b\"}",
+					  "{\"alg\":\"RS256\",\"crit\":[]}",
+					  "{\"alg\":\"RS256\",\"alg\":\"none\"}",
+					  "{\"kid\":\"k\"}",
+					  "[1]",
+					  "{\"alg\":\"RS256\",\"kid\":7}"};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		for (int round = 0; round < 2; round++)
+			ok(read_header(m, bad[i], &h) < 0, "malformed header %zu refused (round %d)", i, round);
+	for (int i = 0; i < 3 * JWS_HEADER_SLOTS; i++) { /* more headers than slots: each still right */
+		char json[64], want[16];
+		snprintf(want, sizeof want, "k%d", i % (JWS_HEADER_SLOTS + 3));
+		snprintf(json, sizeof json, "{\"alg\":\"PS256\",\"kid\":\"%s\"}", want);
+		if (read_header(m, json, &h) < 0 || h.alg != JWS_PS256 || strcmp(h.kid, want) != 0)
+			ok(0, "header with kid %s", want);
+	}
+	ok(1, "11 distinct headers through 8 slots: every answer is its own header's");
+	jws_header_memo_free(m);
+}
+
 static const char *presented;
 static const char *fake_header(void *conn, const char *name)
 {
@@ -410,6 +450,7 @@ int main(void)
 	test_good_jwks();
 	test_bad_jwks();
 	test_alg_names();
+	test_header_memo();
 	test_cache_window_and_generation();
 	test_cache_bounded();
 	test_cache_threads();

@@ -2,6 +2,7 @@
  * algorithm allow-list and the keys come from configuration, never from the token; iss, aud and
  * the time window are checked; the user id and attributes come from configured claims. */
 #include "auth/chain.h"
+#include "auth/jwt/jws_header.h"
 #include "auth/jwt/jwt_config.h"
 #include "core/base64.h"
 #include "core/secret.h"
@@ -13,7 +14,6 @@
 #include <strings.h>
 #include <time.h>
 
-#define JWT_MAX_KID 256
 #define JWS_MAX_SIGNATURE 1024 /* RSA-8192, the largest key a set may hold */
 
 struct token {
@@ -25,6 +25,7 @@ static void jwt_destroy(void *instance)
 {
 	struct jwt_config *cfg = instance;
 	jwt_config_free(cfg);
+	jws_header_memo_free(cfg->headers);
 	free(cfg);
 }
 
@@ -33,6 +34,8 @@ static void *jwt_create(struct ngd_section *sec)
 	struct jwt_config *cfg = calloc(1, sizeof *cfg);
 	if (!cfg)
 		return ngd_section_error(sec, NULL, "out of memory"), NULL;
+	if (!(cfg->headers = jws_header_memo_new()))
+		return ngd_section_error(sec, NULL, "out of memory"), jwt_destroy(cfg), NULL;
 	if (jwt_config_load(sec, cfg) < 0) {
 		jwt_destroy(cfg);
 		return NULL;
@@ -86,23 +89,6 @@ static bool jwt_shaped(const char *t, size_t len, struct token *tok)
 			return false;
 	}
 	return dots == 2 && tok->dot1 > 0 && tok->dot2 > tok->dot1 + 1;
-}
-
-/* Decodes a base64url JSON object segment; NULL when it is not one. */
-static json_t *segment_json(const char *text, size_t len)
-{
-	unsigned char stack[2048]; /* most headers and claims: no allocation */
-	size_t cap = base64url_decoded_max(len);
-	unsigned char *raw = cap <= sizeof stack ? stack : malloc(cap);
-	long n = raw ? base64url_decode(text, len, raw, cap) : -1;
-	json_t *obj = n > 0 ? json_loadb((const char *)raw, (size_t)n, JSON_REJECT_DUPLICATES, NULL) : NULL;
-	if (raw != stack)
-		free(raw);
-	if (obj && !json_is_object(obj)) {
-		json_decref(obj);
-		return NULL;
-	}
-	return obj;
 }
 
 static enum ngd_auth_result deny(struct ngd_outcome *out, const char *code, const char *message)
@@ -159,20 +145,12 @@ static enum ngd_auth_result check_signature(struct jwt_config *cfg, enum jws_alg
 /* The header's alg, checked against the allow-list, and its kid. */
 static enum ngd_auth_result check_header(struct jwt_config *cfg, const struct token *tok, struct ngd_outcome *out)
 {
-	json_t *header = segment_json(tok->text, tok->dot1);
-	const char *alg_name = json_string_value(json_object_get(header, "alg"));
-	const json_t *kid = json_object_get(header, "kid");
-	int alg = alg_name ? jws_alg_parse(alg_name) : -1;
-	enum ngd_auth_result r;
-	if (!header || !alg_name || (kid && (!json_is_string(kid) || json_string_length(kid) > JWT_MAX_KID)) ||
-	    json_object_get(header, "crit"))
-		r = deny(out, "malformed_token", "the token's header is not a valid JWS header");
-	else if (alg < 0 || !cfg->allowed[alg])
-		r = deny(out, "algorithm_not_allowed", "the token's algorithm is not one this service accepts");
-	else
-		r = check_signature(cfg, (enum jws_alg)alg, json_string_value(kid), tok, out);
-	json_decref(header);
-	return r;
+	struct jws_header h;
+	if (jws_header_read(cfg->headers, tok->text, tok->dot1, &h) < 0)
+		return deny(out, "malformed_token", "the token's header is not a valid JWS header");
+	if (h.alg < 0 || !cfg->allowed[h.alg])
+		return deny(out, "algorithm_not_allowed", "the token's algorithm is not one this service accepts");
+	return check_signature(cfg, (enum jws_alg)h.alg, h.has_kid ? h.kid : NULL, tok, out);
 }
 
 static void add_attributes(const struct jwt_config *cfg, const json_t *claims, struct ngd_outcome *out)
@@ -191,7 +169,7 @@ static void add_attributes(const struct jwt_config *cfg, const json_t *claims, s
 static enum ngd_auth_result admit(const struct jwt_config *cfg, const struct token *tok, long long now,
 				  struct jwt_window *window, struct ngd_outcome *out)
 {
-	json_t *claims = segment_json(tok->text + tok->dot1 + 1, tok->dot2 - tok->dot1 - 1);
+	json_t *claims = jws_segment_json(tok->text + tok->dot1 + 1, tok->dot2 - tok->dot1 - 1);
 	struct jwt_refusal why;
 	enum ngd_auth_result r = NGD_AUTH_OK;
 	const json_t *user = json_object_get(claims, cfg->user_claim);
