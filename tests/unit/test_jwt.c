@@ -5,6 +5,7 @@
 #include "auth/jwt/jws_header.h"
 #include "auth/jwt/jws_verify.h"
 #include "auth/jwt/jwt_cache.h"
+#include "auth/jwt/jwt_claims.h"
 #include "auth/jwt/jwt_config.h"
 #include "config/config.h"
 #include "core/base64.h"
@@ -308,6 +309,23 @@ static void test_header_memo(void)
 	jws_header_memo_free(m);
 }
 
+static void test_claims_window(void)
+{
+	static const char *const aud[] = {"a"};
+	struct jwt_rules rules = {"https://i", aud, 1, 60};
+	struct jwt_refusal why;
+	struct jwt_window w = {0, 0};
+	json_t *c = json_pack("{s:s,s:s,s:f,s:i,s:i}", "iss", "https://i", "aud", "a", "exp", 2000.5, "nbf", 1500,
+			      "iat", 1400);
+	ok(jwt_claims_check(c, &rules, 1600, &why, &w) == 0 && w.until == 2000 && w.from == 1440,
+	   "window: until exp itself without the leeway (2000), from the latest of nbf and iat less it (1440)");
+	json_decref(c);
+	c = json_pack("{s:s,s:s,s:f}", "iss", "https://i", "aud", "a", "exp", 1e300);
+	ok(jwt_claims_check(c, &rules, 1000, &why, &w) == 0 && w.until > 0 && w.from < -1000000000000LL,
+	   "an exp far beyond any clock stays in range; no nbf or iat: from the distant past");
+	json_decref(c);
+}
+
 static const char *presented;
 static const char *fake_header(void *conn, const char *name)
 {
@@ -451,6 +469,7 @@ int main(void)
 	test_bad_jwks();
 	test_alg_names();
 	test_header_memo();
+	test_claims_window();
 	test_cache_window_and_generation();
 	test_cache_bounded();
 	test_cache_threads();
