@@ -2,22 +2,40 @@
  * never guessed at. */
 #include "core/base64.h"
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <string.h>
 
-static int sextet(char c, char c62, char c63)
+/* The value of each character in the alphabet whose 62nd and 63rd are C62 and C63, or -1: built
+ * once per alphabet, so that decoding a JWT signature is one load per character. */
+struct alphabet {
+	signed char value[256];
+};
+
+static void alphabet_fill(struct alphabet *a, char c62, char c63)
 {
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	return c == c62 ? 62 : c == c63 ? 63 : -1;
+	memset(a->value, -1, sizeof a->value);
+	for (int i = 0; i < 26; i++) {
+		a->value['A' + i] = (signed char)i;
+		a->value['a' + i] = (signed char)(26 + i);
+	}
+	for (int i = 0; i < 10; i++)
+		a->value['0' + i] = (signed char)(52 + i);
+	a->value[(unsigned char)c62] = 62;
+	a->value[(unsigned char)c63] = 63;
 }
 
-/* Unpadded decoding in the alphabet whose last two characters are c62 and c63. */
-static long decode(const char *in, size_t len, char c62, char c63, unsigned char *out, size_t out_len)
+static struct alphabet standard, url_safe;
+static pthread_once_t alphabets_once = PTHREAD_ONCE_INIT;
+
+static void alphabets_init(void)
+{
+	alphabet_fill(&standard, '+', '/');
+	alphabet_fill(&url_safe, '-', '_');
+}
+
+/* Unpadded decoding in alphabet A. */
+static long decode(const char *in, size_t len, const struct alphabet *a, unsigned char *out, size_t out_len)
 {
 	unsigned long acc = 0;
 	unsigned bits = 0;
@@ -27,7 +45,7 @@ static long decode(const char *in, size_t len, char c62, char c63, unsigned char
 	if (len / 4 * 3 + (len % 4 ? len % 4 - 1 : 0) > out_len)
 		return -1; /* the exact decoded size, checked before the first byte is written */
 	for (size_t i = 0; i < len; i++) {
-		int v = sextet(in[i], c62, c63);
+		int v = a->value[(unsigned char)in[i]];
 		if (v < 0)
 			return -1;
 		acc = (acc << 6) | (unsigned)v;
@@ -49,10 +67,12 @@ long base64_decode(const char *in, size_t len, unsigned char *out, size_t out_le
 		return -1;
 	while (pad < 2 && pad < len && in[len - 1 - pad] == '=')
 		pad++;
-	return decode(in, len - pad, '+', '/', out, out_len);
+	pthread_once(&alphabets_once, alphabets_init);
+	return decode(in, len - pad, &standard, out, out_len);
 }
 
 long base64url_decode(const char *in, size_t len, unsigned char *out, size_t out_len)
 {
-	return decode(in, len, '-', '_', out, out_len);
+	pthread_once(&alphabets_once, alphabets_init);
+	return decode(in, len, &url_safe, out, out_len);
 }

@@ -548,22 +548,15 @@ def test_plain_http_needs_loopback_or_an_opt_in(tmp_path, daemon_factory, servic
                 "anyone on the network path can replace its answer") in daemon.stderr_text()
 
 
-def remote_config(service, server, **extra):
+def section_config(service, name, source, **extra):
+    """One hub NAME behind one jwt authenticator NAME whose algorithms and key source are SOURCE."""
     keys = "".join(f"{k} = {v}\n" for k, v in extra.items())
-    return f"""\
-[service:main]
-connection_string = {service.connection_string}
+    return (f"[service:main]\nconnection_string = {service.connection_string}\n\n[hub:{name}]\nauth = {name}\n\n"
+            f"[auth:{name}]\ntype = jwt\nissuer = {ISSUER}\naudience = {AUDIENCE}\n{source}\n{keys}")
 
-[hub:remote]
-auth = remote
 
-[auth:remote]
-type = jwt
-issuer = {ISSUER}
-audience = {AUDIENCE}
-algorithms = RS256
-jwks_url = {server.jwks_url}
-{keys}"""
+def remote_config(service, server, **extra):
+    return section_config(service, "remote", f"algorithms = RS256\njwks_url = {server.jwks_url}", **extra)
 
 
 def test_reload_keeps_jwt_working(daemon_factory, service, keys):
@@ -628,3 +621,99 @@ def test_concurrent_requests_during_rotation(daemon_factory, service, keys):
             rotator.join()
         assert not failures, failures[:3]
         assert server.fetches >= 3
+
+
+# The verified-token cache (verified_cache): a repeated bearer is answered from the digest of the
+# whole token, never past its exp, never after its key set changed, never across a reload.
+
+def local_config(service, directory, **extra):
+    return section_config(service, "local", f"algorithms = RS256 PS256 ES256\njwks_file = {directory}/jwks.json",
+                          **extra)
+
+
+def outcomes(daemon, auth, outcome):
+    text = daemon.request("GET", "/metrics").body.decode()
+    pattern = rf'^negotiated_auth_outcomes_total{{authenticator="{auth}",outcome="{outcome}"}} (\d+)$'
+    return int(re.search(pattern, text, re.M).group(1))
+
+
+def test_cache_hit_is_the_same_answer_and_counted(daemon_factory, tmp_path, service, keys):
+    (tmp_path / "jwks.json").write_text(json.dumps({"keys": keys.file_set}))
+    daemon = daemon_factory(local_config(service, tmp_path))
+    token = sign(keys, "ES256", sub="erin", groups=["g1", "g2"])
+    first = negotiate(daemon, "local", token)
+    assert_admitted(first, service, "local", user="erin")
+    for _ in range(3):
+        again = negotiate(daemon, "local", token)
+        assert_admitted(again, service, "local", user="erin")
+    assert outcomes(daemon, "local", "ok") == 4  # hits count as what they are: admissions
+    # the same token with its last signature character changed, after the good one was cached
+    last = token[-1]
+    tampered = token[:-1] + ("A" if last != "A" else "B")
+    assert_refused(negotiate(daemon, "local", tampered), "invalid_signature", tampered)
+    assert_refused(negotiate(daemon, "local", tampered), "invalid_signature", tampered)
+    assert outcomes(daemon, "local", "deny") == 2
+
+
+def test_cache_entry_ends_at_exp(daemon_factory, tmp_path, service, keys):
+    """leeway = 0: a token is admitted (and cached) until its exp, refused from then on."""
+    (tmp_path / "jwks.json").write_text(json.dumps({"keys": keys.file_set}))
+    daemon = daemon_factory(local_config(service, tmp_path, leeway=0))
+    exp = int(time.time()) + 3
+    token = sign(keys, exp=exp)
+    assert_admitted(negotiate(daemon, "local", token), service, "local")
+    assert_admitted(negotiate(daemon, "local", token), service, "local")
+    time.sleep(max(0, exp + 1.1 - time.time()))
+    assert_refused(negotiate(daemon, "local", token), "token_expired", token)
+
+
+def test_cache_misses_after_the_key_set_changes(daemon_factory, service, keys):
+    """The provider now publishes another key under the same kid: a token cached with the old key
+    must be checked again, and fails, as soon as the new set is installed."""
+    with KeyServer() as server:
+        server.serve(keys.set_a)
+        daemon = daemon_factory(remote_config(service, server, refresh_interval=1))
+        token = sign_rsa(keys.rsa_a, "a1")
+        assert_admitted(negotiate(daemon, "remote", token), service, "remote")
+        assert_admitted(negotiate(daemon, "remote", token), service, "remote")
+        server.serve([dict(keys.set_b[0], kid="a1")])
+        assert wait_for(lambda: negotiate(daemon, "remote", token).status == 401)
+        assert_refused(negotiate(daemon, "remote", token), "invalid_signature", token)
+
+
+def test_reload_drops_the_cache(daemon_factory, tmp_path, service, keys):
+    """A reload builds new authenticators, and a token the old configuration cached is judged by
+    the new one: here an audience no longer accepted."""
+    (tmp_path / "jwks.json").write_text(json.dumps({"keys": keys.file_set}))
+    daemon = daemon_factory(local_config(service, tmp_path))
+    token = sign(keys)
+    assert_admitted(negotiate(daemon, "local", token), service, "local")
+    assert_admitted(negotiate(daemon, "local", token), service, "local")
+    config = tmp_path / "negotiated-0.conf"
+    config.write_text(config.read_text().replace(f"audience = {AUDIENCE}", "audience = api://elsewhere"))
+    daemon.proc.send_signal(signal.SIGHUP)
+    assert wait_for(lambda: "reload: serving the new configuration" in daemon.stderr_text())
+    assert_refused(negotiate(daemon, "local", token), "wrong_audience", token)
+
+
+@pytest.mark.parametrize("slots", ["0", "1"])
+def test_cache_off_or_tiny_gives_the_same_answers(daemon_factory, tmp_path, service, keys, slots):
+    """verified_cache = 0 verifies every time; 1 slot keeps evicting: the answers never change."""
+    (tmp_path / "jwks.json").write_text(json.dumps({"keys": keys.file_set}))
+    daemon = daemon_factory(local_config(service, tmp_path, verified_cache=slots))
+    tokens = {user: sign(keys, alg, sub=user) for user, alg in [("ann", "RS256"), ("ben", "ES256"), ("cy", "PS256")]}
+    for _ in range(3):
+        for user, token in tokens.items():
+            assert_admitted(negotiate(daemon, "local", token), service, "local", user=user)
+    assert outcomes(daemon, "local", "ok") == 9
+
+
+@pytest.mark.parametrize("value", ["1000001", "lots", "-1"])
+def test_verified_cache_bounds(tmp_path, service, keys, value):
+    (tmp_path / "jwks.json").write_text(json.dumps({"keys": keys.file_set}))
+    path = tmp_path / "negotiated.conf"
+    path.write_text(local_config(service, tmp_path, verified_cache=value))
+    result = run_cli("-c", str(path), "--check-config")
+    assert result.returncode == 1, (result.stdout, result.stderr)
+    assert "negotiated.conf:13: verified_cache: must be a whole number from 0 to 1000000" in result.stderr, \
+        result.stderr

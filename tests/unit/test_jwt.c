@@ -2,7 +2,11 @@
  * one authenticator instance (HS256 from a secret file) turning claims into a principal. */
 #include "auth/chain.h"
 #include "auth/jwt/jwk.h"
+#include "auth/jwt/jws_header.h"
 #include "auth/jwt/jws_verify.h"
+#include "auth/jwt/jwt_cache.h"
+#include "auth/jwt/jwt_claims.h"
+#include "auth/jwt/jwt_config.h"
 #include "config/config.h"
 #include "core/base64.h"
 #include "core/buf.h"
@@ -10,6 +14,7 @@
 #include "tap.h"
 
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -154,6 +159,173 @@ static void test_alg_names(void)
 		ok(jws_alg_parse(refused[i]) < 0, "algorithm '%s' refused", refused[i]);
 }
 
+static struct principal principal_of(const char *user, const char *group)
+{
+	struct principal p = {.n_attrs = 2};
+	snprintf(p.user_id, sizeof p.user_id, "%s", user);
+	p.attrs[0] = (struct attribute){"groups", (char *)group};
+	p.attrs[1] = (struct attribute){"email", "x@example.test"};
+	return p;
+}
+
+static void digest_of(const char *token, unsigned char d[SHA256_LEN])
+{
+	sha256(token, strlen(token), d);
+}
+
+static void test_cache_window_and_generation(void)
+{
+	struct jwt_cache *c = jwt_cache_new(16);
+	unsigned char d[SHA256_LEN], other[SHA256_LEN];
+	struct principal p = principal_of("dave", "g1");
+	struct ngd_outcome out = {0};
+	digest_of("token-a", d);
+	digest_of("token-a.", other);
+	jwt_cache_put(c, d, 7, &(struct jwt_window){1000, 2000}, &p);
+	ok(jwt_cache_get(c, d, 7, 1500, &out) == 1 && strcmp(out.principal.user_id, "dave") == 0 &&
+		   out.principal.n_attrs == 2 && strcmp(out.principal.attrs[0].value, "g1") == 0 &&
+		   strcmp(out.principal.attrs[1].name, "email") == 0,
+	   "a hit gives back the same user and attributes, in order");
+	outcome_clear(&out);
+	ok(jwt_cache_get(c, other, 7, 1500, &out) == 0 && !out.principal.user_id[0], "another digest misses");
+	ok(jwt_cache_get(c, d, 7, 999, &out) == 0, "before the window (nbf/iat less leeway): a miss");
+	ok(jwt_cache_get(c, d, 7, 1999, &out) == 1, "one second before exp: a hit");
+	outcome_clear(&out);
+	ok(jwt_cache_get(c, d, 7, 2000, &out) == 0, "at exp: a miss (no leeway added)");
+	ok(jwt_cache_entries(c) == 0, "and the expired entry is gone");
+	jwt_cache_put(c, d, 7, &(struct jwt_window){1000, 2000}, &p);
+	ok(jwt_cache_get(c, d, 8, 1500, &out) == 0, "a newer key set generation misses");
+	ok(jwt_cache_get(c, d, 7, 1500, &out) == 0, "and the entry made with the old set is dropped");
+	jwt_cache_put(c, d, 0, &(struct jwt_window){1000, 2000}, &p);
+	ok(jwt_cache_entries(c) == 0, "no key set (generation 0): nothing is cached");
+	jwt_cache_free(c);
+	ok(jwt_cache_new(0) == NULL && jwt_cache_new(JWT_CACHE_MAX + 1) == NULL, "0 or over the maximum: no cache");
+}
+
+static void test_cache_bounded(void)
+{
+	enum { SLOTS = 8 };
+	struct jwt_cache *c = jwt_cache_new(SLOTS);
+	struct principal p = principal_of("erin", "a-group-name");
+	size_t most = 0, most_bytes = 0;
+	for (int i = 0; i < 10 * SLOTS + 1; i++) {
+		char token[32];
+		unsigned char d[SHA256_LEN];
+		snprintf(token, sizeof token, "token-%d", i);
+		digest_of(token, d);
+		jwt_cache_put(c, d, 1, &(struct jwt_window){0, 100}, &p);
+		most = jwt_cache_entries(c) > most ? jwt_cache_entries(c) : most;
+		most_bytes = jwt_cache_bytes(c) > most_bytes ? jwt_cache_bytes(c) : most_bytes;
+	}
+	ok(most <= SLOTS && most > 0, "81 distinct tokens in 8 slots: never more than 8 entries (%zu)", most);
+	ok(most_bytes <= SLOTS * (strlen("erin") + strlen("groups") + strlen("a-group-name") + strlen("email") +
+				  strlen("x@example.test") + 5),
+	   "nor more than 8 principals' bytes (%zu)", most_bytes);
+	jwt_cache_free(c);
+}
+
+struct hammer {
+	struct jwt_cache *cache;
+	int id;
+	long wrong;
+};
+
+/* Each thread puts and gets its own tokens in a shared 4-slot cache: a hit is always its own. */
+static void *hammer_cache(void *arg)
+{
+	struct hammer *h = arg;
+	char user[32], token[48];
+	for (int i = 0; i < 4000; i++) {
+		unsigned char d[SHA256_LEN];
+		struct ngd_outcome out = {0};
+		snprintf(user, sizeof user, "user-%d-%d", h->id, i % 7);
+		snprintf(token, sizeof token, "token-%d-%d", h->id, i % 7);
+		digest_of(token, d);
+		struct principal p = principal_of(user, token);
+		if (jwt_cache_get(h->cache, d, 1, 50, &out))
+			h->wrong += strcmp(out.principal.user_id, user) != 0 ||
+				    strcmp(out.principal.attrs[0].value, token) != 0;
+		else
+			jwt_cache_put(h->cache, d, 1, &(struct jwt_window){0, 100}, &p);
+		outcome_clear(&out);
+	}
+	return NULL;
+}
+
+static void test_cache_threads(void)
+{
+	struct jwt_cache *c = jwt_cache_new(4);
+	struct hammer h[4];
+	pthread_t t[4];
+	for (int i = 0; i < 4; i++) {
+		h[i] = (struct hammer){c, i, 0};
+		pthread_create(&t[i], NULL, hammer_cache, &h[i]);
+	}
+	long wrong = 0;
+	for (int i = 0; i < 4; i++) {
+		pthread_join(t[i], NULL);
+		wrong += h[i].wrong;
+	}
+	ok(wrong == 0 && jwt_cache_entries(c) <= 4, "4 threads on 4 slots: every hit is the right principal");
+	jwt_cache_free(c);
+}
+
+static int read_header(struct jws_header_memo *m, const char *json, struct jws_header *h)
+{
+	struct buf b = {0};
+	buf_base64url(&b, (const unsigned char *)json, strlen(json));
+	int rc = jws_header_read(m, b.data, b.len, h);
+	buf_free(&b);
+	return rc;
+}
+
+static void test_header_memo(void)
+{
+	struct jws_header_memo *m = jws_header_memo_new();
+	struct jws_header h;
+	for (int i = 0; i < 2; i++) /* parsed, then remembered: the same answer */
+		ok(read_header(m, "{\"alg\":\"ES256\",\"kid\":\"k1\"}", &h) == 0 && h.alg == JWS_ES256 && h.has_kid &&
+			   strcmp(h.kid, "k1") == 0,
+		   "header ES256 kid k1 (%s)", i ? "remembered" : "parsed");
+	ok(read_header(m, "{\"alg\":\"RS256\"}", &h) == 0 && h.alg == JWS_RS256 && !h.has_kid, "no kid");
+	ok(read_header(m, "{\"alg\":\"none\"}", &h) == 0 && h.alg < 0, "alg none: parsed, never an algorithm");
+	static const char *const bad[] = {"{\"alg\":\"RS256\",\"kid\":\"a\\u0000b\"}",
+					  "{\"alg\":\"RS256\",\"crit\":[]}",
+					  "{\"alg\":\"RS256\",\"alg\":\"none\"}",
+					  "{\"kid\":\"k\"}",
+					  "[1]",
+					  "{\"alg\":\"RS256\",\"kid\":7}"};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		for (int round = 0; round < 2; round++)
+			ok(read_header(m, bad[i], &h) < 0, "malformed header %zu refused (round %d)", i, round);
+	for (int i = 0; i < 3 * JWS_HEADER_SLOTS; i++) { /* more headers than slots: each still right */
+		char json[64], want[16];
+		snprintf(want, sizeof want, "k%d", i % (JWS_HEADER_SLOTS + 3));
+		snprintf(json, sizeof json, "{\"alg\":\"PS256\",\"kid\":\"%s\"}", want);
+		if (read_header(m, json, &h) < 0 || h.alg != JWS_PS256 || strcmp(h.kid, want) != 0)
+			ok(0, "header with kid %s", want);
+	}
+	ok(1, "11 distinct headers through 8 slots: every answer is its own header's");
+	jws_header_memo_free(m);
+}
+
+static void test_claims_window(void)
+{
+	static const char *const aud[] = {"a"};
+	struct jwt_rules rules = {"https://i", aud, 1, 60};
+	struct jwt_refusal why;
+	struct jwt_window w = {0, 0};
+	json_t *c = json_pack("{s:s,s:s,s:f,s:i,s:i}", "iss", "https://i", "aud", "a", "exp", 2000.5, "nbf", 1500,
+			      "iat", 1400);
+	ok(jwt_claims_check(c, &rules, 1600, &why, &w) == 0 && w.until == 2000 && w.from == 1440,
+	   "window: until exp itself without the leeway (2000), from the latest of nbf and iat less it (1440)");
+	json_decref(c);
+	c = json_pack("{s:s,s:s,s:f}", "iss", "https://i", "aud", "a", "exp", 1e300);
+	ok(jwt_claims_check(c, &rules, 1000, &why, &w) == 0 && w.until > 0 && w.from < -1000000000000LL,
+	   "an exp far beyond any clock stays in range; no nbf or iat: from the distant past");
+	json_decref(c);
+}
+
 static const char *presented;
 static const char *fake_header(void *conn, const char *name)
 {
@@ -178,52 +350,115 @@ static char *hs256_token(const char *secret, const char *claims)
 	return buf_steal(&b);
 }
 
-static void test_principal(void)
+static const char *const jwt_secret = "0123456789abcdef0123456789abcdef";
+
+/* An HS256 instance from a secret file; CACHE is its verified_cache value (NULL: the default). */
+static struct auth_instance *hs256_instance(const char *cache, char *err, size_t err_len)
 {
 	char path[] = "/tmp/ngd-jwt-XXXXXX";
-	const char *secret = "0123456789abcdef0123456789abcdef";
 	int fd = mkstemp(path);
-	ok(fd >= 0 && write(fd, secret, strlen(secret)) == (ssize_t)strlen(secret), "secret file written");
+	if (fd < 0 || write(fd, jwt_secret, strlen(jwt_secret)) != (ssize_t)strlen(jwt_secret))
+		return NULL;
 	close(fd);
 	struct auth_entry entries[] = {
-		{"type", "jwt", 2, false},	   {"issuer", "https://i", 3, false}, {"audience", "a b", 4, false},
-		{"algorithms", "HS256", 5, false}, {"secret_file", path, 6, false},
+		{"type", "jwt", 2, false},	 {"issuer", "https://i", 3, false},
+		{"audience", "a b", 4, false},	 {"algorithms", "HS256", 5, false},
+		{"secret_file", path, 6, false}, {"verified_cache", (char *)cache, 7, false},
 	};
-	struct ngd_section sec = {{"t", 1, 0, {0}}, "t.conf", entries, sizeof entries / sizeof entries[0], NULL};
-	char err[256] = "";
-	struct auth_instance *inst = auth_instance_create(&sec, &(struct auth_limits){8, 0}, err, sizeof err);
+	struct ngd_section sec = {{"t", 1, 0, {0}}, "t.conf", entries, cache ? 6 : 5, NULL};
+	struct auth_instance *inst = auth_instance_create(&sec, &(struct auth_limits){8, 0}, err, err_len);
 	unlink(path);
-	ok(inst != NULL, "an HS256 instance from a secret file (%s)", err);
-	if (!inst)
-		return;
+	free(sec.error);
+	return inst;
+}
+
+static char *claims_token(const char *user, long long exp_in)
+{
 	char claims[512];
 	snprintf(claims, sizeof claims,
 		 "{\"iss\":\"https://"
-		 "i\",\"aud\":[\"x\",\"b\"],\"sub\":\"carol\",\"exp\":%lld,\"groups\":[\"g1\",7,\"g2\"],"
+		 "i\",\"aud\":[\"x\",\"b\"],\"sub\":\"%s\",\"exp\":%lld,\"groups\":[\"g1\",7,\"g2\"],"
 		 "\"roles\":\"r1\",\"email\":true}",
-		 (long long)time(NULL) + 60);
-	char *token = hs256_token(secret, claims);
+		 user, (long long)time(NULL) + exp_in);
+	return hs256_token(jwt_secret, claims);
+}
+
+static void check_carol(const struct ngd_outcome *out, const char *what)
+{
+	static const char *const want[][2] = {{"groups", "g1"}, {"groups", "g2"}, {"roles", "r1"}};
+	bool same = strcmp(out->principal.user_id, "carol") == 0 && out->principal.n_attrs == 3;
+	for (size_t i = 0; same && i < 3; i++)
+		same = strcmp(out->principal.attrs[i].name, want[i][0]) == 0 &&
+		       strcmp(out->principal.attrs[i].value, want[i][1]) == 0;
+	ok(same, "%s: user carol, groups g1 g2, roles r1 (numbers and booleans left out)", what);
+}
+
+static void test_principal(void)
+{
+	char err[256] = "";
+	struct auth_instance *inst = hs256_instance(NULL, err, sizeof err);
+	ok(inst != NULL, "an HS256 instance from a secret file (%s)", err);
+	if (!inst)
+		return;
+	struct jwt_config *cfg = inst->state;
+	ok(cfg->cache != NULL, "verified_cache is on by default");
+	char *token = claims_token("carol", 60);
 	struct ngd_request req = {.src = {.header = fake_header}};
 	struct ngd_outcome out = {0};
 	presented = token;
 	ok(inst->type->authenticate(inst->state, &req, &out) == NGD_AUTH_OK, "the token is admitted");
-	is_str(out.principal.user_id, "carol", "the user is sub");
-	ok(out.principal.n_attrs == 3, "three attributes: two groups and one role (numbers and booleans left out)");
-	for (size_t i = 0; i < out.principal.n_attrs && i < 3; i++) {
-		static const char *const want[][2] = {{"groups", "g1"}, {"groups", "g2"}, {"roles", "r1"}};
-		ok(strcmp(out.principal.attrs[i].name, want[i][0]) == 0 &&
-			   strcmp(out.principal.attrs[i].value, want[i][1]) == 0,
-		   "attribute %s=%s", want[i][0], want[i][1]);
-	}
+	check_carol(&out, "verified");
+	outcome_clear(&out);
+	ok(jwt_cache_entries(cfg->cache) == 1, "the verified token is cached");
+	ok(inst->type->authenticate(inst->state, &req, &out) == NGD_AUTH_OK, "presented again: admitted");
+	check_carol(&out, "from the cache");
 	outcome_clear(&out);
 	token[strlen(token) - 2] = token[strlen(token) - 2] == 'A' ? 'B' : 'A'; /* change 6 bits of the signature */
 	ok(inst->type->authenticate(inst->state, &req, &out) == NGD_AUTH_DENY &&
 		   strcmp(out.deny_code, "invalid_signature") == 0,
-	   "a changed signature is refused");
+	   "the same token with a changed signature, after the good one was cached, is refused");
+	outcome_clear(&out);
+	ok(inst->type->authenticate(inst->state, &req, &out) == NGD_AUTH_DENY && jwt_cache_entries(cfg->cache) == 1,
+	   "and refused again: a refusal is never cached");
+	outcome_clear(&out);
+	char *expired = claims_token("carol", -3600);
+	presented = expired;
+	ok(inst->type->authenticate(inst->state, &req, &out) == NGD_AUTH_DENY &&
+		   strcmp(out.deny_code, "token_expired") == 0 && jwt_cache_entries(cfg->cache) == 1,
+	   "an expired token is refused and not cached");
 	outcome_clear(&out);
 	presented = NULL;
 	ok(inst->type->authenticate(inst->state, &req, &out) == NGD_AUTH_DECLINED, "no token: declined");
 	free(token);
+	free(expired);
+	auth_instance_free(inst);
+}
+
+static void test_cache_config(void)
+{
+	char err[256] = "";
+	struct auth_instance *inst = hs256_instance("0", err, sizeof err);
+	ok(inst && ((struct jwt_config *)inst->state)->cache == NULL, "verified_cache = 0: no cache (%s)", err);
+	char *token = claims_token("carol", 60);
+	struct ngd_request req = {.src = {.header = fake_header}};
+	struct ngd_outcome out = {0};
+	presented = token;
+	for (int i = 0; inst && i < 2; i++) {
+		ok(inst->type->authenticate(inst->state, &req, &out) == NGD_AUTH_OK, "uncached, admitted (%d)", i);
+		check_carol(&out, "uncached");
+		outcome_clear(&out);
+	}
+	auth_instance_free(inst);
+	free(token);
+	static const char *const bad[] = {"1000001", "-1", "many", ""};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		err[0] = '\0';
+		ok(!hs256_instance(bad[i], err, sizeof err) && strstr(err, "t.conf:7: verified_cache: ") &&
+			   strstr(err, "0 to 1000000"),
+		   "verified_cache = '%s' refused: %s", bad[i], err);
+	}
+	inst = hs256_instance("1000000", err, sizeof err);
+	ok(inst != NULL, "verified_cache = 1000000, the maximum, is accepted (%s)", err);
 	auth_instance_free(inst);
 }
 
@@ -233,6 +468,12 @@ int main(void)
 	test_good_jwks();
 	test_bad_jwks();
 	test_alg_names();
+	test_header_memo();
+	test_claims_window();
+	test_cache_window_and_generation();
+	test_cache_bounded();
+	test_cache_threads();
 	test_principal();
+	test_cache_config();
 	return tap_done();
 }

@@ -4,6 +4,7 @@
 #include "auth/jwt/jwk_check.h"
 #include "auth/jwt/jws_verify.h"
 #include "core/base64.h"
+#include "core/thread_crypto.h"
 
 #include <jansson.h>
 #include <openssl/bn.h>
@@ -20,8 +21,18 @@
 static struct keyset *keyset_alloc(size_t n)
 {
 	struct keyset *ks = calloc(1, sizeof *ks + n * sizeof ks->keys[0]);
-	if (ks)
+	if (ks) {
 		atomic_init(&ks->refs, 1);
+		ks->generation = thread_crypto_generation();
+	}
+	return ks;
+}
+
+/* Sets up each key's verification contexts once, so that no request fetches or initialises them. */
+static struct keyset *keyset_ready(struct keyset *ks)
+{
+	for (size_t i = 0; i < ks->n; i++)
+		jws_prepare(&ks->keys[i]);
 	return ks;
 }
 
@@ -35,6 +46,8 @@ static void jwk_clear(struct jwk *k)
 {
 	free(k->kid);
 	EVP_PKEY_free(k->pkey);
+	for (int a = 0; a < JWS_N_ALGS; a++)
+		EVP_MD_CTX_free(k->ready[a]);
 	if (k->secret)
 		explicit_bzero(k->secret, k->secret_len);
 	free(k->secret);
@@ -174,7 +187,7 @@ static struct keyset *keys_from_array(const json_t *keys, char *err, size_t err_
 			first_why = why;
 	}
 	if (ks->n > 0)
-		return ks;
+		return keyset_ready(ks);
 	snprintf(err, err_len, "no usable signature key%s%s", first_why ? ": " : "", first_why ? first_why : "");
 	keyset_release(ks);
 	return NULL;
@@ -248,7 +261,7 @@ struct keyset *keyset_from_pem(const char *pem, size_t len, char *err, size_t er
 	}
 	ks->keys[0] = (struct jwk){.kind = kind, .alg = -1, .pkey = pkey};
 	ks->n = 1;
-	return ks;
+	return keyset_ready(ks);
 }
 
 struct keyset *keyset_from_secret(const unsigned char *secret, size_t len, char *err, size_t err_len)

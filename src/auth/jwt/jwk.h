@@ -3,9 +3,12 @@
 #ifndef NGD_JWK_H
 #define NGD_JWK_H
 
+#include "auth/jwt/jws_verify.h"
+
 #include <openssl/evp.h>
 #include <stdatomic.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define JWKS_MAX_KEYS 64	       /* per key set */
 #define JWKS_MAX_DOCUMENT (256 * 1024) /* a JWKS or discovery document, a PEM file */
@@ -22,10 +25,12 @@ struct jwk {
 	EVP_PKEY *pkey; /* all kinds but JWK_SECRET */
 	unsigned char *secret;
 	size_t secret_len;
+	EVP_MD_CTX *ready[JWS_N_ALGS]; /* per algorithm it fits: set up once, copied per check (or NULL) */
 };
 
 struct keyset {
 	atomic_uint refs;
+	uint64_t generation; /* process-unique: what a verification was made with (jwt_cache) */
 	size_t n;
 	struct jwk keys[];
 };

@@ -93,6 +93,14 @@ struct keyset *jwks_current(struct jwks *j)
 	return ks;
 }
 
+uint64_t jwks_generation(struct jwks *j)
+{
+	pthread_mutex_lock(&j->lock);
+	uint64_t generation = j->current ? j->current->generation : 0;
+	pthread_mutex_unlock(&j->lock);
+	return generation;
+}
+
 static void install(struct jwks *j, struct keyset *ks)
 {
 	pthread_mutex_lock(&j->lock);

@@ -7,6 +7,7 @@
 #include "auth/jwt/jwk.h"
 
 #include <stdbool.h>
+#include <stdint.h>
 
 struct jwks_options {
 	const char *name;   /* the [auth:NAME] section, for log lines */
@@ -32,6 +33,8 @@ void jwks_free(struct jwks *j);
 
 /* The current key set with a reference for the caller (keyset_release), or NULL when none loaded. */
 struct keyset *jwks_current(struct jwks *j);
+/* The current key set's generation (keyset.generation), or 0 when none is loaded. */
+uint64_t jwks_generation(struct jwks *j);
 /* Whether a request whose KID (NULL: none) the current set lacks is worth a fetch: a remote
  * source, no fetch in flight, the cooldown over, KID not remembered as unknown. Never blocks. */
 bool jwks_fetch_wanted(struct jwks *j, const char *kid);

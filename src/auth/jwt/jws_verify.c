@@ -6,8 +6,9 @@
 
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
-#include <openssl/ec.h>
+#include <openssl/err.h>
 #include <openssl/rsa.h>
+#include <pthread.h>
 #include <string.h>
 
 static const char *const alg_names[JWS_N_ALGS] = {"RS256", "RS384", "RS512", "PS256",
@@ -53,23 +54,31 @@ static const char *digest_for(enum jws_alg alg)
 	}
 }
 
-/* JWS carries ECDSA as r||s of the curve's size; OpenSSL wants DER. Returns the DER length or -1. */
+/* One DER INTEGER of the big-endian unsigned N bytes at V: leading zeros dropped, a 0x00 put
+ * back before a high bit. Returns the bytes written (at most 2 + 1 + n). */
+static size_t der_integer(const unsigned char *v, size_t n, unsigned char *out)
+{
+	while (n > 1 && v[0] == 0)
+		v++, n--;
+	bool pad = v[0] & 0x80;
+	out[0] = 0x02;
+	out[1] = (unsigned char)(n + pad);
+	out[2] = 0;
+	memcpy(out + 2 + pad, v, n);
+	return 2 + pad + n;
+}
+
+/* JWS carries ECDSA as r||s of the curve's size; OpenSSL wants DER. Returns the DER length or -1.
+ * Encoded by hand (short-form lengths suffice up to P-384): no allocation per request. */
 static int ecdsa_to_der(const unsigned char *sig, size_t sig_len, size_t half, unsigned char *der, size_t der_cap)
 {
-	if (sig_len != 2 * half)
+	if (sig_len != 2 * half || der_cap < 2 + 2 * (3 + half) || half > 48)
 		return -1;
-	ECDSA_SIG *es = ECDSA_SIG_new();
-	BIGNUM *r = BN_bin2bn(sig, (int)half, NULL), *s = BN_bin2bn(sig + half, (int)half, NULL);
-	int len = -1;
-	if (es && r && s && ECDSA_SIG_set0(es, r, s) == 1) {
-		r = s = NULL; /* owned by es now */
-		if ((size_t)i2d_ECDSA_SIG(es, NULL) <= der_cap)
-			len = i2d_ECDSA_SIG(es, &der);
-	}
-	BN_free(r);
-	BN_free(s);
-	ECDSA_SIG_free(es);
-	return len;
+	size_t len = der_integer(sig, half, der + 2);
+	len += der_integer(sig + half, half, der + 2 + len);
+	der[0] = 0x30;
+	der[1] = (unsigned char)len;
+	return (int)(2 + len);
 }
 
 static bool hmac_verify(const struct jwk *key, const void *input, size_t input_len, const unsigned char *sig,
@@ -85,29 +94,79 @@ static bool hmac_verify(const struct jwk *key, const void *input, size_t input_l
 	return good;
 }
 
+/* A context for KEY under ALG, digest and padding set: what every check of it starts from. */
+static EVP_MD_CTX *verify_context(const struct jwk *key, enum jws_alg alg)
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	EVP_PKEY_CTX *pctx = NULL;
+	if (!md || EVP_DigestVerifyInit_ex(md, &pctx, digest_for(alg), NULL, NULL, key->pkey, NULL) != 1 ||
+	    (alg == JWS_PS256 && (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) != 1 ||
+				  EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) != 1 ||
+				  EVP_PKEY_CTX_set_rsa_mgf1_md_name(pctx, "SHA256", NULL) != 1))) {
+		EVP_MD_CTX_free(md);
+		return NULL;
+	}
+	return md;
+}
+
+void jws_prepare(struct jwk *key)
+{
+	for (int alg = 0; alg < JWS_N_ALGS; alg++)
+		if (alg != JWS_HS256 && alg != JWS_EDDSA && jws_key_fits(key, alg)) /* EdDSA contexts do not copy */
+			key->ready[alg] = verify_context(key, alg);
+	ERR_clear_error();
+}
+
+static pthread_key_t work_key;
+static pthread_once_t work_once = PTHREAD_ONCE_INIT;
+
+static void work_free(void *md)
+{
+	EVP_MD_CTX_free(md);
+}
+
+static void work_init(void)
+{
+	pthread_key_create(&work_key, work_free);
+}
+
+/* This thread's copy of the key's prepared context (no fetch, no allocation once warm), or a new
+ * context set up from scratch when there is none; *own says whether the caller frees it. */
+static EVP_MD_CTX *checking_context(const struct jwk *key, enum jws_alg alg, bool *own)
+{
+	*own = !key->ready[alg];
+	if (*own)
+		return verify_context(key, alg);
+	pthread_once(&work_once, work_init);
+	EVP_MD_CTX *md = pthread_getspecific(work_key);
+	if (!md && (md = EVP_MD_CTX_new()) && pthread_setspecific(work_key, md) != 0) {
+		EVP_MD_CTX_free(md);
+		return NULL;
+	}
+	if (!md || EVP_MD_CTX_copy_ex(md, key->ready[alg]) != 1)
+		return NULL;
+	EVP_MD_CTX_set_flags(md, EVP_MD_CTX_FLAG_FINALISE); /* a one-shot check: no copy before the final */
+	return md;
+}
+
 static bool pkey_verify(const struct jwk *key, enum jws_alg alg, const void *input, size_t input_len,
 			const unsigned char *sig, size_t sig_len)
 {
-	unsigned char der[2 * 48 + 16];
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	EVP_PKEY_CTX *pctx = NULL;
-	bool good = false;
+	unsigned char der[2 + 2 * (3 + 48)];
 	if (alg == JWS_ES256 || alg == JWS_ES384) {
 		int der_len = ecdsa_to_der(sig, sig_len, alg == JWS_ES256 ? 32 : 48, der, sizeof der);
 		if (der_len < 0)
-			goto done;
+			return false;
 		sig = der;
 		sig_len = (size_t)der_len;
 	}
-	if (!md || EVP_DigestVerifyInit_ex(md, &pctx, digest_for(alg), NULL, NULL, key->pkey, NULL) != 1)
-		goto done;
-	if (alg == JWS_PS256 && (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) != 1 ||
-				 EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) != 1 ||
-				 EVP_PKEY_CTX_set_rsa_mgf1_md_name(pctx, "SHA256", NULL) != 1))
-		goto done;
-	good = EVP_DigestVerify(md, sig, sig_len, input, input_len) == 1;
-done:
-	EVP_MD_CTX_free(md);
+	bool own;
+	EVP_MD_CTX *md = checking_context(key, alg, &own);
+	bool good = md && EVP_DigestVerify(md, sig, sig_len, input, input_len) == 1;
+	if (own)
+		EVP_MD_CTX_free(md);
+	else if (md)
+		EVP_MD_CTX_reset(md); /* holds no reference to the key between requests */
 	return good;
 }
 

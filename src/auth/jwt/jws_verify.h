@@ -16,7 +16,11 @@ const char *jws_alg_name(enum jws_alg alg);
 /* True when KEY may verify ALG: the key's type and curve match, and its own "alg" (if any) agrees. */
 bool jws_key_fits(const struct jwk *key, enum jws_alg alg);
 
-/* Verifies SIG over INPUT with KEY under ALG (which must fit the key); true only when it holds. */
+/* Sets up KEY's verification contexts once, for every algorithm it fits (key->ready); a key
+ * without them is still checked, only slower. Called when a key set is built. */
+void jws_prepare(struct jwk *key);
+/* Verifies SIG over INPUT with KEY under ALG (which must fit the key); true only when it holds.
+ * Safe from several threads at once with the same key. */
 bool jws_verify(const struct jwk *key, enum jws_alg alg, const void *input, size_t input_len, const unsigned char *sig,
 		size_t sig_len);
 

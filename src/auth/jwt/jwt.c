@@ -2,8 +2,10 @@
  * algorithm allow-list and the keys come from configuration, never from the token; iss, aud and
  * the time window are checked; the user id and attributes come from configured claims. */
 #include "auth/chain.h"
+#include "auth/jwt/jws_header.h"
 #include "auth/jwt/jwt_config.h"
 #include "core/base64.h"
+#include "core/secret.h"
 
 #include <jansson.h>
 #include <openssl/err.h>
@@ -12,7 +14,7 @@
 #include <strings.h>
 #include <time.h>
 
-#define JWT_MAX_KID 256
+#define JWS_MAX_SIGNATURE 1024 /* RSA-8192, the largest key a set may hold */
 
 struct token {
 	const char *text; /* header.payload.signature, not NUL-terminated */
@@ -23,6 +25,7 @@ static void jwt_destroy(void *instance)
 {
 	struct jwt_config *cfg = instance;
 	jwt_config_free(cfg);
+	jws_header_memo_free(cfg->headers);
 	free(cfg);
 }
 
@@ -31,6 +34,8 @@ static void *jwt_create(struct ngd_section *sec)
 	struct jwt_config *cfg = calloc(1, sizeof *cfg);
 	if (!cfg)
 		return ngd_section_error(sec, NULL, "out of memory"), NULL;
+	if (!(cfg->headers = jws_header_memo_new()))
+		return ngd_section_error(sec, NULL, "out of memory"), jwt_destroy(cfg), NULL;
 	if (jwt_config_load(sec, cfg) < 0) {
 		jwt_destroy(cfg);
 		return NULL;
@@ -86,21 +91,6 @@ static bool jwt_shaped(const char *t, size_t len, struct token *tok)
 	return dots == 2 && tok->dot1 > 0 && tok->dot2 > tok->dot1 + 1;
 }
 
-/* Decodes a base64url JSON object segment; NULL when it is not one. */
-static json_t *segment_json(const char *text, size_t len)
-{
-	size_t cap = base64url_decoded_max(len);
-	unsigned char *raw = malloc(cap);
-	long n = raw ? base64url_decode(text, len, raw, cap) : -1;
-	json_t *obj = n > 0 ? json_loadb((const char *)raw, (size_t)n, JSON_REJECT_DUPLICATES, NULL) : NULL;
-	free(raw);
-	if (obj && !json_is_object(obj)) {
-		json_decref(obj);
-		return NULL;
-	}
-	return obj;
-}
-
 static enum ngd_auth_result deny(struct ngd_outcome *out, const char *code, const char *message)
 {
 	ngd_outcome_deny(out, 401, code, message);
@@ -119,8 +109,8 @@ static int verify_with(const struct keyset *ks, enum jws_alg alg, const char *ki
 		found = 0;
 		if (jws_verify(k, alg, tok->text, tok->dot2, sig, sig_len))
 			return 1;
+		ERR_clear_error(); /* a failed check leaves OpenSSL errors in this thread's queue */
 	}
-	ERR_clear_error(); /* failed checks leave OpenSSL errors in this thread's queue */
 	return found;
 }
 
@@ -129,19 +119,16 @@ static int verify_with(const struct keyset *ks, enum jws_alg alg, const char *ki
 static enum ngd_auth_result check_signature(struct jwt_config *cfg, enum jws_alg alg, const char *kid,
 					    const struct token *tok, struct ngd_outcome *out)
 {
-	size_t sig_text = tok->len - tok->dot2 - 1;
-	size_t sig_cap = base64url_decoded_max(sig_text);
-	unsigned char *sig = malloc(sig_cap);
-	long sig_len = sig ? base64url_decode(tok->text + tok->dot2 + 1, sig_text, sig, sig_cap) : -1;
+	unsigned char sig[JWS_MAX_SIGNATURE]; /* longer is no signature of any key we accept */
+	long sig_len = base64url_decode(tok->text + tok->dot2 + 1, tok->len - tok->dot2 - 1, sig, sizeof sig);
 	struct keyset *ks = jwks_current(cfg->keys);
 	int verdict = sig_len > 0 ? verify_with(ks, alg, kid, tok, sig, (size_t)sig_len) : 0;
 	bool fetch = verdict < 0 && jwks_fetch_wanted(cfg->keys, kid);
 	if (fetch && out->may_block) {
 		keyset_release(ks);
 		ks = jwks_refetch(cfg->keys, kid);
-		verdict = verify_with(ks, alg, kid, tok, sig, (size_t)sig_len);
+		verdict = sig_len > 0 ? verify_with(ks, alg, kid, tok, sig, (size_t)sig_len) : 0;
 	}
-	free(sig);
 	bool no_keys = !ks;
 	keyset_release(ks);
 	if (fetch && !out->may_block)
@@ -158,20 +145,12 @@ static enum ngd_auth_result check_signature(struct jwt_config *cfg, enum jws_alg
 /* The header's alg, checked against the allow-list, and its kid. */
 static enum ngd_auth_result check_header(struct jwt_config *cfg, const struct token *tok, struct ngd_outcome *out)
 {
-	json_t *header = segment_json(tok->text, tok->dot1);
-	const char *alg_name = json_string_value(json_object_get(header, "alg"));
-	const json_t *kid = json_object_get(header, "kid");
-	int alg = alg_name ? jws_alg_parse(alg_name) : -1;
-	enum ngd_auth_result r;
-	if (!header || !alg_name || (kid && (!json_is_string(kid) || json_string_length(kid) > JWT_MAX_KID)) ||
-	    json_object_get(header, "crit"))
-		r = deny(out, "malformed_token", "the token's header is not a valid JWS header");
-	else if (alg < 0 || !cfg->allowed[alg])
-		r = deny(out, "algorithm_not_allowed", "the token's algorithm is not one this service accepts");
-	else
-		r = check_signature(cfg, (enum jws_alg)alg, json_string_value(kid), tok, out);
-	json_decref(header);
-	return r;
+	struct jws_header h;
+	if (jws_header_read(cfg->headers, tok->text, tok->dot1, &h) < 0)
+		return deny(out, "malformed_token", "the token's header is not a valid JWS header");
+	if (h.alg < 0 || !cfg->allowed[h.alg])
+		return deny(out, "algorithm_not_allowed", "the token's algorithm is not one this service accepts");
+	return check_signature(cfg, (enum jws_alg)h.alg, h.has_kid ? h.kid : NULL, tok, out);
 }
 
 static void add_attributes(const struct jwt_config *cfg, const json_t *claims, struct ngd_outcome *out)
@@ -187,15 +166,16 @@ static void add_attributes(const struct jwt_config *cfg, const json_t *claims, s
 	}
 }
 
-static enum ngd_auth_result admit(const struct jwt_config *cfg, const struct token *tok, struct ngd_outcome *out)
+static enum ngd_auth_result admit(const struct jwt_config *cfg, const struct token *tok, long long now,
+				  struct jwt_window *window, struct ngd_outcome *out)
 {
-	json_t *claims = segment_json(tok->text + tok->dot1 + 1, tok->dot2 - tok->dot1 - 1);
+	json_t *claims = jws_segment_json(tok->text + tok->dot1 + 1, tok->dot2 - tok->dot1 - 1);
 	struct jwt_refusal why;
 	enum ngd_auth_result r = NGD_AUTH_OK;
 	const json_t *user = json_object_get(claims, cfg->user_claim);
 	if (!claims)
 		r = deny(out, "malformed_token", "the token's claims are not a JSON object");
-	else if (jwt_claims_check(claims, &cfg->rules, (long long)time(NULL), &why) < 0)
+	else if (jwt_claims_check(claims, &cfg->rules, now, &why, window) < 0)
 		r = deny(out, why.code, why.message);
 	else if (!json_is_string(user))
 		r = deny(out, "missing_claim", "the token has no string user claim");
@@ -204,6 +184,31 @@ static enum ngd_auth_result admit(const struct jwt_config *cfg, const struct tok
 	else
 		add_attributes(cfg, claims, out);
 	json_decref(claims);
+	return r;
+}
+
+/* The whole check: header, signature, claims. */
+static enum ngd_auth_result verify(struct jwt_config *cfg, const struct token *tok, long long now,
+				   struct jwt_window *window, struct ngd_outcome *out)
+{
+	enum ngd_auth_result r = check_header(cfg, tok, out);
+	return r == NGD_AUTH_OK ? admit(cfg, tok, now, window, out) : r;
+}
+
+/* A token seen before answers from the cache; what verifies is put in it, never what fails. */
+static enum ngd_auth_result verify_cached(struct jwt_config *cfg, const struct token *tok, struct ngd_outcome *out)
+{
+	unsigned char digest[SHA256_LEN];
+	struct jwt_window window;
+	long long now = (long long)time(NULL);
+	if (!cfg->cache || sha256(tok->text, tok->len, digest) < 0)
+		return verify(cfg, tok, now, &window, out);
+	uint64_t generation = jwks_generation(cfg->keys); /* before the check: a newer set only misses */
+	if (generation && jwt_cache_get(cfg->cache, digest, generation, now, out))
+		return NGD_AUTH_OK;
+	enum ngd_auth_result r = verify(cfg, tok, now, &window, out);
+	if (r == NGD_AUTH_OK && generation)
+		jwt_cache_put(cfg->cache, digest, generation, &window, &out->principal);
 	return r;
 }
 
@@ -219,8 +224,7 @@ static enum ngd_auth_result jwt_authenticate(void *instance, const struct ngd_re
 		return deny(out, "token_too_large", "the bearer token is larger than this service accepts");
 	if (!jwt_shaped(text, len, &tok))
 		return NGD_AUTH_DECLINED; /* an API key or another scheme's token */
-	enum ngd_auth_result r = check_header(cfg, &tok, out);
-	return r == NGD_AUTH_OK ? admit(cfg, &tok, out) : r;
+	return verify_cached(cfg, &tok, out);
 }
 
 const struct ngd_authenticator auth_jwt = {

@@ -43,7 +43,23 @@ static int numeric_date(const json_t *claims, const char *name, double *out)
 	return 1;
 }
 
-static int check_times(const json_t *claims, const struct jwt_rules *rules, long long now, struct jwt_refusal *why)
+/* SECONDS as a whole number of seconds, rounded toward the safe side and kept in range. */
+static long long whole_seconds(double seconds, bool up)
+{
+	if (seconds > 9e18)
+		return (long long)9e18;
+	if (seconds < -9e18)
+		return (long long)-9e18;
+	long long s = (long long)seconds; /* toward zero */
+	if (up && (double)s < seconds)
+		s++;
+	if (!up && (double)s > seconds)
+		s--;
+	return s;
+}
+
+static int check_times(const json_t *claims, const struct jwt_rules *rules, long long now, struct jwt_refusal *why,
+		       struct jwt_window *window)
 {
 	double exp = 0, nbf = 0, iat = 0;
 	int has_exp = numeric_date(claims, "exp", &exp), has_nbf = numeric_date(claims, "nbf", &nbf),
@@ -58,15 +74,21 @@ static int check_times(const json_t *claims, const struct jwt_rules *rules, long
 		return refuse(why, "token_not_yet_valid", "the token is not valid yet (nbf)");
 	if (has_iat && (double)(now + rules->leeway) < iat)
 		return refuse(why, "token_not_yet_valid", "the token was issued in the future (iat)");
+	if (window) {
+		double latest = has_nbf && (!has_iat || nbf > iat) ? nbf : iat;
+		window->until = whole_seconds(exp, false);
+		window->from = has_nbf || has_iat ? whole_seconds(latest, true) - rules->leeway : (long long)-9e18;
+	}
 	return 0;
 }
 
-int jwt_claims_check(const json_t *claims, const struct jwt_rules *rules, long long now, struct jwt_refusal *why)
+int jwt_claims_check(const json_t *claims, const struct jwt_rules *rules, long long now, struct jwt_refusal *why,
+		     struct jwt_window *window)
 {
 	const char *iss = json_string_value(json_object_get(claims, "iss"));
 	if (!iss || strcmp(iss, rules->issuer) != 0)
 		return refuse(why, "wrong_issuer", "the token was not issued by the configured issuer (iss)");
 	if (check_audience(json_object_get(claims, "aud"), rules, why) < 0)
 		return -1;
-	return check_times(claims, rules, now, why);
+	return check_times(claims, rules, now, why, window);
 }

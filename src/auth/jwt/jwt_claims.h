@@ -18,7 +18,15 @@ struct jwt_refusal {
 	const char *message;
 };
 
-/* Checks CLAIMS at time NOW against RULES; 0, or -1 with *why filled. */
-int jwt_claims_check(const json_t *claims, const struct jwt_rules *rules, long long now, struct jwt_refusal *why);
+/* When the time checks of an admitted token pass, in wall-clock seconds: from <= now < until.
+ * Conservative: until is exp itself (no leeway), from is the latest of nbf and iat less the leeway;
+ * nothing else in the claims depends on the time. */
+struct jwt_window {
+	long long from, until;
+};
+
+/* Checks CLAIMS at time NOW against RULES; 0 with *window filled (if not NULL), or -1 with *why. */
+int jwt_claims_check(const json_t *claims, const struct jwt_rules *rules, long long now, struct jwt_refusal *why,
+		     struct jwt_window *window);
 
 #endif

@@ -220,10 +220,22 @@ static int load_claims(struct ngd_section *sec, struct jwt_config *cfg)
 	return 0;
 }
 
+/* verified_cache = N: the instance's own cache, so that a reload (new instances) starts empty. */
+static int load_cache(struct ngd_section *sec, struct jwt_config *cfg)
+{
+	unsigned slots;
+	if (number(sec, "verified_cache", JWT_CACHE_DEFAULT, 0, JWT_CACHE_MAX, &slots) < 0)
+		return -1;
+	if (slots && !(cfg->cache = jwt_cache_new(slots)))
+		return ngd_section_error(sec, "verified_cache", "out of memory for %u entries", slots), -1;
+	return 0;
+}
+
 int jwt_config_load(struct ngd_section *sec, struct jwt_config *cfg)
 {
 	const char *source;
-	if (load_claims(sec, cfg) < 0 || load_algorithms(sec, cfg) < 0 || !(source = key_source(sec)))
+	if (load_claims(sec, cfg) < 0 || load_algorithms(sec, cfg) < 0 || load_cache(sec, cfg) < 0 ||
+	    !(source = key_source(sec)))
 		return -1;
 	return load_keys(sec, cfg, source);
 }
@@ -231,6 +243,7 @@ int jwt_config_load(struct ngd_section *sec, struct jwt_config *cfg)
 void jwt_config_free(struct jwt_config *cfg)
 {
 	jwks_free(cfg->keys);
+	jwt_cache_free(cfg->cache);
 	free(cfg->audiences.text);
 	free(cfg->attribute_claims.text);
 }

@@ -3,6 +3,8 @@
 #define NGD_AUTH_JWT_CONFIG_H
 
 #include "auth/jwt/jwks.h"
+#include "auth/jwt/jws_header.h"
+#include "auth/jwt/jwt_cache.h"
 #include "auth/jwt/jws_verify.h"
 #include "auth/jwt/jwt_claims.h"
 
@@ -25,6 +27,8 @@ struct jwt_config {
 	const char *user_claim; /* default "sub" */
 	unsigned max_token_bytes;
 	struct jwks *keys;
+	struct jwt_cache *cache;	 /* verified tokens (verified_cache); NULL when off */
+	struct jws_header_memo *headers; /* the token headers seen last, parsed */
 };
 
 /* Reads SEC into CFG (strings point into SEC, which outlives it). 0, or -1 after ngd_section_error. */
