@@ -161,6 +161,8 @@ def test_missing_libcurl_refuses_the_configuration_by_name(service, tmp_path, ki
     result = without_libcurl("--check-config", "-c", str(tmp_path / "c.conf"))
     assert result.returncode == 1, result.stdout + result.stderr
     assert "cannot load libcurl.so.4" in result.stderr and "file too short" in result.stderr, result.stderr
+    if kind == "jwks_url":  # the refusal itself names the key and the reason, on one line
+        assert "jwks_url: cannot load libcurl.so.4" in result.stderr, result.stderr
     assert "Segmentation" not in result.stderr
 
 

@@ -6,9 +6,9 @@
 
 #include <stdio.h>
 
-int http_fetch_init(void)
+int http_fetch_init(char *err, size_t err_len)
 {
-	return rest_http_init();
+	return rest_http_load(err, err_len);
 }
 
 char *http_fetch(const char *url, long timeout_ms, size_t max_bytes, const atomic_bool *stop, size_t *len, char *err,

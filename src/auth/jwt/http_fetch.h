@@ -11,7 +11,7 @@
 char *http_fetch(const char *url, long timeout_ms, size_t max_bytes, const atomic_bool *stop, size_t *len, char *err,
 		 size_t err_len);
 
-/* libcurl's process-wide set-up, once; call before starting threads that fetch. 0, or -1. */
-int http_fetch_init(void);
+/* libcurl loaded and set up, once; call before starting threads that fetch. 0, or -1 with why in err. */
+int http_fetch_init(char *err, size_t err_len);
 
 #endif

@@ -286,10 +286,10 @@ struct keyset *jwks_refetch(struct jwks *j, const char *kid)
 struct jwks *jwks_remote(const struct jwks_options *opts, char *err, size_t err_len)
 {
 	struct jwks *j = jwks_alloc();
-	if (!j || http_fetch_init() < 0) {
-		free(j);
-		return snprintf(err, err_len, "cannot set up the key fetcher"), NULL;
-	}
+	if (!j)
+		return snprintf(err, err_len, "cannot set up the key fetcher: out of memory"), NULL;
+	if (http_fetch_init(err, err_len) < 0) /* err names libcurl and why it did not load */
+		return free(j), NULL;
 	j->opts = *opts;
 	j->remote = true;
 	j->unknown = calloc(UNKNOWN_KIDS, sizeof *j->unknown);
