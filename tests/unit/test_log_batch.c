@@ -1,5 +1,6 @@
 /* The log batch: lines stay whole and in order across threads, warnings write at once, the
- * flusher writes an idle batch, and stopping writes everything that waits. */
+ * flusher writes an idle batch, a quiet server's lines go at once, and stopping writes
+ * everything that waits. */
 #include "core/log_batch.h"
 #include "tap.h"
 
@@ -86,8 +87,21 @@ int main(void)
 	put("warning\n", true);
 	is_str(written(), "before\ninfo\nwarning\n", "a warning writes itself and what waited before it, in order");
 
+	nanosleep(&(struct timespec){0, (LOG_FLUSH_MS + 50) * 1000000L}, NULL); /* a fresh period */
+	for (int i = 0; i < LOG_DIRECT_LINES; i++)
+		put("direct\n", false);
+	ok(strstr(written(), "warning\ndirect\ndirect\ndirect\ndirect\n") != NULL,
+	   "a quiet server's first %d lines of a period are written at once", LOG_DIRECT_LINES);
 	put("idle\n", false);
-	ok(appears_within("idle\n", 10), "an idle batch is written by the flusher");
+	ok(strstr(written(), "idle\n") == NULL, "the next line of a busy period waits in the batch");
+	ok(appears_within("direct\nidle\n", 10), "and the flusher writes it, in order");
+	put("behind\n", false);
+	ok(strstr(written(), "behind\n") == NULL || strstr(written(), "idle\nbehind\n"),
+	   "a line never overtakes one that waits");
+
+	nanosleep(&(struct timespec){0, (LOG_FLUSH_MS + 50) * 1000000L}, NULL);
+	put("quiet\n", false);
+	ok(strstr(written(), "behind\nquiet\n") != NULL, "after a quiet spell a line is written at once");
 
 	(void)!ftruncate(capture_fd, 0);
 	lseek(capture_fd, 0, SEEK_SET); /* stderr shares this offset */
