@@ -34,15 +34,12 @@ if [ "$lists" -eq 0 ] || [ "$logs" -eq 0 ]; then
 	exit 1
 fi
 
-passed=0 failed=0
-while IFS= read -r log; do
-	hits=$(grep -a -n -o -F -f "$list" -- "$log" | awk -F: -v file="$log" '{ print file ":" $1 ": " substr($2, 1, 4) "..." }')
-	if [ -n "$hits" ]; then
-		echo "$hits"
-		failed=$((failed + 1))
-	else
-		passed=$((passed + 1))
-	fi
-done <"$list.logs"
+# One grep over every log: its matcher for all the secrets is built once (a test draws 100,000 keys)
+hits=$(tr '\n' '\0' <"$list.logs" | xargs -0 grep -a -H -n -o -F -f "$list" -- |
+	awk '{ file = $0; sub(/:[0-9]+:.*$/, "", file); rest = substr($0, length(file) + 2)
+	       split(rest, f, ":"); print file ":" f[1] ": " substr(rest, length(f[1]) + 2, 4) "..." }')
+failed=0
+[ -n "$hits" ] && echo "$hits" && failed=$(cut -d: -f1 <<<"$hits" | sort -u | wc -l)
+passed=$((logs - failed))
 echo "secrets: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
