@@ -288,6 +288,9 @@ static void test_header_memo(void)
 			   strcmp(h.kid, "k1") == 0,
 		   "header ES256 kid k1 (%s)", i ? "remembered" : "parsed");
 	ok(read_header(m, "{\"alg\":\"RS256\"}", &h) == 0 && h.alg == JWS_RS256 && !h.has_kid, "no kid");
+	struct jws_header_memo *fresh = jws_header_memo_new(); /* its slots are empty: length 0 */
+	ok(jws_header_read(fresh, "", 0, &h) < 0, "an empty header is refused, never an empty slot's zeroed header");
+	jws_header_memo_free(fresh);
 	ok(read_header(m, "{\"alg\":\"none\"}", &h) == 0 && h.alg < 0, "alg none: parsed, never an algorithm");
 	static const char *const bad[] = {"{\"alg\":\"RS256\",\"kid\":\"a\\u0000b\"}",
 					  "{\"alg\":\"RS256\",\"crit\":[]}",

@@ -76,7 +76,7 @@ static int parse(const char *text, size_t len, struct jws_header *h)
 
 int jws_header_read(struct jws_header_memo *m, const char *text, size_t len, struct jws_header *h)
 {
-	bool memo = len <= JWS_HEADER_MEMO_TEXT;
+	bool memo = len > 0 && len <= JWS_HEADER_MEMO_TEXT; /* an empty slot has len 0: never a match */
 	pthread_mutex_lock(&m->lock);
 	for (size_t i = 0; memo && i < JWS_HEADER_SLOTS; i++)
 		if (m->slots[i].len == len && memcmp(m->slots[i].text, text, len) == 0) {
