@@ -3,20 +3,16 @@
  * into itself (without touching it), as fuzz_webhook does: no libcurl call, no network.
  * The first byte chooses the status, the rest is the body. */
 #include "fuzz.h"
+#include "fuzz_answer.h"
 #include "token/rest_signer.c"
 
 static const long statuses[] = {200, 200, 200, 201, 401, 403, 500, 0};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	if (size == 0)
+	struct rest_answer a;
+	if (fuzz_answer(data, size, statuses, sizeof statuses / sizeof statuses[0], &a) < 0)
 		return 0;
-	struct rest_answer a = {.status = statuses[data[0] % (sizeof statuses / sizeof statuses[0])]};
-	a.len = size - 1;
-	if (!(a.body = malloc(a.len + 1)))
-		return 0;
-	memcpy(a.body, data + 1, a.len);
-	a.body[a.len] = '\0';
 	char *token = NULL;
 	enum rest_outcome o = read_token(&a, &token);
 	if (o == REST_OK && (a.status != 200 || !token || !jwt_shaped(token)))
