@@ -5,6 +5,7 @@
 #include "auth/jwt/jws_header.h"
 #include "auth/jwt/jwt_config.h"
 #include "core/base64.h"
+#include "core/log.h"
 #include "core/secret.h"
 
 #include <jansson.h>
@@ -153,17 +154,49 @@ static enum ngd_auth_result check_header(struct jwt_config *cfg, const struct to
 	return check_signature(cfg, (enum jws_alg)h.alg, h.has_kid ? h.kid : NULL, tok, out);
 }
 
-static void add_attributes(const struct jwt_config *cfg, const json_t *claims, struct ngd_outcome *out)
+/* At debug: which configured claim gave nothing, and what the token held there instead. */
+static void log_claim_unusable(const char *key, const struct claim_path *p, const char *found)
 {
-	for (size_t i = 0; i < cfg->attribute_claims.n; i++) {
-		const char *name = cfg->attribute_claims.words[i];
-		const json_t *v = json_object_get(claims, name), *one;
-		size_t k;
-		if (json_is_string(v))
-			ngd_outcome_add_attribute(out, name, json_string_value(v));
-		json_array_foreach(v, k, one) if (json_is_string(one))
-			ngd_outcome_add_attribute(out, name, json_string_value(one)); /* invalid values are left out */
+	if (log_wants(LOG_LEVEL_DEBUG))
+		log_debug("jwt: %s '%.200s' gives no value: the token holds %s there", key, p->source, found);
+}
+
+/* The values at one attribute's path: a scalar is one value, an array of scalars one per element. */
+static void add_attribute(const struct claim_attr *a, const json_t *claims, struct ngd_outcome *out)
+{
+	char buf[32];
+	const char *found, *text;
+	const json_t *v = claim_path_get(&a->path, claims, &found), *one;
+	size_t k;
+	if (!v)
+		return; /* a missing claim is common (no groups): only a wrong type is worth a line */
+	if (json_is_array(v)) {
+		json_array_foreach(v, k, one) if (!json_is_string(one))
+		{
+			log_claim_unusable("attribute_claims", &a->path, "an array holding a non-string");
+			return;
+		}
+		json_array_foreach(v, k, one) ngd_outcome_add_attribute(out, a->name, json_string_value(one));
+		return;
 	}
+	if ((text = claim_scalar_text(v, buf, sizeof buf)))
+		ngd_outcome_add_attribute(out, a->name, text); /* an invalid value is left out */
+	else
+		log_claim_unusable("attribute_claims", &a->path, found);
+}
+
+/* The user id at user_claim: only a non-empty string is one. */
+static enum ngd_auth_result set_user(const struct jwt_config *cfg, const json_t *claims, struct ngd_outcome *out)
+{
+	const char *found;
+	const json_t *user = claim_path_get(&cfg->user_claim, claims, &found);
+	if (!json_is_string(user) || !*json_string_value(user)) {
+		log_claim_unusable("user_claim", &cfg->user_claim, json_is_string(user) ? "an empty string" : found);
+		return deny(out, "missing_user_claim", "the token has no user id in the configured user claim");
+	}
+	if (ngd_outcome_set_user(out, json_string_value(user)) < 0)
+		return deny(out, "invalid_user", "the token's user claim is not a valid user id");
+	return NGD_AUTH_OK;
 }
 
 static enum ngd_auth_result admit(const struct jwt_config *cfg, const struct token *tok, long long now,
@@ -172,17 +205,13 @@ static enum ngd_auth_result admit(const struct jwt_config *cfg, const struct tok
 	json_t *claims = jws_segment_json(tok->text + tok->dot1 + 1, tok->dot2 - tok->dot1 - 1);
 	struct jwt_refusal why;
 	enum ngd_auth_result r = NGD_AUTH_OK;
-	const json_t *user = json_object_get(claims, cfg->user_claim);
 	if (!claims)
 		r = deny(out, "malformed_token", "the token's claims are not a JSON object");
 	else if (jwt_claims_check(claims, &cfg->rules, now, &why, window) < 0)
 		r = deny(out, why.code, why.message);
-	else if (!json_is_string(user))
-		r = deny(out, "missing_claim", "the token has no string user claim");
-	else if (ngd_outcome_set_user(out, json_string_value(user)) < 0)
-		r = deny(out, "invalid_user", "the token's user claim is not a valid user id");
-	else
-		add_attributes(cfg, claims, out);
+	else if ((r = set_user(cfg, claims, out)) == NGD_AUTH_OK)
+		for (size_t i = 0; i < cfg->n_attributes; i++)
+			add_attribute(&cfg->attributes[i], claims, out);
 	json_decref(claims);
 	return r;
 }
