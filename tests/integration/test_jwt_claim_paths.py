@@ -212,7 +212,7 @@ def test_google_email_verified_boolean(daemon, service, key):
 def test_a_claim_of_another_type_gives_nothing_and_says_so_at_debug(daemon, service, key):
     body = keycloak(realm_access={"roles": {"admin": True}}, preferred_username="bob")
     assert granted(daemon, service, "kc", token(key, body))["role"] == ["webpubsub.sendToGroup.editors"]
-    assert re.search(r"jwt: attribute_claims 'realm_access\.roles' gives no value: the token holds object there",
+    assert re.search(r"auth:keycloak: attribute_claims 'realm_access\.roles' gives no value: the token holds object there",
                      daemon.stderr_text()), daemon.stderr_text()
 
 
@@ -220,5 +220,30 @@ def test_a_user_claim_that_is_not_a_string_is_refused_by_name(daemon, key):
     reply = daemon.request("GET", "/negotiate?hub=kc",
                            headers={"Authorization": f"Bearer {token(key, keycloak(preferred_username=42))}"})
     assert reply.status == 401 and reply.json()["error"]["code"] == "missing_user_claim"
-    assert re.search(r"jwt: user_claim 'preferred_username' gives no value: the token holds integer there",
+    assert re.search(r"auth:keycloak: user_claim 'preferred_username' gives no value: the token holds integer there",
                      daemon.stderr_text())
+
+
+def refused(daemon, hub, bearer, code):
+    reply = daemon.request("GET", f"/negotiate?hub={hub}", headers={"Authorization": f"Bearer {bearer}"})
+    assert reply.status == 401 and reply.json()["error"]["code"] == code, reply.body
+
+
+def test_refusals_say_at_debug_what_was_expected_and_what_came(daemon, key):
+    """The classic mistakes: the issuer without its trailing '/', another audience, a kid the set
+    lacks, an algorithm not listed; each debug line names both sides, never the token."""
+    missing_slash = token(key, entra_v1(iss=ENTRA_V1.rstrip("/")))
+    refused(daemon, "entra1", missing_slash, "wrong_issuer")
+    refused(daemon, "entra1", token(key, entra_v1(aud="api://other")), "wrong_audience")
+    now = int(time.time())
+    other_kid = jwt.encode(entra_v1(exp=now + 60), key, algorithm="RS256", headers={"kid": "rotated-away"})
+    refused(daemon, "entra1", other_kid, "unknown_key")
+    hs = jwt.encode(entra_v1(exp=now + 60), "a-shared-secret-of-32-bytes-long!", algorithm="HS256")
+    refused(daemon, "entra1", hs, "algorithm_not_allowed")
+    log = daemon.stderr_text()
+    assert f"auth:entra1: wrong_issuer: expected iss '{ENTRA_V1}', the token has '{ENTRA_V1.rstrip('/')}'" in log
+    assert "auth:entra1: wrong_audience: accepted 'api://negotiated'; the token has 'api://other'" in log
+    assert "auth:entra1: unknown_key: no key with kid 'rotated-away' fits RS256; the key set holds: k1/RSA" in log
+    assert "auth:entra1: algorithm_not_allowed: the token says HS256; algorithms = RS256" in log
+    for secret in (missing_slash, other_kid, hs, missing_slash.split(".")[2]):
+        assert secret not in log

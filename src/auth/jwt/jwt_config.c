@@ -48,6 +48,7 @@ static int load_algorithms(struct ngd_section *sec, struct jwt_config *cfg)
 		return ngd_section_error(sec, "algorithms",
 					 "required (from RS256 RS384 RS512 PS256 ES256 ES384 EdDSA HS256)"),
 		       -1;
+	cfg->algorithms_text = v;
 	if (words_split(sec, "algorithms", v, &list) < 0)
 		rc = -1;
 	for (size_t i = 0; rc == 0 && i < list.n; i++) {
@@ -230,6 +231,7 @@ static int load_claims(struct ngd_section *sec, struct jwt_config *cfg)
 {
 	const char *aud = ngd_section_get(sec, "audience");
 	unsigned leeway;
+	cfg->rules.name = ngd_section_name(sec);
 	if (!(cfg->rules.issuer = ngd_section_get(sec, "issuer")) || !*cfg->rules.issuer)
 		return ngd_section_error(sec, "issuer", "required: the iss every token must carry"), -1;
 	if (strlen(cfg->rules.issuer) > MAX_ISSUER)

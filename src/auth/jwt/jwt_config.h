@@ -26,6 +26,7 @@ struct jwt_config {
 	struct claim_attr attributes[JWT_MAX_LIST]; /* attribute_claims, owned */
 	size_t n_attributes;
 	bool allowed[JWS_N_ALGS];
+	const char *algorithms_text;  /* as configured, for debug lines */
 	const char *cookie;	      /* NULL: the Authorization header only */
 	struct claim_path user_claim; /* default "sub", owned */
 	unsigned max_token_bytes;
