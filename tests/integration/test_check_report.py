@@ -115,3 +115,54 @@ def test_an_auth_condition_narrows_what_is_looked_at(tmp_path):
                                                                     "match = attr:rooms=* auth:oidc")
     result, config = check(tmp_path, text + JWT + "\n[auth:hook]\ntype = webhook\nurl = https://auth.example.test/c\n")
     assert result.returncode == 1 and "(they set: oidc: groups roles email)" in result.stderr, result.stderr
+
+
+def key_file_config(tmp_path, key, body):
+    (tmp_path / "key.file").write_bytes(body)
+    return f"""\
+[service:main]
+connection_string = {{cs}}
+
+[hub:chat]
+auth = oidc
+
+[auth:oidc]
+type = jwt
+issuer = https://idp.example.test/
+audience = app
+algorithms = RS256
+{key} = {tmp_path}/key.file
+"""
+
+
+def private_and_csr():
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+    private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption())
+    traditional = private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
+                                        serialization.NoEncryption())
+    csr = x509.CertificateSigningRequestBuilder().subject_name(
+        x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "x")])).sign(private, hashes.SHA256())
+    return pem, traditional, csr.public_bytes(serialization.Encoding.PEM)
+
+
+def test_a_key_file_of_the_wrong_kind_says_what_it_holds(tmp_path):
+    pkcs8, traditional, csr = private_and_csr()
+    cases = [
+        ("public_key_file", pkcs8, "no PEM public key or certificate in it: it holds a private key (PKCS#8): give "
+                                   "its public key (openssl pkey -in KEY -pubout)"),
+        ("public_key_file", traditional, "it holds an RSA private key: give its public key"),
+        ("public_key_file", csr, "it holds a certificate request, which is no key"),
+        ("public_key_file", b'{"keys": []}', "it holds JSON (a JWKS goes in jwks_file)"),
+        ("jwks_file", pkcs8, "not JSON: it holds a private key (PKCS#8)"),
+        ("jwks_file", b'{"kty": "RSA", "n": "x", "e": "AQAB"}', "not a JWK set but one JWK"),
+    ]
+    for key, body, says in cases:
+        result, config = check(tmp_path, key_file_config(tmp_path, key, body))
+        assert result.returncode == 1 and f"{config}:12: {key}: {tmp_path}/key.file: " in result.stderr, result.stderr
+        assert says in result.stderr, (key, says, result.stderr)
+        assert b"MII" not in result.stderr.encode()  # no key material
