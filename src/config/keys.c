@@ -3,6 +3,7 @@
 
 #include "core/caps.h"
 #include "core/decimal.h"
+#include "core/names.h"
 #include "edge/trusted_proxies.h"
 #include "policy/policy.h"
 
@@ -79,6 +80,7 @@ static const struct key_spec keys[] = {
 	{KIND_HUB, "on_excess", KEY_CHOICE, HUB(on_excess), 0, 0},
 	{KIND_HUB, "lifetime_excess", KEY_CHOICE, HUB(lifetime_excess), 0, 1},
 	{KIND_HUB, "client_protocols", KEY_LIST, HUB(client_protocols), 0, 3},
+	{KIND_HUB, "ignore_parameters", KEY_LIST, HUB(ignore_parameters), 0, 16},
 	{KIND_RULE, "hub", KEY_LIST, RULE(hubs), 1, 64},
 	{KIND_RULE, "match", KEY_LIST, RULE(match), 1, 16},
 	{KIND_RULE, "roles", KEY_LIST, RULE(roles), 0, NGD_MAX_ROLES},
@@ -121,6 +123,16 @@ const struct key_spec *key_find(enum section_kind kind, const char *name, int *i
 		}
 	}
 	return NULL;
+}
+
+const char *key_nearest(enum section_kind kind, const char *name)
+{
+	const char *names[N_KEYS];
+	size_t n = 0;
+	for (size_t i = 0; i < N_KEYS; i++)
+		if (keys[i].kind == kind)
+			names[n++] = keys[i].name;
+	return name_nearest(name, names, n);
 }
 
 int key_index(enum section_kind kind, const char *key)

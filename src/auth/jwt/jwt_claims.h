@@ -10,6 +10,7 @@ struct jwt_rules {
 	const char *const *audiences;
 	size_t n_audiences;
 	long long leeway; /* seconds of clock skew allowed both ways */
+	const char *name; /* the [auth:NAME], for debug lines */
 };
 
 /* A refusal: a stable code and a message without any token bytes. */
@@ -28,5 +29,8 @@ struct jwt_window {
 /* Checks CLAIMS at time NOW against RULES; 0 with *window filled (if not NULL), or -1 with *why. */
 int jwt_claims_check(const json_t *claims, const struct jwt_rules *rules, long long now, struct jwt_refusal *why,
 		     struct jwt_window *window);
+
+/* S as a log may show it: at most OUT_LEN - 1 bytes, each control byte or DEL as '?'; "(none)" for NULL. */
+const char *jwt_printable(const char *s, char *out, size_t out_len);
 
 #endif
