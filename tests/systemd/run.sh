@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The real deployment (issue 14): builds the .deb, installs it with apt into a debootstrapped
 # bookworm tree (cached under build/systemd/), boots that tree with systemd-nspawn (its own
-# network namespace: nothing it starts is reachable from the host), runs the README's
+# network namespace: nothing it starts is reachable from the host), runs docs/production-debian.md's
 # "Production on Debian" walkthrough inside (tests/systemd/walkthrough.sh) and checks what an
 # operator relies on. TAP on stdout, one line per check, then "systemd: N passed, N failed".
 # Needs root, debootstrap and systemd-container; anything missing is a failure, never a skip.
@@ -77,13 +77,13 @@ if [ -z "$deb" ]; then
 fi
 [ -s "$deb" ] || bail "the .deb exists ($deb)"
 
-readme_has_walkthrough() { # every command line of the two scripts, verbatim in the README
+walkthrough_documented() { # every command line of the two scripts, verbatim in docs/production-debian.md
 	local missing
 	missing=$(cat "$here/walkthrough.sh" "$here/rotate.sh" | grep -vE '^\s*(#|$|set -euo)' |
-		while IFS= read -r line; do grep -qF -- "$line" "$top/README.md" || echo "$line"; done)
-	[ -z "$missing" ] || { printf '#   not in README.md: %s\n' "$missing"; return 1; }
+		while IFS= read -r line; do grep -qF -- "$line" "$top/docs/production-debian.md" || echo "$line"; done)
+	[ -z "$missing" ] || { printf '#   not in docs/production-debian.md: %s\n' "$missing"; return 1; }
 }
-check "README.md shows every command of tests/systemd/walkthrough.sh and rotate.sh" readme_has_walkthrough
+check "docs/production-debian.md shows every command of tests/systemd/walkthrough.sh and rotate.sh" walkthrough_documented
 
 # --- the tree: debootstrap once (cached tarball), unpacked fresh each run, the .deb installed ---
 t0=$(date +%s)
