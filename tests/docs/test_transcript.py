@@ -1,0 +1,49 @@
+"""The newcomer's first hour, as a test: a fresh clone of this tree, then the README's first
+configuration and commands run exactly as the README shows them (read from README.md at test
+time, never copied here). Command 1 of the README (install, build, run --dev) is replaced by the
+build under test, linked where command 1 puts its binary (build/dev/src/negotiated).
+
+The commands run in namespaces of their own (unshare: user, network, mount, pid), so that
+127.0.0.1:8080 is free whatever the machine runs, /tmp is a private tmpfs, and everything they
+start ends with them."""
+import json
+import os
+import subprocess
+
+from conftest import REPO, integration, marked_block
+
+NAMESPACES = ["unshare", "--user", "--map-root-user", "--net", "--mount", "--pid", "--fork", "--mount-proc"]
+
+
+def fresh_clone(tmp_path):
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", "--no-hardlinks", str(REPO), str(clone)], check=True, timeout=120)
+    # the working tree's pages and examples, committed or not, as the tree under test has them
+    for rel in ["README.md", "examples"]:
+        subprocess.run(["cp", "-rT", str(REPO / rel), str(clone / rel)], check=True)
+    (clone / "build" / "dev" / "src").mkdir(parents=True)
+    os.symlink(integration.BINARY, clone / "build" / "dev" / "src" / "negotiated")
+    return clone
+
+
+def test_readme_first_configuration_gives_a_token(tmp_path):
+    clone = fresh_clone(tmp_path)
+    readme = (clone / "README.md").read_text()
+    commands = marked_block(clone / "README.md", "transcript", "first")
+    # the file the README shows is the file the commands copy
+    assert marked_block(clone / "README.md", "example", "examples/first.conf") == (clone / "examples/first.conf").read_text()
+    script = "set -euo pipefail\nip link set lo up\ncd \"$CLONE\"\nmount -t tmpfs tmpfs /tmp\n" + commands + \
+        "\nkill %1\nwait\n"
+    env = integration.child_env({"CLONE": str(clone)})
+    env.pop("WEBPUBSUB_CONNECTION_STRING", None)  # the README's own default: a made-up emulator key
+    result = subprocess.run(NAMESPACES + ["bash", "-c", script], capture_output=True, text=True, timeout=60, env=env)
+    assert result.returncode == 0, f"the README's commands failed:\n{result.stdout}\n{result.stderr}"
+    assert "configuration OK" in result.stdout + result.stderr
+    answer = json.loads(result.stdout.strip().splitlines()[-1])
+    assert set(answer) == {"baseUrl", "url", "token"}, answer
+    assert answer["baseUrl"] == "ws://localhost:8081/client/hubs/chat", answer
+    claims = integration.jwt.decode(answer["token"], options={"verify_signature": False})
+    integration.remember_secret(answer["token"])
+    assert claims["sub"] == "my-app"
+    assert claims["role"] == ["webpubsub.joinLeaveGroup.lobby", "webpubsub.sendToGroup.lobby"]
+    assert "first.conf" in readme
