@@ -105,15 +105,18 @@ static void setup(void)
 	if (!keys[1] || !keys[2] || !keys[3])
 		abort();
 	char text[4096];
-	const char *common = "type = jwt\nissuer = https://issuer.example\naudience = fuzz\n"
-			     "attribute_claims = team roles\n";
+	const char *common =
+		"type = jwt\nissuer = https://issuer.example\naudience = fuzz\n"
+		"attribute_claims = team roles realm=realm_access.roles client=resource_access.my-app.roles "
+		"ns=\"https://example.com/roles\" email_verified\n";
 	snprintf(text, sizeof text,
 		 "[service:main]\nconnection_string = " FIXTURE_CONNECTION_STRING
 		 "\n[hub:chat]\nauth = hs rs es ed jk\n"
 		 "[auth:hs]\n%salgorithms = HS256\nsecret_file = %s\n"
 		 "[auth:rs]\n%salgorithms = RS256\npublic_key_file = %s\n"
 		 "[auth:es]\n%salgorithms = ES256\npublic_key_file = %s\n"
-		 "[auth:ed]\n%salgorithms = EdDSA\npublic_key_file = %s\ncookie = session\n"
+		 "[auth:ed]\n%salgorithms = EdDSA\npublic_key_file = %s\ncookie = session\nuser_claim = "
+		 "ext.\"a.b\".uid\n"
 		 "[auth:jk]\n%salgorithms = RS256 ES256 EdDSA\njwks_file = %s\n",
 		 common, fixture_write("secret", secret, sizeof secret), common, public_pem("rs.pem", keys[1]), common,
 		 public_pem("es.pem", keys[2]), common, public_pem("ed.pem", keys[3]), common, jwks_file());

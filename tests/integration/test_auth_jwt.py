@@ -288,8 +288,8 @@ def test_alg_must_match_the_keys_type(daemon, keys):
     ({"exp": "tomorrow"}, "malformed_token"),
     ({"nbf": int(time.time()) + 3600}, "token_not_yet_valid"),
     ({"iat": int(time.time()) + 3600}, "token_not_yet_valid"),
-    ({"sub": None}, "missing_claim"),
-    ({"sub": ""}, "invalid_user"),
+    ({"sub": None}, "missing_user_claim"),
+    ({"sub": ""}, "missing_user_claim"),
 ], ids=["missing aud", "wrong aud", "wrong aud list", "wrong iss", "missing iss", "expired", "missing exp",
         "exp not a number", "nbf in future", "iat in future", "missing sub", "empty sub"])
 def test_claims_refused(daemon, keys, overrides, code):

@@ -1,6 +1,7 @@
 /* The jwt building blocks as tables: base64url, JWKS documents good and bad, algorithm names, and
  * one authenticator instance (HS256 from a secret file) turning claims into a principal. */
 #include "auth/chain.h"
+#include "auth/jwt/claim_path.h"
 #include "auth/jwt/jwk.h"
 #include "auth/jwt/jws_header.h"
 #include "auth/jwt/jws_verify.h"
@@ -355,24 +356,34 @@ static char *hs256_token(const char *secret, const char *claims)
 
 static const char *const jwt_secret = "0123456789abcdef0123456789abcdef";
 
-/* An HS256 instance from a secret file; CACHE is its verified_cache value (NULL: the default). */
-static struct auth_instance *hs256_instance(const char *cache, char *err, size_t err_len)
+/* An HS256 instance from a secret file, with EXTRA keys (key, value pairs, NULL-ended) after the
+ * usual ones. */
+static struct auth_instance *hs256_instance_with(const char *const *extra, char *err, size_t err_len)
 {
 	char path[] = "/tmp/ngd-jwt-XXXXXX";
 	int fd = mkstemp(path);
 	if (fd < 0 || write(fd, jwt_secret, strlen(jwt_secret)) != (ssize_t)strlen(jwt_secret))
 		return NULL;
 	close(fd);
-	struct auth_entry entries[] = {
-		{"type", "jwt", 2, false},	 {"issuer", "https://i", 3, false},
-		{"audience", "a b", 4, false},	 {"algorithms", "HS256", 5, false},
-		{"secret_file", path, 6, false}, {"verified_cache", (char *)cache, 7, false},
+	struct auth_entry entries[12] = {
+		{"type", "jwt", 2, false},	   {"issuer", "https://i", 3, false}, {"audience", "a b", 4, false},
+		{"algorithms", "HS256", 5, false}, {"secret_file", path, 6, false},
 	};
-	struct ngd_section sec = {{"t", 1, 0, {0}}, "t.conf", entries, cache ? 6 : 5, NULL};
+	size_t n = 5;
+	for (; extra && extra[0] && n < 12; extra += 2, n++)
+		entries[n] = (struct auth_entry){(char *)extra[0], (char *)extra[1], (int)n + 2, false};
+	struct ngd_section sec = {{"t", 1, 0, {0}}, "t.conf", entries, n, NULL};
 	struct auth_instance *inst = auth_instance_create(&sec, &(struct auth_limits){8, 0}, err, err_len);
 	unlink(path);
 	free(sec.error);
 	return inst;
+}
+
+/* An HS256 instance from a secret file; CACHE is its verified_cache value (NULL: the default). */
+static struct auth_instance *hs256_instance(const char *cache, char *err, size_t err_len)
+{
+	const char *const extra[] = {"verified_cache", cache, NULL};
+	return hs256_instance_with(cache ? extra : NULL, err, err_len);
 }
 
 static char *claims_token(const char *user, long long exp_in)
@@ -380,8 +391,8 @@ static char *claims_token(const char *user, long long exp_in)
 	char claims[512];
 	snprintf(claims, sizeof claims,
 		 "{\"iss\":\"https://"
-		 "i\",\"aud\":[\"x\",\"b\"],\"sub\":\"%s\",\"exp\":%lld,\"groups\":[\"g1\",7,\"g2\"],"
-		 "\"roles\":\"r1\",\"email\":true}",
+		 "i\",\"aud\":[\"x\",\"b\"],\"sub\":\"%s\",\"exp\":%lld,\"groups\":[\"g1\",\"g2\"],"
+		 "\"roles\":\"r1\",\"email\":{\"v\":1}}",
 		 user, (long long)time(NULL) + exp_in);
 	return hs256_token(jwt_secret, claims);
 }
@@ -393,7 +404,7 @@ static void check_carol(const struct ngd_outcome *out, const char *what)
 	for (size_t i = 0; same && i < 3; i++)
 		same = strcmp(out->principal.attrs[i].name, want[i][0]) == 0 &&
 		       strcmp(out->principal.attrs[i].value, want[i][1]) == 0;
-	ok(same, "%s: user carol, groups g1 g2, roles r1 (numbers and booleans left out)", what);
+	ok(same, "%s: user carol, groups g1 g2, roles r1 (an object left out)", what);
 }
 
 static void test_principal(void)
@@ -465,6 +476,144 @@ static void test_cache_config(void)
 	auth_instance_free(inst);
 }
 
+static void test_claim_path_parse(void)
+{
+	static const struct {
+		const char *text;
+		size_t n;
+		const char *last;
+	} good[] = {
+		{"sub", 1, "sub"},
+		{"realm_access.roles", 2, "roles"},
+		{"resource_access.my-app.roles", 3, "roles"},
+		{"\"https://example.com/roles\"", 1, "https://example.com/roles"},
+		{"ns.\"https://example.com/claims\".roles", 3, "roles"},
+		{"\"a.b\".\"c=d\"", 2, "c=d"},
+	};
+	static const char *const bad[] = {"",	     "a..b",   "a.",	    ".a",  "\"open", "\"\"",
+					  "a\"b\"",  "\"a\"b", "https://x", "a=b", "a b",    "a.b.c.d.e.f.g.h.i",
+					  "a.\"\".b"};
+	char why[200];
+	for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+		struct claim_path p;
+		int rc = claim_path_parse(good[i].text, strlen(good[i].text), &p, why, sizeof why);
+		ok(rc == 0 && p.n == good[i].n && strcmp(p.segments[p.n - 1], good[i].last) == 0 &&
+			   strcmp(p.source, good[i].text) == 0,
+		   "claim path '%s': %zu member names, the last '%s'", good[i].text, good[i].n, good[i].last);
+		claim_path_free(&p);
+	}
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		struct claim_path p;
+		why[0] = '\0';
+		ok(claim_path_parse(bad[i], strlen(bad[i]), &p, why, sizeof why) < 0 && why[0] && !p.text,
+		   "claim path '%s' refused: %s", bad[i], why);
+	}
+	struct claim_attr a;
+	ok(claim_attr_parse("roles=\"https://example.com/roles\"", 33, &a, why, sizeof why) == 0 &&
+		   strcmp(a.name, "roles") == 0 && strcmp(a.path.segments[0], "https://example.com/roles") == 0,
+	   "NAME=PATH: the attribute is NAME");
+	claim_attr_free(&a);
+	ok(claim_attr_parse("realm_access.roles", 18, &a, why, sizeof why) == 0 && strcmp(a.name, "roles") == 0,
+	   "PATH: the attribute is named after the last member");
+	claim_attr_free(&a);
+	ok(claim_attr_parse("Roles=roles", 11, &a, why, sizeof why) < 0 && strstr(why, "a-z 0-9"),
+	   "NAME is a-z 0-9 _ -: %s", why);
+	ok(claim_attr_parse("=roles", 6, &a, why, sizeof why) < 0, "an empty NAME is refused");
+}
+
+/* Admits CLAIMS (a JSON object; iss, aud and exp are added) on an instance with USER_CLAIM and
+ * ATTRS, and compares "user attr=value attr=value ..." with WANT ("DENY code" for a refusal). */
+static void check_claims(const char *user_claim, const char *attrs, const char *claims, const char *want)
+{
+	const char *const extra[] = {"user_claim", user_claim, "attribute_claims", attrs, NULL};
+	char err[256] = "", full[2048], got[1024] = "";
+	struct auth_instance *inst = hs256_instance_with(extra, err, sizeof err);
+	if (!inst) {
+		ok(false, "instance with user_claim = %s, attribute_claims = %s: %s", user_claim, attrs, err);
+		return;
+	}
+	snprintf(full, sizeof full, "{\"iss\":\"https://i\",\"aud\":\"a\",\"exp\":%lld,%s", (long long)time(NULL) + 60,
+		 claims + 1);
+	char *token = hs256_token(jwt_secret, full);
+	struct ngd_request req = {.src = {.header = fake_header}};
+	struct ngd_outcome out = {0};
+	presented = token;
+	enum ngd_auth_result r = inst->type->authenticate(inst->state, &req, &out);
+	size_t used = 0;
+	if (r == NGD_AUTH_DENY)
+		snprintf(got, sizeof got, "DENY %s", out.deny_code);
+	else
+		used = (size_t)snprintf(got, sizeof got, "%s", out.principal.user_id);
+	for (size_t i = 0; r == NGD_AUTH_OK && i < out.principal.n_attrs && used < sizeof got; i++)
+		used += (size_t)snprintf(got + used, sizeof got - used, " %s=%s", out.principal.attrs[i].name,
+					 out.principal.attrs[i].value);
+	ok(strcmp(got, want) == 0, "user_claim = %s, attribute_claims = %s: '%s' (want '%s')", user_claim, attrs, got,
+	   want);
+	outcome_clear(&out);
+	presented = NULL;
+	free(token);
+	auth_instance_free(inst);
+}
+
+/* Tokens shaped as each provider documents its claims (only iss and aud are this test's). */
+static void test_provider_claims(void)
+{
+	/* Microsoft Entra ID access token (v2.0; v1.0 has the same oid, roles, groups, tid) */
+	check_claims("oid", "roles groups tid",
+		     "{\"sub\":\"AAAAAAAAAAAAAAAAAAAAAIkzqFVrSaSaFHy782bbtaQ\",\"oid\":\"00000000-0000-0000-66f3-"
+		     "3332eca7ea81\",\"tid\":\"9122040d-6c67-4c5b-b112-36a304b66dad\",\"roles\":[\"Admin\",\"Reader\"],"
+		     "\"groups\":[\"12345678-aaaa-bbbb-cccc-1234567890ab\"],\"ver\":\"2.0\",\"aio\":\"AXQAi/8I\"}",
+		     "00000000-0000-0000-66f3-3332eca7ea81 roles=Admin roles=Reader "
+		     "groups=12345678-aaaa-bbbb-cccc-1234567890ab tid=9122040d-6c67-4c5b-b112-36a304b66dad");
+	/* Keycloak access token: realm and client roles nested, the login name in preferred_username */
+	check_claims("preferred_username", "roles=realm_access.roles client_roles=resource_access.my-app.roles",
+		     "{\"sub\":\"f1b2c3d4-0000-4000-8000-000000000001\",\"typ\":\"Bearer\",\"azp\":\"my-app\","
+		     "\"realm_access\":{\"roles\":[\"offline_access\",\"uma_authorization\",\"admin\"]},"
+		     "\"resource_access\":{\"my-app\":{\"roles\":[\"editor\"]},\"account\":{\"roles\":[\"manage-"
+		     "account\"]}},\"scope\":\"openid email profile\",\"email_verified\":false,"
+		     "\"preferred_username\":\"alice\"}",
+		     "alice roles=offline_access roles=uma_authorization roles=admin client_roles=editor");
+	/* Auth0: custom claims under a namespace URL */
+	check_claims("sub", "roles=\"https://example.com/roles\" \"https://example.com/team\"",
+		     "{\"sub\":\"auth0|5f7c8ec7c33c6c004bbafe82\",\"https://example.com/roles\":[\"admin\"],"
+		     "\"https://example.com/team\":\"blue\",\"scope\":\"openid profile\",\"permissions\":[\"read:x\"]}",
+		     "auth0|5f7c8ec7c33c6c004bbafe82 roles=admin https://example.com/team=blue");
+	/* Google ID token: email_verified is a JSON boolean */
+	check_claims("sub", "email email_verified hd",
+		     "{\"sub\":\"110169484474386276334\",\"email\":\"alice@example.com\",\"email_verified\":true,"
+		     "\"hd\":\"example.com\",\"at_hash\":\"HK6E_P6Dh8Y93mRNtsDB1Q\"}",
+		     "110169484474386276334 email=alice@example.com email_verified=true hd=example.com");
+	/* the other types: integers are their decimal text; objects, null, floats and mixed arrays give nothing */
+	check_claims("sub", "n f o z mixed x.y deep.er",
+		     "{\"sub\":\"u\",\"n\":-42,\"f\":1.5,\"o\":{},\"z\":null,"
+		     "\"mixed\":[\"a\",1],\"x\":\"not an object\",\"deep\":{\"er\":false}}",
+		     "u n=-42 er=false");
+	check_claims("a.b", "", "{\"a\":{\"b\":\"nested-user\"}}", "nested-user");
+	check_claims("a.b", "", "{\"a\":{\"b\":7}}", "DENY missing_user_claim");
+	check_claims("a.b", "", "{\"a\":{\"b\":\"\"}}", "DENY missing_user_claim");
+	check_claims("oid", "", "{\"sub\":\"s\"}", "DENY missing_user_claim");
+}
+
+static void test_claim_config_errors(void)
+{
+	static const struct {
+		const char *key, *value, *says;
+	} bad[] = {
+		{"attribute_claims", "roles \"https://x/roles",
+		 "t.conf:7: attribute_claims: a double quote is not closed"},
+		{"attribute_claims", "roles https://x/roles", "'https://x/roles': '/' in a member name"},
+		{"attribute_claims", "Roles=roles", "'Roles': the NAME of NAME=PATH"},
+		{"user_claim", "a..b", "t.conf:7: user_claim: an empty member name"},
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		const char *const extra[] = {bad[i].key, bad[i].value, NULL};
+		char err[256] = "";
+		struct auth_instance *inst = hs256_instance_with(extra, err, sizeof err);
+		ok(!inst && strstr(err, bad[i].says), "%s = %s refused: %s", bad[i].key, bad[i].value, err);
+		auth_instance_free(inst);
+	}
+}
+
 int main(void)
 {
 	test_base64url();
@@ -478,5 +627,8 @@ int main(void)
 	test_cache_threads();
 	test_principal();
 	test_cache_config();
+	test_claim_path_parse();
+	test_provider_claims();
+	test_claim_config_errors();
 	return tap_done();
 }

@@ -5,6 +5,7 @@
 #include "auth/jwt/jws_header.h"
 #include "auth/jwt/jwt_config.h"
 #include "core/base64.h"
+#include "core/log.h"
 #include "core/secret.h"
 
 #include <jansson.h>
@@ -114,6 +115,28 @@ static int verify_with(const struct keyset *ks, enum jws_alg alg, const char *ki
 	return found;
 }
 
+static const char *jwk_kind_name(const struct jwk *k)
+{
+	static const char *const names[] = {"RSA", "EC P-256", "EC P-384", "Ed25519", "secret"};
+	return names[k->kind];
+}
+
+/* At debug: the kid and alg that found no key, and the kids the current set holds. */
+static void log_unknown_key(struct jwt_config *cfg, enum jws_alg alg, const char *kid)
+{
+	char have[400] = "", one[80], got[JWS_MAX_KID + 1];
+	size_t used = 0;
+	if (!log_wants(LOG_LEVEL_DEBUG))
+		return;
+	struct keyset *ks = jwks_current(cfg->keys);
+	for (size_t i = 0; ks && i < ks->n && used < sizeof have; i++)
+		used += (size_t)snprintf(have + used, sizeof have - used, "%s%s/%s", i ? " " : "",
+					 jwt_printable(ks->keys[i].kid, one, sizeof one), jwk_kind_name(&ks->keys[i]));
+	keyset_release(ks);
+	log_debug("auth:%s: unknown_key: no key with kid '%s' fits %s; the key set holds: %s", cfg->rules.name,
+		  jwt_printable(kid, got, sizeof got), jws_alg_name(alg), used ? have : "no keys");
+}
+
 /* The signature check with the live keys, refetching once for an unknown kid: on this
  * authenticator's worker thread, since only the fetch may block (out->may_block). */
 static enum ngd_auth_result check_signature(struct jwt_config *cfg, enum jws_alg alg, const char *kid,
@@ -135,10 +158,15 @@ static enum ngd_auth_result check_signature(struct jwt_config *cfg, enum jws_alg
 		return auth_defer(out); /* the fetch leaves the HTTP thread; everything else stays on it */
 	if (no_keys)
 		return NGD_AUTH_ERROR; /* the provider never answered: fail closed with 503 */
-	if (verdict < 0)
+	if (verdict < 0) {
+		log_unknown_key(cfg, alg, kid);
 		return deny(out, "unknown_key", "no configured key matches the token's key id and algorithm");
-	if (verdict == 0)
+	}
+	if (verdict == 0) {
+		log_debug("auth:%s: invalid_signature: a key fits kid and %s, the signature does not verify with it",
+			  cfg->rules.name, jws_alg_name(alg));
 		return deny(out, "invalid_signature", "the token's signature does not verify");
+	}
 	return NGD_AUTH_OK;
 }
 
@@ -146,24 +174,69 @@ static enum ngd_auth_result check_signature(struct jwt_config *cfg, enum jws_alg
 static enum ngd_auth_result check_header(struct jwt_config *cfg, const struct token *tok, struct ngd_outcome *out)
 {
 	struct jws_header h;
-	if (jws_header_read(cfg->headers, tok->text, tok->dot1, &h) < 0)
+	if (jws_header_read(cfg->headers, tok->text, tok->dot1, &h) < 0) {
+		log_debug("auth:%s: malformed_token: the header is not a JSON object with a string alg (and no crit)",
+			  cfg->rules.name);
 		return deny(out, "malformed_token", "the token's header is not a valid JWS header");
-	if (h.alg < 0 || !cfg->allowed[h.alg])
+	}
+	if (h.alg < 0 || !cfg->allowed[h.alg]) {
+		if (log_wants(LOG_LEVEL_DEBUG))
+			log_debug("auth:%s: algorithm_not_allowed: the token says %s; algorithms = %s", cfg->rules.name,
+				  h.alg < 0 ? "an algorithm negotiated never accepts (none, HS384, ...)"
+					    : jws_alg_name((enum jws_alg)h.alg),
+				  cfg->algorithms_text);
 		return deny(out, "algorithm_not_allowed", "the token's algorithm is not one this service accepts");
+	}
 	return check_signature(cfg, (enum jws_alg)h.alg, h.has_kid ? h.kid : NULL, tok, out);
 }
 
-static void add_attributes(const struct jwt_config *cfg, const json_t *claims, struct ngd_outcome *out)
+/* At debug: which configured claim gave nothing, and what the token held there instead. */
+static void log_claim_unusable(const struct jwt_config *cfg, const char *key, const struct claim_path *p,
+			       const char *found)
 {
-	for (size_t i = 0; i < cfg->attribute_claims.n; i++) {
-		const char *name = cfg->attribute_claims.words[i];
-		const json_t *v = json_object_get(claims, name), *one;
-		size_t k;
-		if (json_is_string(v))
-			ngd_outcome_add_attribute(out, name, json_string_value(v));
-		json_array_foreach(v, k, one) if (json_is_string(one))
-			ngd_outcome_add_attribute(out, name, json_string_value(one)); /* invalid values are left out */
+	if (log_wants(LOG_LEVEL_DEBUG))
+		log_debug("auth:%s: %s '%.200s' gives no value: the token holds %s there", cfg->rules.name, key,
+			  p->source, found);
+}
+
+/* The values at one attribute's path: a scalar is one value, an array of scalars one per element. */
+static void add_attribute(const struct jwt_config *cfg, const struct claim_attr *a, const json_t *claims,
+			  struct ngd_outcome *out)
+{
+	char buf[32];
+	const char *found, *text;
+	const json_t *v = claim_path_get(&a->path, claims, &found), *one;
+	size_t k;
+	if (!v)
+		return; /* a missing claim is common (no groups): only a wrong type is worth a line */
+	if (json_is_array(v)) {
+		json_array_foreach(v, k, one) if (!json_is_string(one))
+		{
+			log_claim_unusable(cfg, "attribute_claims", &a->path, "an array holding a non-string");
+			return;
+		}
+		json_array_foreach(v, k, one) ngd_outcome_add_attribute(out, a->name, json_string_value(one));
+		return;
 	}
+	if ((text = claim_scalar_text(v, buf, sizeof buf)))
+		ngd_outcome_add_attribute(out, a->name, text); /* an invalid value is left out */
+	else
+		log_claim_unusable(cfg, "attribute_claims", &a->path, found);
+}
+
+/* The user id at user_claim: only a non-empty string is one. */
+static enum ngd_auth_result set_user(const struct jwt_config *cfg, const json_t *claims, struct ngd_outcome *out)
+{
+	const char *found;
+	const json_t *user = claim_path_get(&cfg->user_claim, claims, &found);
+	if (!json_is_string(user) || !*json_string_value(user)) {
+		log_claim_unusable(cfg, "user_claim", &cfg->user_claim,
+				   json_is_string(user) ? "an empty string" : found);
+		return deny(out, "missing_user_claim", "the token has no user id in the configured user claim");
+	}
+	if (ngd_outcome_set_user(out, json_string_value(user)) < 0)
+		return deny(out, "invalid_user", "the token's user claim is not a valid user id");
+	return NGD_AUTH_OK;
 }
 
 static enum ngd_auth_result admit(const struct jwt_config *cfg, const struct token *tok, long long now,
@@ -172,17 +245,14 @@ static enum ngd_auth_result admit(const struct jwt_config *cfg, const struct tok
 	json_t *claims = jws_segment_json(tok->text + tok->dot1 + 1, tok->dot2 - tok->dot1 - 1);
 	struct jwt_refusal why;
 	enum ngd_auth_result r = NGD_AUTH_OK;
-	const json_t *user = json_object_get(claims, cfg->user_claim);
 	if (!claims)
 		r = deny(out, "malformed_token", "the token's claims are not a JSON object");
+	/* jwt_claims_check logs what was expected and what came */
 	else if (jwt_claims_check(claims, &cfg->rules, now, &why, window) < 0)
 		r = deny(out, why.code, why.message);
-	else if (!json_is_string(user))
-		r = deny(out, "missing_claim", "the token has no string user claim");
-	else if (ngd_outcome_set_user(out, json_string_value(user)) < 0)
-		r = deny(out, "invalid_user", "the token's user claim is not a valid user id");
-	else
-		add_attributes(cfg, claims, out);
+	else if ((r = set_user(cfg, claims, out)) == NGD_AUTH_OK)
+		for (size_t i = 0; i < cfg->n_attributes; i++)
+			add_attribute(cfg, &cfg->attributes[i], claims, out);
 	json_decref(claims);
 	return r;
 }
@@ -220,8 +290,11 @@ static enum ngd_auth_result jwt_authenticate(void *instance, const struct ngd_re
 	const char *text = presented_token(cfg, req, &len);
 	if (!text)
 		return NGD_AUTH_DECLINED;
-	if (len > cfg->max_token_bytes) /* before any parsing */
+	if (len > cfg->max_token_bytes) { /* before any parsing */
+		log_debug("auth:%s: token_too_large: %zu bytes, max_token_bytes = %u", cfg->rules.name, len,
+			  cfg->max_token_bytes);
 		return deny(out, "token_too_large", "the bearer token is larger than this service accepts");
+	}
 	if (!jwt_shaped(text, len, &tok))
 		return NGD_AUTH_DECLINED; /* an API key or another scheme's token */
 	return verify_cached(cfg, &tok, out);

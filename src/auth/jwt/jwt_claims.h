@@ -6,6 +6,7 @@
 #include <stddef.h>
 
 struct jwt_rules {
+	const char *name; /* the [auth:NAME], for debug lines */
 	const char *issuer;
 	const char *const *audiences;
 	size_t n_audiences;
@@ -28,5 +29,8 @@ struct jwt_window {
 /* Checks CLAIMS at time NOW against RULES; 0 with *window filled (if not NULL), or -1 with *why. */
 int jwt_claims_check(const json_t *claims, const struct jwt_rules *rules, long long now, struct jwt_refusal *why,
 		     struct jwt_window *window);
+
+/* S as a log may show it: at most OUT_LEN - 1 bytes, each control byte or DEL as '?'; "(none)" for NULL. */
+const char *jwt_printable(const char *s, char *out, size_t out_len);
 
 #endif

@@ -48,6 +48,7 @@ static int load_algorithms(struct ngd_section *sec, struct jwt_config *cfg)
 		return ngd_section_error(sec, "algorithms",
 					 "required (from RS256 RS384 RS512 PS256 ES256 ES384 EdDSA HS256)"),
 		       -1;
+	cfg->algorithms_text = v;
 	if (words_split(sec, "algorithms", v, &list) < 0)
 		rc = -1;
 	for (size_t i = 0; rc == 0 && i < list.n; i++) {
@@ -191,18 +192,53 @@ static int load_keys(struct ngd_section *sec, struct jwt_config *cfg, const char
 	return 0;
 }
 
+struct attr_list_ctx {
+	struct ngd_section *sec;
+	struct jwt_config *cfg;
+};
+
+static int add_attribute_entry(const char *text, size_t len, void *arg)
+{
+	struct attr_list_ctx *ctx = arg;
+	char why[200];
+	if (ctx->cfg->n_attributes == JWT_MAX_LIST)
+		return ngd_section_error(ctx->sec, "attribute_claims", "at most %d entries", JWT_MAX_LIST), 1;
+	if (claim_attr_parse(text, len, &ctx->cfg->attributes[ctx->cfg->n_attributes], why, sizeof why) < 0)
+		return ngd_section_error(ctx->sec, "attribute_claims", "'%.*s': %s", (int)(len > 80 ? 80 : len), text,
+					 why),
+		       1; /* reported here: claim_list_split passes it on */
+	ctx->cfg->n_attributes++;
+	return 0;
+}
+
+/* attribute_claims = ENTRY ... (claim_path.h); user_claim = PATH. */
+static int load_claim_paths(struct ngd_section *sec, struct jwt_config *cfg)
+{
+	const char *attrs = ngd_section_get(sec, "attribute_claims"), *user = ngd_section_get(sec, "user_claim");
+	struct attr_list_ctx ctx = {sec, cfg};
+	char why[200];
+	if (!user || !*user)
+		user = "sub";
+	if (claim_path_parse(user, strlen(user), &cfg->user_claim, why, sizeof why) < 0)
+		return ngd_section_error(sec, "user_claim", "%s", why), -1;
+	int rc = claim_list_split(attrs ? attrs : "groups roles email", add_attribute_entry, &ctx, why, sizeof why);
+	if (rc < 0)
+		ngd_section_error(sec, "attribute_claims", "%s", why);
+	return rc == 0 ? 0 : -1;
+}
+
 static int load_claims(struct ngd_section *sec, struct jwt_config *cfg)
 {
-	const char *aud = ngd_section_get(sec, "audience"), *attrs = ngd_section_get(sec, "attribute_claims");
+	const char *aud = ngd_section_get(sec, "audience");
 	unsigned leeway;
+	cfg->rules.name = ngd_section_name(sec);
 	if (!(cfg->rules.issuer = ngd_section_get(sec, "issuer")) || !*cfg->rules.issuer)
 		return ngd_section_error(sec, "issuer", "required: the iss every token must carry"), -1;
 	if (strlen(cfg->rules.issuer) > MAX_ISSUER)
 		return ngd_section_error(sec, "issuer", "longer than %d bytes", MAX_ISSUER), -1;
 	if (!aud)
 		return ngd_section_error(sec, "audience", "required: the aud values a token may carry"), -1;
-	if (words_split(sec, "audience", aud, &cfg->audiences) < 0 ||
-	    words_split(sec, "attribute_claims", attrs ? attrs : "groups roles email", &cfg->attribute_claims) < 0 ||
+	if (words_split(sec, "audience", aud, &cfg->audiences) < 0 || load_claim_paths(sec, cfg) < 0 ||
 	    number(sec, "leeway", 60, 0, 3600, &leeway) < 0 ||
 	    number(sec, "max_token_bytes", 8192, 256, 65536, &cfg->max_token_bytes) < 0)
 		return -1;
@@ -211,9 +247,6 @@ static int load_claims(struct ngd_section *sec, struct jwt_config *cfg)
 	cfg->rules.audiences = cfg->audiences.words;
 	cfg->rules.n_audiences = cfg->audiences.n;
 	cfg->rules.leeway = leeway;
-	cfg->user_claim = ngd_section_get(sec, "user_claim");
-	if (!cfg->user_claim || !*cfg->user_claim)
-		cfg->user_claim = "sub";
 	cfg->cookie = ngd_section_get(sec, "cookie");
 	if (cfg->cookie && (!*cfg->cookie || strpbrk(cfg->cookie, " \t;=,\"")))
 		return ngd_section_error(sec, "cookie", "must be a cookie name"), -1;
@@ -245,5 +278,7 @@ void jwt_config_free(struct jwt_config *cfg)
 	jwks_free(cfg->keys);
 	jwt_cache_free(cfg->cache);
 	free(cfg->audiences.text);
-	free(cfg->attribute_claims.text);
+	claim_path_free(&cfg->user_claim);
+	for (size_t i = 0; i < cfg->n_attributes; i++)
+		claim_attr_free(&cfg->attributes[i]);
 }

@@ -2,6 +2,7 @@
 #ifndef NGD_AUTH_JWT_CONFIG_H
 #define NGD_AUTH_JWT_CONFIG_H
 
+#include "auth/jwt/claim_path.h"
 #include "auth/jwt/jwks.h"
 #include "auth/jwt/jws_header.h"
 #include "auth/jwt/jwt_cache.h"
@@ -21,10 +22,13 @@ struct word_list {
 
 struct jwt_config {
 	struct jwt_rules rules;
-	struct word_list audiences, attribute_claims;
+	struct word_list audiences;
+	struct claim_attr attributes[JWT_MAX_LIST]; /* attribute_claims, owned */
+	size_t n_attributes;
 	bool allowed[JWS_N_ALGS];
-	const char *cookie;	/* NULL: the Authorization header only */
-	const char *user_claim; /* default "sub" */
+	const char *algorithms_text;  /* as configured, for debug lines */
+	const char *cookie;	      /* NULL: the Authorization header only */
+	struct claim_path user_claim; /* default "sub", owned */
 	unsigned max_token_bytes;
 	struct jwks *keys;
 	struct jwt_cache *cache;	 /* verified tokens (verified_cache); NULL when off */
