@@ -209,3 +209,22 @@ def check_answer(reply, example, setup):
             assert set(value) <= set(claims.get(claim, [])), (claim, claims)
         else:
             assert claims.get(claim) == value, (claim, claims)
+
+
+def test_shipped_sample_checks_with_the_documented_command(tmp_path):
+    """docs/configuration.md's command for the sample as the Debian package installs it (with
+    debian/apikeys and a credential "main"), run with /etc/negotiated/ moved to the test's directory."""
+    from conftest import marked_block
+    command = marked_block(REPO / "docs" / "configuration.md", "sample-check").strip()
+    etc = tmp_path / "etc" / "negotiated"
+    (etc / "credentials").mkdir(parents=True)
+    (etc / "negotiated.conf").write_text((REPO / "etc" / "negotiated.conf").read_text()
+                                         .replace("/etc/negotiated/", f"{etc}/"))
+    (etc / "apikeys").write_text((REPO / "debian" / "apikeys").read_text())
+    (etc / "credentials" / "main").write_text(integration.Service.new().connection_string + "\n")
+    argv = command.replace("/etc/negotiated/", f"{etc}/").split()
+    assert argv[0] == "negotiated", command
+    result = subprocess.run(["unshare", "-rn", integration.BINARY, *argv[1:]], capture_output=True, text=True,
+                            timeout=30, env=integration.child_env())
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "configuration OK" in result.stdout + result.stderr
