@@ -12,6 +12,8 @@ integration = importlib.util.module_from_spec(_spec)
 sys.modules["integration_conftest"] = integration
 _spec.loader.exec_module(integration)
 
+# the integration helpers under their own names, for modules of tests/integration imported here
+globals().update({k: v for k, v in vars(integration).items() if not k.startswith("_") and k not in globals()})
 daemon_factory = integration.daemon_factory
 module_daemon_factory = integration.module_daemon_factory
 kept_logs = integration.kept_logs

@@ -47,3 +47,42 @@ def test_readme_first_configuration_gives_a_token(tmp_path):
     assert claims["sub"] == "my-app"
     assert claims["role"] == ["webpubsub.joinLeaveGroup.lobby", "webpubsub.sendToGroup.lobby"]
     assert "first.conf" in readme
+
+
+def test_glewlwyd_recipe_as_written(tmp_path):
+    """docs/authentication.md's glewlwyd recipe: its file and its commands, against a real glewlwyd
+    on 127.0.0.1:4593 (the address the recipe names, free in the test's network namespace), set up
+    from nothing as tests/integration/test_oidc_glewlwyd.py does, with the client chat-app."""
+    import secrets
+
+    import test_oidc_glewlwyd as glewlwyd
+
+    for tool in ("glewlwyd", glewlwyd.SQLITE, "openssl", "zcat", "curl"):
+        glewlwyd.require_tool(tool)
+    page = REPO / "docs" / "authentication.md"
+    (tmp_path / "negotiated.conf").write_text(marked_block(page, "example", "examples/glewlwyd.conf"))
+    commands = marked_block(page, "transcript", "glewlwyd")
+    provider = glewlwyd.Provider(tmp_path)
+    provider.port, provider.issuer = 4593, "http://127.0.0.1:4593/api/oidc"
+    secret = secrets.token_hex(16)
+    integration.remember_secret(secret)
+    glewlwyd.CLIENT_ID, glewlwyd.CLIENT_SECRET = "chat-app", secret
+    provider.create()
+    service = integration.Service.new()
+    script = f"""set -euo pipefail
+ip link set lo up
+cd "{tmp_path}"
+glewlwyd --config-file="{tmp_path}/glewlwyd.conf" >glewlwyd.log 2>&1 &
+curl -sf --retry 40 --retry-connrefused --retry-delay 1 --retry-max-time 20 -o /dev/null {provider.discovery_url}
+"$NEGOTIATED" -c "{tmp_path}/negotiated.conf" 2>negotiated.log &
+""" + commands + "\n"
+    env = integration.child_env({"NEGOTIATED": integration.BINARY, "CLIENT_SECRET": secret,
+                                 "WEBPUBSUB_CONNECTION_STRING": service.connection_string})
+    result = subprocess.run(NAMESPACES + ["bash", "-c", script], capture_output=True, text=True, timeout=90, env=env)
+    logs = "".join((tmp_path / name).read_text(errors="replace") for name in ("glewlwyd.log", "negotiated.log")
+                   if (tmp_path / name).exists())
+    assert result.returncode == 0, f"the recipe's commands failed:\n{result.stdout}\n{result.stderr}\n{logs}"
+    answer = json.loads(result.stdout.strip().splitlines()[-1])
+    claims = integration.check_client_access(answer, service.key, service.endpoint, "chat")
+    assert claims["sub"] == "chat-app", claims
+    assert claims["role"] == ["webpubsub.joinLeaveGroup.lobby", "webpubsub.sendToGroup.lobby"], claims
