@@ -122,7 +122,7 @@ running) ok "the container boots: systemd is running ($(($(date +%s) - t0)) s fr
 *) bail "the container boots (systemd says '$state')" "$(in_ct systemctl --failed --no-legend 2>&1)" ;;
 esac
 
-# --- the README's walkthrough ------------------------------------------------------------------
+# --- docs/production-debian.md's walkthrough ------------------------------------------------------------------
 new_key() { head -c 32 /dev/urandom | base64 -w0; }
 key1=$(new_key) key2=$(new_key) api_key=$(head -c 24 /dev/urandom | base64 -w0 | tr '+/' '-_')
 cs() { echo "Endpoint=https://negotiated-test.webpubsub.azure.com;AccessKey=$1;Version=1.0;"; }
@@ -230,7 +230,7 @@ check "the running configuration keeps answering 200" verify_reply "$body" "$key
 in_sh "sed -i 's/^token_lifetime = soon\$/token_lifetime = 60/' $conf"
 check "the repaired file reloads" in_ct systemctl reload negotiated
 
-# --- rotating the key: the new credential and a restart (README) -------------------------------
+# --- rotating the key: the new credential and a restart (docs/production-debian.md) -------------------------------
 in_ct env CONNECTION_STRING="$(cs "$key2")" bash -s <"$here/rotate.sh"
 body=$(ask)
 check "after rotation (credential + restart) tokens are signed with the new key" verify_reply "$body" "$key2"
@@ -262,7 +262,7 @@ check "the watchdog (WatchdogSec=30s) restarts a SIGSTOPped daemon (PID $stuck -
 body=$(ask)
 check "and it answers 200 again" verify_reply "$body" "$key2"
 
-# --- the start limit (README): 5 failed starts fail the service and the socket; reset-failed -----
+# --- the start limit (docs/production-debian.md): 5 failed starts fail the service and the socket; reset-failed -----
 since=$(in_ct date '+%Y-%m-%d %H:%M:%S')
 in_sh 'mv /etc/negotiated/credentials/main /root/main.saved'
 in_ct systemctl restart negotiated >/dev/null 2>&1 # 243/CREDENTIALS; Restart=on-failure tries again
