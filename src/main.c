@@ -265,11 +265,15 @@ int main(int argc, char **argv)
 	if (o.credentials_dir && setenv("CREDENTIALS_DIRECTORY", o.credentials_dir, 1) < 0)
 		return perror("negotiated: --credentials-dir"), 1;
 	access_log_dry_run(o.check); /* a check creates no file */
-	char err[640];
+	char err[PARSER_ERRORS_TEXT];
 	struct reload_context ctx = {.path = config_path(&o), .verbose = o.verbose};
 	struct runtime *rt = reload_build(&ctx, err, sizeof err);
 	if (!rt) {
-		fprintf(stderr, "negotiated: %s\n", err);
+		for (const char *line = err; *line;) { /* one error a line, each with the program's name */
+			size_t len = strcspn(line, "\n");
+			fprintf(stderr, "negotiated: %.*s\n", (int)len, line);
+			line += len + (line[len] == '\n');
+		}
 		rest_http_cleanup();
 		return 1;
 	}

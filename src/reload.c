@@ -59,7 +59,7 @@ static void report_fixed_keys(const struct reload_context *ctx, const struct con
 
 int reload(const struct reload_context *ctx)
 {
-	char err[640];
+	char err[PARSER_ERRORS_TEXT];
 	daemon_notify_reloading();
 	if (!ctx->path) {
 		log_warning("reload: --dev has no file to re-read; keeping the running configuration");
@@ -70,7 +70,11 @@ int reload(const struct reload_context *ctx)
 	log_info("reload: reading %s", ctx->path);
 	struct runtime *rt = reload_build(ctx, err, sizeof err);
 	if (!rt) {
-		log_error("reload failed, the running configuration stays: %s", err);
+		for (const char *line = err; *line;) { /* one log line per error */
+			size_t len = strcspn(line, "\n");
+			log_error("reload failed, the running configuration stays: %.*s", (int)len, line);
+			line += len + (line[len] == '\n');
+		}
 		metrics_reload(false);
 		daemon_notify_ready();
 		return -1;

@@ -29,14 +29,48 @@ const char *ngd_section_name(const struct ngd_section *sec)
 	return sec->head.name;
 }
 
+/* Remembers KEY as one the authenticator knows, for a hint at an unknown key. */
+static void remember_asked(struct ngd_section *sec, const char *key)
+{
+	if (sec->n_asked == AUTH_MAX_ASKED || strlen(key) >= sizeof sec->asked[0])
+		return;
+	for (unsigned i = 0; i < sec->n_asked; i++)
+		if (strcmp(sec->asked[i], key) == 0)
+			return;
+	strcpy(sec->asked[sec->n_asked++], key);
+}
+
 const char *ngd_section_get(struct ngd_section *sec, const char *key)
 {
+	remember_asked(sec, key);
 	for (size_t i = 0; i < sec->n_entries; i++)
 		if (strcmp(sec->entries[i].key, key) == 0) {
 			sec->entries[i].used = true;
 			return sec->entries[i].value;
 		}
 	return NULL;
+}
+
+/* The key the authenticator asked for that KEY is likely a typo of, or NULL. */
+static const char *asked_nearest(const struct ngd_section *sec, const char *key)
+{
+	const char *names[AUTH_MAX_ASKED];
+	for (unsigned i = 0; i < sec->n_asked; i++)
+		names[i] = sec->asked[i];
+	return name_nearest(key, names, sec->n_asked);
+}
+
+/* A key nobody asked for that is one typo away from one asked for: added to ERR as a line of its
+ * own, since a missing required key (its correct spelling) is the error create() reported. */
+static void add_typo_hints(const struct ngd_section *sec, char *err, size_t err_len)
+{
+	for (size_t i = 0; i < sec->n_entries; i++) {
+		const char *near = sec->entries[i].used ? NULL : asked_nearest(sec, sec->entries[i].key);
+		size_t used = strnlen(err, err_len);
+		if (near)
+			snprintf(err + used, err_len - used, "\n%s:%d: %s: unknown key; did you mean %s?", sec->file,
+				 sec->entries[i].line, sec->entries[i].key, near);
+	}
 }
 
 void ngd_section_error(struct ngd_section *sec, const char *key, const char *fmt, ...)
@@ -60,7 +94,9 @@ static int check_unused_keys(struct ngd_section *sec, const char *type)
 {
 	for (size_t i = 0; i < sec->n_entries; i++)
 		if (!sec->entries[i].used) {
-			ngd_section_error(sec, sec->entries[i].key, "unknown key for type %s", type);
+			const char *near = asked_nearest(sec, sec->entries[i].key);
+			ngd_section_error(sec, sec->entries[i].key, "unknown key for type %s%s%s%s", type,
+					  near ? "; did you mean " : "", near ? near : "", near ? "?" : "");
 			return -1;
 		}
 	return 0;
@@ -138,6 +174,7 @@ struct auth_instance *auth_instance_create(struct ngd_section *sec, const struct
 		ngd_section_error(sec, "path", "the plugin's create() failed without saying why");
 	if (inst && inst->state && check_unused_keys(sec, type_name) == 0)
 		return inst;
+	bool inst_failed_in_create = inst && !inst->state;
 	if (inst && inst->state)
 		type->destroy(inst->state);
 	if (inst)
@@ -145,6 +182,8 @@ struct auth_instance *auth_instance_create(struct ngd_section *sec, const struct
 	free(inst);
 	plugin_close(plugin);
 	snprintf(err, err_len, "%s", sec->error ? sec->error : "out of memory");
+	if (inst_failed_in_create)
+		add_typo_hints(sec, err, err_len);
 	return NULL;
 }
 
@@ -167,6 +206,21 @@ struct auth_instance *auth_bulkhead_new(const char *service, unsigned threads)
 		return NULL;
 	}
 	return inst;
+}
+
+int auth_instance_attributes(const struct auth_instance *inst, const char **names, size_t cap)
+{
+	static const char *const header_attrs[] = {"groups", "client_dn", "email"}; /* trusted_header.c */
+	if (inst->type == &auth_jwt)
+		return (int)jwt_attribute_names(inst->state, names, cap);
+	if (inst->type == &auth_anonymous || inst->type == &auth_apikey || inst->type == &auth_htpasswd)
+		return 0; /* a user id only */
+	if (inst->type != &auth_trusted_header)
+		return -1;
+	size_t n = 0;
+	for (; n < cap && n < sizeof header_attrs / sizeof header_attrs[0]; n++)
+		names[n] = header_attrs[n];
+	return (int)n;
 }
 
 void auth_instance_free(struct auth_instance *inst)

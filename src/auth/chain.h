@@ -72,6 +72,13 @@ int auth_instance_submit(const struct auth_instance *inst, struct work *w);
  * calls (threads beyond them are refused at once); free with auth_instance_free(). NULL: memory. */
 struct auth_instance *auth_bulkhead_new(const char *service, unsigned threads);
 
+/* The attribute names INST can set, when that set is known before any request: up to CAP of them
+ * into NAMES (borrowed, live as long as INST) and their count; -1 when it may set any name (a
+ * webhook's or a plugin's answer). */
+int auth_instance_attributes(const struct auth_instance *inst, const char **names, size_t cap);
+/* The jwt authenticator's part of it: its attribute_claims names. */
+size_t jwt_attribute_names(const void *state, const char **names, size_t cap);
+
 /* Runs the chain in order. OK: out->principal is set. DENY: out->deny_* say what to answer.
  * Nothing accepting is DENY 401 "unauthenticated". ERROR: fail closed, unless out->deferred_to is
  * set: an authenticator must block, and req is not on its worker thread (req->worker_of). */

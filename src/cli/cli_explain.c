@@ -169,7 +169,7 @@ static int decide(const struct explain_args *a, const struct config *cfg, const 
 int cli_explain(int argc, char **argv)
 {
 	struct explain_args a = {0};
-	char err[640];
+	char err[PARSER_ERRORS_TEXT];
 	int rc = parse_args(argc, argv, &a);
 	if (rc)
 		return rc == 1 ? 0 : rc; /* 1: --help */

@@ -90,7 +90,7 @@ static int parse_args(int argc, char **argv, struct token_args *a)
 /* The service and defaults from the config's hub; exit status on failure. */
 static int from_config(struct token_args *a, struct service *svc, enum client_protocol *protocol)
 {
-	char err[512];
+	char err[PARSER_ERRORS_TEXT];
 	struct config *cfg = config_load_file(a->config, err, sizeof err);
 	const struct config_hub *hub = cfg ? config_find_hub(cfg, a->hub) : NULL;
 	int rc = 0;

@@ -321,8 +321,10 @@ static int link_rules(struct config *cfg)
 void parser_check(struct parser *p)
 {
 	struct config *cfg = p->cfg;
+	size_t used = strnlen(p->err, sizeof p->err);
 	if (link_rules(cfg) < 0)
-		return (void)snprintf(p->err, sizeof p->err, "%s: out of memory", cfg->path);
+		return (void)snprintf(p->err + used, sizeof p->err - used, "%s%s: out of memory", used ? "\n" : "",
+				      cfg->path);
 	check_server(p);
 	for (size_t i = 0; i < cfg->n_services; i++)
 		check_service(p, cfg->services[i]);

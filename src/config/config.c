@@ -38,8 +38,8 @@ struct config *config_load_string(const char *name, const char *text, char *err,
 	}
 	server_defaults(&cfg->server);
 	parser_read(&p);
-	if (!p.err[0])
-		parser_check(&p);
+	if (!p.stop)
+		parser_check(&p); /* after errors too: every error of the file in one run */
 	if (p.err[0]) {
 		snprintf(err, err_len, "%s", p.err);
 		config_free(cfg);

@@ -121,13 +121,17 @@ struct auth_entry {
 	bool used;
 };
 
+#define AUTH_MAX_ASKED 48
+
 /* An [auth:NAME] section: its keys are read by the authenticator it creates. */
 struct ngd_section {
 	struct section_head head;
 	const char *file;
 	struct auth_entry *entries;
 	size_t n_entries;
-	char *error; /* the first error reported through ngd_section_error() */
+	char *error;			/* the first error reported through ngd_section_error() */
+	char asked[AUTH_MAX_ASKED][32]; /* keys the authenticator asked for, for "did you mean" */
+	unsigned n_asked;
 };
 
 struct config {
@@ -151,8 +155,12 @@ struct config_index_slot {
 	size_t pos;		   /* its place in its kind's array above */
 };
 
+/* Room for every error a load or a runtime build reports, one a line (PARSER_MAX_ERRORS of them). */
+#define PARSER_ERRORS_TEXT 4608
+
 /* Parses and checks a file (or, for config_load_string, text named `name` in messages).
- * Returns the config (free with config_free), or NULL with "FILE:LINE: KEY: reason" in err. */
+ * Returns the config (free with config_free), or NULL with every error, one a line
+ * ("FILE:LINE: KEY: reason"), in err. */
 struct config *config_load_file(const char *path, char *err, size_t err_len);
 struct config *config_load_string(const char *name, const char *text, char *err, size_t err_len);
 void config_free(struct config *cfg);

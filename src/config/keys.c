@@ -3,6 +3,7 @@
 
 #include "core/caps.h"
 #include "core/decimal.h"
+#include "core/names.h"
 #include "edge/trusted_proxies.h"
 #include "policy/policy.h"
 
@@ -121,6 +122,16 @@ const struct key_spec *key_find(enum section_kind kind, const char *name, int *i
 		}
 	}
 	return NULL;
+}
+
+const char *key_nearest(enum section_kind kind, const char *name)
+{
+	const char *names[N_KEYS];
+	size_t n = 0;
+	for (size_t i = 0; i < N_KEYS; i++)
+		if (keys[i].kind == kind)
+			names[n++] = keys[i].name;
+	return name_nearest(name, names, n);
 }
 
 int key_index(enum section_kind kind, const char *key)

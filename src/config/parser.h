@@ -31,6 +31,9 @@ struct key_spec {
 	unsigned min, max; /* KEY_CHOICE: max indexes choices[] */
 };
 
+#define PARSER_MAX_ERRORS 20
+#define PARSER_MAX_ERROR_TEXT 4096 /* less than PARSER_ERRORS_TEXT */
+
 extern const char *const kind_names[N_KINDS]; /* "server", "service", ... */
 
 struct parser {
@@ -41,15 +44,21 @@ struct parser {
 	struct section_head *section; /* NULL before the first section */
 	bool continuation;	      /* the current line is indented under a key */
 	const struct key_spec *last_key;
-	char err[512];
+	bool skipping; /* the section header was refused: its keys are not read */
+	bool stop;     /* nothing more can be read (a line too long, out of memory) */
+	unsigned n_errors;
+	char err[PARSER_MAX_ERROR_TEXT];
 };
 
-/* Keeps the first error as "FILE:LINE: KEY: message" (KEY may be NULL). */
+/* Adds an error as a line "FILE:LINE: KEY: message" (KEY may be NULL) to p->err: every error of the
+ * file is reported in one run, up to PARSER_MAX_ERRORS of them. */
 void parser_error(struct parser *p, int line, const char *key, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
 /* The key NAME of a section kind, with its position (its bit in section_head.seen) in *idx. */
 const struct key_spec *key_find(enum section_kind kind, const char *name, int *idx);
+/* The known key of that section kind NAME is likely a typo of, or NULL. */
+const char *key_nearest(enum section_kind kind, const char *name);
 /* A key's position among its section kind's keys, or -1. */
 int key_index(enum section_kind kind, const char *key);
 /* Stores value into the current section's field for k. 0, or -1 after parser_error(). */
@@ -64,7 +73,7 @@ int config_index_add(struct config *cfg, struct section_head *head, enum section
 /* The index's slot for the section of that kind and name, or NULL. */
 const struct config_index_slot *config_index_find(const struct config *cfg, enum section_kind kind, const char *name);
 
-/* Reads the whole text into p->cfg (stage 1 and 2); stops at the first error in p->err. */
+/* Reads the whole text into p->cfg (stage 1 and 2); a line in error is left out and reading goes on. */
 void parser_read(struct parser *p);
 /* Checks what no single line can (stage 3): references, templates, matchers, origins. */
 void parser_check(struct parser *p);

@@ -14,14 +14,20 @@
 
 void parser_error(struct parser *p, int line, const char *key, const char *fmt, ...)
 {
-	if (p->err[0])
-		return; /* the first error is the one worth reading */
-	int n = snprintf(p->err, sizeof p->err, "%s:%d: %s%s", p->cfg->path, line, key ? key : "", key ? ": " : "");
-	if (n < 0 || (size_t)n >= sizeof p->err)
-		return; /* a long path and key fill it already (truncated): no room left for the message */
+	size_t used = strnlen(p->err, sizeof p->err);
+	if (++p->n_errors > PARSER_MAX_ERRORS) {
+		if (p->n_errors == PARSER_MAX_ERRORS + 1)
+			snprintf(p->err + used, sizeof p->err - used, "\n%s: more errors follow: fix these first",
+				 p->cfg->path);
+		return;
+	}
+	int n = snprintf(p->err + used, sizeof p->err - used, "%s%s:%d: %s%s", used ? "\n" : "", p->cfg->path, line,
+			 key ? key : "", key ? ": " : "");
+	if (n < 0 || used + (size_t)n >= sizeof p->err)
+		return; /* full (truncated): no room left for the message */
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(p->err + n, sizeof p->err - (size_t)n, fmt, ap);
+	vsnprintf(p->err + used + (size_t)n, sizeof p->err - used - (size_t)n, fmt, ap);
 	va_end(ap);
 }
 
@@ -118,6 +124,7 @@ static void open_section(struct parser *p, const char *line)
 	const char *name;
 	enum section_kind kind;
 	p->section = NULL;
+	p->skipping = true; /* until the header is accepted */
 	if (!close)
 		return; /* inih reports the syntax error */
 	size_t len = (size_t)(close - line - 1);
@@ -146,6 +153,7 @@ static void open_section(struct parser *p, const char *line)
 	}
 	p->kind = kind;
 	p->last_key = NULL;
+	p->skipping = false;
 }
 
 static bool is_blank_or_comment(const char *s)
@@ -158,8 +166,8 @@ static bool is_blank_or_comment(const char *s)
 static char *read_line(char *out, int size, void *stream)
 {
 	struct parser *p = stream;
-	if (!*p->source || p->err[0])
-		return NULL; /* end of text, or stop at the first error */
+	if (!*p->source || p->stop)
+		return NULL;
 	const char *nl = strchr(p->source, '\n');
 	size_t len = nl ? (size_t)(nl - p->source) + 1 : strlen(p->source);
 	p->line++;
@@ -168,6 +176,7 @@ static char *read_line(char *out, int size, void *stream)
 			     "line longer than %d bytes: continue lists on indented lines, or read long values "
 			     "from a file",
 			     size - 2);
+		p->stop = true; /* inih cannot step over it */
 		return NULL;
 	}
 	memcpy(out, p->source, len);
@@ -182,13 +191,12 @@ static char *read_line(char *out, int size, void *stream)
 
 /* Whether a key's own text may appear in a message. A key name is 1 to 48 of a-z 0-9 _ -, starting
  * with a letter, in words of at most 12 characters: an access key, API key or password pasted alone on
- * a line (inih splits it at its trailing '=') fails that shape. [service:NAME] holds connection
- * strings, so no unknown key of it is ever shown. */
+ * a line (inih splits it at its trailing '=') fails that shape, and so does a connection string
+ * (Endpoint=...). Key names are not secrets, in [service:NAME] too: values are. */
 static bool key_shown(const struct parser *p, const char *name)
 {
 	size_t len = strlen(name), word = 0;
-	if (p->section && p->kind == KIND_SERVICE && key_index(KIND_SERVICE, name) < 0)
-		return false;
+	(void)p;
 	if (len == 0 || len > 48 || name[0] < 'a' || name[0] > 'z' ||
 	    strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789_-") != len)
 		return false;
@@ -205,6 +213,9 @@ static void key_error(struct parser *p, const char *name, const char *what)
 	if (p->section)
 		snprintf(where, sizeof where, " in [%s%s%.64s]", kind_names[p->kind], p->section->name ? ":" : "",
 			 p->section->name ? p->section->name : "");
+	const char *near = p->section && !strcmp(what, "unknown key") ? key_nearest(p->kind, name) : NULL;
+	if (key_shown(p, name) && near)
+		return parser_error(p, p->line, name, "%s%s; did you mean %s?", what, where, near);
 	if (key_shown(p, name))
 		return parser_error(p, p->line, name, "%s%s", what, where);
 	parser_error(p, p->line, NULL, "%s%s (text withheld: it may be a secret)", what, where);
@@ -269,8 +280,8 @@ static int handle_key(void *user, const char *section, const char *name, const c
 {
 	struct parser *p = user;
 	(void)section; /* the reader has already opened it */
-	if (p->err[0])
-		return 1;
+	if (p->skipping)
+		return 1; /* its header is reported already */
 	if (!p->section)
 		return key_error(p, name, "key outside a known section"), 1;
 	if (p->continuation && (p->last_key || p->kind == KIND_AUTH)) /* auth sections have no lists */
@@ -298,6 +309,6 @@ static int handle_key(void *user, const char *section, const char *name, const c
 void parser_read(struct parser *p)
 {
 	int syntax_line = ini_parse_stream(read_line, p, handle_key, p);
-	if (!p->err[0] && syntax_line > 0)
+	if (syntax_line > 0 && !p->stop)
 		parser_error(p, syntax_line, NULL, "syntax error (expected 'key = value' or '[section]')");
 }

@@ -56,14 +56,43 @@ char *file_read_bytes(const char *path, size_t max_bytes, size_t *len, char *err
 	return data;
 }
 
+#define BOM "\xef\xbb\xbf"
+
+/* One way for every text file: a BOM at its start and CRLF line ends are an editor's, not data, and
+ * go; a lone CR or a BOM further in would become data, and are refused with their line. */
+static int text_normalize(const char *path, char *data, size_t *len, char *err, size_t err_len)
+{
+	size_t in = 0, out = 0;
+	int line = 1;
+	if (*len >= 3 && memcmp(data, BOM, 3) == 0)
+		in = 3;
+	for (; in < *len; in++) {
+		if (data[in] == '\r' && in + 1 < *len && data[in + 1] == '\n')
+			continue;
+		if (data[in] == '\r')
+			return snprintf(err, err_len, "%s:%d: a carriage return without a newline after it", path,
+					line),
+			       -1;
+		if (data[in] == '\xef' && *len - in >= 3 && memcmp(data + in, BOM, 3) == 0)
+			return snprintf(err, err_len, "%s:%d: a byte order mark (U+FEFF) inside the file", path, line),
+			       -1;
+		line += data[in] == '\n';
+		data[out++] = data[in];
+	}
+	explicit_bzero(data + out, *len - out); /* what moved down may be secret */
+	data[out] = '\0';
+	*len = out;
+	return 0;
+}
+
 char *file_read(const char *path, size_t max_bytes, size_t *len, char *err, size_t err_len)
 {
 	char *data = file_read_bytes(path, max_bytes, len, err, err_len);
-	if (data && memchr(data, '\0', *len)) {
+	if (data && memchr(data, '\0', *len))
 		snprintf(err, err_len, "%s: contains a NUL byte", path);
-		explicit_bzero(data, *len);
-		free(data);
-		data = NULL;
-	}
-	return data;
+	else if (!data || text_normalize(path, data, len, err, err_len) == 0)
+		return data;
+	explicit_bzero(data, *len);
+	free(data);
+	return NULL;
 }

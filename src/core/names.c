@@ -140,3 +140,43 @@ uint64_t name_hash(const char *s)
 		h = (h ^ (unsigned char)*s) * 1099511628211u;
 	return h ^ (h >> 29); /* the high bits reach the low ones that pick a slot */
 }
+
+unsigned name_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	unsigned row[3][65];
+	if (la > 64 || lb > 64)
+		return 3;
+	if ((la > lb ? la - lb : lb - la) >= 3)
+		return 3;
+	/* optimal string alignment distance, three rows kept */
+	for (size_t j = 0; j <= lb; j++)
+		row[0][j] = (unsigned)j;
+	for (size_t i = 1; i <= la; i++) {
+		unsigned *cur = row[i % 3], *prev = row[(i - 1) % 3], *prev2 = row[(i + 1) % 3];
+		cur[0] = (unsigned)i;
+		for (size_t j = 1; j <= lb; j++) {
+			unsigned cost = a[i - 1] != b[j - 1], best = prev[j - 1] + cost;
+			if (prev[j] + 1 < best)
+				best = prev[j] + 1;
+			if (cur[j - 1] + 1 < best)
+				best = cur[j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] && prev2[j - 2] + 1 < best)
+				best = prev2[j - 2] + 1;
+			cur[j] = best;
+		}
+	}
+	return row[la % 3][lb] < 3 ? row[la % 3][lb] : 3;
+}
+
+const char *name_nearest(const char *name, const char *const *candidates, size_t n)
+{
+	const char *best = NULL;
+	unsigned best_distance = strlen(name) >= 6 ? 3 : 2;
+	for (size_t i = 0; i < n; i++) {
+		unsigned d = name_distance(name, candidates[i]);
+		if (d < best_distance)
+			best = candidates[i], best_distance = d;
+	}
+	return best;
+}

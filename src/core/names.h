@@ -21,6 +21,13 @@ bool role_valid(const char *s);
 int role_pattern_kind(const char *s);
 /* The pattern-role prefix of which the list holds more than NGD_MAX_PATTERN_ROLES, or NULL. */
 const char *roles_over_pattern_cap(const char *const *roles, size_t n);
+/* How many single-byte edits (insert, delete, replace, swap of neighbours) turn A into B, counted
+ * up to 3 (3 means "3 or more"); for "did you mean" hints, never on the request path. */
+unsigned name_distance(const char *a, const char *b);
+/* The nearest of N CANDIDATES to NAME when close enough to be a typo of it (1 edit, 2 for names of
+ * 6 bytes or more), else NULL. */
+const char *name_nearest(const char *name, const char *const *candidates, size_t n);
+
 /* FNV-1a, for tables of configured names and of a grant's names (what a client chooses is looked
  * up, never inserted, except into a table bounded by its caps). */
 uint64_t name_hash(const char *s);

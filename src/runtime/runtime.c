@@ -6,6 +6,7 @@
 #include "core/log.h"
 #include "core/secret.h"
 #include "edge/metrics.h"
+#include "runtime/attr_check.h"
 #include "runtime/keyless_load.h"
 #include "runtime/policy_build.h"
 
@@ -243,6 +244,30 @@ static int build_edge(struct runtime *rt, char *err, size_t err_len)
 	return 0;
 }
 
+/* Appends WHY to ERR as a line of its own (ERR gathers every error of a build). */
+static void add_error(char *err, size_t err_len, const char *why)
+{
+	size_t used = strnlen(err, err_len);
+	snprintf(err + used, err_len - used, "%s%s", used ? "\n" : "", why);
+}
+
+/* Every service and authenticator, each error added to ERR: a check reports them all in one run. */
+static int build_sections(struct runtime *rt, char *err, size_t err_len)
+{
+	const struct config *cfg = rt->cfg;
+	char why[640];
+	int failed = 0;
+	for (; rt->n_services < cfg->n_services; rt->n_services++)
+		if (service_load(cfg, cfg->services[rt->n_services], &rt->services[rt->n_services], why, sizeof why) <
+		    0)
+			add_error(err, err_len, why), failed++;
+	const struct auth_limits limits = {cfg->server.auth_workers, cfg->server.auth_queue};
+	for (; rt->n_auths < cfg->n_auths; rt->n_auths++)
+		if (!(rt->auths[rt->n_auths] = auth_instance_create(cfg->auths[rt->n_auths], &limits, why, sizeof why)))
+			add_error(err, err_len, why), failed++;
+	return failed ? -1 : 0;
+}
+
 static int build_parts(struct runtime *rt, char *err, size_t err_len)
 {
 	const struct config *cfg = rt->cfg;
@@ -254,13 +279,9 @@ static int build_parts(struct runtime *rt, char *err, size_t err_len)
 	for (size_t i = 0; i < cfg->server.trusted_proxies.n; i++) /* config_check() has vetted each */
 		if (trusted_proxies_add(&rt->proxies, cfg->server.trusted_proxies.items[i], err, err_len) < 0)
 			return -1;
-	for (; rt->n_services < cfg->n_services; rt->n_services++)
-		if (service_load(cfg, cfg->services[rt->n_services], &rt->services[rt->n_services], err, err_len) < 0)
-			return -1;
-	const struct auth_limits limits = {cfg->server.auth_workers, cfg->server.auth_queue};
-	for (; rt->n_auths < cfg->n_auths; rt->n_auths++)
-		if (!(rt->auths[rt->n_auths] = auth_instance_create(cfg->auths[rt->n_auths], &limits, err, err_len)))
-			return -1;
+	err[0] = '\0';
+	if (build_sections(rt, err, err_len) < 0 || attr_check(rt, err, err_len) > 0)
+		return -1;
 	for (; rt->n_hubs < cfg->n_hubs; rt->n_hubs++)
 		if (build_hub(rt, cfg->hubs[rt->n_hubs], &rt->hubs[rt->n_hubs]) < 0)
 			return snprintf(err, err_len, "out of memory"), -1;

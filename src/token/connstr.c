@@ -4,6 +4,7 @@
 #include "core/buf.h"
 #include "core/caps.h"
 #include "core/decimal.h"
+#include "core/names.h"
 #include "core/secret.h"
 
 #include <ctype.h>
@@ -16,6 +17,8 @@
 
 struct parts {
 	char *endpoint, *access_key, *version, *port; /* point into the working copy */
+	const char *unknown;			      /* the first unknown field's name, if shown */
+	bool unknown_withheld;			      /* an unknown field whose name is not shown */
 };
 
 __attribute__((format(printf, 3, 4))) static int fail(char *err, size_t err_len, const char *fmt, ...)
@@ -37,6 +40,33 @@ static char *trim(char *s)
 	return s;
 }
 
+static const char *const field_names[] = {"Endpoint", "AccessKey", "Version", "Port"};
+
+/* A field's name may be shown when it looks like one (up to 16 letters, then a value): a key pasted
+ * without its "AccessKey=" is split at its padding '=' (the "value" is "" or "=") and must not be. */
+static bool field_name_shown(const char *key, const char *value)
+{
+	size_t len = strlen(key);
+	return len > 0 && len <= 16 && strspn(key, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") == len &&
+	       value[strspn(value, "=")] != '\0';
+}
+
+/* An unknown field is ignored, as the SDKs do (AuthType, ClientId, ...), unless it is a typo of a
+ * known one: then the known one would silently be missing or default. */
+static int unknown_part(struct parts *p, const char *key, const char *value, char *err, size_t err_len)
+{
+	if (!field_name_shown(key, value)) {
+		p->unknown_withheld = true;
+		return 0;
+	}
+	const char *near = name_nearest(key, field_names, 4);
+	if (near)
+		return fail(err, err_len, "unknown field '%s' (did you mean %s?)", key, near);
+	if (!p->unknown)
+		p->unknown = key;
+	return 0;
+}
+
 static int assign_part(struct parts *p, const char *key, char *value, char *err, size_t err_len)
 {
 	static const char *const names[] = {"endpoint", "accesskey", "version", "port"};
@@ -49,7 +79,19 @@ static int assign_part(struct parts *p, const char *key, char *value, char *err,
 		*slots[i] = value;
 		return 0;
 	}
-	return 0; /* unknown keys are ignored, as the SDKs do */
+	return unknown_part(p, key, value, err, err_len);
+}
+
+/* " (it has an unknown field 'X')" for a message about a missing field, or "". */
+static const char *unknown_note(const struct parts *p, char *out, size_t len)
+{
+	if (p->unknown)
+		snprintf(out, len, " (it has an unknown field '%s')", p->unknown);
+	else if (p->unknown_withheld)
+		snprintf(out, len, " (it has a field whose name is withheld: it may be a secret)");
+	else
+		out[0] = '\0';
+	return out;
 }
 
 static int split_parts(char *work, struct parts *p, char *err, size_t err_len)
@@ -68,10 +110,12 @@ static int split_parts(char *work, struct parts *p, char *err, size_t err_len)
 		if (assign_part(p, key, trim(eq + 1), err, err_len) < 0)
 			return -1;
 	}
+	char note[120];
 	if (!p->endpoint || !*p->endpoint)
-		return fail(err, err_len, "missing Endpoint");
+		return fail(err, err_len, "missing Endpoint%s", unknown_note(p, note, sizeof note));
 	if (!p->access_key || !*p->access_key)
-		return fail(err, err_len, "missing AccessKey (needed to sign tokens locally)");
+		return fail(err, err_len, "missing AccessKey (needed to sign tokens locally)%s",
+			    unknown_note(p, note, sizeof note));
 	return 0;
 }
 

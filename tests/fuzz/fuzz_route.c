@@ -37,8 +37,8 @@ static void setup(void)
 		 "[auth:keys]\ntype = apikey\nfile = %s\n[auth:web]\ntype = htpasswd\nfile = %s\n"
 		 "[rule:own]\nhub = chat\nmatch = anyone\nroles = webpubsub.joinLeaveGroup.user-{user}\n"
 		 "groups = user-{user} lobby\n"
-		 "[rule:teams]\nhub = chat\nmatch = attr:team=*\nroles = webpubsub.sendToGroup.team-{attr:team}\n"
-		 "groups = team-{attr:team}\n"
+		 "[rule:teams]\nhub = chat\nmatch = attr:groups=*\nroles = webpubsub.sendToGroup.team-{attr:groups}\n"
+		 "groups = team-{attr:groups}\n"
 		 "[rule:alice]\nhub = notify\nmatch = user:alice\nroles = webpubsub.sendToGroup "
 		 "webpubsub.joinLeaveGroup\n",
 		 fixture_write("keys", keys, strlen(keys)),

@@ -163,7 +163,9 @@ static const struct {
 	/* no secret in a message: text that is no key name, and any unknown key of [service:NAME] */
 	{SERVICE "SECRETSECRETSECRETSECRETSECRET00=\n" AUTH HUB,
 	 "t.conf:3: unknown key in [service:main] (text withheld: it may be a secret)"},
-	{SERVICE "conection_string = x\n" AUTH HUB, "t.conf:3: unknown key in [service:main] (text withheld"},
+	/* a key name is no secret, in [service:NAME] too: a misspelled one is named, with the nearest key */
+	{SERVICE "conection_string = x\n" AUTH HUB,
+	 "t.conf:3: conection_string: unknown key in [service:main]; did you mean connection_string?"},
 	{SERVICE "Endpoint=https://a.example;AccessKey=SECRETSECRETSECRET\n" AUTH HUB,
 	 "t.conf:3: unknown key in [service:main] (text withheld"},
 	{SERVICE "  SECRETSECRETSECRETSECRETSECRET00=\n" AUTH HUB,

@@ -24,6 +24,8 @@ static const struct good goods[] = {
 	{";;Endpoint=https://a.example;;AccessKey=k;;", "https://a.example/", "wss://a.example/", "k"},
 	{"Endpoint=http://[::1]:8080;AccessKey=k", "http://[::1]:8080/", "ws://[::1]:8080/", "k"},
 	{"Endpoint=https://a.example;AccessKey=k;Future=1", "https://a.example/", "wss://a.example/", "k"},
+	{"Endpoint=https://a.example;AccessKey=k;AuthType=aad;ClientId=c", "https://a.example/", "wss://a.example/",
+	 "k"},
 };
 
 struct bad {
@@ -46,6 +48,13 @@ static const struct bad bads[] = {
 	{"Endpoint=https://;AccessKey=k", "no valid host"},
 	{"Endpoint=https://a;AccessKey=k;junk", "segment without '='"},
 	{"=x;Endpoint=https://a;AccessKey=k", "empty key"},
+	/* a typo of a known field is named (never its value), with the field it is near */
+	{"Endpoint=https://a;AccesKey=k", "unknown field 'AccesKey' (did you mean AccessKey?)"},
+	{"Endpoint=https://a;AccessKey=k;Verison=1.0", "unknown field 'Verison' (did you mean Version?)"},
+	{"Endpont=https://a;AccessKey=k", "unknown field 'Endpont' (did you mean Endpoint?)"},
+	{"Endpoint=https://a;Secret=k", "missing AccessKey (needed to sign tokens locally) (it has an unknown field "
+					"'Secret')"},
+	{"Endpoint=https://a;k3j4h5k34j5h34kj5==", "field whose name is withheld"},
 };
 
 int main(void)
@@ -73,5 +82,13 @@ int main(void)
 	struct connstr c;
 	connstr_parse("Endpoint=ftp://x;AccessKey=TOPSECRETVALUE123", &c, err, sizeof err);
 	ok(!strstr(err, "TOPSECRET"), "the error does not repeat the key");
+	connstr_parse("Endpoint=https://x;AccesKey=TOPSECRETVALUE123", &c, err, sizeof err);
+	ok(!strstr(err, "TOPSECRET"), "a misspelled field is named, its value is not: %s", err);
+	connstr_parse("Endpoint=https://x;TOPSECRETVALUEabcdefgh==", &c, err, sizeof err);
+	ok(!strstr(err, "TOPSECRET"), "a key pasted without AccessKey= is not named: %s", err);
+	connstr_parse("Endpoint=https://x;TOPSECRETVALUEabcdefgh=", &c, err, sizeof err);
+	ok(!strstr(err, "TOPSECRET"), "nor with one '=' of padding: %s", err);
+	connstr_parse("Endpoint=https://x;TOPSECRETVALUEabcdefgh", &c, err, sizeof err);
+	ok(!strstr(err, "TOPSECRET"), "nor without: %s", err);
 	return tap_done();
 }

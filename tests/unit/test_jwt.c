@@ -316,7 +316,7 @@ static void test_header_memo(void)
 static void test_claims_window(void)
 {
 	static const char *const aud[] = {"a"};
-	struct jwt_rules rules = {"https://i", aud, 1, 60};
+	struct jwt_rules rules = {"https://i", aud, 1, 60, "t"};
 	struct jwt_refusal why;
 	struct jwt_window w = {0, 0};
 	json_t *c = json_pack("{s:s,s:s,s:f,s:i,s:i}", "iss", "https://i", "aud", "a", "exp", 2000.5, "nbf", 1500,
@@ -372,7 +372,7 @@ static struct auth_instance *hs256_instance_with(const char *const *extra, char 
 	size_t n = 5;
 	for (; extra && extra[0] && n < 12; extra += 2, n++)
 		entries[n] = (struct auth_entry){(char *)extra[0], (char *)extra[1], (int)n + 2, false};
-	struct ngd_section sec = {{"t", 1, 0, {0}}, "t.conf", entries, n, NULL};
+	struct ngd_section sec = {.head = {"t", 1, 0, {0}}, .file = "t.conf", .entries = entries, .n_entries = n};
 	struct auth_instance *inst = auth_instance_create(&sec, &(struct auth_limits){8, 0}, err, err_len);
 	unlink(path);
 	free(sec.error);

@@ -201,8 +201,13 @@ struct keyset *keyset_from_jwks(const char *json, size_t len, char *err, size_t 
 	json_t *doc = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
 	json_t *keys = json_object_get(doc, "keys");
 	struct keyset *ks = NULL;
-	if (!doc)
+	char holds[160];
+	if (!doc && key_text_kind(json, len, holds, sizeof holds) && strncmp(holds, "it holds JSON", 13) != 0)
+		snprintf(err, err_len, "not JSON: %s (a PEM key goes in public_key_file)", holds);
+	else if (!doc)
 		snprintf(err, err_len, "not JSON (line %d, column %d)", jerr.line, jerr.column); /* no content echoed */
+	else if (!json_is_array(keys) && json_object_get(doc, "kty"))
+		snprintf(err, err_len, "not a JWK set but one JWK: write it as {\"keys\": [ ... ]}");
 	else if (!json_is_array(keys))
 		snprintf(err, err_len, "not a JWK set: no \"keys\" array");
 	else if (json_array_size(keys) > JWKS_MAX_KEYS)
@@ -244,6 +249,54 @@ static const char *pem_kind(EVP_PKEY *pkey, enum jwk_kind *kind)
 	return "the key is not RSA, EC P-256, EC P-384 or Ed25519";
 }
 
+/* What the first PEM block's label says the text holds; NULL when it has none we know. */
+static const char *pem_label_kind(const char *label, size_t len)
+{
+	static const struct {
+		const char *label, *kind;
+	} labels[] = {
+		{"PRIVATE KEY", "a private key (PKCS#8): give its public key (openssl pkey -in KEY -pubout)"},
+		{"RSA PRIVATE KEY", "an RSA private key: give its public key (openssl pkey -in KEY -pubout)"},
+		{"EC PRIVATE KEY", "an EC private key: give its public key (openssl pkey -in KEY -pubout)"},
+		{"ENCRYPTED PRIVATE KEY", "an encrypted private key: give its public key (openssl pkey -pubout)"},
+		{"OPENSSH PRIVATE KEY", "an OpenSSH private key: give a PEM public key"},
+		{"RSA PUBLIC KEY", "an RSA public key in PKCS#1 form: convert it (openssl rsa -RSAPublicKey_in -in KEY "
+				   "-pubout)"},
+		{"CERTIFICATE REQUEST",
+		 "a certificate request, which is no key: give the public key or the certificate"},
+		{"X509 CRL", "a certificate revocation list, which is no key"},
+	};
+	for (size_t i = 0; i < sizeof labels / sizeof labels[0]; i++)
+		if (strlen(labels[i].label) == len && memcmp(labels[i].label, label, len) == 0)
+			return labels[i].kind;
+	return NULL;
+}
+
+const char *key_text_kind(const char *text, size_t len, char *out, size_t out_len)
+{
+	const char *begin = memmem(text, len, "-----BEGIN ", 11);
+	size_t skip = strspn(text, " \t\n");
+	if (begin) {
+		const char *label = begin + 11, *end = memmem(label, len - (size_t)(label - text), "-----", 5);
+		size_t label_len = end ? (size_t)(end - label) : 0;
+		const char *kind = pem_label_kind(label, label_len);
+		if (kind)
+			return snprintf(out, out_len, "it holds %s", kind), out;
+		if (label_len && label_len <= 40 && strspn(label, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 ") >= label_len)
+			return snprintf(out, out_len, "it holds a PEM block labelled '%.*s'", (int)label_len, label),
+			       out;
+		return snprintf(out, out_len, "it holds PEM"), out;
+	}
+	if (skip < len && text[skip] == '{')
+		return snprintf(out, out_len, "it holds JSON (a JWKS goes in jwks_file)"), out;
+	if (len >= 8 && (strncmp(text, "ssh-rsa ", 8) == 0 || strncmp(text, "ssh-ed25519 ", 12) == 0 ||
+			 strncmp(text, "ecdsa-sha2-", 11) == 0))
+		return snprintf(out, out_len,
+				"it holds an OpenSSH public key: convert it (ssh-keygen -e -m PKCS8 -f KEY)"),
+		       out;
+	return NULL;
+}
+
 struct keyset *keyset_from_pem(const char *pem, size_t len, char *err, size_t err_len)
 {
 	EVP_PKEY *pkey = len <= JWKS_MAX_DOCUMENT ? pem_public_key(pem, len) : NULL;
@@ -255,7 +308,9 @@ struct keyset *keyset_from_pem(const char *pem, size_t len, char *err, size_t er
 	if (!why && !ks)
 		why = "out of memory";
 	if (why) {
-		snprintf(err, err_len, "%s", why);
+		char holds[160];
+		const char *kind_text = pkey ? NULL : key_text_kind(pem, len, holds, sizeof holds);
+		snprintf(err, err_len, "%s%s%s", why, kind_text ? ": " : "", kind_text ? kind_text : "");
 		EVP_PKEY_free(pkey);
 		return NULL;
 	}

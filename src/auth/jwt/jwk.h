@@ -45,4 +45,9 @@ struct keyset *keyset_from_secret(const unsigned char *secret, size_t len, char 
 struct keyset *keyset_ref(struct keyset *ks);
 void keyset_release(struct keyset *ks); /* frees (and wipes secrets) on the last reference */
 
+/* What a key file's TEXT holds when it is not what was asked for (a private key, PKCS#1, a CSR, JSON,
+ * an OpenSSH key), as "it holds ..." in OUT with what to do; NULL when nothing is recognised. Reads
+ * only PEM labels and the first byte: no key material. */
+const char *key_text_kind(const char *text, size_t len, char *out, size_t out_len);
+
 #endif

@@ -300,6 +300,15 @@ static enum ngd_auth_result jwt_authenticate(void *instance, const struct ngd_re
 	return verify_cached(cfg, &tok, out);
 }
 
+size_t jwt_attribute_names(const void *state, const char **names, size_t cap)
+{
+	const struct jwt_config *cfg = state;
+	size_t n = 0;
+	for (; n < cap && n < cfg->n_attributes; n++)
+		names[n] = cfg->attributes[n].name;
+	return n;
+}
+
 const struct ngd_authenticator auth_jwt = {
 	.abi_version = NGD_AUTH_ABI_VERSION,
 	.type = "jwt",

@@ -6,11 +6,11 @@
 #include <stddef.h>
 
 struct jwt_rules {
-	const char *name; /* the [auth:NAME], for debug lines */
 	const char *issuer;
 	const char *const *audiences;
 	size_t n_audiences;
 	long long leeway; /* seconds of clock skew allowed both ways */
+	const char *name; /* the [auth:NAME], for debug lines */
 };
 
 /* A refusal: a stable code and a message without any token bytes. */

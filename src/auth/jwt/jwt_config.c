@@ -109,10 +109,13 @@ static struct keyset *keys_from_file(struct ngd_section *sec, const char *key, c
 	if (!text)
 		return ngd_section_error(sec, key, "%s", err), NULL;
 	if (secret) {
-		if (is_text(text, len))
+		size_t skip = 0; /* an editor's BOM and final newline are not part of a text secret */
+		if (is_text(text, len)) {
 			while (len && (text[len - 1] == '\n' || text[len - 1] == '\r'))
-				len--; /* an editor's final newline is not part of a text secret */
-		ks = keyset_from_secret((unsigned char *)text, len, why, sizeof why);
+				len--;
+			skip = len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0 ? 3 : 0;
+		}
+		ks = keyset_from_secret((unsigned char *)text + skip, len - skip, why, sizeof why);
 	} else if (strcmp(key, "jwks_file") == 0)
 		ks = keyset_from_jwks(text, len, why, sizeof why);
 	else
