@@ -6,6 +6,7 @@
 #include "core/names.h"
 #include "edge/cors.h"
 #include "edge/listen.h"
+#include "policy/ask.h"
 #include "edge/trusted_proxies.h"
 #include "policy/matcher.h"
 #include "policy/template.h"
@@ -166,6 +167,14 @@ static void check_hub_names(struct parser *p, struct config_hub *h)
 	h->set_default_groups = config_key_line(&h->head, "hub", "default_groups") != h->head.line;
 	check_defaults(p, h, "default_roles", &h->default_roles, true);
 	check_defaults(p, h, "default_groups", &h->default_groups, false);
+	for (size_t i = 0; i < h->ignore_parameters.n; i++)
+		if (!ask_parameter_name_ok(h->ignore_parameters.items[i]) ||
+		    ask_parameter_known(h->ignore_parameters.items[i], false, NULL) ||
+		    ask_parameter_known(h->ignore_parameters.items[i], true, NULL))
+			parser_error(p, config_key_line(&h->head, "hub", "ignore_parameters"), "ignore_parameters",
+				     "'%.40s' is not a parameter name to ignore (1 to 40 of A-Z a-z 0-9 _ . - [ ], and "
+				     "not one negotiated reads)",
+				     h->ignore_parameters.items[i]);
 	for (size_t i = 0; i < h->client_protocols.n; i++)
 		if (client_protocol_parse(h->client_protocols.items[i], &protocol) < 0)
 			parser_error(p, config_key_line(&h->head, "hub", "client_protocols"), "client_protocols",

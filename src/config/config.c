@@ -132,6 +132,7 @@ void config_free(struct config *cfg)
 		strlist_free(&h->default_roles);
 		strlist_free(&h->default_groups);
 		strlist_free(&h->client_protocols);
+		strlist_free(&h->ignore_parameters);
 		strlist_free(&h->cors_origins);
 		free(h->rules);
 		free(h->head.name);

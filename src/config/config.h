@@ -96,6 +96,7 @@ struct config_hub {
 	unsigned on_excess;			    /* enum excess_mode: a client asking beyond its grant */
 	unsigned lifetime_excess;		    /* enum excess_mode: a client asking beyond the lifetime cap */
 	struct strlist client_protocols;	    /* protocols a client may ask for besides client_protocol */
+	struct strlist ignore_parameters;	    /* query names and body members let through unread */
 	struct strlist cors_origins;		    /* empty: the [server]'s */
 	int cors_credentials;			    /* -1: the [server]'s */
 	struct rate_spec rate_per_user;		    /* per authenticated principal */

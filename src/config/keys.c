@@ -80,6 +80,7 @@ static const struct key_spec keys[] = {
 	{KIND_HUB, "on_excess", KEY_CHOICE, HUB(on_excess), 0, 0},
 	{KIND_HUB, "lifetime_excess", KEY_CHOICE, HUB(lifetime_excess), 0, 1},
 	{KIND_HUB, "client_protocols", KEY_LIST, HUB(client_protocols), 0, 3},
+	{KIND_HUB, "ignore_parameters", KEY_LIST, HUB(ignore_parameters), 0, 16},
 	{KIND_RULE, "hub", KEY_LIST, RULE(hubs), 1, 64},
 	{KIND_RULE, "match", KEY_LIST, RULE(match), 1, 16},
 	{KIND_RULE, "roles", KEY_LIST, RULE(roles), 0, NGD_MAX_ROLES},

@@ -37,3 +37,8 @@ const char *request_query_at(const struct ngd_request *req, const char *name, un
 {
 	return req->src.query_at(req->src.conn, name, index);
 }
+
+const char *request_query_name_at(const struct ngd_request *req, unsigned index)
+{
+	return req->src.query_name_at ? req->src.query_name_at(req->src.conn, index) : NULL;
+}

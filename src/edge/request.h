@@ -19,6 +19,8 @@ struct request_source {
 	/* The index-th (from 0) value of a repeated query argument, or NULL. */
 	const char *(*query_at)(void *conn, const char *name, unsigned index);
 	void *conn;
+	/* The name of the index-th (from 0) query argument, or NULL past the last. */
+	const char *(*query_name_at)(void *conn, unsigned index);
 };
 
 struct ngd_request {
@@ -41,5 +43,7 @@ struct ngd_request {
 
 const char *request_query(const struct ngd_request *req, const char *name, unsigned *count);
 const char *request_query_at(const struct ngd_request *req, const char *name, unsigned index);
+/* The name of the index-th query argument, in the order given; NULL past the last. */
+const char *request_query_name_at(const struct ngd_request *req, unsigned index);
 
 #endif

@@ -142,6 +142,11 @@ static const char *query_at(void *table, const char *name, unsigned index)
 	return query_table_at(table, name, index);
 }
 
+static const char *query_name_at(void *table, unsigned index)
+{
+	return query_table_name_at(table, index);
+}
+
 static enum MHD_Result sum_header(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
 {
 	(void)kind;
@@ -310,7 +315,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	*req = (struct ngd_request){
 		.method = method,
 		.path = url,
-		.src = {header_of, query_of, query_at, &connection_of(p)->query},
+		.src = {header_of, query_of, query_at, &connection_of(p)->query, query_name_at},
 		.body = p->body.data ? p->body.data : "",
 		.body_len = p->body.len,
 	};

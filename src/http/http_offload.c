@@ -220,6 +220,12 @@ static const char *copied_query_at(void *src, const char *name, unsigned index)
 	return NULL;
 }
 
+static const char *copied_query_name_at(void *src, unsigned index)
+{
+	const struct deferred *d = src;
+	return index < d->n_args ? d->fields[d->n_headers + index].name : NULL;
+}
+
 struct copier {
 	struct deferred *d;
 	size_t n, bytes; /* measuring pass: totals; copying pass: positions */
@@ -271,8 +277,11 @@ static int copy_request(struct deferred *d, struct MHD_Connection *conn, const s
 	if (req->peer && req->peer_len <= sizeof d->peer)
 		memcpy(&d->peer, req->peer, req->peer_len);
 	d->req.peer = req->peer ? (const struct sockaddr *)&d->peer : NULL;
-	d->req.src = (struct request_source){
-		.header = copied_header, .query = copied_query, .query_at = copied_query_at, .conn = d};
+	d->req.src = (struct request_source){.header = copied_header,
+					     .query = copied_query,
+					     .query_at = copied_query_at,
+					     .conn = d,
+					     .query_name_at = copied_query_name_at};
 	d->copied = true;
 	return 0;
 }

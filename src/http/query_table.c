@@ -22,6 +22,19 @@ static enum MHD_Result keep_arg(void *cls, enum MHD_ValueKind kind, const char *
 	return MHD_YES;
 }
 
+static void table_read(struct query_table *t)
+{
+	if (!t->read)
+		MHD_get_connection_values(t->conn, MHD_GET_ARGUMENT_KIND, keep_arg, t);
+	t->read = true;
+}
+
+const char *query_table_name_at(struct query_table *t, unsigned index)
+{
+	table_read(t);
+	return index < t->n ? t->args[index].name : NULL;
+}
+
 /* Past the table's size: libmicrohttpd's own list, walked for this one name. */
 struct arg_walk {
 	const char *name;
@@ -46,9 +59,7 @@ static enum MHD_Result walk_arg(void *cls, enum MHD_ValueKind kind, const char *
 /* The index-th occurrence of name (found tells whether there is one), and how many there are. */
 static const char *nth(struct query_table *t, const char *name, unsigned index, unsigned *count, bool *found)
 {
-	if (!t->read)
-		MHD_get_connection_values(t->conn, MHD_GET_ARGUMENT_KIND, keep_arg, t);
-	t->read = true;
+	table_read(t);
 	struct arg_walk w = {name, index, 0, NULL, false};
 	if (t->overflow)
 		MHD_get_connection_values(t->conn, MHD_GET_ARGUMENT_KIND, walk_arg, &w);

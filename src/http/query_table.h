@@ -24,5 +24,7 @@ void query_table_reset(struct query_table *t, struct MHD_Connection *conn);
 const char *query_table_first(struct query_table *t, const char *name, unsigned *count);
 /* The index-th (from 0) value of name, "" when it has none, or NULL past the last. */
 const char *query_table_at(struct query_table *t, const char *name, unsigned index);
+/* The name of the index-th argument, or NULL past the last (or past the table's size). */
+const char *query_table_name_at(struct query_table *t, unsigned index);
 
 #endif

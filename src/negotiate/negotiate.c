@@ -71,6 +71,48 @@ static const char *choose_hub(const struct runtime *rt, const struct ngd_request
 	return chosen;
 }
 
+static bool ignored(const struct hub *hub, const char *name)
+{
+	const struct strlist *l = &hub->cfg->ignore_parameters;
+	for (size_t i = 0; i < l->n; i++)
+		if (strcmp(l->items[i], name) == 0)
+			return true;
+	return false;
+}
+
+/* 400 invalid_parameter for a parameter negotiate does not read: the client must know it was not
+ * heard (a ?roles= or ?ttl= it believes narrowed its token). */
+static int refuse_unknown(const char *place, const char *name, bool in_body, struct reply *out)
+{
+	const char *near = NULL;
+	ask_parameter_known(name, in_body, &near);
+	if (!ask_parameter_name_ok(name))
+		return reply_error(out, 400, "invalid_parameter",
+				   "an unknown %s (its name is not shown): negotiate reads hub, %s, "
+				   "expirationTimeInMinutes and clientProtocol",
+				   place, in_body ? "roles, groups" : "role, group"),
+		       -1;
+	return reply_error(out, 400, "invalid_parameter",
+			   "unknown %s '%s'%s%s%s: negotiate does not read it (the hub's ignore_parameters lets an "
+			   "app's own parameters through)",
+			   place, name, near ? " (did you mean " : "", near ? near : "", near ? "?)" : ""),
+	       -1;
+}
+
+static int refuse_unknown_parameters(const struct hub *hub, const struct ngd_request *req, json_t *body,
+				     struct reply *out)
+{
+	const char *name;
+	json_t *value;
+	for (unsigned i = 0; (name = request_query_name_at(req, i)); i++)
+		if (!ask_parameter_known(name, false, NULL) && !ignored(hub, name))
+			return refuse_unknown("query parameter", name, false, out);
+	json_object_foreach(body, name, value) if (!ask_parameter_known(name, true, NULL) &&
+						   !ignored(hub, name)) return refuse_unknown("body member", name, true,
+											      out);
+	return 0;
+}
+
 static void refuse(const struct hub *hub, enum ngd_auth_result result, const struct ngd_outcome *who, struct reply *out)
 {
 	if (result == NGD_AUTH_ERROR) {
@@ -138,6 +180,8 @@ static void grant_and_issue(const struct hub *hub, struct ngd_request *req, json
 	struct policy_ask ask;
 	struct ask_refusal why;
 	struct grant grant; /* policy_decide() writes what it uses: 8 KB are not zeroed per request */
+	if (refuse_unknown_parameters(hub, req, body, out) < 0)
+		return;
 	ask_read(req, body, &text);
 	if (ask_check(&text, &ask, &why) < 0) {
 		reply_error(out, 400, why.code, "%s", why.message);

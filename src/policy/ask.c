@@ -6,6 +6,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 struct list_spec {
 	const char *query, *body, *what; /* "role", "roles", "role" */
@@ -86,6 +87,27 @@ static int check_protocol(const struct ask_value_text *v, struct policy_ask *ask
 	if (ask->protocol_asked && client_protocol_parse(v->text, &ask->protocol) < 0)
 		return refuse(why, "invalid_parameter", "clientProtocol must be default, mqtt or socketio");
 	return 0;
+}
+
+bool ask_parameter_known(const char *name, bool in_body, const char **near)
+{
+	static const char *const known[2][7] = {
+		{"hub", "role", "group", "expirationTimeInMinutes", "minutesToExpire", "clientProtocol", "userId"},
+		{"hub", "roles", "groups", "expirationTimeInMinutes", "minutesToExpire", "clientProtocol", "userId"}};
+	const char *const *names = known[in_body];
+	for (size_t i = 0; i < 7; i++)
+		if (strcmp(name, names[i]) == 0)
+			return true;
+	if (near)
+		*near = name_nearest(name, names, 7);
+	return false;
+}
+
+bool ask_parameter_name_ok(const char *name)
+{
+	size_t len = strlen(name);
+	return len > 0 && len <= 40 &&
+	       strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-[]") == len;
 }
 
 int ask_check(const struct ask_text *text, struct policy_ask *out, struct ask_refusal *why)

@@ -48,6 +48,12 @@ struct ask_refusal {
 	char message[200];
 };
 
+/* Whether NAME is a query argument (IN_BODY false: hub, role, group, ...) or a body member (roles,
+ * groups, ...) that negotiate reads; with the nearest known name of that place in *near when not. */
+bool ask_parameter_known(const char *name, bool in_body, const char **near);
+/* Whether NAME may be shown in a message: 1 to 40 of A-Z a-z 0-9 _ . - [ ]. */
+bool ask_parameter_name_ok(const char *name);
+
 /* Validates every name and caps every list. 0: out points into text (which must outlive it).
  * -1: why says what was wrong. */
 int ask_check(const struct ask_text *text, struct policy_ask *out, struct ask_refusal *why);

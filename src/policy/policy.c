@@ -263,10 +263,15 @@ static int narrow(struct decision *d, struct entry_set *allowed, const struct en
 		else if (!e && d->p->on_excess == EXCESS_DROP) {
 			note(d, LOG_LEVEL_INFO, "%s '%s' asked for but not granted: dropped (on_excess = drop)",
 			     allowed->what, shown(asked[i], buf, 84));
-		} else if (!e) {
-			return refuse(d, roles ? "forbidden_role" : "forbidden_group",
-				      "%s '%s' is not granted to this caller on hub %s", allowed->what,
+		} else if (!e && roles) {
+			return refuse(d, "forbidden_role", "role '%s' is not granted to this caller on hub %s",
 				      shown(asked[i], buf, 84), d->p->hub);
+		} else if (!e) { /* roles that let the client join a group do not put it there on connect */
+			return refuse(
+				d, "forbidden_group",
+				"group '%s' is not granted to this caller on hub %s: group= asks to be joined to it "
+				"on connect, which only the groups key (of the hub or a matching rule) grants",
+				shown(asked[i], buf, 84), d->p->hub);
 		}
 	}
 	for (size_t i = 0; !was_asked && i < (has_defaults ? defaults->n : allowed->n); i++) {

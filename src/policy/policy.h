@@ -71,7 +71,7 @@ struct grant {
 	enum client_protocol protocol;
 	/* refused: 403 with a stable code and a message naming what was refused */
 	const char *refusal;
-	char message[256];
+	char message[384];
 	struct buf names; /* rendered templates; grant_clear() frees it */
 };
 

@@ -23,6 +23,12 @@ static const char *query_at(void *conn, const char *name, unsigned index)
 	return NULL;
 }
 
+static const char *query_name_at(void *conn, unsigned index)
+{
+	const struct fake_request *f = conn;
+	return index < f->n_args ? f->arg_name[index] : NULL;
+}
+
 static const char *query_first(void *conn, const char *name, unsigned *count)
 {
 	const struct fake_request *f = conn;
@@ -72,7 +78,7 @@ static struct fake_request *fake_new(const uint8_t *data, size_t size)
 	memcpy(f->text, data, size);
 	f->text[size] = '\0';
 	f->req = (struct ngd_request){.method = "GET", .path = "/negotiate", .body = ""};
-	f->req.src = (struct request_source){header_of, query_first, query_at, f};
+	f->req.src = (struct request_source){header_of, query_first, query_at, f, query_name_at};
 	return f;
 }
 
