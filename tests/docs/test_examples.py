@@ -10,7 +10,6 @@ network namespace of its own (unshare -rn), so that no example reaches a real pr
 import base64
 import contextlib
 import http.server
-import crypt
 import json
 import re
 import secrets
@@ -128,7 +127,9 @@ class Setup:
             path.write_text(self.service.connection_string + "\n")
         for path in (self.etc / "apikeys", tmp / "first" / "apikeys"):
             path.write_text(f"app1 {self.api_key}\n")
-        (self.etc / "htpasswd").write_text(f"alice:{crypt.crypt(self.password, crypt.mksalt(crypt.METHOD_SHA512))}\n")
+        sha512_crypt = subprocess.run(["openssl", "passwd", "-6", "-stdin"], input=self.password, check=True,
+                                      capture_output=True, text=True, timeout=10).stdout.strip()
+        (self.etc / "htpasswd").write_text(f"alice:{sha512_crypt}\n")
         self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(self.key.public_key()))
         jwk.update(kid="test-key", use="sig", alg="RS256")
