@@ -8,6 +8,7 @@ The commands run in namespaces of their own (unshare: user, network, mount, pid)
 start ends with them."""
 import json
 import os
+import shlex
 import subprocess
 
 from conftest import REPO, integration, marked_block
@@ -86,3 +87,21 @@ curl -sf --retry 40 --retry-connrefused --retry-delay 1 --retry-max-time 20 -o /
     claims = integration.check_client_access(answer, service.key, service.endpoint, "chat")
     assert claims["sub"] == "chat-app", claims
     assert claims["role"] == ["webpubsub.joinLeaveGroup.lobby", "webpubsub.sendToGroup.lobby"], claims
+
+
+def test_explain_prints_what_the_policy_page_shows(tmp_path):
+    """docs/policy.md's `negotiated explain` session: the command, run on the admin example
+    installed as /etc/negotiated/negotiated.conf (that directory moved to the test's), prints
+    exactly the lines the page shows."""
+    block = marked_block(REPO / "docs" / "policy.md", "transcript", "explain")
+    prompt, *shown = block.replace("\\\n", "").splitlines()
+    assert prompt.startswith("$ negotiated explain "), prompt
+    etc = tmp_path / "etc" / "negotiated"
+    etc.mkdir(parents=True)
+    (etc / "connection-string").write_text(integration.Service.new().connection_string + "\n")
+    example = marked_block(REPO / "docs" / "policy.md", "example", "examples/policy-admins.conf")
+    (etc / "negotiated.conf").write_text(example.replace("/etc/negotiated/", f"{etc}/"))
+    argv = shlex.split(prompt[len("$ negotiated "):].replace("/etc/negotiated/", f"{etc}/"))
+    result = integration.run_cli(*argv)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.replace(f"{etc}/", "/etc/negotiated/").splitlines() == shown
