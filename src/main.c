@@ -3,6 +3,7 @@
 
 #include "cli/cli_explain.h"
 #include "cli/cli_token.h"
+#include "config/dev.h"
 #include "core/log.h"
 #include "core/log_batch.h"
 #include "daemon.h"
@@ -34,7 +35,7 @@ struct options {
 	const char *config;
 	const char *listen;
 	const char *credentials_dir;
-	bool dev, check, reload, verbose, list_keys;
+	bool dev, check, reload, verbose, list_keys, print_config;
 };
 
 static const char usage[] =
@@ -45,6 +46,7 @@ static const char usage[] =
 	"  -c, --config FILE    configuration file (default " DEFAULT_CONFIG ")\n"
 	"  -l, --listen ADDR    HOST:PORT, [IPV6]:PORT or unix:/PATH, instead of [server] listen\n"
 	"      --dev            embedded development configuration (anonymous, one hub 'chat')\n"
+	"      --print-config   with --dev: print that configuration as a starting file and exit\n"
 	"      --check-config   check the configuration and exit: 0 valid, 1 invalid\n"
 	"      --reload         have $MAINPID reload (SIGHUP) and exit 1 if its file does not load\n"
 	"                       (systemd's ExecReload=)\n"
@@ -59,17 +61,12 @@ static const char usage[] =
 static int parse_options(int argc, char **argv, struct options *o)
 {
 	static const struct option longs[] = {
-		{"config", required_argument, NULL, 'c'},
-		{"listen", required_argument, NULL, 'l'},
-		{"dev", no_argument, NULL, 'd'},
-		{"check-config", no_argument, NULL, 'k'},
-		{"reload", no_argument, NULL, 'r'},
-		{"credentials-dir", required_argument, NULL, 'C'},
-		{"verbose", no_argument, NULL, 'v'},
-		{"version", no_argument, NULL, 'V'},
-		{"help", no_argument, NULL, 'h'},
-		{"list-config-keys", no_argument, NULL, 'K'},
-		{NULL, 0, NULL, 0},
+		{"config", required_argument, NULL, 'c'}, {"listen", required_argument, NULL, 'l'},
+		{"dev", no_argument, NULL, 'd'},	  {"check-config", no_argument, NULL, 'k'},
+		{"reload", no_argument, NULL, 'r'},	  {"credentials-dir", required_argument, NULL, 'C'},
+		{"verbose", no_argument, NULL, 'v'},	  {"version", no_argument, NULL, 'V'},
+		{"help", no_argument, NULL, 'h'},	  {"list-config-keys", no_argument, NULL, 'K'},
+		{"print-config", no_argument, NULL, 'P'}, {NULL, 0, NULL, 0},
 	};
 	int opt;
 	opterr = 0;
@@ -82,6 +79,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case 'r': o->reload = true; break;
 		case 'C': o->credentials_dir = optarg; break;
 		case 'K': o->list_keys = true; break; /* hidden: the man page test reads it */
+		case 'P': o->print_config = true; break;
 		case 'v': o->verbose = true; break;
 		case 'V': puts(PACKAGE_STRING); exit(0);
 		case 'h': fputs(usage, stdout); exit(0);
@@ -91,9 +89,11 @@ static int parse_options(int argc, char **argv, struct options *o)
 			return -1;
 		}
 	}
-	if (optind < argc || (o->dev && o->config)) {
+	if (optind < argc || (o->dev && o->config) || (o->print_config && !o->dev)) {
 		fprintf(stderr, "negotiated: %s (see --help)\n",
-			optind < argc ? "unexpected argument" : "--dev and --config exclude each other");
+			optind < argc	      ? "unexpected argument"
+			: o->dev && o->config ? "--dev and --config exclude each other"
+					      : "--print-config prints the --dev configuration: give --dev");
 		return -1;
 	}
 	return 0;
@@ -242,6 +242,17 @@ static int reload_main_pid(void)
 	return reload_ask(pid);
 }
 
+/* The first run, before any configuration: what to do next, not only what is missing. */
+static void no_configuration(void)
+{
+	fputs("negotiated: no configuration at " DEFAULT_CONFIG ".\n"
+	      "  To try it on this machine:  negotiated --dev   (anonymous callers, one hub 'chat')\n"
+	      "  To start a file from that:  negotiated --dev --print-config > negotiated.conf\n"
+	      "  To use a file:              negotiated -c FILE   (check it first: --check-config -c FILE)\n"
+	      "  The keys are in negotiated.conf(5); negotiated --help lists the options.\n",
+	      stderr);
+}
+
 static const char *config_path(const struct options *o)
 {
 	return o->dev ? NULL : o->config ? o->config : DEFAULT_CONFIG;
@@ -261,6 +272,10 @@ int main(int argc, char **argv)
 		return reload_main_pid();
 	if (o.list_keys)
 		return config_list_keys(stdout), 0;
+	if (o.print_config)
+		return dev_config_print(stdout), 0;
+	if (!o.dev && !o.config && access(DEFAULT_CONFIG, F_OK) < 0 && errno == ENOENT)
+		return no_configuration(), 1;
 	block_signals(); /* libcurl is loaded by the configuration that needs it (token/curl_lib.h) */
 	if (o.credentials_dir && setenv("CREDENTIALS_DIRECTORY", o.credentials_dir, 1) < 0)
 		return perror("negotiated: --credentials-dir"), 1;

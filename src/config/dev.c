@@ -12,6 +12,8 @@
 #define DEV_ENV "WEBPUBSUB_CONNECTION_STRING"
 #define DEV_ORIGINS "http://localhost:* http://127.0.0.1:*" /* a page on a local dev server */
 
+#define DEV_PLACEHOLDER "http://localhost:8081"
+
 /* The service line is added by dev_config_load: from the environment, or a generated key. */
 static const char dev_config[] = "[server]\n"
 				 "listen = 127.0.0.1:8080\n"
@@ -31,11 +33,26 @@ static int add_generated_service(struct buf *text)
 	unsigned char key[33];
 	if (random_bytes(key, sizeof key) < 0)
 		return -1;
-	buf_puts(text, "connection_string = Endpoint=http://localhost:8081;AccessKey=");
+	buf_puts(text, "connection_string = Endpoint=" DEV_PLACEHOLDER ";AccessKey=");
 	buf_base64url(text, key, sizeof key);
 	buf_puts(text, ";Version=1.0;\n");
 	explicit_bzero(key, sizeof key);
 	return 0;
+}
+
+void dev_config_print(FILE *out)
+{
+	fputs("; The configuration `negotiated --dev` runs, as a starting file (see negotiated.conf(5)).\n"
+	      "; Check it with: negotiated --check-config -c FILE\n"
+	      "; Before production: replace [auth:guest] (anyone is admitted) and dev_page, and narrow\n"
+	      "; cors_origins to your app's origin.\n",
+	      out);
+	fputs(dev_config, out);
+	fputs("; The resource's connection string, from the environment (never in this file).\n"
+	      "; Without it, --dev signs for the placeholder " DEV_PLACEHOLDER " with a key generated for\n"
+	      "; the run: no service accepts those tokens.\n"
+	      "connection_string_env = " DEV_ENV "\n",
+	      out);
 }
 
 struct config *dev_config_load(char *err, size_t err_len)
@@ -50,9 +67,10 @@ struct config *dev_config_load(char *err, size_t err_len)
 	if (getenv(DEV_ENV) && *getenv(DEV_ENV)) {
 		buf_puts(&text, "connection_string_env = " DEV_ENV "\n");
 	} else {
-		log_warning("DEVELOPMENT MODE: %s is not set: signing with a generated key for "
-			    "http://localhost:8081, which no real service accepts",
-			    DEV_ENV);
+		log_warning("DEVELOPMENT MODE: %s is not set: tokens name the placeholder endpoint " DEV_PLACEHOLDER
+			    " and are signed with a key generated for this run, so no service accepts them; set %s "
+			    "to your Web PubSub resource's connection string for tokens it accepts",
+			    DEV_ENV, DEV_ENV);
 		if (add_generated_service(&text) < 0)
 			text.failed = true;
 	}

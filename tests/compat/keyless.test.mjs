@@ -113,7 +113,7 @@ describe(`keyless: token CLI requests equal the SDK's (${cases.length} asks)`, (
     test(label(c), T, async () => {
       const { request: sdk, answer: sdkAnswer } = await sdkRequest(c);
       const before = service.requests.length;
-      const ours = await token(['--config', dir.configPath, '--hub', c.hub,
+      const ours = await token(['--config', dir.configPath, '--hub', c.hub, '--raw', // exactly the ask, as the SDK
         ...(c.user === undefined ? [] : ['--user', c.user]),
         ...c.roles.flatMap((r) => ['--role', r]), ...c.groups.flatMap((g) => ['--group', g]),
         ...(c.ttl === undefined ? [] : ['--ttl', String(c.ttl)]), '--client-protocol', c.protocol]);

@@ -1,5 +1,6 @@
 """The command line: `negotiated token`, --check-config, configuration errors, --dev, signals."""
 import json
+import os
 import re
 import signal
 
@@ -100,7 +101,7 @@ def test_token_plain_prints_the_url(service):
 
 @pytest.mark.parametrize("hub, name", [("alpha", "a"), ("beta", "b")])
 def test_token_from_config_uses_the_hubs_service(two_service_config, services, hub, name):
-    result = run_cli("token", "--config", str(two_service_config), "--hub", hub, "--ttl", "30", "--json")
+    result = run_cli("token", "--config", str(two_service_config), "--hub", hub, "--raw", "--ttl", "30", "--json")
     assert result.returncode == 0, result.stderr
     svc = services[name]
     claims = check_client_access(json.loads(result.stdout), svc.key, svc.endpoint, hub)
@@ -135,7 +136,11 @@ BAD_TOKEN_ARGS = {
     "hub too long": [*CS, "--hub", "h" * 129],
     "hub empty": [*CS, "--hub", ""],
     "config unknown hub": ["--config", "{config}", "--hub", "nope"],
-    "config ttl above hub max": ["--config", "{config}", "--hub", "beta", "--ttl", "61"],
+    "config ttl above hub max": ["--config", "{config}", "--hub", "beta", "--raw", "--ttl", "61"],
+    "config without a caller": ["--config", "{config}", "--hub", "beta"],
+    "config user and as": ["--config", "{config}", "--hub", "beta", "--user", "u", "--as", "user=u"],
+    "raw and as": ["--config", "{config}", "--hub", "beta", "--raw", "--as", "user=u"],
+    "as unparsable": ["--config", "{config}", "--hub", "beta", "--as", "nobody"],
 }
 
 
@@ -335,3 +340,100 @@ def test_signal_stops_cleanly(daemon_factory, service, sig):
     daemon = daemon_factory(GOOD_CONFIGS["inline"].format(cs=service.connection_string))
     assert daemon.stop(sig) is None
     assert "listening on" in daemon.stderr_text()
+
+
+POLICY = """\
+[service:main]
+connection_string = {cs}
+
+[hub:chat]
+auth = keys
+roles = webpubsub.joinLeaveGroup.lobby
+groups = lobby
+token_lifetime = 30
+max_token_lifetime = 120
+
+[rule:admins]
+hub = chat
+match = user:alice
+roles = webpubsub.sendToGroup.lobby
+max_token_lifetime = 10
+
+[auth:keys]
+type = apikey
+file = {dir}/apikeys
+"""
+
+
+@pytest.fixture
+def policy_config(tmp_path, service):
+    (tmp_path / "apikeys").write_text("alice 0123456789abcdef0123456789abcdef\n")
+    config = tmp_path / "negotiated.conf"
+    config.write_text(POLICY.format(cs=service.connection_string, dir=tmp_path))
+    return config
+
+
+def test_token_from_config_answers_what_the_daemon_would(policy_config, service):
+    """The hub's roles, groups and lifetimes apply; before, --config minted any role asked and none by default."""
+    result = run_cli("token", "--config", str(policy_config), "--hub", "chat", "--user", "bob", "--json")
+    assert result.returncode == 0, result.stderr
+    claims = check_client_access(json.loads(result.stdout), service.key, service.endpoint, "chat")
+    assert claims["sub"] == "bob" and claims["role"] == ["webpubsub.joinLeaveGroup.lobby"]
+    assert claims["webpubsub.group"] == ["lobby"] and claims["exp"] - claims["iat"] == 30 * 60
+    result = run_cli("token", "--config", str(policy_config), "--hub", "chat", "--user", "alice", "--json",
+                     "--role", "webpubsub.sendToGroup.lobby", "--ttl", "60")
+    assert result.returncode == 0, result.stderr
+    claims = check_client_access(json.loads(result.stdout), service.key, service.endpoint, "chat")
+    assert claims["role"] == ["webpubsub.sendToGroup.lobby"] and claims["exp"] - claims["iat"] == 10 * 60
+
+
+def test_token_from_config_refuses_what_the_daemon_would(policy_config, service):
+    result = run_cli("token", "--config", str(policy_config), "--hub", "chat", "--user", "bob",
+                     "--role", "webpubsub.sendToGroup.lobby")
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr.startswith("negotiated: token: refused as the daemon would (403 forbidden_role): role "
+                                    "'webpubsub.sendToGroup.lobby' is not granted to this caller on hub chat"), \
+        result.stderr
+
+
+def test_token_raw_signs_exactly_what_is_asked(policy_config, service):
+    result = run_cli("token", "--config", str(policy_config), "--hub", "chat", "--raw", "--user", "bob", "--json",
+                     "--role", "webpubsub.sendToGroup.lobby")
+    assert result.returncode == 0, result.stderr
+    claims = check_client_access(json.loads(result.stdout), service.key, service.endpoint, "chat")
+    assert claims["role"] == ["webpubsub.sendToGroup.lobby"] and "webpubsub.group" not in claims
+
+
+def default_config_path():
+    result = run_cli("--help")
+    return re.search(r"configuration file \(default (\S+)\)", result.stdout).group(1)
+
+
+def test_no_configuration_points_at_dev_and_c():
+    """Before: only "cannot open /usr/local/etc/negotiated/negotiated.conf"."""
+    path = default_config_path()
+    assert not os.path.exists(path), f"this test needs no file at {path}"
+    result = run_cli()
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr.startswith(f"negotiated: no configuration at {path}.\n"), result.stderr
+    for hint in ("negotiated --dev ", "negotiated --dev --print-config > negotiated.conf", "negotiated -c FILE"):
+        assert hint in result.stderr, result.stderr
+
+
+def test_dev_print_config_is_a_starting_file_that_checks(tmp_path, service):
+    result = run_cli("--dev", "--print-config")
+    assert result.returncode == 0 and result.stderr == "", result.stderr
+    assert "connection_string_env = WEBPUBSUB_CONNECTION_STRING" in result.stdout
+    assert "placeholder http://localhost:8081" in result.stdout and "AccessKey" not in result.stdout
+    config = tmp_path / "negotiated.conf"
+    config.write_text(result.stdout)
+    checked = run_cli("--check-config", "-c", str(config),
+                      env={"WEBPUBSUB_CONNECTION_STRING": service.connection_string})
+    assert checked.returncode == 0, checked.stderr
+    assert run_cli("--print-config").returncode == 2
+
+
+def test_dev_says_what_localhost_8081_is(daemon_factory):
+    daemon = daemon_factory(None, args=("--dev",))
+    assert ("tokens name the placeholder endpoint http://localhost:8081 and are signed with a key generated for "
+            "this run, so no service accepts them") in daemon.stderr_text()

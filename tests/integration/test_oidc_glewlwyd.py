@@ -187,3 +187,37 @@ discovery = yes
     assert reply.status == 401, reply.body
     assert reply.json()["error"]["code"] == "invalid_signature"
     assert "Bearer" in reply.headers["WWW-Authenticate"]
+
+
+def test_claim_paths_with_a_real_openid_provider(provider, daemon_factory):
+    """glewlwyd's client_credentials token as it comes: client_id as the user, its scope string and its
+    iat integer as attributes, a rule on attr:scope granting a role."""
+    service = Service.new()
+    daemon = daemon_factory(f"""\
+[service:main]
+connection_string = {service.connection_string}
+
+[hub:chat]
+auth = oidc
+
+[rule:api-clients]
+hub = chat
+match = attr:scope=api auth:oidc
+roles = webpubsub.sendToGroup.api
+
+[auth:oidc]
+type = jwt
+issuer = {provider.issuer}
+audience = {AUDIENCE}
+algorithms = RS256
+discovery = yes
+user_claim = client_id
+attribute_claims = scope issued=iat
+""")
+    token = provider.token()
+    claims = claims_of(token)
+    assert claims["client_id"] == CLIENT_ID and claims["scope"] == "api" and isinstance(claims["iat"], int), claims
+    reply = daemon.request("GET", "/negotiate?hub=chat", headers={"Authorization": "Bearer " + token})
+    assert reply.status == 200, reply.body
+    minted = check_client_access(reply.json(), service.key, service.endpoint, "chat")
+    assert minted["sub"] == CLIENT_ID and minted["role"] == ["webpubsub.sendToGroup.api"], minted

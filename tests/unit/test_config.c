@@ -2,6 +2,7 @@
  * "FILE:LINE: KEY: reason" and never with a secret in the message. */
 #include "config/config.h"
 #include "core/buf.h"
+#include "core/file.h"
 #include "runtime/runtime.h"
 #include "tap.h"
 
@@ -308,6 +309,51 @@ static void many_sections(void)
 	buf_free(&text);
 }
 
+/* One rule for every text file: BOM and CRLF dropped, a lone CR or an inner BOM refused by line. */
+static void text_files(void)
+{
+	static const struct {
+		const char *text, *want, *error;
+	} cases[] = {
+		{"\xef\xbb\xbf"
+		 "alice k\r\nbob k",
+		 "alice k\nbob k", NULL},
+		{"a\r\n\r\nb\r\n", "a\n\nb\n", NULL},
+		{"\xef\xbb\xbf", "", NULL},
+		{"a\nb\rc\n", NULL, ":2: a carriage return without a newline after it"},
+		{"a\r", NULL, ":1: a carriage return without a newline after it"},
+		{"a\n\n\xef\xbb\xbf"
+		 "b\n",
+		 NULL, ":3: a byte order mark (U+FEFF) inside the file"},
+		{"\xef\xbb\xbf\xef\xbb\xbf"
+		 "a",
+		 NULL, ":1: a byte order mark (U+FEFF) inside the file"},
+	};
+	char path[300], err[300];
+	snprintf(path, sizeof path, "%s/text", dir);
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		size_t len = 0;
+		err[0] = '\0';
+		write_file("text", cases[i].text);
+		char *got = file_read(path, 1024, &len, err, sizeof err);
+		if (cases[i].want)
+			ok(got && len == strlen(cases[i].want) && strcmp(got, cases[i].want) == 0,
+			   "text file %zu read as meant (%s)", i, err);
+		else
+			ok(!got && strncmp(err, path, strlen(path)) == 0 &&
+				   strcmp(err + strlen(path), cases[i].error) == 0,
+			   "text file %zu refused: %s", i, err);
+		free(got);
+	}
+	char conf[300];
+	write_file("bom.conf", "\xef\xbb\xbf[hub:chat]\r\nauth = keys\r\ncolour = red\r\n");
+	snprintf(conf, sizeof conf, "%s/bom.conf", dir);
+	struct config *cfg = config_load_file(conf, err, sizeof err);
+	ok(!cfg && strstr(err, "bom.conf:3: colour: unknown key in [hub:chat]"),
+	   "a BOM on the configuration is no error, and the next error keeps its line: %s", err);
+	config_free(cfg);
+}
+
 int main(void)
 {
 	if (!mkdtemp(dir))
@@ -319,6 +365,7 @@ int main(void)
 	key_files();
 	credentials_and_rotation();
 	many_sections();
+	text_files();
 	char cmd[300];
 	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
 	if (system(cmd) != 0)

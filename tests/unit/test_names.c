@@ -34,8 +34,38 @@ static void check(const char *what, bool (*valid)(const char *), const struct na
 		   printable(cases[i].name) ? cases[i].name : "(not printable)", cases[i].valid ? "valid" : "invalid");
 }
 
+/* "did you mean": distances counted up to 3, and only near names suggested. */
+static void test_nearest(void)
+{
+	static const char *const keys[] = {"connection_string", "auth", "issuer", "attribute_claims", "AccessKey"};
+	static const struct {
+		const char *typo, *want;
+	} cases[] = {
+		{"connection_strng", "connection_string"},
+		{"conection_string", "connection_string"},
+		{"auht", "auth"},
+		{"aut", "auth"},
+		{"isuer", "issuer"},
+		{"atribute_claims", "attribute_claims"},
+		{"AccesKey", "AccessKey"},
+		{"colour", NULL},
+		{"a", NULL},
+		{"ath", "auth"},
+		{"xyzw", NULL},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		const char *got = name_nearest(cases[i].typo, keys, sizeof keys / sizeof keys[0]);
+		ok(cases[i].want ? got && strcmp(got, cases[i].want) == 0 : got == NULL, "nearest to '%s': %s",
+		   cases[i].typo, got ? got : "none");
+	}
+	ok(name_distance("ab", "ba") == 1, "a swap of neighbours is one edit");
+	ok(name_distance("kitten", "sitting") == 3, "three edits or more count as 3");
+	ok(name_distance("same", "same") == 0, "no edit");
+}
+
 int main(void)
 {
+	test_nearest();
 	static const struct name_case hubs[] = {
 		{"chat", true}, {"Chat_1", true}, {"a`,.[]", true}, {"1chat", false}, {"", false},
 		{"_x", false},	{"a b", false},	  {"a-b", false},   {"a/b", false},   {"h\xc3\xa9", false},
