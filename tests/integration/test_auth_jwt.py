@@ -29,10 +29,20 @@ def b64(data):
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
+def full_length(jwk):
+    """EC x and y at the curve's full length, as RFC 7518 section 6.2.1.2 requires: Debian's PyJWT drops a
+    leading zero byte (about one key in 128), which negotiated rightly refuses."""
+    if jwk.get("kty") != "EC":
+        return jwk
+    size = {"P-256": 32, "P-384": 48}[jwk["crv"]]
+    pad = lambda text: b64(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).rjust(size, b"\0"))
+    return dict(jwk, x=pad(jwk["x"]), y=pad(jwk["y"]))
+
+
 def public_jwk(private, kid, alg):
     public = private.public_key()
     algorithm = {"RS": RSAAlgorithm, "PS": RSAAlgorithm, "ES": ECAlgorithm, "Ed": OKPAlgorithm}[alg[:2]]
-    return dict(json.loads(algorithm.to_jwk(public)), kid=kid, alg=alg, use="sig")
+    return full_length(dict(json.loads(algorithm.to_jwk(public)), kid=kid, alg=alg, use="sig"))
 
 
 def pem(public):
