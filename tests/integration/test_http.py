@@ -240,7 +240,7 @@ def test_size_limits(request, service, daemon, kind, size, status):
 @pytest.mark.parametrize("kind, status", [("url", 414), ("headers", 431)])
 def test_far_over_the_connection_memory(multi, service, kind, status):
     """Past the caps plus the connection's memory (2 KiB), libmicrohttpd 0.9.75 refuses the request
-    itself, with the right status but its own HTML body (README, HTTP); the daemon keeps serving."""
+    itself, with the right status but its own HTML body (docs/http-api.md); the daemon keeps serving."""
     if kind == "url":
         reply = multi.request("GET", "/" + "a" * 20000)
     else:

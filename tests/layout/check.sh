@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The dependency rule of src/ (README, "Layout"), checked on every #include "...": a file includes
+# The dependency rule of src/ (CONTRIBUTING.md, "Layout"), checked on every #include "...": a file includes
 # headers of its own folder and of the folders below it, never above. TAP, one test per folder.
 set -uo pipefail
 src=${1:-$(cd "$(dirname "$0")/../../src" && pwd)}

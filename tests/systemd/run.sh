@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The real deployment (issue 14): builds the .deb, installs it with apt into a debootstrapped
 # bookworm tree (cached under build/systemd/), boots that tree with systemd-nspawn (its own
-# network namespace: nothing it starts is reachable from the host), runs the README's
+# network namespace: nothing it starts is reachable from the host), runs docs/production-debian.md's
 # "Production on Debian" walkthrough inside (tests/systemd/walkthrough.sh) and checks what an
 # operator relies on. TAP on stdout, one line per check, then "systemd: N passed, N failed".
 # Needs root, debootstrap and systemd-container; anything missing is a failure, never a skip.
@@ -77,13 +77,13 @@ if [ -z "$deb" ]; then
 fi
 [ -s "$deb" ] || bail "the .deb exists ($deb)"
 
-readme_has_walkthrough() { # every command line of the two scripts, verbatim in the README
+walkthrough_documented() { # every command line of the two scripts, verbatim in docs/production-debian.md
 	local missing
 	missing=$(cat "$here/walkthrough.sh" "$here/rotate.sh" | grep -vE '^\s*(#|$|set -euo)' |
-		while IFS= read -r line; do grep -qF -- "$line" "$top/README.md" || echo "$line"; done)
-	[ -z "$missing" ] || { printf '#   not in README.md: %s\n' "$missing"; return 1; }
+		while IFS= read -r line; do grep -qF -- "$line" "$top/docs/production-debian.md" || echo "$line"; done)
+	[ -z "$missing" ] || { printf '#   not in docs/production-debian.md: %s\n' "$missing"; return 1; }
 }
-check "README.md shows every command of tests/systemd/walkthrough.sh and rotate.sh" readme_has_walkthrough
+check "docs/production-debian.md shows every command of tests/systemd/walkthrough.sh and rotate.sh" walkthrough_documented
 
 # --- the tree: debootstrap once (cached tarball), unpacked fresh each run, the .deb installed ---
 t0=$(date +%s)
@@ -122,7 +122,7 @@ running) ok "the container boots: systemd is running ($(($(date +%s) - t0)) s fr
 *) bail "the container boots (systemd says '$state')" "$(in_ct systemctl --failed --no-legend 2>&1)" ;;
 esac
 
-# --- the README's walkthrough ------------------------------------------------------------------
+# --- docs/production-debian.md's walkthrough ------------------------------------------------------------------
 new_key() { head -c 32 /dev/urandom | base64 -w0; }
 key1=$(new_key) key2=$(new_key) api_key=$(head -c 24 /dev/urandom | base64 -w0 | tr '+/' '-_')
 cs() { echo "Endpoint=https://negotiated-test.webpubsub.azure.com;AccessKey=$1;Version=1.0;"; }
@@ -230,7 +230,7 @@ check "the running configuration keeps answering 200" verify_reply "$body" "$key
 in_sh "sed -i 's/^token_lifetime = soon\$/token_lifetime = 60/' $conf"
 check "the repaired file reloads" in_ct systemctl reload negotiated
 
-# --- rotating the key: the new credential and a restart (README) -------------------------------
+# --- rotating the key: the new credential and a restart (docs/production-debian.md) -------------------------------
 in_ct env CONNECTION_STRING="$(cs "$key2")" bash -s <"$here/rotate.sh"
 body=$(ask)
 check "after rotation (credential + restart) tokens are signed with the new key" verify_reply "$body" "$key2"
@@ -262,7 +262,7 @@ check "the watchdog (WatchdogSec=30s) restarts a SIGSTOPped daemon (PID $stuck -
 body=$(ask)
 check "and it answers 200 again" verify_reply "$body" "$key2"
 
-# --- the start limit (README): 5 failed starts fail the service and the socket; reset-failed -----
+# --- the start limit (docs/production-debian.md): 5 failed starts fail the service and the socket; reset-failed -----
 since=$(in_ct date '+%Y-%m-%d %H:%M:%S')
 in_sh 'mv /etc/negotiated/credentials/main /root/main.saved'
 in_ct systemctl restart negotiated >/dev/null 2>&1 # 243/CREDENTIALS; Restart=on-failure tries again

@@ -1,6 +1,6 @@
-# README "Production on Debian", step by step: tests/systemd/run.sh runs this very file as root
+# docs/production-debian.md, step by step: tests/systemd/run.sh runs this very file as root
 # inside a booted bookworm container (after `apt-get install ./negotiated_VERSION_ARCH.deb nginx-light`)
-# and checks that the README shows each of its command lines. It expects CONNECTION_STRING (the
+# and checks that docs/production-debian.md shows each of its command lines. It expects CONNECTION_STRING (the
 # resource's, from the portal's Keys page) and API_KEY (the key your app will send) to be set.
 set -euo pipefail
 
