@@ -6,6 +6,7 @@
 #include "core/names.h"
 #include "edge/cors.h"
 #include "edge/listen.h"
+#include "edge/allowed_hosts.h"
 #include "edge/trusted_proxies.h"
 #include "policy/matcher.h"
 #include "policy/template.h"
@@ -291,6 +292,11 @@ static void check_server(struct parser *p)
 	for (size_t i = 0; i < s->trusted_proxies.n; i++)
 		if (trusted_proxies_add(&proxies, s->trusted_proxies.items[i], why, sizeof why) < 0)
 			parser_error(p, config_key_line(&s->head, "server", "trusted_proxies"), "trusted_proxies", "%s",
+				     why);
+	struct allowed_hosts hosts = {0};
+	for (size_t i = 0; i < s->allowed_hosts.n; i++)
+		if (allowed_hosts_add(&hosts, s->allowed_hosts.items[i], why, sizeof why) < 0)
+			parser_error(p, config_key_line(&s->head, "server", "allowed_hosts"), "allowed_hosts", "%s",
 				     why);
 	struct trusted_proxies allow = {0};
 	for (size_t i = 0; i < s->metrics_allow.n; i++)

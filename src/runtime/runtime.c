@@ -223,6 +223,10 @@ static int build_edge(struct runtime *rt, char *err, size_t err_len)
 {
 	const struct config_server *s = &rt->cfg->server;
 	char why[300];
+	for (size_t i = 0; i < s->allowed_hosts.n; i++) /* config_check() has vetted each */
+		if (allowed_hosts_add(&rt->allowed_hosts, s->allowed_hosts.items[i], err, err_len) < 0)
+			return -1;
+	rt->hosts_listed = s->allowed_hosts.n > 0;
 	for (size_t i = 0; i < s->metrics_allow.n; i++) /* config_check() has vetted each */
 		if (trusted_proxies_add(&rt->metrics_allow, s->metrics_allow.items[i], err, err_len) < 0)
 			return -1;

@@ -1,0 +1,215 @@
+"""Trust at the edges (issue 20), over raw sockets: headers that must be single, X-Forwarded-For read
+as all its lines joined in order, the unix peer rule, the Host check (DNS rebinding), methods that
+are not HTTP tokens, and client bytes escaped in log lines."""
+import json
+import re
+import secrets
+import socket
+
+import pytest
+
+from conftest import REQUEST_TIMEOUT, Service, run_cli
+
+API_KEY = secrets.token_hex(16)
+
+CONFIG = """\
+[server]
+{server}
+
+[service:main]
+connection_string = {cs}
+
+[hub:chat]
+auth = keys guest
+
+[auth:keys]
+type = apikey
+file = {dir}/apikeys
+
+[auth:guest]
+type = anonymous
+user = guest
+"""
+
+
+def start(factory, tmp_path, server="", **kwargs):
+    keys = tmp_path / "apikeys"
+    keys.write_text(f"alice {API_KEY}\n")
+    keys.chmod(0o600)
+    text = CONFIG.format(server=server, cs=Service.new().connection_string, dir=tmp_path)
+    return factory(text, **kwargs)
+
+
+def raw(daemon, data):
+    """Sends one request on a new connection; the answer as (status, headers, body bytes)."""
+    if daemon.unix_path:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.settimeout(REQUEST_TIMEOUT)
+        sock.connect(daemon.unix_path)
+    else:
+        sock = socket.create_connection(("127.0.0.1", daemon.port), timeout=REQUEST_TIMEOUT)
+    with sock:
+        sock.sendall(data)
+        got = b""
+        while b"\r\n\r\n" not in got:
+            chunk = sock.recv(65536)
+            assert chunk, f"closed before an answer: {got!r}"
+            got += chunk
+        head, body = got.split(b"\r\n\r\n", 1)
+        lines = head.decode("latin-1").split("\r\n")
+        headers = {}
+        for line in lines[1:]:
+            name, _, value = line.partition(":")
+            headers[name.strip().lower()] = value.strip()
+        length = int(headers.get("content-length", "0"))
+        while len(body) < length:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            body += chunk
+        return int(lines[0].split(" ")[1]), headers, body[:length]
+
+
+def get(target, *headers, host="127.0.0.1"):
+    lines = [f"GET {target} HTTP/1.1", f"Host: {host}", *headers, "Connection: close", "", ""]
+    return "\r\n".join(lines).encode("latin-1")
+
+
+def error_code(answer):
+    status, headers, body = answer
+    assert headers.get("content-type") == "application/json", (status, headers, body)
+    return status, json.loads(body)["error"]["code"], json.loads(body)["error"]["message"]
+
+
+# ---------------------------------------------------------------- 1. headers that must be single
+
+SINGLE = [
+    ("X-API-Key", [f"X-API-Key: {API_KEY}", "X-API-Key: nobody-key-0000000000"]),
+    ("Authorization", ["Authorization: Bearer a.b.c", "Authorization: Basic YTpi"]),
+    ("Origin", ["Origin: https://a.example", "Origin: https://b.example"]),
+    ("X-Request-Id", ["X-Request-Id: one", "X-Request-Id: two"]),
+    ("Cookie", ["Cookie: a=1", "Cookie: b=2"]),
+    ("Content-Type", ["Content-Type: application/json", "Content-Type: text/plain"]),
+    ("X-Auth-Request-User", ["X-Auth-Request-User: alice", "x-auth-request-user: admin"]),
+]
+
+
+@pytest.fixture(scope="module")
+def daemon(module_daemon_factory, tmp_path_factory):
+    directory = tmp_path_factory.mktemp("edges")
+    return start(module_daemon_factory, directory,
+                 "trusted_proxies = 127.0.0.1\nmetrics_allow = 127.0.0.1")
+
+
+@pytest.mark.parametrize("name, lines", SINGLE, ids=[case[0] for case in SINGLE])
+def test_a_repeated_single_header_is_400_naming_it(daemon, name, lines):
+    status, code, message = error_code(raw(daemon, get("/negotiate?hub=chat", *lines)))
+    assert (status, code) == (400, "invalid_header")
+    assert name.lower() in message.lower(), message
+
+
+def test_list_headers_may_repeat(daemon):
+    status, _, body = raw(daemon, get("/healthz", "Accept: text/plain", "Accept: application/json",
+                                      "Cache-Control: no-cache", "Cache-Control: no-store"))
+    assert status == 200, body
+
+
+def test_forwarded_lines_are_joined_in_order(daemon):
+    # a proxy that appends its own line (HAProxy) after the client's forged one
+    appended = raw(daemon, get("/metrics", "X-Forwarded-For: 127.0.0.1", "X-Forwarded-For: 203.0.113.9"))
+    assert error_code(appended)[:2] == (403, "forbidden")
+    merged = raw(daemon, get("/metrics", "X-Forwarded-For: 127.0.0.1, 203.0.113.9"))
+    assert error_code(merged)[:2] == (403, "forbidden")
+    assert raw(daemon, get("/metrics"))[0] == 200  # the trusted peer itself
+
+
+def test_the_audit_line_names_the_last_line_s_client(daemon):
+    answer = raw(daemon, get("/negotiate?hub=chat", f"X-API-Key: {API_KEY}", "X-Forwarded-For: 192.0.2.1",
+                             "X-Forwarded-For: 198.51.100.23"))
+    assert answer[0] == 200, answer
+    issued = [line for line in daemon.stderr_text().splitlines()
+              if "audit event=issued" in line and '"198.51.100.23"' in line]
+    assert issued and all('"192.0.2.1"' not in line for line in issued)
+
+
+def test_many_forwarded_lines_keep_the_rightmost(daemon):
+    forged = [f"X-Forwarded-For: 10.9.{i}.{i}, 127.0.0.1" for i in range(40)]
+    answer = raw(daemon, get("/metrics", *forged, "X-Forwarded-For: 203.0.113.77"))
+    assert error_code(answer)[:2] == (403, "forbidden")
+
+
+def test_a_unix_peer_forwarding_garbage_is_not_the_unix_peer(daemon_factory, tmp_path):
+    unix = start(daemon_factory, tmp_path, listen=f"unix:{tmp_path / 'n.sock'}")
+    assert raw(unix, get("/metrics"))[0] == 200  # the socket peer itself: metrics_allow's "unix"
+    for forged in ("not-an-address", "", "unix"):
+        answer = raw(unix, get("/metrics", f"X-Forwarded-For: {forged}"))
+        assert error_code(answer)[:2] == (403, "forbidden"), forged
+
+
+# ---------------------------------------------------------------- 2. Host
+
+REBINDING = ["evil.example", "evil.example:8080", "localhost.evil.example", "127.0.0.1.nip.io", "[::2]"]
+LOOPBACK = ["localhost", "LOCALHOST:9999", "127.0.0.1", "127.0.0.1:80", "[::1]", "[::1]:8080"]
+
+
+@pytest.mark.parametrize("host", REBINDING)
+def test_a_tcp_listener_refuses_other_hosts_before_anything_runs(daemon, host):
+    for target in ("/negotiate?hub=chat", "/metrics", "/healthz"):
+        status, code, _ = error_code(raw(daemon, get(target, f"X-API-Key: {API_KEY}", host=host)))
+        assert (status, code) == (421, "misdirected_request"), (target, host)
+    assert not any("audit event=issued" in line and host in line for line in daemon.stderr_text().splitlines())
+
+
+@pytest.mark.parametrize("host", LOOPBACK)
+def test_a_tcp_listener_admits_the_loopback_names(daemon, host):
+    assert raw(daemon, get("/negotiate?hub=chat", f"X-API-Key: {API_KEY}", host=host))[0] == 200
+
+
+def test_dev_admits_only_the_loopback_names(daemon_factory):
+    dev = daemon_factory(None, args=["--dev"])
+    assert raw(dev, get("/negotiate?hub=chat", host=f"localhost:{dev.port}"))[0] == 200
+    assert error_code(raw(dev, get("/negotiate?hub=chat", host="evil.example")))[:2] == (421, "misdirected_request")
+    assert error_code(raw(dev, get("/metrics", host="evil.example")))[:2] == (421, "misdirected_request")
+
+
+def test_allowed_hosts_lists_names_and_ports(daemon_factory, tmp_path):
+    listed = start(daemon_factory, tmp_path, "allowed_hosts = negotiate.example.com api.example.com:8443 127.0.0.1")
+    assert raw(listed, get("/healthz", host="negotiate.example.com"))[0] == 200
+    assert raw(listed, get("/healthz", host="Negotiate.Example.COM:443"))[0] == 200
+    assert raw(listed, get("/healthz", host="api.example.com:8443"))[0] == 200
+    for host in ("api.example.com", "api.example.com:8444", "localhost", "example.com"):
+        assert error_code(raw(listed, get("/healthz", host=host)))[0] == 421, host
+
+
+def test_a_unix_listener_admits_the_proxy_s_host(daemon_factory, tmp_path):
+    unix = start(daemon_factory, tmp_path, listen=f"unix:{tmp_path / 'h.sock'}")
+    assert raw(unix, get("/healthz", host="negotiate.example.com"))[0] == 200
+
+
+def test_a_bad_allowed_hosts_entry_names_the_line(tmp_path):
+    config = tmp_path / "bad.conf"
+    config.write_text(CONFIG.format(server="allowed_hosts = good.example bad/host:x", cs=Service.new().connection_string,
+                                    dir=tmp_path))
+    (tmp_path / "apikeys").write_text("")
+    result = run_cli("--check-config", "-c", str(config))
+    assert result.returncode != 0
+    assert re.search(rf"{re.escape(str(config))}:2: .*allowed_hosts.*bad/host", result.stderr), result.stderr
+
+
+# ---------------------------------------------------------------- 5. methods and log lines
+
+def test_a_method_that_is_not_a_token_is_400_and_never_reaches_the_log(daemon):
+    request = b"P\x1b]0;pwned\x07OST /negotiate?hub=chat HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    status, code, _ = error_code(raw(daemon, request))
+    assert (status, code) == (400, "invalid_method")
+    log = daemon.stderr_text()
+    assert "\x1b" not in log and "\x07" not in log
+    assert "pwned" in log  # logged, escaped
+
+
+def test_client_bytes_in_a_refusal_line_are_escaped(daemon):
+    status, _, _ = raw(daemon, get("/nowhere%1b%5d0;title%07?x=1"))
+    assert status == 404
+    log = daemon.stderr_text()
+    assert "\x1b" not in log and "\x07" not in log
+    assert '"/nowhere\\u001b]0;title\\u0007"' in log
