@@ -17,7 +17,8 @@
 #include <time.h>
 
 struct token_args {
-	const char *config, *connection_string, *hub, *user, *protocol;
+	const char *config, *hub, *user, *protocol;
+	struct cli_secret_source cs; /* the connection string's source */
 	const char *roles[NGD_MAX_ROLES], *groups[NGD_MAX_GROUPS];
 	size_t n_roles, n_groups;
 	unsigned ttl; /* 0: the hub's default, or 60 */
@@ -27,7 +28,8 @@ struct token_args {
 static const char COMMAND[] = "token";
 
 static const char usage[] =
-	"usage: negotiated token (--config FILE --hub HUB | --connection-string CS --hub HUB) [--user ID]\n"
+	"usage: negotiated token (--config FILE | --connection-string-file PATH|- | --connection-string-env NAME\n"
+	"       | --connection-string-credential NAME) --hub HUB [--user ID]\n"
 	"       [--role ROLE]... [--group GROUP]... [--ttl MINUTES] [--client-protocol default|mqtt|socketio]\n"
 	"       [--json]\n";
 
@@ -44,7 +46,14 @@ static int parse_option(int opt, void *args)
 	struct token_args *a = args;
 	switch (opt) {
 	case 'c': a->config = optarg; return 0;
-	case 's': a->connection_string = optarg; return 0;
+	case 's':
+		return cli_usage_error(COMMAND, "--connection-string would show the access key in ps, /proc and shell "
+						"history: use --connection-string-file PATH (- for standard input), "
+						"--connection-string-env NAME or --connection-string-credential NAME%s",
+				       "");
+	case 'F': a->cs.file = optarg; return 0;
+	case 'E': a->cs.env = optarg; return 0;
+	case 'C': a->cs.credential = optarg; return 0;
 	case 'H': a->hub = optarg; return 0;
 	case 'u':
 		a->user = optarg;
@@ -66,6 +75,9 @@ static int parse_args(int argc, char **argv, struct token_args *a)
 	static const struct option options[] = {
 		{"config", required_argument, NULL, 'c'},
 		{"connection-string", required_argument, NULL, 's'},
+		{"connection-string-file", required_argument, NULL, 'F'},
+		{"connection-string-env", required_argument, NULL, 'E'},
+		{"connection-string-credential", required_argument, NULL, 'C'},
 		{"hub", required_argument, NULL, 'H'},
 		{"user", required_argument, NULL, 'u'},
 		{"role", required_argument, NULL, 'r'},
@@ -79,8 +91,11 @@ static int parse_args(int argc, char **argv, struct token_args *a)
 	int rc = cli_getopt(COMMAND, argc, argv, options, parse_option, a);
 	if (rc != 0)
 		return rc;
-	if (!a->config == !a->connection_string)
-		return cli_usage_error(COMMAND, "give exactly one of --config and --connection-string%s", "");
+	int sources = !!a->config + !!a->cs.file + !!a->cs.env + !!a->cs.credential;
+	if (sources != 1)
+		return cli_usage_error(COMMAND, "give exactly one of --config and --connection-string-file, -env or "
+						"-credential%s",
+				       "");
 	if (!a->hub || !hub_name_valid(a->hub))
 		return cli_usage_error(COMMAND, "--hub must name a hub (" HUB_NAME_RULE "), not '%.140s'",
 				       a->hub ? a->hub : "");
@@ -148,8 +163,15 @@ int cli_token(int argc, char **argv)
 	int rc = parse_args(argc, argv, &a);
 	if (rc)
 		return rc == 1 ? 0 : rc; /* 1: --help */
-	if (a.connection_string && service_init(&svc, "command line", a.connection_string, err, sizeof err) < 0)
-		return cli_usage_error(COMMAND, "--connection-string: %s", err);
+	if (!a.config) {
+		char *cs = cli_read_secret(COMMAND, &a.cs, NGD_MAX_CONNSTR, "a connection string");
+		if (!cs)
+			return 2; /* cli_read_secret said why */
+		rc = service_init(&svc, "command line", cs, err, sizeof err);
+		secret_free(cs);
+		if (rc < 0)
+			return cli_usage_error(COMMAND, "the connection string: %s", err);
+	}
 	if (a.config && (rc = from_config(&a, &svc, &protocol)) != 0)
 		return rc;
 	if (a.protocol && client_protocol_parse(a.protocol, &protocol) < 0)

@@ -1,14 +1,23 @@
 """Trust at the edges (issue 20), over raw sockets: headers that must be single, X-Forwarded-For read
 as all its lines joined in order, the unix peer rule, the Host check (DNS rebinding), methods that
 are not HTTP tokens, and client bytes escaped in log lines."""
+import contextlib
 import json
+import os
+import pwd
 import re
 import secrets
+import signal
 import socket
+import subprocess
+import time
 
 import pytest
 
-from conftest import REQUEST_TIMEOUT, Service, run_cli
+from conftest import (REQUEST_TIMEOUT, START_TIMEOUT, Service, check_client_access, child_env, command, free_port,
+                      run_cli)
+
+STOP_WAIT = 10
 
 API_KEY = secrets.token_hex(16)
 
@@ -213,3 +222,147 @@ def test_client_bytes_in_a_refusal_line_are_escaped(daemon):
     log = daemon.stderr_text()
     assert "\x1b" not in log and "\x07" not in log
     assert '"/nowhere\\u001b]0;title\\u0007"' in log
+
+
+# ---------------------------------------------------------------- 4. secrets never on argv, files others can read
+
+def cli(*args, env=None, stdin=None):
+    result = subprocess.run(command("token", *args), input=stdin, capture_output=True, text=True,
+                            timeout=START_TIMEOUT, env=child_env(env))
+    return result
+
+
+def test_a_connection_string_on_argv_is_refused_without_echo():
+    service = Service.new()
+    result = cli("--connection-string", service.connection_string, "--hub", "chat")
+    assert result.returncode == 2 and result.stdout == ""
+    assert service.key not in result.stderr and "Endpoint" not in result.stderr
+    assert "--connection-string-file" in result.stderr and "--connection-string-env" in result.stderr
+
+
+@pytest.mark.parametrize("argv", [
+    ["token", "--connection_string={cs}", "--hub", "chat"],
+    ["token", "--hub", "chat", "{cs}"],
+    ["--connection_string={cs}"],
+])
+def test_arguments_are_never_echoed_past_the_equals_sign(argv):
+    service = Service.new()
+    result = subprocess.run(command(*[a.format(cs=service.connection_string) for a in argv]), capture_output=True,
+                            text=True, timeout=START_TIMEOUT, env=child_env())
+    assert result.returncode == 2
+    assert service.key not in result.stderr and "AccessKey" not in result.stderr, result.stderr
+
+
+def test_the_cli_reads_stdin_a_file_a_credential_and_the_environment(tmp_path):
+    service = Service.new()
+    (tmp_path / "cs").write_text(service.connection_string + "\n")
+    (tmp_path / "creds").mkdir()
+    (tmp_path / "creds" / "main").write_text(service.connection_string)
+    runs = {
+        "stdin": cli("--connection-string-file", "-", "--hub", "chat", "--json", stdin=service.connection_string),
+        "file": cli("--connection-string-file", str(tmp_path / "cs"), "--hub", "chat", "--json"),
+        "credential": cli("--connection-string-credential", "main", "--hub", "chat", "--json",
+                          env={"CREDENTIALS_DIRECTORY": str(tmp_path / "creds")}),
+        "env": cli("--connection-string-env", "MY_CS", "--hub", "chat", "--json",
+                   env={"MY_CS": service.connection_string}),
+    }
+    for how, result in runs.items():
+        assert result.returncode == 0, (how, result.stderr)
+        check_client_access(json.loads(result.stdout), service.key, service.endpoint, "chat")
+
+
+def test_the_cli_refuses_a_connection_string_file_others_can_read(tmp_path):
+    service = Service.new()
+    path = tmp_path / "cs"
+    path.write_text(service.connection_string)
+    path.chmod(0o644)
+    result = cli("--connection-string-file", str(path), "--hub", "chat")
+    assert result.returncode == 2 and service.key not in result.stderr
+    assert f"'{path}'" in result.stderr and f"chmod o-rwx '{path}'" in result.stderr, result.stderr
+
+
+SECRET_FILES = {
+    # name: (config text, files {name: (text, mode)}, what the refusal says)
+    "inline connection string": ("[service:main]\nconnection_string = {cs}\n[hub:chat]\nauth = guest\n"
+                                 "[auth:guest]\ntype = anonymous\n", {}, "a connection string"),
+    "connection_string_file": ("[service:main]\nconnection_string_file = {dir}/cs\n[hub:chat]\nauth = guest\n"
+                               "[auth:guest]\ntype = anonymous\n", {"cs": ("{cs}\n", 0o644)}, "a connection string"),
+    "plaintext api keys": ("[service:main]\nconnection_string_file = {dir}/cs\n[hub:chat]\nauth = keys\n"
+                           "[auth:keys]\ntype = apikey\nfile = {dir}/apikeys\n",
+                           {"cs": ("{cs}\n", 0o600), "apikeys": (f"alice {API_KEY}\n", 0o644)}, "plaintext API keys"),
+    "jwt secret_file": ("[service:main]\nconnection_string_file = {dir}/cs\n[hub:chat]\nauth = sso\n"
+                        "[auth:sso]\ntype = jwt\nissuer = https://issuer.example\naudience = a\nalgorithms = HS256\n"
+                        "secret_file = {dir}/secret\n",
+                        {"cs": ("{cs}\n", 0o600), "secret": (secrets.token_hex(32), 0o604)}, "a signing secret"),
+}
+
+
+@pytest.mark.parametrize("name", SECRET_FILES)
+def test_the_daemon_refuses_a_secret_file_others_can_read(tmp_path, name):
+    text, files, what = SECRET_FILES[name]
+    service = Service.new()
+    for file, (content, mode) in files.items():
+        (tmp_path / file).write_text(content.format(cs=service.connection_string))
+        (tmp_path / file).chmod(mode)
+    config = tmp_path / "negotiated.conf"
+    config.write_text(text.format(cs=service.connection_string, dir=tmp_path))
+    config.chmod(0o644 if name == "inline connection string" else 0o600)
+    bad = config if name == "inline connection string" else tmp_path / list(files)[-1]
+    for argv in (["--check-config", "-c", str(config)], ["-c", str(config), "--listen", "127.0.0.1:0"]):
+        result = run_cli(*argv)
+        assert result.returncode == 1, (argv, result.stderr)
+        assert f"'{bad}' holds {what} and is readable by every user" in result.stderr, result.stderr
+        assert f"chmod o-rwx '{bad}'" in result.stderr and service.key not in result.stderr
+    bad.chmod(0o640)  # the group may read it (the service's group): accepted
+    assert run_cli("--check-config", "-c", str(config)).returncode == 0
+
+
+def test_digests_in_a_world_readable_key_file_are_fine(tmp_path):
+    service = Service.new()
+    (tmp_path / "apikeys").write_text("alice sha256:" + "ab" * 32 + "\n")
+    (tmp_path / "apikeys").chmod(0o644)  # as the package installs it: the dynamic user reads it
+    config = tmp_path / "negotiated.conf"
+    config.write_text(f"[service:main]\nconnection_string = {service.connection_string}\n[hub:chat]\nauth = keys\n"
+                      f"[auth:keys]\ntype = apikey\nfile = {tmp_path}/apikeys\n")
+    result = run_cli("--check-config", "-c", str(config))
+    assert result.returncode == 0, result.stderr
+
+
+def test_the_environment_variable_read_is_gone_from_proc_and_reload_still_works(daemon_factory, tmp_path):
+    service = Service.new()
+    text = (CONFIG.replace("connection_string = {cs}", "connection_string_env = EDGES_CS")
+            .format(server="", cs="", dir=tmp_path))
+    (tmp_path / "apikeys").write_text(f"alice {API_KEY}\n")
+    daemon = daemon_factory(text, env={"EDGES_CS": service.connection_string})
+    environ = open(f"/proc/{daemon.proc.pid}/environ", "rb").read()
+    assert service.key.encode() not in environ and b"Endpoint=" not in environ  # the name may stay, emptied
+    daemon.proc.send_signal(signal.SIGHUP)
+    time.sleep(0.5)
+    reply = daemon.request("GET", "/negotiate?hub=chat", headers={"X-API-Key": API_KEY})
+    assert reply.status == 200, reply.body
+    check_client_access(reply.json(), service.key, service.endpoint, "chat")
+    assert "reload" in daemon.stderr_text() and "not set" not in daemon.stderr_text()
+
+
+def test_the_daemon_is_not_dumpable():
+    """/proc/PID/ of a process that is not dumpable belongs to root, whoever runs it."""
+    if os.geteuid() != 0:
+        pytest.fail("this test runs the daemon as nobody: run the suite as root (as CI does)")
+    nobody = pwd.getpwnam("nobody")
+    port = free_port()
+    proc = subprocess.Popen(command("--dev", "--listen", f"127.0.0.1:{port}"), stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=child_env(),
+                            user=nobody.pw_uid, group=nobody.pw_gid, extra_groups=[], cwd="/")
+    try:
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            with contextlib.suppress(OSError):
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    break
+            time.sleep(0.05)
+        assert proc.poll() is None
+        assert os.stat(f"/proc/{proc.pid}/environ").st_uid == 0  # dumpable: nobody's
+        assert os.stat(f"/proc/{proc.pid}/status").st_uid == 0
+    finally:
+        proc.terminate()
+        proc.wait(STOP_WAIT)
