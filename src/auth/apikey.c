@@ -150,7 +150,8 @@ static void *apikey_create(struct ngd_section *sec)
 	explicit_bzero(text, len);
 	free(text);
 	if (!why && a->plaintext && file_check_private(path, "plaintext API keys", err, sizeof err) < 0) {
-		ngd_section_error(sec, "file", "%s (or store sha256:HEX digests instead: printf %%s KEY | sha256sum)", err);
+		ngd_section_error(sec, "file", "%s (or store sha256:HEX digests instead: printf %%s KEY | sha256sum)",
+				  err);
 		apikey_destroy(a);
 		return NULL;
 	}

@@ -65,7 +65,8 @@ static char *read_stdin(size_t max_bytes, size_t *len, char *err, size_t err_len
 	while (text && *len <= max_bytes && (n = read(STDIN_FILENO, text + *len, max_bytes + 1 - *len)) > 0)
 		*len += (size_t)n;
 	if (text && (n < 0 || *len > max_bytes || memchr(text, '\0', *len))) {
-		snprintf(err, err_len, "%s", n < 0 ? "cannot read standard input" : "standard input is too long or binary");
+		snprintf(err, err_len, "%s",
+			 n < 0 ? "cannot read standard input" : "standard input is too long or binary");
 		explicit_bzero(text, *len);
 		free(text);
 		return NULL;

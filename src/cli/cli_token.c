@@ -47,9 +47,10 @@ static int parse_option(int opt, void *args)
 	switch (opt) {
 	case 'c': a->config = optarg; return 0;
 	case 's':
-		return cli_usage_error(COMMAND, "--connection-string would show the access key in ps, /proc and shell "
-						"history: use --connection-string-file PATH (- for standard input), "
-						"--connection-string-env NAME or --connection-string-credential NAME%s",
+		return cli_usage_error(COMMAND,
+				       "--connection-string would show the access key in ps, /proc and shell "
+				       "history: use --connection-string-file PATH (- for standard input), "
+				       "--connection-string-env NAME or --connection-string-credential NAME%s",
 				       "");
 	case 'F': a->cs.file = optarg; return 0;
 	case 'E': a->cs.env = optarg; return 0;
@@ -93,8 +94,9 @@ static int parse_args(int argc, char **argv, struct token_args *a)
 		return rc;
 	int sources = !!a->config + !!a->cs.file + !!a->cs.env + !!a->cs.credential;
 	if (sources != 1)
-		return cli_usage_error(COMMAND, "give exactly one of --config and --connection-string-file, -env or "
-						"-credential%s",
+		return cli_usage_error(COMMAND,
+				       "give exactly one of --config and --connection-string-file, -env or "
+				       "-credential%s",
 				       "");
 	if (!a->hub || !hub_name_valid(a->hub))
 		return cli_usage_error(COMMAND, "--hub must name a hub (" HUB_NAME_RULE "), not '%.140s'",

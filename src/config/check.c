@@ -173,6 +173,28 @@ static void check_hub_names(struct parser *p, struct config_hub *h)
 				     "'%.40s' is not one of default, mqtt, socketio", h->client_protocols.items[i]);
 }
 
+/* A user: condition on each of the rule's hubs: tied to one authenticator, or an error. */
+static void check_user_binding(struct parser *p, int line, const struct config_rule *r, const struct matcher *m)
+{
+	char why[300], prefix[130];
+	const char *slash = m->kind == MATCH_USER ? strchr(m->name, '/') : NULL;
+	size_t len = slash ? (size_t)(slash - m->name) : 0;
+	snprintf(prefix, sizeof prefix, "%.*s", (int)(len < sizeof prefix ? len : 0), m->name);
+	for (size_t h = 0; m->kind == MATCH_USER && h < r->hubs.n; h++) {
+		const struct config_hub *hub = config_find_hub(p->cfg, r->hubs.items[h]);
+		struct matcher bound;
+		if (!hub || matcher_parse(m->source, &bound, why, sizeof why) < 0)
+			continue;
+		if (prefix[0] && config_find_auth(p->cfg, prefix) && !list_has(&hub->auth, prefix))
+			parser_error(p, line, "match",
+				     "'%.80s' can never hold on hub %s: [auth:%s] is not in its auth list", m->source,
+				     hub->head.name, prefix);
+		else if (matcher_bind_user(&bound, hub->head.name, hub->auth.items, hub->auth.n, why, sizeof why) < 0)
+			parser_error(p, line, "match", "%s", why);
+		matcher_clear(&bound);
+	}
+}
+
 static void check_match(struct parser *p, const struct config_rule *r)
 {
 	char why[300];
@@ -187,6 +209,7 @@ static void check_match(struct parser *p, const struct config_rule *r)
 			parser_error(p, line, "match", "'anyone' holds for every caller: it stands alone");
 		if (m.kind == MATCH_AUTH && !config_find_auth(p->cfg, m.name))
 			parser_error(p, line, "match", "'%.80s': no [auth:%.64s] section", m.source, m.name);
+		check_user_binding(p, line, r, &m);
 		for (size_t h = 0; m.kind == MATCH_AUTH && h < r->hubs.n; h++) {
 			const struct config_hub *hub = config_find_hub(p->cfg, r->hubs.items[h]);
 			if (hub && !list_has(&hub->auth, m.name))

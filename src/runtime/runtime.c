@@ -72,8 +72,8 @@ static char *read_trimmed(const char *path, char *err, size_t err_len)
 
 /* The connection string text from whichever key of src is set (key gets its name without the
  * prefix); the caller wipes it. */
-static char *connection_string_text(const char *cfg_path, const struct connstr_source *src, const char **key,
-				    char *err, size_t err_len)
+static char *connection_string_text(const char *cfg_path, const struct connstr_source *src, const char **key, char *err,
+				    size_t err_len)
 {
 	if (src->inline_text) {
 		*key = "connection_string";

@@ -58,7 +58,7 @@ def from_env(args):
     return args, env
 
 
-def token(*args):
+def token_cli(*args):
     args, env = from_env(args)
     return run_cli("token", *args, env=env)
 
@@ -81,7 +81,7 @@ def assert_silent_about(result, *secret_values):
     (["--client-protocol", "socketio", "--ttl", "1"], "socketio", None, None, None, 1),
 ])
 def test_token_json(service, extra, protocol, user, roles, groups, minutes):
-    result = token("--connection-string", service.connection_string, "--hub", "chat", *extra, "--json")
+    result = token_cli("--connection-string", service.connection_string, "--hub", "chat", *extra, "--json")
     assert result.returncode == 0, result.stderr
     claims = check_client_access(json.loads(result.stdout), service.key, service.endpoint, "chat", protocol)
     assert claims["exp"] - claims["iat"] == 60 * minutes
@@ -100,13 +100,13 @@ def test_token_json(service, extra, protocol, user, roles, groups, minutes):
 ])
 def test_token_endpoint_forms(service, template, endpoint):
     """ws for http endpoints, wss for https; the audience keeps the http(s) form."""
-    result = token("--connection-string", template.format(key=service.key), "--hub", "chat", "--json")
+    result = token_cli("--connection-string", template.format(key=service.key), "--hub", "chat", "--json")
     assert result.returncode == 0, result.stderr
     check_client_access(json.loads(result.stdout), service.key, endpoint, "chat")
 
 
 def test_token_plain_prints_the_url(service):
-    result = token("--connection-string", service.connection_string, "--hub", "chat", "--user", "u1")
+    result = token_cli("--connection-string", service.connection_string, "--hub", "chat", "--user", "u1")
     assert result.returncode == 0, result.stderr
     url = result.stdout.removesuffix("\n")
     assert "\n" not in url
@@ -160,7 +160,7 @@ BAD_TOKEN_ARGS = {
 @pytest.mark.parametrize("args", BAD_TOKEN_ARGS.values(), ids=BAD_TOKEN_ARGS.keys())
 def test_token_bad_arguments(service, services, two_service_config, args):
     args = [a.format(cs=service.connection_string, key=service.key, config=two_service_config) for a in args]
-    result = token(*args)
+    result = token_cli(*args)
     assert result.returncode == 2, (result.stdout, result.stderr)
     assert result.stdout == ""
     lines = result.stderr.splitlines()

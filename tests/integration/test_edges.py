@@ -366,3 +366,55 @@ def test_the_daemon_is_not_dumpable():
     finally:
         proc.terminate()
         proc.wait(STOP_WAIT)
+
+
+# ---------------------------------------------------------------- 7. identity namespaces
+
+NAMESPACES = """\
+[server]
+trusted_proxies = 127.0.0.1
+
+[service:main]
+connection_string = {cs}
+
+[hub:ops]
+auth = sso keys
+
+[auth:sso]
+type = trusted_header
+
+[auth:keys]
+type = apikey
+file = {dir}/apikeys
+
+[rule:admin]
+hub = ops
+match = {match}
+roles = webpubsub.sendToGroup
+groups = user-{{user}}
+"""
+
+
+def test_user_conditions_compare_the_authenticator_too(daemon_factory, tmp_path):
+    service = Service.new()
+    (tmp_path / "apikeys").write_text(f"admin {API_KEY}\n")
+    daemon = daemon_factory(NAMESPACES.format(cs=service.connection_string, dir=tmp_path, match="user:keys/admin"))
+    by_key = daemon.request("GET", "/negotiate?hub=ops", headers={"X-API-Key": API_KEY})
+    claims = check_client_access(by_key.json(), service.key, service.endpoint, "ops")
+    assert claims["sub"] == "admin" and claims["role"] == ["webpubsub.sendToGroup"]
+    assert claims["webpubsub.group"] == ["user-admin"]
+    # an IdP user whose id is also "admin" is someone else: the token's sub is the same, the grant is not
+    by_sso = daemon.request("GET", "/negotiate?hub=ops", headers={"X-Auth-Request-User": "admin"})
+    claims = check_client_access(by_sso.json(), service.key, service.endpoint, "ops")
+    assert claims["sub"] == "admin" and "role" not in claims and "webpubsub.group" not in claims
+
+
+def test_an_unqualified_user_condition_on_several_authenticators_is_refused(tmp_path):
+    service = Service.new()
+    (tmp_path / "apikeys").write_text(f"admin {API_KEY}\n")
+    config = tmp_path / "negotiated.conf"
+    config.write_text(NAMESPACES.format(cs=service.connection_string, dir=tmp_path, match="user:admin"))
+    result = run_cli("--check-config", "-c", str(config))
+    assert result.returncode == 1
+    assert (f"{config}:19: match: 'user:admin' on hub ops, which has 2 authenticators that could each admit that "
+            "id: say which, as user:sso/admin") in result.stderr, result.stderr
