@@ -282,6 +282,19 @@ static enum MHD_Result collect_forwarded(void *cls, enum MHD_ValueKind kind, con
 	return MHD_YES;
 }
 
+/* How much of the end of a line fits in room bytes, cut at an entry boundary; *from: where. */
+static size_t tail_entries(const char *line, size_t len, size_t room, const char **from)
+{
+	if (len <= room) {
+		*from = line;
+		return len;
+	}
+	const char *tail = line + len - room;
+	const char *comma = memchr(tail, ',', room);
+	*from = comma ? comma + 1 : tail;
+	return comma ? room - (size_t)(comma + 1 - tail) : 0;
+}
+
 /* The lines joined right to left into the end of f->joined, as many whole entries as fit. */
 static const char *forwarded_join(struct forwarded *f)
 {
@@ -289,12 +302,11 @@ static const char *forwarded_join(struct forwarded *f)
 	*start = '\0';
 	for (size_t i = f->lines; i-- > 0;) {
 		size_t room = (size_t)(start - f->joined), need = f->line_len[i] + (i ? 2 : 0);
-		if (need > room) { /* keep the tail of this line from an entry boundary on */
-			const char *tail = f->line[i] + f->line_len[i] - room;
-			const char *comma = memchr(tail, ',', room);
-			size_t keep = comma ? room - (size_t)(comma + 1 - tail) : 0;
+		if (need > room) { /* the last that fits: no separator, nothing further left */
+			const char *from;
+			size_t keep = tail_entries(f->line[i], f->line_len[i], room, &from);
 			start -= keep;
-			memcpy(start, comma ? comma + 1 : tail, keep);
+			memcpy(start, from, keep);
 			break;
 		}
 		start -= f->line_len[i];

@@ -141,9 +141,17 @@ def test_the_audit_line_names_the_last_line_s_client(daemon):
     assert issued and all('"192.0.2.1"' not in line for line in issued)
 
 
-def test_many_forwarded_lines_keep_the_rightmost(daemon):
-    forged = [f"X-Forwarded-For: 10.9.{i}.{i}, 127.0.0.1" for i in range(40)]
-    answer = raw(daemon, get("/metrics", *forged, "X-Forwarded-For: 203.0.113.77"))
+JOIN_ROOM = 1023  # http.c joins the lines into 1 KiB (with its NUL), rightmost first
+
+
+@pytest.mark.parametrize("before", [0, 1, 2, 3, 40])
+def test_many_forwarded_lines_keep_the_rightmost(daemon, before):
+    # past the join's room: the line that no longer fits whole is cut at an entry boundary; "before"
+    # moves the cut across the separator and the line's first bytes
+    last = "203.0.113.77"
+    filler = ("127.0.0.1, " * 200)[: JOIN_ROOM - len(last) - 2 - before].rstrip(", ")
+    forged = [f"X-Forwarded-For: 10.9.{i}.{i}, 127.0.0.1" for i in range(30)]
+    answer = raw(daemon, get("/metrics", *forged, f"X-Forwarded-For: {filler}", f"X-Forwarded-For: {last}"))
     assert error_code(answer)[:2] == (403, "forbidden")
 
 
