@@ -14,8 +14,8 @@ import time
 
 import pytest
 
-from conftest import (REQUEST_TIMEOUT, START_TIMEOUT, Service, check_client_access, child_env, command, free_port,
-                      run_cli)
+from conftest import (REQUEST_TIMEOUT, START_TIMEOUT, WRAPPER, Service, check_client_access, child_env, command,
+                      free_port, run_cli)
 
 STOP_WAIT = 10
 
@@ -343,7 +343,8 @@ def test_the_environment_variable_read_is_gone_from_proc_and_reload_still_works(
     (tmp_path / "apikeys").write_text(f"alice {API_KEY}\n")
     daemon = daemon_factory(text, env={"EDGES_CS": service.connection_string})
     environ = open(f"/proc/{daemon.proc.pid}/environ", "rb").read()
-    assert service.key.encode() not in environ and b"Endpoint=" not in environ  # the name may stay, emptied
+    if not WRAPPER:  # under valgrind /proc shows valgrind's own block, of which the daemon gets a copy
+        assert service.key.encode() not in environ and b"Endpoint=" not in environ  # the name may stay, emptied
     daemon.proc.send_signal(signal.SIGHUP)
     time.sleep(0.5)
     reply = daemon.request("GET", "/negotiate?hub=chat", headers={"X-API-Key": API_KEY})
