@@ -1,6 +1,7 @@
 /* negotiated: command line, start-up order, signals, shutdown. */
 #include "config/config.h"
 
+#include "cli/cli_args.h"
 #include "cli/cli_explain.h"
 #include "cli/cli_token.h"
 #include "config/dev.h"
@@ -23,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -84,8 +86,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case 'V': puts(PACKAGE_STRING); exit(0);
 		case 'h': fputs(usage, stdout); exit(0);
 		default:
-			fprintf(stderr, "negotiated: unknown option or missing value: '%s' (see --help)\n",
-				argv[optind - 1]);
+			fprintf(stderr, "negotiated: unknown option or missing value: '%.*s' (see --help)\n",
+				cli_shown_length(argv[optind - 1]), argv[optind - 1]);
 			return -1;
 		}
 	}
@@ -261,6 +263,8 @@ static const char *config_path(const struct options *o)
 int main(int argc, char **argv)
 {
 	struct options o = {0};
+	/* no core file or same-user ptrace of the access keys, outside systemd's LimitCORE= too */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	log_init();
 	if (argc > 1 && strcmp(argv[1], "token") == 0)
 		return cli_token(argc - 1, argv + 1);

@@ -50,11 +50,13 @@ void ngd_section_error(struct ngd_section *sec, const char *key, const char *fmt
 	__attribute__((format(printf, 3, 4)));
 void ngd_log_warning(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* Outcome builders; each copies its arguments and returns 0, or -1 when a value is invalid
- * (empty, too long, control characters, not UTF-8). */
+/* Outcome builders; each copies its arguments (stack buffers are fine) and returns 0, or -1 when
+ * a value is invalid (NULL, empty, too long, control characters, not UTF-8). */
 int ngd_outcome_set_user(struct ngd_outcome *out, const char *user_id);
 int ngd_outcome_add_attribute(struct ngd_outcome *out, const char *name, const char *value);
-/* With NGD_AUTH_DENY: answer 403 instead of 401 and say why (a stable code, no secrets). */
+/* With NGD_AUTH_DENY: answer 403 instead of 401 and say why: code matches [a-z_]{1,64} and
+ * message is at most 199 bytes of text without control characters, or both are replaced by
+ * "invalid_credentials" and a generic message. No secrets in either. */
 void ngd_outcome_deny(struct ngd_outcome *out, int status, const char *code, const char *message);
 
 struct ngd_authenticator {

@@ -23,7 +23,8 @@ struct key_slot {
 
 struct apikey {
 	struct key_slot *slots;
-	size_t mask; /* slot count - 1; the count is a power of two at least twice the keys */
+	size_t mask;	/* slot count - 1; the count is a power of two at least twice the keys */
+	bool plaintext; /* a line holds a key itself, not its sha256: digest */
 };
 
 static size_t slot_index(const unsigned char *digest, size_t mask)
@@ -70,6 +71,7 @@ static const char *add_key(struct apikey *a, const char *user, const char *key)
 	const char *why = key_digest(key, digest);
 	if (why)
 		return why;
+	a->plaintext |= strncmp(key, "sha256:", 7) != 0;
 	if (!user_id_valid(user))
 		return "the user id must be 1 to 512 bytes of UTF-8 without control characters";
 	struct key_slot *s = slot_find(a, digest);
@@ -147,6 +149,12 @@ static void *apikey_create(struct ngd_section *sec)
 						  : load_keys(a, text, &bad_line);
 	explicit_bzero(text, len);
 	free(text);
+	if (!why && a->plaintext && file_check_private(path, "plaintext API keys", err, sizeof err) < 0) {
+		ngd_section_error(sec, "file", "%s (or store sha256:HEX digests instead: printf %%s KEY | sha256sum)",
+				  err);
+		apikey_destroy(a);
+		return NULL;
+	}
 	if (why) {
 		if (bad_line)
 			ngd_section_error(sec, "file", "%s:%d: %s", path, bad_line, why);

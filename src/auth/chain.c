@@ -245,7 +245,7 @@ int auth_instance_submit(const struct auth_instance *inst, struct work *w)
 
 int ngd_outcome_set_user(struct ngd_outcome *out, const char *user_id)
 {
-	if (!user_id_valid(user_id))
+	if (!user_id || !user_id_valid(user_id))
 		return -1;
 	snprintf(out->principal.user_id, sizeof out->principal.user_id, "%s", user_id);
 	return 0;
@@ -254,7 +254,7 @@ int ngd_outcome_set_user(struct ngd_outcome *out, const char *user_id)
 int ngd_outcome_add_attribute(struct ngd_outcome *out, const char *name, const char *value)
 {
 	struct principal *p = &out->principal;
-	if (p->n_attrs == NGD_MAX_ATTRIBUTES || !text_valid(name, NGD_MAX_ATTRIBUTE) ||
+	if (p->n_attrs == NGD_MAX_ATTRIBUTES || !name || !value || !text_valid(name, NGD_MAX_ATTRIBUTE) ||
 	    !text_valid(value, NGD_MAX_ATTRIBUTE))
 		return -1;
 	struct attribute a = {strdup(name), strdup(value)};
@@ -267,11 +267,23 @@ int ngd_outcome_add_attribute(struct ngd_outcome *out, const char *name, const c
 	return 0;
 }
 
+/* A stable error code: what a client and the audit line may be shown of a plugin's refusal. */
+static bool deny_code_valid(const char *code)
+{
+	size_t len = code ? strnlen(code, NGD_MAX_DENY_CODE + 1) : 0;
+	return len > 0 && len <= NGD_MAX_DENY_CODE && strspn(code, "abcdefghijklmnopqrstuvwxyz_") == len;
+}
+
+/* Everything is copied and checked: a plugin may pass stack buffers, NULL or garbage. */
 void ngd_outcome_deny(struct ngd_outcome *out, int status, const char *code, const char *message)
 {
+	bool code_ok = deny_code_valid(code);
 	out->deny_status = status == 403 ? 403 : 401;
-	out->deny_code = code;
-	snprintf(out->deny_message, sizeof out->deny_message, "%s", message);
+	snprintf(out->deny_code, sizeof out->deny_code, "%s", code_ok ? code : "invalid_credentials");
+	if (code_ok && message && text_valid(message, sizeof out->deny_message - 1))
+		snprintf(out->deny_message, sizeof out->deny_message, "%s", message);
+	else
+		snprintf(out->deny_message, sizeof out->deny_message, "the credentials were not accepted");
 }
 
 void outcome_clear(struct ngd_outcome *out)
@@ -285,7 +297,7 @@ void outcome_clear(struct ngd_outcome *out)
 	out->principal.user_id[0] = '\0';
 	out->principal.authenticator = NULL;
 	out->deny_status = 0;
-	out->deny_code = NULL;
+	out->deny_code[0] = '\0';
 	out->deny_message[0] = '\0';
 }
 
@@ -327,7 +339,7 @@ enum ngd_auth_result auth_chain_run(struct auth_instance *const *chain, size_t n
 		out->principal.authenticator = chain[i]->name; /* who admitted, refused or failed, for the log */
 		if (r != NGD_AUTH_OK)
 			out->principal.user_id[0] = '\0'; /* a refused caller has no user id, even in the log */
-		if (r == NGD_AUTH_DENY && !out->deny_code)
+		if (r == NGD_AUTH_DENY && !out->deny_code[0])
 			ngd_outcome_deny(out, 401, "invalid_credentials", "the credentials were not accepted");
 		return r;
 	}

@@ -9,10 +9,12 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#define NGD_MAX_DENY_CODE 64
+
 struct ngd_outcome {
 	struct principal principal;
-	unsigned deny_status; /* 401 or 403 */
-	const char *deny_code;
+	unsigned deny_status;		       /* 401 or 403 */
+	char deny_code[NGD_MAX_DENY_CODE + 1]; /* [a-z_]{1,64}, copied: a plugin's may be on its stack */
 	char deny_message[200];
 	bool may_block;				 /* in: this authenticator runs on its own worker thread */
 	bool defer;				 /* out: it asked to run again there (auth_defer) */

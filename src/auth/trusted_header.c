@@ -20,9 +20,11 @@ static const struct {
 	const char *key;
 	const char *fallback; /* NULL: off unless configured */
 } header_keys[N_HEADERS] = {
+	/* identity is read only from headers the section names: a proxy that sets only the user
+	 * header would pass a client's own X-Auth-Request-Groups through */
 	[H_USER] = {"user_header", "X-Auth-Request-User"},
-	[H_EMAIL] = {"email_header", "X-Auth-Request-Email"},
-	[H_GROUPS] = {"groups_header", "X-Auth-Request-Groups"},
+	[H_EMAIL] = {"email_header", NULL},
+	[H_GROUPS] = {"groups_header", NULL},
 	[H_DN] = {"client_dn_header", NULL},
 	[H_VERIFY] = {"client_verify_header", "X-SSL-Client-Verify"},
 };

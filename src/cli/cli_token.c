@@ -21,7 +21,8 @@
 #include <time.h>
 
 struct token_args {
-	const char *config, *connection_string, *hub, *user, *protocol, *as;
+	const char *config, *hub, *user, *protocol, *as;
+	struct cli_secret_source cs; /* the connection string's source */
 	const char *roles[NGD_MAX_ROLES], *groups[NGD_MAX_GROUPS];
 	size_t n_roles, n_groups;
 	unsigned ttl; /* 0: the hub's default, or 60 */
@@ -36,11 +37,12 @@ static const char usage[] =
 	"       [--role ROLE]... [--group GROUP]... [--ttl MINUTES] [--client-protocol default|mqtt|socketio]\n"
 	"       [--json]\n"
 	"   or: negotiated token --config FILE --hub HUB --raw [--user ID] [asks]...\n"
-	"   or: negotiated token --connection-string CS --hub HUB [--user ID] [asks]...\n"
+	"   or: negotiated token (--connection-string-file PATH|- | --connection-string-env NAME\n"
+	"       | --connection-string-credential NAME) --hub HUB [--user ID] [asks]...\n"
 	"With --config, the answer is the daemon's for that caller and ask: the hub's roles, groups, rules,\n"
 	"defaults and lifetimes apply (the hub's authenticators are not asked: --user or --as says who the\n"
 	"caller is); a refusal exits 1 with the daemon's 403 code. --raw, or a connection string, signs\n"
-	"exactly the roles and groups given.\n";
+	"exactly the roles and groups given. A connection string is never taken on the command line.\n";
 
 static int parse_ttl(const char *s, unsigned *out)
 {
@@ -55,7 +57,15 @@ static int parse_option(int opt, void *args)
 	struct token_args *a = args;
 	switch (opt) {
 	case 'c': a->config = optarg; return 0;
-	case 's': a->connection_string = optarg; return 0;
+	case 's':
+		return cli_usage_error(COMMAND,
+				       "--connection-string would show the access key in ps, /proc and shell "
+				       "history: use --connection-string-file PATH (- for standard input), "
+				       "--connection-string-env NAME or --connection-string-credential NAME%s",
+				       "");
+	case 'F': a->cs.file = optarg; return 0;
+	case 'E': a->cs.env = optarg; return 0;
+	case 'C': a->cs.credential = optarg; return 0;
 	case 'H': a->hub = optarg; return 0;
 	case 'u':
 		a->user = optarg;
@@ -79,6 +89,9 @@ static int parse_args(int argc, char **argv, struct token_args *a)
 	static const struct option options[] = {
 		{"config", required_argument, NULL, 'c'},
 		{"connection-string", required_argument, NULL, 's'},
+		{"connection-string-file", required_argument, NULL, 'F'},
+		{"connection-string-env", required_argument, NULL, 'E'},
+		{"connection-string-credential", required_argument, NULL, 'C'},
 		{"hub", required_argument, NULL, 'H'},
 		{"user", required_argument, NULL, 'u'},
 		{"role", required_argument, NULL, 'r'},
@@ -94,10 +107,14 @@ static int parse_args(int argc, char **argv, struct token_args *a)
 	int rc = cli_getopt(COMMAND, argc, argv, options, parse_option, a);
 	if (rc != 0)
 		return rc;
-	if (!a->config == !a->connection_string)
-		return cli_usage_error(COMMAND, "give exactly one of --config and --connection-string%s", "");
-	if ((a->raw || a->connection_string) && a->as)
-		return cli_usage_error(COMMAND, "--as is for the hub's policy: not with --raw or --connection-string%s",
+	int sources = !!a->config + !!a->cs.file + !!a->cs.env + !!a->cs.credential;
+	if (sources != 1)
+		return cli_usage_error(COMMAND,
+				       "give exactly one of --config and --connection-string-file, -env or "
+				       "-credential%s",
+				       "");
+	if ((a->raw || !a->config) && a->as)
+		return cli_usage_error(COMMAND, "--as is for the hub's policy: not with --raw or a connection string%s",
 				       "");
 	if (a->user && a->as)
 		return cli_usage_error(COMMAND, "give --user or --as, not both%s", "");
@@ -237,8 +254,15 @@ int cli_token(int argc, char **argv)
 	int rc = parse_args(argc, argv, &a);
 	if (rc)
 		return rc == 1 ? 0 : rc; /* 1: --help */
-	if (a.connection_string && service_init(&svc, "command line", a.connection_string, err, sizeof err) < 0)
-		return cli_usage_error(COMMAND, "--connection-string: %s", err);
+	if (!a.config) {
+		char *cs = cli_read_secret(COMMAND, &a.cs, NGD_MAX_CONNSTR, "a connection string");
+		if (!cs)
+			return 2; /* cli_read_secret said why */
+		rc = service_init(&svc, "command line", cs, err, sizeof err);
+		secret_free(cs);
+		if (rc < 0)
+			return cli_usage_error(COMMAND, "the connection string: %s", err);
+	}
 	struct config *cfg = NULL;
 	if (a.config && (rc = from_config(&a, &svc, &protocol, &cfg)) != 0)
 		return rc;

@@ -4,6 +4,7 @@
 
 #include "core/caps.h"
 #include "core/names.h"
+#include "edge/allowed_hosts.h"
 #include "edge/cors.h"
 #include "edge/listen.h"
 #include "policy/ask.h"
@@ -181,6 +182,28 @@ static void check_hub_names(struct parser *p, struct config_hub *h)
 				     "'%.40s' is not one of default, mqtt, socketio", h->client_protocols.items[i]);
 }
 
+/* A user: condition on each of the rule's hubs: tied to one authenticator, or an error. */
+static void check_user_binding(struct parser *p, int line, const struct config_rule *r, const struct matcher *m)
+{
+	char why[300], prefix[130];
+	const char *slash = m->kind == MATCH_USER ? strchr(m->name, '/') : NULL;
+	size_t len = slash ? (size_t)(slash - m->name) : 0;
+	snprintf(prefix, sizeof prefix, "%.*s", (int)(len < sizeof prefix ? len : 0), m->name);
+	for (size_t h = 0; m->kind == MATCH_USER && h < r->hubs.n; h++) {
+		const struct config_hub *hub = config_find_hub(p->cfg, r->hubs.items[h]);
+		struct matcher bound;
+		if (!hub || matcher_parse(m->source, &bound, why, sizeof why) < 0)
+			continue;
+		if (prefix[0] && config_find_auth(p->cfg, prefix) && !list_has(&hub->auth, prefix))
+			parser_error(p, line, "match",
+				     "'%.80s' can never hold on hub %s: [auth:%s] is not in its auth list", m->source,
+				     hub->head.name, prefix);
+		else if (matcher_bind_user(&bound, hub->head.name, hub->auth.items, hub->auth.n, why, sizeof why) < 0)
+			parser_error(p, line, "match", "%s", why);
+		matcher_clear(&bound);
+	}
+}
+
 static void check_match(struct parser *p, const struct config_rule *r)
 {
 	char why[300];
@@ -195,6 +218,7 @@ static void check_match(struct parser *p, const struct config_rule *r)
 			parser_error(p, line, "match", "'anyone' holds for every caller: it stands alone");
 		if (m.kind == MATCH_AUTH && !config_find_auth(p->cfg, m.name))
 			parser_error(p, line, "match", "'%.80s': no [auth:%.64s] section", m.source, m.name);
+		check_user_binding(p, line, r, &m);
 		for (size_t h = 0; m.kind == MATCH_AUTH && h < r->hubs.n; h++) {
 			const struct config_hub *hub = config_find_hub(p->cfg, r->hubs.items[h]);
 			if (hub && !list_has(&hub->auth, m.name))
@@ -300,6 +324,11 @@ static void check_server(struct parser *p)
 	for (size_t i = 0; i < s->trusted_proxies.n; i++)
 		if (trusted_proxies_add(&proxies, s->trusted_proxies.items[i], why, sizeof why) < 0)
 			parser_error(p, config_key_line(&s->head, "server", "trusted_proxies"), "trusted_proxies", "%s",
+				     why);
+	struct allowed_hosts hosts = {0};
+	for (size_t i = 0; i < s->allowed_hosts.n; i++)
+		if (allowed_hosts_add(&hosts, s->allowed_hosts.items[i], why, sizeof why) < 0)
+			parser_error(p, config_key_line(&s->head, "server", "allowed_hosts"), "allowed_hosts", "%s",
 				     why);
 	struct trusted_proxies allow = {0};
 	for (size_t i = 0; i < s->metrics_allow.n; i++)

@@ -112,6 +112,7 @@ void config_free(struct config *cfg)
 	free(cfg->server.listen);
 	strlist_free(&cfg->server.trusted_proxies);
 	strlist_free(&cfg->server.metrics_allow);
+	strlist_free(&cfg->server.allowed_hosts);
 	strlist_free(&cfg->server.cors_origins);
 	free(cfg->server.access_log);
 	for (size_t i = 0; i < cfg->n_services; i++) {

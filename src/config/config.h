@@ -47,6 +47,7 @@ struct config_server {
 	struct strlist cors_origins;	/* exact origins or "*" */
 	int cors_credentials;		/* 0 or 1 */
 	int dev_page;			/* 0 or 1: serve the developer page at GET / */
+	struct strlist allowed_hosts;	/* Host values admitted; empty: the per-listener default */
 };
 
 /* Where one access key's connection string comes from: exactly one of these is set. */

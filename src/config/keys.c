@@ -4,6 +4,7 @@
 #include "core/caps.h"
 #include "core/decimal.h"
 #include "core/names.h"
+#include "edge/allowed_hosts.h"
 #include "edge/trusted_proxies.h"
 #include "policy/policy.h"
 
@@ -42,6 +43,7 @@ static const struct key_spec keys[] = {
 	{KIND_SERVER, "max_connections_per_address", KEY_UINT, SERVER(max_connections_per_address), 0, 100000},
 	{KIND_SERVER, "header_timeout", KEY_UINT, SERVER(header_timeout), 1, 3600},
 	{KIND_SERVER, "dev_page", KEY_BOOL, SERVER(dev_page), 0, 0},
+	{KIND_SERVER, "allowed_hosts", KEY_LIST, SERVER(allowed_hosts), 0, NGD_MAX_ALLOWED_HOSTS + 1},
 	{KIND_SERVICE, "connection_string", KEY_SECRET, SERVICE(primary.inline_text), 0, 0},
 	{KIND_SERVICE, "connection_string_file", KEY_STRING, SERVICE(primary.file), 0, 0},
 	{KIND_SERVICE, "connection_string_env", KEY_STRING, SERVICE(primary.env), 0, 0},

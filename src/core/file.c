@@ -96,3 +96,13 @@ char *file_read(const char *path, size_t max_bytes, size_t *len, char *err, size
 	free(data);
 	return NULL;
 }
+
+int file_check_private(const char *path, const char *what, char *err, size_t err_len)
+{
+	struct stat st;
+	if (!path || stat(path, &st) < 0 || !(st.st_mode & (S_IROTH | S_IWOTH)))
+		return 0;
+	snprintf(err, err_len, "'%.200s' holds %s and is readable by every user (mode %04o): run chmod o-rwx '%.200s'",
+		 path, what, (unsigned)(st.st_mode & 07777), path);
+	return -1;
+}

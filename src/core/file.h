@@ -12,4 +12,9 @@ char *file_read(const char *path, size_t max_bytes, size_t *len, char *err, size
 /* The same for binary contents (a secret key): NUL bytes allowed, still NUL-terminated. */
 char *file_read_bytes(const char *path, size_t max_bytes, size_t *len, char *err, size_t err_len);
 
+/* 0 when only the file's owner and group may read it (or it cannot be examined: the read that
+ * follows says why); -1 when every user may, with "'PATH' holds WHAT and is readable by every user
+ * (mode 0644): run chmod o-rwx 'PATH'" in err. */
+int file_check_private(const char *path, const char *what, char *err, size_t err_len);
+
 #endif

@@ -76,3 +76,29 @@ int hex_decode(const char *in, unsigned char *out, size_t len)
 	}
 	return 0;
 }
+
+#define SECRET_ENV_MAX 8 /* names read at once: a service's two keys, a few services */
+
+static struct {
+	char *name, *value;
+} kept_env[SECRET_ENV_MAX];
+
+char *secret_from_env(const char *name)
+{
+	size_t i = 0;
+	for (; i < SECRET_ENV_MAX && kept_env[i].name; i++)
+		if (strcmp(kept_env[i].name, name) == 0)
+			return strdup(kept_env[i].value);
+	char *value = getenv(name);
+	if (!value || !*value)
+		return NULL;
+	char *copy = strdup(value);
+	if (copy && i < SECRET_ENV_MAX && (kept_env[i].name = strdup(name)) && (kept_env[i].value = strdup(copy))) {
+		explicit_bzero(value, strlen(value)); /* the initial environment block is what /proc shows */
+		unsetenv(name);
+	} else if (i < SECRET_ENV_MAX) {
+		free(kept_env[i].name);
+		kept_env[i].name = NULL; /* not kept: left in the environment for the next read */
+	}
+	return copy;
+}

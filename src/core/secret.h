@@ -14,4 +14,10 @@ int random_bytes(void *out, size_t len);				 /* 0, or -1 */
 void hex_encode(const unsigned char *in, size_t len, char *out);	 /* out: 2*len+1 bytes */
 int hex_decode(const char *in, unsigned char *out, size_t len);		 /* exactly 2*len digits: 0, or -1 */
 
+/* The value of environment variable NAME, a secret, as a copy the caller frees with secret_free();
+ * NULL when unset or empty. The first call wipes the value's bytes where the kernel shows them
+ * (/proc/PID/environ) and unsets it, keeping a private copy for later calls (a reload). Start-up
+ * and reload only: not thread-safe. */
+char *secret_from_env(const char *name);
+
 #endif

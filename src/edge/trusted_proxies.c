@@ -151,7 +151,9 @@ bool client_address(const struct trusted_proxies *tp, const struct sockaddr *pee
 			break; /* garbage ends the walk: keep the last hop a proxy vouched for */
 		hop = next, have = true;
 	}
+	/* "unix" names the socket peer itself, never a client it forwarded for: metrics_allow admits it */
+	bool bare_unix = peer && peer->sa_family == AF_UNIX && !forwarded_for;
 	if (!have || !address_text(&hop, out, out_len))
-		snprintf(out, out_len, "%s", peer && peer->sa_family == AF_UNIX ? "unix" : "unknown");
+		snprintf(out, out_len, "%s", bare_unix ? "unix" : "unknown");
 	return trusted;
 }

@@ -29,8 +29,9 @@ bool trusted_proxies_match(const struct trusted_proxies *tp, const struct sockad
 bool trusted_proxies_match_text(const struct trusted_proxies *tp, const char *address);
 
 /* The client address as text (at least INET6_ADDRSTRLEN bytes in out): the peer itself, or, when the
- * peer is trusted, X-Forwarded-For read right to left through trusted hops. A unix peer with no
- * usable forwarded address is "unix". Returns whether the peer itself is trusted. */
+ * peer is trusted, X-Forwarded-For read right to left through trusted hops. A unix peer is "unix"
+ * only when no X-Forwarded-For was given; with one that yields no address the client is "unknown".
+ * `forwarded_for` is every X-Forwarded-For line joined in order. Returns whether the peer is trusted. */
 bool client_address(const struct trusted_proxies *tp, const struct sockaddr *peer, const char *forwarded_for, char *out,
 		    size_t out_len);
 

@@ -6,6 +6,7 @@
 #include "core/buf.h"
 #include "core/clock.h"
 #include "core/log.h"
+#include "edge/allowed_hosts.h"
 #include "edge/reply.h"
 #include "edge/request.h"
 #include "http/http_conn.h"
@@ -18,12 +19,14 @@
 #include "runtime/snapshot.h"
 
 #include <microhttpd.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* The size caps libmicrohttpd was started with: fixed until restart, copied so that they
  * outlive the snapshot they came from. */
@@ -56,6 +59,8 @@ struct pending {
 /* One connection; libmicrohttpd serves its requests one at a time, so one pending is enough. */
 struct connection {
 	struct conn_entry entry;
+	bool on_unix;			       /* a unix socket: only the local proxy reaches it */
+	char local_host[INET6_ADDRSTRLEN + 3]; /* the address the client connected to, as a Host names it */
 	struct pending req;
 	struct query_table query; /* outside pending: 2.5 KB that clearing the request leaves alone */
 };
@@ -72,6 +77,22 @@ static void pending_clear(struct pending *p)
 	*p = (struct pending){0};
 }
 
+/* Once per connection: what the default Host check admits besides the loopback names. */
+static void local_host_of(int fd, struct connection *c)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof ss;
+	char text[INET6_ADDRSTRLEN];
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
+		return; /* nothing besides the loopback names */
+	c->on_unix = ss.ss_family == AF_UNIX;
+	if (ss.ss_family == AF_INET && inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, text, sizeof text))
+		snprintf(c->local_host, sizeof c->local_host, "%s", text);
+	else if (ss.ss_family == AF_INET6 &&
+		 inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, text, sizeof text))
+		snprintf(c->local_host, sizeof c->local_host, "[%s]", text);
+}
+
 static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
 			  enum MHD_ConnectionNotificationCode what)
 {
@@ -82,6 +103,7 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 		if (!fd || !(c = calloc(1, sizeof *c)))
 			return; /* the URI callback then has no state: the connection is dropped */
 		conn_watch_add(srv->watch, &c->entry, fd->connect_fd);
+		local_host_of(fd->connect_fd, c);
 		*socket_context = c;
 	} else if (c) {
 		conn_watch_remove(srv->watch, &c->entry);
@@ -167,14 +189,21 @@ static void wipe_and_free(void *body)
 	free(body);
 }
 
+/* Method, path and message may hold the client's bytes: JSON-quoted, as the audit line quotes. */
 static void log_refusal(const struct ngd_request *req, const struct reply *r)
 {
-	char path[130];
-	size_t i = 0;
-	for (; req->path[i] && i < sizeof path - 2; i++) /* the path is the client's: no control bytes in logs */
-		path[i] = (unsigned char)req->path[i] < 0x20 || req->path[i] == 0x7f ? '?' : req->path[i];
-	path[i] = '\0';
-	log_info("%s %s%s: %u %s: %s", req->method, path, req->path[i] ? "..." : "", r->status, r->code, r->message);
+	char method[33], path[129];
+	struct buf line = {0};
+	snprintf(method, sizeof method, "%s", req->method);
+	snprintf(path, sizeof path, "%s", req->path);
+	buf_json_string(&line, method);
+	buf_puts(&line, " ");
+	buf_json_string(&line, path);
+	buf_printf(&line, "%s: %u %s: ", req->path[sizeof path - 1] ? "..." : "", r->status, r->code);
+	buf_json_chars(&line, r->message);
+	if (!line.failed)
+		log_text(LOG_LEVEL_INFO, line.data, line.len);
+	buf_free(&line);
 }
 
 static enum MHD_Result send_reply(struct MHD_Connection *conn, struct reply *r);
@@ -237,11 +266,97 @@ static void peer_of(struct MHD_Connection *conn, struct ngd_request *req)
 							   : sizeof(sa_family_t);
 }
 
+/* Every X-Forwarded-For line, joined in order as one list would be: a proxy that appends its own
+ * line (HAProxy) puts the address it saw last, where the walk from the right starts. Past the cap
+ * only the rightmost whole entries are kept; the walk reads at most NGD_MAX_FORWARDED_HOPS anyway. */
+struct forwarded {
+	const char *line[HTTP_MAX_HEADERS];
+	size_t line_len[HTTP_MAX_HEADERS], lines;
+	char joined[1024];
+};
+
+static enum MHD_Result collect_forwarded(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size,
+					 const char *value, size_t value_size)
+{
+	struct forwarded *f = cls;
+	(void)kind;
+	if (key_size == 15 && strncasecmp(key, "X-Forwarded-For", 15) == 0 && f->lines < HTTP_MAX_HEADERS) {
+		f->line[f->lines] = value ? value : "";
+		f->line_len[f->lines++] = value ? value_size : 0;
+	}
+	return MHD_YES;
+}
+
+/* How much of the end of a line fits in room bytes, cut at an entry boundary; *from: where. */
+static size_t tail_entries(const char *line, size_t len, size_t room, const char **from)
+{
+	if (len <= room) {
+		*from = line;
+		return len;
+	}
+	const char *tail = line + len - room;
+	const char *comma = memchr(tail, ',', room);
+	*from = comma ? comma + 1 : tail;
+	return comma ? room - (size_t)(comma + 1 - tail) : 0;
+}
+
+/* The lines joined right to left into the end of f->joined, as many whole entries as fit. */
+static const char *forwarded_join(struct forwarded *f)
+{
+	char *start = f->joined + sizeof f->joined - 1;
+	*start = '\0';
+	for (size_t i = f->lines; i-- > 0;) {
+		size_t room = (size_t)(start - f->joined), need = f->line_len[i] + (i ? 2 : 0);
+		if (need > room) { /* the last that fits: no separator, nothing further left */
+			const char *from;
+			size_t keep = tail_entries(f->line[i], f->line_len[i], room, &from);
+			start -= keep;
+			memcpy(start, from, keep);
+			break;
+		}
+		start -= f->line_len[i];
+		memcpy(start, f->line[i], f->line_len[i]);
+		if (i)
+			start -= 2, memcpy(start, ", ", 2);
+	}
+	return start;
+}
+
 static void client_of(const struct runtime *rt, struct MHD_Connection *conn, struct ngd_request *req)
 {
-	const char *forwarded = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Forwarded-For");
+	struct forwarded f;
+	const char *forwarded = NULL;
+	f.lines = 0;
+	MHD_get_connection_values_n(conn, MHD_HEADER_KIND, collect_forwarded, &f);
+	if (f.lines == 1)
+		forwarded = f.line[0];
+	else if (f.lines > 1)
+		forwarded = forwarded_join(&f);
 	req->peer_trusted =
 		client_address(&rt->proxies, req->peer, forwarded, req->client_addr, sizeof req->client_addr);
+}
+
+/* DNS rebinding: a page whose name now resolves to this listener sends its own name as Host. With
+ * [server] allowed_hosts only those; else a unix socket (the proxy chose the site) admits any, and
+ * a TCP listener the loopback names and the address connected to. HTTP/1.0 may omit Host. */
+static bool host_refused(const struct runtime *rt, const struct connection *c, struct MHD_Connection *conn,
+			 struct reply *r)
+{
+	const char *host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+	size_t len = host ? strlen(host) : 0;
+	bool admitted;
+	if (!host || !host[0])
+		return false; /* no browser omits Host or sends it empty */
+	if (rt->hosts_listed)
+		admitted = allowed_hosts_match(&rt->allowed_hosts, host, len);
+	else
+		admitted = c->on_unix || allowed_hosts_default_match(host, len, c->local_host);
+	if (admitted)
+		return false;
+	reply_error(r, 421, "misdirected_request",
+		    "this server does not answer for the host in the Host header; [server] allowed_hosts lists those "
+		    "it does");
+	return true;
 }
 
 /* Called once the head is checked, so Content-Length is digits and Transfer-Encoding is chunked. */
@@ -323,6 +438,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	const struct runtime *rt = snapshot_thread_current();
 	peer_of(conn, req);
 	client_of(rt, conn, req);
+	if (!r.status) /* before anything reads the request */
+		host_refused(rt, connection_of(p), conn, &r);
 	/* only a trusted proxy's id is believed: others' are not even looked up */
 	observe_begin(req,
 		      req->peer_trusted ? MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Request-Id") : NULL);

@@ -20,8 +20,39 @@ struct head_scan {
 	const char *length, *coding; /* the first value of each */
 	size_t length_len, coding_len;
 	bool bad_name, nul;
-	const char *head_end, *prev_end; /* the raw head in libmicrohttpd's buffer; the last value's end */
+	const char *head_end, *prev_end;     /* the raw head in libmicrohttpd's buffer; the last value's end */
+	const char *names[HTTP_MAX_HEADERS]; /* the names seen so far that must occur once */
+	size_t name_lens[HTTP_MAX_HEADERS], n_names;
+	const char *repeated; /* the first such name seen twice */
+	size_t repeated_len;
 };
+
+/* Lists HTTP lets a client split over lines that the daemon never reads for a decision, and
+ * X-Forwarded-For, which is read as all its lines joined in order. Every other header is single. */
+static bool may_repeat(const char *name, size_t len)
+{
+	static const char *const lists[] = {"Accept",	     "Accept-Charset", "Accept-Encoding", "Accept-Language",
+					    "Cache-Control", "Connection",     "Pragma",	  "TE",
+					    "Via",	     "Warning",	       "X-Forwarded-For"};
+	for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++)
+		if (strlen(lists[i]) == len && strncasecmp(lists[i], name, len) == 0)
+			return true;
+	return false;
+}
+
+/* Remembers a single-valued name; the first one seen twice is kept for the answer. */
+static void note_single(struct head_scan *s, const char *key, size_t key_size)
+{
+	if (s->repeated || may_repeat(key, key_size))
+		return;
+	for (size_t i = 0; i < s->n_names; i++)
+		if (s->name_lens[i] == key_size && strncasecmp(s->names[i], key, key_size) == 0) {
+			s->repeated = key, s->repeated_len = key_size;
+			return;
+		}
+	if (s->n_names < HTTP_MAX_HEADERS)
+		s->names[s->n_names] = key, s->name_lens[s->n_names++] = key_size;
+}
 
 /* RFC 9110 tchar: a field name is a token, so "Content-Length " is not one. */
 static bool is_token(const char *s, size_t len)
@@ -103,6 +134,7 @@ static enum MHD_Result scan_header(void *cls, enum MHD_ValueKind kind, const cha
 	note(key, MHD_HTTP_HEADER_TRANSFER_ENCODING, value, value_size, &s->transfer_encoding, &s->coding,
 	     &s->coding_len);
 	s->host += strcasecmp(key, MHD_HTTP_HEADER_HOST) == 0;
+	note_single(s, key, key_size);
 	return MHD_YES;
 }
 
@@ -151,6 +183,11 @@ static int check_framing(const struct head_scan *s, const char *version, struct 
 	bool http10 = strcmp(version, MHD_HTTP_VERSION_1_0) == 0;
 	if (s->host > 1 || (!http10 && s->host == 0))
 		return refuse(r, 400, "invalid_host", "HTTP/1.1 needs exactly one Host header");
+	if (s->repeated) { /* a token (checked above) of at most the header cap: safe to name */
+		reply_error(r, 400, "invalid_header", "the header %.*s occurs more than once; it takes one value",
+			    (int)(s->repeated_len > 64 ? 64 : s->repeated_len), s->repeated);
+		return -1;
+	}
 	return 0;
 }
 
@@ -159,6 +196,8 @@ int guard_head(struct MHD_Connection *conn, const char *method, const char *vers
 	const union MHD_ConnectionInfo *size = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
 	struct head_scan s = {.head_end = size ? method + size->header_size : NULL};
 	bool nul = false;
+	if (!is_token(method, strlen(method))) /* it reaches log lines and the access log */
+		return refuse(r, 400, "invalid_method", "the method is not an HTTP token");
 	MHD_get_connection_values_n(conn, MHD_HEADER_KIND, scan_header, &s);
 	s.nul |= s.head_end && hidden_after(&s, s.head_end);
 	if (s.headers > HTTP_MAX_HEADERS) {

@@ -52,6 +52,35 @@ int matcher_parse(const char *text, struct matcher *out, char *why, size_t why_l
 	return rc;
 }
 
+static bool listed(char *const *names, size_t n, const char *name, size_t len)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strlen(names[i]) == len && strncmp(names[i], name, len) == 0)
+			return true;
+	return false;
+}
+
+int matcher_bind_user(struct matcher *m, const char *hub, char *const *auths, size_t n, char *why, size_t why_len)
+{
+	if (m->kind != MATCH_USER || m->value)
+		return 0;
+	const char *slash = strchr(m->name, '/');
+	size_t len = slash ? (size_t)(slash - m->name) : 0;
+	if (slash && listed(auths, n, m->name, len) && slash[1]) {
+		m->value = strndup(m->name, len);
+		memmove(m->name, slash + 1, strlen(slash + 1) + 1);
+		return m->value ? 0 : (snprintf(why, why_len, "out of memory"), -1);
+	}
+	if (n != 1)
+		return snprintf(why, why_len,
+				"'%.80s' on hub %s, which has %zu authenticators that could each admit that id: say "
+				"which, as user:%s/%.80s",
+				m->source, hub, n, n ? auths[0] : "AUTH", m->name),
+		       -1;
+	m->value = strdup(auths[0]);
+	return m->value ? 0 : (snprintf(why, why_len, "out of memory"), -1);
+}
+
 void matcher_clear(struct matcher *m)
 {
 	free(m->name);
@@ -63,7 +92,9 @@ bool matcher_holds(const struct matcher *m, const struct principal *who)
 {
 	switch (m->kind) {
 	case MATCH_ANYONE: return true;
-	case MATCH_USER: return strcmp(who->user_id, m->name) == 0;
+	case MATCH_USER: /* ids are per authenticator: an IdP's "admin" is not the API key user "admin" */
+		return strcmp(who->user_id, m->name) == 0 &&
+		       (!m->value || (who->authenticator && strcmp(who->authenticator, m->value) == 0));
 	case MATCH_AUTH: return who->authenticator && strcmp(who->authenticator, m->name) == 0;
 	case MATCH_ATTR:
 		for (size_t i = 0; i < who->n_attrs; i++) /* "*": any value, so templates over it never come up empty */

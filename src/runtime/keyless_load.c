@@ -50,6 +50,10 @@ static char *read_secret_file(struct loading *l, const char *file, const char *f
 		       NULL;
 	if (cred && asprintf(&path, "%s/%s", dir, cred) < 0)
 		return fail(l, cred_key, "out of memory"), NULL;
+	/* Kubernetes projects the federated token 0644 itself, and it lives an hour: not checked */
+	bool ours = strcmp(file_key, "federated_token_file") != 0;
+	if (!cred && ours && file_check_private(file, "a secret", why, sizeof why) < 0)
+		return fail(l, file_key, why), NULL;
 	char *text = file_read(path ? path : file, MAX_CREDENTIAL_FILE, &len, why, sizeof why);
 	free(path);
 	while (text && len && strchr("\r\n", text[len - 1]))

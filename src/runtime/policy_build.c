@@ -57,9 +57,15 @@ static int compile_rule(const struct config_hub *h, const struct config_rule *c,
 												: h->max_token_lifetime;
 	if (!(r->match = calloc(c->match.n ? c->match.n : 1, sizeof *r->match)))
 		return -1;
-	for (; r->n_match < c->match.n; r->n_match++)
-		if (matcher_parse(c->match.items[r->n_match], &r->match[r->n_match], why, sizeof why) < 0)
+	for (; r->n_match < c->match.n; r->n_match++) { /* config_check() has said why either fails */
+		struct matcher *m = &r->match[r->n_match];
+		if (matcher_parse(c->match.items[r->n_match], m, why, sizeof why) < 0)
 			return -1;
+		if (matcher_bind_user(m, h->head.name, h->auth.items, h->auth.n, why, sizeof why) < 0) {
+			matcher_clear(m);
+			return -1;
+		}
+	}
 	return compile_list(&c->roles, TEMPLATE_ROLE, &r->roles, &r->n_roles) |
 	       compile_list(&c->groups, TEMPLATE_GROUP, &r->groups, &r->n_groups);
 }

@@ -73,18 +73,21 @@ static char *read_trimmed(const char *path, char *err, size_t err_len)
 
 /* The connection string text from whichever key of src is set (key gets its name without the
  * prefix); the caller wipes it. */
-static char *connection_string_text(const struct connstr_source *src, const char **key, char *err, size_t err_len)
+static char *connection_string_text(const char *cfg_path, const struct connstr_source *src, const char **key, char *err,
+				    size_t err_len)
 {
 	if (src->inline_text) {
 		*key = "connection_string";
+		if (file_check_private(cfg_path, "a connection string", err, err_len) < 0)
+			return NULL;
 		return strdup(src->inline_text);
 	}
 	if (src->env) {
 		*key = "connection_string_env";
-		const char *value = getenv(src->env);
-		if (!value || !*value)
+		char *value = secret_from_env(src->env); /* and gone from /proc/PID/environ */
+		if (!value)
 			snprintf(err, err_len, "environment variable %s is not set", src->env);
-		return value && *value ? strdup(value) : NULL;
+		return value;
 	}
 	if (src->credential) {
 		*key = "connection_string_credential";
@@ -94,6 +97,8 @@ static char *connection_string_text(const struct connstr_source *src, const char
 		return text;
 	}
 	*key = "connection_string_file";
+	if (file_check_private(src->file, "a connection string", err, err_len) < 0)
+		return NULL;
 	return read_trimmed(src->file, err, err_len);
 }
 
@@ -103,7 +108,7 @@ static int source_load(const struct config *cfg, const struct config_service *cs
 {
 	const char *key;
 	char why[256] = "out of memory", name[64];
-	char *text = connection_string_text(src, &key, why, sizeof why);
+	char *text = connection_string_text(cfg->path, src, &key, why, sizeof why);
 	int rc = text ? service_init(out, cs->head.name, text, why, sizeof why) : -1;
 	secret_free(text);
 	snprintf(name, sizeof name, "%s%s", prefix, key);
@@ -224,6 +229,10 @@ static int build_edge(struct runtime *rt, char *err, size_t err_len)
 {
 	const struct config_server *s = &rt->cfg->server;
 	char why[300];
+	for (size_t i = 0; i < s->allowed_hosts.n; i++) /* config_check() has vetted each */
+		if (allowed_hosts_add(&rt->allowed_hosts, s->allowed_hosts.items[i], err, err_len) < 0)
+			return -1;
+	rt->hosts_listed = s->allowed_hosts.n > 0;
 	for (size_t i = 0; i < s->metrics_allow.n; i++) /* config_check() has vetted each */
 		if (trusted_proxies_add(&rt->metrics_allow, s->metrics_allow.items[i], err, err_len) < 0)
 			return -1;

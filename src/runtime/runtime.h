@@ -6,6 +6,7 @@
 #include "auth/chain.h"
 #include "config/config.h"
 #include "edge/access_log.h"
+#include "edge/allowed_hosts.h"
 #include "edge/cors.h"
 #include "edge/ratelimit.h"
 #include "edge/trusted_proxies.h"
@@ -41,6 +42,8 @@ struct runtime {
 	struct config *cfg;
 	struct trusted_proxies proxies;	      /* [server] trusted_proxies */
 	struct trusted_proxies metrics_allow; /* [server] metrics_allow */
+	struct allowed_hosts allowed_hosts;   /* [server] allowed_hosts */
+	bool hosts_listed;		      /* allowed_hosts was set: else each listener's default */
 	struct access_log access_log;
 	struct cors_policy cors;	/* [server]: for answers that name no known hub */
 	bool any_cors;			/* some origin is allowed somewhere: Origin is worth reading */

@@ -77,9 +77,10 @@ function assertSameAsSdk(ours, sdk, { endpoint, hub, protocol, ttl = 60 }) {
   jwt.verify(ours.token, KEY, { algorithms: ['HS256'], audience: endpoint + path });
 }
 
-function cliArgs(cs, { hub, user, roles, groups, ttl, protocol }) {
+// The connection string goes to the CLI on standard input (token()'s second argument), never on argv.
+function cliArgs({ hub, user, roles, groups, ttl, protocol }) {
   return [
-    '--connection-string', cs, '--hub', hub,
+    '--connection-string-file', '-', '--hub', hub,
     ...(user === undefined ? [] : ['--user', user]),
     ...roles.flatMap((r) => ['--role', r]),
     ...groups.flatMap((g) => ['--group', g]),
@@ -118,7 +119,7 @@ describe(`token CLI, options (${optionCases.length} cases)`, () => {
   const [, cs, endpoint] = SERVICES[0];
   for (const c of optionCases) {
     test(label(c), T, async () => {
-      assertSameAsSdk(token(cliArgs(cs, c)), await sdkToken(cs, c), { endpoint, ...c });
+      assertSameAsSdk(token(cliArgs(c), cs), await sdkToken(cs, c), { endpoint, ...c });
     });
   }
 });
@@ -127,7 +128,7 @@ describe(`token CLI, endpoints (${endpointCases.length} cases)`, () => {
   for (const c of endpointCases) {
     const [name, cs, endpoint] = c.service;
     test(`${name} | ${label(c)}`, T, async () => {
-      assertSameAsSdk(token(cliArgs(cs, c)), await sdkToken(cs, c), { endpoint, ...c });
+      assertSameAsSdk(token(cliArgs(c), cs), await sdkToken(cs, c), { endpoint, ...c });
     });
   }
 });

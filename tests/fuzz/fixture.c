@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 static char dir[] = "/tmp/ngd-fuzz-XXXXXX";
 static char paths[16][PATH_MAX];
@@ -39,8 +40,8 @@ const char *fixture_write(const char *name, const void *data, size_t len)
 		strcpy(paths[n_paths++], path);
 	}
 	FILE *f = fopen(path, "wb");
-	if (!f || fwrite(data, 1, len, f) != len || fclose(f) != 0)
-		abort();
+	if (!f || fwrite(data, 1, len, f) != len || fclose(f) != 0 || chmod(path, 0600) != 0)
+		abort(); /* 0600: the daemon refuses a secret every user may read */
 	return paths[i];
 }
 

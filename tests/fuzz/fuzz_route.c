@@ -39,7 +39,7 @@ static void setup(void)
 		 "groups = user-{user} lobby\n"
 		 "[rule:teams]\nhub = chat\nmatch = attr:groups=*\nroles = webpubsub.sendToGroup.team-{attr:groups}\n"
 		 "groups = team-{attr:groups}\n"
-		 "[rule:alice]\nhub = notify\nmatch = user:alice\nroles = webpubsub.sendToGroup "
+		 "[rule:alice]\nhub = notify\nmatch = user:keys/alice\nroles = webpubsub.sendToGroup "
 		 "webpubsub.joinLeaveGroup\n",
 		 fixture_write("keys", keys, strlen(keys)),
 		 fixture_write("htpasswd", FIXTURE_HTPASSWD, sizeof FIXTURE_HTPASSWD - 1));

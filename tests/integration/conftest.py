@@ -26,6 +26,9 @@ from pathlib import Path
 import jwt
 import pytest
 
+# The files tests write hold secrets (keys, connection strings), and the daemon refuses one that
+# every user may read: written 0600 unless a test says otherwise.
+os.umask(0o077)
 REPO = Path(__file__).resolve().parents[2]
 BINARY = os.environ.get("NEGOTIATED_BIN", str(REPO / "src" / "negotiated"))
 WRAPPER = shlex.split(os.environ.get("NEGOTIATED_WRAPPER", ""))

@@ -158,3 +158,51 @@ def test_plugin_refused(tmp_path, service, plugins, case, mode):
     conf.write_text("\n".join(text.removeprefix(">") for text in lines) + "\n")
     output = assert_refused(conf, line, key, reason, mode)
     assert SECRET not in output
+
+
+# ---------------------------------------------------------------- a hostile plugin (issue 20)
+
+@pytest.fixture(scope="module")
+def hostile(module_daemon_factory, service, plugins):
+    path = plugins / "hostile_plugin.so"
+    if not path.is_file():
+        pytest.fail(f"{path} is missing: run `make check` in the build tree first")
+    return module_daemon_factory(f"""\
+[service:main]
+connection_string = {service.connection_string}
+
+[hub:hostile]
+auth = hostile
+
+[auth:hostile]
+type = plugin
+path = {path}
+""")
+
+
+@pytest.mark.parametrize("mode, status, code, message", [
+    ("stack-deny", 403, "stack_code", "refused from a stack buffer"),
+    ("heap-deny", 401, "heap_code", "refused from a freed buffer"),
+    ("bad-code", 403, "invalid_credentials", "the credentials were not accepted"),
+    ("long-code", 403, "invalid_credentials", "the credentials were not accepted"),
+    ("null", 403, "invalid_credentials", "the credentials were not accepted"),
+    ("control-message", 403, "fine_code", "the credentials were not accepted"),
+    ("bad-status", 401, "odd_status", "a status that is neither 401 nor 403"),
+])
+def test_a_hostile_plugin_s_refusals_are_copied_and_checked(hostile, mode, status, code, message):
+    reply = hostile.request("GET", "/negotiate/hostile", headers={"X-Hostile": mode})
+    assert reply.status == status, reply.body
+    assert reply.json()["error"] == {"code": code, "message": message}
+    log = hostile.stderr_text()
+    assert "ZZZZ" not in log and "\x1b" not in log and "pwned" not in log
+
+
+def test_a_hostile_plugin_s_user_is_copied(hostile, service):
+    reply = hostile.request("GET", "/negotiate/hostile", headers={"X-Hostile": "stack-user"})
+    assert reply.status == 200, reply.body
+    assert check_client_access(reply.json(), service.key, service.endpoint, "hostile")["sub"] == "stack-user"
+
+
+def test_a_hostile_plugin_s_ok_without_a_user_fails_closed(hostile):
+    reply = hostile.request("GET", "/negotiate/hostile", headers={"X-Hostile": "null-user"})
+    assert reply.status == 503, reply.body

@@ -22,6 +22,9 @@ auth = proxy
 [hub:mtls]
 auth = cert
 
+[hub:useronly]
+auth = useronly
+
 [hub:own]
 auth = own
 
@@ -30,6 +33,12 @@ auth = guest
 
 [auth:proxy]
 type = trusted_header
+email_header = X-Auth-Request-Email
+groups_header = X-Auth-Request-Groups
+
+[auth:useronly]
+type = trusted_header
+user_header = X-Auth-Request-User
 
 [auth:cert]
 type = trusted_header
@@ -99,6 +108,19 @@ def test_success_with_email_and_groups(trusted, service):
     assert user_of(reply, service, "th") == "alice-th"
     assert attributes_logged(trusted, "alice-th") == [
         "email=alice@example.org", "groups=admins", "groups=dev", "groups=ops"]
+
+
+def test_a_section_reads_only_the_headers_it_names(trusted, service):
+    # email and groups are read only when the section names them: a client that slips
+    # X-Auth-Request-Groups past a proxy that sets only the user header joins no group
+    reply = trusted.request("GET", "/negotiate/useronly", headers={
+        "X-Auth-Request-User": "carol-th", "X-Auth-Request-Email": "boss@example.org",
+        "X-Auth-Request-Groups": "admins"})
+    assert user_of(reply, service, "useronly") == "carol-th"
+    log = trusted.stderr_text().splitlines()
+    assert any('user="carol-th"' in line and "audit event=issued" in line for line in log)
+    # a principal with attributes gets a debug line listing them (see alice-th above): none here
+    assert not [line for line in log if "principal user=carol-th " in line], log
 
 
 def test_missing_headers_are_unauthenticated(trusted):

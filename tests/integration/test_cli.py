@@ -46,6 +46,24 @@ def two_service_config(tmp_path_factory, services):
     return path
 
 
+CS_ENV = "NEGOTIATED_CLI_CS"  # a connection string reaches the CLI from the environment, never on argv
+
+
+def from_env(args):
+    """ARGS with each `--connection-string VALUE` made `--connection-string-env CS_ENV`, and the env."""
+    args, env = list(args), {}
+    for i, arg in enumerate(args[:-1]):
+        if arg == "--connection-string":
+            args[i], env[CS_ENV] = "--connection-string-env", args[i + 1]
+            args[i + 1] = CS_ENV
+    return args, env
+
+
+def token_cli(*args):
+    args, env = from_env(args)
+    return run_cli("token", *args, env=env)
+
+
 def assert_silent_about(result, *secret_values):
     for value in secret_values:
         assert value not in result.stdout and value not in result.stderr
@@ -64,7 +82,7 @@ def assert_silent_about(result, *secret_values):
     (["--client-protocol", "socketio", "--ttl", "1"], "socketio", None, None, None, 1),
 ])
 def test_token_json(service, extra, protocol, user, roles, groups, minutes):
-    result = run_cli("token", "--connection-string", service.connection_string, "--hub", "chat", *extra, "--json")
+    result = token_cli("--connection-string", service.connection_string, "--hub", "chat", *extra, "--json")
     assert result.returncode == 0, result.stderr
     claims = check_client_access(json.loads(result.stdout), service.key, service.endpoint, "chat", protocol)
     assert claims["exp"] - claims["iat"] == 60 * minutes
@@ -83,13 +101,13 @@ def test_token_json(service, extra, protocol, user, roles, groups, minutes):
 ])
 def test_token_endpoint_forms(service, template, endpoint):
     """ws for http endpoints, wss for https; the audience keeps the http(s) form."""
-    result = run_cli("token", "--connection-string", template.format(key=service.key), "--hub", "chat", "--json")
+    result = token_cli("--connection-string", template.format(key=service.key), "--hub", "chat", "--json")
     assert result.returncode == 0, result.stderr
     check_client_access(json.loads(result.stdout), service.key, endpoint, "chat")
 
 
 def test_token_plain_prints_the_url(service):
-    result = run_cli("token", "--connection-string", service.connection_string, "--hub", "chat", "--user", "u1")
+    result = token_cli("--connection-string", service.connection_string, "--hub", "chat", "--user", "u1")
     assert result.returncode == 0, result.stderr
     url = result.stdout.removesuffix("\n")
     assert "\n" not in url
@@ -147,7 +165,7 @@ BAD_TOKEN_ARGS = {
 @pytest.mark.parametrize("args", BAD_TOKEN_ARGS.values(), ids=BAD_TOKEN_ARGS.keys())
 def test_token_bad_arguments(service, services, two_service_config, args):
     args = [a.format(cs=service.connection_string, key=service.key, config=two_service_config) for a in args]
-    result = run_cli("token", *args)
+    result = token_cli(*args)
     assert result.returncode == 2, (result.stdout, result.stderr)
     assert result.stdout == ""
     lines = result.stderr.splitlines()

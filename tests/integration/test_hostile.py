@@ -34,6 +34,7 @@ max_header_bytes = 4096
 max_body_bytes = 512
 header_timeout = {HEADER_TIMEOUT}
 connection_timeout = 60
+allowed_hosts = t 127.0.0.1
 
 [service:main]
 connection_string = {{cs}}
@@ -278,8 +279,11 @@ CASES = [
     ("method-options", b"OPTIONS /negotiate HTTP/1.1\r\nHost: t\r\n\r\n", 405, "method_not_allowed", "kept"),
     ("method-trace", b"TRACE /healthz HTTP/1.1\r\nHost: t\r\n\r\n", 405, "method_not_allowed", "kept"),
     ("method-connect", b"CONNECT /healthz HTTP/1.1\r\nHost: t\r\n\r\n", 405, "method_not_allowed", "kept"),
-    ("method-connect-authority", b"CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n",
-     404, "not_found", "kept"),
+    ("method-connect-authority", b"CONNECT example.com:443 HTTP/1.1\r\nHost: t\r\n\r\n", 404, "not_found", "kept"),
+    ("method-connect-authority-host", b"CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n",
+     421, "misdirected_request", "kept"),  # a Host not in allowed_hosts, before the target is looked at
+    ("method-not-a-token", b"P\x1b]0;x\x07OST /healthz HTTP/1.1\r\nHost: t\r\n\r\n", 400, "invalid_method", "closed"),
+    ("header-repeated", get(b"/healthz", b"Host: t\r\nX-API-Key: a\r\nX-API-Key: b\r\n"), 400, "invalid_header", "kept"),
     ("method-lowercase-get", b"get /healthz HTTP/1.1\r\nHost: t\r\n\r\n", 405, "method_not_allowed", "kept"),
     ("method-lowercase-post", b"post /negotiate?hub=chat HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n",
      405, "method_not_allowed", "kept"),
@@ -495,6 +499,7 @@ max_connections = {total}
 max_connections_per_address = {per_address}
 header_timeout = 30
 connection_timeout = 60
+allowed_hosts = t 127.0.0.1
 
 [service:main]
 connection_string = {cs}

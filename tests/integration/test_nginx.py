@@ -44,9 +44,18 @@ connection_string = {cs}
 auth = keys
 roles = webpubsub.joinLeaveGroup.lobby
 
+[hub:sso]
+auth = proxy
+
 [auth:keys]
 type = apikey
 file = {dir}/apikeys
+
+[auth:proxy]
+type = trusted_header
+email_header = X-Auth-Request-Email
+groups_header = X-Auth-Request-Groups
+client_dn_header = X-SSL-Client-S-DN
 """
 
 MAIN_CONF = """\
@@ -180,6 +189,7 @@ def front(module_daemon_factory, tmp_path_factory):
     service = Service.new()
     socket_path = directory / "negotiated.sock"
     (directory / "apikeys").write_text(f"alice {KEY}\n")
+    (directory / "apikeys").chmod(0o600)
     daemon = module_daemon_factory(DAEMON_CONFIG.format(dir=directory, cs=service.connection_string, origin=ORIGIN),
                                    listen=f"unix:{socket_path}")
     with running_nginx(directory, socket_path) as front:
@@ -261,6 +271,27 @@ def test_client_address_and_request_id_reach_the_daemon(front):
         time.sleep(0.05)
     nginx_log = (front.directory / "nginx-access.log").read_text()
     assert request_id in nginx_log and KEY not in nginx_log and "X-API-Key" not in nginx_log
+
+
+FORGED_IDENTITY = {"X-Auth-Request-User": "mallory", "X-Auth-Request-Email": "boss@example.org",
+                   "X-Auth-Request-Groups": "admins", "X-SSL-Client-Verify": "SUCCESS", "X-SSL-Client-S-DN": "CN=admin"}
+
+
+def test_forged_identity_headers_never_reach_the_daemon(front):
+    # straight to the daemon's socket (a trusted peer) the same headers are an identity: the check can fail
+    conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    conn.settimeout(REQUEST_TIMEOUT)
+    conn.connect(front.daemon.unix_path)
+    direct = http.client.HTTPConnection("localhost", timeout=REQUEST_TIMEOUT)
+    direct.sock = conn
+    direct.request("GET", "/negotiate/sso", headers=FORGED_IDENTITY)
+    assert direct.getresponse().status == 200
+    direct.close()
+    # through the shipped site the client's own identity headers are cleared
+    status, headers, body = front.request("GET", "/negotiate/sso", FORGED_IDENTITY)
+    assert status == 401 and json.loads(body)["error"]["code"] == "unauthenticated", body
+    fields = daemon_access_line(front, headers.get("X-Request-Id"))
+    assert fields[4] == "401", fields
 
 
 def test_spoofed_forwarded_for_and_request_id_are_not_believed(front):

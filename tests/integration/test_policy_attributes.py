@@ -16,6 +16,7 @@ connection_string = {cs}
 
 [auth:sso]
 type = trusted_header
+groups_header = X-Auth-Request-Groups
 trusted_peers = 127.0.0.1
 
 [hub:chat]
@@ -81,10 +82,10 @@ def test_missing_attribute_grants_nothing_and_says_so(daemon, service):
     claims = claims_of(daemon.request("GET", "/negotiate?hub=chat", headers=sso("bob")), service)
     assert claims["role"] == ["webpubsub.joinLeaveGroup.lobby"] and "webpubsub.group" not in claims
     log = daemon.stderr_text()
-    # the warning names the rule and the line of the template (roles on 16, groups on 17)
-    assert re.search(r"rule:teams \S+\.conf:16: role template 'webpubsub\.sendToGroup\.team-\{attr:groups\}' "
+    # the warning names the rule and the line of the template (roles on 17, groups on 18)
+    assert re.search(r"rule:teams \S+\.conf:17: role template 'webpubsub\.sendToGroup\.team-\{attr:groups\}' "
                      r"grants nothing for this caller: no attribute 'groups'", log), log
-    assert re.search(r"rule:teams \S+\.conf:17: group template 'team-\{attr:groups\}' grants nothing", log)
+    assert re.search(r"rule:teams \S+\.conf:18: group template 'team-\{attr:groups\}' grants nothing", log)
 
 
 # The jwt authenticator: claims listed in attribute_claims (default groups roles email) become

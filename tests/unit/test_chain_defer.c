@@ -12,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #define CS "Endpoint=https://a.example;AccessKey=SECRETSECRETSECRETSECRETSECRET00"
 #define API_KEY "k0123456789abcdef0123456789abcdef"
@@ -52,6 +53,7 @@ static struct runtime *load(void)
 {
 	char path[300], text[4096], err[640];
 	struct crypt_data cd = {0};
+	umask(077); /* the keys and the secret: others may not read them */
 	snprintf(path, sizeof path, "%s/keys", dir);
 	FILE *f = fopen(path, "w");
 	fprintf(f, "svc " API_KEY "\n");

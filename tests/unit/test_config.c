@@ -8,6 +8,7 @@
 
 #include <stdlib.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #define CS "Endpoint=https://a.example;AccessKey=SECRETSECRETSECRETSECRETSECRET00"
 #define SERVICE "[service:main]\nconnection_string = " CS "\n"
@@ -23,6 +24,7 @@ static void write_file(const char *name, const char *text)
 	FILE *f = fopen(path, "w");
 	fputs(text, f);
 	fclose(f);
+	chmod(path, 0600); /* keys and connection strings: others may not read them */
 }
 
 /* Loads text (with %s replaced by the temp dir) as config and runtime; returns the error. */

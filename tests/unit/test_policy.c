@@ -208,6 +208,12 @@ static const struct {
 	{BASE RULE "match = auth:sso\ngroups = a\n", "t.conf:10: match: 'auth:sso': no [auth:sso] section"},
 	{BASE "[auth:sso]\ntype = anonymous\n" RULE "match = auth:sso\ngroups = a\n",
 	 "t.conf:12: match: 'auth:sso' can never hold on hub chat: it is not in its auth list"},
+	{BASE "[auth:sso]\ntype = anonymous\n" RULE "match = user:sso/a\ngroups = a\n",
+	 "t.conf:12: match: 'user:sso/a' can never hold on hub chat: [auth:sso] is not in its auth list"},
+	{BASE "[auth:sso]\ntype = anonymous\n[hub:two]\nauth = keys sso\n[rule:r]\nhub = two\nmatch = user:admin\n"
+	      "groups = a\n",
+	 "t.conf:14: match: 'user:admin' on hub two, which has 2 authenticators that could each admit that id: say "
+	 "which, as user:keys/admin"},
 	{BASE RULE "match = anyone\ngroups = team-{team}\n",
 	 "t.conf:11: groups: 'team-{team}': '{team}' is not a placeholder"},
 	{BASE RULE "match = anyone\ngroups = team-{user\n",

@@ -21,8 +21,9 @@ static const char *const role_pool[] = {"webpubsub.joinLeaveGroup.lobby",
 					"webpubsub.sendToGroup.team-{attr:team}",
 					"webpubsub.joinLeaveGroups.{user}.*"};
 static const char *const group_pool[] = {"lobby", "user-{user}", "{attr:team}", "ops"};
-static const char *const matcher_pool[] = {"anyone",	  "user:u0",	     "user:u1", "attr:team=red",
-					   "attr:team=*", "attr:role=admin", "auth:k1", "auth:k2"};
+/* user: names its authenticator: the hub has two, and ids are per authenticator */
+static const char *const matcher_pool[] = {"anyone",	  "user:k1/u0",	     "user:k2/u1", "attr:team=red",
+					   "attr:team=*", "attr:role=admin", "auth:k1",	   "auth:k2"};
 #define N(a) (sizeof a / sizeof a[0])
 
 struct rule_gen {
@@ -137,8 +138,11 @@ static bool holds(const struct world *w, const char *m)
 {
 	if (strcmp(m, "anyone") == 0)
 		return true;
-	if (strncmp(m, "user:", 5) == 0)
-		return strcmp(m + 5, w->user) == 0;
+	if (strncmp(m, "user:", 5) == 0) { /* user:AUTH/ID: both must be the caller's */
+		const char *slash = strchr(m + 5, '/');
+		size_t len = (size_t)(slash - (m + 5));
+		return strlen(w->auth) == len && strncmp(m + 5, w->auth, len) == 0 && strcmp(slash + 1, w->user) == 0;
+	}
 	if (strncmp(m, "auth:", 5) == 0)
 		return strcmp(m + 5, w->auth) == 0;
 	if (strcmp(m, "attr:role=admin") == 0)

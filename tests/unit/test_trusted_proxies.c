@@ -69,6 +69,9 @@ int main(void)
 		{"127.0.0.1", "", "127.0.0.1", true},
 		{"unix", NULL, "unix", true},
 		{"unix", "2001:db8::5", "2001:db8::5", true},
+		{"unix", "junk", "unknown", true}, /* a forwarded client is never the special peer "unix" */
+		{"unix", "", "unknown", true},
+		{"unix", "10.0.0.1, 198.51.100.7", "198.51.100.7", true}, /* two lines joined in order */
 		{"::1", "198.51.100.7", "198.51.100.7", true},
 		{"::ffff:127.0.0.1", "198.51.100.7", "198.51.100.7", true}, /* v4-mapped is the v4 address */
 		{"192.168.1.127", "198.51.100.7", "192.168.1.127", false},  /* just outside /25 */
@@ -86,7 +89,9 @@ int main(void)
 	struct sockaddr_storage ss = peer("unix");
 	char client[INET6_ADDRSTRLEN + 1];
 	ok(!client_address(&none, (struct sockaddr *)&ss, "1.2.3.4", client, sizeof client) &&
-		   strcmp(client, "unix") == 0,
-	   "without 'unix' a unix peer cannot forward");
+		   strcmp(client, "unknown") == 0,
+	   "without 'unix' a unix peer cannot forward, and is not 'unix' once it names a client");
+	ok(!client_address(&none, (struct sockaddr *)&ss, NULL, client, sizeof client) && strcmp(client, "unix") == 0,
+	   "a unix peer that forwards nothing is 'unix'");
 	return tap_done();
 }

@@ -103,6 +103,8 @@ static struct keyset *keys_from_file(struct ngd_section *sec, const char *key, c
 	char err[256], why[256];
 	size_t len = 0;
 	bool secret = strcmp(key, "secret_file") == 0;
+	if (secret && file_check_private(path, "a signing secret", err, sizeof err) < 0)
+		return ngd_section_error(sec, key, "%s", err), NULL;
 	char *text = secret ? file_read_bytes(path, SECRET_FILE_MAX, &len, err, sizeof err)
 			    : file_read(path, JWKS_MAX_DOCUMENT, &len, err, sizeof err);
 	struct keyset *ks = NULL;

@@ -25,8 +25,8 @@ cookie = session
 `;
 
 export function credentialFiles(dir) {
-  writeFileSync(join(dir, 'apikeys'), `alice ${API_KEY}\n`);
-  writeFileSync(join(dir, 'session-secret'), SESSION_SECRET);
+  writeFileSync(join(dir, 'apikeys'), `alice ${API_KEY}\n`, { mode: 0o600 });
+  writeFileSync(join(dir, 'session-secret'), SESSION_SECRET, { mode: 0o600 });
 }
 
 /** A session token for sub, valid 10 minutes, as the identity provider's login would leave it. */

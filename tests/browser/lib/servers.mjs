@@ -44,7 +44,7 @@ function probe({ socketPath, port, tls }, path) {
 export async function startDaemon({ config, listen = 'tcp', env = {}, dir }) {
   const argv = [...wrapper, bin];
   if (config !== null) {
-    writeFileSync(join(dir, 'negotiated.conf'), config);
+    writeFileSync(join(dir, 'negotiated.conf'), config, { mode: 0o600 }); // it may hold a connection string
     argv.push('--config', join(dir, 'negotiated.conf'));
   } else {
     argv.push('--dev');

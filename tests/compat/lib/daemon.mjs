@@ -6,6 +6,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+// Files the tests write hold secrets, and the daemon refuses those every user may read (issue 20).
+process.umask(0o077);
+
 const compatDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const repoRoot = resolve(compatDir, '..', '..');
 export const bin = process.env.NEGOTIATED_BIN || join(repoRoot, 'src', 'negotiated');
@@ -19,8 +22,8 @@ const running = new Set();
 process.on('exit', () => { for (const child of running) child.kill('SIGKILL'); });
 
 /** Runs `negotiated token ARGS... --json`; returns {baseUrl, url, token}, throws on failure. */
-export function token(args) {
-  const r = spawnSync(bin, ['token', ...args, '--json'], { encoding: 'utf8', timeout: 10_000 });
+export function token(args, input = '') {
+  const r = spawnSync(bin, ['token', ...args, '--json'], { encoding: 'utf8', timeout: 10_000, input });
   if (r.error) throw r.error;
   if (r.status !== 0) {
     throw new Error(`negotiated token exited ${r.status ?? r.signal}: ${r.stderr.trim()}`);
@@ -53,9 +56,10 @@ function tempDir() {
  */
 export async function startDaemon({ config, files = {}, env = {} }) {
   const tmp = tempDir();
-  for (const [name, text] of Object.entries(files)) writeFileSync(join(tmp.dir, name), text);
+  // secrets (keys, connection strings): the daemon refuses a file every user may read
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(tmp.dir, name), text, { mode: 0o600 });
   const configPath = join(tmp.dir, 'negotiated.conf');
-  writeFileSync(configPath, typeof config === 'function' ? config(tmp.dir) : config);
+  writeFileSync(configPath, typeof config === 'function' ? config(tmp.dir) : config, { mode: 0o600 });
 
   const port = await freePort();
   const argv = [...wrapper, bin, '--config', configPath, '--listen', `127.0.0.1:${port}`];
