@@ -210,17 +210,13 @@ struct auth_instance *auth_bulkhead_new(const char *service, unsigned threads)
 
 int auth_instance_attributes(const struct auth_instance *inst, const char **names, size_t cap)
 {
-	static const char *const header_attrs[] = {"groups", "client_dn", "email"}; /* trusted_header.c */
 	if (inst->type == &auth_jwt)
 		return (int)jwt_attribute_names(inst->state, names, cap);
 	if (inst->type == &auth_anonymous || inst->type == &auth_apikey || inst->type == &auth_htpasswd)
 		return 0; /* a user id only */
 	if (inst->type != &auth_trusted_header)
 		return -1;
-	size_t n = 0;
-	for (; n < cap && n < sizeof header_attrs / sizeof header_attrs[0]; n++)
-		names[n] = header_attrs[n];
-	return (int)n;
+	return (int)trusted_header_attribute_names(inst->state, names, cap);
 }
 
 void auth_instance_free(struct auth_instance *inst)

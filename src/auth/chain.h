@@ -80,6 +80,8 @@ struct auth_instance *auth_bulkhead_new(const char *service, unsigned threads);
 int auth_instance_attributes(const struct auth_instance *inst, const char **names, size_t cap);
 /* The jwt authenticator's part of it: its attribute_claims names. */
 size_t jwt_attribute_names(const void *state, const char **names, size_t cap);
+/* The trusted_header authenticator's part: the attributes of the headers its section names. */
+size_t trusted_header_attribute_names(const void *state, const char **names, size_t cap);
 
 /* Runs the chain in order. OK: out->principal is set. DENY: out->deny_* say what to answer.
  * Nothing accepting is DENY 401 "unauthenticated". ERROR: fail closed, unless out->deferred_to is

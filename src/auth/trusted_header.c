@@ -181,6 +181,20 @@ static enum ngd_auth_result trusted_header_authenticate(void *instance, const st
 	return groups ? add_groups(groups, out) : NGD_AUTH_OK;
 }
 
+size_t trusted_header_attribute_names(const void *state, const char **names, size_t cap)
+{
+	static const struct {
+		enum header_role role;
+		const char *attribute;
+	} set[] = {{H_GROUPS, "groups"}, {H_DN, "client_dn"}, {H_EMAIL, "email"}};
+	const struct trusted_header *t = state;
+	size_t n = 0;
+	for (size_t i = 0; i < sizeof set / sizeof set[0] && n < cap; i++)
+		if (t->header[set[i].role][0])
+			names[n++] = set[i].attribute;
+	return n;
+}
+
 const struct ngd_authenticator auth_trusted_header = {
 	.abi_version = NGD_AUTH_ABI_VERSION,
 	.type = "trusted_header",
