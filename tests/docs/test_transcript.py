@@ -33,7 +33,9 @@ def test_readme_first_configuration_gives_a_token(tmp_path):
     commands = marked_block(clone / "README.md", "transcript", "first")
     # the file the README shows is the file the commands copy
     assert marked_block(clone / "README.md", "example", "examples/first.conf") == (clone / "examples/first.conf").read_text()
-    script = "set -euo pipefail\nip link set lo up\ncd \"$CLONE\"\nmount -t tmpfs tmpfs /tmp\n" + commands + \
+    # a newcomer's shell: umask 022 (the suite's conftest sets 077, which would hide a key file
+    # the daemon refuses as readable by every user)
+    script = "set -euo pipefail\numask 022\nip link set lo up\ncd \"$CLONE\"\nmount -t tmpfs tmpfs /tmp\n" + commands + \
         "\nkill %1\nwait\n"
     env = integration.child_env({"CLONE": str(clone)})
     env.pop("WEBPUBSUB_CONNECTION_STRING", None)  # the README's own default: a made-up emulator key
@@ -71,6 +73,7 @@ def test_glewlwyd_recipe_as_written(tmp_path):
     provider.create()
     service = integration.Service.new()
     script = f"""set -euo pipefail
+umask 022
 ip link set lo up
 cd "{tmp_path}"
 glewlwyd --config-file="{tmp_path}/glewlwyd.conf" >glewlwyd.log 2>&1 &
