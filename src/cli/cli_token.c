@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* `negotiated token`: mints one client access URL from a config's hub or a connection string. */
 #include "cli/cli_token.h"
 

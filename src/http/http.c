@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libmicrohttpd glue: checks the request head (sizes, counts, framing), fills one request struct,
  * routes it, and sends the reply. Per-request state lives in the per-connection state, which the
  * connection's close notification frees: the completion callback does not come on every path. */

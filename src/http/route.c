@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The routing table: one line per endpoint. */
 #include "http/route.h"
 

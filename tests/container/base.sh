@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Makes (once) the base image the Containerfile names, debian:bookworm-slim, from a debootstrapped
 # minbase bookworm tree, since no container registry is reachable here (tests/systemd/tree.sh's
 # approach; the tarball is cached under the given folder). Prints the image name.

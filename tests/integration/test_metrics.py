@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Observability: GET /metrics after known traffic (exact values), metrics_allow, /readyz, the request
 id (generated, or a trusted proxy's, echoed and in the log lines) and the access log."""
 import re
