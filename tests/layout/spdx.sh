@@ -26,7 +26,7 @@ style_of() { # path -> c, slash, hash, html, dnl, roff, exempt, or nothing (unkn
 	*.html) echo html ;;
 	configure.ac) echo dnl ;;
 	man/*.[1-8]) echo roff ;;
-	*.py | *.sh | *.am | *.conf | *.dict | *.expect | *.yml | *.yaml | *.in | .gitignore | */.gitignore | .clang-format) echo hash ;;
+	*.py | *.sh | *.am | *.conf | *.dict | *.expect | *.yml | *.yaml | *.in | .gitignore | */.gitignore | .clang-format | .containerignore) echo hash ;;
 	Containerfile | debian/rules | debian/*.postinst | debian/apikeys | .ci/* | bench/run | bench/soak) echo hash ;;
 	tests/run-all | tests/secrets/known-secrets) echo hash ;;
 	esac
