@@ -17,36 +17,30 @@ fix=no
 top=${1:-$(cd "$(dirname "$0")/../.." && pwd)}
 id='SPDX-License-Identifier: Apache-2.0'
 
-style_of() { # path -> c, slash, hash, html, dnl, roff, exempt, or nothing (unknown kind)
+style_of() { # path -> $style: c, slash, hash, html, dnl, roff, exempt, or empty (unknown kind); no subshell
+	style=
 	case $1 in
-	*.json | *.md | LICENSE | NEWS | tests/fuzz/corpus/* | m4/.gitkeep) echo exempt ;;
-	debian/changelog | debian/control | debian/copyright | debian/source/format | debian/*.install) echo exempt ;;
-	*.c | *.h | *.css | *.dynlist) echo c ;;
-	*.js | *.mjs) echo slash ;;
-	*.html) echo html ;;
-	configure.ac) echo dnl ;;
-	man/*.[1-8]) echo roff ;;
-	*.py | *.sh | *.am | *.conf | *.dict | *.expect | *.yml | *.yaml | *.in | .gitignore | */.gitignore | .clang-format | .containerignore) echo hash ;;
-	Containerfile | debian/rules | debian/*.postinst | debian/apikeys | .ci/* | bench/run | bench/soak) echo hash ;;
-	tests/run-all | tests/secrets/known-secrets) echo hash ;;
+	*.json | *.md | LICENSE | NEWS | tests/fuzz/corpus/* | m4/.gitkeep) style=exempt ;;
+	debian/changelog | debian/control | debian/copyright | debian/source/format | debian/*.install) style=exempt ;;
+	*.c | *.h | *.css | *.dynlist) style=c ;;
+	*.js | *.mjs) style=slash ;;
+	*.html) style=html ;;
+	configure.ac) style=dnl ;;
+	man/*.[1-8]) style=roff ;;
+	*.py | *.sh | *.am | *.conf | *.dict | *.expect | *.yml | *.yaml | *.in | .gitignore | */.gitignore | .clang-format | .containerignore) style=hash ;;
+	Containerfile | debian/rules | debian/*.postinst | debian/apikeys | .ci/* | bench/run | bench/soak) style=hash ;;
+	tests/run-all | tests/secrets/known-secrets) style=hash ;;
 	esac
 }
 
-line_for() { # style -> the comment line
+line_for() { # style -> $want, the comment line
 	case $1 in
-	c) echo "/* $id */" ;;
-	slash) echo "// $id" ;;
-	html) echo "<!-- $id -->" ;;
-	dnl) echo "dnl $id" ;;
-	roff) echo ".\\\" $id" ;;
-	hash) echo "# $id" ;;
-	esac
-}
-
-where() { # file -> the line number the identifier belongs on (2 after a shebang or doctype)
-	case $(head -c 9 "$1") in
-	'#!'* | '<!DOCTYPE') echo 2 ;;
-	*) echo 1 ;;
+	c) want="/* $id */" ;;
+	slash) want="// $id" ;;
+	html) want="<!-- $id -->" ;;
+	dnl) want="dnl $id" ;;
+	roff) want=".\\\" $id" ;;
+	hash) want="# $id" ;;
 	esac
 }
 
@@ -59,23 +53,31 @@ if [ "$(git -C "$top" rev-parse --show-toplevel 2>/dev/null)" = "$(cd "$top" && 
 	files=$(git -C "$top" ls-files)
 	strict=yes
 else # a dist tarball (make distcheck): no git; the files of known kinds that it holds
-	files=$(cd "$top" && find . -type f ! -path './build*' ! -path '*/node_modules/*' ! -path './autom4te.cache/*' | sed 's|^\./||')
+	# less what the build generates there (autotools' output, the embedded developer page, the
+	# distcheck and debhelper build folders): .gitignore keeps those out of a checkout
+	files=$(cd "$top" && find . -type f ! -path './build*' ! -path '*/node_modules/*' ! -path './autom4te.cache/*' \
+		! -path './_build/*' ! -path './build-aux/*' ! -path './debian/negotiated/*' ! -path './debian/.debhelper/*' \
+		! -path './debian/tmp/*' ! -name Makefile.in ! -name configure ! -name aclocal.m4 ! -name config.h.in \
+		! -path './src/http/dev_page_assets.c' | sed 's|^\./||')
 	strict=no
 fi
 
 n=0 failed=0 fixed=0 unknown=() missing=()
 while IFS= read -r f; do
 	[ -f "$top/$f" ] || continue
-	style=$(style_of "$f")
+	style_of "$f"
 	if [ -z "$style" ]; then
 		[ "$strict" = yes ] && unknown+=("$f")
 		continue
 	fi
 	[ "$style" = exempt ] && continue
 	n=$((n + 1))
-	at=$(where "$top/$f")
-	want=$(line_for "$style")
-	[ "$(sed -n "${at}p" "$top/$f")" = "$want" ] && continue
+	# the line belongs first, or second after a line that must stay first (shebang, doctype)
+	l1='' l2=''
+	{ IFS= read -r l1 || true; IFS= read -r l2 || true; } <"$top/$f"
+	case $l1 in '#!'* | '<!DOCTYPE'*) at=2 have=$l2 ;; *) at=1 have=$l1 ;; esac
+	line_for "$style"
+	[ "$have" = "$want" ] && continue
 	if [ "$fix" = yes ] && ! head -5 "$top/$f" | grep -q 'SPDX-License-Identifier:'; then
 		insert "$top/$f" "$at" "$want" || { missing+=("$f: cannot be rewritten"); continue; }
 		fixed=$((fixed + 1))
