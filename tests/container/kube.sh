@@ -44,7 +44,7 @@ kube_ips=$(for p in "${pods[@]}"; do # a pod's address is its infra container's
 	podman inspect --format '{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}' \
 		"$(podman pod inspect --format '{{.InfraContainerID}}' "$p")"
 done | tr ' ' '\n' | grep . | sort -u)
-echo "# pods: ${pods[*]:-none}; addresses (podman's bridge, in the namespaces this run made): ${kube_ips:-none}"
+echo "# pods: ${pods[*]:-none}; addresses (podman's bridge, in the namespaces this run made): $(echo ${kube_ips:-none})"
 asked=0
 for ip in $kube_ips; do
 	for _ in $(seq 1 100); do
