@@ -61,3 +61,26 @@ for ip in $kube_ips; do
 	fi
 done
 [ "$asked" -gt 0 ] || not_ok "kube play started a pod that answers" "$(tail -5 "$work/kube-play.log")"
+
+# The workload-identity variant cannot be played here (its token exchange needs Entra ID): the
+# image checks its configuration with the Deployment's environment and a token file where the
+# projected volume puts it, with no network; and refuses it without the token file.
+wi_env=()
+while IFS= read -r kv; do wi_env+=(-e "$kv"); done < <(/usr/bin/python3 -c '
+import sys, yaml
+d = yaml.safe_load(open(sys.argv[1]))
+for e in d["spec"]["template"]["spec"]["containers"][0]["env"]:
+    print(e["name"] + "=" + e["value"])' "$top/deploy/kubernetes/workload-identity/deployment.yaml")
+mkdir -p "$kube_run/token" && echo 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ0ZXN0In0.c2ln' >"$kube_run/token/azure-identity-token"
+chown -R 10001:10001 "$kube_run/token"
+wi_check() { # extra podman run arguments...
+	podman run --rm --network none "${hardened[@]}" "${wi_env[@]}" \
+		-v "$top/deploy/container/negotiated-workload-identity.conf:/etc/negotiated/negotiated.conf:ro" \
+		-v "$run/keys:/run/secrets/negotiated:ro" "$@" "$image" --config /etc/negotiated/negotiated.conf --check-config 2>&1
+}
+out=$(wi_check -v "$kube_run/token:/var/run/secrets/azure/tokens:ro")
+if [ $? = 0 ]; then ok "workload identity: the image accepts negotiated-workload-identity.conf with the Deployment's AZURE_* and token file"; else
+	not_ok "workload identity: the image accepts its configuration" "$out"; fi
+out=$(wi_check)
+if [ $? != 0 ] && grep -q 'federated_token_file' <<<"$out"; then ok "workload identity: without the projected token file it refuses, naming federated_token_file"; else
+	not_ok "workload identity: refuses without the token file" "$out"; fi
