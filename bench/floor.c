@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The floor of bench/run: bare libmicrohttpd started the way src/http/http.c starts it (same
  * flags, limits and per-connection memory), answering every request with a JSON body of the
  * given length and the headers negotiated sends with a token. What negotiated costs above this

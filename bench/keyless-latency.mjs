@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The negotiate latency the generateToken REST hop adds, on loopback: p50/p99 of sequential
 // GET /negotiate (keep-alive) on a keyless hub (token_cache = 0: every ask is a REST call to the
 // https stand-in) against a hub with an access key, alternating, same daemon, same machine.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Minting cost for one realistic token (user, 2 roles, 1 group): negotiated's keyed fast path
  * against libjwt 1.10, the reference, measured in the same run in process CPU time. */
 #include "token/connstr.h"

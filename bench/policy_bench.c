@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Policy cost per request: the decision for the benchmark's hub (2 roles, 1 group, nothing asked),
  * a templated policy with a narrowing ask, and the audit line (stderr to /dev/null for a clean run). */
 #include "config/config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* JWT verification cost: the raw OpenSSL check of a token's signature (EVP_DigestVerify over its
  * signing input, RSA-2048 RS256 and P-256 ES256) against the same token through the jwt
  * authenticator's entry point, uncached and cached, in one run, in process CPU time. The first two

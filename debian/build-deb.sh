@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Builds the Debian package from the working tree (tracked and new files, not build products)
 # in a clean copy under build/deb/, so dpkg-buildpackage's outputs (written to the parent of the
 # source tree) land in build/deb/ too. Prints the .deb's path. `make deb` runs it.

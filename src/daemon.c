@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sd_notify states, the watchdog and socket activation, through systemd's protocols (sd_protocol.h). */
 #include "daemon.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The service manager's side of the daemon: sd_notify states, watchdog pings, sockets passed by
  * socket activation. Outside systemd (no NOTIFY_SOCKET, LISTEN_FDS), every call is a no-op and no
  * socket is passed. */

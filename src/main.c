@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* negotiated: command line, start-up order, signals, shutdown. */
 #include "config/config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Reload = build a whole new snapshot (config, connection strings, key and password files), then
  * swap it in; a configuration that does not build leaves the running one serving. */
 #include "reload.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Loading the configuration into a snapshot, at start and again on SIGHUP. */
 #ifndef NGD_RELOAD_H
 #define NGD_RELOAD_H

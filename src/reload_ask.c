@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* negotiated --reload and the daemon's answer to it (reload_ask.h). */
 #include "reload_ask.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* `negotiated --reload` (the unit's ExecReload=): asks the running daemon to reload and waits for
  * its verdict, so that a file that does not load fails `systemctl reload`. The daemon itself does
  * the check, with its own permissions and credentials (systemd 252 gives ExecReload= processes

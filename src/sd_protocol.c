@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* NOTIFY_SOCKET datagrams and LISTEN_FDS parsing, as sd_notify(3) and sd_listen_fds(3) specify. */
 #include "sd_protocol.h"
 

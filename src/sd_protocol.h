@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* systemd's readiness and socket-passing protocols, spoken directly instead of through libsystemd
  * (which maps six more libraries, about 1 MB of RSS): sd_notify(3) and sd_listen_fds(3) document
  * both as stable interfaces (NOTIFY_SOCKET, WATCHDOG_USEC/PID, LISTEN_PID/FDS). */

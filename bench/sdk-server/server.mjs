@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The official SDK's negotiate server, as the Web PubSub samples write it (express +
 // WebPubSubServiceClient.getClientAccessToken), with the API-key check negotiated does (a
 // SHA-256 digest compared in constant time) so bench/run compares the same work.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* negotiated: the authenticator interface.
  *
  * Built-in authenticators and dlopen'd plugins implement the same descriptor. An instance is

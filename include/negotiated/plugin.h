@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* negotiated: the public, versioned ABI for out-of-tree authenticators.
  *
  * A plugin is a shared object that exports one function, ngd_plugin_entry(), returning the

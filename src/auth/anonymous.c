@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* anonymous: admits every caller, for development only, and says so loudly at start. */
 #include "auth/chain.h"
 #include "core/names.h"

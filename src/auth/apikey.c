@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* apikey: keys from a file ("USERID KEY" per line), held only as SHA-256 digests in a hash
  * table indexed by the digest itself, compared in constant time. */
 #include "auth/chain.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The chain: DECLINED asks the next one, OK and DENY and ERROR stop (nginx's access phase). */
 #include "auth/chain.h"
 

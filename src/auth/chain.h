@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Authenticator registry, instances and the per-hub chain (nginx's access phase). */
 #ifndef NGD_AUTH_CHAIN_H
 #define NGD_AUTH_CHAIN_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Plain http:// lets anyone on the path replace a key set or a webhook's verdict: only loopback,
  * where there is no path, or an explicit opt-in. */
 #include "auth/fetch_url.h"

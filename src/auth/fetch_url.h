@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Which URLs an authenticator may fetch from: https://, or http:// to a loopback host, or to any
  * host when its section opts in (allow_insecure_http = yes, warned about at load). */
 #ifndef NGD_FETCH_URL_H

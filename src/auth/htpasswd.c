@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* htpasswd: HTTP Basic against an htpasswd file of "user:hash" lines. Only slow, salted hashes
  * (bcrypt, sha512-crypt, sha256-crypt, yescrypt) are accepted, verified by libcrypt's crypt_rn. */
 #include "auth/chain.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* plugin: an authenticator from a shared object that implements include/negotiated/plugin.h,
  * loaded with dlopen; its descriptor is checked before anything in it is called but the entry. */
 #include "auth/chain.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* trusted_header: the identity a trusted front proxy already established (nginx auth_request with
  * oauth2-proxy, or nginx's verified client certificate), read from request headers. The headers
  * are believed only from a trusted peer: from anyone else they are ignored (DECLINED) and logged. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* webhook: asks the operator's own HTTP(S) service who the caller is. The configured request
  * headers (credentials) are forwarded with libcurl; 2xx with {"userId":..., "attributes":{...}}
  * admits, 401/403 refuses, anything else fails closed. Calls block, so a request that needs

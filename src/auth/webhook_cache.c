@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The webhook cache: a fixed array of slots chosen by the digest, one mutex, monotonic expiry. */
 #include "auth/webhook_cache.h"
 

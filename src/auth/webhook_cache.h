@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The webhook's short memory of its answers: OK (with the principal) or DENY, per credential
  * digest, for a few seconds. Keys are SHA-256 digests: raw credentials are never stored. */
 #ifndef NGD_WEBHOOK_CACHE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The subcommands' argument handling, so that `token` and `explain` speak alike. */
 #include "cli/cli_args.h"
 

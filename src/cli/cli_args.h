@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* What the subcommands (token, explain) share: one wording of argument errors, repeatable list
  * options, and the getopt loop. */
 #ifndef NGD_CLI_ARGS_H

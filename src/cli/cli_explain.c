@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* `negotiated explain`: runs policy_decide() (the daemon's own code) with a trace and prints it. */
 #include "cli/cli_explain.h"
 

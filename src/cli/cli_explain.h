@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* `negotiated explain`: what a caller would get from a hub, and which rule says so. */
 #ifndef NGD_CLI_EXPLAIN_H
 #define NGD_CLI_EXPLAIN_H

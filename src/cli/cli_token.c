@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* `negotiated token`: mints one client access URL. With --config it answers what the daemon would for
  * that caller and ask (the hub's policy applied, authentication aside); --raw, or a connection
  * string, mints exactly what is asked. */

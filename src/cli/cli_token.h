@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* `negotiated token`: the command-line twin of the portal's Client URL Generator. */
 #ifndef NGD_CLI_TOKEN_H
 #define NGD_CLI_TOKEN_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The --as syntax, checked with the same builders authenticators use. */
 #include "cli/principal_spec.h"
 

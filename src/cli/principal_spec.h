@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A principal written on a command line: "user=alice,auth=keys,attr:groups=admins,attr:groups=ops"
  * (explain's --as, the policy tests). Values may not contain commas. */
 #ifndef NGD_PRINCIPAL_SPEC_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Whole-file checks, after every line is read: what no single line can show (references between
  * sections, templates, matchers, origins, addresses). */
 #include "config/parser.h"

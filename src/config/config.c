@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Configuration: loading a file (reader.c, keys.c, check.c do the work), freeing it, finding its
  * sections. */
 #include "config/config.h"

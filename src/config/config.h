@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The configuration file: parsed by inih into plain structs, checked before anything runs. */
 #ifndef NGD_CONFIG_H
 #define NGD_CONFIG_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Development mode: one hub, anonymous callers, local browser pages, and a loud warning. */
 #include "config/dev.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* `negotiated --dev`: an embedded configuration for trying it out on one machine. */
 #ifndef NGD_DEV_H
 #define NGD_DEV_H

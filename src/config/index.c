@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The sections of a configuration by kind and name: one hash table, so reading, checking and
  * finding stay linear in the file however many sections it has. */
 #include "config/parser.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The one table of configuration keys (name, type, field, bounds) and how a value is stored. */
 #include "config/parser.h"
 

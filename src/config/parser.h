@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Inside the configuration reader: the key table, the parser's state and the three stages
  * (reader.c reads lines and sections, keys.c stores values, check.c checks the whole file).
  * Nothing outside src/config/ includes this. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The line-counting reader around inih. inih is built here without line numbers in its handler
  * and with 200-byte lines, so the reader counts lines, registers [section] headers itself and
  * joins indented continuation lines. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Strict base64 and base64url decoding: input that is not the canonical encoding is refused,
  * never guessed at. */
 #include "core/base64.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Strict base64 decoding: standard (RFC 4648 section 4, padded) for HTTP Basic credentials, and
  * base64url (RFC 7515 section 2, unpadded) for JWTs and JWKs. */
 #ifndef NGD_BASE64_H

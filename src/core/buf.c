@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Growable buffer: the one place that formats JSON strings and base64url by hand. */
 #include "core/buf.h"
 

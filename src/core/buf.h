@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A growable byte buffer that is always NUL-terminated, with JSON and base64url writers. */
 #ifndef NGD_BUF_H
 #define NGD_BUF_H

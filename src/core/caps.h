@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Size caps that hold everywhere; each is checked before anything is allocated for it. */
 #ifndef NGD_CAPS_H
 #define NGD_CAPS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The monotonic clock: durations, rate-limit buckets, timed waits. */
 #ifndef NGD_CLOCK_H
 #define NGD_CLOCK_H

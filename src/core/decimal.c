@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* One strict number parser: strtoul would accept " 8", "+8" and "-8". */
 #include "core/decimal.h"
 

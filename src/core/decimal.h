@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Strict decimal numbers from configuration, connection strings and the command line. */
 #ifndef NGD_DECIMAL_H
 #define NGD_DECIMAL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Small-file reading: the size is capped before anything is allocated for the contents. */
 #include "core/file.h"
 

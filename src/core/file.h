@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Reading small files (configuration, credentials, key lists) with a size cap. */
 #ifndef NGD_FILE_H
 #define NGD_FILE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Levelled logging: each line is formatted whole, then handed to the batch (core/log_batch.c). */
 #include "core/log.h"
 

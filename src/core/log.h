@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Levelled logging to stderr; journald reads the <N> priority prefix when it is the sink. */
 #ifndef NGD_LOG_H
 #define NGD_LOG_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The log batch: one buffer under one lock, written by whoever fills it, by a warning, or by
  * the flusher thread LOG_FLUSH_MS after the first line of a batch; a quiet server's lines go at once. */
 #include "core/log_batch.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Where finished log lines go: straight to stderr, or gathered and written together so that a
  * busy server spends one write(2) per batch instead of one per line. Lines stay whole and in
  * the order they were logged, whichever thread logged them. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Name rules: what the service accepts, plus the caps that keep tokens bounded. */
 #include "core/names.h"
 

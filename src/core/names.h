@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The service's rules for hub names, group names, user ids and roles
  * (shared/reference/token-contract.md, "Names" and "Roles"). */
 #ifndef NGD_NAMES_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Secrets: compared in constant time, wiped before their memory is given back. */
 #include "core/secret.h"
 

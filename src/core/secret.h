@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Handling of secrets: constant-time comparison, wiping, digests, randomness. */
 #ifndef NGD_SECRET_H
 #define NGD_SECRET_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* SipHash-2-4, written from the paper's description; checked against OpenSSL's in the unit tests. */
 #include "core/siphash.h"
 

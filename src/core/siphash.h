@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* SipHash-2-4 (Aumasson and Bernstein): a keyed hash, so clients cannot aim at one bucket. */
 #ifndef NGD_SIPHASH_H
 #define NGD_SIPHASH_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Per-thread crypto contexts, freed by a thread-exit destructor. */
 #include "core/thread_crypto.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Per-thread OpenSSL contexts, so that the request path neither allocates nor locks to hash
  * or sign: each thread keys its own copy once and resets it for every use. */
 #ifndef NGD_THREAD_CRYPTO_H

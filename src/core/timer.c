@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The timer: a list sorted by due time, one thread waiting on a monotonic condition variable. */
 #include "core/timer.h"
 

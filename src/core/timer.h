@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* One thread that fires callbacks after a delay (the pause before a failed attempt is answered),
  * so that no HTTP or worker thread ever sleeps. */
 #ifndef NGD_TIMER_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The worker pool: one mutex-guarded FIFO, a condition variable, joinable threads started when
  * the jobs in flight outnumber them. */
 #include "core/workers.h"

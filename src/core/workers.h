@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A bounded pool of threads for work that may block (authenticators that wait on the network),
  * so that it never runs on an HTTP thread. Each blocking authenticator owns one (a bulkhead). */
 #ifndef NGD_WORKERS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The access log: a line per request, written with one write(2) so threads never interleave. */
 #include "edge/access_log.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The optional access log ([server] access_log = PATH or stderr): one line per request. */
 #ifndef NGD_ACCESS_LOG_H
 #define NGD_ACCESS_LOG_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Host checks (allowed_hosts.h). A Host is compared whole, case-insensitively, port apart: no
  * suffix or wildcard matching, so "localhost.evil.example" is never "localhost". */
 #include "edge/allowed_hosts.h"

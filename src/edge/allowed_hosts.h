@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Which Host a request may name ([server] allowed_hosts): a DNS-rebinding page reaches a listener
  * under its own name, so a name the operator did not list is refused before anything runs. */
 #ifndef NGD_ALLOWED_HOSTS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* CORS: headers are static strings or the request's own Origin, so nothing is allocated. */
 #include "edge/cors.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* CORS for /negotiate: exact origins or "*", credentials only with listed origins. */
 #ifndef NGD_CORS_H
 #define NGD_CORS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Relaxed atomic counters, as metrics.c keeps them; a fixed latency histogram in seconds. */
 #include "edge/keyless_metrics.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Counters of the keyless signer for GET /metrics: generateToken calls by outcome and latency,
  * Entra token refreshes and their failures. */
 #ifndef NGD_KEYLESS_METRICS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Listening sockets, opened here so that the HTTP layer only ever receives a file descriptor
  * (the same path socket activation takes). */
 #include "edge/listen.h"

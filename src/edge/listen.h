@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Listening addresses: "host:port", "[v6]:port" or "unix:/path". */
 #ifndef NGD_LISTEN_H
 #define NGD_LISTEN_H

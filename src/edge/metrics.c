@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The counters behind GET /metrics: fixed arrays indexed by label slot, relaxed atomics, and a
  * renderer. Label values are bounded: configured hub and authenticator names, fixed words. */
 #include "edge/metrics.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Process-wide counters for GET /metrics (Prometheus text format). Updates are relaxed atomics:
  * cheap on the request path, exact once the requests they count have finished. */
 #ifndef NGD_METRICS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Token buckets as the generic cell rate algorithm: each bucket is the time at which it would be
  * full again (tat). A request passes when tat - now <= (burst - 1) * interval, and then moves tat
  * on by one interval. A bucket with tat <= now is full, the same as no bucket: free to reuse.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Rate limits: token buckets (as GCRA, one timestamp each) in a bounded, sharded table.
  * Per instance: replicas behind one nginx each count on their own. */
 #ifndef NGD_RATELIMIT_H

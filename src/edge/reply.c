@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The one error-reply helper: stable codes, a human message, JSON always. */
 #include "edge/reply.h"
 

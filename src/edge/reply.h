@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* What a handler answers: a status, a JSON body and the few headers that depend on it. */
 #ifndef NGD_REPLY_H
 #define NGD_REPLY_H

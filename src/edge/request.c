@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The request accessors that authenticators and the pipeline use. */
 #include "edge/request.h"
 

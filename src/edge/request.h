@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* One HTTP request as the pipeline sees it; http.c fills it, nothing below it knows MHD. */
 #ifndef NGD_REQUEST_H
 #define NGD_REQUEST_H

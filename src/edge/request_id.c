@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Request ids: a per-thread random prefix and counter, so making one costs no system call. */
 #include "edge/request_id.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The request id: taken from a trusted proxy's X-Request-Id, or made here; echoed and logged. */
 #ifndef NGD_REQUEST_ID_H
 #define NGD_REQUEST_ID_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Trusted proxies, as nginx's realip module with real_ip_recursive on: a forwarded address is
  * believed only when every hop after it is a listed proxy. */
 #include "edge/trusted_proxies.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Which socket peers may speak for a client (X-Forwarded-For), and who the client then is. */
 #ifndef NGD_TRUSTED_PROXIES_H
 #define NGD_TRUSTED_PROXIES_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The developer page: fixed bytes under a strict Content-Security-Policy; it only calls /negotiate. */
 #include "http/dev_page.h"
 

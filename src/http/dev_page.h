@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* [server] dev_page: the developer page (GET /), its script and its style, built into the binary. */
 #ifndef NGD_DEV_PAGE_H
 #define NGD_DEV_PAGE_H

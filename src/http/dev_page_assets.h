@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The developer page's files (src/http/dev_page/), as bytes; the .c is generated at build time. */
 #ifndef NGD_DEV_PAGE_ASSETS_H
 #define NGD_DEV_PAGE_ASSETS_H

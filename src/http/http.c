@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libmicrohttpd glue: checks the request head (sizes, counts, framing), fills one request struct,
  * routes it, and sends the reply. Per-request state lives in the per-connection state, which the
  * connection's close notification frees: the completion callback does not come on every path. */
@@ -21,6 +22,7 @@
 #include <microhttpd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -37,9 +39,13 @@ struct http_limits {
 struct http_server {
 	struct MHD_Daemon *mhd;
 	struct http_limits limits;
-	struct offload *offload;  /* chains that may block, and delayed failures */
-	struct conn_watch *watch; /* every connection, and the deadline of its request head */
+	struct offload *offload;   /* chains that may block, and delayed failures */
+	struct conn_watch *watch;  /* every connection, and the deadline of its request head */
+	_Atomic unsigned requests; /* from the request line until its answer is sent (or dropped) */
 };
+
+/* How long a stop waits for the answers of the requests it found in flight (SIGTERM drains). */
+#define DRAIN_MS 5000
 
 /* One request in flight, from the URI callback to the completion callback (or the close). */
 struct pending {
@@ -50,6 +56,7 @@ struct pending {
 	bool too_many_args;	/* the query was not parsed: answered 414 */
 	const char *target_end; /* the URI callback's string ended here, in libmicrohttpd's buffer */
 	bool nul_in_path;	/* "%00" in the raw path */
+	bool counted;		/* in http_server.requests until its completion or close */
 	bool head_refused;	/* answered on the second call, which keeps the connection */
 	struct buf body;
 	struct deferred *deferred; /* suspended: answered off the HTTP thread */
@@ -68,6 +75,15 @@ struct connection {
 static struct connection *connection_of(struct pending *p)
 {
 	return (struct connection *)((char *)p - offsetof(struct connection, req));
+}
+
+/* The request left the server: answered, or its connection closed. */
+static void request_done(struct http_server *srv, struct pending *p)
+{
+	if (!p->counted)
+		return;
+	p->counted = false;
+	atomic_fetch_sub_explicit(&srv->requests, 1, memory_order_release);
 }
 
 static void pending_clear(struct pending *p)
@@ -107,6 +123,7 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 		*socket_context = c;
 	} else if (c) {
 		conn_watch_remove(srv->watch, &c->entry);
+		request_done(srv, &c->req);
 		pending_clear(&c->req);
 		free(c);
 		*socket_context = NULL;
@@ -119,13 +136,16 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
  * 0.9.75 is about to parse from the '?' on) and the request is answered 414. */
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 {
-	(void)cls;
+	struct http_server *srv = cls;
 	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
 	struct connection *c = ci ? ci->socket_context : NULL;
 	if (!c)
 		return NULL;
 	struct pending *p = &c->req;
+	request_done(srv, p);
 	pending_clear(p); /* what an earlier request left, if its completion never came */
+	p->counted = true;
+	atomic_fetch_add_explicit(&srv->requests, 1, memory_order_relaxed);
 	p->target_len = strlen(uri), p->start_ns = monotonic_ns();
 	p->target_end = uri + p->target_len;
 	p->nul_in_path = path_has_nul(uri);
@@ -142,6 +162,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **state, e
 	struct pending *p = *state;
 	(void)conn, (void)why;
 	if (p) {
+		request_done(srv, p);
 		pending_clear(p);
 		conn_watch_next_head(srv->watch, &connection_of(p)->entry);
 	}
@@ -486,7 +507,7 @@ struct http_server *http_start(const struct config_server *lim, int listen_fd)
 	srv->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TURBO |
 					    MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC,
 				    0, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
-				    MHD_OPTION_LISTEN_SOCKET, listen_fd, MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
+				    MHD_OPTION_LISTEN_SOCKET, listen_fd, MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv,
 				    MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_NOTIFY_CONNECTION,
 				    on_connection, srv, MHD_OPTION_CONNECTION_LIMIT, (unsigned int)lim->max_connections,
 				    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)lim->max_connections_per_address,
@@ -503,6 +524,19 @@ struct http_server *http_start(const struct config_server *lim, int listen_fd)
 	return srv;
 }
 
+/* Lets libmicrohttpd send the answers of the requests in flight (those offload_stop resumed
+ * included) before the stop closes their connections; bounded by DRAIN_MS. */
+static void wait_for_answers(struct http_server *srv)
+{
+	const struct timespec tick = {0, 10 * 1000 * 1000};
+	for (int waited = 0; waited < DRAIN_MS; waited += 10) {
+		if (!atomic_load_explicit(&srv->requests, memory_order_acquire))
+			return;
+		nanosleep(&tick, NULL);
+	}
+	log_warning("stopping with %u requests unanswered after %d ms", atomic_load(&srv->requests), DRAIN_MS);
+}
+
 int http_stop(struct http_server *srv)
 {
 	if (!srv)
@@ -511,6 +545,7 @@ int http_stop(struct http_server *srv)
 	/* take the listening socket back first (needs MHD_USE_ITC): MHD_stop_daemon would shut it
 	 * down, and a socket systemd passed in must keep its queue for the next process */
 	MHD_socket fd = MHD_quiesce_daemon(srv->mhd);
+	wait_for_answers(srv);
 	MHD_stop_daemon(srv->mhd);
 	offload_free(srv->offload);
 	conn_watch_free(srv->watch); /* every connection closed with the daemon */

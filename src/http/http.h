@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The HTTP server: libmicrohttpd on a listening socket it is handed. */
 #ifndef NGD_HTTP_H
 #define NGD_HTTP_H

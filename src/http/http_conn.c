@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The connection registry and its watchdog thread (http_conn.h). */
 #include "http/http_conn.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Every open connection, and the one bound libmicrohttpd 0.9.75 lacks: the time a client may take
  * to send a request head. Its connection_timeout is an idle timeout that each byte restarts, so a
  * client sending one byte every 100 ms is never closed; a watchdog thread closes those here. */

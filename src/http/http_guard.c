@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Request-head checks (http_guard.h). Every value is read with its length (the _n lookups): a NUL
  * inside one would otherwise cut it short, and "lobby\0x" would be read as "lobby". */
 #include "http/http_guard.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The checks on a request head that libmicrohttpd 0.9.75 lets through: message framing
  * (Content-Length, Transfer-Encoding, Host), header names, NUL bytes inside values, and how many
  * headers and query arguments there are. */

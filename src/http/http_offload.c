@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Suspended requests: a copy of the request for the worker, the resume when its answer is ready. */
 #include "http/http_offload.h"
 

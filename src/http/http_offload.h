@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The slow path of http.c: a request whose chain may block is suspended and run again on a worker
  * thread; a failed attempt is suspended and answered after [server] auth_failure_delay. The HTTP
  * threads never wait: they only suspend, and MHD resumes the connection when the answer is ready. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The edges of one request: what is recorded about it, kept out of the HTTP glue. */
 #include "http/observe.h"
 

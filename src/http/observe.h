@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Per-request observability around the router: the request id in, metrics and access log out. */
 #ifndef NGD_OBSERVE_H
 #define NGD_OBSERVE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The query table: one pass over libmicrohttpd's arguments per request, then lookups in order. */
 #include "http/query_table.h"
 

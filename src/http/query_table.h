@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A request's query arguments, read from libmicrohttpd once: each of its lookups walks every header
  * and argument of the request, and a negotiate request looks up eight names, most of them twice. */
 #ifndef NGD_QUERY_TABLE_H

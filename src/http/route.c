@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The routing table: one line per endpoint. */
 #include "http/route.h"
 
@@ -20,17 +21,28 @@ static void health(const struct runtime *rt, struct ngd_request *req, struct rep
 	reply_json(out, 200, "{\"status\":\"ok\"}");
 }
 
+/* The first service that cannot sign yet and why, or NULL when every service can (ready). */
+static const struct service *not_ready(const struct runtime *rt, const char **why)
+{
+	for (size_t i = 0; i < rt->n_services; i++) {
+		const struct service *s = &rt->services[i];
+		*why = s->rest ? "holds no Microsoft Entra ID token" : "has no access key";
+		if ((s->rest && !rest_signer_ready(s->rest)) || (!s->signer && !s->rest))
+			return s;
+	}
+	return NULL;
+}
+
 /* Ready: the configuration is loaded (it is, or there would be no runtime) and every service has its key. */
 static void ready(const struct runtime *rt, struct ngd_request *req, struct reply *out)
 {
 	(void)req;
-	for (size_t i = 0; i < rt->n_services; i++)
-		if (rt->services[i].rest && !rest_signer_ready(rt->services[i].rest))
-			return reply_error(out, 503, "not_ready", "[service:%s] holds no Microsoft Entra ID token",
-					   rt->services[i].name);
-		else if (!rt->services[i].signer && !rt->services[i].rest)
-			return reply_error(out, 503, "not_ready", "[service:%s] has no access key",
-					   rt->services[i].name);
+	const char *why = NULL;
+	const struct service *s = not_ready(rt, &why);
+	if (s) {
+		reply_error(out, 503, "not_ready", "[service:%s] %s", s->name, why);
+		return;
+	}
 	reply_json(out, 200, "{\"status\":\"ready\"}");
 }
 
@@ -42,6 +54,11 @@ static void metrics(const struct runtime *rt, struct ngd_request *req, struct re
 				   "/metrics is not open to this address ([server] metrics_allow)");
 	reply_json(out, 200, "");
 	metrics_render(&out->body);
+	const char *why = NULL; /* what /readyz answers, for alerts: 1 ready, 0 not */
+	buf_printf(&out->body,
+		   "# HELP negotiated_ready Whether /readyz answers 200 (every service can sign).\n"
+		   "# TYPE negotiated_ready gauge\nnegotiated_ready %d\n",
+		   not_ready(rt, &why) ? 0 : 1);
 	out->content_type = "text/plain; version=0.0.4; charset=utf-8";
 }
 

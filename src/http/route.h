@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Paths and methods to handlers; everything else is 404 or 405. */
 #ifndef NGD_ROUTE_H
 #define NGD_ROUTE_H

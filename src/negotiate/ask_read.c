@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The client's ask as written, in the query or the body: the HTTP side of policy/ask.c. */
 #include "negotiate/ask_read.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Reads the client's ask from the request, as written: from the query (role=, group=
  * repeatable; minutesToExpire= or expirationTimeInMinutes=; clientProtocol=) or from a JSON body in
  * the SDK's names (roles, groups, expirationTimeInMinutes or minutesToExpire, clientProtocol).

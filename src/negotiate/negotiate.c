@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The pipeline of one negotiate request, and nothing else (DESIGN.md, "The path of one request"). */
 #include "negotiate/negotiate.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The negotiate endpoint: hub, authenticate, grant, mint, answer. */
 #ifndef NGD_NEGOTIATE_H
 #define NGD_NEGOTIATE_H

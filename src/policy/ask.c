@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The client's ask: every name validated and every list capped before the policy sees it. */
 #include "policy/ask.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* What the client asked for: roles, groups, a lifetime and a client protocol. The pipeline reads
  * them from the request (negotiate/ask_read.c) into a struct ask_text; ask_check() validates that
  * text, knowing nothing of HTTP, and yields the policy's struct policy_ask or a refusal. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Audit lines: machine-readable (key=value, JSON-quoted values), bounded, never a secret. */
 #include "policy/audit.h"
 

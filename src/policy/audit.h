@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The audit trail: one key=value line per token issued and per refusal, through log.c.
  * Strings are JSON-quoted, lists are JSON arrays; a token appears only as a fingerprint. */
 #ifndef NGD_AUDIT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Conditions: parsed at load, compared byte for byte per request (no regex on the hot path). */
 #include "policy/matcher.h"
 

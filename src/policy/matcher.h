@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A rule's conditions on the principal: anyone, user:ID, attr:NAME=VALUE (or =*), auth:NAME. */
 #ifndef NGD_MATCHER_H
 #define NGD_MATCHER_H

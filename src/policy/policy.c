@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Deciding: the allowed set is the union of the matching rules' grants; the token carries the
  * client's ask within it (or the hub's defaults), and a lifetime within every cap. */
 #include "policy/policy.h"

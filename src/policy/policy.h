@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Policy: principal + hub + what the client asked for -> grant {roles, groups, lifetime, protocol}.
  * One compiled policy per hub, built once with the runtime; the daemon and `negotiated explain`
  * both decide through policy_decide(), so what explain shows is what the daemon does. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Who the caller is: what authentication hands to the policy. Authenticators fill it (auth/),
  * the policy reads it (policy/); neither needs the other's headers for it. */
 #ifndef NGD_PRINCIPAL_H

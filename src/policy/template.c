@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Templates: parsed into text and placeholder parts at load, rendered by concatenation. */
 #include "policy/template.h"
 

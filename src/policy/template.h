@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Role and group templates: "webpubsub.sendToGroup.user-{user}", "team-{attr:team}".
  * Compiled once at start; rendered per request without parsing. */
 #ifndef NGD_TEMPLATE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Rules against authenticators: a condition on an attribute nobody sets passes every other check
  * and silently grants nothing, so it is refused with what the hub's authenticators do set. */
 #include "runtime/attr_check.h"

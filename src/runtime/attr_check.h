@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A rule condition attr:NAME that can never hold: no authenticator of one of the rule's hubs sets
  * an attribute NAME (every one of them declares what it sets, auth_instance_attributes). */
 #ifndef NGD_ATTR_CHECK_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Settings from the section and, as the Azure SDKs read them, from the platform's environment. */
 #include "runtime/keyless_load.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A keyless [service:NAME]: its endpoint, its Entra credential (files read now, so that a missing
  * one refuses the configuration) and its REST signer. */
 #ifndef NGD_KEYLESS_LOAD_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Compiles a hub's policy once per runtime: matchers parsed, templates split into parts. */
 #include "runtime/policy_build.h"
 

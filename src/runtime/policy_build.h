@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A hub's policy compiled from the configuration: the hub's own roles and groups, then every
  * [rule:NAME] that lists the hub, in file order. */
 #ifndef NGD_POLICY_BUILD_H

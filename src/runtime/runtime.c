@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Builds the read-only snapshot the request path uses; every failure names file:line:key. */
 #include "runtime/runtime.h"
 

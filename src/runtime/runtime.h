@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Everything a request needs, built once from a configuration and then only read:
  * services with their keyed signers, hubs with their authenticator chains. */
 #ifndef NGD_RUNTIME_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The current runtime snapshot: one atomic generation counter read per request, a mutex only
  * for publishing and for a thread that sees a new generation, counted references. */
 #include "runtime/snapshot.h"

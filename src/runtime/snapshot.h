@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The runtime snapshot requests are served from, swapped whole on reload (DESIGN.md).
  * The hot path takes no lock: each thread keeps a reference to the snapshot it last used and
  * refreshes it only when the published generation has moved; a snapshot is freed when its last

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Client assertions as MSAL builds them: header {alg, typ, x5t}, claims {aud, iss, sub, jti, nbf, exp}. */
 #include "token/client_assertion.h"
 

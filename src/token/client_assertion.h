@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The signed client assertion of Entra's client certificate credential: an RS256 JWT naming the
  * certificate by its SHA-1 thumbprint (x5t), for the tenant's token endpoint. */
 #ifndef NGD_CLIENT_ASSERTION_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Connection string parsing and endpoint normalisation, as the official SDKs do it. */
 #include "token/connstr.h"
 

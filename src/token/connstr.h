@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Web PubSub connection strings: "Endpoint=...;AccessKey=...;Version=1.0;[Port=n;]". */
 #ifndef NGD_CONNSTR_H
 #define NGD_CONNSTR_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* dlopen("libcurl.so.4") on first need, its functions in one table, curl_global_init once. */
 #include "token/curl_lib.h"
 

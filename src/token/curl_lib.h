@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libcurl, loaded with dlopen only when the configuration needs it (a jwks_url, discovery, a
  * webhook, a keyless service): a configuration with no URL maps none of the libraries it pulls in. */
 #ifndef NGD_CURL_LIB_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The credential's thread: fetch, keep, sleep until shortly before expiry (or back off), again. */
 #include "token/entra.h"
 

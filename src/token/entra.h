@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Microsoft Entra ID access tokens for https://webpubsub.azure.com/.default, fetched by one
  * background thread per credential: cached until shortly before they expire, refreshed one fetch
  * at a time, the last good token used while a refresh fails, never logged. */

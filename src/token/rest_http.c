@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Bounded HTTPS exchanges with libcurl: no proxy from the environment, http/https only, a cap on
  * the answer, the transfer abandoned at shutdown. */
 #include "token/rest_http.h"

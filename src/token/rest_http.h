@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* One bounded HTTPS exchange for the keyless signer and the Entra credentials: the service or
  * the identity provider may be slow, down or hostile, and every header may be a secret. */
 #ifndef NGD_REST_HTTP_H

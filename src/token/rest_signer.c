@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* generateToken calls: one per distinct ask in flight, at most `concurrency` per service. */
 #include "token/rest_signer.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Client tokens from the service's generateToken REST API, for resources without access keys:
  * the request @azure/web-pubsub 1.2.0 sends, bounded per service, identical asks in flight
  * sharing one call, a short cache of issued tokens against reconnect storms. Blocking: called

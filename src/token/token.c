@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* JWT minting on an HMAC context keyed once; libjwt is the test oracle for these bytes. */
 #include "token/token.h"
 

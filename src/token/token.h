@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Client access tokens and URLs, byte-compatible with the official SDKs
  * (shared/reference/token-contract.md). */
 #ifndef NGD_TOKEN_H

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A browser app on one loopback origin calls /negotiate on negotiated at another, directly and
 // through the shipped nginx site (TLS), with a bearer API key and with a cookie (jwt, cookie =),
 // then connects to the stand-in service with a raw WebSocket and with @azure/web-pubsub-client.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The developer page ([server] dev_page, on in --dev) in chromium: negotiate with the caller's
 // credentials, the decoded token and its grants in plain words, the countdown, the copy button,
 // Connect/Join/Send against the stand-in service. Also GET / over plain HTTP, with dev_page on and

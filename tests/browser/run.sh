@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Runs the browser tests (chromium through playwright-core); exit status 0 only if all pass.
 # Needs Debian's chromium (/usr/bin/chromium, or $CHROMIUM), nginx and openssl (.ci/install-deps).
 # Env: NEGOTIATED_BIN (default <repo>/src/negotiated), NEGOTIATED_WRAPPER. Screenshots: build/browser/.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // End to end: the official WebPubSubClient gets its URL from negotiated's /negotiate and
 // connects to the stand-in service; raw ws connections check the stand-in refuses bad tokens.
 import assert from 'node:assert/strict';

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Keyless credentials against a loopback Entra stand-in: managed identity (metadata form, App
 // Service form, user-assigned), workload identity (the federated token file re-read as it
 // rotates), client secret (file, systemd credential), client certificate (the signed assertion);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Keyless faults: the service refusing (403), failing (500), answering garbage, slow, down; Entra
 // down. Callers get 503 unavailable with Retry-After, never the service's body; a key hub on the
 // same daemon keeps answering; identical asks in flight share one call; the bounds hold. Loopback only.

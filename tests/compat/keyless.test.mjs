@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Keyless resources: negotiated asks the service's generateToken REST API for client tokens,
 // with a Microsoft Entra ID bearer. The stand-in records each request; negotiated's (token CLI and
 // GET /negotiate) must equal @azure/web-pubsub's for the same ask, and the official client must

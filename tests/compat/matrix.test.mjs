@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Compatibility matrix: negotiated's tokens and URLs against @azure/web-pubsub's
 // WebPubSubServiceClient.getClientAccessToken for the same inputs, via the `token` CLI and
 // via GET /negotiate on the daemon.

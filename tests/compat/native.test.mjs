@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A native app (iOS, Android, React Native) calls negotiate and connects without a browser: its
 // credential in Authorization: Bearer, no Origin, no cookies, so no CORS; the access token goes in
 // the WebSocket upgrade's Authorization header rather than the URL; it negotiates again before exp.

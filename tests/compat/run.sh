@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Runs the Node.js compatibility and end-to-end tests; exit status 0 only if all pass.
 # Env: NEGOTIATED_BIN (default <repo>/src/negotiated), NEGOTIATED_WRAPPER (e.g. "valgrind -q").
 set -uo pipefail

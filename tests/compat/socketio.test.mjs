@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Socket.IO: the real socket.io-client connects with negotiated's {endpoint, path, token}, as
 // io(endpoint, { path, query: { access_token } }) does against Web PubSub for Socket.IO, to a
 // stand-in socket.io server mounted at that path that validates the token as the service does.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A stand-in for the Azure Web PubSub client endpoint, for tests on loopback (plain ws).
 // It validates client access tokens as the service and its emulator do, and speaks enough of
 // json.webpubsub.azure.v1 / json.reliable.webpubsub.azure.v1 for @azure/web-pubsub-client:

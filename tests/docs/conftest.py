@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The integration suite's fixtures (a real daemon on a loopback port, kept logs, remembered
 secrets), loaded from tests/integration/conftest.py under another module name, plus the pages."""
 import importlib.util

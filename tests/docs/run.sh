@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The documentation suite: every page's quoted configuration equals its file in examples/, every
 # name a page quotes exists in the code, every example checks and serves a request, and the
 # README's first configuration and the recipes run as written. Ends with "docs: N passed, N failed".

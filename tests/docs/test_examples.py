@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Every file in examples/ checks with --check-config and serves a request (README "Where to go").
 
 The files name production paths; the test moves two directories, and nothing else:

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The pages against the examples and the code: every configuration a page shows is a complete
 file in examples/ (quoted byte for byte), and every name a page quotes exists in the code.
 

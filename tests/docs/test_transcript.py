@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The newcomer's first hour, as a test: a fresh clone of this tree, then the README's first
 configuration and commands run exactly as the README shows them (read from README.md at test
 time, never copied here). Command 1 of the README (install, build, run --dev) is replaced by the

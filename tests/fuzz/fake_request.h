@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A request the harnesses build from fuzz bytes, with no socket and no libmicrohttpd: the text
  * "METHOD TARGET\nName: value\n...\n\nBODY", split the way the HTTP edge would hand it over. */
 #ifndef NGD_FUZZ_FAKE_REQUEST_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* What the harnesses that need a whole runtime share: a scratch directory for the files a
  * configuration names, a runtime built from a fixed configuration, and quiet logs. */
 #ifndef NGD_FUZZ_FIXTURE_H

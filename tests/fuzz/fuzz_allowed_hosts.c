@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* [server] allowed_hosts entries and the Host a client sends: the input is one spec per line,
  * then "\n\n", then the Host value (any bytes up to the end, NUL included). */
 #include "edge/allowed_hosts.h"

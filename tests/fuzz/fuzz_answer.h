@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A service's answer built from a fuzz input, for the harnesses of the keyless signer and Entra:
  * the first byte chooses the status among the harness's own, the rest is the NUL-terminated body. */
 #ifndef NGD_FUZZ_ANSWER_H

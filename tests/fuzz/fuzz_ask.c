@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The client's ask as the pipeline reads it: a query string and a JSON body (the input is
  * QUERY, then optionally "\n\n" and BODY) through ask_read() and ask_check(). */
 #include "core/names.h"

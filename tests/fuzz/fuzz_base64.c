@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* base64 (HTTP Basic) and base64url (JWTs, JWKs): decoding any bytes into a buffer of a size the
  * input chooses, and the round trip encode -> decode, which must give the same bytes back. */
 #include "core/base64.h"

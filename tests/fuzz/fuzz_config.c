@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A whole configuration file through config_load_string() and runtime_build(), as start-up,
  * --check-config and every reload read it. No network and no dlopen: inputs naming a key that
  * fetches (jwks_url, discovery), loads a plugin, or writes a file (access_log) are skipped here. */

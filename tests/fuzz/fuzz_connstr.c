@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A Web PubSub connection string as the configuration (or the environment) gives it:
  * connstr_parse(), with what it accepts checked for shape and its refusals for a reason. */
 #include "fuzz.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Entra ID's (or the managed-identity endpoint's) token answer: the status and the JSON body
  * through read_answer(), static in entra.c, which the harness compiles into itself as
  * fuzz_webhook does: no libcurl call, no network. The first byte chooses the status. */

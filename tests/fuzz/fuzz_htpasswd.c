@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* An htpasswd file ([auth:NAME] type = htpasswd, file = ...) and the Basic credentials a client
  * sends. The input is the Authorization value on its first line, then the file's text. The
  * credentials go to a fixed instance (known cheap hashes) and, when the fuzzed file loads and

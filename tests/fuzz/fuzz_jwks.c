@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A JWKS document as the IdP (or anyone on the path of an http:// jwks_url) serves it: start-up,
  * reload and the background refresh all parse it with keyset_from_jwks(). */
 #include "auth/jwt/jwk.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The whole bearer-JWT verification of [auth:NAME] type = jwt, with one fixed key per algorithm
  * family (HS256 secret, RS256, ES256 and EdDSA keys made at start) and a fixed clock. The first
  * byte chooses: 0 mod 8, the rest is the presented token as is; 1-4, the rest is HEADER "\n"

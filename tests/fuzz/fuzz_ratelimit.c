@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A rate spec as [hub:NAME] rate_per_user / rate_per_address writes it ("30/min burst 10"):
  * rate_spec_parse(), then a few takes from a bucket of the accepted spec at fixed times. */
 #include "edge/ratelimit.h"

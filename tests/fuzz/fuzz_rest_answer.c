@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The service's answer to generateToken, as a keyless hub receives it: the status and the JSON
  * body through read_token(). It is static in rest_signer.c, so the harness compiles that file
  * into itself (without touching it), as fuzz_webhook does: no libcurl call, no network.

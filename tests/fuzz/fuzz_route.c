@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A whole request through the router with a fixed runtime, the way http.c hands it over but
  * without a socket: the first byte chooses the peer (a client, a trusted proxy, a unix socket),
  * the rest is "METHOD TARGET\nName: value\n...\n\nBODY". Client address, request id, route() (and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* [server] trusted_proxies entries and the X-Forwarded-For a client sends: the input is one spec
  * per line, then "\n\n", then the header value, read from a trusted and an untrusted peer. */
 #include "edge/trusted_proxies.h"

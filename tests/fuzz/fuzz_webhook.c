@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The webhook's answer as the operator's service sends it: the HTTP status and the JSON body
  * through judge() and parse_answer(). Both are static in webhook.c, so the harness compiles that
  * file into itself (without touching it) and calls them directly: no libcurl call, no network.

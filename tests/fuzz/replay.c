@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Replays a harness's committed corpus without libFuzzer, as a TAP test: every seed and every
  * crash ever found goes through the harness on each make check (under ASan in the sanitizer
  * build). A crash, a leak under ASan or an abort() in the harness fails the run. */

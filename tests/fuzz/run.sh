@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Runs every libFuzzer harness of a ./configure --enable-fuzzing CC=clang build for a bounded time,
 # each on a scratch copy of its committed corpus (tests/fuzz/corpus/NAME; the tree is not written).
 # Usage: tests/fuzz/run.sh BUILD_DIR   Env: FUZZ_SECONDS per harness (default 60), FUZZ_JOBS (2).

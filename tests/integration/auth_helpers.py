@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Helpers shared by the authenticator tests: error replies, config refusals, Basic headers."""
 import base64
 import json

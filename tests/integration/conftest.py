@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Shared helpers and fixtures: the real negotiated daemon on a loopback port or a unix socket.
 
 Environment:

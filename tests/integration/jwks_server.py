@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """A small, controllable OpenID key server for the jwt tests: serves a JWKS and a discovery
 document on 127.0.0.1, and can be switched to answer 500, garbage, hang, or answer late."""
 import json

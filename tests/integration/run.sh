@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Runs the integration suite from the repository root; extra arguments are passed to pytest.
 # Env: NEGOTIATED_BIN (binary, default src/negotiated), NEGOTIATED_WRAPPER (e.g. valgrind command prefix).
 cd "$(dirname "$0")/../.." || exit 1

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Audit lines are batched (core/log_batch.c) yet none is lost: a clean stop (SIGTERM, SIGINT), a
 reload (SIGHUP) and a restart each leave exactly one whole `audit event=issued` line per token
 issued, and an idle daemon writes what waits within its flush period."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The apikey and anonymous authenticators: the cases test_http.py does not already cover
 (malformed keys, credentials an anonymous hub ignores, configuration refusals) and chains of both."""
 import secrets

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The htpasswd authenticator: HTTP Basic against bcrypt, sha512-crypt and sha256-crypt hashes;
 weaker schemes refused at load; malformed credentials refused; chains with API keys."""
 import base64

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The jwt (OIDC bearer) authenticator: algorithms, claims, key sources, rotation and faults,
 against the real daemon and a controllable key server (jwks_server.py)."""
 import base64

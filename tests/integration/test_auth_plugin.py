@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """type = plugin: the sample plugin (tests/plugins/sample_plugin.c, built by `make check`) is loaded
 with dlopen and authenticates; broken plugins refuse to start with a message naming what is wrong."""
 import os

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """trusted_header: identity from headers a trusted front proxy set (nginx auth_request, oauth2-proxy,
 nginx's verified client certificate); the same headers from an untrusted peer are ignored."""
 import re

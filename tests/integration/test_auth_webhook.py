@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """webhook: the operator's HTTP service decides who the caller is. A controllable webhook server runs
 on 127.0.0.1 in a thread; its answer depends on the presented Authorization header."""
 import concurrent.futures

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Bulkheads: a slow identity provider or webhook on one hub never delays or refuses requests on
 another. A JWKS server answering in 6 s behind one hub, 400 unknown-kid requests to it, and every
 valid request to another hub answered 200 within 500 ms; an unknown kid during a fetch in flight

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """--check-config says what to fix, all of it in one run: every error of the file, a misspelled key
 named with the key it is near (in [service:NAME] too: key names are no secret, values are), and a
 rule condition attr:NAME that no authenticator of its hubs can ever set."""

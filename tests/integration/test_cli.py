@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The command line: `negotiated token`, --check-config, configuration errors, --dev, signals."""
 import json
 import os

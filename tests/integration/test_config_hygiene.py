@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The configuration through the real binary: a secret pasted where a key belongs is never echoed,
 and every path key must be absolute (the daemon's working directory is / under systemd)."""
 import base64

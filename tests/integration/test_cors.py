@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """CORS on /negotiate: preflights answered directly, allowed and refused origins, credentials,
 "*" without credentials, Vary: Origin on every answer, and the configuration rule."""
 import secrets

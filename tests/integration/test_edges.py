@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Trust at the edges (issue 20), over raw sockets: headers that must be single, X-Forwarded-For read
 as all its lines joined in order, the unix peer rule, the Host check (DNS rebinding), methods that
 are not HTTP tokens, and client bytes escaped in log lines."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Every file the daemon reads (configuration, API keys, htpasswd, JWKS, PEM, an HS256 secret, a
 connection string file) is read one way: a UTF-8 byte order mark at its start and CRLF line ends
 are an editor's and dropped, a missing final newline is fine; a carriage return without a newline,

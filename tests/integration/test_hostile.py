@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Hostile requests over raw sockets: sizes, floods, encodings, bodies, methods, versions, smuggling
 shapes, pipelining, slow and vanishing clients. Each case checks the status, the body (the daemon's
 JSON error shape, or libmicrohttpd's own HTML where 0.9.75 answers before any callback of ours), and

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The HTTP interface of the daemon: /negotiate, /healthz, errors, limits, keep-alive, authentication."""
 import hashlib
 import http.client

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """JOURNAL_STREAM as systemd.exec(5) documents it: stderr is the journal only when fstat(2) of stderr
 gives the DEVICE:INODE pair in the variable. Journal lines are "<PRIORITY>message" (the journal adds
 the time); other lines are "TIME negotiated: LEVEL: message"."""

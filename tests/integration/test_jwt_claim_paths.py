@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Claim paths of the jwt authenticator (user_claim, attribute_claims) with tokens shaped as Microsoft
 Entra ID (v1 and v2), Keycloak, Auth0 and Google document them: the attributes reach the policy and
 grant the roles a rule on them says; a claim of a type that gives no value says so at debug."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """libcurl is dlopen'ed only by a configuration that fetches URLs (a jwks_url, discovery, a webhook,
 a keyless service): with none, neither it nor what it pulls in is mapped (peak RSS, issue 13); when
 it cannot be loaded, such a configuration is refused with a message naming the library."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The man pages cover every configuration key the parser knows, every authenticator type and
 key, and every command-line option."""
 import re

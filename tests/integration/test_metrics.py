@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Observability: GET /metrics after known traffic (exact values), metrics_allow, /readyz, the request
 id (generated, or a trusted proxy's, echoed and in the log lines) and the access log."""
 import re
@@ -93,6 +94,7 @@ def test_metrics_after_known_traffic(daemon_factory, tmp_path, service):
         "negotiated_reloads_total": 0,
         "negotiated_reload_failures_total": 0,
         "negotiated_jwks_refresh_errors_total": 0,
+        "negotiated_ready": 1,
     }
     for name, value in want.items():
         assert got.get(name) == value, f"{name}: {got.get(name)} != {value}\n{text}"

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """A real nginx (Debian's nginx-light) in front of the daemon, from the shipped site file
 etc/nginx/negotiated.conf: TLS on a loopback port, the daemon on a unix socket. Checks answers and
 error bodies through it, the client address and request id the daemon sees, that a client's own

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """End to end against a real OpenID provider: Debian's glewlwyd, started on loopback from
 nothing (private config, private sqlite3 database), as /work/shared/reference/oidc-test-provider.md
 describes. negotiated finds its keys through discovery + JWKS and admits its access tokens."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Least privilege over HTTP: rules, templates from the authenticated user, client narrowing in the
 query and in a JSON body, 403 refusals, drop mode, lifetime caps, audit lines, and `negotiated explain`."""
 import hashlib

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Rules on attributes over HTTP: the trusted_header authenticator's `groups` attribute (an IdP
 group list from a front proxy) and the jwt authenticator's claims, matched by attr: rules and
 expanded by {attr:NAME} templates."""

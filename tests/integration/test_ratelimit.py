@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Rate limits: 429 rate_limited with Retry-After after the burst, per address before authentication
 and per principal after it, kept apart, per hub, and recovered after the advertised wait."""
 import re

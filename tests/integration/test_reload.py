@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """SIGHUP reloads: new roles and keys, a bad file keeps the old configuration, keys fixed until
 restart, reloads under continuous keep-alive load, and access-key rotation."""
 import http.client

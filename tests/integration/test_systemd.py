@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """systemd integration: the sd_notify protocol (READY, RELOADING + MONOTONIC_USEC, STOPPING,
 WATCHDOG), socket activation through systemd-socket-activate (TCP and unix), the installed units
 (systemd-analyze verify and the security exposure), and connection strings from credentials."""

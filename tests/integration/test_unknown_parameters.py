@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """A client is told when it is not heard: a query parameter or JSON body member negotiate does not
 read is 400 invalid_parameter naming it (a ?roles= or ?ttl= it believes narrowed its token), unless
 the hub's ignore_parameters lets it through (an app framework's cache buster); and a group= refusal

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The dependency rule of src/ (CONTRIBUTING.md, "Layout"), checked on every #include "...": a file includes
 # headers of its own folder and of the folders below it, never above. TAP, one test per folder.
 set -uo pipefail

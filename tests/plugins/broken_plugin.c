@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Deliberately broken plugins for the refusal tests, one per macro:
  * BROKEN_NO_ENTRY exports no ngd_plugin_entry, BROKEN_ABI reports another ABI version,
  * BROKEN_CREATE has a create() that fails without saying why, BROKEN_NULL returns no descriptor. */

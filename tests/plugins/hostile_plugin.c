@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A hostile out-of-tree authenticator for the plugin ABI's copy-and-check promise: the request
  * header X-Hostile names what it does. It hands the daemon stack buffers it then scribbles over,
  * NULLs, codes and messages outside the contract, bad statuses, and OK without a user. Every

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A sample out-of-tree authenticator, built by `make check` and loaded by the integration tests.
  *
  * [auth:NAME] type = plugin, path = .../sample_plugin.so, secret = S (16+ characters),

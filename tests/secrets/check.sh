@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # No secret in any log: greps every log of a test run for every access key, API key, password, JWT
 # secret and token the tests used, and fails on any hit.
 # Usage: tests/secrets/check.sh [BUILD_DIR]   (default <repo>/build)

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Requests through nginx, one after another, until /run/load.stop appears or LIMIT were sent; one
 # HTTP status per line in /run/load.codes.$LOOP (000: no answer). Run inside the container. The
 # client address cycles over 8 loopback addresses from 127.0.0.$FIRST, so that the site's limit_req

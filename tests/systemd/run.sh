@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The real deployment (issue 14): builds the .deb, installs it with apt into a debootstrapped
 # bookworm tree (cached under build/systemd/), boots that tree with systemd-nspawn (its own
 # network namespace: nothing it starts is reachable from the host), runs docs/production-debian.md's

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Builds (once) and caches a minimal bookworm tree for tests/systemd/run.sh: debootstrap from the
 # mirror this machine's apt uses, with systemd, nginx, openssl and curl, then a tarball of it.
 # usage: tree.sh CACHE_DIR   (prints the tarball's path; a second run reuses it)

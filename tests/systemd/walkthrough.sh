@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # docs/production-debian.md, step by step: tests/systemd/run.sh runs this very file as root
 # inside a booted bookworm container (after `apt-get install ./negotiated_VERSION_ARCH.deb nginx-light`)
 # and checks that docs/production-debian.md shows each of its command lines. It expects CONNECTION_STRING (the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A minimal TAP producer for the unit tests: automake's tap-driver counts the results. */
 #ifndef NGD_TAP_H
 #define NGD_TAP_H

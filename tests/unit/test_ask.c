@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The client's ask checked as plain text, with no request and no reply (policy/ask.c). */
 #include "policy/ask.h"
 #include "tap.h"

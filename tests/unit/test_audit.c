@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Audit lines: key=value with JSON-quoted values, a fingerprint instead of the token, bounded lists. */
 #include "core/log.h"
 #include "policy/audit.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* htpasswd and plugin authenticators through the chain, with a request built by hand: which
  * authenticator admits, the attributes a plugin adds, the challenge, and concurrent verification. */
 #include "auth/chain.h"

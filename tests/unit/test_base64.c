@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Strict base64 decoding (HTTP Basic credentials), as a table. */
 #include "core/base64.h"
 #include "tap.h"

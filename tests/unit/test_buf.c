@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The buffer's JSON escaping and base64url (RFC 4648 test vectors, URL alphabet). */
 #include "core/buf.h"
 #include "tap.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Bulkheads in the chain: which requests leave the HTTP thread, for which authenticator's worker,
  * and which stay (API keys, a webhook's declines, jwt against local keys or within the cooldown). */
 #include "auth/chain.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Configuration: one good file read back, and a table of bad ones, each refused with
  * "FILE:LINE: KEY: reason" and never with a secret in the message. */
 #include "config/config.h"

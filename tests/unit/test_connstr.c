@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Connection strings, good and bad, as the official SDKs read them. */
 #include "tap.h"
 #include "token/connstr.h"

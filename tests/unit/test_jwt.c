@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The jwt building blocks as tables: base64url, JWKS documents good and bad, algorithm names, and
  * one authenticator instance (HS256 from a secret file) turning claims into a principal. */
 #include "auth/chain.h"

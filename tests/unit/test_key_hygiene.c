@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Key hygiene: keys that would verify forged tokens are refused from every source (JWKS and PEM),
  * and fetched URLs are https:// unless the host is loopback. Keys are made at test time. */
 #include "auth/fetch_url.h"

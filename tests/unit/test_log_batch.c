@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The log batch: lines stay whole and in order across threads, warnings write at once, the
  * flusher writes an idle batch, a quiet server's lines go at once, and stopping writes
  * everything that waits. */

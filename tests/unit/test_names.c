@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The service's name rules, as a table. */
 #include "core/caps.h"
 #include "core/names.h"

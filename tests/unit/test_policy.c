@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Policy: table-driven cases (tests/unit/policy/NAME.conf + NAME.expect, in the spirit of
  * pgbouncer's hba tests), configuration errors with FILE:LINE: KEY, and a property test. */
 #include "cli/principal_spec.h"

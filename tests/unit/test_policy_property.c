@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The property test: random policies, principals and asks, checked against a small oracle.
  * A token never carries a role or group outside the policy's grant or (when asked) the ask, and
  * its lifetime is within every cap. The seed is printed; POLICY_SEED=N repeats a run. */

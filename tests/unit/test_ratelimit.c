@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Rate limits: SipHash against OpenSSL's, the rate syntax, and token-bucket arithmetic on an
  * injected clock (burst, refill, Retry-After rounding, separate keys, bounded eviction). */
 #include "core/siphash.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The keyless signer's pure parts: the generateToken request line as @azure/web-pubsub 1.2.0 builds
  * it (recorded from the SDK), the endpoint alone, and the client assertion's shape and signature. */
 #include "core/buf.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* systemd's protocols without libsystemd: NOTIFY_SOCKET (path and abstract), WATCHDOG_USEC/PID,
  * LISTEN_PID/FDS (whose process, garbled values, unset afterwards), the listening-socket check. */
 #include "sd_protocol.h"

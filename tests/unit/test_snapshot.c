@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The current snapshot: publish, per-thread references refreshed only after a publish, counted
  * references that free a snapshot with its last holder (ASan and valgrind see any slip). */
 #include "config/config.h"

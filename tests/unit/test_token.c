@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Minting: known answers computed by PyJWT with a fixed clock, and libjwt as an independent
  * verifier of every claim for a matrix of inputs. */
 #include "tap.h"

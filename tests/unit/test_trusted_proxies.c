@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Trusted proxies and the client address, as a table: peer, X-Forwarded-For, what is believed. */
 #include "edge/trusted_proxies.h"
 #include "tap.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The worker pool and the delay timer: bounds, order, cancellation and firing on stop. */
 #include "core/timer.h"
 #include "core/workers.h"

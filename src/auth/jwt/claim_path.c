@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Claim paths: parsed once at load into segments, walked per token with one lookup per segment. */
 #include "auth/jwt/claim_path.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Claim paths of the jwt authenticator: `user_claim = PATH` and `attribute_claims = ENTRY ...`.
  * PATH is member names separated by '.', walking nested JSON objects (realm_access.roles); a
  * member name holding '.', '/', '=' or a space is written in double quotes ("https://x/roles").

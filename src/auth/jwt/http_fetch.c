@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Bounded GETs for key sets and discovery documents: the provider may be slow, down or hostile.
  * The exchange itself is token/rest_http's (no proxy, http/https only, capped, abandoned at stop). */
 #include "auth/jwt/http_fetch.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* One bounded HTTP(S) GET with libcurl: a time limit, a size cap, no redirects to other schemes. */
 #ifndef NGD_HTTP_FETCH_H
 #define NGD_HTTP_FETCH_H

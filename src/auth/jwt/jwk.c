@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Keys from JWKS documents (RFC 7517/7518/8037), PEM files and secrets, as OpenSSL 3 EVP_PKEYs. */
 #include "auth/jwt/jwk.h"
 

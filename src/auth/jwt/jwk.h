@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Verification keys and immutable, reference-counted key sets, parsed from a JWKS document, a
  * PEM file (public key or certificate) or a shared secret. */
 #ifndef NGD_JWK_H

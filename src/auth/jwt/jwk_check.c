@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A key that verifies forged tokens must never load: RSA with e = 1 or an even e, an Ed25519
  * small-order point, an EC point off its curve. */
 #include "auth/jwt/jwk_check.h"

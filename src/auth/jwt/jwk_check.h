@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Key hygiene: a public key from any source (JWKS, PEM) is checked before it may verify a token. */
 #ifndef NGD_JWK_CHECK_H
 #define NGD_JWK_CHECK_H

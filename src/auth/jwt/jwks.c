@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The live key set behind the jwt authenticator: one refresher thread per remote source, an
  * immutable reference-counted set swapped under a short lock, the last good set kept on failure. */
 #include "auth/jwt/jwks.h"

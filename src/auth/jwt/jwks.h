@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A live verification key set: fixed (PEM, JWKS file, secret) or fetched from a JWKS URL or the
  * issuer's OpenID discovery document, refreshed by a background thread, refetched on an unknown
  * kid at most once per cooldown, and never replaced by a failed or garbage answer. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The header memo: a handful of slots replaced in turn, one lock; only headers that parse are
  * remembered, so a flood of malformed ones costs only their own parsing. */
 #include "auth/jwt/jws_header.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The JWS protected header of a token: its alg and kid, parsed once per distinct header text (a
  * provider's tokens share a handful of headers) and remembered in a few fixed slots. */
 #ifndef NGD_JWS_HEADER_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Signature checks for the algorithms a configuration may allow; the key decides the family,
  * so a token can never make a public key act as an HMAC secret. */
 #include "auth/jwt/jws_verify.h"

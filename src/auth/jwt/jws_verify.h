@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* JWS signature algorithms: names, which key fits which algorithm, and verification (OpenSSL 3). */
 #ifndef NGD_JWS_VERIFY_H
 #define NGD_JWS_VERIFY_H

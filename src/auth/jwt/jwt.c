@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* jwt: OIDC bearer tokens. The token comes from "Authorization: Bearer" (or a named cookie); the
  * algorithm allow-list and the keys come from configuration, never from the token; iss, aud and
  * the time window are checked; the user id and attributes come from configured claims. */

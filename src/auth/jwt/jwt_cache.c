@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The verified-token cache: a direct-mapped array of slots, one lock per stripe of slots, each
  * principal packed into one allocation. */
 #include "auth/jwt/jwt_cache.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The verified-token cache of one jwt authenticator: the SHA-256 of a presented token maps to the
  * principal its verification produced, for as long as the token's time window holds and only for
  * the key set it was verified with. Fixed slots chosen by the digest (a collision replaces: O(1),

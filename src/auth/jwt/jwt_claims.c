@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* iss must equal the issuer, aud must name an accepted audience, exp is required and nbf/iat are
  * honoured, each with the configured leeway (RFC 7519 section 4.1). */
 #include "auth/jwt/jwt_claims.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The registered-claim rules of the jwt authenticator: issuer, audience, and the time window. */
 #ifndef NGD_JWT_CLAIMS_H
 #define NGD_JWT_CLAIMS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Configuration of the jwt authenticator; every error names FILE:LINE: KEY. */
 #include "auth/jwt/jwt_config.h"
 

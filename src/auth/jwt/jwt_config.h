@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The jwt authenticator's [auth:NAME] section: claims rules, algorithms and the one key source. */
 #ifndef NGD_AUTH_JWT_CONFIG_H
 #define NGD_AUTH_JWT_CONFIG_H

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The developer page: asks this server's /negotiate with the caller's own credentials, explains
 // the answer, and opens the WebSocket it names. Text goes in with textContent only (no HTML).
 'use strict';

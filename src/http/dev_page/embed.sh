@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Writes a C file holding each FILE's bytes as dev_page_NAME[] and dev_page_NAME_len (NAME: the file's
 # name with . and - as _), for src/http/dev_page_assets.h. Portable: sh, od, sed. Usage: embed.sh FILE...
 set -eu

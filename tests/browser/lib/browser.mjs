@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Debian's chromium through playwright-core, with the flags that keep it off the network, a fresh
 // profile, and certificate errors ignored (the nginx certificate is self-signed, made by the test).
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';

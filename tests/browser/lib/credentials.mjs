@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The callers' credentials of the browser tests: an API key (apikey authenticator) and a session
 // JWT from a pretend identity provider (jwt authenticator, HS256, read from the cookie or a bearer
 // header). Fresh secrets per run; credentialFiles() writes what the daemon's config names.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Child processes of the browser tests (the daemon, nginx): each is killed when this process
 // exits, whatever the path; stop() ends one gracefully first.
 import { spawn } from 'node:child_process';

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What the browser tests start on loopback: the daemon (TCP or unix socket, or --dev), nginx from
 // the shipped site with a certificate made here, and the page server (the pages' own origins).
 import { spawnSync } from 'node:child_process';

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The test app: what a browser page does with negotiated. The test calls window.app.* and each
 // step writes a line on the page (for the screenshot). Plain browser APIs only, plus the
 // @azure/web-pubsub-client bundle (/wps-client.js, global WebPubSub).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Loopback stand-ins for keyless resources: the service's generateToken REST API (https, on the
 // WebSocket stand-in's port) and Microsoft Entra ID's token endpoints (client credentials,
 // managed identity). Each records what it was sent; nothing here reaches beyond 127.0.0.1.
