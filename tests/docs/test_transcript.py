@@ -10,6 +10,7 @@ start ends with them."""
 import json
 import os
 import shlex
+import shutil
 import subprocess
 
 from conftest import REPO, integration, marked_block
@@ -24,7 +25,8 @@ def fresh_clone(tmp_path):
     for rel in ["README.md", "examples"]:
         subprocess.run(["cp", "-rT", str(REPO / rel), str(clone / rel)], check=True)
     (clone / "build" / "dev" / "src").mkdir(parents=True)
-    os.symlink(integration.BINARY, clone / "build" / "dev" / "src" / "negotiated")
+    # a copy, not a link: the commands mount a tmpfs on /tmp, which hides a binary built under /tmp
+    shutil.copy2(integration.BINARY, clone / "build" / "dev" / "src" / "negotiated")
     return clone
 
 
