@@ -8,7 +8,6 @@ The commands run in namespaces of their own (unshare: user, network, mount, pid)
 127.0.0.1:8080 is free whatever the machine runs, /tmp is a private tmpfs, and everything they
 start ends with them."""
 import json
-import os
 import shlex
 import shutil
 import subprocess
