@@ -220,7 +220,9 @@ static void log_refusal(const struct ngd_request *req, const struct reply *r)
 	buf_json_string(&line, method);
 	buf_puts(&line, " ");
 	buf_json_string(&line, path);
-	buf_printf(&line, "%s: %u %s: ", req->path[sizeof path - 1] ? "..." : "", r->status, r->code);
+	/* cut short: longer than the copy (read no further than its NUL: a copied path ends there) */
+	bool cut = strnlen(req->path, sizeof path) == sizeof path;
+	buf_printf(&line, "%s: %u %s: ", cut ? "..." : "", r->status, r->code);
 	buf_json_chars(&line, r->message);
 	if (!line.failed)
 		log_text(LOG_LEVEL_INFO, line.data, line.len);
