@@ -136,19 +136,20 @@ static const struct ngd_authenticator *section_type(struct ngd_section *sec, con
 static int bulkhead_create(struct ngd_section *sec, const struct auth_limits *limits, struct auth_instance *inst)
 {
 	const char *v = ngd_section_get(sec, "max_concurrent");
-	unsigned threads;
-	inst->max_concurrent = limits->threads + limits->queue;
-	if (inst->max_concurrent > AUTH_MAX_CONCURRENT)
-		inst->max_concurrent = AUTH_MAX_CONCURRENT;
-	if (v && decimal_parse(v, 1, AUTH_MAX_CONCURRENT, &inst->max_concurrent) < 0)
-		return ngd_section_error(sec, "max_concurrent", "'%.32s' is not a whole number from 1 to %d", v,
-					 AUTH_MAX_CONCURRENT),
-		       -1;
-	threads = inst->max_concurrent < limits->threads ? inst->max_concurrent : limits->threads;
-	inst->max_queued = inst->max_concurrent - threads;
-	if (!(inst->pool = workers_start(threads, inst->max_queued)))
-		return ngd_section_error(sec, NULL, "out of memory"), -1;
-	return 0;
+	unsigned max_concurrent = limits->threads + limits->queue, threads;
+	if (max_concurrent > AUTH_MAX_CONCURRENT)
+		max_concurrent = AUTH_MAX_CONCURRENT;
+	if (v && decimal_parse(v, 1, AUTH_MAX_CONCURRENT, &max_concurrent) < 0) {
+		ngd_section_error(sec, "max_concurrent", "'%.32s' is not a whole number from 1 to %d", v,
+				  AUTH_MAX_CONCURRENT);
+		return -1;
+	}
+	threads = max_concurrent < limits->threads ? max_concurrent : limits->threads;
+	inst->pool = pool_new("auth", sec->head.name, inst->type->type, threads, max_concurrent - threads);
+	if (inst->pool)
+		return 0;
+	ngd_section_error(sec, NULL, "out of memory");
+	return -1;
 }
 
 static bool may_block(const struct ngd_authenticator *type, void *plugin)
@@ -178,34 +179,13 @@ struct auth_instance *auth_instance_create(struct ngd_section *sec, const struct
 	if (inst && inst->state)
 		type->destroy(inst->state);
 	if (inst)
-		workers_free(inst->pool);
+		pool_free(inst->pool);
 	free(inst);
 	plugin_close(plugin);
 	snprintf(err, err_len, "%s", sec->error ? sec->error : "out of memory");
 	if (inst_failed_in_create)
 		add_typo_hints(sec, err, err_len);
 	return NULL;
-}
-
-static void no_state(void *state)
-{
-	(void)state;
-}
-
-/* Stands in for an authenticator type so that offload and auth_instance_free treat both alike. */
-static const struct ngd_authenticator rest_calls = {.type = "generateToken", .destroy = no_state};
-
-struct auth_instance *auth_bulkhead_new(const char *service, unsigned threads)
-{
-	struct auth_instance *inst = calloc(1, sizeof *inst);
-	if (!inst)
-		return NULL;
-	*inst = (struct auth_instance){.type = &rest_calls, .name = service, .max_concurrent = threads};
-	if (!(inst->pool = workers_start(threads, 0))) {
-		free(inst);
-		return NULL;
-	}
-	return inst;
 }
 
 int auth_instance_attributes(const struct auth_instance *inst, const char **names, size_t cap)
@@ -227,20 +207,10 @@ void auth_instance_free(struct auth_instance *inst)
 {
 	if (!inst)
 		return;
-	workers_free(inst->pool); /* idle by now: every request that used it held the runtime */
+	pool_free(inst->pool); /* idle by now: every request that used it held the runtime */
 	inst->type->destroy(inst->state);
 	plugin_close(inst->plugin); /* after destroy: the plugin's code runs until then */
 	free(inst);
-}
-
-int auth_instance_submit(const struct auth_instance *inst, struct work *w)
-{
-	if (inst->pool && workers_submit(inst->pool, w) == 0)
-		return 0;
-	ngd_log_warning("[%s:%s] %s busy: max_concurrent = %u requests already in flight",
-			inst->type == &rest_calls ? "service" : "auth", inst->name, inst->type->type,
-			inst->max_concurrent);
-	return -1;
 }
 
 int ngd_outcome_set_user(struct ngd_outcome *out, const char *user_id)
@@ -301,47 +271,48 @@ void outcome_clear(struct ngd_outcome *out)
 	out->deny_message[0] = '\0';
 }
 
-/* Stops the chain at INST: the request must run again on INST's worker thread. */
-static enum ngd_auth_result defer_to(const struct auth_instance *inst, struct ngd_outcome *out)
+/* Stops the chain at the authenticator it is at: it continues there on POOL's thread. */
+static enum ngd_auth_result wait_on(struct pool *pool, struct ngd_outcome *out, struct pool **wait)
 {
 	outcome_clear(out);
-	out->deferred_to = inst;
-	return NGD_AUTH_ERROR;
+	*wait = pool;
+	return NGD_AUTH_ERROR; /* fails closed should anything ignore the wait */
 }
 
-enum ngd_auth_result auth_chain_run(struct auth_instance *const *chain, size_t n, const struct ngd_request *req,
-				    struct ngd_outcome *out)
+/* What one authenticator said, as the chain answers it. */
+static enum ngd_auth_result decided(const struct auth_instance *inst, enum ngd_auth_result r, struct ngd_outcome *out)
 {
-	bool counted = !req->worker_of; /* on a worker the first pass already counted the ones before it */
-	out->deferred_to = NULL;
-	for (size_t i = 0; i < n; i++) {
-		bool own = req->worker_of == chain[i];
-		counted |= own;
-		if ((chain[i]->type->flags & NGD_AUTH_MAY_BLOCK) && !own)
-			return defer_to(chain[i], out);
+	if (r == NGD_AUTH_OK && !out->principal.user_id[0])
+		r = NGD_AUTH_ERROR; /* OK must name the caller: anything else fails closed */
+	metrics_auth(inst->metrics_slot, r);
+	out->principal.authenticator = inst->name; /* who admitted, refused or failed, for the log */
+	if (r != NGD_AUTH_OK)
+		out->principal.user_id[0] = '\0'; /* a refused caller has no user id, even in the log */
+	if (r == NGD_AUTH_DENY && !out->deny_code[0])
+		ngd_outcome_deny(out, 401, "invalid_credentials", "the credentials were not accepted");
+	return r;
+}
+
+enum ngd_auth_result auth_chain_run(struct auth_instance *const *chain, size_t n, size_t *at, const struct pool *here,
+				    const struct ngd_request *req, struct ngd_outcome *out, struct pool **wait)
+{
+	*wait = NULL;
+	for (; *at < n; (*at)++) {
+		const struct auth_instance *inst = chain[*at];
+		bool own = here && inst->pool == here;
+		if ((inst->type->flags & NGD_AUTH_MAY_BLOCK) && !own)
+			return wait_on(inst->pool, out, wait);
 		out->may_block = own;
 		out->defer = false;
-		enum ngd_auth_result r = chain[i]->type->authenticate(chain[i]->state, req, out);
-		if (out->defer && !own && chain[i]->pool)
-			return defer_to(chain[i], out);
+		enum ngd_auth_result r = inst->type->authenticate(inst->state, req, out);
+		if (out->defer && !own && inst->pool)
+			return wait_on(inst->pool, out, wait);
 		if (out->defer)
 			r = NGD_AUTH_ERROR; /* asked to block where it already may: fail closed */
-		if (r == NGD_AUTH_DECLINED) {
-			if (counted)
-				metrics_auth(chain[i]->metrics_slot, r);
-			outcome_clear(out); /* nothing a declining authenticator set may leak into the next */
-			continue;
-		}
-		if (r == NGD_AUTH_OK && !out->principal.user_id[0])
-			r = NGD_AUTH_ERROR; /* OK must name the caller: anything else fails closed */
-		if (counted) /* a keyless request re-run on its service's threads was counted on the first pass */
-			metrics_auth(chain[i]->metrics_slot, r);
-		out->principal.authenticator = chain[i]->name; /* who admitted, refused or failed, for the log */
-		if (r != NGD_AUTH_OK)
-			out->principal.user_id[0] = '\0'; /* a refused caller has no user id, even in the log */
-		if (r == NGD_AUTH_DENY && !out->deny_code[0])
-			ngd_outcome_deny(out, 401, "invalid_credentials", "the credentials were not accepted");
-		return r;
+		if (r != NGD_AUTH_DECLINED)
+			return decided(inst, r, out);
+		metrics_auth(inst->metrics_slot, r);
+		outcome_clear(out); /* nothing a declining authenticator set may leak into the next */
 	}
 	ngd_outcome_deny(out, 401, "unauthenticated", "no credentials that this hub accepts were presented");
 	return NGD_AUTH_DENY;

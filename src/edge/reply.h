@@ -8,8 +8,6 @@
 
 #define REPLY_MAX_HEADERS 12
 
-struct auth_instance; /* auth/chain.h: only its address is used here */
-
 struct reply {
 	unsigned status;
 	struct buf body;	    /* JSON; may hold a token, so it is wiped when sent */
@@ -26,9 +24,6 @@ struct reply {
 		const char *name, *value; /* static, or living until the reply is sent */
 	} headers[REPLY_MAX_HEADERS];
 	unsigned n_headers;
-
-	/* Run the request again on this authenticator's own worker thread; NULL: answer it now. */
-	const struct auth_instance *needs_worker;
 };
 
 /* Adds a response header (CORS, Retry-After, X-Request-Id); no copy is made, nothing is allocated. */

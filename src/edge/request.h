@@ -9,8 +9,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-struct auth_instance; /* auth/chain.h: only its address is used here */
-
 struct request_source {
 	/* Header (case-insensitive) or query argument; *count (if not NULL) gets how many times the
 	 * name occurs. NULL when absent. */
@@ -36,9 +34,6 @@ struct ngd_request {
 	const char *hub;		     /* set by the pipeline once the hub is known */
 	unsigned hub_slot;		     /* the hub's metrics label slot; 0 until the hub is known */
 	char request_id[REQUEST_ID_MAX + 1]; /* echoed as X-Request-Id and shown in log lines */
-
-	/* On this authenticator's own worker thread, which may block for it; NULL: an HTTP thread. */
-	const struct auth_instance *worker_of;
 };
 
 const char *request_query(const struct ngd_request *req, const char *name, unsigned *count);

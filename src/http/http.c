@@ -400,6 +400,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	const struct http_server *srv = cls;
 	struct pending *p = *state;
 	struct reply r = {0};
+	struct resumable *wait = NULL;
 	if (!p)
 		return MHD_NO; /* no per-connection state (out of memory at accept): drop the connection */
 	if (p->deferred)       /* resumed: the answer was made off this thread */
@@ -446,10 +447,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	if (!r.status && p->body_too_large)
 		reply_error(&r, 413, "body_too_large", "the body is larger than %u bytes", srv->limits.max_body_bytes);
 	else if (!r.status) /* not refused on its head */
-		route(rt, req, &r);
-	if (offload_wanted(&r, srv->limits.auth_failure_delay) &&
-	    offload(srv->offload, rt, conn, req, &r, &p->deferred) == 0)
-		return log_set_request_id(NULL), MHD_YES;
+		route(rt, req, &r, &wait);
+	if (offload_wanted(&r, wait, srv->limits.auth_failure_delay) &&
+	    offload(srv->offload, rt, conn, req, &r, wait, &p->deferred) == 0) {
+		log_set_request_id(NULL);
+		return MHD_YES;
+	}
 	return answer(rt, conn, p, req, &r);
 }
 

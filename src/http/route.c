@@ -14,16 +14,16 @@ static bool method_is(const struct ngd_request *req, const char *a, const char *
 	return strcmp(req->method, a) == 0 || strcmp(req->method, b) == 0;
 }
 
-static void health(const struct runtime *rt, struct ngd_request *req, struct reply *out)
+static void health(const struct runtime *rt, struct ngd_request *req, struct reply *out, struct resumable **wait)
 {
-	(void)rt, (void)req;
+	(void)rt, (void)req, (void)wait;
 	reply_json(out, 200, "{\"status\":\"ok\"}");
 }
 
 /* Ready: the configuration is loaded (it is, or there would be no runtime) and every service has its key. */
-static void ready(const struct runtime *rt, struct ngd_request *req, struct reply *out)
+static void ready(const struct runtime *rt, struct ngd_request *req, struct reply *out, struct resumable **wait)
 {
-	(void)req;
+	(void)req, (void)wait;
 	for (size_t i = 0; i < rt->n_services; i++)
 		if (rt->services[i].rest && !rest_signer_ready(rt->services[i].rest))
 			return reply_error(out, 503, "not_ready", "[service:%s] holds no Microsoft Entra ID token",
@@ -35,8 +35,9 @@ static void ready(const struct runtime *rt, struct ngd_request *req, struct repl
 }
 
 /* Counters, for the addresses [server] metrics_allow lists (the client as trusted proxies tell it). */
-static void metrics(const struct runtime *rt, struct ngd_request *req, struct reply *out)
+static void metrics(const struct runtime *rt, struct ngd_request *req, struct reply *out, struct resumable **wait)
 {
+	(void)wait;
 	if (!trusted_proxies_match_text(&rt->metrics_allow, req->client_addr))
 		return reply_error(out, 403, "forbidden",
 				   "/metrics is not open to this address ([server] metrics_allow)");
@@ -62,20 +63,43 @@ static bool is_preflight(const struct ngd_request *req)
 	       ngd_request_header(req, "Access-Control-Request-Method");
 }
 
-/* /negotiate with CORS around it: preflights are answered here, every answer says Vary: Origin. */
-static void negotiate_cors(const struct runtime *rt, struct ngd_request *req, struct reply *out)
+/* The CORS headers of a /negotiate answer: every one says Vary: Origin. */
+static void negotiate_cors_apply(const struct runtime *rt, const struct ngd_request *req, struct reply *out)
 {
 	/* without any allowed origin every answer is the same whatever Origin says: skip the lookup */
 	const char *origin = rt->any_cors ? ngd_request_header(req, "Origin") : NULL;
-	if (is_preflight(req))
-		return cors_preflight(cors_of(rt, req), origin, out);
+	cors_apply(origin ? cors_of(rt, req) : &rt->cors, origin, out);
+}
+
+/* /negotiate with CORS around it: preflights are answered here; a request that waits on a pool
+ * gets its CORS headers once answered (route_resumed). */
+static void negotiate_cors(const struct runtime *rt, struct ngd_request *req, struct reply *out,
+			   struct resumable **wait)
+{
+	if (is_preflight(req)) {
+		const char *origin = rt->any_cors ? ngd_request_header(req, "Origin") : NULL;
+		cors_preflight(cors_of(rt, req), origin, out);
+		return;
+	}
 	if (!method_is(req, "GET", "POST")) {
 		out->allow = "GET, POST";
 		reply_error(out, 405, "method_not_allowed", "use GET, POST");
 	} else {
-		negotiate(rt, req, out);
+		negotiate(rt, req, out, wait);
 	}
-	cors_apply(origin ? cors_of(rt, req) : &rt->cors, origin, out);
+	if (!*wait)
+		negotiate_cors_apply(rt, req, out);
+}
+
+void route_resumed(const struct runtime *rt, const struct ngd_request *req, struct reply *out)
+{
+	negotiate_cors_apply(rt, req, out); /* only /negotiate waits */
+}
+
+static void dev_page(const struct runtime *rt, struct ngd_request *req, struct reply *out, struct resumable **wait)
+{
+	(void)wait;
+	dev_page_serve(rt, req, out);
 }
 
 static const struct {
@@ -83,19 +107,20 @@ static const struct {
 	bool prefix; /* also matches path + "/..." */
 	const char *methods[2];
 	const char *allow;
-	void (*handle)(const struct runtime *rt, struct ngd_request *req, struct reply *out);
+	void (*handle)(const struct runtime *rt, struct ngd_request *req, struct reply *out, struct resumable **wait);
 } routes[] = {
 	{"/negotiate", true, {NULL, NULL}, NULL, negotiate_cors}, /* checks its own methods */
 	{"/healthz", false, {"GET", "HEAD"}, "GET, HEAD", health},
 	{"/readyz", false, {"GET", "HEAD"}, "GET, HEAD", ready},
 	{"/metrics", false, {"GET", "HEAD"}, "GET, HEAD", metrics},
-	{"/", false, {NULL, NULL}, NULL, dev_page_serve}, /* [server] dev_page: these three, or 404 */
-	{"/dev-page.js", false, {NULL, NULL}, NULL, dev_page_serve},
-	{"/dev-page.css", false, {NULL, NULL}, NULL, dev_page_serve},
+	{"/", false, {NULL, NULL}, NULL, dev_page}, /* [server] dev_page: these three, or 404 */
+	{"/dev-page.js", false, {NULL, NULL}, NULL, dev_page},
+	{"/dev-page.css", false, {NULL, NULL}, NULL, dev_page},
 };
 
-void route(const struct runtime *rt, struct ngd_request *req, struct reply *out)
+void route(const struct runtime *rt, struct ngd_request *req, struct reply *out, struct resumable **wait)
 {
+	*wait = NULL;
 	for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
 		size_t n = strlen(routes[i].path);
 		if (strncmp(req->path, routes[i].path, n) != 0 ||
@@ -105,7 +130,8 @@ void route(const struct runtime *rt, struct ngd_request *req, struct reply *out)
 			out->allow = routes[i].allow;
 			return reply_error(out, 405, "method_not_allowed", "use %s", routes[i].allow);
 		}
-		return routes[i].handle(rt, req, out);
+		routes[i].handle(rt, req, out, wait);
+		return;
 	}
 	reply_error(out, 404, "not_found", "no such endpoint");
 }

@@ -10,6 +10,7 @@
 #include "policy/policy.h"
 
 #include <jansson.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -172,30 +173,6 @@ static void issue(const struct hub *hub, const struct ngd_request *req, const st
 	buf_free(&base_url);
 }
 
-/* The admitted caller's token: what they asked for, within what the policy grants. */
-static void grant_and_issue(const struct hub *hub, struct ngd_request *req, json_t *body, const struct principal *who,
-			    struct reply *out)
-{
-	struct ask_text text;
-	struct policy_ask ask;
-	struct ask_refusal why;
-	struct grant grant; /* policy_decide() writes what it uses: 8 KB are not zeroed per request */
-	if (refuse_unknown_parameters(hub, req, body, out) < 0)
-		return;
-	ask_read(req, body, &text);
-	if (ask_check(&text, &ask, &why) < 0) {
-		reply_error(out, 400, why.code, "%s", why.message);
-		return;
-	}
-	if (policy_decide(hub->policy, who, &ask, NULL, &grant) == 0)
-		issue(hub, req, who, &grant, out);
-	else if (strcmp(grant.refusal, "internal") == 0)
-		reply_error(out, 500, "internal", "the token could not be issued");
-	else
-		reply_error(out, 403, grant.refusal, "%s", grant.message);
-	grant_clear(&grant);
-}
-
 /* Step 4, rate limits: true (with 429 and Retry-After in out) when this caller must wait. */
 static bool rate_limited(const struct runtime *rt, const struct hub *hub, enum rate_limit_kind kind, const char *id1,
 			 const char *id2, struct reply *out)
@@ -214,42 +191,191 @@ static bool rate_limited(const struct runtime *rt, const struct hub *hub, enum r
 	return true;
 }
 
-void negotiate(const struct runtime *rt, struct ngd_request *req, struct reply *out)
+/* The request's context: the cursor and what the phases hand down (DESIGN.md, "The path of one
+ * request"). On the HTTP thread's stack; moved to the heap only when a phase must wait. */
+struct negotiation {
+	struct resumable wait; /* first: what http/ holds while it waits on a pool */
+	const struct runtime *rt;
+	unsigned phase; /* the cursor: the next phase to run */
+	json_t *body;
+	const struct hub *hub;
+	size_t auth_at; /* the authenticator the chain is at */
+	struct ngd_outcome who;
+	bool granted;	    /* grant holds a decision to clear */
+	struct grant grant; /* policy_decide() writes what it uses: 8 KB are not zeroed per request */
+};
+
+/* What a phase did: on to the next, answered (out is filled), or continue on n->wait.pool. */
+enum step { STEP_NEXT, STEP_ANSWER, STEP_WAIT };
+
+/* Body, query and hub: the hub the request names, in the current snapshot. */
+static enum step phase_hub(struct negotiation *n, struct ngd_request *req, struct reply *out, const struct pool *here)
 {
-	json_t *body = NULL;
-	struct ngd_outcome who = {0};
-	enum ngd_auth_result result = NGD_AUTH_DECLINED;
-	const char *name = parse_body(req, &body, out) == 0 ? choose_hub(rt, req, body, out) : NULL;
-	const struct hub *hub = NULL;
+	(void)here;
+	const char *name = parse_body(req, &n->body, out) == 0 ? choose_hub(n->rt, req, n->body, out) : NULL;
 	if (name && !hub_name_valid(name))
 		reply_error(out, 400, "invalid_hub", "the hub name must be " HUB_NAME_RULE);
-	else if (name && !(hub = runtime_find_hub(rt, name)))
+	else if (name && !(n->hub = runtime_find_hub(n->rt, name)))
 		reply_error(out, 404, "unknown_hub", "no hub named '%s' is configured", name);
-	if (hub) {
-		req->hub = hub->cfg->head.name;
-		req->hub_slot = hub->metrics_slot;
-		/* the per-address limit comes first, so that guessing credentials spends it too; a request
-		 * run again on a worker spent it on the HTTP thread */
-		if (req->worker_of || !rate_limited(rt, hub, RATE_LIMIT_ADDRESS, req->client_addr, NULL, out)) {
-			result = auth_chain_run(hub->chain, hub->n_chain, req, &who);
-			if (result == NGD_AUTH_OK && who.principal.n_attrs && log_wants(LOG_LEVEL_DEBUG))
-				log_attributes(&who.principal);
-			if (who.deferred_to)
-				out->needs_worker = who.deferred_to; /* the caller runs it again on that worker */
-			else if (result != NGD_AUTH_OK)
-				refuse(hub, result, &who, out);
-			else if (hub->service->rest_calls && !req->worker_of)
-				out->needs_worker =
-					hub->service->rest_calls; /* the REST call blocks: its own threads */
-			else if (!rate_limited(rt, hub, RATE_LIMIT_USER, who.principal.authenticator,
-					       who.principal.user_id, out))
-				grant_and_issue(hub, req, body, &who.principal, out);
-		}
+	if (!n->hub)
+		return STEP_ANSWER;
+	req->hub = n->hub->cfg->head.name;
+	req->hub_slot = n->hub->metrics_slot;
+	return STEP_NEXT;
+}
+
+/* Before authentication, so that guessing credentials spends it too. */
+static enum step phase_address_limit(struct negotiation *n, struct ngd_request *req, struct reply *out,
+				     const struct pool *here)
+{
+	(void)here;
+	if (rate_limited(n->rt, n->hub, RATE_LIMIT_ADDRESS, req->client_addr, NULL, out))
+		return STEP_ANSWER;
+	return STEP_NEXT;
+}
+
+/* The hub's chain, one authenticator at a time; one that must block continues on its own pool. */
+static enum step phase_authenticate(struct negotiation *n, struct ngd_request *req, struct reply *out,
+				    const struct pool *here)
+{
+	enum ngd_auth_result result =
+		auth_chain_run(n->hub->chain, n->hub->n_chain, &n->auth_at, here, req, &n->who, &n->wait.pool);
+	if (n->wait.pool)
+		return STEP_WAIT;
+	if (result == NGD_AUTH_OK && n->who.principal.n_attrs && log_wants(LOG_LEVEL_DEBUG))
+		log_attributes(&n->who.principal);
+	if (result == NGD_AUTH_OK)
+		return STEP_NEXT;
+	refuse(n->hub, result, &n->who, out);
+	return STEP_ANSWER;
+}
+
+static enum step phase_user_limit(struct negotiation *n, struct ngd_request *req, struct reply *out,
+				  const struct pool *here)
+{
+	(void)req, (void)here;
+	const struct principal *who = &n->who.principal;
+	if (rate_limited(n->rt, n->hub, RATE_LIMIT_USER, who->authenticator, who->user_id, out))
+		return STEP_ANSWER;
+	return STEP_NEXT;
+}
+
+/* The admitted caller's grant: what they asked for, within what the policy grants. */
+static enum step phase_decide(struct negotiation *n, struct ngd_request *req, struct reply *out,
+			      const struct pool *here)
+{
+	struct ask_text text;
+	struct policy_ask ask;
+	struct ask_refusal why;
+	(void)here;
+	if (refuse_unknown_parameters(n->hub, req, n->body, out) < 0)
+		return STEP_ANSWER;
+	ask_read(req, n->body, &text);
+	if (ask_check(&text, &ask, &why) < 0) {
+		reply_error(out, 400, why.code, "%s", why.message);
+		return STEP_ANSWER;
 	}
-	if (out->status >= 400) /* the one line per refusal, naming the authenticator that decided */
-		audit_refused(hub ? hub->cfg->head.name : NULL, hub ? &who.principal : NULL, req->client_addr,
+	n->granted = true;
+	if (policy_decide(n->hub->policy, &n->who.principal, &ask, NULL, &n->grant) == 0)
+		return STEP_NEXT;
+	if (strcmp(n->grant.refusal, "internal") == 0)
+		reply_error(out, 500, "internal", "the token could not be issued");
+	else
+		reply_error(out, 403, n->grant.refusal, "%s", n->grant.message);
+	return STEP_ANSWER;
+}
+
+/* The token; a keyless service's REST call blocks, so it runs on that service's own pool. */
+static enum step phase_sign(struct negotiation *n, struct ngd_request *req, struct reply *out, const struct pool *here)
+{
+	struct pool *rest = n->hub->service->rest_pool;
+	if (rest && here != rest) {
+		n->wait.pool = rest;
+		return STEP_WAIT;
+	}
+	issue(n->hub, req, &n->who.principal, &n->grant, out);
+	return STEP_ANSWER;
+}
+
+static enum step (*const phases[])(struct negotiation *, struct ngd_request *, struct reply *, const struct pool *) = {
+	phase_hub, phase_address_limit, phase_authenticate, phase_user_limit, phase_decide, phase_sign,
+};
+#define N_PHASES (sizeof phases / sizeof phases[0])
+
+/* The last phase, on whichever thread the request ended: the one line per refusal (naming the
+ * authenticator that decided), then everything the context held is released. */
+static void answer(struct negotiation *n, const struct ngd_request *req, struct reply *out)
+{
+	const struct hub *hub = n->hub;
+	if (out->status >= 400)
+		audit_refused(hub ? hub->cfg->head.name : NULL, hub ? &n->who.principal : NULL, req->client_addr,
 			      out->status, out->code, out->message);
 	out->logged = out->status >= 400;
-	outcome_clear(&who);
-	json_decref(body);
+}
+
+static void release(struct negotiation *n)
+{
+	if (n->granted)
+		grant_clear(&n->grant);
+	outcome_clear(&n->who);
+	json_decref(n->body);
+}
+
+/* Runs the phases from the cursor on the thread of pool HERE (NULL: the HTTP thread). True when
+ * a phase must wait (n->wait.pool says where); false once answered and released. */
+static bool run(struct negotiation *n, struct ngd_request *req, struct reply *out, const struct pool *here)
+{
+	while (n->phase < N_PHASES) {
+		enum step step = phases[n->phase](n, req, out, here);
+		if (step == STEP_WAIT)
+			return true;
+		n->phase = step == STEP_NEXT ? n->phase + 1 : N_PHASES;
+	}
+	answer(n, req, out);
+	release(n);
+	return false;
+}
+
+static struct pool *negotiation_resume(struct resumable *s, struct ngd_request *req, struct reply *out)
+{
+	struct negotiation *n = (struct negotiation *)s; /* wait is its first member */
+	const struct pool *here = s->pool;
+	s->pool = NULL;
+	if (run(n, req, out, here))
+		return s->pool;
+	free(n);
+	return NULL;
+}
+
+static void negotiation_drop(struct resumable *s)
+{
+	struct negotiation *n = (struct negotiation *)s;
+	release(n);
+	free(n);
+}
+
+void negotiate(const struct runtime *rt, struct ngd_request *req, struct reply *out, struct resumable **wait)
+{
+	struct negotiation n; /* not zeroed whole: the grant is 8 KB */
+	n.wait = (struct resumable){.resume = negotiation_resume, .drop = negotiation_drop};
+	n.rt = rt;
+	n.phase = 0;
+	n.body = NULL;
+	n.hub = NULL;
+	n.auth_at = 0;
+	n.who = (struct ngd_outcome){0};
+	n.granted = false;
+	*wait = NULL;
+	if (!run(&n, req, out, NULL))
+		return;
+	struct negotiation *moved = malloc(sizeof *moved);
+	if (moved) {
+		memcpy(moved, &n, sizeof n); /* what it points to is on the heap or in the snapshot */
+		*wait = &moved->wait;
+		return;
+	}
+	reply_error(out, 503, "unavailable", "out of memory; try again");
+	out->retry_after = 1;
+	answer(&n, req, out);
+	release(&n);
 }

@@ -43,8 +43,8 @@ void service_clear(struct service *svc)
 	svc->signer = NULL;
 	rest_signer_free(svc->rest);
 	svc->rest = NULL;
-	auth_instance_free(svc->rest_calls);
-	svc->rest_calls = NULL;
+	pool_free(svc->rest_pool);
+	svc->rest_pool = NULL;
 }
 
 /* $CREDENTIALS_DIRECTORY/NAME, as systemd's LoadCredential= provides it. */
@@ -135,8 +135,9 @@ int service_load(const struct config *cfg, const struct config_service *cs, stru
 		if (keyless_load(cfg, cs, &out->endpoint, &out->rest, err, err_len) < 0)
 			return -1;
 		/* a caller waiting on an identical call in flight holds a thread too */
-		if ((out->rest_calls =
-			     auth_bulkhead_new(cs->head.name, cs->keyless.rest_concurrency + cs->keyless.rest_queue)))
+		out->rest_pool = pool_new("service", cs->head.name, "generateToken",
+					  cs->keyless.rest_concurrency + cs->keyless.rest_queue, 0);
+		if (out->rest_pool)
 			return 0;
 		service_clear(out);
 		return snprintf(err, err_len, "[service:%s]: out of memory", cs->head.name), -1;

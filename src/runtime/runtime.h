@@ -5,6 +5,7 @@
 
 #include "auth/chain.h"
 #include "config/config.h"
+#include "core/pool.h"
 #include "edge/access_log.h"
 #include "edge/allowed_hosts.h"
 #include "edge/cors.h"
@@ -22,8 +23,8 @@ struct service {
 	const char *name;
 	struct endpoint endpoint;
 	struct token_signer *signer;
-	struct rest_signer *rest;	  /* instead of signer: a resource without access keys */
-	struct auth_instance *rest_calls; /* with rest: the threads its REST calls run on (a bulkhead) */
+	struct rest_signer *rest; /* instead of signer: a resource without access keys */
+	struct pool *rest_pool;	  /* with rest: the threads its REST calls run on (a bulkhead) */
 };
 
 struct hub {

@@ -85,15 +85,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 					   req->client_addr, sizeof req->client_addr);
 	observe_begin(req, req->peer_trusted ? ngd_request_header(req, "X-Request-Id") : NULL);
 	struct reply r = {0};
-	route(rt, req, &r);
-	/* what http_offload does: the same request again on the worker it names (at most 4 hops) */
-	for (int hops = 0; r.needs_worker; hops++) {
-		if (hops == 4)
+	struct resumable *wait = NULL;
+	route(rt, req, &r, &wait);
+	/* what http_offload does: the request continues on each pool it names, inline here; a phase
+	 * that names a pool has run, so a request names at most one per authenticator and service */
+	for (int waits = 0; wait;) {
+		struct pool *next = wait->resume(wait, req, &r);
+		if (++waits > 16)
 			abort();
-		req->worker_of = r.needs_worker;
-		buf_free_secret(&r.body);
-		r = (struct reply){0};
-		route(rt, req, &r);
+		if (!next) {
+			wait = NULL;
+			route_resumed(rt, req, &r);
+		}
 	}
 	check_reply(&r);
 	observe_end(rt, req, &r, 0);

@@ -35,11 +35,12 @@ static enum ngd_auth_result run(const struct hub *hub, struct fake *f, struct ng
 	struct ngd_request req = {
 		.method = "GET", .path = "/negotiate", .src = {.header = fake_header, .conn = f}, .body = ""};
 	enum ngd_auth_result r;
-	do { /* as http_offload.c does: again on the worker of the authenticator that must block */
-		outcome_clear(out);
-		r = auth_chain_run(hub->chain, hub->n_chain, &req, out);
-		req.worker_of = out->deferred_to;
-	} while (out->deferred_to);
+	size_t at = 0;
+	struct pool *here = NULL;
+	outcome_clear(out);
+	/* as the negotiate phases do: on at the authenticator that must block, on its pool */
+	while ((r = auth_chain_run(hub->chain, hub->n_chain, &at, here, &req, out, &here)) == NGD_AUTH_ERROR && here)
+		;
 	return r;
 }
 
