@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The dependency rule of src/ (README, "Layout"), checked on every #include "...": a file includes
-# headers of its own folder and of the folders below it, never above. TAP, one test per folder.
+# headers of its own folder and of the folders below it, never above; nor does it forward-declare
+# (`struct NAME;`) a type defined in a folder above it. TAP, one test per folder.
 set -uo pipefail
 src=${1:-$(cd "$(dirname "$0")/../../src" && pwd)}
 # Top to bottom; "." is the process (main.c, daemon.c, reload.c).
@@ -16,6 +17,12 @@ folder_of() { # path below src -> its layer (auth/jwt/x.c -> auth)
 	case $1 in */*) echo "${1%%/*}" ;; *) echo . ;; esac
 }
 
+# struct NAME -> the folder that defines it ("struct NAME {" at the start of a line)
+declare -A defined_in
+while IFS=: read -r file name; do
+	defined_in[$name]=$(folder_of "$file")
+done < <(cd "$src" && grep -rEo '^struct [a-z_0-9]+ \{' --include='*.[ch]' . | sed -E 's|^\./||; s|:struct ([a-z_0-9]+) \{|:\1|')
+
 echo "1..$((${#layers[@]} + 1))"
 n=0 failed=0
 for layer in "${layers[@]}"; do
@@ -28,6 +35,11 @@ for layer in "${layers[@]}"; do
 			[ -e "$src/$inc" ] || { bad+=("$f: \"$inc\" is no file below src/ (name the folder)"); continue; }
 			[ "$(rank "$target")" -ge "$me" ] || bad+=("$f includes \"$inc\" ($target is above $layer)")
 		done < <(sed -n 's/^#include "\([^"]*\)".*/\1/p' "$src/$f")
+		while IFS= read -r name; do
+			target=${defined_in[$name]:-}
+			[ -z "$target" ] || [ "$(rank "$target")" -ge "$me" ] ||
+				bad+=("$f forward-declares struct $name ($target is above $layer)")
+		done < <(sed -nE 's/^struct ([a-z_0-9]+);.*/\1/p' "$src/$f")
 	done
 	what="src/$layer/ includes only its own folder and those below it"
 	[ "$layer" = . ] && what="src/*.c (the process) include any folder, by name"
