@@ -34,6 +34,10 @@ struct ngd_request {
 	const char *hub;		     /* set by the pipeline once the hub is known */
 	unsigned hub_slot;		     /* the hub's metrics label slot; 0 until the hub is known */
 	char request_id[REQUEST_ID_MAX + 1]; /* echoed as X-Request-Id and shown in log lines */
+	/* Routed once, as the head is in (http/route.c, route_find): */
+	int route;	      /* the endpoint's row in the routing table; -1: no endpoint */
+	bool at_negotiate;    /* the path is /negotiate or /negotiate/... */
+	const char *path_hub; /* NAME in /negotiate/NAME (inside path), or NULL */
 };
 
 const char *request_query(const struct ngd_request *req, const char *name, unsigned *count);

@@ -435,6 +435,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		.body = p->body.data ? p->body.data : "",
 		.body_len = p->body.len,
 	};
+	route_find(req);
 	/* this request runs to its reply on the snapshot current now, even if a reload swaps it */
 	const struct runtime *rt = snapshot_thread_current();
 	peer_of(conn, req);

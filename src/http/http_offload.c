@@ -271,6 +271,7 @@ static int copy_request(struct deferred *d, struct MHD_Connection *conn, const s
 	d->req = *req;
 	d->req.method = copy_text(&c, req->method);
 	d->req.path = copy_text(&c, req->path);
+	d->req.path_hub = req->path_hub ? d->req.path + (req->path_hub - req->path) : NULL;
 	MHD_get_connection_values(conn, MHD_HEADER_KIND, copy_field, &c);
 	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, copy_field, &c);
 	if (req->peer && req->peer_len <= sizeof d->peer)

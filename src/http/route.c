@@ -49,10 +49,11 @@ static void metrics(const struct runtime *rt, struct ngd_request *req, struct re
 /* The CORS policy of the hub the request names, or the [server]'s when it names none we know. */
 static const struct cors_policy *cors_of(const struct runtime *rt, const struct ngd_request *req)
 {
-	const char *name = req->hub ? req->hub
-			   : strncmp(req->path, "/negotiate/", 11) == 0 && req->path[11]
-				   ? req->path + 11
-				   : request_query(req, "hub", NULL);
+	const char *name = req->hub;
+	if (!name)
+		name = req->path_hub;
+	if (!name)
+		name = request_query(req, "hub", NULL);
 	const struct hub *hub = name ? runtime_find_hub(rt, name) : NULL;
 	return hub ? &hub->cors : &rt->cors;
 }
@@ -109,7 +110,11 @@ static const struct {
 	const char *allow;
 	void (*handle)(const struct runtime *rt, struct ngd_request *req, struct reply *out, struct resumable **wait);
 } routes[] = {
-	{"/negotiate", true, {NULL, NULL}, NULL, negotiate_cors}, /* checks its own methods */
+	{"/negotiate",
+	 true,
+	 {NULL, NULL},
+	 NULL,
+	 negotiate_cors}, /* the first row (route_find); checks its own methods */
 	{"/healthz", false, {"GET", "HEAD"}, "GET, HEAD", health},
 	{"/readyz", false, {"GET", "HEAD"}, "GET, HEAD", ready},
 	{"/metrics", false, {"GET", "HEAD"}, "GET, HEAD", metrics},
@@ -118,20 +123,36 @@ static const struct {
 	{"/dev-page.css", false, {NULL, NULL}, NULL, dev_page},
 };
 
-void route(const struct runtime *rt, struct ngd_request *req, struct reply *out, struct resumable **wait)
+void route_find(struct ngd_request *req)
 {
-	*wait = NULL;
+	req->route = -1;
+	req->at_negotiate = false;
+	req->path_hub = NULL;
 	for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
 		size_t n = strlen(routes[i].path);
 		if (strncmp(req->path, routes[i].path, n) != 0 ||
 		    !(req->path[n] == '\0' || (routes[i].prefix && req->path[n] == '/')))
 			continue;
-		if (routes[i].allow && !method_is(req, routes[i].methods[0], routes[i].methods[1])) {
-			out->allow = routes[i].allow;
-			return reply_error(out, 405, "method_not_allowed", "use %s", routes[i].allow);
-		}
-		routes[i].handle(rt, req, out, wait);
+		req->route = (int)i;
+		break;
+	}
+	req->at_negotiate = req->route == 0; /* the first row */
+	if (req->at_negotiate && req->path[10] == '/' && req->path[11])
+		req->path_hub = req->path + 11;
+}
+
+void route(const struct runtime *rt, struct ngd_request *req, struct reply *out, struct resumable **wait)
+{
+	*wait = NULL;
+	if (req->route < 0) {
+		reply_error(out, 404, "not_found", "no such endpoint");
 		return;
 	}
-	reply_error(out, 404, "not_found", "no such endpoint");
+	size_t i = (size_t)req->route;
+	if (routes[i].allow && !method_is(req, routes[i].methods[0], routes[i].methods[1])) {
+		out->allow = routes[i].allow;
+		reply_error(out, 405, "method_not_allowed", "use %s", routes[i].allow);
+		return;
+	}
+	routes[i].handle(rt, req, out, wait);
 }

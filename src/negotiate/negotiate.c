@@ -54,7 +54,7 @@ static const char *choose_hub(const struct runtime *rt, const struct ngd_request
 	const char *named[3] = {NULL, NULL, NULL}, *chosen = NULL;
 	if (check_query(req, &hub_count, out) < 0)
 		return NULL;
-	named[0] = strncmp(req->path, "/negotiate/", 11) == 0 && req->path[11] ? req->path + 11 : NULL;
+	named[0] = req->path_hub; /* routed once: /negotiate/NAME */
 	named[1] = hub_count ? request_query(req, "hub", NULL) : NULL;
 	json_t *from_body = body ? json_object_get(body, "hub") : NULL;
 	if (from_body && !json_is_string(from_body))

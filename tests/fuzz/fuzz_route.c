@@ -80,6 +80,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!f)
 		return 0;
 	struct ngd_request *req = &f->req;
+	route_find(req);
 	set_peer(req, data[0] % 3);
 	req->peer_trusted = client_address(&rt->proxies, req->peer, ngd_request_header(req, "X-Forwarded-For"),
 					   req->client_addr, sizeof req->client_addr);
