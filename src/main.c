@@ -7,15 +7,15 @@
 #include "config/dev.h"
 #include "core/log.h"
 #include "core/log_batch.h"
-#include "daemon.h"
+#include "process/daemon.h"
 #include "edge/access_log.h"
 #include "edge/listen.h"
 #include "http/http.h"
-#include "reload.h"
-#include "reload_ask.h"
+#include "process/reload.h"
+#include "process/reload_ask.h"
 #include "runtime/runtime.h"
 #include "runtime/snapshot.h"
-#include "token/rest_http.h"
+#include "net/rest_http.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -280,7 +280,7 @@ int main(int argc, char **argv)
 		return dev_config_print(stdout), 0;
 	if (!o.dev && !o.config && access(DEFAULT_CONFIG, F_OK) < 0 && errno == ENOENT)
 		return no_configuration(), 1;
-	block_signals(); /* libcurl is loaded by the configuration that needs it (token/curl_lib.h) */
+	block_signals(); /* libcurl is loaded by the configuration that needs it (net/curl_lib.h) */
 	if (o.credentials_dir && setenv("CREDENTIALS_DIRECTORY", o.credentials_dir, 1) < 0)
 		return perror("negotiated: --credentials-dir"), 1;
 	access_log_dry_run(o.check); /* a check creates no file */

@@ -9,8 +9,8 @@
 #include "core/decimal.h"
 #include "core/names.h"
 #include "core/secret.h"
-#include "token/curl_lib.h"
-#include "token/rest_http.h"
+#include "net/curl_lib.h"
+#include "net/rest_http.h"
 
 #include <jansson.h>
 #include <pthread.h>

@@ -6,7 +6,7 @@
 #include "core/log.h"
 #include "core/secret.h"
 #include "token/entra.h"
-#include "token/rest_http.h"
+#include "net/rest_http.h"
 #include "token/rest_signer.h"
 
 #include <stdio.h>

@@ -7,7 +7,7 @@
 #include "core/secret.h"
 #include "edge/keyless_metrics.h"
 #include "token/client_assertion.h"
-#include "token/rest_http.h"
+#include "net/rest_http.h"
 
 #include <errno.h>
 #include <jansson.h>

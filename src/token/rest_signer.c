@@ -5,7 +5,7 @@
 #include "core/log.h"
 #include "core/secret.h"
 #include "edge/keyless_metrics.h"
-#include "token/rest_http.h"
+#include "net/rest_http.h"
 
 #include <errno.h>
 #include <jansson.h>

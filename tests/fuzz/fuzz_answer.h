@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "token/rest_http.h"
+#include "net/rest_http.h"
 
 /* 0 with *a filled (free with rest_answer_clear), or -1 for an empty input or no memory. */
 static inline int fuzz_answer(const uint8_t *data, size_t size, const long *statuses, size_t n_statuses,

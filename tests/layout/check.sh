@@ -4,8 +4,8 @@
 # (`struct NAME;`) a type defined in a folder above it. TAP, one test per folder.
 set -uo pipefail
 src=${1:-$(cd "$(dirname "$0")/../../src" && pwd)}
-# Top to bottom; "." is the process (main.c, daemon.c, reload.c).
-layers=(. cli http negotiate runtime auth config policy token edge core)
+# Top to bottom; "." is main.c, process/ the rest of the process (daemon, reload, sd_notify).
+layers=(. process cli http negotiate runtime auth config policy token net edge core)
 
 rank() { # folder -> position in layers, or -1
 	local i
@@ -28,7 +28,7 @@ n=0 failed=0
 for layer in "${layers[@]}"; do
 	n=$((n + 1))
 	me=$(rank "$layer") bad=()
-	if [ "$layer" = . ]; then files=$(cd "$src" && ls ./*.c ./*.h | sed 's|^\./||'); else files=$(cd "$src" && find "$layer" -name '*.[ch]'); fi
+	if [ "$layer" = . ]; then files=$(cd "$src" && find . -maxdepth 1 -name '*.[ch]' | sed 's|^\./||'); else files=$(cd "$src" && find "$layer" -name '*.[ch]'); fi
 	for f in $files; do
 		while IFS= read -r inc; do
 			target=$(folder_of "$inc")

@@ -5,7 +5,7 @@
 #include "tap.h"
 #include "token/client_assertion.h"
 #include "token/connstr.h"
-#include "token/rest_http.h"
+#include "net/rest_http.h"
 #include "token/rest_signer.h"
 
 #include <openssl/evp.h>

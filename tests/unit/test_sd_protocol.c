@@ -1,6 +1,6 @@
 /* systemd's protocols without libsystemd: NOTIFY_SOCKET (path and abstract), WATCHDOG_USEC/PID,
  * LISTEN_PID/FDS (whose process, garbled values, unset afterwards), the listening-socket check. */
-#include "sd_protocol.h"
+#include "process/sd_protocol.h"
 #include "tap.h"
 
 #include <fcntl.h>

@@ -1,8 +1,8 @@
 /* Bounded GETs for key sets and discovery documents: the provider may be slow, down or hostile.
- * The exchange itself is token/rest_http's (no proxy, http/https only, capped, abandoned at stop). */
+ * The exchange itself is net/rest_http's (no proxy, http/https only, capped, abandoned at stop). */
 #include "auth/jwt/http_fetch.h"
 
-#include "token/rest_http.h"
+#include "net/rest_http.h"
 
 #include <stdio.h>
 

@@ -1,10 +1,10 @@
 /* Reload = build a whole new snapshot (config, connection strings, key and password files), then
  * swap it in; a configuration that does not build leaves the running one serving. */
-#include "reload.h"
+#include "process/reload.h"
 
 #include "config/dev.h"
 #include "core/log.h"
-#include "daemon.h"
+#include "process/daemon.h"
 #include "edge/metrics.h"
 #include "runtime/snapshot.h"
 

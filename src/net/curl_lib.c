@@ -1,5 +1,5 @@
 /* dlopen("libcurl.so.4") on first need, its functions in one table, curl_global_init once. */
-#include "token/curl_lib.h"
+#include "net/curl_lib.h"
 
 #include <dlfcn.h>
 #include <pthread.h>

@@ -1,5 +1,5 @@
 /* negotiated --reload and the daemon's answer to it (reload_ask.h). */
-#include "reload_ask.h"
+#include "process/reload_ask.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -1,7 +1,7 @@
 /* sd_notify states, the watchdog and socket activation, through systemd's protocols (sd_protocol.h). */
-#include "daemon.h"
+#include "process/daemon.h"
 
-#include "sd_protocol.h"
+#include "process/sd_protocol.h"
 
 #include <fcntl.h>
 #include <stdio.h>

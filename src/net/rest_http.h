@@ -27,7 +27,7 @@ struct rest_answer {
 	char err[160];	/* why there is no answer: never a header or a body */
 };
 
-/* Loads libcurl (token/curl_lib.h) and sets it up, once; call while the configuration that needs
+/* Loads libcurl (net/curl_lib.h) and sets it up, once; call while the configuration that needs
  * it loads, before starting threads that fetch. 0, or -1 with why (naming the library) in err. */
 int rest_http_load(char *err, size_t err_len);
 /* The same, for callers without an error buffer: why is logged. 0, or -1. */

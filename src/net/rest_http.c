@@ -1,10 +1,10 @@
 /* Bounded HTTPS exchanges with libcurl: no proxy from the environment, http/https only, a cap on
  * the answer, the transfer abandoned at shutdown. */
-#include "token/rest_http.h"
+#include "net/rest_http.h"
 
 #include "core/buf.h"
 #include "core/log.h"
-#include "token/curl_lib.h"
+#include "net/curl_lib.h"
 
 #include <stdio.h>
 #include <stdlib.h>

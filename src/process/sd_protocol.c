@@ -1,5 +1,5 @@
 /* NOTIFY_SOCKET datagrams and LISTEN_FDS parsing, as sd_notify(3) and sd_listen_fds(3) specify. */
-#include "sd_protocol.h"
+#include "process/sd_protocol.h"
 
 #include <errno.h>
 #include <fcntl.h>
