@@ -1,5 +1,5 @@
 /* anonymous: admits every caller, for development only, and says so loudly at start. */
-#include "auth/chain.h"
+#include "auth/registry.h"
 #include "core/names.h"
 #include "core/secret.h"
 

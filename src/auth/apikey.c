@@ -1,6 +1,6 @@
 /* apikey: keys from a file ("USERID KEY" per line), held only as SHA-256 digests in a hash
  * table indexed by the digest itself, compared in constant time. */
-#include "auth/chain.h"
+#include "auth/registry.h"
 #include "core/file.h"
 #include "core/names.h"
 #include "core/secret.h"

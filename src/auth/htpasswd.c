@@ -1,6 +1,6 @@
 /* htpasswd: HTTP Basic against an htpasswd file of "user:hash" lines. Only slow, salted hashes
  * (bcrypt, sha512-crypt, sha256-crypt, yescrypt) are accepted, verified by libcrypt's crypt_rn. */
-#include "auth/chain.h"
+#include "auth/registry.h"
 #include "core/base64.h"
 #include "core/file.h"
 #include "core/names.h"

@@ -1,6 +1,6 @@
 /* plugin: an authenticator from a shared object that implements include/negotiated/plugin.h,
  * loaded with dlopen; its descriptor is checked before anything in it is called but the entry. */
-#include "auth/chain.h"
+#include "auth/registry.h"
 #include "core/names.h"
 
 #include <dlfcn.h>

@@ -1,7 +1,7 @@
 /* trusted_header: the identity a trusted front proxy already established (nginx auth_request with
  * oauth2-proxy, or nginx's verified client certificate), read from request headers. The headers
  * are believed only from a trusted peer: from anyone else they are ignored (DECLINED) and logged. */
-#include "auth/chain.h"
+#include "auth/registry.h"
 #include "core/names.h"
 #include "edge/trusted_proxies.h"
 

@@ -2,7 +2,7 @@
  * headers (credentials) are forwarded with libcurl; 2xx with {"userId":..., "attributes":{...}}
  * admits, 401/403 refuses, anything else fails closed. Calls block, so a request that needs
  * one runs again on the webhook's own worker threads; answers are cached briefly by digest. */
-#include "auth/chain.h"
+#include "auth/registry.h"
 #include "auth/fetch_url.h"
 #include "auth/webhook_cache.h"
 #include "core/buf.h"

@@ -3,7 +3,7 @@
 #ifndef NGD_WEBHOOK_CACHE_H
 #define NGD_WEBHOOK_CACHE_H
 
-#include "auth/chain.h"
+#include "auth/registry.h"
 #include "core/secret.h"
 
 #include <pthread.h>

@@ -136,6 +136,12 @@ struct ngd_section {
 	unsigned n_asked;
 };
 
+/* config/section.c, beside the ngd_section_* calls: after create(), a key the authenticator never
+ * asked for is an error naming TYPE (0, or -1 with sec->error set); a typo of a key it asked for
+ * is added to ERR as a line of its own. */
+int section_check_unused(struct ngd_section *sec, const char *type);
+void section_add_typo_hints(const struct ngd_section *sec, char *err, size_t err_len);
+
 struct config {
 	char *path; /* as given, for messages */
 	struct config_server server;

@@ -1,7 +1,7 @@
 /* jwt: OIDC bearer tokens. The token comes from "Authorization: Bearer" (or a named cookie); the
  * algorithm allow-list and the keys come from configuration, never from the token; iss, aud and
  * the time window are checked; the user id and attributes come from configured claims. */
-#include "auth/chain.h"
+#include "auth/registry.h"
 #include "auth/jwt/jws_header.h"
 #include "auth/jwt/jwt_config.h"
 #include "core/base64.h"

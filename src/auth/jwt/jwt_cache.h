@@ -5,7 +5,7 @@
 #ifndef NGD_JWT_CACHE_H
 #define NGD_JWT_CACHE_H
 
-#include "auth/chain.h"
+#include "auth/registry.h"
 #include "auth/jwt/jwt_claims.h"
 #include "core/secret.h"
 
