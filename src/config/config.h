@@ -136,6 +136,13 @@ struct ngd_section {
 	unsigned n_asked;
 };
 
+/* The [server] keys only a restart applies (the key table's restart flag) whose value differs
+ * between RUNNING and WANTED: FN(ARG, key, running, wanted) for each, the values as text, in the
+ * table's order. */
+void config_server_restart_changes(const struct config_server *running, const struct config_server *wanted,
+				   void (*fn)(void *arg, const char *key, const char *running, const char *wanted),
+				   void *arg);
+
 /* config/section.c, beside the ngd_section_* calls: after create(), a key the authenticator never
  * asked for is an error naming TYPE (0, or -1 with sec->error set); a typo of a key it asked for
  * is added to ERR as a line of its own. */

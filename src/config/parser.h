@@ -29,6 +29,7 @@ struct key_spec {
 	enum key_type type;
 	size_t offset;
 	unsigned min, max; /* KEY_CHOICE: max indexes choices[] */
+	bool restart;	   /* applied only at start: a reload keeps the running value and says so */
 };
 
 #define PARSER_MAX_ERRORS 20

@@ -21,40 +21,23 @@ void reload_context_init(struct reload_context *ctx, const struct runtime *rt)
 {
 	const struct config_server *s = &rt->cfg->server;
 	snprintf(ctx->listen, sizeof ctx->listen, "%s", s->listen);
-	ctx->threads = s->threads;
-	ctx->max_url_bytes = s->max_url_bytes;
-	ctx->max_header_bytes = s->max_header_bytes;
-	ctx->max_body_bytes = s->max_body_bytes;
-	ctx->connection_timeout = s->connection_timeout;
-	ctx->max_connections = s->max_connections;
-	ctx->max_connections_per_address = s->max_connections_per_address;
-	ctx->header_timeout = s->header_timeout;
-	ctx->auth_failure_delay = s->auth_failure_delay;
+	ctx->started = *s;
+	ctx->started.listen = ctx->listen; /* the others point into a configuration a reload frees */
+}
+
+static void report_restart_key(void *arg, const char *key, const char *running, const char *wanted)
+{
+	const struct reload_context *ctx = arg;
+	if (strcmp(key, "listen") == 0 && !ctx->listen_fixed)
+		log_warning("reload: restart needed for listen (running on %s)", running);
+	else if (strcmp(key, "listen") != 0)
+		log_warning("reload: restart needed for %s (running with %s, the file says %s)", key, running, wanted);
 }
 
 /* libmicrohttpd and the listening socket were set up with these: a new value waits for a restart. */
 static void report_fixed_keys(const struct reload_context *ctx, const struct config_server *s)
 {
-	const struct {
-		const char *key;
-		unsigned running, wanted;
-	} fixed[] = {
-		{"threads", ctx->threads, s->threads},
-		{"max_url_bytes", ctx->max_url_bytes, s->max_url_bytes},
-		{"max_header_bytes", ctx->max_header_bytes, s->max_header_bytes},
-		{"max_body_bytes", ctx->max_body_bytes, s->max_body_bytes},
-		{"connection_timeout", ctx->connection_timeout, s->connection_timeout},
-		{"max_connections", ctx->max_connections, s->max_connections},
-		{"max_connections_per_address", ctx->max_connections_per_address, s->max_connections_per_address},
-		{"header_timeout", ctx->header_timeout, s->header_timeout},
-		{"auth_failure_delay", ctx->auth_failure_delay, s->auth_failure_delay},
-	};
-	for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
-		if (fixed[i].running != fixed[i].wanted)
-			log_warning("reload: restart needed for %s (running with %u, the file says %u)", fixed[i].key,
-				    fixed[i].running, fixed[i].wanted);
-	if (!ctx->listen_fixed && strcmp(ctx->listen, s->listen) != 0)
-		log_warning("reload: restart needed for listen (running on %s)", ctx->listen);
+	config_server_restart_changes(&ctx->started, s, report_restart_key, (void *)ctx);
 }
 
 int reload(const struct reload_context *ctx)
