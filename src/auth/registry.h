@@ -45,7 +45,7 @@ void plugin_close(void *handle);
  * by its max_concurrent key or LIMITS); reports keys the authenticator did not read.
  * Returns NULL with "FILE:LINE: KEY: reason" in err. */
 struct auth_instance *auth_instance_create(struct ngd_section *sec, const struct auth_limits *limits, char *err,
-					   size_t err_len);
+					   size_t err_len) __attribute__((warn_unused_result));
 void auth_instance_free(struct auth_instance *inst); /* never from one of its own worker threads */
 
 /* The attribute names INST can set, when that set is known before any request: up to CAP of them

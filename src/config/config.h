@@ -176,8 +176,9 @@ struct config_index_slot {
 /* Parses and checks a file (or, for config_load_string, text named `name` in messages).
  * Returns the config (free with config_free), or NULL with every error, one a line
  * ("FILE:LINE: KEY: reason"), in err. */
-struct config *config_load_file(const char *path, char *err, size_t err_len);
-struct config *config_load_string(const char *name, const char *text, char *err, size_t err_len);
+struct config *config_load_file(const char *path, char *err, size_t err_len) __attribute__((warn_unused_result));
+struct config *config_load_string(const char *name, const char *text, char *err, size_t err_len)
+	__attribute__((warn_unused_result));
 void config_free(struct config *cfg);
 
 /* Each a hash lookup. */

@@ -58,7 +58,7 @@ struct runtime {
 };
 
 /* Takes ownership of cfg (freed on failure too). Returns NULL with "FILE:LINE: KEY: reason". */
-struct runtime *runtime_build(struct config *cfg, char *err, size_t err_len);
+struct runtime *runtime_build(struct config *cfg, char *err, size_t err_len) __attribute__((warn_unused_result));
 void runtime_free(struct runtime *rt);
 const struct hub *runtime_find_hub(const struct runtime *rt, const char *name);
 
