@@ -92,10 +92,12 @@ static int parse_options(int argc, char **argv, struct options *o)
 		}
 	}
 	if (optind < argc || (o->dev && o->config) || (o->print_config && !o->dev)) {
-		fprintf(stderr, "negotiated: %s (see --help)\n",
-			optind < argc	      ? "unexpected argument"
-			: o->dev && o->config ? "--dev and --config exclude each other"
-					      : "--print-config prints the --dev configuration: give --dev");
+		const char *why = "--print-config prints the --dev configuration: give --dev";
+		if (optind < argc)
+			why = "unexpected argument";
+		else if (o->dev && o->config)
+			why = "--dev and --config exclude each other";
+		fprintf(stderr, "negotiated: %s (see --help)\n", why);
 		return -1;
 	}
 	return 0;
@@ -257,7 +259,9 @@ static void no_configuration(void)
 
 static const char *config_path(const struct options *o)
 {
-	return o->dev ? NULL : o->config ? o->config : DEFAULT_CONFIG;
+	if (o->dev)
+		return NULL;
+	return o->config ? o->config : DEFAULT_CONFIG;
 }
 
 int main(int argc, char **argv)

@@ -50,7 +50,11 @@ static int read_url(struct webhook *w, struct ngd_section *sec)
 	bool insecure;
 	if (!url)
 		return ngd_section_error(sec, NULL, "url is required in [auth:%s]", w->name), -1;
-	size_t len = strlen(url), host = strncmp(url, "https://", 8) == 0 ? 8 : strncmp(url, "http://", 7) == 0 ? 7 : 0;
+	size_t len = strlen(url), host = 0; /* the scheme's length */
+	if (strncmp(url, "https://", 8) == 0)
+		host = 8;
+	else if (strncmp(url, "http://", 7) == 0)
+		host = 7;
 	const char *end_of_host = url + host + strcspn(url + host, "/?#");
 	if (!host || len > MAX_URL || !text_valid(url, MAX_URL) || strchr(url, ' ') || end_of_host == url + host)
 		return ngd_section_error(sec, "url", "must be an http:// or https:// URL of at most %d bytes", MAX_URL),

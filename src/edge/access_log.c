@@ -62,7 +62,10 @@ static void shown_path(const char *text, char *out, size_t out_len)
 		unsigned char c = (unsigned char)text[i];
 		out[i] = c <= 0x20 || c >= 0x7f || c == '"' || c == '\\' ? '?' : (char)c;
 	}
-	strcpy(out + i, text[i] ? "..." : i ? "" : "-");
+	if (text[i])
+		strcpy(out + i, "..."); /* cut short */
+	else
+		strcpy(out + i, i ? "" : "-");
 }
 
 void access_log_write(const struct access_log *log, const struct ngd_request *req, unsigned status, size_t bytes,

@@ -100,7 +100,9 @@ uint64_t rate_key(const struct rate_table *t, const char *hub, const char *kind,
 {
 	char text[1024];
 	int n = snprintf(text, sizeof text, "%s%c%s%c%s%c%s", hub, 0, kind, 0, id1, 0, id2 ? id2 : "");
-	size_t len = n < 0 ? 0 : (size_t)n < sizeof text ? (size_t)n : sizeof text - 1;
+	size_t len = n < 0 ? 0 : (size_t)n;
+	if (len >= sizeof text)
+		len = sizeof text - 1; /* snprintf cut it there */
 	uint64_t key = siphash24(t->seed, text, len);
 	return key ? key : 1; /* 0 marks an empty bucket */
 }

@@ -260,10 +260,13 @@ static void peer_of(struct MHD_Connection *conn, struct ngd_request *req)
 {
 	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	req->peer = ci ? ci->client_addr : NULL;
-	req->peer_len = !req->peer			   ? 0
-			: req->peer->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
-			: req->peer->sa_family == AF_INET  ? sizeof(struct sockaddr_in)
-							   : sizeof(sa_family_t);
+	req->peer_len = 0;
+	if (req->peer && req->peer->sa_family == AF_INET6)
+		req->peer_len = sizeof(struct sockaddr_in6);
+	else if (req->peer && req->peer->sa_family == AF_INET)
+		req->peer_len = sizeof(struct sockaddr_in);
+	else if (req->peer)
+		req->peer_len = sizeof(sa_family_t);
 }
 
 /* Every X-Forwarded-For line, joined in order as one list would be: a proxy that appends its own

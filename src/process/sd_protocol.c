@@ -67,7 +67,9 @@ int sd_protocol_listen_fds(void)
 	int n = 0;
 	if (getenv("LISTEN_FDS") && for_this_process("LISTEN_PID", false)) {
 		unsigned long long count = env_number("LISTEN_FDS", INT_MAX - SD_PROTOCOL_LISTEN_FDS_START);
-		n = count ? (int)count : strcmp(getenv("LISTEN_FDS"), "0") == 0 ? 0 : -1;
+		n = (int)count;
+		if (!count && strcmp(getenv("LISTEN_FDS"), "0") != 0)
+			n = -1; /* not a number: no socket is taken */
 		for (int fd = SD_PROTOCOL_LISTEN_FDS_START; n > 0 && fd < SD_PROTOCOL_LISTEN_FDS_START + n; fd++) {
 			int flags = fcntl(fd, F_GETFD);
 			if (flags < 0 || fcntl(fd, F_SETFD, flags | FD_CLOEXEC) < 0)

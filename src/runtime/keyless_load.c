@@ -170,13 +170,15 @@ static struct rest_signer *start(struct loading *l, const struct endpoint *ep, c
 	s.timeout_ms = k->rest_timeout;
 	s.retry_ms = 500;
 	struct entra *e = entra_start(&s, why, sizeof why);
-	if (!e)
-		return fail(l,
-			    k->client_certificate_credential ? "client_certificate_credential"
-			    : k->client_certificate_file     ? "client_certificate_file"
-							     : "credential",
-			    why),
-		       NULL;
+	if (!e) {
+		const char *key = "credential"; /* the key the failure is reported at */
+		if (k->client_certificate_credential)
+			key = "client_certificate_credential";
+		else if (k->client_certificate_file)
+			key = "client_certificate_file";
+		fail(l, key, why);
+		return NULL;
+	}
 	struct rest_settings rs = {label,	  k->tls_ca_file, k->rest_timeout, k->rest_concurrency,
 				   k->rest_queue, k->token_cache};
 	struct rest_signer *signer = rest_signer_new(ep, &rs, e);

@@ -111,7 +111,11 @@ static long long json_seconds(json_t *v)
 {
 	const char *s = json_string_value(v);
 	char *end = NULL;
-	long long n = json_is_integer(v) ? (long long)json_integer_value(v) : s && *s ? strtoll(s, &end, 10) : -1;
+	long long n = -1;
+	if (json_is_integer(v))
+		n = (long long)json_integer_value(v);
+	else if (s && *s)
+		n = strtoll(s, &end, 10);
 	if (end && *end)
 		return -1;
 	return n > 0 && n <= MAX_SECONDS ? n : -1;

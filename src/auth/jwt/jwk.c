@@ -108,7 +108,11 @@ static const char *rsa_from_jwk(const json_t *jwk, struct jwk *k)
 static const char *ec_from_jwk(const json_t *jwk, struct jwk *k)
 {
 	const char *crv = json_string_value(json_object_get(jwk, "crv"));
-	size_t size = crv && strcmp(crv, "P-256") == 0 ? 32 : crv && strcmp(crv, "P-384") == 0 ? 48 : 0;
+	size_t size = 0; /* of one coordinate */
+	if (crv && strcmp(crv, "P-256") == 0)
+		size = 32;
+	else if (crv && strcmp(crv, "P-384") == 0)
+		size = 48;
 	unsigned char point[1 + 2 * 48];
 	if (!size)
 		return "an EC key must be on curve P-256 or P-384";

@@ -81,10 +81,16 @@ static bool openssl_public_check(EVP_PKEY *pkey)
 
 const char *jwk_key_check(EVP_PKEY *pkey, enum jwk_kind kind)
 {
-	const char *why = kind == JWK_RSA ? rsa_check(pkey) : kind == JWK_ED25519 ? ed25519_check(pkey) : NULL;
-	if (!why && !openssl_public_check(pkey))
-		why = kind == JWK_RSA	    ? "the RSA key fails OpenSSL's public-key check"
-		      : kind == JWK_ED25519 ? "the Ed25519 key fails OpenSSL's public-key check"
-					    : "the EC key is not a valid point on its curve";
-	return why;
+	const char *why = NULL;
+	if (kind == JWK_RSA)
+		why = rsa_check(pkey);
+	else if (kind == JWK_ED25519)
+		why = ed25519_check(pkey);
+	if (why || openssl_public_check(pkey))
+		return why;
+	if (kind == JWK_RSA)
+		return "the RSA key fails OpenSSL's public-key check";
+	if (kind == JWK_ED25519)
+		return "the Ed25519 key fails OpenSSL's public-key check";
+	return "the EC key is not a valid point on its curve";
 }
