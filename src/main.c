@@ -278,15 +278,23 @@ int main(int argc, char **argv)
 		return 2;
 	if (o.reload)
 		return reload_main_pid();
-	if (o.list_keys)
-		return config_list_keys(stdout), 0;
-	if (o.print_config)
-		return dev_config_print(stdout), 0;
-	if (!o.dev && !o.config && access(DEFAULT_CONFIG, F_OK) < 0 && errno == ENOENT)
-		return no_configuration(), 1;
+	if (o.list_keys) {
+		config_list_keys(stdout);
+		return 0;
+	}
+	if (o.print_config) {
+		dev_config_print(stdout);
+		return 0;
+	}
+	if (!o.dev && !o.config && access(DEFAULT_CONFIG, F_OK) < 0 && errno == ENOENT) {
+		no_configuration();
+		return 1;
+	}
 	block_signals(); /* libcurl is loaded by the configuration that needs it (net/curl_lib.h) */
-	if (o.credentials_dir && setenv("CREDENTIALS_DIRECTORY", o.credentials_dir, 1) < 0)
-		return perror("negotiated: --credentials-dir"), 1;
+	if (o.credentials_dir && setenv("CREDENTIALS_DIRECTORY", o.credentials_dir, 1) < 0) {
+		perror("negotiated: --credentials-dir");
+		return 1;
+	}
 	access_log_dry_run(o.check); /* a check creates no file */
 	char err[PARSER_ERRORS_TEXT];
 	struct reload_context ctx = {.path = config_path(&o), .verbose = o.verbose};

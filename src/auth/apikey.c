@@ -133,11 +133,15 @@ static void *apikey_create(struct ngd_section *sec)
 	char err[256];
 	size_t len = 0, slots = 4;
 	int bad_line = 0;
-	if (!path)
-		return ngd_section_error(sec, "file", "required (a file of 'USERID KEY' lines)"), NULL;
+	if (!path) {
+		ngd_section_error(sec, "file", "required (a file of 'USERID KEY' lines)");
+		return NULL;
+	}
 	char *text = file_read(path, NGD_MAX_KEY_FILE, &len, err, sizeof err);
-	if (!text)
-		return ngd_section_error(sec, "file", "%s", err), NULL;
+	if (!text) {
+		ngd_section_error(sec, "file", "%s", err);
+		return NULL;
+	}
 	size_t keys = count_keys(text);
 	while (slots < 2 * keys)
 		slots *= 2;

@@ -69,8 +69,10 @@ int fetch_url_opt_in(struct ngd_section *sec, bool *out)
 {
 	const char *v = ngd_section_get(sec, "allow_insecure_http");
 	*out = v && strcmp(v, "yes") == 0;
-	if (v && !*out && strcmp(v, "no") != 0)
-		return ngd_section_error(sec, "allow_insecure_http", "must be yes or no"), -1;
+	if (v && !*out && strcmp(v, "no") != 0) {
+		ngd_section_error(sec, "allow_insecure_http", "must be yes or no");
+		return -1;
+	}
 	return 0;
 }
 

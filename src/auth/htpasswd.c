@@ -120,8 +120,10 @@ static const char *load_users(struct htpasswd *h, char *text, int *bad_line, cha
 		if (refusal)
 			return refusal;
 	}
-	if (h->n_users == 0)
-		return *bad_line = 0, "no 'user:hash' lines";
+	if (h->n_users == 0) {
+		*bad_line = 0;
+		return "no 'user:hash' lines";
+	}
 	qsort(h->users, h->n_users, sizeof *h->users, entry_order);
 	for (size_t i = 1; i < h->n_users; i++)
 		if (strcmp(h->users[i - 1].name, h->users[i].name) == 0) {
@@ -150,11 +152,15 @@ static void *htpasswd_create(struct ngd_section *sec)
 	char err[256], why[160];
 	size_t len = 0;
 	int bad_line = 0;
-	if (!path)
-		return ngd_section_error(sec, "file", "required (an htpasswd file of 'user:hash' lines)"), NULL;
+	if (!path) {
+		ngd_section_error(sec, "file", "required (an htpasswd file of 'user:hash' lines)");
+		return NULL;
+	}
 	char *text = file_read(path, NGD_MAX_HTPASSWD_FILE, &len, err, sizeof err);
-	if (!text)
-		return ngd_section_error(sec, "file", "%s", err), NULL;
+	if (!text) {
+		ngd_section_error(sec, "file", "%s", err);
+		return NULL;
+	}
 	struct htpasswd *h = calloc(1, sizeof *h);
 	if (h) {
 		h->users = calloc(count_lines(text), sizeof *h->users);

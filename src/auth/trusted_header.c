@@ -71,8 +71,10 @@ static int read_peers(struct trusted_header *t, struct ngd_section *sec)
 	if (!list)
 		return 0;
 	char *copy = strdup(list);
-	if (!copy)
-		return ngd_section_error(sec, "trusted_peers", "out of memory"), -1;
+	if (!copy) {
+		ngd_section_error(sec, "trusted_peers", "out of memory");
+		return -1;
+	}
 	int rc = 0;
 	for (char *save = NULL, *item = strtok_r(copy, " \t,", &save); item && rc == 0;
 	     item = strtok_r(NULL, " \t,", &save))
@@ -88,8 +90,10 @@ static int read_peers(struct trusted_header *t, struct ngd_section *sec)
 static void *trusted_header_create(struct ngd_section *sec)
 {
 	struct trusted_header *t = calloc(1, sizeof *t);
-	if (!t)
-		return ngd_section_error(sec, NULL, "out of memory"), NULL;
+	if (!t) {
+		ngd_section_error(sec, NULL, "out of memory");
+		return NULL;
+	}
 	t->name = ngd_section_name(sec);
 	if (read_header_names(t, sec) < 0 || read_peers(t, sec) < 0) {
 		free(t);
@@ -148,10 +152,11 @@ static enum ngd_auth_result certificate(const struct trusted_header *t, const st
 					struct ngd_outcome *out)
 {
 	const char *verify = header(t, req, H_VERIFY);
-	if (t->header[H_VERIFY][0] && (!verify || strcmp(verify, "SUCCESS") != 0))
-		return ngd_outcome_deny(out, 401, "certificate_not_verified",
-					"the client certificate was not verified by the front proxy"),
-		       NGD_AUTH_DENY;
+	if (t->header[H_VERIFY][0] && (!verify || strcmp(verify, "SUCCESS") != 0)) {
+		ngd_outcome_deny(out, 401, "certificate_not_verified",
+				 "the client certificate was not verified by the front proxy");
+		return NGD_AUTH_DENY;
+	}
 	if (!text_valid(dn, MAX_DN) || ngd_outcome_add_attribute(out, "client_dn", dn) < 0)
 		return refuse(out, "the client certificate's subject is not valid text");
 	return NGD_AUTH_OK;

@@ -48,24 +48,31 @@ static int read_url(struct webhook *w, struct ngd_section *sec)
 {
 	const char *url = ngd_section_get(sec, "url");
 	bool insecure;
-	if (!url)
-		return ngd_section_error(sec, NULL, "url is required in [auth:%s]", w->name), -1;
+	if (!url) {
+		ngd_section_error(sec, NULL, "url is required in [auth:%s]", w->name);
+		return -1;
+	}
 	size_t len = strlen(url), host = 0; /* the scheme's length */
 	if (strncmp(url, "https://", 8) == 0)
 		host = 8;
 	else if (strncmp(url, "http://", 7) == 0)
 		host = 7;
 	const char *end_of_host = url + host + strcspn(url + host, "/?#");
-	if (!host || len > MAX_URL || !text_valid(url, MAX_URL) || strchr(url, ' ') || end_of_host == url + host)
-		return ngd_section_error(sec, "url", "must be an http:// or https:// URL of at most %d bytes", MAX_URL),
-		       -1;
-	if (memchr(url + host, '@', (size_t)(end_of_host - url - host)))
-		return ngd_section_error(sec, "url", "must not carry credentials (user@host)"), -1;
+	if (!host || len > MAX_URL || !text_valid(url, MAX_URL) || strchr(url, ' ') || end_of_host == url + host) {
+		ngd_section_error(sec, "url", "must be an http:// or https:// URL of at most %d bytes", MAX_URL);
+		return -1;
+	}
+	if (memchr(url + host, '@', (size_t)(end_of_host - url - host))) {
+		ngd_section_error(sec, "url", "must not carry credentials (user@host)");
+		return -1;
+	}
 	if (fetch_url_opt_in(sec, &insecure) < 0)
 		return -1;
 	const char *refusal = fetch_url_refusal(url, insecure);
-	if (refusal) /* credentials travel to it: anyone on a plain-http path could read and answer them */
-		return ngd_section_error(sec, "url", "%s", refusal), -1;
+	if (refusal) { /* credentials travel to it: anyone on a plain-http path could read and answer them */
+		ngd_section_error(sec, "url", "%s", refusal);
+		return -1;
+	}
 	fetch_url_warn(sec, "url", url);
 	memcpy(w->url, url, len + 1);
 	return 0;
@@ -75,8 +82,10 @@ static int read_url(struct webhook *w, struct ngd_section *sec)
 static int load_curl(struct ngd_section *sec)
 {
 	char why[300];
-	if (rest_http_load(why, sizeof why) < 0)
-		return ngd_section_error(sec, "url", "%s", why), -1;
+	if (rest_http_load(why, sizeof why) < 0) {
+		ngd_section_error(sec, "url", "%s", why);
+		return -1;
+	}
 	return 0;
 }
 
@@ -84,27 +93,37 @@ static int read_forward(struct webhook *w, struct ngd_section *sec)
 {
 	const char *list = ngd_section_get(sec, "forward_headers");
 	char copy[MAX_FORWARD * (MAX_HEADER_NAME + 2)];
-	if (snprintf(copy, sizeof copy, "%s", list ? list : "Authorization Cookie") >= (int)sizeof copy)
-		return ngd_section_error(sec, "forward_headers", "too long (at most %d names)", MAX_FORWARD), -1;
+	if (snprintf(copy, sizeof copy, "%s", list ? list : "Authorization Cookie") >= (int)sizeof copy) {
+		ngd_section_error(sec, "forward_headers", "too long (at most %d names)", MAX_FORWARD);
+		return -1;
+	}
 	for (char *save = NULL, *item = strtok_r(copy, " \t,", &save); item; item = strtok_r(NULL, " \t,", &save)) {
 		size_t len = strlen(item);
-		if (w->n_forward == MAX_FORWARD)
-			return ngd_section_error(sec, "forward_headers", "at most %d names", MAX_FORWARD), -1;
+		if (w->n_forward == MAX_FORWARD) {
+			ngd_section_error(sec, "forward_headers", "at most %d names", MAX_FORWARD);
+			return -1;
+		}
 		if (len > MAX_HEADER_NAME ||
-		    strspn(item, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") != len)
-			return ngd_section_error(sec, "forward_headers", "'%.64s' is not a header name", item), -1;
+		    strspn(item, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") != len) {
+			ngd_section_error(sec, "forward_headers", "'%.64s' is not a header name", item);
+			return -1;
+		}
 		memcpy(w->forward[w->n_forward++], item, len + 1);
 	}
-	if (!w->n_forward)
-		return ngd_section_error(sec, "forward_headers", "name at least one header"), -1;
+	if (!w->n_forward) {
+		ngd_section_error(sec, "forward_headers", "name at least one header");
+		return -1;
+	}
 	return 0;
 }
 
 static int read_method(struct webhook *w, struct ngd_section *sec)
 {
 	const char *method = ngd_section_get(sec, "method");
-	if (method && strcmp(method, "POST") != 0 && strcmp(method, "GET") != 0)
-		return ngd_section_error(sec, "method", "'%.16s' is not POST or GET", method), -1;
+	if (method && strcmp(method, "POST") != 0 && strcmp(method, "GET") != 0) {
+		ngd_section_error(sec, "method", "'%.16s' is not POST or GET", method);
+		return -1;
+	}
 	w->get = method && strcmp(method, "GET") == 0;
 	return 0;
 }
@@ -119,8 +138,10 @@ static void webhook_destroy(void *instance)
 static void *webhook_create(struct ngd_section *sec)
 {
 	struct webhook *w = calloc(1, sizeof *w);
-	if (!w)
-		return ngd_section_error(sec, NULL, "out of memory"), NULL;
+	if (!w) {
+		ngd_section_error(sec, NULL, "out of memory");
+		return NULL;
+	}
 	w->name = ngd_section_name(sec);
 	w->timeout_ms = 2000, w->cache_ttl = 10, w->negative_cache_ttl = 5;
 	webhook_cache_init(&w->cache);
@@ -364,10 +385,14 @@ static enum ngd_auth_result webhook_authenticate(void *instance, const struct ng
 		return NGD_AUTH_DECLINED; /* no credentials of the kind this webhook judges */
 	if (credential_digest(w, req, key) < 0)
 		return NGD_AUTH_ERROR;
-	if (webhook_cache_get(&w->cache, key, out, &r))
-		return explicit_bzero(key, sizeof key), r; /* a cached answer, even on the HTTP thread */
-	if (!out->may_block)
-		return explicit_bzero(key, sizeof key), auth_defer(out); /* the call leaves the HTTP thread */
+	if (webhook_cache_get(&w->cache, key, out, &r)) {
+		explicit_bzero(key, sizeof key);
+		return r; /* a cached answer, even on the HTTP thread */
+	}
+	if (!out->may_block) {
+		explicit_bzero(key, sizeof key);
+		return auth_defer(out); /* the call leaves the HTTP thread */
+	}
 	r = call(w, req, out); /* on this webhook's own worker threads, at most max_concurrent at once */
 	webhook_cache_put(&w->cache, key, r, out, r == NGD_AUTH_OK ? w->cache_ttl : w->negative_cache_ttl);
 	explicit_bzero(key, sizeof key);

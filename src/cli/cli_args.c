@@ -89,10 +89,14 @@ static char *read_source(const struct cli_secret_source *src, size_t max_bytes, 
 	if (src->file && strcmp(src->file, "-") == 0)
 		return read_stdin(max_bytes, &len, err, err_len);
 	const char *dir = getenv("CREDENTIALS_DIRECTORY");
-	if (src->credential && (!dir || !*dir))
-		return snprintf(err, err_len, "CREDENTIALS_DIRECTORY is not set"), NULL;
-	if (src->credential && asprintf(&path, "%s/%s", dir, src->credential) < 0)
-		return snprintf(err, err_len, "out of memory"), NULL;
+	if (src->credential && (!dir || !*dir)) {
+		snprintf(err, err_len, "CREDENTIALS_DIRECTORY is not set");
+		return NULL;
+	}
+	if (src->credential && asprintf(&path, "%s/%s", dir, src->credential) < 0) {
+		snprintf(err, err_len, "out of memory");
+		return NULL;
+	}
 	const char *file = path ? path : src->file;
 	if (file_check_private(file, what, err, err_len) == 0)
 		text = file_read(file, max_bytes, &len, err, err_len);

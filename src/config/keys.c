@@ -201,45 +201,55 @@ int key_set_value(struct parser *p, const struct key_spec *k, const char *value)
 	switch (k->type) {
 	case KEY_STRING:
 	case KEY_SECRET:
-		if (!*value)
-			return parser_error(p, p->line, k->name, "empty value"), -1;
+		if (!*value) {
+			parser_error(p, p->line, k->name, "empty value");
+			return -1;
+		}
 		free(*(char **)field);
 		*(char **)field = strdup(value);
 		return *(char **)field ? 0 : -1;
 	case KEY_UINT:
 		if (decimal_parse(value, k->min, k->max, field) == 0)
 			return 0;
-		return parser_error(p, p->line, k->name, "'%s' is not a whole number from %u to %u", value, k->min,
-				    k->max),
-		       -1;
+		parser_error(p, p->line, k->name, "'%s' is not a whole number from %u to %u", value, k->min, k->max);
+		return -1;
 	case KEY_LIST:
 		if (strlist_append(field, value, k->max) == 0)
 			return 0;
-		return parser_error(p, p->line, k->name, "more than %u entries", k->max), -1;
+		parser_error(p, p->line, k->name, "more than %u entries", k->max);
+		return -1;
 	case KEY_PROTOCOL:
 		if (client_protocol_parse(value, field) == 0)
 			return 0;
-		return parser_error(p, p->line, k->name, "'%s' is not one of default, mqtt, socketio", value), -1;
+		parser_error(p, p->line, k->name, "'%s' is not one of default, mqtt, socketio", value);
+		return -1;
 	case KEY_LOG_LEVEL:
 		if (log_level_parse(value, field) == 0)
 			return 0;
-		return parser_error(p, p->line, k->name, "'%s' is not one of error, warning, info, debug", value), -1;
+		parser_error(p, p->line, k->name, "'%s' is not one of error, warning, info, debug", value);
+		return -1;
 	case KEY_CHOICE:
 		for (size_t i = 0; i < 2; i++)
-			if (strcmp(value, choices[k->max].words[i]) == 0)
-				return *(unsigned *)field = choices[k->max].values[i], 0;
-		return parser_error(p, p->line, k->name, "'%.80s' is not one of %s, %s", value,
-				    choices[k->max].words[0], choices[k->max].words[1]),
-		       -1;
+			if (strcmp(value, choices[k->max].words[i]) == 0) {
+				*(unsigned *)field = choices[k->max].values[i];
+				return 0;
+			}
+		parser_error(p, p->line, k->name, "'%.80s' is not one of %s, %s", value, choices[k->max].words[0],
+			     choices[k->max].words[1]);
+		return -1;
 	case KEY_BOOL:
-		if (strcmp(value, "yes") == 0 || strcmp(value, "no") == 0)
-			return *(int *)field = value[0] == 'y', 0;
-		return parser_error(p, p->line, k->name, "'%.60s' is not yes or no", value), -1;
+		if (strcmp(value, "yes") == 0 || strcmp(value, "no") == 0) {
+			*(int *)field = value[0] == 'y';
+			return 0;
+		}
+		parser_error(p, p->line, k->name, "'%.60s' is not yes or no", value);
+		return -1;
 	case KEY_RATE: {
 		char why[160];
 		if (rate_spec_parse(value, field, why, sizeof why) == 0)
 			return 0;
-		return parser_error(p, p->line, k->name, "%s", why), -1;
+		parser_error(p, p->line, k->name, "%s", why);
+		return -1;
 	}
 	}
 	return -1;

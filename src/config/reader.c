@@ -87,8 +87,10 @@ static struct section_head *add_section(struct config *cfg, enum section_kind ki
 	void ***arrays[] = {NULL, (void ***)&cfg->services, (void ***)&cfg->hubs, (void ***)&cfg->auths,
 			    (void ***)&cfg->rules};
 	size_t *counts[] = {NULL, &cfg->n_services, &cfg->n_hubs, &cfg->n_auths, &cfg->n_rules};
-	if (kind == KIND_SERVER)
-		return cfg->server.head.line = line, &cfg->server.head;
+	if (kind == KIND_SERVER) {
+		cfg->server.head.line = line;
+		return &cfg->server.head;
+	}
 	size_t n = *counts[kind];
 	void **grown = *arrays[kind];
 	if ((n & (n - 1)) == 0 && !(grown = realloc(grown, (n ? 2 * n : 1) * sizeof *grown)))
@@ -97,8 +99,10 @@ static struct section_head *add_section(struct config *cfg, enum section_kind ki
 	struct section_head *section = calloc(1, sizes[kind]);
 	if (section)
 		*section = (struct section_head){.name = name, .line = line};
-	if (!section || config_index_add(cfg, section, kind, n) < 0)
-		return free(section), NULL;
+	if (!section || config_index_add(cfg, section, kind, n) < 0) {
+		free(section);
+		return NULL;
+	}
 	grown[(*counts[kind])++] = section;
 	if (kind == KIND_HUB)
 		hub_defaults((struct config_hub *)section);
@@ -232,8 +236,10 @@ static int check_path(struct parser *p, const char *name, const char *value)
 	const char *path = strcmp(name, "listen") == 0 && strncmp(value, "unix:", 5) == 0 ? value + 5
 			   : path_key							  ? value
 											  : NULL;
-	if (path && *path && *path != '/')
-		return parser_error(p, p->line, name, "must be an absolute path"), -1;
+	if (path && *path && *path != '/') {
+		parser_error(p, p->line, name, "must be an absolute path");
+		return -1;
+	}
 	return 0;
 }
 
@@ -241,8 +247,10 @@ static int continue_value(struct parser *p, const char *name, const char *value)
 {
 	const struct key_spec *k = p->last_key;
 	if (!k || strcmp(k->name, name) != 0 || k->type != KEY_LIST || strchr(value, '=')) {
-		if (!key_shown(p, name))
-			return key_error(p, name, "indented line continues the value above"), -1;
+		if (!key_shown(p, name)) {
+			key_error(p, name, "indented line continues the value above");
+			return -1;
+		}
 		parser_error(p, p->line, name,
 			     "indented line continues the value above; only lists (auth, roles, groups, "
 			     "trusted_proxies, match, cors_origins, ...) continue, so remove the indentation if this "
@@ -255,19 +263,23 @@ static int continue_value(struct parser *p, const char *name, const char *value)
 static int add_auth_entry(struct parser *p, const char *name, const char *value)
 {
 	struct ngd_section *sec = (struct ngd_section *)p->section;
-	if (!key_shown(p, name)) /* no authenticator has such a key: it is text pasted on its own */
-		return key_error(p, name, "unknown key"), -1;
+	if (!key_shown(p, name)) { /* no authenticator has such a key: it is text pasted on its own */
+		key_error(p, name, "unknown key");
+		return -1;
+	}
 	if (check_path(p, name, value) < 0)
 		return -1;
 	for (size_t i = 0; i < sec->n_entries; i++)
-		if (strcmp(sec->entries[i].key, name) == 0)
-			return parser_error(p, p->line, name, "duplicate key (first set on line %d)",
-					    sec->entries[i].line),
-			       -1;
+		if (strcmp(sec->entries[i].key, name) == 0) {
+			parser_error(p, p->line, name, "duplicate key (first set on line %d)", sec->entries[i].line);
+			return -1;
+		}
 	struct auth_entry *grown =
 		sec->n_entries < 64 ? realloc(sec->entries, (sec->n_entries + 1) * sizeof *grown) : NULL;
-	if (!grown)
-		return parser_error(p, p->line, name, "too many keys in this section"), -1;
+	if (!grown) {
+		parser_error(p, p->line, name, "too many keys in this section");
+		return -1;
+	}
 	sec->entries = grown;
 	grown[sec->n_entries] = (struct auth_entry){strdup(name), strdup(value), p->line, false};
 	if (!grown[sec->n_entries].key || !grown[sec->n_entries].value)
@@ -282,19 +294,26 @@ static int handle_key(void *user, const char *section, const char *name, const c
 	(void)section; /* the reader has already opened it */
 	if (p->skipping)
 		return 1; /* its header is reported already */
-	if (!p->section)
-		return key_error(p, name, "key outside a known section"), 1;
-	if (p->continuation && (p->last_key || p->kind == KIND_AUTH)) /* auth sections have no lists */
-		return continue_value(p, name, value), 1;
-	if (p->kind == KIND_AUTH)
-		return add_auth_entry(p, name, value), 1;
+	if (!p->section) {
+		key_error(p, name, "key outside a known section");
+		return 1;
+	}
+	if (p->continuation && (p->last_key || p->kind == KIND_AUTH)) { /* auth sections have no lists */
+		continue_value(p, name, value);
+		return 1;
+	}
+	if (p->kind == KIND_AUTH) {
+		add_auth_entry(p, name, value);
+		return 1;
+	}
 	int idx;
 	const struct key_spec *k = key_find(p->kind, name, &idx);
 	if (k) {
-		if (p->section->seen & (1u << idx))
-			return parser_error(p, p->line, name, "duplicate key (first set on line %d)",
-					    p->section->key_line[idx]),
-			       1;
+		if (p->section->seen & (1u << idx)) {
+			parser_error(p, p->line, name, "duplicate key (first set on line %d)",
+				     p->section->key_line[idx]);
+			return 1;
+		}
 		p->section->seen |= 1u << idx;
 		p->section->key_line[idx] = p->line;
 		p->last_key = k;

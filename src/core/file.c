@@ -69,13 +69,14 @@ static int text_normalize(const char *path, char *data, size_t *len, char *err, 
 	for (; in < *len; in++) {
 		if (data[in] == '\r' && in + 1 < *len && data[in + 1] == '\n')
 			continue;
-		if (data[in] == '\r')
-			return snprintf(err, err_len, "%s:%d: a carriage return without a newline after it", path,
-					line),
-			       -1;
-		if (data[in] == '\xef' && *len - in >= 3 && memcmp(data + in, BOM, 3) == 0)
-			return snprintf(err, err_len, "%s:%d: a byte order mark (U+FEFF) inside the file", path, line),
-			       -1;
+		if (data[in] == '\r') {
+			snprintf(err, err_len, "%s:%d: a carriage return without a newline after it", path, line);
+			return -1;
+		}
+		if (data[in] == '\xef' && *len - in >= 3 && memcmp(data + in, BOM, 3) == 0) {
+			snprintf(err, err_len, "%s:%d: a byte order mark (U+FEFF) inside the file", path, line);
+			return -1;
+		}
 		line += data[in] == '\n';
 		data[out++] = data[in];
 	}

@@ -25,8 +25,10 @@ void access_log_dry_run(bool on)
 static int creatable(const char *spec)
 {
 	char dir[PATH_MAX];
-	if (snprintf(dir, sizeof dir, "%s", spec) >= (int)sizeof dir)
-		return errno = ENAMETOOLONG, -1;
+	if (snprintf(dir, sizeof dir, "%s", spec) >= (int)sizeof dir) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
 	return access(dirname(dir), W_OK | X_OK);
 }
 
@@ -35,14 +37,18 @@ int access_log_open(const char *spec, struct access_log *out, char *err, size_t 
 	*out = (struct access_log){-1, false};
 	if (!spec)
 		return 0;
-	if (strcmp(spec, "stderr") == 0)
-		return out->fd = STDERR_FILENO, 0;
+	if (strcmp(spec, "stderr") == 0) {
+		out->fd = STDERR_FILENO;
+		return 0;
+	}
 	int flags = O_WRONLY | O_APPEND | O_CLOEXEC | O_NOCTTY | (dry_run ? 0 : O_CREAT);
 	int fd = open(spec, flags, 0640);
 	if (fd < 0 && dry_run && errno == ENOENT && creatable(spec) == 0)
 		return 0;
-	if (fd < 0)
-		return snprintf(err, err_len, "cannot open '%.200s' for appending: %s", spec, strerror(errno)), -1;
+	if (fd < 0) {
+		snprintf(err, err_len, "cannot open '%.200s' for appending: %s", spec, strerror(errno));
+		return -1;
+	}
 	*out = (struct access_log){fd, true};
 	return 0;
 }

@@ -17,12 +17,13 @@ int cors_origin_check(const char *origin, char *err, size_t err_len)
 	size_t len = host ? strspn(host, "abcdefghijklmnopqrstuvwxyz0123456789.-[]:") : 0;
 	bool any_port = host && len > 1 && strcmp(host + len, "*") == 0 && host[len - 1] == ':';
 	if (!host || len == 0 || (host[len] != '\0' && !any_port) || (host[len - 1] == ':' && !any_port) ||
-	    strlen(origin) > 255)
-		return snprintf(err, err_len,
-				"'%.100s' is not an origin: write * or scheme://host[:port] (or :* for any port) in "
-				"lower case, without a path or a trailing slash",
-				origin),
-		       -1;
+	    strlen(origin) > 255) {
+		snprintf(err, err_len,
+			 "'%.100s' is not an origin: write * or scheme://host[:port] (or :* for any port) in "
+			 "lower case, without a path or a trailing slash",
+			 origin);
+		return -1;
+	}
 	return 0;
 }
 

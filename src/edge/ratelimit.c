@@ -42,8 +42,10 @@ static const struct {
 static int parse_unit(const char *word, uint64_t *seconds)
 {
 	for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
-		if (strcmp(word, units[i].name) == 0)
-			return *seconds = units[i].seconds, 0;
+		if (strcmp(word, units[i].name) == 0) {
+			*seconds = units[i].seconds;
+			return 0;
+		}
 	return -1;
 }
 
@@ -52,23 +54,33 @@ int rate_spec_parse(const char *text, struct rate_spec *out, char *err, size_t e
 	char copy[80], *save = NULL;
 	uint64_t seconds;
 	*out = (struct rate_spec){0};
-	if (strlen(text) >= sizeof copy)
-		return snprintf(err, err_len, "too long; write COUNT/UNIT [burst N], e.g. 30/min burst 10"), -1;
+	if (strlen(text) >= sizeof copy) {
+		snprintf(err, err_len, "too long; write COUNT/UNIT [burst N], e.g. 30/min burst 10");
+		return -1;
+	}
 	strcpy(copy, text);
 	char *rate = strtok_r(copy, " \t", &save), *word = strtok_r(NULL, " \t", &save);
 	char *burst = strtok_r(NULL, " \t", &save), *extra = strtok_r(NULL, " \t", &save);
 	char *slash = rate ? strchr(rate, '/') : NULL;
-	if (!slash || extra || (word && (strcmp(word, "burst") != 0 || !burst)))
-		return snprintf(err, err_len, "'%.60s' is not COUNT/UNIT [burst N], e.g. 30/min burst 10", text), -1;
+	if (!slash || extra || (word && (strcmp(word, "burst") != 0 || !burst))) {
+		snprintf(err, err_len, "'%.60s' is not COUNT/UNIT [burst N], e.g. 30/min burst 10", text);
+		return -1;
+	}
 	*slash = '\0';
-	if (decimal_parse(rate, 1, RATE_MAX_COUNT, &out->count) < 0)
-		return snprintf(err, err_len, "the count must be a whole number from 1 to %d", RATE_MAX_COUNT), -1;
-	if (parse_unit(slash + 1, &seconds) < 0)
-		return snprintf(err, err_len, "'%.20s' is not a unit (s, min, h, day)", slash + 1), -1;
+	if (decimal_parse(rate, 1, RATE_MAX_COUNT, &out->count) < 0) {
+		snprintf(err, err_len, "the count must be a whole number from 1 to %d", RATE_MAX_COUNT);
+		return -1;
+	}
+	if (parse_unit(slash + 1, &seconds) < 0) {
+		snprintf(err, err_len, "'%.20s' is not a unit (s, min, h, day)", slash + 1);
+		return -1;
+	}
 	out->period_ns = seconds * 1000000000ull;
 	out->burst = out->count < RATE_MAX_BURST ? out->count : RATE_MAX_BURST;
-	if (burst && decimal_parse(burst, 1, RATE_MAX_BURST, &out->burst) < 0)
-		return snprintf(err, err_len, "burst must be a whole number from 1 to %d", RATE_MAX_BURST), -1;
+	if (burst && decimal_parse(burst, 1, RATE_MAX_BURST, &out->burst) < 0) {
+		snprintf(err, err_len, "burst must be a whole number from 1 to %d", RATE_MAX_BURST);
+		return -1;
+	}
 	return 0;
 }
 

@@ -10,10 +10,14 @@
 
 static int parse_addr(const char *text, struct cidr *out)
 {
-	if (inet_pton(AF_INET, text, out->addr) == 1)
-		return out->family = AF_INET, 0;
-	if (inet_pton(AF_INET6, text, out->addr) == 1)
-		return out->family = AF_INET6, 0;
+	if (inet_pton(AF_INET, text, out->addr) == 1) {
+		out->family = AF_INET;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, text, out->addr) == 1) {
+		out->family = AF_INET6;
+		return 0;
+	}
 	return -1;
 }
 
@@ -21,22 +25,32 @@ int trusted_proxies_add(struct trusted_proxies *tp, const char *spec, char *err,
 {
 	char addr[INET6_ADDRSTRLEN + 1];
 	struct cidr c = {0};
-	if (strcmp(spec, "unix") == 0)
-		return tp->unix_peers = true, 0;
-	if (tp->n == NGD_MAX_TRUSTED_PROXIES)
-		return snprintf(err, err_len, "more than %d entries", NGD_MAX_TRUSTED_PROXIES), -1;
+	if (strcmp(spec, "unix") == 0) {
+		tp->unix_peers = true;
+		return 0;
+	}
+	if (tp->n == NGD_MAX_TRUSTED_PROXIES) {
+		snprintf(err, err_len, "more than %d entries", NGD_MAX_TRUSTED_PROXIES);
+		return -1;
+	}
 	const char *slash = strchr(spec, '/');
 	size_t len = slash ? (size_t)(slash - spec) : strlen(spec);
-	if (len >= sizeof addr)
-		return snprintf(err, err_len, "'%.64s' is not an IP address", spec), -1;
+	if (len >= sizeof addr) {
+		snprintf(err, err_len, "'%.64s' is not an IP address", spec);
+		return -1;
+	}
 	memcpy(addr, spec, len);
 	addr[len] = '\0';
-	if (parse_addr(addr, &c) < 0)
-		return snprintf(err, err_len, "'%.64s' is not unix, an IP address or ADDRESS/PREFIX", spec), -1;
+	if (parse_addr(addr, &c) < 0) {
+		snprintf(err, err_len, "'%.64s' is not unix, an IP address or ADDRESS/PREFIX", spec);
+		return -1;
+	}
 	unsigned max = c.family == AF_INET ? 32 : 128;
 	c.prefix = max;
-	if (slash && decimal_parse(slash + 1, 0, max, &c.prefix) < 0)
-		return snprintf(err, err_len, "'%.64s': the prefix must be a whole number from 0 to %u", spec, max), -1;
+	if (slash && decimal_parse(slash + 1, 0, max, &c.prefix) < 0) {
+		snprintf(err, err_len, "'%.64s': the prefix must be a whole number from 0 to %u", spec, max);
+		return -1;
+	}
 	tp->nets[tp->n++] = c;
 	return 0;
 }
@@ -62,17 +76,20 @@ static int peer_addr(const struct sockaddr *peer, struct cidr *out)
 {
 	if (peer && peer->sa_family == AF_INET) {
 		memcpy(out->addr, &((const struct sockaddr_in *)peer)->sin_addr, 4);
-		return out->family = AF_INET, 0;
+		out->family = AF_INET;
+		return 0;
 	}
 	if (!peer || peer->sa_family != AF_INET6)
 		return -1;
 	const struct in6_addr *a = &((const struct sockaddr_in6 *)peer)->sin6_addr;
 	if (IN6_IS_ADDR_V4MAPPED(a)) {
 		memcpy(out->addr, a->s6_addr + 12, 4);
-		return out->family = AF_INET, 0;
+		out->family = AF_INET;
+		return 0;
 	}
 	memcpy(out->addr, a, 16);
-	return out->family = AF_INET6, 0;
+	out->family = AF_INET6;
+	return 0;
 }
 
 bool trusted_proxies_match(const struct trusted_proxies *tp, const struct sockaddr *peer)

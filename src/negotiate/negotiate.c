@@ -57,12 +57,16 @@ static const char *choose_hub(const struct runtime *rt, const struct ngd_request
 	named[0] = req->path_hub; /* routed once: /negotiate/NAME */
 	named[1] = hub_count ? request_query(req, "hub", NULL) : NULL;
 	json_t *from_body = body ? json_object_get(body, "hub") : NULL;
-	if (from_body && !json_is_string(from_body))
-		return reply_error(out, 400, "invalid_body", "hub must be a string"), NULL;
+	if (from_body && !json_is_string(from_body)) {
+		reply_error(out, 400, "invalid_body", "hub must be a string");
+		return NULL;
+	}
 	named[2] = json_string_value(from_body);
 	for (int i = 0; i < 3; i++) {
-		if (named[i] && chosen && strcmp(named[i], chosen) != 0)
-			return reply_error(out, 400, "invalid_parameter", "the request names two different hubs"), NULL;
+		if (named[i] && chosen && strcmp(named[i], chosen) != 0) {
+			reply_error(out, 400, "invalid_parameter", "the request names two different hubs");
+			return NULL;
+		}
 		chosen = named[i] ? named[i] : chosen;
 	}
 	if (!chosen && rt->n_hubs == 1)
@@ -87,17 +91,18 @@ static int refuse_unknown(const char *place, const char *name, bool in_body, str
 {
 	const char *near = NULL;
 	ask_parameter_known(name, in_body, &near);
-	if (!ask_parameter_name_ok(name))
-		return reply_error(out, 400, "invalid_parameter",
-				   "an unknown %s (its name is not shown): negotiate reads hub, %s, "
-				   "expirationTimeInMinutes and clientProtocol",
-				   place, in_body ? "roles, groups" : "role, group"),
-		       -1;
-	return reply_error(out, 400, "invalid_parameter",
-			   "unknown %s '%s'%s%s%s: negotiate does not read it (the hub's ignore_parameters lets an "
-			   "app's own parameters through)",
-			   place, name, near ? " (did you mean " : "", near ? near : "", near ? "?)" : ""),
-	       -1;
+	if (!ask_parameter_name_ok(name)) {
+		reply_error(out, 400, "invalid_parameter",
+			    "an unknown %s (its name is not shown): negotiate reads hub, %s, "
+			    "expirationTimeInMinutes and clientProtocol",
+			    place, in_body ? "roles, groups" : "role, group");
+		return -1;
+	}
+	reply_error(out, 400, "invalid_parameter",
+		    "unknown %s '%s'%s%s%s: negotiate does not read it (the hub's ignore_parameters lets an "
+		    "app's own parameters through)",
+		    place, name, near ? " (did you mean " : "", near ? near : "", near ? "?)" : "");
+	return -1;
 }
 
 static int refuse_unknown_parameters(const struct hub *hub, const struct ngd_request *req, json_t *body,

@@ -81,13 +81,17 @@ static struct curl_slist *header_list(const struct rest_request *req)
 		 req->content_type ? req->content_type : "");
 	const char *const added[] = {type, "Expect:", NULL};
 	for (size_t i = 0; req->headers && req->headers[i]; i++) {
-		if (!(grown = curl_lib.slist_append(list, req->headers[i])))
-			return wipe_list(list), NULL;
+		if (!(grown = curl_lib.slist_append(list, req->headers[i]))) {
+			wipe_list(list);
+			return NULL;
+		}
 		list = grown;
 	}
 	for (size_t i = 0; added[i]; i++) {
-		if (!(grown = curl_lib.slist_append(list, added[i])))
-			return wipe_list(list), NULL;
+		if (!(grown = curl_lib.slist_append(list, added[i]))) {
+			wipe_list(list);
+			return NULL;
+		}
 		list = grown;
 	}
 	return list;

@@ -11,14 +11,20 @@
 static int parse_attr(const char *spec, struct matcher *out, char *why, size_t why_len)
 {
 	const char *eq = strchr(spec, '=');
-	if (!eq || eq == spec || !eq[1])
-		return snprintf(why, why_len, "'attr:%.80s' must be attr:NAME=VALUE", spec), -1;
+	if (!eq || eq == spec || !eq[1]) {
+		snprintf(why, why_len, "'attr:%.80s' must be attr:NAME=VALUE", spec);
+		return -1;
+	}
 	out->name = strndup(spec, (size_t)(eq - spec));
 	out->value = strdup(eq + 1);
-	if (!out->name || !out->value)
-		return snprintf(why, why_len, "out of memory"), -1;
-	if (!text_valid(out->name, NGD_MAX_ATTRIBUTE) || !text_valid(out->value, NGD_MAX_ATTRIBUTE))
-		return snprintf(why, why_len, "'attr:%.80s': name or value is not valid text", spec), -1;
+	if (!out->name || !out->value) {
+		snprintf(why, why_len, "out of memory");
+		return -1;
+	}
+	if (!text_valid(out->name, NGD_MAX_ATTRIBUTE) || !text_valid(out->value, NGD_MAX_ATTRIBUTE)) {
+		snprintf(why, why_len, "'attr:%.80s': name or value is not valid text", spec);
+		return -1;
+	}
 	return 0;
 }
 
@@ -71,12 +77,13 @@ int matcher_bind_user(struct matcher *m, const char *hub, char *const *auths, si
 		memmove(m->name, slash + 1, strlen(slash + 1) + 1);
 		return m->value ? 0 : (snprintf(why, why_len, "out of memory"), -1);
 	}
-	if (n != 1)
-		return snprintf(why, why_len,
-				"'%.80s' on hub %s, which has %zu authenticators that could each admit that id: say "
-				"which, as user:%s/%.80s",
-				m->source, hub, n, n ? auths[0] : "AUTH", m->name),
-		       -1;
+	if (n != 1) {
+		snprintf(why, why_len,
+			 "'%.80s' on hub %s, which has %zu authenticators that could each admit that id: say "
+			 "which, as user:%s/%.80s",
+			 m->source, hub, n, n ? auths[0] : "AUTH", m->name);
+		return -1;
+	}
 	m->value = strdup(auths[0]);
 	return m->value ? 0 : (snprintf(why, why_len, "out of memory"), -1);
 }

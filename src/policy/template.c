@@ -77,17 +77,22 @@ static int parse(struct template *t, const char *text, char *why, size_t why_len
 {
 	for (const char *s = text; *s;) {
 		size_t n = strcspn(s, "{}");
-		if (n && add_text(t, s, n) < 0)
-			return snprintf(why, why_len, "out of memory"), -1;
+		if (n && add_text(t, s, n) < 0) {
+			snprintf(why, why_len, "out of memory");
+			return -1;
+		}
 		s += n;
 		if (!*s)
 			break;
 		if (s[0] == s[1]) { /* "{{" or "}}" */
-			if (add_text(t, s, 1) < 0)
-				return snprintf(why, why_len, "out of memory"), -1;
+			if (add_text(t, s, 1) < 0) {
+				snprintf(why, why_len, "out of memory");
+				return -1;
+			}
 			s += 2;
 		} else if (*s == '}') {
-			return snprintf(why, why_len, "'}' closes no placeholder (write }} for a literal brace)"), -1;
+			snprintf(why, why_len, "'}' closes no placeholder (write }} for a literal brace)");
+			return -1;
 		} else if ((n = placeholder(t, s, why, why_len)) == 0) {
 			return -1;
 		} else {
@@ -155,8 +160,10 @@ static int compile_literal(struct template *out, char *why, size_t why_len)
 int template_compile(const char *text, enum template_kind kind, struct template *out, char *why, size_t why_len)
 {
 	*out = (struct template){.kind = kind, .source = strdup(text)};
-	if (!out->source)
-		return snprintf(why, why_len, "out of memory"), -1;
+	if (!out->source) {
+		snprintf(why, why_len, "out of memory");
+		return -1;
+	}
 	if (text[strcspn(text, "{}")] == '\0')
 		return compile_literal(out, why, why_len);
 	if (parse(out, text, why, why_len) < 0)
@@ -214,8 +221,10 @@ int template_render(const struct template *t, const char *user, const char *attr
 		else
 			append_value(out, p->kind == PART_USER ? user : attr_value, t->pattern);
 	}
-	if (out->failed)
-		return *why = "out of memory", -1;
+	if (out->failed) {
+		*why = "out of memory";
+		return -1;
+	}
 	if (out->len - start > RENDER_MAX || !template_name_valid(t->kind, out->data + start)) {
 		out->len = start;
 		out->data[start] = '\0';

@@ -41,19 +41,27 @@ uint64_t daemon_watchdog_interval(void)
 int daemon_listen_fds(int fds[DAEMON_MAX_LISTEN_FDS], char *err, size_t err_len)
 {
 	int n = sd_protocol_listen_fds(); /* unsets LISTEN_* so that nothing we start inherits them */
-	if (n < 0)
-		return snprintf(err, err_len, "LISTEN_FDS: cannot take the passed sockets"), -1;
-	if (n > DAEMON_MAX_LISTEN_FDS)
-		return snprintf(err, err_len, "LISTEN_FDS: %d sockets passed, at most %d are served", n,
-				DAEMON_MAX_LISTEN_FDS),
-		       -1;
+	if (n < 0) {
+		snprintf(err, err_len, "LISTEN_FDS: cannot take the passed sockets");
+		return -1;
+	}
+	if (n > DAEMON_MAX_LISTEN_FDS) {
+		snprintf(err, err_len, "LISTEN_FDS: %d sockets passed, at most %d are served", n,
+			 DAEMON_MAX_LISTEN_FDS);
+		return -1;
+	}
 	for (int i = 0; i < n; i++) {
 		int fd = SD_PROTOCOL_LISTEN_FDS_START + i;
-		if (!sd_protocol_is_listening_stream(fd))
-			return snprintf(err, err_len, "LISTEN_FDS: fd %d is not a listening stream socket", fd), -1;
+		if (!sd_protocol_is_listening_stream(fd)) {
+			snprintf(err, err_len, "LISTEN_FDS: fd %d is not a listening stream socket", fd);
+			return -1;
+		}
 		int flags = fcntl(fd, F_GETFL);
-		if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) /* libmicrohttpd's accept loop needs it */
-			return snprintf(err, err_len, "LISTEN_FDS: fd %d: cannot make it non-blocking", fd), -1;
+		if (flags < 0 ||
+		    fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) { /* libmicrohttpd's accept loop needs it */
+			snprintf(err, err_len, "LISTEN_FDS: fd %d: cannot make it non-blocking", fd);
+			return -1;
+		}
 		fds[i] = fd;
 	}
 	return n;

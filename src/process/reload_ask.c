@@ -36,8 +36,10 @@ int reload_ask(long pid)
 		if (sig < 0 && errno != EINTR)
 			break;
 		if (sig > 0 && info.si_pid == (pid_t)pid) {
-			if (sig == SIGUSR1)
-				return printf("negotiated: PID %ld reloaded its configuration\n", pid), 0;
+			if (sig == SIGUSR1) {
+				printf("negotiated: PID %ld reloaded its configuration\n", pid);
+				return 0;
+			}
 			fprintf(stderr,
 				"negotiated: --reload: the configuration does not load; PID %ld keeps serving the "
 				"running one (its log names FILE:LINE: KEY)\n",

@@ -45,15 +45,20 @@ static char *read_secret_file(struct loading *l, const char *file, const char *f
 	char why[300], *path = NULL;
 	size_t len;
 	const char *dir = getenv("CREDENTIALS_DIRECTORY");
-	if (cred && (!dir || !*dir))
-		return fail(l, cred_key, "CREDENTIALS_DIRECTORY is not set (run under systemd with LoadCredential=)"),
-		       NULL;
-	if (cred && asprintf(&path, "%s/%s", dir, cred) < 0)
-		return fail(l, cred_key, "out of memory"), NULL;
+	if (cred && (!dir || !*dir)) {
+		fail(l, cred_key, "CREDENTIALS_DIRECTORY is not set (run under systemd with LoadCredential=)");
+		return NULL;
+	}
+	if (cred && asprintf(&path, "%s/%s", dir, cred) < 0) {
+		fail(l, cred_key, "out of memory");
+		return NULL;
+	}
 	/* Kubernetes projects the federated token 0644 itself, and it lives an hour: not checked */
 	bool ours = strcmp(file_key, "federated_token_file") != 0;
-	if (!cred && ours && file_check_private(file, "a secret", why, sizeof why) < 0)
-		return fail(l, file_key, why), NULL;
+	if (!cred && ours && file_check_private(file, "a secret", why, sizeof why) < 0) {
+		fail(l, file_key, why);
+		return NULL;
+	}
 	char *text = file_read(path ? path : file, MAX_CREDENTIAL_FILE, &len, why, sizeof why);
 	free(path);
 	while (text && len && strchr("\r\n", text[len - 1]))
@@ -160,8 +165,10 @@ static struct rest_signer *start(struct loading *l, const struct endpoint *ep, c
 	char why[300];
 	if (credential_settings(l, &s) < 0)
 		return NULL;
-	if (l->token_url.failed || l->identity_url.failed || l->identity_header.failed)
-		return fail(l, "credential", "out of memory"), NULL;
+	if (l->token_url.failed || l->identity_url.failed || l->identity_header.failed) {
+		fail(l, "credential", "out of memory");
+		return NULL;
+	}
 	s.service = label;
 	s.token_url = l->token_url.data;
 	s.identity_url = l->identity_url.data;
@@ -195,8 +202,10 @@ int keyless_load(const struct config *cfg, const struct config_service *cs, stru
 	snprintf(label, sizeof label, "[service:%s]", cs->head.name);
 	if (endpoint_parse(cs->keyless.endpoint, ep, why, sizeof why) < 0)
 		return fail(&l, "endpoint", why);
-	if (rest_http_load(why, sizeof why) < 0) /* a keyless service calls out: libcurl is loaded now */
-		return endpoint_clear(ep), fail(&l, "endpoint", why);
+	if (rest_http_load(why, sizeof why) < 0) { /* a keyless service calls out: libcurl is loaded now */
+		endpoint_clear(ep);
+		return fail(&l, "endpoint", why);
+	}
 	*rest = start(&l, ep, label);
 	secret_free(l.secret);
 	secret_free(l.pem);

@@ -140,7 +140,8 @@ int service_load(const struct config *cfg, const struct config_service *cs, stru
 		if (out->rest_pool)
 			return 0;
 		service_clear(out);
-		return snprintf(err, err_len, "[service:%s]: out of memory", cs->head.name), -1;
+		snprintf(err, err_len, "[service:%s]: out of memory", cs->head.name);
+		return -1;
 	}
 	if (source_load(cfg, cs, &cs->primary, "", sign_secondary ? &other : out, err, err_len) < 0)
 		return -1;
@@ -237,10 +238,11 @@ static int build_edge(struct runtime *rt, char *err, size_t err_len)
 	for (size_t i = 0; i < s->metrics_allow.n; i++) /* config_check() has vetted each */
 		if (trusted_proxies_add(&rt->metrics_allow, s->metrics_allow.items[i], err, err_len) < 0)
 			return -1;
-	if (access_log_open(s->access_log, &rt->access_log, why, sizeof why) < 0)
-		return snprintf(err, err_len, "%s:%d: access_log: %s", rt->cfg->path,
-				config_key_line(&s->head, "server", "access_log"), why),
-		       -1;
+	if (access_log_open(s->access_log, &rt->access_log, why, sizeof why) < 0) {
+		snprintf(err, err_len, "%s:%d: access_log: %s", rt->cfg->path,
+			 config_key_line(&s->head, "server", "access_log"), why);
+		return -1;
+	}
 	rt->cors = (struct cors_policy){s->cors_origins.items, s->cors_origins.n, false, s->cors_credentials};
 	rt->cors.any = rt->cors.n == 1 && strcmp(rt->cors.origins[0], "*") == 0;
 	rt->any_cors = rt->cors.n > 0;
@@ -249,8 +251,10 @@ static int build_edge(struct runtime *rt, char *err, size_t err_len)
 	bool limited = false;
 	for (size_t i = 0; i < rt->cfg->n_hubs; i++)
 		limited |= rt->cfg->hubs[i]->rate_per_user.count || rt->cfg->hubs[i]->rate_per_address.count;
-	if (limited && !(rt->rate_limits = rate_table_new()))
-		return snprintf(err, err_len, "out of memory for the rate-limit table"), -1;
+	if (limited && !(rt->rate_limits = rate_table_new())) {
+		snprintf(err, err_len, "out of memory for the rate-limit table");
+		return -1;
+	}
 	return 0;
 }
 
@@ -284,8 +288,10 @@ static int build_parts(struct runtime *rt, char *err, size_t err_len)
 	rt->services = calloc(cfg->n_services, sizeof *rt->services);
 	rt->auths = calloc(cfg->n_auths, sizeof *rt->auths);
 	rt->hubs = calloc(cfg->n_hubs, sizeof *rt->hubs);
-	if ((cfg->n_services && !rt->services) || (cfg->n_auths && !rt->auths) || !rt->hubs)
-		return snprintf(err, err_len, "out of memory"), -1;
+	if ((cfg->n_services && !rt->services) || (cfg->n_auths && !rt->auths) || !rt->hubs) {
+		snprintf(err, err_len, "out of memory");
+		return -1;
+	}
 	for (size_t i = 0; i < cfg->server.trusted_proxies.n; i++) /* config_check() has vetted each */
 		if (trusted_proxies_add(&rt->proxies, cfg->server.trusted_proxies.items[i], err, err_len) < 0)
 			return -1;
@@ -293,8 +299,10 @@ static int build_parts(struct runtime *rt, char *err, size_t err_len)
 	if (build_sections(rt, err, err_len) < 0 || attr_check(rt, err, err_len) > 0)
 		return -1;
 	for (; rt->n_hubs < cfg->n_hubs; rt->n_hubs++)
-		if (build_hub(rt, cfg->hubs[rt->n_hubs], &rt->hubs[rt->n_hubs]) < 0)
-			return snprintf(err, err_len, "out of memory"), -1;
+		if (build_hub(rt, cfg->hubs[rt->n_hubs], &rt->hubs[rt->n_hubs]) < 0) {
+			snprintf(err, err_len, "out of memory");
+			return -1;
+		}
 	return 0;
 }
 

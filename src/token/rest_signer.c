@@ -323,8 +323,10 @@ static enum issue_result rest_sign(struct rest_signer *rs, const struct token_cl
 	struct buf path = {0};
 	enum issue_result r = ISSUE_UNAVAILABLE;
 	rest_request_path(c, &path);
-	if (path.failed)
-		return buf_free(&path), ISSUE_FAILED;
+	if (path.failed) {
+		buf_free(&path);
+		return ISSUE_FAILED;
+	}
 	pthread_mutex_lock(&rs->lock);
 	const char *hit = cache_find(rs, path.data);
 	struct flight *f = hit ? NULL : find_flight(rs, path.data);

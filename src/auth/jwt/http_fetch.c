@@ -16,8 +16,10 @@ char *http_fetch(const char *url, long timeout_ms, size_t max_bytes, const atomi
 {
 	struct rest_request req = {.url = url, .timeout_ms = timeout_ms, .max_bytes = max_bytes, .stop = stop};
 	struct rest_answer a;
-	if (rest_exchange(NULL, &req, &a) < 0)
-		return snprintf(err, err_len, "%s", a.err), NULL;
+	if (rest_exchange(NULL, &req, &a) < 0) {
+		snprintf(err, err_len, "%s", a.err);
+		return NULL;
+	}
 	if (a.status == 200 && a.len > 0) {
 		*len = a.len;
 		return a.body;

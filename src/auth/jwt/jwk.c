@@ -176,8 +176,10 @@ static struct keyset *keys_from_array(const json_t *keys, char *err, size_t err_
 	size_t n = json_array_size(keys), i;
 	const char *first_why = NULL;
 	struct keyset *ks = keyset_alloc(n);
-	if (!ks)
-		return snprintf(err, err_len, "out of memory"), NULL;
+	if (!ks) {
+		snprintf(err, err_len, "out of memory");
+		return NULL;
+	}
 	for (i = 0; i < n; i++) {
 		struct jwk *k = &ks->keys[ks->n];
 		const char *why = jwk_parse(json_array_get(keys, i), k);
@@ -200,8 +202,10 @@ static struct keyset *keys_from_array(const json_t *keys, char *err, size_t err_
 struct keyset *keyset_from_jwks(const char *json, size_t len, char *err, size_t err_len)
 {
 	json_error_t jerr;
-	if (len > JWKS_MAX_DOCUMENT)
-		return snprintf(err, err_len, "the key set is larger than %d bytes", JWKS_MAX_DOCUMENT), NULL;
+	if (len > JWKS_MAX_DOCUMENT) {
+		snprintf(err, err_len, "the key set is larger than %d bytes", JWKS_MAX_DOCUMENT);
+		return NULL;
+	}
 	json_t *doc = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
 	json_t *keys = json_object_get(doc, "keys");
 	struct keyset *ks = NULL;
@@ -240,15 +244,22 @@ static const char *pem_kind(EVP_PKEY *pkey, enum jwk_kind *kind)
 	char group[32] = "";
 	size_t glen = 0;
 	if (EVP_PKEY_is_a(pkey, "RSA")) {
-		return *kind = JWK_RSA, NULL;
+		*kind = JWK_RSA;
+		return NULL;
 	}
-	if (EVP_PKEY_is_a(pkey, "ED25519"))
-		return *kind = JWK_ED25519, NULL;
+	if (EVP_PKEY_is_a(pkey, "ED25519")) {
+		*kind = JWK_ED25519;
+		return NULL;
+	}
 	if (EVP_PKEY_is_a(pkey, "EC") && EVP_PKEY_get_group_name(pkey, group, sizeof group, &glen) == 1) {
-		if (strcmp(group, "prime256v1") == 0 || strcmp(group, "P-256") == 0)
-			return *kind = JWK_EC_P256, NULL;
-		if (strcmp(group, "secp384r1") == 0 || strcmp(group, "P-384") == 0)
-			return *kind = JWK_EC_P384, NULL;
+		if (strcmp(group, "prime256v1") == 0 || strcmp(group, "P-256") == 0) {
+			*kind = JWK_EC_P256;
+			return NULL;
+		}
+		if (strcmp(group, "secp384r1") == 0 || strcmp(group, "P-384") == 0) {
+			*kind = JWK_EC_P384;
+			return NULL;
+		}
 	}
 	return "the key is not RSA, EC P-256, EC P-384 or Ed25519";
 }
@@ -284,20 +295,27 @@ const char *key_text_kind(const char *text, size_t len, char *out, size_t out_le
 		const char *label = begin + 11, *end = memmem(label, len - (size_t)(label - text), "-----", 5);
 		size_t label_len = end ? (size_t)(end - label) : 0;
 		const char *kind = pem_label_kind(label, label_len);
-		if (kind)
-			return snprintf(out, out_len, "it holds %s", kind), out;
-		if (label_len && label_len <= 40 && strspn(label, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 ") >= label_len)
-			return snprintf(out, out_len, "it holds a PEM block labelled '%.*s'", (int)label_len, label),
-			       out;
-		return snprintf(out, out_len, "it holds PEM"), out;
+		if (kind) {
+			snprintf(out, out_len, "it holds %s", kind);
+			return out;
+		}
+		if (label_len && label_len <= 40 &&
+		    strspn(label, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 ") >= label_len) {
+			snprintf(out, out_len, "it holds a PEM block labelled '%.*s'", (int)label_len, label);
+			return out;
+		}
+		snprintf(out, out_len, "it holds PEM");
+		return out;
 	}
-	if (skip < len && text[skip] == '{')
-		return snprintf(out, out_len, "it holds JSON (a JWKS goes in jwks_file)"), out;
+	if (skip < len && text[skip] == '{') {
+		snprintf(out, out_len, "it holds JSON (a JWKS goes in jwks_file)");
+		return out;
+	}
 	if (len >= 8 && (strncmp(text, "ssh-rsa ", 8) == 0 || strncmp(text, "ssh-ed25519 ", 12) == 0 ||
-			 strncmp(text, "ecdsa-sha2-", 11) == 0))
-		return snprintf(out, out_len,
-				"it holds an OpenSSH public key: convert it (ssh-keygen -e -m PKCS8 -f KEY)"),
-		       out;
+			 strncmp(text, "ecdsa-sha2-", 11) == 0)) {
+		snprintf(out, out_len, "it holds an OpenSSH public key: convert it (ssh-keygen -e -m PKCS8 -f KEY)");
+		return out;
+	}
 	return NULL;
 }
 
@@ -325,13 +343,16 @@ struct keyset *keyset_from_pem(const char *pem, size_t len, char *err, size_t er
 
 struct keyset *keyset_from_secret(const unsigned char *secret, size_t len, char *err, size_t err_len)
 {
-	if (len < JWK_MIN_SECRET)
-		return snprintf(err, err_len, "an HS256 secret must be at least %d bytes", JWK_MIN_SECRET), NULL;
+	if (len < JWK_MIN_SECRET) {
+		snprintf(err, err_len, "an HS256 secret must be at least %d bytes", JWK_MIN_SECRET);
+		return NULL;
+	}
 	struct keyset *ks = keyset_alloc(1);
 	unsigned char *copy = ks ? malloc(len) : NULL;
 	if (!copy) {
 		free(ks);
-		return snprintf(err, err_len, "out of memory"), NULL;
+		snprintf(err, err_len, "out of memory");
+		return NULL;
 	}
 	memcpy(copy, secret, len);
 	ks->keys[0] = (struct jwk){.kind = JWK_SECRET, .alg = -1, .secret = copy, .secret_len = len};

@@ -79,8 +79,10 @@ static struct jwks *jwks_alloc(void)
 struct jwks *jwks_fixed(struct keyset *ks)
 {
 	struct jwks *j = jwks_alloc();
-	if (!j)
-		return keyset_release(ks), NULL;
+	if (!j) {
+		keyset_release(ks);
+		return NULL;
+	}
 	j->current = ks;
 	return j;
 }
@@ -286,10 +288,14 @@ struct keyset *jwks_refetch(struct jwks *j, const char *kid)
 struct jwks *jwks_remote(const struct jwks_options *opts, char *err, size_t err_len)
 {
 	struct jwks *j = jwks_alloc();
-	if (!j)
-		return snprintf(err, err_len, "cannot set up the key fetcher: out of memory"), NULL;
-	if (http_fetch_init(err, err_len) < 0) /* err names libcurl and why it did not load */
-		return free(j), NULL;
+	if (!j) {
+		snprintf(err, err_len, "cannot set up the key fetcher: out of memory");
+		return NULL;
+	}
+	if (http_fetch_init(err, err_len) < 0) { /* err names libcurl and why it did not load */
+		free(j);
+		return NULL;
+	}
 	j->opts = *opts;
 	j->remote = true;
 	j->unknown = calloc(UNKNOWN_KIDS, sizeof *j->unknown);
@@ -298,12 +304,14 @@ struct jwks *jwks_remote(const struct jwks_options *opts, char *err, size_t err_
 	j->issuer = strdup(opts->issuer);
 	if (!j->unknown || !j->name || !j->issuer || (opts->url && !j->url)) {
 		jwks_free(j);
-		return snprintf(err, err_len, "out of memory"), NULL;
+		snprintf(err, err_len, "out of memory");
+		return NULL;
 	}
 	fetch_now(j, now_ms() + 2LL * opts->fetch_timeout_ms);
 	if (pthread_create(&j->thread, NULL, refresher, j) != 0) {
 		jwks_free(j);
-		return snprintf(err, err_len, "cannot start the key refresher thread"), NULL;
+		snprintf(err, err_len, "cannot start the key refresher thread");
+		return NULL;
 	}
 	j->thread_started = true;
 	return j;

@@ -33,10 +33,15 @@ static void jwt_destroy(void *instance)
 static void *jwt_create(struct ngd_section *sec)
 {
 	struct jwt_config *cfg = calloc(1, sizeof *cfg);
-	if (!cfg)
-		return ngd_section_error(sec, NULL, "out of memory"), NULL;
-	if (!(cfg->headers = jws_header_memo_new()))
-		return ngd_section_error(sec, NULL, "out of memory"), jwt_destroy(cfg), NULL;
+	if (!cfg) {
+		ngd_section_error(sec, NULL, "out of memory");
+		return NULL;
+	}
+	if (!(cfg->headers = jws_header_memo_new())) {
+		ngd_section_error(sec, NULL, "out of memory");
+		jwt_destroy(cfg);
+		return NULL;
+	}
 	if (jwt_config_load(sec, cfg) < 0) {
 		jwt_destroy(cfg);
 		return NULL;

@@ -72,13 +72,17 @@ static size_t slot_index(const struct jwt_cache *c, const unsigned char digest[S
 static int unpack(const struct slot *s, struct ngd_outcome *out)
 {
 	const char *p = s->packed;
-	if (ngd_outcome_set_user(out, p) < 0)
-		return outcome_clear(out), -1;
+	if (ngd_outcome_set_user(out, p) < 0) {
+		outcome_clear(out);
+		return -1;
+	}
 	p += strlen(p) + 1;
 	for (size_t i = 0; i < s->n_attrs; i++) {
 		const char *name = p, *value = p + strlen(p) + 1;
-		if (ngd_outcome_add_attribute(out, name, value) < 0)
-			return outcome_clear(out), -1;
+		if (ngd_outcome_add_attribute(out, name, value) < 0) {
+			outcome_clear(out);
+			return -1;
+		}
 		p = value + strlen(value) + 1;
 	}
 	return 0;

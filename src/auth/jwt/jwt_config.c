@@ -20,11 +20,15 @@ static const char *const source_keys[] = {"jwks_url", "jwks_file", "public_key_f
 static int words_split(struct ngd_section *sec, const char *key, const char *value, struct word_list *out)
 {
 	char *save = NULL;
-	if (!(out->text = strdup(value)))
-		return ngd_section_error(sec, key, "out of memory"), -1;
+	if (!(out->text = strdup(value))) {
+		ngd_section_error(sec, key, "out of memory");
+		return -1;
+	}
 	for (char *w = strtok_r(out->text, " \t,", &save); w; w = strtok_r(NULL, " \t,", &save)) {
-		if (out->n == JWT_MAX_LIST)
-			return ngd_section_error(sec, key, "at most %d values", JWT_MAX_LIST), -1;
+		if (out->n == JWT_MAX_LIST) {
+			ngd_section_error(sec, key, "at most %d values", JWT_MAX_LIST);
+			return -1;
+		}
 		out->words[out->n++] = w;
 	}
 	return 0;
@@ -34,8 +38,10 @@ static int number(struct ngd_section *sec, const char *key, unsigned def, unsign
 {
 	const char *v = ngd_section_get(sec, key);
 	*out = def;
-	if (v && decimal_parse(v, min, max, out) < 0)
-		return ngd_section_error(sec, key, "must be a whole number from %u to %u", min, max), -1;
+	if (v && decimal_parse(v, min, max, out) < 0) {
+		ngd_section_error(sec, key, "must be a whole number from %u to %u", min, max);
+		return -1;
+	}
 	return 0;
 }
 
@@ -44,10 +50,10 @@ static int load_algorithms(struct ngd_section *sec, struct jwt_config *cfg)
 	const char *v = ngd_section_get(sec, "algorithms");
 	struct word_list list = {0};
 	int rc = 0;
-	if (!v)
-		return ngd_section_error(sec, "algorithms",
-					 "required (from RS256 RS384 RS512 PS256 ES256 ES384 EdDSA HS256)"),
-		       -1;
+	if (!v) {
+		ngd_section_error(sec, "algorithms", "required (from RS256 RS384 RS512 PS256 ES256 ES384 EdDSA HS256)");
+		return -1;
+	}
 	cfg->algorithms_text = v;
 	if (words_split(sec, "algorithms", v, &list) < 0)
 		rc = -1;
@@ -75,11 +81,14 @@ static const char *key_source(struct ngd_section *sec)
 		const char *v = ngd_section_get(sec, source_keys[i]);
 		if (!v || (strcmp(source_keys[i], "discovery") == 0 && strcmp(v, "no") == 0))
 			continue;
-		if (strcmp(source_keys[i], "discovery") == 0 && strcmp(v, "yes") != 0)
-			return ngd_section_error(sec, "discovery", "must be yes or no"), NULL;
-		if (found)
-			return ngd_section_error(sec, source_keys[i], "only one key source: %s is already set", found),
-			       NULL;
+		if (strcmp(source_keys[i], "discovery") == 0 && strcmp(v, "yes") != 0) {
+			ngd_section_error(sec, "discovery", "must be yes or no");
+			return NULL;
+		}
+		if (found) {
+			ngd_section_error(sec, source_keys[i], "only one key source: %s is already set", found);
+			return NULL;
+		}
 		found = source_keys[i];
 	}
 	if (!found)
@@ -103,13 +112,17 @@ static struct keyset *keys_from_file(struct ngd_section *sec, const char *key, c
 	char err[256], why[256];
 	size_t len = 0;
 	bool secret = strcmp(key, "secret_file") == 0;
-	if (secret && file_check_private(path, "a signing secret", err, sizeof err) < 0)
-		return ngd_section_error(sec, key, "%s", err), NULL;
+	if (secret && file_check_private(path, "a signing secret", err, sizeof err) < 0) {
+		ngd_section_error(sec, key, "%s", err);
+		return NULL;
+	}
 	char *text = secret ? file_read_bytes(path, SECRET_FILE_MAX, &len, err, sizeof err)
 			    : file_read(path, JWKS_MAX_DOCUMENT, &len, err, sizeof err);
 	struct keyset *ks = NULL;
-	if (!text)
-		return ngd_section_error(sec, key, "%s", err), NULL;
+	if (!text) {
+		ngd_section_error(sec, key, "%s", err);
+		return NULL;
+	}
 	if (secret) {
 		size_t skip = 0; /* an editor's BOM and final newline are not part of a text secret */
 		if (is_text(text, len)) {
@@ -137,16 +150,19 @@ static int check_algorithms_fit(struct ngd_section *sec, const struct jwt_config
 	for (int a = 0; a < JWS_N_ALGS; a++) {
 		if (!cfg->allowed[a])
 			continue;
-		if ((a == JWS_HS256) != secret)
-			return ngd_section_error(sec, "algorithms",
-						 secret ? "with secret_file only HS256 is allowed"
-							: "HS256 needs secret_file (and no other key source)"),
-			       -1;
+		if ((a == JWS_HS256) != secret) {
+			ngd_section_error(sec, "algorithms",
+					  secret ? "with secret_file only HS256 is allowed"
+						 : "HS256 needs secret_file (and no other key source)");
+			return -1;
+		}
 		for (size_t k = 0; fixed && k < fixed->n; k++)
 			any_fits |= jws_key_fits(&fixed->keys[k], a);
 	}
-	if (fixed && !any_fits)
-		return ngd_section_error(sec, source, "no configured algorithm fits the key in it"), -1;
+	if (fixed && !any_fits) {
+		ngd_section_error(sec, source, "no configured algorithm fits the key in it");
+		return -1;
+	}
 	return 0;
 }
 
@@ -156,8 +172,10 @@ static int check_remote_url(struct ngd_section *sec, const char *key, const char
 	if (fetch_url_opt_in(sec, insecure) < 0)
 		return -1;
 	const char *refusal = fetch_url_refusal(url, *insecure);
-	if (refusal)
-		return ngd_section_error(sec, key, "%s", refusal), -1;
+	if (refusal) {
+		ngd_section_error(sec, key, "%s", refusal);
+		return -1;
+	}
 	fetch_url_warn(sec, key, url);
 	return 0;
 }
@@ -185,15 +203,21 @@ static int load_keys(struct ngd_section *sec, struct jwt_config *cfg, const char
 					 cooldown,
 					 timeout * 1000,
 					 timeout * 1000 < REFETCH_WAIT_MS ? timeout * 1000 : REFETCH_WAIT_MS};
-		if (!(cfg->keys = jwks_remote(&o, err, sizeof err)))
-			return ngd_section_error(sec, source, "%s", err), -1;
+		if (!(cfg->keys = jwks_remote(&o, err, sizeof err))) {
+			ngd_section_error(sec, source, "%s", err);
+			return -1;
+		}
 		return 0;
 	}
 	struct keyset *ks = keys_from_file(sec, source, ngd_section_get(sec, source));
-	if (!ks || check_algorithms_fit(sec, cfg, source, ks) < 0)
-		return keyset_release(ks), -1;
-	if (!(cfg->keys = jwks_fixed(ks)))
-		return ngd_section_error(sec, source, "out of memory"), -1;
+	if (!ks || check_algorithms_fit(sec, cfg, source, ks) < 0) {
+		keyset_release(ks);
+		return -1;
+	}
+	if (!(cfg->keys = jwks_fixed(ks))) {
+		ngd_section_error(sec, source, "out of memory");
+		return -1;
+	}
 	return 0;
 }
 
@@ -206,12 +230,14 @@ static int add_attribute_entry(const char *text, size_t len, void *arg)
 {
 	struct attr_list_ctx *ctx = arg;
 	char why[200];
-	if (ctx->cfg->n_attributes == JWT_MAX_LIST)
-		return ngd_section_error(ctx->sec, "attribute_claims", "at most %d entries", JWT_MAX_LIST), 1;
-	if (claim_attr_parse(text, len, &ctx->cfg->attributes[ctx->cfg->n_attributes], why, sizeof why) < 0)
-		return ngd_section_error(ctx->sec, "attribute_claims", "'%.*s': %s", (int)(len > 80 ? 80 : len), text,
-					 why),
-		       1; /* reported here: claim_list_split passes it on */
+	if (ctx->cfg->n_attributes == JWT_MAX_LIST) {
+		ngd_section_error(ctx->sec, "attribute_claims", "at most %d entries", JWT_MAX_LIST);
+		return 1;
+	}
+	if (claim_attr_parse(text, len, &ctx->cfg->attributes[ctx->cfg->n_attributes], why, sizeof why) < 0) {
+		ngd_section_error(ctx->sec, "attribute_claims", "'%.*s': %s", (int)(len > 80 ? 80 : len), text, why);
+		return 1; /* reported here: claim_list_split passes it on */
+	}
 	ctx->cfg->n_attributes++;
 	return 0;
 }
@@ -224,8 +250,10 @@ static int load_claim_paths(struct ngd_section *sec, struct jwt_config *cfg)
 	char why[200];
 	if (!user || !*user)
 		user = "sub";
-	if (claim_path_parse(user, strlen(user), &cfg->user_claim, why, sizeof why) < 0)
-		return ngd_section_error(sec, "user_claim", "%s", why), -1;
+	if (claim_path_parse(user, strlen(user), &cfg->user_claim, why, sizeof why) < 0) {
+		ngd_section_error(sec, "user_claim", "%s", why);
+		return -1;
+	}
 	int rc = claim_list_split(attrs ? attrs : "groups roles email", add_attribute_entry, &ctx, why, sizeof why);
 	if (rc < 0)
 		ngd_section_error(sec, "attribute_claims", "%s", why);
@@ -237,24 +265,34 @@ static int load_claims(struct ngd_section *sec, struct jwt_config *cfg)
 	const char *aud = ngd_section_get(sec, "audience");
 	unsigned leeway;
 	cfg->rules.name = ngd_section_name(sec);
-	if (!(cfg->rules.issuer = ngd_section_get(sec, "issuer")) || !*cfg->rules.issuer)
-		return ngd_section_error(sec, "issuer", "required: the iss every token must carry"), -1;
-	if (strlen(cfg->rules.issuer) > MAX_ISSUER)
-		return ngd_section_error(sec, "issuer", "longer than %d bytes", MAX_ISSUER), -1;
-	if (!aud)
-		return ngd_section_error(sec, "audience", "required: the aud values a token may carry"), -1;
+	if (!(cfg->rules.issuer = ngd_section_get(sec, "issuer")) || !*cfg->rules.issuer) {
+		ngd_section_error(sec, "issuer", "required: the iss every token must carry");
+		return -1;
+	}
+	if (strlen(cfg->rules.issuer) > MAX_ISSUER) {
+		ngd_section_error(sec, "issuer", "longer than %d bytes", MAX_ISSUER);
+		return -1;
+	}
+	if (!aud) {
+		ngd_section_error(sec, "audience", "required: the aud values a token may carry");
+		return -1;
+	}
 	if (words_split(sec, "audience", aud, &cfg->audiences) < 0 || load_claim_paths(sec, cfg) < 0 ||
 	    number(sec, "leeway", 60, 0, 3600, &leeway) < 0 ||
 	    number(sec, "max_token_bytes", 8192, 256, 65536, &cfg->max_token_bytes) < 0)
 		return -1;
-	if (cfg->audiences.n == 0)
-		return ngd_section_error(sec, "audience", "name at least one audience"), -1;
+	if (cfg->audiences.n == 0) {
+		ngd_section_error(sec, "audience", "name at least one audience");
+		return -1;
+	}
 	cfg->rules.audiences = cfg->audiences.words;
 	cfg->rules.n_audiences = cfg->audiences.n;
 	cfg->rules.leeway = leeway;
 	cfg->cookie = ngd_section_get(sec, "cookie");
-	if (cfg->cookie && (!*cfg->cookie || strpbrk(cfg->cookie, " \t;=,\"")))
-		return ngd_section_error(sec, "cookie", "must be a cookie name"), -1;
+	if (cfg->cookie && (!*cfg->cookie || strpbrk(cfg->cookie, " \t;=,\""))) {
+		ngd_section_error(sec, "cookie", "must be a cookie name");
+		return -1;
+	}
 	return 0;
 }
 
@@ -264,8 +302,10 @@ static int load_cache(struct ngd_section *sec, struct jwt_config *cfg)
 	unsigned slots;
 	if (number(sec, "verified_cache", JWT_CACHE_DEFAULT, 0, JWT_CACHE_MAX, &slots) < 0)
 		return -1;
-	if (slots && !(cfg->cache = jwt_cache_new(slots)))
-		return ngd_section_error(sec, "verified_cache", "out of memory for %u entries", slots), -1;
+	if (slots && !(cfg->cache = jwt_cache_new(slots))) {
+		ngd_section_error(sec, "verified_cache", "out of memory for %u entries", slots);
+		return -1;
+	}
 	return 0;
 }
 
