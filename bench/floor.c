@@ -18,8 +18,9 @@ static char body[MAX_BODY];
 static size_t body_len;
 static atomic_ulong served;
 
-static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
-				  const char *version, const char *upload, size_t *upload_size, void **state)
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+				  const char *method, const char *version, const char *upload,
+				  size_t *upload_size, void **state)
 {
 	char request_id[33];
 	(void)cls, (void)url, (void)method, (void)version, (void)upload;
@@ -31,8 +32,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		*state = conn;
 		return MHD_YES;
 	}
-	snprintf(request_id, sizeof request_id, "%016lx%016lx", 0x8068901c3b0b9598UL, atomic_fetch_add(&served, 1));
-	struct MHD_Response *resp = MHD_create_response_from_buffer(body_len, body, MHD_RESPMEM_PERSISTENT);
+	snprintf(request_id, sizeof request_id, "%016lx%016lx", 0x8068901c3b0b9598UL,
+		 atomic_fetch_add(&served, 1));
+	struct MHD_Response *resp =
+		MHD_create_response_from_buffer(body_len, body, MHD_RESPMEM_PERSISTENT);
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY, "Origin");
@@ -53,24 +56,27 @@ static void fill_body(size_t len)
 
 int main(int argc, char **argv)
 {
-	long port = argc == 3 ? strtol(argv[1], NULL, 10) : 0, len = argc == 3 ? strtol(argv[2], NULL, 10) : 0;
+	long port = argc == 3 ? strtol(argv[1], NULL, 10) : 0,
+	     len = argc == 3 ? strtol(argv[2], NULL, 10) : 0;
 	if (port <= 0 || port > 65535 || len < 12 || len > MAX_BODY) {
 		fprintf(stderr, "usage: floor PORT BODY_BYTES (12 to %d)\n", MAX_BODY);
 		return 2;
 	}
 	fill_body((size_t)len);
-	/* http.c's defaults: 4096-byte URL, 8192-byte headers, 160 query args and 100 headers of 64 */
+	/* http.c's defaults: 4096-byte URL, 8192-byte headers, 160 query args and 100 headers of 64
+	 */
 	size_t memory = 4096 + 8192 + 2048 + (160 + 100) * 64;
 	sigset_t stop;
 	sigemptyset(&stop);
 	sigaddset(&stop, SIGTERM);
 	sigaddset(&stop, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &stop, NULL);
-	struct MHD_Daemon *d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TURBO |
-							MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC,
-						(uint16_t)port, NULL, NULL, on_request, NULL,
-						MHD_OPTION_CONNECTION_LIMIT, 1000u, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-						memory, MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_END);
+	struct MHD_Daemon *d = MHD_start_daemon(
+		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TURBO |
+			MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC,
+		(uint16_t)port, NULL, NULL, on_request, NULL, MHD_OPTION_CONNECTION_LIMIT, 1000u,
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, memory, MHD_OPTION_CONNECTION_TIMEOUT, 30u,
+		MHD_OPTION_END);
 	if (!d) {
 		fprintf(stderr, "floor: cannot start libmicrohttpd on port %ld\n", port);
 		return 1;

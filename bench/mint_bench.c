@@ -12,7 +12,8 @@
 #include <time.h>
 
 #define KEY "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGH"
-static const char *const roles[] = {"webpubsub.joinLeaveGroup.room1", "webpubsub.sendToGroup.room1"};
+static const char *const roles[] = {"webpubsub.joinLeaveGroup.room1",
+				    "webpubsub.sendToGroup.room1"};
 static const char *const groups[] = {"room1"};
 
 static double cpu_seconds(void)
@@ -41,8 +42,10 @@ static size_t mint_libjwt(const char *aud, long long iat)
 	jwt_add_grant_int(jwt, "iat", iat);
 	jwt_add_grant_int(jwt, "exp", iat + 3600);
 	jwt_add_grant(jwt, "sub", "alice");
-	jwt_add_grants_json(jwt, "{\"role\":[\"webpubsub.joinLeaveGroup.room1\",\"webpubsub.sendToGroup.room1\"],"
-				 "\"webpubsub.group\":[\"room1\"]}");
+	jwt_add_grants_json(
+		jwt,
+		"{\"role\":[\"webpubsub.joinLeaveGroup.room1\",\"webpubsub.sendToGroup.room1\"],"
+		"\"webpubsub.group\":[\"room1\"]}");
 	char *token = jwt_encode_str(jwt);
 	size_t len = token ? strlen(token) : 0;
 	free(token);
@@ -55,8 +58,8 @@ int main(int argc, char **argv)
 	long n = argc > 1 ? atol(argv[1]) : 200000;
 	struct connstr cs;
 	char err[256];
-	if (n <= 0 ||
-	    connstr_parse("Endpoint=https://demo.webpubsub.azure.com;AccessKey=" KEY, &cs, err, sizeof err) < 0)
+	if (n <= 0 || connstr_parse("Endpoint=https://demo.webpubsub.azure.com;AccessKey=" KEY, &cs,
+				    err, sizeof err) < 0)
 		return 2;
 	struct token_signer *signer = token_signer_new(cs.access_key);
 	size_t sink = 0;
@@ -65,11 +68,13 @@ int main(int argc, char **argv)
 		sink += mint_fast(&cs.endpoint, signer, 1700000000 + i);
 	double t1 = cpu_seconds();
 	for (long i = 0; i < n; i++)
-		sink += mint_libjwt("https://demo.webpubsub.azure.com/client/hubs/chat", 1700000000 + i);
+		sink += mint_libjwt("https://demo.webpubsub.azure.com/client/hubs/chat",
+				    1700000000 + i);
 	double t2 = cpu_seconds();
 	double fast = (t1 - t0) / (double)n * 1e6, ref = (t2 - t1) / (double)n * 1e6;
-	printf("mint: negotiated %.2f us/token, libjwt %.2f us/token (reference), ratio %.2f  [%zu bytes]\n", fast, ref,
-	       fast / ref, sink / (size_t)(2 * n));
+	printf("mint: negotiated %.2f us/token, libjwt %.2f us/token (reference), ratio %.2f  [%zu "
+	       "bytes]\n",
+	       fast, ref, fast / ref, sink / (size_t)(2 * n));
 	token_signer_free(signer);
 	connstr_clear(&cs);
 	return 0;

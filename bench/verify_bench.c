@@ -60,7 +60,8 @@ static void public_jwk(struct buf *b, EVP_PKEY *key, const char *kid)
 		BN_free(e);
 	} else {
 		size_t len = 0; /* the uncompressed point: 0x04, x, y */
-		EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_PUB_KEY, bytes, sizeof bytes, &len);
+		EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_PUB_KEY, bytes, sizeof bytes,
+						&len);
 		buf_puts(b, ",\"kty\":\"EC\",\"crv\":\"P-256\"");
 		b64_member(b, "x", bytes + 1, 32);
 		b64_member(b, "y", bytes + 33, 32);
@@ -87,7 +88,8 @@ static void sign_token(struct signed_token *t, const char *kid)
 	buf_base64url(&b, (unsigned char *)json.data, json.len);
 	buf_free(&json);
 	buf_printf(&json,
-		   "{\"iss\":\"" ISSUER "\",\"aud\":\"" AUDIENCE "\",\"sub\":\"alice\",\"iat\":%lld,\"exp\":%lld,"
+		   "{\"iss\":\"" ISSUER "\",\"aud\":\"" AUDIENCE
+		   "\",\"sub\":\"alice\",\"iat\":%lld,\"exp\":%lld,"
 		   "\"groups\":[\"admins\",\"staff\"],\"email\":\"alice@example.test\"}",
 		   now, now + 86400);
 	buf_puts(&b, ".");
@@ -138,8 +140,8 @@ static const char *bearer_of(void *conn, const char *name)
 }
 
 /* The same token through the authenticator's entry point, as the chain calls it per request. */
-__attribute__((noinline)) static double authenticate_us(struct auth_instance *inst, const struct signed_token *t,
-							long n)
+__attribute__((noinline)) static double authenticate_us(struct auth_instance *inst,
+							const struct signed_token *t, long n)
 {
 	struct ngd_request req = {.src = {.header = bearer_of, .conn = t->bearer}};
 	struct ngd_outcome out = {0};
@@ -156,12 +158,14 @@ __attribute__((noinline)) static double authenticate_us(struct auth_instance *in
 }
 
 /* Apart, so that a callgrind profile tells the two instances' costs apart by function. */
-__attribute__((noipa)) static double uncached_us(struct auth_instance *inst, const struct signed_token *t, long n)
+__attribute__((noipa)) static double uncached_us(struct auth_instance *inst,
+						 const struct signed_token *t, long n)
 {
 	return authenticate_us(inst, t, n);
 }
 
-__attribute__((noipa)) static double cached_us(struct auth_instance *inst, const struct signed_token *t, long n)
+__attribute__((noipa)) static double cached_us(struct auth_instance *inst,
+					       const struct signed_token *t, long n)
 {
 	return authenticate_us(inst, t, n);
 }
@@ -176,10 +180,14 @@ static struct auth_instance *instance(const char *jwks_path, const char *cache)
 		{"jwks_file", (char *)jwks_path, 5, false},
 		{"verified_cache", (char *)cache, 6, false},
 	};
-	struct ngd_section sec = {
-		{"bench", 1, 0, {0}}, "bench.conf", entries, sizeof entries / sizeof entries[0], NULL};
+	struct ngd_section sec = {{"bench", 1, 0, {0}},
+				  "bench.conf",
+				  entries,
+				  sizeof entries / sizeof entries[0],
+				  NULL};
 	char err[512];
-	struct auth_instance *inst = auth_instance_create(&sec, &(struct auth_limits){1, 0}, err, sizeof err);
+	struct auth_instance *inst =
+		auth_instance_create(&sec, &(struct auth_limits){1, 0}, err, sizeof err);
 	if (!inst) {
 		fprintf(stderr, "verify_bench: %s\n", err);
 		exit(1);
@@ -191,7 +199,8 @@ static struct auth_instance *instance(const char *jwks_path, const char *cache)
 int main(int argc, char **argv)
 {
 	long n = argc > 1 ? atol(argv[1]) : 20000;
-	const char *only = argc > 2 ? argv[2] : NULL; /* one algorithm, for a profile under callgrind */
+	const char *only =
+		argc > 2 ? argv[2] : NULL; /* one algorithm, for a profile under callgrind */
 	struct signed_token toks[2] = {{.alg = "RS256"}, {.alg = "ES256"}};
 	char path[] = "/tmp/verify_bench-XXXXXX";
 	struct buf jwks = {0};
@@ -224,8 +233,8 @@ int main(int argc, char **argv)
 	for (int i = 0; i < 2; i++)
 		printf("verify %s %.2f us\n", toks[i].alg, raw[i]);
 	for (int i = 0; i < 2; i++)
-		printf("jwt %s %.2f us (%+.2f us above the signature check), cached %.2f us\n", toks[i].alg, plain[i],
-		       plain[i] - raw[i], hit[i]);
+		printf("jwt %s %.2f us (%+.2f us above the signature check), cached %.2f us\n",
+		       toks[i].alg, plain[i], plain[i] - raw[i], hit[i]);
 	auth_instance_free(uncached);
 	auth_instance_free(cached);
 	for (int i = 0; i < 2; i++) {

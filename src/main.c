@@ -8,15 +8,15 @@
 #include "config/dev.h"
 #include "core/log.h"
 #include "core/log_batch.h"
-#include "daemon.h"
+#include "process/daemon.h"
 #include "edge/access_log.h"
 #include "edge/listen.h"
 #include "http/http.h"
-#include "reload.h"
-#include "reload_ask.h"
+#include "process/reload.h"
+#include "process/reload_ask.h"
 #include "runtime/runtime.h"
 #include "runtime/snapshot.h"
-#include "token/rest_http.h"
+#include "net/rest_http.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -51,10 +51,12 @@ static const char usage[] =
 	"      --dev            embedded development configuration (anonymous, one hub 'chat')\n"
 	"      --print-config   with --dev: print that configuration as a starting file and exit\n"
 	"      --check-config   check the configuration and exit: 0 valid, 1 invalid\n"
-	"      --reload         have $MAINPID reload (SIGHUP) and exit 1 if its file does not load\n"
+	"      --reload         have $MAINPID reload (SIGHUP) and exit 1 if its file does not "
+	"load\n"
 	"                       (systemd's ExecReload=)\n"
 	"      --credentials-dir DIR  where connection_string_credential files are, instead of\n"
-	"                       $CREDENTIALS_DIRECTORY (to check a unit's configuration outside it)\n"
+	"                       $CREDENTIALS_DIRECTORY (to check a unit's configuration outside "
+	"it)\n"
 	"  -v, --verbose        debug logging\n"
 	"      --version        print the version and exit\n"
 	"      --help           print this help and exit\n"
@@ -64,12 +66,18 @@ static const char usage[] =
 static int parse_options(int argc, char **argv, struct options *o)
 {
 	static const struct option longs[] = {
-		{"config", required_argument, NULL, 'c'}, {"listen", required_argument, NULL, 'l'},
-		{"dev", no_argument, NULL, 'd'},	  {"check-config", no_argument, NULL, 'k'},
-		{"reload", no_argument, NULL, 'r'},	  {"credentials-dir", required_argument, NULL, 'C'},
-		{"verbose", no_argument, NULL, 'v'},	  {"version", no_argument, NULL, 'V'},
-		{"help", no_argument, NULL, 'h'},	  {"list-config-keys", no_argument, NULL, 'K'},
-		{"print-config", no_argument, NULL, 'P'}, {NULL, 0, NULL, 0},
+		{"config", required_argument, NULL, 'c'},
+		{"listen", required_argument, NULL, 'l'},
+		{"dev", no_argument, NULL, 'd'},
+		{"check-config", no_argument, NULL, 'k'},
+		{"reload", no_argument, NULL, 'r'},
+		{"credentials-dir", required_argument, NULL, 'C'},
+		{"verbose", no_argument, NULL, 'v'},
+		{"version", no_argument, NULL, 'V'},
+		{"help", no_argument, NULL, 'h'},
+		{"list-config-keys", no_argument, NULL, 'K'},
+		{"print-config", no_argument, NULL, 'P'},
+		{NULL, 0, NULL, 0},
 	};
 	int opt;
 	opterr = 0;
@@ -87,16 +95,20 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case 'V': puts(PACKAGE_STRING); exit(0);
 		case 'h': fputs(usage, stdout); exit(0);
 		default:
-			fprintf(stderr, "negotiated: unknown option or missing value: '%.*s' (see --help)\n",
+			fprintf(stderr,
+				"negotiated: unknown option or missing value: '%.*s' (see "
+				"--help)\n",
 				cli_shown_length(argv[optind - 1]), argv[optind - 1]);
 			return -1;
 		}
 	}
 	if (optind < argc || (o->dev && o->config) || (o->print_config && !o->dev)) {
-		fprintf(stderr, "negotiated: %s (see --help)\n",
-			optind < argc	      ? "unexpected argument"
-			: o->dev && o->config ? "--dev and --config exclude each other"
-					      : "--print-config prints the --dev configuration: give --dev");
+		const char *why = "--print-config prints the --dev configuration: give --dev";
+		if (optind < argc)
+			why = "unexpected argument";
+		else if (o->dev && o->config)
+			why = "--dev and --config exclude each other";
+		fprintf(stderr, "negotiated: %s (see --help)\n", why);
 		return -1;
 	}
 	return 0;
@@ -131,7 +143,8 @@ static uint64_t monotonic_usec(void)
 	return (uint64_t)now.tv_sec * 1000000u + (uint64_t)now.tv_nsec / 1000;
 }
 
-/* The next signal (who sent it in *info); with a watchdog, pings it every `interval` µs while waiting. */
+/* The next signal (who sent it in *info); with a watchdog, pings it every `interval` µs while
+ * waiting. */
 static int next_signal(uint64_t interval, uint64_t *next_ping, siginfo_t *info)
 {
 	sigset_t set = stop_signals();
@@ -148,7 +161,8 @@ static int next_signal(uint64_t interval, uint64_t *next_ping, siginfo_t *info)
 			*next_ping = now + interval;
 		}
 		uint64_t wait = *next_ping - now;
-		struct timespec timeout = {(time_t)(wait / 1000000u), (long)(wait % 1000000u) * 1000};
+		struct timespec timeout = {(time_t)(wait / 1000000u),
+					   (long)(wait % 1000000u) * 1000};
 		if ((sig = sigtimedwait(&set, info, &timeout)) > 0)
 			return sig;
 	}
@@ -160,7 +174,8 @@ static void wait_for_stop(const struct reload_context *ctx)
 	siginfo_t info;
 	while (next_signal(interval, &next_ping, &info) == SIGHUP) {
 		reload_answer(&info, reload(ctx));
-		log_batch_flush(); /* what the old configuration logged, and the reload's own lines */
+		log_batch_flush(); /* what the old configuration logged, and the reload's own lines
+				    */
 	}
 }
 
@@ -172,8 +187,8 @@ static void block_signals(void)
 }
 
 /* The sockets to serve: systemd's, else --listen or [server] listen. Returns how many, or -1. */
-static int listeners(const struct options *o, const struct runtime *rt, int fds[DAEMON_MAX_LISTEN_FDS],
-		     struct listen_addr *own, const char **shown)
+static int listeners(const struct options *o, const struct runtime *rt,
+		     int fds[DAEMON_MAX_LISTEN_FDS], struct listen_addr *own, const char **shown)
 {
 	char err[256];
 	int n = daemon_listen_fds(fds, err, sizeof err);
@@ -212,13 +227,15 @@ static int serve(struct runtime *rt, const struct options *o, struct reload_cont
 	reload_context_init(ctx, rt);
 	if (log_batch_start() < 0)
 		log_warning("cannot start the log flusher: every line is written on its own");
-	for (; started < n && (servers[started] = http_start(&rt->cfg->server, fds[started])); started++)
+	for (; started < n && (servers[started] = http_start(&rt->cfg->server, fds[started]));
+	     started++)
 		;
 	bool passed = !own.len;
 	for (int i = started; i < n && !passed; i++) /* those http_start did not take over */
 		close(fds[i]);
 	if (started == n) {
-		log_info("listening on %s with %u threads, %zu hubs", shown, rt->cfg->server.threads, rt->n_hubs);
+		log_info("listening on %s with %u threads, %zu hubs", shown,
+			 rt->cfg->server.threads, rt->n_hubs);
 		daemon_notify_ready();
 		wait_for_stop(ctx);
 		daemon_notify_stopping();
@@ -238,7 +255,8 @@ static int reload_main_pid(void)
 	char *end = NULL;
 	long pid = text ? strtol(text, &end, 10) : 0;
 	if (!text || *end || pid <= 1) {
-		fprintf(stderr, "negotiated: --reload: MAINPID is not set to the daemon's PID (systemd sets it for "
+		fprintf(stderr, "negotiated: --reload: MAINPID is not set to the daemon's PID "
+				"(systemd sets it for "
 				"ExecReload=)\n");
 		return 1;
 	}
@@ -249,16 +267,20 @@ static int reload_main_pid(void)
 static void no_configuration(void)
 {
 	fputs("negotiated: no configuration at " DEFAULT_CONFIG ".\n"
-	      "  To try it on this machine:  negotiated --dev   (anonymous callers, one hub 'chat')\n"
+	      "  To try it on this machine:  negotiated --dev   (anonymous callers, one hub "
+	      "'chat')\n"
 	      "  To start a file from that:  negotiated --dev --print-config > negotiated.conf\n"
-	      "  To use a file:              negotiated -c FILE   (check it first: --check-config -c FILE)\n"
+	      "  To use a file:              negotiated -c FILE   (check it first: --check-config "
+	      "-c FILE)\n"
 	      "  The keys are in negotiated.conf(5); negotiated --help lists the options.\n",
 	      stderr);
 }
 
 static const char *config_path(const struct options *o)
 {
-	return o->dev ? NULL : o->config ? o->config : DEFAULT_CONFIG;
+	if (o->dev)
+		return NULL;
+	return o->config ? o->config : DEFAULT_CONFIG;
 }
 
 int main(int argc, char **argv)
@@ -275,21 +297,30 @@ int main(int argc, char **argv)
 		return 2;
 	if (o.reload)
 		return reload_main_pid();
-	if (o.list_keys)
-		return config_list_keys(stdout), 0;
-	if (o.print_config)
-		return dev_config_print(stdout), 0;
-	if (!o.dev && !o.config && access(DEFAULT_CONFIG, F_OK) < 0 && errno == ENOENT)
-		return no_configuration(), 1;
-	block_signals(); /* libcurl is loaded by the configuration that needs it (token/curl_lib.h) */
-	if (o.credentials_dir && setenv("CREDENTIALS_DIRECTORY", o.credentials_dir, 1) < 0)
-		return perror("negotiated: --credentials-dir"), 1;
+	if (o.list_keys) {
+		config_list_keys(stdout);
+		return 0;
+	}
+	if (o.print_config) {
+		dev_config_print(stdout);
+		return 0;
+	}
+	if (!o.dev && !o.config && access(DEFAULT_CONFIG, F_OK) < 0 && errno == ENOENT) {
+		no_configuration();
+		return 1;
+	}
+	block_signals(); /* libcurl is loaded by the configuration that needs it (net/curl_lib.h) */
+	if (o.credentials_dir && setenv("CREDENTIALS_DIRECTORY", o.credentials_dir, 1) < 0) {
+		perror("negotiated: --credentials-dir");
+		return 1;
+	}
 	access_log_dry_run(o.check); /* a check creates no file */
 	char err[PARSER_ERRORS_TEXT];
 	struct reload_context ctx = {.path = config_path(&o), .verbose = o.verbose};
 	struct runtime *rt = reload_build(&ctx, err, sizeof err);
 	if (!rt) {
-		for (const char *line = err; *line;) { /* one error a line, each with the program's name */
+		for (const char *line = err;
+		     *line;) { /* one error a line, each with the program's name */
 			size_t len = strcspn(line, "\n");
 			fprintf(stderr, "negotiated: %.*s\n", (int)len, line);
 			line += len + (line[len] == '\n');

@@ -66,7 +66,8 @@ struct ngd_authenticator {
 	const char *challenge; /* WWW-Authenticate scheme it answers to, or NULL */
 	/* Returns the instance, or NULL after ngd_section_error(). */
 	void *(*create)(struct ngd_section *sec);
-	enum ngd_auth_result (*authenticate)(void *instance, const struct ngd_request *req, struct ngd_outcome *out);
+	enum ngd_auth_result (*authenticate)(void *instance, const struct ngd_request *req,
+					     struct ngd_outcome *out);
 	void (*destroy)(void *instance);
 	unsigned flags; /* NGD_AUTH_MAY_BLOCK, ... */
 };

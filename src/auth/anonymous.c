@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* anonymous: admits every caller, for development only, and says so loudly at start. */
-#include "auth/chain.h"
+#include "auth/registry.h"
 #include "core/names.h"
 #include "core/secret.h"
 
@@ -16,8 +16,10 @@ static void *anonymous_create(struct ngd_section *sec)
 {
 	const char *user = ngd_section_get(sec, "user");
 	if (user && !user_id_valid(user)) {
-		ngd_section_error(sec, "user", "not a valid user id (1 to %d bytes of UTF-8, no control characters)",
-				  NGD_MAX_USER_ID);
+		ngd_section_error(
+			sec, "user",
+			"not a valid user id (1 to %d bytes of UTF-8, no control characters)",
+			NGD_MAX_USER_ID);
 		return NULL;
 	}
 	struct anonymous *a = calloc(1, sizeof *a);
@@ -27,8 +29,9 @@ static void *anonymous_create(struct ngd_section *sec)
 		free(a);
 		return NULL;
 	}
-	ngd_log_warning("[auth:%s] is anonymous: it admits every caller (%s); use it for development only",
-			ngd_section_name(sec), user ? "all as one user" : "each with a random user id");
+	ngd_log_warning(
+		"[auth:%s] is anonymous: it admits every caller (%s); use it for development only",
+		ngd_section_name(sec), user ? "all as one user" : "each with a random user id");
 	return a;
 }
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* apikey: keys from a file ("USERID KEY" per line), held only as SHA-256 digests in a hash
  * table indexed by the digest itself, compared in constant time. */
-#include "auth/chain.h"
+#include "auth/registry.h"
 #include "core/file.h"
 #include "core/names.h"
 #include "core/secret.h"
@@ -59,8 +59,9 @@ static bool key_text_valid(const char *key)
 static const char *key_digest(const char *key, unsigned char digest[SHA256_LEN])
 {
 	if (strncmp(key, "sha256:", 7) == 0)
-		return hex_decode(key + 7, digest, SHA256_LEN) == 0 ? NULL
-								    : "sha256: must be followed by 64 hex digits";
+		return hex_decode(key + 7, digest, SHA256_LEN) == 0
+			       ? NULL
+			       : "sha256: must be followed by 64 hex digits";
 	if (!key_text_valid(key))
 		return "a key must be 16 to 512 printable characters without spaces";
 	return sha256(key, strlen(key), digest) == 0 ? NULL : "cannot hash the key";
@@ -108,7 +109,8 @@ static const char *load_keys(struct apikey *a, char *text, int *bad_line)
 		fields[0] = strtok_r(row, " \t", &fsave);
 		fields[1] = strtok_r(NULL, " \t", &fsave);
 		fields[2] = strtok_r(NULL, " \t", &fsave);
-		const char *why = !fields[1] || fields[2] ? "expected 'USERID KEY'" : add_key(a, fields[0], fields[1]);
+		const char *why = !fields[1] || fields[2] ? "expected 'USERID KEY'"
+							  : add_key(a, fields[0], fields[1]);
 		if (why) {
 			*bad_line = line;
 			return why;
@@ -134,25 +136,33 @@ static void *apikey_create(struct ngd_section *sec)
 	char err[256];
 	size_t len = 0, slots = 4;
 	int bad_line = 0;
-	if (!path)
-		return ngd_section_error(sec, "file", "required (a file of 'USERID KEY' lines)"), NULL;
+	if (!path) {
+		ngd_section_error(sec, "file", "required (a file of 'USERID KEY' lines)");
+		return NULL;
+	}
 	char *text = file_read(path, NGD_MAX_KEY_FILE, &len, err, sizeof err);
-	if (!text)
-		return ngd_section_error(sec, "file", "%s", err), NULL;
+	if (!text) {
+		ngd_section_error(sec, "file", "%s", err);
+		return NULL;
+	}
 	size_t keys = count_keys(text);
 	while (slots < 2 * keys)
 		slots *= 2;
 	struct apikey *a = keys <= NGD_MAX_API_KEYS ? calloc(1, sizeof *a) : NULL;
 	if (a && (a->slots = calloc(slots, sizeof *a->slots)))
 		a->mask = slots - 1;
-	const char *why = keys > NGD_MAX_API_KEYS ? "more than " STR(NGD_MAX_API_KEYS) " keys in one file"
-			  : !a || !a->slots	  ? "out of memory"
-						  : load_keys(a, text, &bad_line);
+	const char *why = keys > NGD_MAX_API_KEYS
+				  ? "more than " STR(NGD_MAX_API_KEYS) " keys in one file"
+			  : !a || !a->slots ? "out of memory"
+					    : load_keys(a, text, &bad_line);
 	explicit_bzero(text, len);
 	free(text);
-	if (!why && a->plaintext && file_check_private(path, "plaintext API keys", err, sizeof err) < 0) {
-		ngd_section_error(sec, "file", "%s (or store sha256:HEX digests instead: printf %%s KEY | sha256sum)",
-				  err);
+	if (!why && a->plaintext &&
+	    file_check_private(path, "plaintext API keys", err, sizeof err) < 0) {
+		ngd_section_error(
+			sec, "file",
+			"%s (or store sha256:HEX digests instead: printf %%s KEY | sha256sum)",
+			err);
 		apikey_destroy(a);
 		return NULL;
 	}
@@ -189,7 +199,8 @@ static const char *presented_key(const struct ngd_request *req)
 	return looks_like_jwt(key) ? NULL : key; /* a JWT is for another authenticator */
 }
 
-static enum ngd_auth_result apikey_authenticate(void *instance, const struct ngd_request *req, struct ngd_outcome *out)
+static enum ngd_auth_result apikey_authenticate(void *instance, const struct ngd_request *req,
+						struct ngd_outcome *out)
 {
 	const struct apikey *a = instance;
 	unsigned char digest[SHA256_LEN];

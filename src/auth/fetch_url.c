@@ -51,7 +51,8 @@ bool fetch_url_loopback(const char *url)
 		return true;
 	if (inet_pton(AF_INET, host, &v4) == 1)
 		return (ntohl(v4.s_addr) >> 24) == 127;
-	return inet_pton(AF_INET6, host, &v6) == 1 && memcmp(&v6, &in6addr_loopback, sizeof v6) == 0;
+	return inet_pton(AF_INET6, host, &v6) == 1 &&
+	       memcmp(&v6, &in6addr_loopback, sizeof v6) == 0;
 }
 
 const char *fetch_url_refusal(const char *url, bool allow_insecure_http)
@@ -62,7 +63,8 @@ const char *fetch_url_refusal(const char *url, bool allow_insecure_http)
 		return "must be an https:// URL";
 	if (allow_insecure_http || fetch_url_loopback(url))
 		return NULL;
-	return "must be an https:// URL: plain http:// only to a loopback host (127.0.0.0/8, [::1], "
+	return "must be an https:// URL: plain http:// only to a loopback host (127.0.0.0/8, "
+	       "[::1], "
 	       "localhost), or with allow_insecure_http = yes";
 }
 
@@ -70,15 +72,18 @@ int fetch_url_opt_in(struct ngd_section *sec, bool *out)
 {
 	const char *v = ngd_section_get(sec, "allow_insecure_http");
 	*out = v && strcmp(v, "yes") == 0;
-	if (v && !*out && strcmp(v, "no") != 0)
-		return ngd_section_error(sec, "allow_insecure_http", "must be yes or no"), -1;
+	if (v && !*out && strcmp(v, "no") != 0) {
+		ngd_section_error(sec, "allow_insecure_http", "must be yes or no");
+		return -1;
+	}
 	return 0;
 }
 
 void fetch_url_warn(const struct ngd_section *sec, const char *key, const char *url)
 {
 	if (strncmp(url, "http://", 7) == 0 && !fetch_url_loopback(url))
-		ngd_log_warning("[auth:%s] allow_insecure_http = yes: %s %.200s is fetched over plain http://; "
+		ngd_log_warning("[auth:%s] allow_insecure_http = yes: %s %.200s is fetched over "
+				"plain http://; "
 				"anyone on the network path can replace its answer",
 				ngd_section_name(sec), key, url);
 }

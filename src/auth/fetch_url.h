@@ -11,7 +11,8 @@
 bool fetch_url_loopback(const char *url);
 /* NULL when URL may be fetched, else why not (for "KEY: why"). */
 const char *fetch_url_refusal(const char *url, bool allow_insecure_http);
-/* Reads the section's allow_insecure_http (yes/no, default no) into *out: 0, or -1 after an error. */
+/* Reads the section's allow_insecure_http (yes/no, default no) into *out: 0, or -1 after an error.
+ */
 int fetch_url_opt_in(struct ngd_section *sec, bool *out);
 /* The loud warning for KEY = URL fetched over plain http:// from a non-loopback host, if it is. */
 void fetch_url_warn(const struct ngd_section *sec, const char *key, const char *url);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* htpasswd: HTTP Basic against an htpasswd file of "user:hash" lines. Only slow, salted hashes
  * (bcrypt, sha512-crypt, sha256-crypt, yescrypt) are accepted, verified by libcrypt's crypt_rn. */
-#include "auth/chain.h"
+#include "auth/registry.h"
 #include "core/base64.h"
 #include "core/file.h"
 #include "core/names.h"
@@ -46,8 +46,8 @@ static const struct scheme schemes[] = {
 static bool crypt_charset(const char *s, const char *extra)
 {
 	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') || *s == '.' ||
-		      *s == '/' || strchr(extra, *s)))
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || *s == '.' || *s == '/' || strchr(extra, *s)))
 			return false;
 	return true;
 }
@@ -59,9 +59,11 @@ static const char *hash_refusal(const char *hash, char *why, size_t why_len)
 		if (strncmp(hash, schemes[i].prefix, strlen(schemes[i].prefix)) != 0)
 			continue;
 		if (!schemes[i].strong)
-			snprintf(why, why_len, "%s is too weak; use " STRONG_SCHEMES, schemes[i].name);
+			snprintf(why, why_len, "%s is too weak; use " STRONG_SCHEMES,
+				 schemes[i].name);
 		else if (!crypt_charset(hash, "$="))
-			snprintf(why, why_len, "the %s hash has characters outside ./0-9A-Za-z$=", schemes[i].name);
+			snprintf(why, why_len, "the %s hash has characters outside ./0-9A-Za-z$=",
+				 schemes[i].name);
 		else
 			return NULL;
 		return why;
@@ -71,7 +73,8 @@ static const char *hash_refusal(const char *hash, char *why, size_t why_len)
 	else if (strlen(hash) == 13 && crypt_charset(hash, ""))
 		snprintf(why, why_len, "DES crypt is too weak; use " STRONG_SCHEMES);
 	else
-		snprintf(why, why_len, "plain text (or an unknown scheme) is too weak; use " STRONG_SCHEMES);
+		snprintf(why, why_len,
+			 "plain text (or an unknown scheme) is too weak; use " STRONG_SCHEMES);
 	return why;
 }
 
@@ -107,7 +110,8 @@ static size_t count_lines(const char *text)
 }
 
 /* Parses the file's text in place; returns NULL or a reason, with the line in *bad_line. */
-static const char *load_users(struct htpasswd *h, char *text, int *bad_line, char *why, size_t why_len)
+static const char *load_users(struct htpasswd *h, char *text, int *bad_line, char *why,
+			      size_t why_len)
 {
 	int line = 0;
 	for (char *rest = text, *row; (row = strsep(&rest, "\n"));) {
@@ -121,12 +125,15 @@ static const char *load_users(struct htpasswd *h, char *text, int *bad_line, cha
 		if (refusal)
 			return refusal;
 	}
-	if (h->n_users == 0)
-		return *bad_line = 0, "no 'user:hash' lines";
+	if (h->n_users == 0) {
+		*bad_line = 0;
+		return "no 'user:hash' lines";
+	}
 	qsort(h->users, h->n_users, sizeof *h->users, entry_order);
 	for (size_t i = 1; i < h->n_users; i++)
 		if (strcmp(h->users[i - 1].name, h->users[i].name) == 0) {
-			*bad_line = h->users[i - 1].line > h->users[i].line ? h->users[i - 1].line : h->users[i].line;
+			*bad_line = h->users[i - 1].line > h->users[i].line ? h->users[i - 1].line
+									    : h->users[i].line;
 			return "the same user appears on an earlier line";
 		}
 	h->dummy_hash = h->users[0].hash;
@@ -151,18 +158,23 @@ static void *htpasswd_create(struct ngd_section *sec)
 	char err[256], why[160];
 	size_t len = 0;
 	int bad_line = 0;
-	if (!path)
-		return ngd_section_error(sec, "file", "required (an htpasswd file of 'user:hash' lines)"), NULL;
+	if (!path) {
+		ngd_section_error(sec, "file", "required (an htpasswd file of 'user:hash' lines)");
+		return NULL;
+	}
 	char *text = file_read(path, NGD_MAX_HTPASSWD_FILE, &len, err, sizeof err);
-	if (!text)
-		return ngd_section_error(sec, "file", "%s", err), NULL;
+	if (!text) {
+		ngd_section_error(sec, "file", "%s", err);
+		return NULL;
+	}
 	struct htpasswd *h = calloc(1, sizeof *h);
 	if (h) {
 		h->users = calloc(count_lines(text), sizeof *h->users);
 		h->section = strdup(ngd_section_name(sec));
 	}
-	const char *refusal =
-		!h || !h->users || !h->section ? "out of memory" : load_users(h, text, &bad_line, why, sizeof why);
+	const char *refusal = !h || !h->users || !h->section
+				      ? "out of memory"
+				      : load_users(h, text, &bad_line, why, sizeof why);
 	explicit_bzero(text, len);
 	free(text);
 	if (!refusal)
@@ -179,7 +191,8 @@ static void *htpasswd_create(struct ngd_section *sec)
 /* 1: PASSWORD matches HASH; 0: it does not; -1: libcrypt cannot verify HASH. Constant time. */
 static int hash_matches(const char *hash, const char *password)
 {
-	struct crypt_data *cd = calloc(1, sizeof *cd); /* 32 KiB: too big for an HTTP thread's stack */
+	struct crypt_data *cd =
+		calloc(1, sizeof *cd); /* 32 KiB: too big for an HTTP thread's stack */
 	if (!cd)
 		return -1;
 	const char *got = crypt_rn(password, hash, cd, sizeof *cd);
@@ -200,15 +213,18 @@ static enum ngd_auth_result verify(const struct htpasswd *h, const char *user, c
 				   struct ngd_outcome *out)
 {
 	const struct user_entry key = {(char *)user, NULL, 0};
-	const struct user_entry *u = bsearch(&key, h->users, h->n_users, sizeof *h->users, entry_order);
+	const struct user_entry *u =
+		bsearch(&key, h->users, h->n_users, sizeof *h->users, entry_order);
 	int match = hash_matches(u ? u->hash : h->dummy_hash, password);
 	if (match < 0 && u) {
-		ngd_log_warning("[auth:%s] libcrypt cannot verify the hash on line %d of the htpasswd file", h->section,
-				u->line);
+		ngd_log_warning(
+			"[auth:%s] libcrypt cannot verify the hash on line %d of the htpasswd file",
+			h->section, u->line);
 		return NGD_AUTH_ERROR;
 	}
 	if (!u || match != 1)
-		return refuse(out, "invalid_credentials", "the user name or password was not accepted");
+		return refuse(out, "invalid_credentials",
+			      "the user name or password was not accepted");
 	return ngd_outcome_set_user(out, user) == 0 ? NGD_AUTH_OK : NGD_AUTH_ERROR;
 }
 
@@ -232,7 +248,8 @@ static const char *split_credentials(char *decoded, size_t len, char **password)
 	*colon = '\0';
 	*password = colon + 1;
 	if (strlen(decoded) > NGD_MAX_BASIC_USER || !user_id_valid(decoded))
-		return "the Basic user name must be 1 to 255 bytes of UTF-8 without control characters";
+		return "the Basic user name must be 1 to 255 bytes of UTF-8 without control "
+		       "characters";
 	if (strlen(*password) > NGD_MAX_PASSWORD)
 		return "the Basic password is longer than 512 bytes";
 	return NULL;
@@ -248,14 +265,15 @@ static enum ngd_auth_result htpasswd_authenticate(void *instance, const struct n
 		return NGD_AUTH_DECLINED;
 	size_t len = strnlen(token, NGD_MAX_BASIC_TOKEN + 1);
 	if (len > NGD_MAX_BASIC_TOKEN)
-		return refuse(out, "malformed_credentials", "the Basic credentials are longer than 1024 characters");
+		return refuse(out, "malformed_credentials",
+			      "the Basic credentials are longer than 1024 characters");
 	long n = base64_decode(token, len, (unsigned char *)decoded, sizeof decoded - 1);
 	if (n < 0)
 		return refuse(out, "malformed_credentials", "the Basic credentials are not base64");
 	decoded[n] = '\0';
 	const char *malformed = split_credentials(decoded, (size_t)n, &password);
-	enum ngd_auth_result r =
-		malformed ? refuse(out, "malformed_credentials", malformed) : verify(instance, decoded, password, out);
+	enum ngd_auth_result r = malformed ? refuse(out, "malformed_credentials", malformed)
+					   : verify(instance, decoded, password, out);
 	explicit_bzero(decoded, sizeof decoded);
 	return r;
 }
@@ -267,6 +285,7 @@ const struct ngd_authenticator auth_htpasswd = {
 	.create = htpasswd_create,
 	.authenticate = htpasswd_authenticate,
 	.destroy = htpasswd_destroy,
-	/* bcrypt and sha-crypt spend tens of milliseconds of CPU by design: keep them off HTTP threads */
+	/* bcrypt and sha-crypt spend tens of milliseconds of CPU by design: keep them off HTTP
+	   threads */
 	.flags = NGD_AUTH_MAY_BLOCK,
 };

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* trusted_header: the identity a trusted front proxy already established (nginx auth_request with
  * oauth2-proxy, or nginx's verified client certificate), read from request headers. The headers
- * are believed only from a trusted peer: from anyone else they are ignored (DECLINED) and logged. */
-#include "auth/chain.h"
+ * are believed only from a trusted peer: from anyone else they are ignored (DECLINED) and logged.
+ */
+#include "auth/registry.h"
 #include "core/names.h"
 #include "edge/trusted_proxies.h"
 
@@ -33,7 +34,7 @@ static const struct {
 struct trusted_header {
 	const char *name;			     /* the section's name, for logs */
 	char header[N_HEADERS][MAX_HEADER_NAME + 1]; /* "" when off */
-	bool own_peers;				     /* trusted_peers set: it replaces [server] trusted_proxies */
+	bool own_peers; /* trusted_peers set: it replaces [server] trusted_proxies */
 	struct trusted_proxies peers;
 };
 
@@ -53,13 +54,16 @@ static int read_header_names(struct trusted_header *t, struct ngd_section *sec)
 			continue;
 		if (!header_name_valid(v)) {
 			ngd_section_error(sec, header_keys[i].key,
-					  "'%.64s' is not a header name (1 to 64 of A-Z a-z 0-9 - _), or 'none'", v);
+					  "'%.64s' is not a header name (1 to 64 of A-Z a-z 0-9 - "
+					  "_), or 'none'",
+					  v);
 			return -1;
 		}
 		snprintf(t->header[i], sizeof t->header[i], "%s", v);
 	}
 	if (!t->header[H_USER][0] && !t->header[H_DN][0]) {
-		ngd_section_error(sec, "user_header", "user_header and client_dn_header cannot both be off");
+		ngd_section_error(sec, "user_header",
+				  "user_header and client_dn_header cannot both be off");
 		return -1;
 	}
 	return 0;
@@ -72,8 +76,10 @@ static int read_peers(struct trusted_header *t, struct ngd_section *sec)
 	if (!list)
 		return 0;
 	char *copy = strdup(list);
-	if (!copy)
-		return ngd_section_error(sec, "trusted_peers", "out of memory"), -1;
+	if (!copy) {
+		ngd_section_error(sec, "trusted_peers", "out of memory");
+		return -1;
+	}
 	int rc = 0;
 	for (char *save = NULL, *item = strtok_r(copy, " \t,", &save); item && rc == 0;
 	     item = strtok_r(NULL, " \t,", &save))
@@ -89,8 +95,10 @@ static int read_peers(struct trusted_header *t, struct ngd_section *sec)
 static void *trusted_header_create(struct ngd_section *sec)
 {
 	struct trusted_header *t = calloc(1, sizeof *t);
-	if (!t)
-		return ngd_section_error(sec, NULL, "out of memory"), NULL;
+	if (!t) {
+		ngd_section_error(sec, NULL, "out of memory");
+		return NULL;
+	}
 	t->name = ngd_section_name(sec);
 	if (read_header_names(t, sec) < 0 || read_peers(t, sec) < 0) {
 		free(t);
@@ -104,7 +112,8 @@ static void trusted_header_destroy(void *instance)
 	free(instance);
 }
 
-static const char *header(const struct trusted_header *t, const struct ngd_request *req, enum header_role role)
+static const char *header(const struct trusted_header *t, const struct ngd_request *req,
+			  enum header_role role)
 {
 	return t->header[role][0] ? ngd_request_header(req, t->header[role]) : NULL;
 }
@@ -138,46 +147,53 @@ static enum ngd_auth_result add_groups(const char *list, struct ngd_outcome *out
 		while (len && (item[len - 1] == ' ' || item[len - 1] == '\t'))
 			item[--len] = '\0';
 		if (len && ngd_outcome_add_attribute(out, "groups", item) < 0)
-			r = refuse(out, "the groups header holds an invalid group name or too many groups");
+			r = refuse(
+				out,
+				"the groups header holds an invalid group name or too many groups");
 	}
 	free(copy);
 	return r;
 }
 
-/* The certificate's subject as the client_dn attribute, when nginx says it verified the certificate. */
-static enum ngd_auth_result certificate(const struct trusted_header *t, const struct ngd_request *req, const char *dn,
+/* The certificate's subject as the client_dn attribute, when nginx says it verified the
+ * certificate. */
+static enum ngd_auth_result certificate(const struct trusted_header *t,
+					const struct ngd_request *req, const char *dn,
 					struct ngd_outcome *out)
 {
 	const char *verify = header(t, req, H_VERIFY);
-	if (t->header[H_VERIFY][0] && (!verify || strcmp(verify, "SUCCESS") != 0))
-		return ngd_outcome_deny(out, 401, "certificate_not_verified",
-					"the client certificate was not verified by the front proxy"),
-		       NGD_AUTH_DENY;
+	if (t->header[H_VERIFY][0] && (!verify || strcmp(verify, "SUCCESS") != 0)) {
+		ngd_outcome_deny(out, 401, "certificate_not_verified",
+				 "the client certificate was not verified by the front proxy");
+		return NGD_AUTH_DENY;
+	}
 	if (!text_valid(dn, MAX_DN) || ngd_outcome_add_attribute(out, "client_dn", dn) < 0)
 		return refuse(out, "the client certificate's subject is not valid text");
 	return NGD_AUTH_OK;
 }
 
-static enum ngd_auth_result trusted_header_authenticate(void *instance, const struct ngd_request *req,
-							struct ngd_outcome *out)
+static enum ngd_auth_result
+trusted_header_authenticate(void *instance, const struct ngd_request *req, struct ngd_outcome *out)
 {
 	const struct trusted_header *t = instance;
 	const char *user = header(t, req, H_USER), *dn = header(t, req, H_DN);
 	if (!user && !dn)
 		return NGD_AUTH_DECLINED;
 	if (!peer_trusted(t, req)) {
-		ngd_log_warning("[auth:%s] %s from untrusted peer %s ignored", t->name, t->header[user ? H_USER : H_DN],
-				ngd_request_client_address(req));
+		ngd_log_warning("[auth:%s] %s from untrusted peer %s ignored", t->name,
+				t->header[user ? H_USER : H_DN], ngd_request_client_address(req));
 		return NGD_AUTH_DECLINED;
 	}
 	enum ngd_auth_result r = dn ? certificate(t, req, dn, out) : NGD_AUTH_OK;
 	if (r != NGD_AUTH_OK)
 		return r;
 	if (ngd_outcome_set_user(out, user ? user : dn) < 0)
-		return refuse(out, user ? "the user header is not a valid user id"
-					: "the client certificate's subject is not a valid user id");
+		return refuse(out,
+			      user ? "the user header is not a valid user id"
+				   : "the client certificate's subject is not a valid user id");
 	const char *email = header(t, req, H_EMAIL), *groups = header(t, req, H_GROUPS);
-	if (email && (!text_valid(email, MAX_EMAIL) || ngd_outcome_add_attribute(out, "email", email) < 0))
+	if (email &&
+	    (!text_valid(email, MAX_EMAIL) || ngd_outcome_add_attribute(out, "email", email) < 0))
 		return refuse(out, "the email header is not valid");
 	return groups ? add_groups(groups, out) : NGD_AUTH_OK;
 }

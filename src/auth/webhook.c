@@ -3,15 +3,15 @@
  * headers (credentials) are forwarded with libcurl; 2xx with {"userId":..., "attributes":{...}}
  * admits, 401/403 refuses, anything else fails closed. Calls block, so a request that needs
  * one runs again on the webhook's own worker threads; answers are cached briefly by digest. */
-#include "auth/chain.h"
+#include "auth/registry.h"
 #include "auth/fetch_url.h"
 #include "auth/webhook_cache.h"
 #include "core/buf.h"
 #include "core/decimal.h"
 #include "core/names.h"
 #include "core/secret.h"
-#include "token/curl_lib.h"
-#include "token/rest_http.h"
+#include "net/curl_lib.h"
+#include "net/rest_http.h"
 
 #include <jansson.h>
 #include <pthread.h>
@@ -31,15 +31,18 @@ struct webhook {
 	bool get; /* method = GET: no body */
 	char forward[MAX_FORWARD][MAX_HEADER_NAME + 1];
 	size_t n_forward;
-	unsigned timeout_ms, cache_ttl, negative_cache_ttl; /* max_concurrent is the chain's (a bulkhead) */
+	unsigned timeout_ms, cache_ttl,
+		negative_cache_ttl; /* max_concurrent is the chain's (a bulkhead) */
 	struct webhook_cache cache;
 };
 
-static int read_uint(struct ngd_section *sec, const char *key, unsigned min, unsigned max, unsigned *out)
+static int read_uint(struct ngd_section *sec, const char *key, unsigned min, unsigned max,
+		     unsigned *out)
 {
 	const char *v = ngd_section_get(sec, key);
 	if (v && decimal_parse(v, min, max, out) < 0) {
-		ngd_section_error(sec, key, "'%.32s' is not a whole number from %u to %u", v, min, max);
+		ngd_section_error(sec, key, "'%.32s' is not a whole number from %u to %u", v, min,
+				  max);
 		return -1;
 	}
 	return 0;
@@ -49,20 +52,35 @@ static int read_url(struct webhook *w, struct ngd_section *sec)
 {
 	const char *url = ngd_section_get(sec, "url");
 	bool insecure;
-	if (!url)
-		return ngd_section_error(sec, NULL, "url is required in [auth:%s]", w->name), -1;
-	size_t len = strlen(url), host = strncmp(url, "https://", 8) == 0 ? 8 : strncmp(url, "http://", 7) == 0 ? 7 : 0;
+	if (!url) {
+		ngd_section_error(sec, NULL, "url is required in [auth:%s]", w->name);
+		return -1;
+	}
+	size_t len = strlen(url), host = 0; /* the scheme's length */
+	if (strncmp(url, "https://", 8) == 0)
+		host = 8;
+	else if (strncmp(url, "http://", 7) == 0)
+		host = 7;
 	const char *end_of_host = url + host + strcspn(url + host, "/?#");
-	if (!host || len > MAX_URL || !text_valid(url, MAX_URL) || strchr(url, ' ') || end_of_host == url + host)
-		return ngd_section_error(sec, "url", "must be an http:// or https:// URL of at most %d bytes", MAX_URL),
-		       -1;
-	if (memchr(url + host, '@', (size_t)(end_of_host - url - host)))
-		return ngd_section_error(sec, "url", "must not carry credentials (user@host)"), -1;
+	if (!host || len > MAX_URL || !text_valid(url, MAX_URL) || strchr(url, ' ') ||
+	    end_of_host == url + host) {
+		ngd_section_error(sec, "url",
+				  "must be an http:// or https:// URL of at most %d bytes",
+				  MAX_URL);
+		return -1;
+	}
+	if (memchr(url + host, '@', (size_t)(end_of_host - url - host))) {
+		ngd_section_error(sec, "url", "must not carry credentials (user@host)");
+		return -1;
+	}
 	if (fetch_url_opt_in(sec, &insecure) < 0)
 		return -1;
 	const char *refusal = fetch_url_refusal(url, insecure);
-	if (refusal) /* credentials travel to it: anyone on a plain-http path could read and answer them */
-		return ngd_section_error(sec, "url", "%s", refusal), -1;
+	if (refusal) { /* credentials travel to it: anyone on a plain-http path could read and
+			  answer them */
+		ngd_section_error(sec, "url", "%s", refusal);
+		return -1;
+	}
 	fetch_url_warn(sec, "url", url);
 	memcpy(w->url, url, len + 1);
 	return 0;
@@ -72,8 +90,10 @@ static int read_url(struct webhook *w, struct ngd_section *sec)
 static int load_curl(struct ngd_section *sec)
 {
 	char why[300];
-	if (rest_http_load(why, sizeof why) < 0)
-		return ngd_section_error(sec, "url", "%s", why), -1;
+	if (rest_http_load(why, sizeof why) < 0) {
+		ngd_section_error(sec, "url", "%s", why);
+		return -1;
+	}
 	return 0;
 }
 
@@ -81,27 +101,43 @@ static int read_forward(struct webhook *w, struct ngd_section *sec)
 {
 	const char *list = ngd_section_get(sec, "forward_headers");
 	char copy[MAX_FORWARD * (MAX_HEADER_NAME + 2)];
-	if (snprintf(copy, sizeof copy, "%s", list ? list : "Authorization Cookie") >= (int)sizeof copy)
-		return ngd_section_error(sec, "forward_headers", "too long (at most %d names)", MAX_FORWARD), -1;
-	for (char *save = NULL, *item = strtok_r(copy, " \t,", &save); item; item = strtok_r(NULL, " \t,", &save)) {
+	if (snprintf(copy, sizeof copy, "%s", list ? list : "Authorization Cookie") >=
+	    (int)sizeof copy) {
+		ngd_section_error(sec, "forward_headers", "too long (at most %d names)",
+				  MAX_FORWARD);
+		return -1;
+	}
+	for (char *save = NULL, *item = strtok_r(copy, " \t,", &save); item;
+	     item = strtok_r(NULL, " \t,", &save)) {
 		size_t len = strlen(item);
-		if (w->n_forward == MAX_FORWARD)
-			return ngd_section_error(sec, "forward_headers", "at most %d names", MAX_FORWARD), -1;
+		if (w->n_forward == MAX_FORWARD) {
+			ngd_section_error(sec, "forward_headers", "at most %d names", MAX_FORWARD);
+			return -1;
+		}
 		if (len > MAX_HEADER_NAME ||
-		    strspn(item, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") != len)
-			return ngd_section_error(sec, "forward_headers", "'%.64s' is not a header name", item), -1;
+		    strspn(item,
+			   "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") !=
+			    len) {
+			ngd_section_error(sec, "forward_headers", "'%.64s' is not a header name",
+					  item);
+			return -1;
+		}
 		memcpy(w->forward[w->n_forward++], item, len + 1);
 	}
-	if (!w->n_forward)
-		return ngd_section_error(sec, "forward_headers", "name at least one header"), -1;
+	if (!w->n_forward) {
+		ngd_section_error(sec, "forward_headers", "name at least one header");
+		return -1;
+	}
 	return 0;
 }
 
 static int read_method(struct webhook *w, struct ngd_section *sec)
 {
 	const char *method = ngd_section_get(sec, "method");
-	if (method && strcmp(method, "POST") != 0 && strcmp(method, "GET") != 0)
-		return ngd_section_error(sec, "method", "'%.16s' is not POST or GET", method), -1;
+	if (method && strcmp(method, "POST") != 0 && strcmp(method, "GET") != 0) {
+		ngd_section_error(sec, "method", "'%.16s' is not POST or GET", method);
+		return -1;
+	}
 	w->get = method && strcmp(method, "GET") == 0;
 	return 0;
 }
@@ -116,13 +152,15 @@ static void webhook_destroy(void *instance)
 static void *webhook_create(struct ngd_section *sec)
 {
 	struct webhook *w = calloc(1, sizeof *w);
-	if (!w)
-		return ngd_section_error(sec, NULL, "out of memory"), NULL;
+	if (!w) {
+		ngd_section_error(sec, NULL, "out of memory");
+		return NULL;
+	}
 	w->name = ngd_section_name(sec);
 	w->timeout_ms = 2000, w->cache_ttl = 10, w->negative_cache_ttl = 5;
 	webhook_cache_init(&w->cache);
-	if (read_url(w, sec) < 0 || load_curl(sec) < 0 || read_method(w, sec) < 0 || read_forward(w, sec) < 0 ||
-	    read_uint(sec, "timeout", 50, 60000, &w->timeout_ms) < 0 ||
+	if (read_url(w, sec) < 0 || load_curl(sec) < 0 || read_method(w, sec) < 0 ||
+	    read_forward(w, sec) < 0 || read_uint(sec, "timeout", 50, 60000, &w->timeout_ms) < 0 ||
 	    read_uint(sec, "cache_ttl", 0, 3600, &w->cache_ttl) < 0 ||
 	    read_uint(sec, "negative_cache_ttl", 0, 3600, &w->negative_cache_ttl) < 0) {
 		webhook_destroy(w);
@@ -132,7 +170,8 @@ static void *webhook_create(struct ngd_section *sec)
 }
 
 /* SHA-256 over the hub and every forwarded header (name, presence, value): the cache key. */
-static int credential_digest(const struct webhook *w, const struct ngd_request *req, unsigned char key[SHA256_LEN])
+static int credential_digest(const struct webhook *w, const struct ngd_request *req,
+			     unsigned char key[SHA256_LEN])
 {
 	struct buf b = {0};
 	buf_puts(&b, ngd_request_hub(req));
@@ -212,16 +251,19 @@ static bool attribute_value_ok(json_t *v)
 static int parse_answer(const struct buf *body, struct ngd_outcome *out, const char **why)
 {
 	json_error_t error;
-	json_t *root = json_loadb(body->data ? body->data : "", body->len, JSON_REJECT_DUPLICATES, &error);
-	json_t *user = json_object_get(root, "userId"), *attrs = json_object_get(root, "attributes");
+	json_t *root =
+		json_loadb(body->data ? body->data : "", body->len, JSON_REJECT_DUPLICATES, &error);
+	json_t *user = json_object_get(root, "userId"),
+	       *attrs = json_object_get(root, "attributes");
 	const char *name;
 	json_t *v;
 	int rc = -1;
-	*why = !json_is_object(root)					? "the answer is not a JSON object"
-	       : !json_is_string(user)					? "userId is missing or not a string"
-	       : attrs && !json_is_object(attrs)			? "attributes is not an object"
-	       : ngd_outcome_set_user(out, json_string_value(user)) < 0 ? "userId is not a valid user id"
-									: NULL;
+	*why = !json_is_object(root)		 ? "the answer is not a JSON object"
+	       : !json_is_string(user)		 ? "userId is missing or not a string"
+	       : attrs && !json_is_object(attrs) ? "attributes is not an object"
+	       : ngd_outcome_set_user(out, json_string_value(user)) < 0
+		       ? "userId is not a valid user id"
+		       : NULL;
 	if (!*why)
 		rc = 0;
 	json_object_foreach(rc == 0 ? attrs : NULL, name, v)
@@ -232,7 +274,8 @@ static int parse_answer(const struct buf *body, struct ngd_outcome *out, const c
 			*why = "an attribute value is not a string or a list of strings", rc = -1;
 			break;
 		}
-		if (json_is_string(v) && ngd_outcome_add_attribute(out, name, json_string_value(v)) < 0)
+		if (json_is_string(v) &&
+		    ngd_outcome_add_attribute(out, name, json_string_value(v)) < 0)
 			*why = "an attribute is invalid or there are too many", rc = -1;
 		json_array_foreach(v, i, item)
 		{
@@ -247,11 +290,13 @@ static int parse_answer(const struct buf *body, struct ngd_outcome *out, const c
 }
 
 /* What the webhook's HTTP status and body mean. */
-static enum ngd_auth_result judge(const struct webhook *w, long status, const struct buf *body, struct ngd_outcome *out)
+static enum ngd_auth_result judge(const struct webhook *w, long status, const struct buf *body,
+				  struct ngd_outcome *out)
 {
 	const char *why = NULL;
 	if (status == 401 || status == 403) {
-		ngd_outcome_deny(out, (int)status, status == 403 ? "forbidden" : "invalid_credentials",
+		ngd_outcome_deny(out, (int)status,
+				 status == 403 ? "forbidden" : "invalid_credentials",
 				 "the credentials were not accepted");
 		return NGD_AUTH_DENY;
 	}
@@ -261,17 +306,20 @@ static enum ngd_auth_result judge(const struct webhook *w, long status, const st
 	}
 	if (parse_answer(body, out, &why) == 0)
 		return NGD_AUTH_OK;
-	ngd_log_warning("[auth:%s] webhook answered HTTP %ld with an unusable body: %s", w->name, status, why);
+	ngd_log_warning("[auth:%s] webhook answered HTTP %ld with an unusable body: %s", w->name,
+			status, why);
 	return NGD_AUTH_ERROR;
 }
 
-static void set_options(const struct webhook *w, CURL *c, struct curl_slist *headers, const char *post,
-			struct buf *body)
+static void set_options(const struct webhook *w, CURL *c, struct curl_slist *headers,
+			const char *post, struct buf *body)
 {
 	curl_lib_set_ptr(c, CURLOPT_URL, w->url);
-	curl_lib_set_long(c, CURLOPT_NOSIGNAL, 1L); /* threads: no SIGALRM for name-resolution timeouts */
+	curl_lib_set_long(c, CURLOPT_NOSIGNAL,
+			  1L); /* threads: no SIGALRM for name-resolution timeouts */
 	curl_lib_set_long(c, CURLOPT_TIMEOUT_MS, (long)w->timeout_ms);
-	curl_lib_set_ptr(c, CURLOPT_PROXY, ""); /* the environment's proxy must not see credentials */
+	curl_lib_set_ptr(c, CURLOPT_PROXY,
+			 ""); /* the environment's proxy must not see credentials */
 	curl_lib_set_long(c, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_lib_set_ptr(c, CURLOPT_USERAGENT, PACKAGE_STRING);
 	curl_lib_set_ptr(c, CURLOPT_HTTPHEADER, headers);
@@ -301,7 +349,8 @@ static void handle_free(void *handle)
 
 static void handle_key_create(void)
 {
-	pthread_key_create(&handle_key, handle_free); /* worker threads free theirs when they exit */
+	pthread_key_create(&handle_key,
+			   handle_free); /* worker threads free theirs when they exit */
 }
 
 /* One libcurl handle per thread, reset before each call but kept for its connection cache, so
@@ -321,7 +370,8 @@ static CURL *thread_handle(void)
 	return c;
 }
 
-static enum ngd_auth_result call(const struct webhook *w, const struct ngd_request *req, struct ngd_outcome *out)
+static enum ngd_auth_result call(const struct webhook *w, const struct ngd_request *req,
+				 struct ngd_outcome *out)
 {
 	struct buf body = {0}, post = {0};
 	struct curl_slist *headers = request_headers(w, req);
@@ -337,11 +387,14 @@ static enum ngd_auth_result call(const struct webhook *w, const struct ngd_reque
 		if (rc == CURLE_OK)
 			curl_lib.easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
 		else if (rc == CURLE_OPERATION_TIMEDOUT)
-			ngd_log_warning("[auth:%s] webhook timed out after %u ms", w->name, w->timeout_ms);
+			ngd_log_warning("[auth:%s] webhook timed out after %u ms", w->name,
+					w->timeout_ms);
 		else if (rc == CURLE_WRITE_ERROR)
-			ngd_log_warning("[auth:%s] webhook answer larger than %d bytes", w->name, MAX_RESPONSE);
+			ngd_log_warning("[auth:%s] webhook answer larger than %d bytes", w->name,
+					MAX_RESPONSE);
 		else
-			ngd_log_warning("[auth:%s] webhook call failed: %s", w->name, curl_lib.easy_strerror(rc));
+			ngd_log_warning("[auth:%s] webhook call failed: %s", w->name,
+					curl_lib.easy_strerror(rc));
 	}
 	enum ngd_auth_result r = status ? judge(w, status, &body, out) : NGD_AUTH_ERROR;
 	if (c) /* the handle must not keep pointers to what is freed below */
@@ -352,7 +405,8 @@ static enum ngd_auth_result call(const struct webhook *w, const struct ngd_reque
 	return r;
 }
 
-static enum ngd_auth_result webhook_authenticate(void *instance, const struct ngd_request *req, struct ngd_outcome *out)
+static enum ngd_auth_result webhook_authenticate(void *instance, const struct ngd_request *req,
+						 struct ngd_outcome *out)
 {
 	struct webhook *w = instance;
 	unsigned char key[SHA256_LEN];
@@ -361,12 +415,18 @@ static enum ngd_auth_result webhook_authenticate(void *instance, const struct ng
 		return NGD_AUTH_DECLINED; /* no credentials of the kind this webhook judges */
 	if (credential_digest(w, req, key) < 0)
 		return NGD_AUTH_ERROR;
-	if (webhook_cache_get(&w->cache, key, out, &r))
-		return explicit_bzero(key, sizeof key), r; /* a cached answer, even on the HTTP thread */
-	if (!out->may_block)
-		return explicit_bzero(key, sizeof key), auth_defer(out); /* the call leaves the HTTP thread */
-	r = call(w, req, out); /* on this webhook's own worker threads, at most max_concurrent at once */
-	webhook_cache_put(&w->cache, key, r, out, r == NGD_AUTH_OK ? w->cache_ttl : w->negative_cache_ttl);
+	if (webhook_cache_get(&w->cache, key, out, &r)) {
+		explicit_bzero(key, sizeof key);
+		return r; /* a cached answer, even on the HTTP thread */
+	}
+	if (!out->may_block) {
+		explicit_bzero(key, sizeof key);
+		return auth_defer(out); /* the call leaves the HTTP thread */
+	}
+	r = call(w, req,
+		 out); /* on this webhook's own worker threads, at most max_concurrent at once */
+	webhook_cache_put(&w->cache, key, r, out,
+			  r == NGD_AUTH_OK ? w->cache_ttl : w->negative_cache_ttl);
 	explicit_bzero(key, sizeof key);
 	return r;
 }
@@ -378,5 +438,6 @@ const struct ngd_authenticator auth_webhook = {
 	.create = webhook_create,
 	.authenticate = webhook_authenticate,
 	.destroy = webhook_destroy,
-	.flags = AUTH_MAY_DEFER, /* a cached answer stays on the HTTP thread; a call goes to the workers */
+	.flags = AUTH_MAY_DEFER, /* a cached answer stays on the HTTP thread; a call goes to the
+				    workers */
 };

@@ -45,7 +45,8 @@ void webhook_cache_clear(struct webhook_cache *c)
 static int copy_out(const struct cached_answer *a, struct ngd_outcome *out)
 {
 	if (a->result == NGD_AUTH_DENY) {
-		ngd_outcome_deny(out, (int)a->deny_status, a->deny_status == 403 ? "forbidden" : "invalid_credentials",
+		ngd_outcome_deny(out, (int)a->deny_status,
+				 a->deny_status == 403 ? "forbidden" : "invalid_credentials",
 				 "the credentials were not accepted");
 		return 0;
 	}
@@ -57,13 +58,14 @@ static int copy_out(const struct cached_answer *a, struct ngd_outcome *out)
 	return 0;
 }
 
-int webhook_cache_get(struct webhook_cache *c, const unsigned char key[SHA256_LEN], struct ngd_outcome *out,
-		      enum ngd_auth_result *result)
+int webhook_cache_get(struct webhook_cache *c, const unsigned char key[SHA256_LEN],
+		      struct ngd_outcome *out, enum ngd_auth_result *result)
 {
 	int found = 0;
 	pthread_mutex_lock(&c->lock);
 	struct cached_answer *a = slot_of(c, key);
-	if (a->expires > now_ms() && secret_equal(a->key, key, SHA256_LEN) && copy_out(a, out) == 0) {
+	if (a->expires > now_ms() && secret_equal(a->key, key, SHA256_LEN) &&
+	    copy_out(a, out) == 0) {
 		*result = a->result;
 		found = 1;
 	}
@@ -74,7 +76,8 @@ int webhook_cache_get(struct webhook_cache *c, const unsigned char key[SHA256_LE
 static int fill(struct cached_answer *a, const struct ngd_outcome *out)
 {
 	const struct principal *p = &out->principal;
-	if (!(a->user_id = strdup(p->user_id)) || (p->n_attrs && !(a->attrs = calloc(p->n_attrs, sizeof *a->attrs))))
+	if (!(a->user_id = strdup(p->user_id)) ||
+	    (p->n_attrs && !(a->attrs = calloc(p->n_attrs, sizeof *a->attrs))))
 		return -1;
 	for (; a->n_attrs < p->n_attrs; a->n_attrs++) {
 		struct attribute *to = &a->attrs[a->n_attrs];
@@ -88,8 +91,8 @@ static int fill(struct cached_answer *a, const struct ngd_outcome *out)
 	return 0;
 }
 
-void webhook_cache_put(struct webhook_cache *c, const unsigned char key[SHA256_LEN], enum ngd_auth_result result,
-		       const struct ngd_outcome *out, unsigned ttl)
+void webhook_cache_put(struct webhook_cache *c, const unsigned char key[SHA256_LEN],
+		       enum ngd_auth_result result, const struct ngd_outcome *out, unsigned ttl)
 {
 	if (!ttl || (result != NGD_AUTH_OK && result != NGD_AUTH_DENY))
 		return;

@@ -4,7 +4,7 @@
 #ifndef NGD_WEBHOOK_CACHE_H
 #define NGD_WEBHOOK_CACHE_H
 
-#include "auth/chain.h"
+#include "auth/registry.h"
 #include "core/secret.h"
 
 #include <pthread.h>
@@ -30,10 +30,10 @@ void webhook_cache_init(struct webhook_cache *c);
 void webhook_cache_clear(struct webhook_cache *c);
 /* A live answer for key: fills out (user and attributes for OK, deny status for DENY) and returns
  * 1 with *result set; 0 when there is none. */
-int webhook_cache_get(struct webhook_cache *c, const unsigned char key[SHA256_LEN], struct ngd_outcome *out,
-		      enum ngd_auth_result *result);
+int webhook_cache_get(struct webhook_cache *c, const unsigned char key[SHA256_LEN],
+		      struct ngd_outcome *out, enum ngd_auth_result *result);
 /* Remembers an OK or DENY answer for ttl seconds (0: not at all). */
-void webhook_cache_put(struct webhook_cache *c, const unsigned char key[SHA256_LEN], enum ngd_auth_result result,
-		       const struct ngd_outcome *out, unsigned ttl);
+void webhook_cache_put(struct webhook_cache *c, const unsigned char key[SHA256_LEN],
+		       enum ngd_auth_result result, const struct ngd_outcome *out, unsigned ttl);
 
 #endif

@@ -48,12 +48,13 @@ int cli_getopt(const char *command, int argc, char **argv, const struct option *
 	while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1)
 		if (opt == '?')
 			return cli_usage_error(command, "unknown option or missing value: '%.*s'",
-					       cli_shown_length(argv[optind - 1]), argv[optind - 1]);
+					       cli_shown_length(argv[optind - 1]),
+					       argv[optind - 1]);
 		else if ((rc = parse_option(opt, args)) != 0)
 			return rc;
 	if (optind < argc)
-		return cli_usage_error(command, "unexpected argument '%.*s'", cli_shown_length(argv[optind]),
-				       argv[optind]);
+		return cli_usage_error(command, "unexpected argument '%.*s'",
+				       cli_shown_length(argv[optind]), argv[optind]);
 	return 0;
 }
 
@@ -63,11 +64,13 @@ static char *read_stdin(size_t max_bytes, size_t *len, char *err, size_t err_len
 	char *text = malloc(max_bytes + 2);
 	ssize_t n = 0;
 	*len = 0;
-	while (text && *len <= max_bytes && (n = read(STDIN_FILENO, text + *len, max_bytes + 1 - *len)) > 0)
+	while (text && *len <= max_bytes &&
+	       (n = read(STDIN_FILENO, text + *len, max_bytes + 1 - *len)) > 0)
 		*len += (size_t)n;
 	if (text && (n < 0 || *len > max_bytes || memchr(text, '\0', *len))) {
 		snprintf(err, err_len, "%s",
-			 n < 0 ? "cannot read standard input" : "standard input is too long or binary");
+			 n < 0 ? "cannot read standard input"
+			       : "standard input is too long or binary");
 		explicit_bzero(text, *len);
 		free(text);
 		return NULL;
@@ -77,8 +80,8 @@ static char *read_stdin(size_t max_bytes, size_t *len, char *err, size_t err_len
 	return text;
 }
 
-static char *read_source(const struct cli_secret_source *src, size_t max_bytes, const char *what, char *err,
-			 size_t err_len)
+static char *read_source(const struct cli_secret_source *src, size_t max_bytes, const char *what,
+			 char *err, size_t err_len)
 {
 	size_t len = 0;
 	char *path = NULL, *text = NULL;
@@ -90,10 +93,14 @@ static char *read_source(const struct cli_secret_source *src, size_t max_bytes, 
 	if (src->file && strcmp(src->file, "-") == 0)
 		return read_stdin(max_bytes, &len, err, err_len);
 	const char *dir = getenv("CREDENTIALS_DIRECTORY");
-	if (src->credential && (!dir || !*dir))
-		return snprintf(err, err_len, "CREDENTIALS_DIRECTORY is not set"), NULL;
-	if (src->credential && asprintf(&path, "%s/%s", dir, src->credential) < 0)
-		return snprintf(err, err_len, "out of memory"), NULL;
+	if (src->credential && (!dir || !*dir)) {
+		snprintf(err, err_len, "CREDENTIALS_DIRECTORY is not set");
+		return NULL;
+	}
+	if (src->credential && asprintf(&path, "%s/%s", dir, src->credential) < 0) {
+		snprintf(err, err_len, "out of memory");
+		return NULL;
+	}
 	const char *file = path ? path : src->file;
 	if (file_check_private(file, what, err, err_len) == 0)
 		text = file_read(file, max_bytes, &len, err, err_len);
@@ -101,7 +108,8 @@ static char *read_source(const struct cli_secret_source *src, size_t max_bytes, 
 	return text;
 }
 
-char *cli_read_secret(const char *command, const struct cli_secret_source *src, size_t max_bytes, const char *what)
+char *cli_read_secret(const char *command, const struct cli_secret_source *src, size_t max_bytes,
+		      const char *what)
 {
 	char err[600];
 	char *text = read_source(src, max_bytes, what, err, sizeof err);

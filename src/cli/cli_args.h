@@ -12,7 +12,8 @@
  * --connection_string=VALUE), at most 64 bytes. */
 int cli_shown_length(const char *arg);
 /* Prints "negotiated: COMMAND: message (see negotiated COMMAND --help)"; returns 2. */
-int cli_usage_error(const char *command, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int cli_usage_error(const char *command, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 /* Appends a validated value to a list of at most max; 0, or 2 after saying what was wrong. */
 int cli_add_item(const char *command, const char **items, size_t *n, size_t max, const char *value,
 		 bool (*valid)(const char *), const char *what);
@@ -32,6 +33,7 @@ struct cli_secret_source {
 /* Reads the secret (at most max_bytes, final line ends trimmed); the caller frees it with
  * secret_free(). NULL after saying on stderr what was wrong (a file others can read is refused),
  * never the value. `what` names it in messages, e.g. "a connection string". */
-char *cli_read_secret(const char *command, const struct cli_secret_source *src, size_t max_bytes, const char *what);
+char *cli_read_secret(const char *command, const struct cli_secret_source *src, size_t max_bytes,
+		      const char *what);
 
 #endif

@@ -21,9 +21,11 @@ static int item(char *text, struct ngd_outcome *out, char *why, size_t why_len)
 		if (ngd_outcome_add_attribute(out, text + 5, eq + 1) == 0)
 			return 0;
 		*eq = '=';
-		return snprintf(why, why_len, "'%.80s': invalid attribute, or more than 32", text), -1;
+		snprintf(why, why_len, "'%.80s': invalid attribute, or more than 32", text);
+		return -1;
 	}
-	return snprintf(why, why_len, "'%.80s' is not user=ID, auth=NAME or attr:NAME=VALUE", text), -1;
+	snprintf(why, why_len, "'%.80s' is not user=ID, auth=NAME or attr:NAME=VALUE", text);
+	return -1;
 }
 
 int principal_spec_parse(char *spec, struct ngd_outcome *out, char *why, size_t why_len)
@@ -32,7 +34,9 @@ int principal_spec_parse(char *spec, struct ngd_outcome *out, char *why, size_t 
 	for (char *t = strtok_r(spec, ",", &save); t; t = strtok_r(NULL, ",", &save))
 		if (item(t, out, why, why_len) < 0)
 			return -1;
-	if (!out->principal.user_id[0])
-		return snprintf(why, why_len, "user=ID is required: every admitted caller has a user id"), -1;
+	if (!out->principal.user_id[0]) {
+		snprintf(why, why_len, "user=ID is required: every admitted caller has a user id");
+		return -1;
+	}
 	return 0;
 }

@@ -18,7 +18,8 @@
 #include <string.h>
 
 /* "[KIND:NAME]" for a message, written only when there is one (thousands of hubs have none). */
-static const char *section_label(const struct section_head *h, const char *kind, char *out, size_t len)
+static const char *section_label(const struct section_head *h, const char *kind, char *out,
+				 size_t len)
 {
 	snprintf(out, len, "[%s%s%s]", kind, h->name ? ":" : "", h->name ? h->name : "");
 	return out;
@@ -31,21 +32,25 @@ static int source_count(const struct connstr_source *src)
 
 static bool credential_name_valid(const char *name)
 {
-	return name && strcmp(name, ".") != 0 && strcmp(name, "..") != 0 && !strchr(name, '/') && strlen(name) < 256;
+	return name && strcmp(name, ".") != 0 && strcmp(name, "..") != 0 && !strchr(name, '/') &&
+	       strlen(name) < 256;
 }
 
 static void check_credentials(struct parser *p, const struct config_service *s)
 {
 	const char *names[] = {s->primary.credential, s->secondary.credential};
-	const char *key_names[] = {"connection_string_credential", "secondary_connection_string_credential"};
+	const char *key_names[] = {"connection_string_credential",
+				   "secondary_connection_string_credential"};
 	for (int i = 0; i < 2; i++)
 		if (names[i] && !credential_name_valid(names[i]))
-			parser_error(p, config_key_line(&s->head, "service", key_names[i]), key_names[i],
-				     "a credential name is a file name in $CREDENTIALS_DIRECTORY, without '/'");
+			parser_error(p, config_key_line(&s->head, "service", key_names[i]),
+				     key_names[i],
+				     "a credential name is a file name in $CREDENTIALS_DIRECTORY, "
+				     "without '/'");
 }
 
-static const char *const credential_kinds[] = {"managed_identity", "workload_identity", "client_secret",
-					       "client_certificate"};
+static const char *const credential_kinds[] = {"managed_identity", "workload_identity",
+					       "client_secret", "client_certificate"};
 
 /* A keyless service: an https endpoint, one credential kind and what that kind needs. */
 static void check_keyless(struct parser *p, const struct config_service *s, const char *label)
@@ -57,9 +62,11 @@ static void check_keyless(struct parser *p, const struct config_service *s, cons
 			kind = i;
 	if (source_count(&s->primary) || source_count(&s->secondary))
 		parser_error(p, config_key_line(&s->head, "service", "endpoint"), "endpoint",
-			     "a service has either an endpoint and a credential (no access key) or a connection "
+			     "a service has either an endpoint and a credential (no access key) or "
+			     "a connection "
 			     "string, not both");
-	else if (strncmp(k->endpoint, "https://", 8) != 0 && strncmp(k->endpoint, "http://", 7) != 0)
+	else if (strncmp(k->endpoint, "https://", 8) != 0 &&
+		 strncmp(k->endpoint, "http://", 7) != 0)
 		parser_error(p, config_key_line(&s->head, "service", "endpoint"), "endpoint",
 			     "'%.80s' is not an http(s) URL", k->endpoint);
 	else if (!k->credential)
@@ -67,14 +74,17 @@ static void check_keyless(struct parser *p, const struct config_service *s, cons
 			     "credential: required with endpoint (one of managed_identity, "
 			     "workload_identity, client_secret, client_certificate)");
 	else if (kind < 0)
-		parser_error(p, config_key_line(&s->head, "service", "credential"), "credential",
-			     "'%.64s' is not one of managed_identity, workload_identity, client_secret, "
-			     "client_certificate",
-			     k->credential);
+		parser_error(
+			p, config_key_line(&s->head, "service", "credential"), "credential",
+			"'%.64s' is not one of managed_identity, workload_identity, client_secret, "
+			"client_certificate",
+			k->credential);
 	else if (kind == 2 && !!k->client_secret_file + !!k->client_secret_credential != 1)
 		parser_error(p, config_key_line(&s->head, "service", "credential"), "credential",
-			     "client_secret: set exactly one of client_secret_file, client_secret_credential");
-	else if (kind == 3 && !!k->client_certificate_file + !!k->client_certificate_credential != 1)
+			     "client_secret: set exactly one of client_secret_file, "
+			     "client_secret_credential");
+	else if (kind == 3 &&
+		 !!k->client_certificate_file + !!k->client_certificate_credential != 1)
 		parser_error(p, config_key_line(&s->head, "service", "credential"), "credential",
 			     "client_certificate: set exactly one of client_certificate_file, "
 			     "client_certificate_credential");
@@ -86,7 +96,8 @@ static void check_keyless(struct parser *p, const struct config_service *s, cons
 	for (int i = 0; i < 2; i++)
 		if (names[i] && !credential_name_valid(names[i]))
 			parser_error(p, config_key_line(&s->head, "service", keys[i]), keys[i],
-				     "a credential name is a file name in $CREDENTIALS_DIRECTORY, without '/'");
+				     "a credential name is a file name in $CREDENTIALS_DIRECTORY, "
+				     "without '/'");
 }
 
 static void check_service(struct parser *p, const struct config_service *s)
@@ -99,37 +110,47 @@ static void check_service(struct parser *p, const struct config_service *s)
 	}
 	if (s->keyless.credential)
 		parser_error(p, config_key_line(&s->head, "service", "credential"), "credential",
-			     "needs endpoint (a service with a connection string signs with its access key)");
+			     "needs endpoint (a service with a connection string signs with its "
+			     "access key)");
 	if (source_count(&s->primary) != 1)
 		parser_error(p, s->head.line, label,
-			     "set exactly one of connection_string, connection_string_file, connection_string_env, "
+			     "set exactly one of connection_string, connection_string_file, "
+			     "connection_string_env, "
 			     "connection_string_credential");
 	if (source_count(&s->secondary) > 1)
-		parser_error(p, s->head.line, label, "set at most one of the secondary_connection_string* keys");
+		parser_error(p, s->head.line, label,
+			     "set at most one of the secondary_connection_string* keys");
 	check_credentials(p, s);
 	int line = config_key_line(&s->head, "service", "sign_with");
-	if (s->sign_with && strcmp(s->sign_with, "primary") != 0 && strcmp(s->sign_with, "secondary") != 0)
-		parser_error(p, line, "sign_with", "must be primary or secondary (value withheld: it may be a secret)");
-	else if (s->sign_with && strcmp(s->sign_with, "secondary") == 0 && source_count(&s->secondary) == 0)
-		parser_error(p, line, "sign_with", "secondary: no secondary_connection_string* key is set");
+	if (s->sign_with && strcmp(s->sign_with, "primary") != 0 &&
+	    strcmp(s->sign_with, "secondary") != 0)
+		parser_error(p, line, "sign_with",
+			     "must be primary or secondary (value withheld: it may be a secret)");
+	else if (s->sign_with && strcmp(s->sign_with, "secondary") == 0 &&
+		 source_count(&s->secondary) == 0)
+		parser_error(p, line, "sign_with",
+			     "secondary: no secondary_connection_string* key is set");
 }
 
-/* Every template of a list compiles: a typo in a role is an error, not a role that grants nothing. */
-static void check_templates(struct parser *p, const struct section_head *head, const char *kind, const char *key,
-			    const struct strlist *list, enum template_kind tk)
+/* Every template of a list compiles: a typo in a role is an error, not a role that grants nothing.
+ */
+static void check_templates(struct parser *p, const struct section_head *head, const char *kind,
+			    const char *key, const struct strlist *list, enum template_kind tk)
 {
 	char why[300];
 	struct template t;
 	const char *over =
-		tk == TEMPLATE_ROLE ? roles_over_pattern_cap((const char *const *)list->items, list->n) : NULL;
+		tk == TEMPLATE_ROLE
+			? roles_over_pattern_cap((const char *const *)list->items, list->n)
+			: NULL;
 	if (over)
 		parser_error(p, config_key_line(head, kind, key), key,
 			     "more than %d %sPATTERN roles: the service reads at most %d per token",
 			     NGD_MAX_PATTERN_ROLES, over, NGD_MAX_PATTERN_ROLES);
 	for (size_t i = 0; i < list->n; i++) {
 		if (template_compile(list->items[i], tk, &t, why, sizeof why) < 0)
-			parser_error(p, config_key_line(head, kind, key), key, "'%.80s'%s%s", list->items[i],
-				     strncmp(why, "is ", 3) == 0 ? " " : ": ", why);
+			parser_error(p, config_key_line(head, kind, key), key, "'%.80s'%s%s",
+				     list->items[i], strncmp(why, "is ", 3) == 0 ? " " : ": ", why);
 		else
 			template_clear(&t);
 	}
@@ -150,10 +171,12 @@ static void check_defaults(struct parser *p, const struct config_hub *h, const c
 	for (size_t i = 0; i < defaults->n; i++) {
 		bool granted = list_has(roles ? &h->roles : &h->groups, defaults->items[i]);
 		for (size_t r = 0; !granted && r < h->n_rules; r++)
-			granted = list_has(roles ? &h->rules[r]->roles : &h->rules[r]->groups, defaults->items[i]);
+			granted = list_has(roles ? &h->rules[r]->roles : &h->rules[r]->groups,
+					   defaults->items[i]);
 		if (!granted)
 			parser_error(p, config_key_line(&h->head, "hub", key), key,
-				     "'%.80s' is granted by neither this hub's %s nor a [rule:NAME] for it",
+				     "'%.80s' is granted by neither this hub's %s nor a "
+				     "[rule:NAME] for it",
 				     defaults->items[i], roles ? "roles" : "groups");
 	}
 }
@@ -173,18 +196,23 @@ static void check_hub_names(struct parser *p, struct config_hub *h)
 		if (!ask_parameter_name_ok(h->ignore_parameters.items[i]) ||
 		    ask_parameter_known(h->ignore_parameters.items[i], false, NULL) ||
 		    ask_parameter_known(h->ignore_parameters.items[i], true, NULL))
-			parser_error(p, config_key_line(&h->head, "hub", "ignore_parameters"), "ignore_parameters",
-				     "'%.40s' is not a parameter name to ignore (1 to 40 of A-Z a-z 0-9 _ . - [ ], and "
+			parser_error(p, config_key_line(&h->head, "hub", "ignore_parameters"),
+				     "ignore_parameters",
+				     "'%.40s' is not a parameter name to ignore (1 to 40 of A-Z "
+				     "a-z 0-9 _ . - [ ], and "
 				     "not one negotiated reads)",
 				     h->ignore_parameters.items[i]);
 	for (size_t i = 0; i < h->client_protocols.n; i++)
 		if (client_protocol_parse(h->client_protocols.items[i], &protocol) < 0)
-			parser_error(p, config_key_line(&h->head, "hub", "client_protocols"), "client_protocols",
-				     "'%.40s' is not one of default, mqtt, socketio", h->client_protocols.items[i]);
+			parser_error(p, config_key_line(&h->head, "hub", "client_protocols"),
+				     "client_protocols",
+				     "'%.40s' is not one of default, mqtt, socketio",
+				     h->client_protocols.items[i]);
 }
 
 /* A user: condition on each of the rule's hubs: tied to one authenticator, or an error. */
-static void check_user_binding(struct parser *p, int line, const struct config_rule *r, const struct matcher *m)
+static void check_user_binding(struct parser *p, int line, const struct config_rule *r,
+			       const struct matcher *m)
 {
 	char why[300], prefix[130];
 	const char *slash = m->kind == MATCH_USER ? strchr(m->name, '/') : NULL;
@@ -197,9 +225,11 @@ static void check_user_binding(struct parser *p, int line, const struct config_r
 			continue;
 		if (prefix[0] && config_find_auth(p->cfg, prefix) && !list_has(&hub->auth, prefix))
 			parser_error(p, line, "match",
-				     "'%.80s' can never hold on hub %s: [auth:%s] is not in its auth list", m->source,
-				     hub->head.name, prefix);
-		else if (matcher_bind_user(&bound, hub->head.name, hub->auth.items, hub->auth.n, why, sizeof why) < 0)
+				     "'%.80s' can never hold on hub %s: [auth:%s] is not in its "
+				     "auth list",
+				     m->source, hub->head.name, prefix);
+		else if (matcher_bind_user(&bound, hub->head.name, hub->auth.items, hub->auth.n,
+					   why, sizeof why) < 0)
 			parser_error(p, line, "match", "%s", why);
 		matcher_clear(&bound);
 	}
@@ -216,16 +246,19 @@ static void check_match(struct parser *p, const struct config_rule *r)
 			continue;
 		}
 		if (m.kind == MATCH_ANYONE && r->match.n > 1)
-			parser_error(p, line, "match", "'anyone' holds for every caller: it stands alone");
+			parser_error(p, line, "match",
+				     "'anyone' holds for every caller: it stands alone");
 		if (m.kind == MATCH_AUTH && !config_find_auth(p->cfg, m.name))
-			parser_error(p, line, "match", "'%.80s': no [auth:%.64s] section", m.source, m.name);
+			parser_error(p, line, "match", "'%.80s': no [auth:%.64s] section", m.source,
+				     m.name);
 		check_user_binding(p, line, r, &m);
 		for (size_t h = 0; m.kind == MATCH_AUTH && h < r->hubs.n; h++) {
 			const struct config_hub *hub = config_find_hub(p->cfg, r->hubs.items[h]);
 			if (hub && !list_has(&hub->auth, m.name))
 				parser_error(p, line, "match",
-					     "'%.80s' can never hold on hub %s: it is not in its auth list", m.source,
-					     hub->head.name);
+					     "'%.80s' can never hold on hub %s: it is not in its "
+					     "auth list",
+					     m.source, hub->head.name);
 		}
 		matcher_clear(&m);
 	}
@@ -239,11 +272,12 @@ static void check_rule(struct parser *p, const struct config_rule *r)
 			     "hub: required (the hubs this rule grants on)");
 	for (size_t i = 0; i < r->hubs.n; i++)
 		if (!config_find_hub(p->cfg, r->hubs.items[i]))
-			parser_error(p, config_key_line(&r->head, "rule", "hub"), "hub", "no [hub:%.128s] section",
-				     r->hubs.items[i]);
+			parser_error(p, config_key_line(&r->head, "rule", "hub"), "hub",
+				     "no [hub:%.128s] section", r->hubs.items[i]);
 	if (r->match.n == 0)
 		parser_error(p, r->head.line, section_label(&r->head, "rule", label, sizeof label),
-			     "match: required (anyone, user:ID, attr:NAME=VALUE, auth:NAME; all must hold)");
+			     "match: required (anyone, user:ID, attr:NAME=VALUE, auth:NAME; all "
+			     "must hold)");
 	if (r->roles.n + r->groups.n == 0)
 		parser_error(p, r->head.line, section_label(&r->head, "rule", label, sizeof label),
 			     "grants nothing: set roles or groups");
@@ -253,15 +287,18 @@ static void check_rule(struct parser *p, const struct config_rule *r)
 	for (size_t h = 0; r->max_token_lifetime && h < r->hubs.n; h++) {
 		const struct config_hub *hub = config_find_hub(p->cfg, r->hubs.items[h]);
 		if (hub && r->max_token_lifetime > hub->max_token_lifetime)
-			log_warning("%s:%d: max_token_lifetime: %u minutes is above hub %s's cap (%u), which wins",
-				    p->cfg->path, config_key_line(&r->head, "rule", "max_token_lifetime"),
+			log_warning("%s:%d: max_token_lifetime: %u minutes is above hub %s's cap "
+				    "(%u), which wins",
+				    p->cfg->path,
+				    config_key_line(&r->head, "rule", "max_token_lifetime"),
 				    r->max_token_lifetime, hub->head.name, hub->max_token_lifetime);
 	}
 }
 
 /* Each origin is well formed, "*" stands alone, and "*" never meets credentials. */
 static void check_cors(struct parser *p, const struct section_head *head, const char *kind,
-		       const struct strlist *origins, int credentials, const struct section_head *credentials_head)
+		       const struct strlist *origins, int credentials,
+		       const struct section_head *credentials_head)
 {
 	char why[256];
 	int line = config_key_line(head, kind, "cors_origins");
@@ -269,12 +306,15 @@ static void check_cors(struct parser *p, const struct section_head *head, const 
 		if (cors_origin_check(origins->items[i], why, sizeof why) < 0)
 			return parser_error(p, line, "cors_origins", "%s", why);
 		else if (strcmp(origins->items[i], "*") == 0 && origins->n > 1)
-			return parser_error(p, line, "cors_origins", "* allows every origin: list it alone");
+			return parser_error(p, line, "cors_origins",
+					    "* allows every origin: list it alone");
 	if (credentials == 1 && origins->n == 1 && strcmp(origins->items[0], "*") == 0)
 		parser_error(p,
-			     config_key_line(credentials_head, credentials_head->name ? "hub" : "server",
+			     config_key_line(credentials_head,
+					     credentials_head->name ? "hub" : "server",
 					     "cors_credentials"),
-			     "cors_credentials", "yes cannot go with cors_origins = *: list the origins");
+			     "cors_credentials",
+			     "yes cannot go with cors_origins = *: list the origins");
 }
 
 static void check_hub_cors(struct parser *p, const struct config_hub *h)
@@ -296,20 +336,22 @@ static void check_hub(struct parser *p, struct config_hub *h)
 	if (!h->service)
 		parser_error(p, h->head.line, section_label(&h->head, "hub", label, sizeof label),
 			     "service: required (%s)",
-			     cfg->n_services ? "several [service:NAME] sections exist" : "no [service:NAME] section");
+			     cfg->n_services ? "several [service:NAME] sections exist"
+					     : "no [service:NAME] section");
 	else if (!config_find_service(cfg, h->service))
-		parser_error(p, config_key_line(&h->head, "hub", "service"), "service", "no [service:%s] section",
-			     h->service);
+		parser_error(p, config_key_line(&h->head, "hub", "service"), "service",
+			     "no [service:%s] section", h->service);
 	if (h->auth.n == 0)
 		parser_error(p, h->head.line, section_label(&h->head, "hub", label, sizeof label),
 			     "auth: required (the [auth:NAME] sections that admit callers)");
 	for (size_t i = 0; i < h->auth.n; i++)
 		if (!config_find_auth(cfg, h->auth.items[i]))
-			parser_error(p, config_key_line(&h->head, "hub", "auth"), "auth", "no [auth:%.64s] section",
-				     h->auth.items[i]);
+			parser_error(p, config_key_line(&h->head, "hub", "auth"), "auth",
+				     "no [auth:%.64s] section", h->auth.items[i]);
 	if (h->token_lifetime > h->max_token_lifetime)
-		parser_error(p, config_key_line(&h->head, "hub", "token_lifetime"), "token_lifetime",
-			     "%u minutes is above max_token_lifetime (%u)", h->token_lifetime, h->max_token_lifetime);
+		parser_error(p, config_key_line(&h->head, "hub", "token_lifetime"),
+			     "token_lifetime", "%u minutes is above max_token_lifetime (%u)",
+			     h->token_lifetime, h->max_token_lifetime);
 	check_hub_names(p, h);
 	check_hub_cors(p, h);
 }
@@ -324,18 +366,18 @@ static void check_server(struct parser *p)
 		parser_error(p, config_key_line(&s->head, "server", "listen"), "listen", "%s", why);
 	for (size_t i = 0; i < s->trusted_proxies.n; i++)
 		if (trusted_proxies_add(&proxies, s->trusted_proxies.items[i], why, sizeof why) < 0)
-			parser_error(p, config_key_line(&s->head, "server", "trusted_proxies"), "trusted_proxies", "%s",
-				     why);
+			parser_error(p, config_key_line(&s->head, "server", "trusted_proxies"),
+				     "trusted_proxies", "%s", why);
 	struct allowed_hosts hosts = {0};
 	for (size_t i = 0; i < s->allowed_hosts.n; i++)
 		if (allowed_hosts_add(&hosts, s->allowed_hosts.items[i], why, sizeof why) < 0)
-			parser_error(p, config_key_line(&s->head, "server", "allowed_hosts"), "allowed_hosts", "%s",
-				     why);
+			parser_error(p, config_key_line(&s->head, "server", "allowed_hosts"),
+				     "allowed_hosts", "%s", why);
 	struct trusted_proxies allow = {0};
 	for (size_t i = 0; i < s->metrics_allow.n; i++)
 		if (trusted_proxies_add(&allow, s->metrics_allow.items[i], why, sizeof why) < 0)
-			parser_error(p, config_key_line(&s->head, "server", "metrics_allow"), "metrics_allow", "%s",
-				     why);
+			parser_error(p, config_key_line(&s->head, "server", "metrics_allow"),
+				     "metrics_allow", "%s", why);
 	check_cors(p, &s->head, "server", &s->cors_origins, s->cors_credentials, &s->head);
 }
 
@@ -344,12 +386,15 @@ static int link_rules(struct config *cfg)
 {
 	for (size_t r = 0; r < cfg->n_rules; r++)
 		for (size_t i = 0; i < cfg->rules[r]->hubs.n; i++) {
-			struct config_hub *h = (struct config_hub *)config_find_hub(cfg, cfg->rules[r]->hubs.items[i]);
+			struct config_hub *h = (struct config_hub *)config_find_hub(
+				cfg, cfg->rules[r]->hubs.items[i]);
 			size_t n = h ? h->n_rules : 0;
 			if (!h || (n && h->rules[n - 1] == cfg->rules[r]))
-				continue; /* unknown hubs are check_rule()'s; a hub named twice gets the rule once */
+				continue; /* unknown hubs are check_rule()'s; a hub named twice gets
+					     the rule once */
 			const struct config_rule **grown = h->rules;
-			if ((n & (n - 1)) == 0 && !(grown = realloc(grown, (n ? 2 * n : 1) * sizeof *grown)))
+			if ((n & (n - 1)) == 0 &&
+			    !(grown = realloc(grown, (n ? 2 * n : 1) * sizeof *grown)))
 				return -1;
 			h->rules = grown;
 			h->rules[h->n_rules++] = cfg->rules[r];
@@ -362,8 +407,8 @@ void parser_check(struct parser *p)
 	struct config *cfg = p->cfg;
 	size_t used = strnlen(p->err, sizeof p->err);
 	if (link_rules(cfg) < 0)
-		return (void)snprintf(p->err + used, sizeof p->err - used, "%s%s: out of memory", used ? "\n" : "",
-				      cfg->path);
+		return (void)snprintf(p->err + used, sizeof p->err - used, "%s%s: out of memory",
+				      used ? "\n" : "", cfg->path);
 	check_server(p);
 	for (size_t i = 0; i < cfg->n_services; i++)
 		check_service(p, cfg->services[i]);
@@ -372,6 +417,6 @@ void parser_check(struct parser *p)
 	for (size_t i = 0; i < cfg->n_rules; i++)
 		check_rule(p, cfg->rules[i]);
 	if (!p->err[0] && cfg->n_hubs == 0)
-		snprintf(p->err, sizeof p->err, "%s: no [hub:NAME] section: there would be nothing to serve",
-			 cfg->path);
+		snprintf(p->err, sizeof p->err,
+			 "%s: no [hub:NAME] section: there would be nothing to serve", cfg->path);
 }

@@ -154,7 +154,8 @@ void config_free(struct config *cfg)
 		struct ngd_section *a = cfg->auths[i];
 		for (size_t k = 0; k < a->n_entries; k++) {
 			free(a->entries[k].key);
-			secret_free(a->entries[k].value); /* an authenticator may keep a secret here */
+			secret_free(
+				a->entries[k].value); /* an authenticator may keep a secret here */
 		}
 		free(a->entries);
 		free(a->error);

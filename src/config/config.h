@@ -36,7 +36,8 @@ struct config_server {
 	unsigned max_body_bytes;
 	unsigned connection_timeout;
 	unsigned max_connections;	      /* open at once; more wait in the listen backlog */
-	unsigned max_connections_per_address; /* 0: no limit (behind a proxy every peer is the proxy) */
+	unsigned max_connections_per_address; /* 0: no limit (behind a proxy every peer is the
+						 proxy) */
 	unsigned header_timeout;	      /* seconds a client may take to send a request head */
 	enum log_level log_level;
 	struct strlist trusted_proxies; /* "unix", ADDRESS or ADDRESS/PREFIX */
@@ -61,13 +62,16 @@ struct connstr_source {
 
 /* A resource without access keys: tokens from its generateToken API with an Entra ID credential. */
 struct config_keyless {
-	char *endpoint;	  /* https://NAME.webpubsub.azure.com: its presence makes the service keyless */
-	char *credential; /* managed_identity, workload_identity, client_secret, client_certificate */
+	char *endpoint; /* https://NAME.webpubsub.azure.com: its presence makes the service keyless
+			 */
+	char *credential; /* managed_identity, workload_identity, client_secret, client_certificate
+			   */
 	char *tenant_id, *client_id, *authority_host;
 	char *client_secret_file, *client_secret_credential;
 	char *client_certificate_file, *client_certificate_credential;
 	char *federated_token_file;
-	char *identity_endpoint; /* managed identity: overrides IDENTITY_ENDPOINT and the metadata address */
+	char *identity_endpoint; /* managed identity: overrides IDENTITY_ENDPOINT and the metadata
+				    address */
 	char *tls_ca_file;
 	unsigned rest_timeout;	   /* ms, each REST and Entra call */
 	unsigned rest_concurrency; /* generateToken calls in flight */
@@ -90,20 +94,21 @@ struct config_hub {
 	unsigned token_lifetime;     /* minutes */
 	unsigned max_token_lifetime; /* minutes */
 	struct strlist auth;
-	struct strlist roles;			    /* templates (policy.h): the hub's grant to every caller */
-	struct strlist groups;			    /* templates */
-	struct strlist default_roles;		    /* templates: what a client that asks for nothing gets */
-	struct strlist default_groups;		    /* templates */
+	struct strlist roles;	       /* templates (policy.h): the hub's grant to every caller */
+	struct strlist groups;	       /* templates */
+	struct strlist default_roles;  /* templates: what a client that asks for nothing gets */
+	struct strlist default_groups; /* templates */
 	bool set_default_roles, set_default_groups; /* absent: everything allowed is the default */
-	unsigned on_excess;			    /* enum excess_mode: a client asking beyond its grant */
-	unsigned lifetime_excess;		    /* enum excess_mode: a client asking beyond the lifetime cap */
-	struct strlist client_protocols;	    /* protocols a client may ask for besides client_protocol */
-	struct strlist ignore_parameters;	    /* query names and body members let through unread */
-	struct strlist cors_origins;		    /* empty: the [server]'s */
-	int cors_credentials;			    /* -1: the [server]'s */
-	struct rate_spec rate_per_user;		    /* per authenticated principal */
-	struct rate_spec rate_per_address;	    /* per client address, before authentication */
-	const struct config_rule **rules;	    /* the [rule:NAME]s naming this hub, in file order */
+	unsigned on_excess;	  /* enum excess_mode: a client asking beyond its grant */
+	unsigned lifetime_excess; /* enum excess_mode: a client asking beyond the lifetime cap */
+	struct strlist
+		client_protocols; /* protocols a client may ask for besides client_protocol */
+	struct strlist ignore_parameters;  /* query names and body members let through unread */
+	struct strlist cors_origins;	   /* empty: the [server]'s */
+	int cors_credentials;		   /* -1: the [server]'s */
+	struct rate_spec rate_per_user;	   /* per authenticated principal */
+	struct rate_spec rate_per_address; /* per client address, before authentication */
+	const struct config_rule **rules;  /* the [rule:NAME]s naming this hub, in file order */
 	size_t n_rules;
 };
 
@@ -137,6 +142,19 @@ struct ngd_section {
 	unsigned n_asked;
 };
 
+/* The [server] keys only a restart applies (the key table's restart flag) whose value differs
+ * between RUNNING and WANTED: FN(ARG, key, running, wanted) for each, the values as text, in the
+ * table's order. */
+void config_server_restart_changes(
+	const struct config_server *running, const struct config_server *wanted,
+	void (*fn)(void *arg, const char *key, const char *running, const char *wanted), void *arg);
+
+/* config/section.c, beside the ngd_section_* calls: after create(), a key the authenticator never
+ * asked for is an error naming TYPE (0, or -1 with sec->error set); a typo of a key it asked for
+ * is added to ERR as a line of its own. */
+int section_check_unused(struct ngd_section *sec, const char *type);
+void section_add_typo_hints(const struct ngd_section *sec, char *err, size_t err_len);
+
 struct config {
 	char *path; /* as given, for messages */
 	struct config_server server;
@@ -158,14 +176,17 @@ struct config_index_slot {
 	size_t pos;		   /* its place in its kind's array above */
 };
 
-/* Room for every error a load or a runtime build reports, one a line (PARSER_MAX_ERRORS of them). */
+/* Room for every error a load or a runtime build reports, one a line (PARSER_MAX_ERRORS of them).
+ */
 #define PARSER_ERRORS_TEXT 4608
 
 /* Parses and checks a file (or, for config_load_string, text named `name` in messages).
  * Returns the config (free with config_free), or NULL with every error, one a line
  * ("FILE:LINE: KEY: reason"), in err. */
-struct config *config_load_file(const char *path, char *err, size_t err_len);
-struct config *config_load_string(const char *name, const char *text, char *err, size_t err_len);
+struct config *config_load_file(const char *path, char *err, size_t err_len)
+	__attribute__((warn_unused_result));
+struct config *config_load_string(const char *name, const char *text, char *err, size_t err_len)
+	__attribute__((warn_unused_result));
 void config_free(struct config *cfg);
 
 /* Each a hash lookup. */
@@ -173,7 +194,8 @@ const struct config_hub *config_find_hub(const struct config *cfg, const char *n
 const struct config_service *config_find_service(const struct config *cfg, const char *name);
 struct ngd_section *config_find_auth(const struct config *cfg, const char *name);
 const struct config_rule *config_find_rule(const struct config *cfg, const char *name);
-/* The place of the hub, service or [auth:NAME] section NAME in cfg->hubs, services or auths; -1: none. */
+/* The place of the hub, service or [auth:NAME] section NAME in cfg->hubs, services or auths; -1:
+ * none. */
 long config_hub_pos(const struct config *cfg, const char *name);
 long config_service_pos(const struct config *cfg, const char *name);
 long config_auth_pos(const struct config *cfg, const char *name);

@@ -14,7 +14,8 @@ uint64_t config_name_hash(unsigned kind, const char *name)
 	return name_hash(name) ^ ((uint64_t)kind * 0x9e3779b97f4a7c15u);
 }
 
-/* Names come from the operator's file; a name a client asks for only probes what the file clusters. */
+/* Names come from the operator's file; a name a client asks for only probes what the file clusters.
+ */
 static size_t slot_of(const struct config *cfg, enum section_kind kind, const char *name)
 {
 	return (size_t)config_name_hash(kind, name) & cfg->index_mask;
@@ -31,7 +32,8 @@ static void place(struct config *cfg, struct config_index_slot slot)
 /* Doubles the table once it is half full; every section is placed again. */
 static int grow(struct config *cfg)
 {
-	size_t old_slots = cfg->index ? cfg->index_mask + 1 : 0, slots = old_slots ? 2 * old_slots : 64;
+	size_t old_slots = cfg->index ? cfg->index_mask + 1 : 0,
+	       slots = old_slots ? 2 * old_slots : 64;
 	struct config_index_slot *old = cfg->index, *fresh = calloc(slots, sizeof *fresh);
 	if (!fresh)
 		return -1;
@@ -44,7 +46,8 @@ static int grow(struct config *cfg)
 	return 0;
 }
 
-int config_index_add(struct config *cfg, struct section_head *head, enum section_kind kind, size_t pos)
+int config_index_add(struct config *cfg, struct section_head *head, enum section_kind kind,
+		     size_t pos)
 {
 	if ((!cfg->index || 2 * (cfg->n_indexed + 1) > cfg->index_mask + 1) && grow(cfg) < 0)
 		return -1;
@@ -53,7 +56,8 @@ int config_index_add(struct config *cfg, struct section_head *head, enum section
 	return 0;
 }
 
-const struct config_index_slot *config_index_find(const struct config *cfg, enum section_kind kind, const char *name)
+const struct config_index_slot *config_index_find(const struct config *cfg, enum section_kind kind,
+						  const char *name)
 {
 	if (!cfg->index || !name)
 		return NULL;

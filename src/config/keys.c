@@ -18,87 +18,106 @@
 static const struct {
 	const char *words[2];
 	enum excess_mode values[2];
-} choices[] = {{{"refuse", "drop"}, {EXCESS_REFUSE, EXCESS_DROP}}, {{"cap", "refuse"}, {EXCESS_CAP, EXCESS_REFUSE}}};
+} choices[] = {{{"refuse", "drop"}, {EXCESS_REFUSE, EXCESS_DROP}},
+	       {{"cap", "refuse"}, {EXCESS_CAP, EXCESS_REFUSE}}};
 
 #define SERVER(f) offsetof(struct config_server, f)
 #define SERVICE(f) offsetof(struct config_service, f)
 #define HUB(f) offsetof(struct config_hub, f)
 #define RULE(f) offsetof(struct config_rule, f)
 static const struct key_spec keys[] = {
-	{KIND_SERVER, "listen", KEY_STRING, SERVER(listen), 0, 0},
-	{KIND_SERVER, "threads", KEY_UINT, SERVER(threads), 1, 64},
-	{KIND_SERVER, "max_url_bytes", KEY_UINT, SERVER(max_url_bytes), 256, 65536},
-	{KIND_SERVER, "max_header_bytes", KEY_UINT, SERVER(max_header_bytes), 1024, 65536},
-	{KIND_SERVER, "max_body_bytes", KEY_UINT, SERVER(max_body_bytes), 0, 1 << 20},
-	{KIND_SERVER, "connection_timeout", KEY_UINT, SERVER(connection_timeout), 1, 3600},
-	{KIND_SERVER, "log_level", KEY_LOG_LEVEL, SERVER(log_level), 0, 0},
-	{KIND_SERVER, "trusted_proxies", KEY_LIST, SERVER(trusted_proxies), 0, NGD_MAX_TRUSTED_PROXIES + 1},
-	{KIND_SERVER, "auth_failure_delay", KEY_UINT, SERVER(auth_failure_delay), 0, 10000},
-	{KIND_SERVER, "auth_workers", KEY_UINT, SERVER(auth_workers), 1, 256},
-	{KIND_SERVER, "auth_queue", KEY_UINT, SERVER(auth_queue), 0, 1024},
-	{KIND_SERVER, "metrics_allow", KEY_LIST, SERVER(metrics_allow), 0, NGD_MAX_TRUSTED_PROXIES + 1},
-	{KIND_SERVER, "access_log", KEY_STRING, SERVER(access_log), 0, 0},
-	{KIND_SERVER, "cors_origins", KEY_LIST, SERVER(cors_origins), 0, NGD_MAX_CORS_ORIGINS},
-	{KIND_SERVER, "cors_credentials", KEY_BOOL, SERVER(cors_credentials), 0, 0},
-	{KIND_SERVER, "max_connections", KEY_UINT, SERVER(max_connections), 1, 100000},
-	{KIND_SERVER, "max_connections_per_address", KEY_UINT, SERVER(max_connections_per_address), 0, 100000},
-	{KIND_SERVER, "header_timeout", KEY_UINT, SERVER(header_timeout), 1, 3600},
-	{KIND_SERVER, "dev_page", KEY_BOOL, SERVER(dev_page), 0, 0},
-	{KIND_SERVER, "allowed_hosts", KEY_LIST, SERVER(allowed_hosts), 0, NGD_MAX_ALLOWED_HOSTS + 1},
-	{KIND_SERVICE, "connection_string", KEY_SECRET, SERVICE(primary.inline_text), 0, 0},
-	{KIND_SERVICE, "connection_string_file", KEY_STRING, SERVICE(primary.file), 0, 0},
-	{KIND_SERVICE, "connection_string_env", KEY_STRING, SERVICE(primary.env), 0, 0},
-	{KIND_SERVICE, "connection_string_credential", KEY_STRING, SERVICE(primary.credential), 0, 0},
-	{KIND_SERVICE, "secondary_connection_string", KEY_SECRET, SERVICE(secondary.inline_text), 0, 0},
-	{KIND_SERVICE, "secondary_connection_string_file", KEY_STRING, SERVICE(secondary.file), 0, 0},
-	{KIND_SERVICE, "secondary_connection_string_env", KEY_STRING, SERVICE(secondary.env), 0, 0},
-	{KIND_SERVICE, "secondary_connection_string_credential", KEY_STRING, SERVICE(secondary.credential), 0, 0},
-	{KIND_SERVICE, "sign_with", KEY_STRING, SERVICE(sign_with), 0, 0},
-	{KIND_SERVICE, "endpoint", KEY_STRING, SERVICE(keyless.endpoint), 0, 0},
-	{KIND_SERVICE, "credential", KEY_STRING, SERVICE(keyless.credential), 0, 0},
-	{KIND_SERVICE, "tenant_id", KEY_STRING, SERVICE(keyless.tenant_id), 0, 0},
-	{KIND_SERVICE, "client_id", KEY_STRING, SERVICE(keyless.client_id), 0, 0},
-	{KIND_SERVICE, "authority_host", KEY_STRING, SERVICE(keyless.authority_host), 0, 0},
-	{KIND_SERVICE, "client_secret_file", KEY_STRING, SERVICE(keyless.client_secret_file), 0, 0},
-	{KIND_SERVICE, "client_secret_credential", KEY_STRING, SERVICE(keyless.client_secret_credential), 0, 0},
-	{KIND_SERVICE, "client_certificate_file", KEY_STRING, SERVICE(keyless.client_certificate_file), 0, 0},
-	{KIND_SERVICE, "client_certificate_credential", KEY_STRING, SERVICE(keyless.client_certificate_credential), 0,
-	 0},
-	{KIND_SERVICE, "federated_token_file", KEY_STRING, SERVICE(keyless.federated_token_file), 0, 0},
-	{KIND_SERVICE, "identity_endpoint", KEY_STRING, SERVICE(keyless.identity_endpoint), 0, 0},
-	{KIND_SERVICE, "tls_ca_file", KEY_STRING, SERVICE(keyless.tls_ca_file), 0, 0},
-	{KIND_SERVICE, "rest_timeout", KEY_UINT, SERVICE(keyless.rest_timeout), 100, 60000},
-	{KIND_SERVICE, "rest_concurrency", KEY_UINT, SERVICE(keyless.rest_concurrency), 1, 256},
-	{KIND_SERVICE, "rest_queue", KEY_UINT, SERVICE(keyless.rest_queue), 0, 65536},
-	{KIND_SERVICE, "token_cache", KEY_UINT, SERVICE(keyless.token_cache), 0, 65536},
-	{KIND_HUB, "service", KEY_STRING, HUB(service), 0, 0},
-	{KIND_HUB, "client_protocol", KEY_PROTOCOL, HUB(client_protocol), 0, 0},
-	{KIND_HUB, "token_lifetime", KEY_UINT, HUB(token_lifetime), 1, NGD_MAX_TTL_MINUTES},
-	{KIND_HUB, "max_token_lifetime", KEY_UINT, HUB(max_token_lifetime), 1, NGD_MAX_TTL_MINUTES},
-	{KIND_HUB, "auth", KEY_LIST, HUB(auth), 1, 16},
-	{KIND_HUB, "roles", KEY_LIST, HUB(roles), 0, NGD_MAX_ROLES},
-	{KIND_HUB, "groups", KEY_LIST, HUB(groups), 0, NGD_MAX_GROUPS},
-	{KIND_HUB, "default_roles", KEY_LIST, HUB(default_roles), 0, NGD_MAX_ROLES},
-	{KIND_HUB, "default_groups", KEY_LIST, HUB(default_groups), 0, NGD_MAX_GROUPS},
-	{KIND_HUB, "on_excess", KEY_CHOICE, HUB(on_excess), 0, 0},
-	{KIND_HUB, "lifetime_excess", KEY_CHOICE, HUB(lifetime_excess), 0, 1},
-	{KIND_HUB, "client_protocols", KEY_LIST, HUB(client_protocols), 0, 3},
-	{KIND_HUB, "ignore_parameters", KEY_LIST, HUB(ignore_parameters), 0, 16},
-	{KIND_RULE, "hub", KEY_LIST, RULE(hubs), 1, 64},
-	{KIND_RULE, "match", KEY_LIST, RULE(match), 1, 16},
-	{KIND_RULE, "roles", KEY_LIST, RULE(roles), 0, NGD_MAX_ROLES},
-	{KIND_RULE, "groups", KEY_LIST, RULE(groups), 0, NGD_MAX_GROUPS},
-	{KIND_RULE, "max_token_lifetime", KEY_UINT, RULE(max_token_lifetime), 1, NGD_MAX_TTL_MINUTES},
-	{KIND_HUB, "cors_origins", KEY_LIST, HUB(cors_origins), 0, NGD_MAX_CORS_ORIGINS},
-	{KIND_HUB, "cors_credentials", KEY_BOOL, HUB(cors_credentials), 0, 0},
-	{KIND_HUB, "rate_per_user", KEY_RATE, HUB(rate_per_user), 0, 0},
-	{KIND_HUB, "rate_per_address", KEY_RATE, HUB(rate_per_address), 0, 0},
+	{KIND_SERVER, "listen", KEY_STRING, SERVER(listen), 0, 0, true},
+	{KIND_SERVER, "threads", KEY_UINT, SERVER(threads), 1, 64, true},
+	{KIND_SERVER, "max_url_bytes", KEY_UINT, SERVER(max_url_bytes), 256, 65536, true},
+	{KIND_SERVER, "max_header_bytes", KEY_UINT, SERVER(max_header_bytes), 1024, 65536, true},
+	{KIND_SERVER, "max_body_bytes", KEY_UINT, SERVER(max_body_bytes), 0, 1 << 20, true},
+	{KIND_SERVER, "connection_timeout", KEY_UINT, SERVER(connection_timeout), 1, 3600, true},
+	{KIND_SERVER, "log_level", KEY_LOG_LEVEL, SERVER(log_level), 0, 0, false},
+	{KIND_SERVER, "trusted_proxies", KEY_LIST, SERVER(trusted_proxies), 0,
+	 NGD_MAX_TRUSTED_PROXIES + 1, false},
+	{KIND_SERVER, "auth_failure_delay", KEY_UINT, SERVER(auth_failure_delay), 0, 10000, true},
+	{KIND_SERVER, "auth_workers", KEY_UINT, SERVER(auth_workers), 1, 256, false},
+	{KIND_SERVER, "auth_queue", KEY_UINT, SERVER(auth_queue), 0, 1024, false},
+	{KIND_SERVER, "metrics_allow", KEY_LIST, SERVER(metrics_allow), 0,
+	 NGD_MAX_TRUSTED_PROXIES + 1, false},
+	{KIND_SERVER, "access_log", KEY_STRING, SERVER(access_log), 0, 0, false},
+	{KIND_SERVER, "cors_origins", KEY_LIST, SERVER(cors_origins), 0, NGD_MAX_CORS_ORIGINS,
+	 false},
+	{KIND_SERVER, "cors_credentials", KEY_BOOL, SERVER(cors_credentials), 0, 0, false},
+	{KIND_SERVER, "max_connections", KEY_UINT, SERVER(max_connections), 1, 100000, true},
+	{KIND_SERVER, "max_connections_per_address", KEY_UINT, SERVER(max_connections_per_address),
+	 0, 100000, true},
+	{KIND_SERVER, "header_timeout", KEY_UINT, SERVER(header_timeout), 1, 3600, true},
+	{KIND_SERVER, "dev_page", KEY_BOOL, SERVER(dev_page), 0, 0, false},
+	{KIND_SERVER, "allowed_hosts", KEY_LIST, SERVER(allowed_hosts), 0,
+	 NGD_MAX_ALLOWED_HOSTS + 1, false},
+	{KIND_SERVICE, "connection_string", KEY_SECRET, SERVICE(primary.inline_text), 0, 0, false},
+	{KIND_SERVICE, "connection_string_file", KEY_STRING, SERVICE(primary.file), 0, 0, false},
+	{KIND_SERVICE, "connection_string_env", KEY_STRING, SERVICE(primary.env), 0, 0, false},
+	{KIND_SERVICE, "connection_string_credential", KEY_STRING, SERVICE(primary.credential), 0,
+	 0, false},
+	{KIND_SERVICE, "secondary_connection_string", KEY_SECRET, SERVICE(secondary.inline_text), 0,
+	 0, false},
+	{KIND_SERVICE, "secondary_connection_string_file", KEY_STRING, SERVICE(secondary.file), 0,
+	 0, false},
+	{KIND_SERVICE, "secondary_connection_string_env", KEY_STRING, SERVICE(secondary.env), 0, 0,
+	 false},
+	{KIND_SERVICE, "secondary_connection_string_credential", KEY_STRING,
+	 SERVICE(secondary.credential), 0, 0, false},
+	{KIND_SERVICE, "sign_with", KEY_STRING, SERVICE(sign_with), 0, 0, false},
+	{KIND_SERVICE, "endpoint", KEY_STRING, SERVICE(keyless.endpoint), 0, 0, false},
+	{KIND_SERVICE, "credential", KEY_STRING, SERVICE(keyless.credential), 0, 0, false},
+	{KIND_SERVICE, "tenant_id", KEY_STRING, SERVICE(keyless.tenant_id), 0, 0, false},
+	{KIND_SERVICE, "client_id", KEY_STRING, SERVICE(keyless.client_id), 0, 0, false},
+	{KIND_SERVICE, "authority_host", KEY_STRING, SERVICE(keyless.authority_host), 0, 0, false},
+	{KIND_SERVICE, "client_secret_file", KEY_STRING, SERVICE(keyless.client_secret_file), 0, 0,
+	 false},
+	{KIND_SERVICE, "client_secret_credential", KEY_STRING,
+	 SERVICE(keyless.client_secret_credential), 0, 0, false},
+	{KIND_SERVICE, "client_certificate_file", KEY_STRING,
+	 SERVICE(keyless.client_certificate_file), 0, 0, false},
+	{KIND_SERVICE, "client_certificate_credential", KEY_STRING,
+	 SERVICE(keyless.client_certificate_credential), 0, 0, false},
+	{KIND_SERVICE, "federated_token_file", KEY_STRING, SERVICE(keyless.federated_token_file), 0,
+	 0, false},
+	{KIND_SERVICE, "identity_endpoint", KEY_STRING, SERVICE(keyless.identity_endpoint), 0, 0,
+	 false},
+	{KIND_SERVICE, "tls_ca_file", KEY_STRING, SERVICE(keyless.tls_ca_file), 0, 0, false},
+	{KIND_SERVICE, "rest_timeout", KEY_UINT, SERVICE(keyless.rest_timeout), 100, 60000, false},
+	{KIND_SERVICE, "rest_concurrency", KEY_UINT, SERVICE(keyless.rest_concurrency), 1, 256,
+	 false},
+	{KIND_SERVICE, "rest_queue", KEY_UINT, SERVICE(keyless.rest_queue), 0, 65536, false},
+	{KIND_SERVICE, "token_cache", KEY_UINT, SERVICE(keyless.token_cache), 0, 65536, false},
+	{KIND_HUB, "service", KEY_STRING, HUB(service), 0, 0, false},
+	{KIND_HUB, "client_protocol", KEY_PROTOCOL, HUB(client_protocol), 0, 0, false},
+	{KIND_HUB, "token_lifetime", KEY_UINT, HUB(token_lifetime), 1, NGD_MAX_TTL_MINUTES, false},
+	{KIND_HUB, "max_token_lifetime", KEY_UINT, HUB(max_token_lifetime), 1, NGD_MAX_TTL_MINUTES,
+	 false},
+	{KIND_HUB, "auth", KEY_LIST, HUB(auth), 1, 16, false},
+	{KIND_HUB, "roles", KEY_LIST, HUB(roles), 0, NGD_MAX_ROLES, false},
+	{KIND_HUB, "groups", KEY_LIST, HUB(groups), 0, NGD_MAX_GROUPS, false},
+	{KIND_HUB, "default_roles", KEY_LIST, HUB(default_roles), 0, NGD_MAX_ROLES, false},
+	{KIND_HUB, "default_groups", KEY_LIST, HUB(default_groups), 0, NGD_MAX_GROUPS, false},
+	{KIND_HUB, "on_excess", KEY_CHOICE, HUB(on_excess), 0, 0, false},
+	{KIND_HUB, "lifetime_excess", KEY_CHOICE, HUB(lifetime_excess), 0, 1, false},
+	{KIND_HUB, "client_protocols", KEY_LIST, HUB(client_protocols), 0, 3, false},
+	{KIND_HUB, "ignore_parameters", KEY_LIST, HUB(ignore_parameters), 0, 16, false},
+	{KIND_RULE, "hub", KEY_LIST, RULE(hubs), 1, 64, false},
+	{KIND_RULE, "match", KEY_LIST, RULE(match), 1, 16, false},
+	{KIND_RULE, "roles", KEY_LIST, RULE(roles), 0, NGD_MAX_ROLES, false},
+	{KIND_RULE, "groups", KEY_LIST, RULE(groups), 0, NGD_MAX_GROUPS, false},
+	{KIND_RULE, "max_token_lifetime", KEY_UINT, RULE(max_token_lifetime), 1,
+	 NGD_MAX_TTL_MINUTES, false},
+	{KIND_HUB, "cors_origins", KEY_LIST, HUB(cors_origins), 0, NGD_MAX_CORS_ORIGINS, false},
+	{KIND_HUB, "cors_credentials", KEY_BOOL, HUB(cors_credentials), 0, 0, false},
+	{KIND_HUB, "rate_per_user", KEY_RATE, HUB(rate_per_user), 0, 0, false},
+	{KIND_HUB, "rate_per_address", KEY_RATE, HUB(rate_per_address), 0, 0, false},
 };
 
 const char *const kind_names[N_KINDS] = {"server", "service", "hub", "auth", "rule"};
 
 #define N_KEYS (sizeof keys / sizeof keys[0])
-#define KEY_SLOTS 256			   /* four times the keys: a lookup is one hash and about one strcmp */
+#define KEY_SLOTS 256 /* four times the keys: a lookup is one hash and about one strcmp */
 static unsigned char key_slots[KEY_SLOTS]; /* position in keys[] + 1; 0: empty */
 static unsigned char key_bits[N_KEYS];	   /* each key's position among its kind's keys */
 static pthread_once_t keys_once = PTHREAD_ONCE_INIT;
@@ -115,10 +134,35 @@ static void index_keys(void)
 	}
 }
 
+void config_server_restart_changes(
+	const struct config_server *running, const struct config_server *wanted,
+	void (*fn)(void *arg, const char *key, const char *running, const char *wanted), void *arg)
+{
+	for (size_t i = 0; i < N_KEYS; i++) {
+		const struct key_spec *k = &keys[i];
+		const char *was = (const char *)running + k->offset,
+			   *now = (const char *)wanted + k->offset;
+		char a[16], b[16];
+		if (!k->restart)
+			continue;
+		if (k->type == KEY_STRING) {
+			const char *x = *(const char *const *)was, *y = *(const char *const *)now;
+			if (strcmp(x ? x : "", y ? y : "") != 0)
+				fn(arg, k->name, x ? x : "", y ? y : "");
+			continue;
+		}
+		snprintf(a, sizeof a, "%u", *(const unsigned *)was);
+		snprintf(b, sizeof b, "%u", *(const unsigned *)now);
+		if (strcmp(a, b) != 0)
+			fn(arg, k->name, a, b);
+	}
+}
+
 const struct key_spec *key_find(enum section_kind kind, const char *name, int *idx)
 {
 	pthread_once(&keys_once, index_keys);
-	for (size_t s = config_name_hash(kind, name) % KEY_SLOTS; key_slots[s]; s = (s + 1) % KEY_SLOTS) {
+	for (size_t s = config_name_hash(kind, name) % KEY_SLOTS; key_slots[s];
+	     s = (s + 1) % KEY_SLOTS) {
 		const struct key_spec *k = &keys[key_slots[s] - 1];
 		if (k->kind == kind && strcmp(k->name, name) == 0) {
 			*idx = key_bits[k - keys];
@@ -161,7 +205,8 @@ int strlist_append(struct strlist *list, const char *value, unsigned max)
 	for (const char *s = value + strspn(value, " \t"); *s; s += strspn(s, " \t")) {
 		size_t len = strcspn(s, " \t"), n = list->n;
 		char **grown = list->items;
-		if (n >= max || ((n & (n - 1)) == 0 && !(grown = realloc(grown, (n ? 2 * n : 1) * sizeof *grown))))
+		if (n >= max || ((n & (n - 1)) == 0 &&
+				 !(grown = realloc(grown, (n ? 2 * n : 1) * sizeof *grown))))
 			return -1; /* the capacity doubles at each power of two */
 		list->items = grown;
 		if (!(grown[n] = strndup(s, len)))
@@ -178,45 +223,58 @@ int key_set_value(struct parser *p, const struct key_spec *k, const char *value)
 	switch (k->type) {
 	case KEY_STRING:
 	case KEY_SECRET:
-		if (!*value)
-			return parser_error(p, p->line, k->name, "empty value"), -1;
+		if (!*value) {
+			parser_error(p, p->line, k->name, "empty value");
+			return -1;
+		}
 		free(*(char **)field);
 		*(char **)field = strdup(value);
 		return *(char **)field ? 0 : -1;
 	case KEY_UINT:
 		if (decimal_parse(value, k->min, k->max, field) == 0)
 			return 0;
-		return parser_error(p, p->line, k->name, "'%s' is not a whole number from %u to %u", value, k->min,
-				    k->max),
-		       -1;
+		parser_error(p, p->line, k->name, "'%s' is not a whole number from %u to %u", value,
+			     k->min, k->max);
+		return -1;
 	case KEY_LIST:
 		if (strlist_append(field, value, k->max) == 0)
 			return 0;
-		return parser_error(p, p->line, k->name, "more than %u entries", k->max), -1;
+		parser_error(p, p->line, k->name, "more than %u entries", k->max);
+		return -1;
 	case KEY_PROTOCOL:
 		if (client_protocol_parse(value, field) == 0)
 			return 0;
-		return parser_error(p, p->line, k->name, "'%s' is not one of default, mqtt, socketio", value), -1;
+		parser_error(p, p->line, k->name, "'%s' is not one of default, mqtt, socketio",
+			     value);
+		return -1;
 	case KEY_LOG_LEVEL:
 		if (log_level_parse(value, field) == 0)
 			return 0;
-		return parser_error(p, p->line, k->name, "'%s' is not one of error, warning, info, debug", value), -1;
+		parser_error(p, p->line, k->name, "'%s' is not one of error, warning, info, debug",
+			     value);
+		return -1;
 	case KEY_CHOICE:
 		for (size_t i = 0; i < 2; i++)
-			if (strcmp(value, choices[k->max].words[i]) == 0)
-				return *(unsigned *)field = choices[k->max].values[i], 0;
-		return parser_error(p, p->line, k->name, "'%.80s' is not one of %s, %s", value,
-				    choices[k->max].words[0], choices[k->max].words[1]),
-		       -1;
+			if (strcmp(value, choices[k->max].words[i]) == 0) {
+				*(unsigned *)field = choices[k->max].values[i];
+				return 0;
+			}
+		parser_error(p, p->line, k->name, "'%.80s' is not one of %s, %s", value,
+			     choices[k->max].words[0], choices[k->max].words[1]);
+		return -1;
 	case KEY_BOOL:
-		if (strcmp(value, "yes") == 0 || strcmp(value, "no") == 0)
-			return *(int *)field = value[0] == 'y', 0;
-		return parser_error(p, p->line, k->name, "'%.60s' is not yes or no", value), -1;
+		if (strcmp(value, "yes") == 0 || strcmp(value, "no") == 0) {
+			*(int *)field = value[0] == 'y';
+			return 0;
+		}
+		parser_error(p, p->line, k->name, "'%.60s' is not yes or no", value);
+		return -1;
 	case KEY_RATE: {
 		char why[160];
 		if (rate_spec_parse(value, field, why, sizeof why) == 0)
 			return 0;
-		return parser_error(p, p->line, k->name, "%s", why), -1;
+		parser_error(p, p->line, k->name, "%s", why);
+		return -1;
 	}
 	}
 	return -1;
@@ -226,5 +284,6 @@ void config_list_keys(FILE *out)
 {
 	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
 		fprintf(out, "%s %s\n", kind_names[keys[i].kind], keys[i].name);
-	fprintf(out, "auth type\n"); /* the one key every [auth:NAME] has; the others are the type's */
+	fprintf(out,
+		"auth type\n"); /* the one key every [auth:NAME] has; the others are the type's */
 }

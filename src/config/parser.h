@@ -30,6 +30,7 @@ struct key_spec {
 	enum key_type type;
 	size_t offset;
 	unsigned min, max; /* KEY_CHOICE: max indexes choices[] */
+	bool restart;	   /* applied only at start: a reload keeps the running value and says so */
 };
 
 #define PARSER_MAX_ERRORS 20
@@ -69,12 +70,16 @@ int strlist_append(struct strlist *list, const char *value, unsigned max);
 
 /* A hash of a name within a kind, for the tables of sections and keys. */
 uint64_t config_name_hash(unsigned kind, const char *name);
-/* Indexes a named section (its name set) at pos in its kind's array. 0, or -1 when out of memory. */
-int config_index_add(struct config *cfg, struct section_head *head, enum section_kind kind, size_t pos);
+/* Indexes a named section (its name set) at pos in its kind's array. 0, or -1 when out of memory.
+ */
+int config_index_add(struct config *cfg, struct section_head *head, enum section_kind kind,
+		     size_t pos);
 /* The index's slot for the section of that kind and name, or NULL. */
-const struct config_index_slot *config_index_find(const struct config *cfg, enum section_kind kind, const char *name);
+const struct config_index_slot *config_index_find(const struct config *cfg, enum section_kind kind,
+						  const char *name);
 
-/* Reads the whole text into p->cfg (stage 1 and 2); a line in error is left out and reading goes on. */
+/* Reads the whole text into p->cfg (stage 1 and 2); a line in error is left out and reading goes
+ * on. */
 void parser_read(struct parser *p);
 /* Checks what no single line can (stage 3): references, templates, matchers, origins. */
 void parser_check(struct parser *p);

@@ -18,12 +18,12 @@ void parser_error(struct parser *p, int line, const char *key, const char *fmt, 
 	size_t used = strnlen(p->err, sizeof p->err);
 	if (++p->n_errors > PARSER_MAX_ERRORS) {
 		if (p->n_errors == PARSER_MAX_ERRORS + 1)
-			snprintf(p->err + used, sizeof p->err - used, "\n%s: more errors follow: fix these first",
-				 p->cfg->path);
+			snprintf(p->err + used, sizeof p->err - used,
+				 "\n%s: more errors follow: fix these first", p->cfg->path);
 		return;
 	}
-	int n = snprintf(p->err + used, sizeof p->err - used, "%s%s:%d: %s%s", used ? "\n" : "", p->cfg->path, line,
-			 key ? key : "", key ? ": " : "");
+	int n = snprintf(p->err + used, sizeof p->err - used, "%s%s:%d: %s%s", used ? "\n" : "",
+			 p->cfg->path, line, key ? key : "", key ? ": " : "");
 	if (n < 0 || used + (size_t)n >= sizeof p->err)
 		return; /* full (truncated): no room left for the message */
 	va_list ap;
@@ -38,7 +38,8 @@ static bool section_name_valid(enum section_kind kind, const char *name)
 		return hub_name_valid(name);
 	size_t len = strlen(name);
 	return len > 0 && len <= 64 &&
-	       strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") == len;
+	       strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") ==
+		       len;
 }
 
 static int kind_parse(const char *s, size_t len, enum section_kind *kind, const char **name_start)
@@ -49,7 +50,8 @@ static int kind_parse(const char *s, size_t len, enum section_kind *kind, const 
 			*kind = KIND_SERVER, *name_start = NULL;
 			return 0;
 		}
-		if (k != KIND_SERVER && len > n + 1 && memcmp(s, kind_names[k], n) == 0 && s[n] == ':') {
+		if (k != KIND_SERVER && len > n + 1 && memcmp(s, kind_names[k], n) == 0 &&
+		    s[n] == ':') {
 			*kind = (enum section_kind)k, *name_start = s + n + 1;
 			return 0;
 		}
@@ -57,7 +59,8 @@ static int kind_parse(const char *s, size_t len, enum section_kind *kind, const 
 	return -1;
 }
 
-static struct section_head *find_section(const struct config *cfg, enum section_kind kind, const char *name)
+static struct section_head *find_section(const struct config *cfg, enum section_kind kind,
+					 const char *name)
 {
 	if (kind == KIND_SERVICE)
 		return (struct section_head *)config_find_service(cfg, name);
@@ -81,15 +84,18 @@ static void hub_defaults(struct config_hub *hub)
 }
 
 /* A new section of that kind, named and indexed; NULL when out of memory. */
-static struct section_head *add_section(struct config *cfg, enum section_kind kind, char *name, int line)
+static struct section_head *add_section(struct config *cfg, enum section_kind kind, char *name,
+					int line)
 {
 	static const size_t sizes[] = {0, sizeof(struct config_service), sizeof(struct config_hub),
 				       sizeof(struct ngd_section), sizeof(struct config_rule)};
-	void ***arrays[] = {NULL, (void ***)&cfg->services, (void ***)&cfg->hubs, (void ***)&cfg->auths,
-			    (void ***)&cfg->rules};
+	void ***arrays[] = {NULL, (void ***)&cfg->services, (void ***)&cfg->hubs,
+			    (void ***)&cfg->auths, (void ***)&cfg->rules};
 	size_t *counts[] = {NULL, &cfg->n_services, &cfg->n_hubs, &cfg->n_auths, &cfg->n_rules};
-	if (kind == KIND_SERVER)
-		return cfg->server.head.line = line, &cfg->server.head;
+	if (kind == KIND_SERVER) {
+		cfg->server.head.line = line;
+		return &cfg->server.head;
+	}
 	size_t n = *counts[kind];
 	void **grown = *arrays[kind];
 	if ((n & (n - 1)) == 0 && !(grown = realloc(grown, (n ? 2 * n : 1) * sizeof *grown)))
@@ -98,14 +104,19 @@ static struct section_head *add_section(struct config *cfg, enum section_kind ki
 	struct section_head *section = calloc(1, sizes[kind]);
 	if (section)
 		*section = (struct section_head){.name = name, .line = line};
-	if (!section || config_index_add(cfg, section, kind, n) < 0)
-		return free(section), NULL;
+	if (!section || config_index_add(cfg, section, kind, n) < 0) {
+		free(section);
+		return NULL;
+	}
 	grown[(*counts[kind])++] = section;
 	if (kind == KIND_HUB)
 		hub_defaults((struct config_hub *)section);
 	if (kind == KIND_SERVICE)
-		((struct config_service *)section)->keyless = (struct config_keyless){
-			.rest_timeout = 5000, .rest_concurrency = 4, .rest_queue = 2, .token_cache = 256};
+		((struct config_service *)section)->keyless =
+			(struct config_keyless){.rest_timeout = 5000,
+						.rest_concurrency = 4,
+						.rest_queue = 2,
+						.token_cache = 256};
 	if (kind == KIND_AUTH)
 		((struct ngd_section *)section)->file = cfg->path;
 	return section;
@@ -131,21 +142,22 @@ static void open_section(struct parser *p, const char *line)
 	size_t len = (size_t)(close - line - 1);
 	char shown[160]; /* written by header_text() only for a message */
 	if (kind_parse(line + 1, len, &kind, &name) < 0)
-		return parser_error(
-			p, p->line, header_text(shown, line, len),
-			"unknown section (expected [server], [service:NAME], [hub:NAME], [auth:NAME] or [rule:NAME])");
+		return parser_error(p, p->line, header_text(shown, line, len),
+				    "unknown section (expected [server], [service:NAME], "
+				    "[hub:NAME], [auth:NAME] or [rule:NAME])");
 	char *name_copy = name ? strndup(name, (size_t)(close - name)) : NULL;
 	if (name && !section_name_valid(kind, name_copy)) {
 		free(name_copy);
 		return parser_error(p, p->line, header_text(shown, line, len),
-				    kind == KIND_HUB ? "invalid hub name (" HUB_NAME_RULE ")"
-						     : "invalid name (1 to 64 of A-Z a-z 0-9 _ . -)");
+				    kind == KIND_HUB
+					    ? "invalid hub name (" HUB_NAME_RULE ")"
+					    : "invalid name (1 to 64 of A-Z a-z 0-9 _ . -)");
 	}
 	struct section_head *prev = find_section(p->cfg, kind, name_copy);
 	if (prev) {
 		free(name_copy);
-		return parser_error(p, p->line, header_text(shown, line, len), "duplicate section (first on line %d)",
-				    prev->line);
+		return parser_error(p, p->line, header_text(shown, line, len),
+				    "duplicate section (first on line %d)", prev->line);
 	}
 	p->section = add_section(p->cfg, kind, name_copy, p->line);
 	if (!p->section) {
@@ -174,7 +186,8 @@ static char *read_line(char *out, int size, void *stream)
 	p->line++;
 	if (len >= (size_t)size) {
 		parser_error(p, p->line, NULL,
-			     "line longer than %d bytes: continue lists on indented lines, or read long values "
+			     "line longer than %d bytes: continue lists on indented lines, or read "
+			     "long values "
 			     "from a file",
 			     size - 2);
 		p->stop = true; /* inih cannot step over it */
@@ -191,8 +204,8 @@ static char *read_line(char *out, int size, void *stream)
 }
 
 /* Whether a key's own text may appear in a message. A key name is 1 to 48 of a-z 0-9 _ -, starting
- * with a letter, in words of at most 12 characters: an access key, API key or password pasted alone on
- * a line (inih splits it at its trailing '=') fails that shape, and so does a connection string
+ * with a letter, in words of at most 12 characters: an access key, API key or password pasted alone
+ * on a line (inih splits it at its trailing '=') fails that shape, and so does a connection string
  * (Endpoint=...). Key names are not secrets, in [service:NAME] too: values are. */
 static bool key_shown(const struct parser *p, const char *name)
 {
@@ -212,9 +225,10 @@ static void key_error(struct parser *p, const char *name, const char *what)
 {
 	char where[96] = "";
 	if (p->section)
-		snprintf(where, sizeof where, " in [%s%s%.64s]", kind_names[p->kind], p->section->name ? ":" : "",
-			 p->section->name ? p->section->name : "");
-	const char *near = p->section && !strcmp(what, "unknown key") ? key_nearest(p->kind, name) : NULL;
+		snprintf(where, sizeof where, " in [%s%s%.64s]", kind_names[p->kind],
+			 p->section->name ? ":" : "", p->section->name ? p->section->name : "");
+	const char *near =
+		p->section && !strcmp(what, "unknown key") ? key_nearest(p->kind, name) : NULL;
 	if (key_shown(p, name) && near)
 		return parser_error(p, p->line, name, "%s%s; did you mean %s?", what, where, near);
 	if (key_shown(p, name))
@@ -230,11 +244,14 @@ static int check_path(struct parser *p, const char *name, const char *value)
 	bool path_key = strcmp(name, "file") == 0 || strcmp(name, "path") == 0 ||
 			(len > 5 && strcmp(name + len - 5, "_file") == 0) ||
 			(strcmp(name, "access_log") == 0 && strcmp(value, "stderr") != 0);
-	const char *path = strcmp(name, "listen") == 0 && strncmp(value, "unix:", 5) == 0 ? value + 5
-			   : path_key							  ? value
-											  : NULL;
-	if (path && *path && *path != '/')
-		return parser_error(p, p->line, name, "must be an absolute path"), -1;
+	const char *path = strcmp(name, "listen") == 0 && strncmp(value, "unix:", 5) == 0
+				   ? value + 5
+			   : path_key ? value
+				      : NULL;
+	if (path && *path && *path != '/') {
+		parser_error(p, p->line, name, "must be an absolute path");
+		return -1;
+	}
 	return 0;
 }
 
@@ -242,12 +259,16 @@ static int continue_value(struct parser *p, const char *name, const char *value)
 {
 	const struct key_spec *k = p->last_key;
 	if (!k || strcmp(k->name, name) != 0 || k->type != KEY_LIST || strchr(value, '=')) {
-		if (!key_shown(p, name))
-			return key_error(p, name, "indented line continues the value above"), -1;
-		parser_error(p, p->line, name,
-			     "indented line continues the value above; only lists (auth, roles, groups, "
-			     "trusted_proxies, match, cors_origins, ...) continue, so remove the indentation if this "
-			     "is a new key");
+		if (!key_shown(p, name)) {
+			key_error(p, name, "indented line continues the value above");
+			return -1;
+		}
+		parser_error(
+			p, p->line, name,
+			"indented line continues the value above; only lists (auth, roles, groups, "
+			"trusted_proxies, match, cors_origins, ...) continue, so remove the "
+			"indentation if this "
+			"is a new key");
 		return -1;
 	}
 	return key_set_value(p, k, value);
@@ -256,19 +277,26 @@ static int continue_value(struct parser *p, const char *name, const char *value)
 static int add_auth_entry(struct parser *p, const char *name, const char *value)
 {
 	struct ngd_section *sec = (struct ngd_section *)p->section;
-	if (!key_shown(p, name)) /* no authenticator has such a key: it is text pasted on its own */
-		return key_error(p, name, "unknown key"), -1;
+	if (!key_shown(p,
+		       name)) { /* no authenticator has such a key: it is text pasted on its own */
+		key_error(p, name, "unknown key");
+		return -1;
+	}
 	if (check_path(p, name, value) < 0)
 		return -1;
 	for (size_t i = 0; i < sec->n_entries; i++)
-		if (strcmp(sec->entries[i].key, name) == 0)
-			return parser_error(p, p->line, name, "duplicate key (first set on line %d)",
-					    sec->entries[i].line),
-			       -1;
+		if (strcmp(sec->entries[i].key, name) == 0) {
+			parser_error(p, p->line, name, "duplicate key (first set on line %d)",
+				     sec->entries[i].line);
+			return -1;
+		}
 	struct auth_entry *grown =
-		sec->n_entries < 64 ? realloc(sec->entries, (sec->n_entries + 1) * sizeof *grown) : NULL;
-	if (!grown)
-		return parser_error(p, p->line, name, "too many keys in this section"), -1;
+		sec->n_entries < 64 ? realloc(sec->entries, (sec->n_entries + 1) * sizeof *grown)
+				    : NULL;
+	if (!grown) {
+		parser_error(p, p->line, name, "too many keys in this section");
+		return -1;
+	}
 	sec->entries = grown;
 	grown[sec->n_entries] = (struct auth_entry){strdup(name), strdup(value), p->line, false};
 	if (!grown[sec->n_entries].key || !grown[sec->n_entries].value)
@@ -283,19 +311,27 @@ static int handle_key(void *user, const char *section, const char *name, const c
 	(void)section; /* the reader has already opened it */
 	if (p->skipping)
 		return 1; /* its header is reported already */
-	if (!p->section)
-		return key_error(p, name, "key outside a known section"), 1;
-	if (p->continuation && (p->last_key || p->kind == KIND_AUTH)) /* auth sections have no lists */
-		return continue_value(p, name, value), 1;
-	if (p->kind == KIND_AUTH)
-		return add_auth_entry(p, name, value), 1;
+	if (!p->section) {
+		key_error(p, name, "key outside a known section");
+		return 1;
+	}
+	if (p->continuation &&
+	    (p->last_key || p->kind == KIND_AUTH)) { /* auth sections have no lists */
+		continue_value(p, name, value);
+		return 1;
+	}
+	if (p->kind == KIND_AUTH) {
+		add_auth_entry(p, name, value);
+		return 1;
+	}
 	int idx;
 	const struct key_spec *k = key_find(p->kind, name, &idx);
 	if (k) {
-		if (p->section->seen & (1u << idx))
-			return parser_error(p, p->line, name, "duplicate key (first set on line %d)",
-					    p->section->key_line[idx]),
-			       1;
+		if (p->section->seen & (1u << idx)) {
+			parser_error(p, p->line, name, "duplicate key (first set on line %d)",
+				     p->section->key_line[idx]);
+			return 1;
+		}
 		p->section->seen |= 1u << idx;
 		p->section->key_line[idx] = p->line;
 		p->last_key = k;
@@ -311,5 +347,6 @@ void parser_read(struct parser *p)
 {
 	int syntax_line = ini_parse_stream(read_line, p, handle_key, p);
 	if (syntax_line > 0 && !p->stop)
-		parser_error(p, syntax_line, NULL, "syntax error (expected 'key = value' or '[section]')");
+		parser_error(p, syntax_line, NULL,
+			     "syntax error (expected 'key = value' or '[section]')");
 }

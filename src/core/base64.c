@@ -36,7 +36,8 @@ static void alphabets_init(void)
 }
 
 /* Unpadded decoding in alphabet A. */
-static long decode(const char *in, size_t len, const struct alphabet *a, unsigned char *out, size_t out_len)
+static long decode(const char *in, size_t len, const struct alphabet *a, unsigned char *out,
+		   size_t out_len)
 {
 	unsigned long acc = 0;
 	unsigned bits = 0;

@@ -103,7 +103,8 @@ void buf_json_string(struct buf *b, const char *s)
 
 void buf_base64url(struct buf *b, const unsigned char *in, size_t len)
 {
-	static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+	static const char alphabet[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 	if (!buf_reserve(b, (len + 2) / 3 * 4))
 		return;
 	char *out = b->data + b->len;

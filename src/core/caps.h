@@ -9,15 +9,17 @@
 #define NGD_MAX_ROLE_NAME 1100	/* "webpubsub.joinLeaveGroups." + a 1024-byte pattern */
 #define NGD_MAX_ROLES 64	/* per token */
 #define NGD_MAX_GROUPS 64	/* per token */
-#define NGD_MAX_PATTERN_ROLES                                                                                          \
-	10 /* per kind per token: the service skips the rest (emulator: Constants.Permission.MaxPatternCount) */
-#define NGD_MAX_TTL_MINUTES 525600	/* one year */
-#define NGD_MAX_CONNSTR 4096		/* a connection string, inline or in a file */
-#define NGD_MAX_API_KEY 512		/* a presented API key */
-#define NGD_MAX_KEY_FILE (256 << 20)	/* an API key file: room for a million-device fleet four times over */
-#define NGD_MAX_API_KEYS 4000000	/* keys in one file: bounds its table (2^23 slots of 40 bytes) */
-#define NGD_MAX_ATTRIBUTES 32		/* per principal */
-#define NGD_MAX_ATTRIBUTE 1024		/* one attribute name or value */
+/* per kind per token: the service skips the rest (its emulator's
+ * Constants.Permission.MaxPatternCount) */
+#define NGD_MAX_PATTERN_ROLES 10
+#define NGD_MAX_TTL_MINUTES 525600 /* one year */
+#define NGD_MAX_CONNSTR 4096	   /* a connection string, inline or in a file */
+#define NGD_MAX_API_KEY 512	   /* a presented API key */
+#define NGD_MAX_KEY_FILE                                                                           \
+	(256 << 20) /* an API key file: room for a million-device fleet four times over */
+#define NGD_MAX_API_KEYS 4000000 /* keys in one file: bounds its table (2^23 slots of 40 bytes) */
+#define NGD_MAX_ATTRIBUTES 32	 /* per principal */
+#define NGD_MAX_ATTRIBUTE 1024	 /* one attribute name or value */
 #define NGD_MAX_HTPASSWD_FILE (1 << 20) /* an htpasswd file */
 #define NGD_MAX_HTPASSWD_LINE 1024	/* one "user:hash" line */
 #define NGD_MAX_BASIC_USER 255		/* a Basic user name (Apache's htpasswd limit) */

@@ -26,7 +26,8 @@ static char *read_all(int fd, size_t max_bytes, size_t *len, char *err, size_t e
 	while (data && got < (size_t)st.st_size) {
 		ssize_t n = read(fd, data + got, (size_t)st.st_size - got);
 		if (n <= 0) {
-			snprintf(err, err_len, "read error: %s", n < 0 ? strerror(errno) : "file shrank");
+			snprintf(err, err_len, "read error: %s",
+				 n < 0 ? strerror(errno) : "file shrank");
 			explicit_bzero(data, got);
 			free(data);
 			return NULL;
@@ -70,13 +71,16 @@ static int text_normalize(const char *path, char *data, size_t *len, char *err, 
 	for (; in < *len; in++) {
 		if (data[in] == '\r' && in + 1 < *len && data[in + 1] == '\n')
 			continue;
-		if (data[in] == '\r')
-			return snprintf(err, err_len, "%s:%d: a carriage return without a newline after it", path,
-					line),
-			       -1;
-		if (data[in] == '\xef' && *len - in >= 3 && memcmp(data + in, BOM, 3) == 0)
-			return snprintf(err, err_len, "%s:%d: a byte order mark (U+FEFF) inside the file", path, line),
-			       -1;
+		if (data[in] == '\r') {
+			snprintf(err, err_len,
+				 "%s:%d: a carriage return without a newline after it", path, line);
+			return -1;
+		}
+		if (data[in] == '\xef' && *len - in >= 3 && memcmp(data + in, BOM, 3) == 0) {
+			snprintf(err, err_len, "%s:%d: a byte order mark (U+FEFF) inside the file",
+				 path, line);
+			return -1;
+		}
 		line += data[in] == '\n';
 		data[out++] = data[in];
 	}
@@ -103,7 +107,9 @@ int file_check_private(const char *path, const char *what, char *err, size_t err
 	struct stat st;
 	if (!path || stat(path, &st) < 0 || !(st.st_mode & (S_IROTH | S_IWOTH)))
 		return 0;
-	snprintf(err, err_len, "'%.200s' holds %s and is readable by every user (mode %04o): run chmod o-rwx '%.200s'",
+	snprintf(err, err_len,
+		 "'%.200s' holds %s and is readable by every user (mode %04o): run chmod o-rwx "
+		 "'%.200s'",
 		 path, what, (unsigned)(st.st_mode & 07777), path);
 	return -1;
 }

@@ -5,10 +5,10 @@
 
 #include <stddef.h>
 
-/* Returns the NUL-terminated contents of a text file (free with free(), after explicit_bzero(…, *len)
- * when they may hold secrets) and their length, or NULL with a reason in err (too large, NUL byte,
- * I/O). A UTF-8 byte order mark at the start is dropped and CRLF read as LF; a CR without LF after it,
- * or a byte order mark further in, is refused as "PATH:LINE: ...". */
+/* Returns the NUL-terminated contents of a text file (free with free(), after explicit_bzero(…,
+ * *len) when they may hold secrets) and their length, or NULL with a reason in err (too large, NUL
+ * byte, I/O). A UTF-8 byte order mark at the start is dropped and CRLF read as LF; a CR without LF
+ * after it, or a byte order mark further in, is refused as "PATH:LINE: ...". */
 char *file_read(const char *path, size_t max_bytes, size_t *len, char *err, size_t err_len);
 /* The same for binary contents (a secret key): NUL bytes allowed, still NUL-terminated. */
 char *file_read_bytes(const char *path, size_t max_bytes, size_t *len, char *err, size_t err_len);

@@ -43,7 +43,8 @@ static bool stderr_is_journal(const char *stream)
 	if (*end != ':' || end[1] < '0' || end[1] > '9')
 		return false;
 	unsigned long long ino = strtoull(end + 1, &end, 10);
-	return *end == '\0' && dev == (unsigned long long)st.st_dev && ino == (unsigned long long)st.st_ino;
+	return *end == '\0' && dev == (unsigned long long)st.st_dev &&
+	       ino == (unsigned long long)st.st_ino;
 }
 
 void log_init(void)
@@ -140,7 +141,8 @@ static void line_end(enum log_level level, char *line, size_t size, int n)
 	log_batch_put(line, (size_t)n, level <= LOG_LEVEL_WARNING);
 }
 
-__attribute__((format(printf, 2, 0))) static void log_vmsg(enum log_level level, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static void log_vmsg(enum log_level level, const char *fmt,
+							   va_list ap)
 {
 	char line[LOG_LINE_BYTES];
 	if (!log_wants(level))

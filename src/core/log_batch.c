@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The log batch: one buffer under one lock, written by whoever fills it, by a warning, or by
- * the flusher thread LOG_FLUSH_MS after the first line of a batch; a quiet server's lines go at once. */
+ * the flusher thread LOG_FLUSH_MS after the first line of a batch; a quiet server's lines go at
+ * once. */
 #include "core/log_batch.h"
 
 #include "core/clock.h"
@@ -19,7 +20,8 @@ static pthread_t flusher;
 static uint64_t window_start_ns; /* the LOG_FLUSH_MS period whose first lines go at once */
 static unsigned direct_in_window;
 
-/* All of it, unless stderr is gone: a short write (a signal, a pipe) goes on from where it stopped. */
+/* All of it, unless stderr is gone: a short write (a signal, a pipe) goes on from where it stopped.
+ */
 static void write_all(const char *data, size_t len)
 {
 	while (len) {
@@ -97,7 +99,8 @@ static void *flush_loop(void *unused)
 			continue;
 		}
 		struct timespec due = in_flush_period();
-		while (!stopping && batch_len && pthread_cond_timedwait(&wake, &lock, &due) != ETIMEDOUT)
+		while (!stopping && batch_len &&
+		       pthread_cond_timedwait(&wake, &lock, &due) != ETIMEDOUT)
 			;
 		flush_locked();
 	}

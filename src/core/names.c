@@ -59,7 +59,8 @@ bool hub_name_valid(const char *s)
 		return false;
 	for (size_t i = 1; i < len; i++) {
 		char c = s[i];
-		bool alnum = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+		bool alnum =
+			(c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
 		if (!alnum && !strchr(extra, c))
 			return false;
 	}
@@ -85,7 +86,8 @@ static bool pattern_valid(const char *p)
 		return false;
 	for (; *p; p++) {
 		if (*p == '\\') {
-			/* the service skips a role that escapes anything but \\, \* or \? (or nothing at the end) */
+			/* the service skips a role that escapes anything but \\, \* or \? (or
+			 * nothing at the end) */
 			if (!p[1] || !strchr("\\*?", p[1]))
 				return false;
 			p++;
@@ -120,7 +122,8 @@ const char *roles_over_pattern_cap(const char *const *roles, size_t n)
 bool role_valid(const char *s)
 {
 	static const char *const whole[] = {"webpubsub.joinLeaveGroup", "webpubsub.sendToGroup"};
-	static const char *const per_group[] = {"webpubsub.joinLeaveGroup.", "webpubsub.sendToGroup."};
+	static const char *const per_group[] = {"webpubsub.joinLeaveGroup.",
+						"webpubsub.sendToGroup."};
 	if (strnlen(s, NGD_MAX_ROLE_NAME + 1) > NGD_MAX_ROLE_NAME)
 		return false;
 	for (int i = 0; i < 2; i++) {
@@ -162,7 +165,8 @@ unsigned name_distance(const char *a, const char *b)
 				best = prev[j] + 1;
 			if (cur[j - 1] + 1 < best)
 				best = cur[j - 1] + 1;
-			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] && prev2[j - 2] + 1 < best)
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+			    prev2[j - 2] + 1 < best)
 				best = prev2[j - 2] + 1;
 			cur[j] = best;
 		}

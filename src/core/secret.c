@@ -94,8 +94,11 @@ char *secret_from_env(const char *name)
 	if (!value || !*value)
 		return NULL;
 	char *copy = strdup(value);
-	if (copy && i < SECRET_ENV_MAX && (kept_env[i].name = strdup(name)) && (kept_env[i].value = strdup(copy))) {
-		explicit_bzero(value, strlen(value)); /* the initial environment block is what /proc shows */
+	if (copy && i < SECRET_ENV_MAX && (kept_env[i].name = strdup(name)) &&
+	    (kept_env[i].value = strdup(copy))) {
+		explicit_bzero(
+			value,
+			strlen(value)); /* the initial environment block is what /proc shows */
 		unsetenv(name);
 	} else if (i < SECRET_ENV_MAX) {
 		free(kept_env[i].name);

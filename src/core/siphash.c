@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* SipHash-2-4, written from the paper's description; checked against OpenSSL's in the unit tests. */
+/* SipHash-2-4, written from the paper's description; checked against OpenSSL's in the unit tests.
+ */
 #include "core/siphash.h"
 
 static uint64_t rotl(uint64_t x, int b)
@@ -36,8 +37,8 @@ uint64_t siphash24(const unsigned char key[16], const void *data, size_t len)
 {
 	const unsigned char *p = data;
 	uint64_t k0 = load_le64(key), k1 = load_le64(key + 8);
-	uint64_t v[4] = {k0 ^ 0x736f6d6570736575ull, k1 ^ 0x646f72616e646f6dull, k0 ^ 0x6c7967656e657261ull,
-			 k1 ^ 0x7465646279746573ull};
+	uint64_t v[4] = {k0 ^ 0x736f6d6570736575ull, k1 ^ 0x646f72616e646f6dull,
+			 k0 ^ 0x6c7967656e657261ull, k1 ^ 0x7465646279746573ull};
 	size_t whole = len & ~(size_t)7;
 	for (size_t i = 0; i < whole; i += 8)
 		absorb(v, load_le64(p + i));

@@ -69,7 +69,8 @@ EVP_MAC_CTX *thread_hmac(const EVP_MAC_CTX *keyed, uint64_t generation)
 	for (int i = 0; i < HMAC_SLOTS; i++)
 		if (tc->hmac[i].ctx && tc->hmac[i].generation == generation)
 			/* a NULL key re-initialises HMAC with the key it already holds */
-			return EVP_MAC_init(tc->hmac[i].ctx, NULL, 0, NULL) ? tc->hmac[i].ctx : NULL;
+			return EVP_MAC_init(tc->hmac[i].ctx, NULL, 0, NULL) ? tc->hmac[i].ctx
+									    : NULL;
 	unsigned slot = tc->next_victim++ % HMAC_SLOTS;
 	EVP_MAC_CTX_free(tc->hmac[slot].ctx);
 	tc->hmac[slot].ctx = EVP_MAC_CTX_dup(keyed);

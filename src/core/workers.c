@@ -71,7 +71,8 @@ static void grow(struct workers *wk)
 	if (pthread_create(&wk->threads[wk->n_threads], NULL, worker_main, wk) == 0)
 		wk->n_threads++;
 	else
-		log_error("cannot start worker thread %u of %u", wk->n_threads + 1, wk->max_threads);
+		log_error("cannot start worker thread %u of %u", wk->n_threads + 1,
+			  wk->max_threads);
 }
 
 int workers_submit(struct workers *wk, struct work *w)

@@ -22,9 +22,10 @@ struct workers;
 struct workers *workers_start(unsigned threads, unsigned queue_max);
 /* Queues w: 0, or -1 when every thread is busy and the queue is full, or the pool is stopping
  * (w is then untouched). */
-int workers_submit(struct workers *wk, struct work *w);
-/* Never from one of the pool's own jobs. Lets running jobs finish, cancels the waiting ones and joins the threads;
- * later submits fail. The pool stays allocated until workers_free(), so late callers see it stopped, not freed. */
+int workers_submit(struct workers *wk, struct work *w) __attribute__((warn_unused_result));
+/* Never from one of the pool's own jobs. Lets running jobs finish, cancels the waiting ones and
+ * joins the threads; later submits fail. The pool stays allocated until workers_free(), so late
+ * callers see it stopped, not freed. */
 void workers_stop(struct workers *wk);
 void workers_free(struct workers *wk); /* stops it first if needed */
 

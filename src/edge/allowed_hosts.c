@@ -41,24 +41,34 @@ static int split_host(const char *s, size_t len, size_t *name_len, unsigned *por
 
 static bool name_char(char c)
 {
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || strchr("-._[]:", c);
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       strchr("-._[]:", c);
 }
 
 int allowed_hosts_add(struct allowed_hosts *ah, const char *spec, char *err, size_t err_len)
 {
 	size_t len = strlen(spec), name_len;
 	unsigned port;
-	if (strcmp(spec, "*") == 0)
-		return ah->any = true, 0;
-	if (ah->n == NGD_MAX_ALLOWED_HOSTS)
-		return snprintf(err, err_len, "more than %d entries", NGD_MAX_ALLOWED_HOSTS), -1;
-	if (split_host(spec, len, &name_len, &port) < 0 || name_len > NGD_MAX_HOST_NAME)
-		return snprintf(err, err_len, "'%.64s' is not NAME, NAME:PORT, [IPV6] or [IPV6]:PORT", spec), -1;
+	if (strcmp(spec, "*") == 0) {
+		ah->any = true;
+		return 0;
+	}
+	if (ah->n == NGD_MAX_ALLOWED_HOSTS) {
+		snprintf(err, err_len, "more than %d entries", NGD_MAX_ALLOWED_HOSTS);
+		return -1;
+	}
+	if (split_host(spec, len, &name_len, &port) < 0 || name_len > NGD_MAX_HOST_NAME) {
+		snprintf(err, err_len, "'%.64s' is not NAME, NAME:PORT, [IPV6] or [IPV6]:PORT",
+			 spec);
+		return -1;
+	}
 	struct allowed_host *h = &ah->hosts[ah->n];
 	for (size_t i = 0; i < name_len; i++) {
-		if (!name_char(spec[i]))
-			return snprintf(err, err_len, "'%.64s': a host name has letters, digits, '-' and '.'", spec),
-			       -1;
+		if (!name_char(spec[i])) {
+			snprintf(err, err_len,
+				 "'%.64s': a host name has letters, digits, '-' and '.'", spec);
+			return -1;
+		}
 		h->name[i] = (char)(spec[i] >= 'A' && spec[i] <= 'Z' ? spec[i] + 32 : spec[i]);
 	}
 	h->name[name_len] = '\0';
@@ -81,7 +91,8 @@ bool allowed_hosts_match(const struct allowed_hosts *ah, const char *host, size_
 	if (split_host(host, len, &name_len, &port) < 0)
 		return false;
 	for (size_t i = 0; i < ah->n; i++)
-		if (same_name(ah->hosts[i].name, host, name_len) && (!ah->hosts[i].port || ah->hosts[i].port == port))
+		if (same_name(ah->hosts[i].name, host, name_len) &&
+		    (!ah->hosts[i].port || ah->hosts[i].port == port))
 			return true;
 	return false;
 }

@@ -17,13 +17,15 @@ int cors_origin_check(const char *origin, char *err, size_t err_len)
 								: NULL;
 	size_t len = host ? strspn(host, "abcdefghijklmnopqrstuvwxyz0123456789.-[]:") : 0;
 	bool any_port = host && len > 1 && strcmp(host + len, "*") == 0 && host[len - 1] == ':';
-	if (!host || len == 0 || (host[len] != '\0' && !any_port) || (host[len - 1] == ':' && !any_port) ||
-	    strlen(origin) > 255)
-		return snprintf(err, err_len,
-				"'%.100s' is not an origin: write * or scheme://host[:port] (or :* for any port) in "
-				"lower case, without a path or a trailing slash",
-				origin),
-		       -1;
+	if (!host || len == 0 || (host[len] != '\0' && !any_port) ||
+	    (host[len - 1] == ':' && !any_port) || strlen(origin) > 255) {
+		snprintf(err, err_len,
+			 "'%.100s' is not an origin: write * or scheme://host[:port] (or :* for "
+			 "any port) in "
+			 "lower case, without a path or a trailing slash",
+			 origin);
+		return -1;
+	}
 	return 0;
 }
 
@@ -69,7 +71,8 @@ void cors_apply(const struct cors_policy *p, const char *origin, struct reply *r
 	if (!value)
 		return;
 	allow_origin(p, value, r);
-	reply_header(r, "Access-Control-Expose-Headers", "Retry-After, WWW-Authenticate, X-Request-Id");
+	reply_header(r, "Access-Control-Expose-Headers",
+		     "Retry-After, WWW-Authenticate, X-Request-Id");
 }
 
 void cors_preflight(const struct cors_policy *p, const char *origin, struct reply *r)
@@ -77,10 +80,12 @@ void cors_preflight(const struct cors_policy *p, const char *origin, struct repl
 	const char *value = allowed(p, origin);
 	reply_header(r, "Vary", "Origin");
 	if (!value)
-		return reply_error(r, 403, "origin_not_allowed", "this origin may not call /negotiate");
+		return reply_error(r, 403, "origin_not_allowed",
+				   "this origin may not call /negotiate");
 	reply_json(r, 204, "");
 	allow_origin(p, value, r);
 	reply_header(r, "Access-Control-Allow-Methods", "GET, POST, OPTIONS");
-	reply_header(r, "Access-Control-Allow-Headers", "Authorization, X-API-Key, Content-Type, X-Request-Id");
+	reply_header(r, "Access-Control-Allow-Headers",
+		     "Authorization, X-API-Key, Content-Type, X-Request-Id");
 	reply_header(r, "Access-Control-Max-Age", CORS_MAX_AGE);
 }

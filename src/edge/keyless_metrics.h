@@ -21,7 +21,8 @@ enum rest_outcome {
 	REST_N_OUTCOMES
 };
 
-void metrics_rest_call(enum rest_outcome outcome, double seconds); /* seconds < 0: no call was made */
+void metrics_rest_call(enum rest_outcome outcome,
+		       double seconds); /* seconds < 0: no call was made */
 void metrics_entra_refresh(bool ok);
 void keyless_metrics_render(struct buf *out);
 

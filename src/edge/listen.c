@@ -16,7 +16,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t err_len, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t err_len, const char *fmt,
+						      ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -40,7 +41,8 @@ static int parse_unix(const char *path, struct listen_addr *out, char *err, size
 	if (path[0] != '/')
 		return fail(err, err_len, "unix socket path must be absolute");
 	if (strlen(path) >= sizeof sun->sun_path)
-		return fail(err, err_len, "unix socket path longer than %zu bytes", sizeof sun->sun_path - 1);
+		return fail(err, err_len, "unix socket path longer than %zu bytes",
+			    sizeof sun->sun_path - 1);
 	sun->sun_family = AF_UNIX;
 	strcpy(sun->sun_path, path);
 	strcpy(out->unix_path, path);
@@ -65,7 +67,8 @@ int listen_parse(const char *spec, struct listen_addr *out, char *err, size_t er
 	} else {
 		const char *colon = strrchr(spec, ':');
 		if (!colon || (size_t)(colon - spec) >= sizeof host)
-			return fail(err, err_len, "'%.80s' is not HOST:PORT, [IPv6]:PORT or unix:/PATH", spec);
+			return fail(err, err_len,
+				    "'%.80s' is not HOST:PORT, [IPv6]:PORT or unix:/PATH", spec);
 		memcpy(host, spec, (size_t)(colon - spec));
 		host[colon - spec] = '\0';
 		port = colon + 1;
@@ -84,7 +87,8 @@ int listen_parse(const char *spec, struct listen_addr *out, char *err, size_t er
 		out->len = sizeof *v4;
 		return 0;
 	}
-	return fail(err, err_len, "'%.80s': the host must be a numeric IPv4 or [IPv6] address", spec);
+	return fail(err, err_len, "'%.80s': the host must be a numeric IPv4 or [IPv6] address",
+		    spec);
 }
 
 int listen_open(const struct listen_addr *a, int backlog, char *err, size_t err_len)

@@ -13,8 +13,10 @@ struct listen_addr {
 };
 
 /* 0, or -1 with a reason in err. Host names are not resolved: use numeric addresses. */
-int listen_parse(const char *spec, struct listen_addr *out, char *err, size_t err_len);
+int listen_parse(const char *spec, struct listen_addr *out, char *err, size_t err_len)
+	__attribute__((warn_unused_result));
 /* A bound, listening, non-blocking, close-on-exec socket, or -1 with a reason in err. */
-int listen_open(const struct listen_addr *a, int backlog, char *err, size_t err_len);
+int listen_open(const struct listen_addr *a, int backlog, char *err, size_t err_len)
+	__attribute__((warn_unused_result));
 
 #endif

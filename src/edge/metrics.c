@@ -13,11 +13,13 @@
 
 typedef _Atomic uint64_t counter;
 
-static const unsigned statuses[] = {200, 204, 400, 401, 403, 404, 405, 413, 414, 429, 431, 500, 503};
+static const unsigned statuses[] = {200, 204, 400, 401, 403, 404, 405,
+				    413, 414, 429, 431, 500, 503};
 #define N_STATUS (sizeof statuses / sizeof statuses[0] + 1) /* the last one is "other" */
 
 /* Upper bounds of the latency buckets, in microseconds; +Inf follows. */
-static const uint64_t bucket_us[] = {100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 1000000};
+static const uint64_t bucket_us[] = {100,   250,   500,	  1000,	  2500,	  5000,
+				     10000, 25000, 50000, 100000, 250000, 1000000};
 #define N_BUCKETS (sizeof bucket_us / sizeof bucket_us[0] + 1)
 
 static const char *const outcome_names[] = {"declined", "ok", "deny", "error"};
@@ -33,8 +35,10 @@ struct names {
 	_Atomic unsigned n; /* published after items[n - 1] is set */
 };
 
-static struct names hub_names = {PTHREAD_MUTEX_INITIALIZER, "unknown", METRICS_MAX_HUBS, NULL, NULL, 0, 1};
-static struct names auth_names = {PTHREAD_MUTEX_INITIALIZER, "other", METRICS_MAX_AUTHS, NULL, NULL, 0, 1};
+static struct names hub_names = {
+	PTHREAD_MUTEX_INITIALIZER, "unknown", METRICS_MAX_HUBS, NULL, NULL, 0, 1};
+static struct names auth_names = {
+	PTHREAD_MUTEX_INITIALIZER, "other", METRICS_MAX_AUTHS, NULL, NULL, 0, 1};
 
 /* A hub's counters, in chunks allocated as hubs are registered: a chunk never moves, so the
  * request path bumps them without a lock. */
@@ -74,7 +78,8 @@ static size_t index_of(const struct names *t, const char *name)
 
 static unsigned index_find(const struct names *t, const char *name)
 {
-	for (size_t i = t->index ? index_of(t, name) : 0; t->index && t->index[i]; i = (i + 1) & t->index_mask)
+	for (size_t i = t->index ? index_of(t, name) : 0; t->index && t->index[i];
+	     i = (i + 1) & t->index_mask)
 		if (strcmp(t->items[t->index[i]], name) == 0)
 			return t->index[i];
 	return 0;
@@ -115,10 +120,13 @@ static unsigned slot_of(struct names *t, const char *name)
 {
 	pthread_mutex_lock(&t->lock);
 	unsigned n = atomic_load(&t->n), slot = index_find(t, name);
-	if (!slot && n < t->max && make_room(t, n, t == &hub_names) == 0 && (t->items[n] = strdup(name))) {
+	if (!slot && n < t->max && make_room(t, n, t == &hub_names) == 0 &&
+	    (t->items[n] = strdup(name))) {
 		slot = n;
 		index_place(t, slot);
-		atomic_store(&t->n, n + 1); /* names are kept for the life of the process: bounded by the cap */
+		atomic_store(
+			&t->n,
+			n + 1); /* names are kept for the life of the process: bounded by the cap */
 	}
 	pthread_mutex_unlock(&t->lock);
 	return slot;
@@ -198,7 +206,8 @@ static const char *name_at(struct names *t, unsigned slot)
 
 static void header(struct buf *out, const char *name, const char *type, const char *help)
 {
-	buf_printf(out, "# HELP negotiated_%s %s\n# TYPE negotiated_%s %s\n", name, help, name, type);
+	buf_printf(out, "# HELP negotiated_%s %s\n# TYPE negotiated_%s %s\n", name, help, name,
+		   type);
 }
 
 static void render_requests(struct buf *out, unsigned n_hubs)
@@ -212,9 +221,11 @@ static void render_requests(struct buf *out, unsigned n_hubs)
 			buf_puts(out, "negotiated_requests_total{hub=\"");
 			label(out, name_at(&hub_names, h));
 			if (s < N_STATUS - 1)
-				buf_printf(out, "\",status=\"%u\"} %llu\n", statuses[s], (unsigned long long)v);
+				buf_printf(out, "\",status=\"%u\"} %llu\n", statuses[s],
+					   (unsigned long long)v);
 			else
-				buf_printf(out, "\",status=\"other\"} %llu\n", (unsigned long long)v);
+				buf_printf(out, "\",status=\"other\"} %llu\n",
+					   (unsigned long long)v);
 		}
 }
 
@@ -224,9 +235,11 @@ static void render_hub_counters(struct buf *out, unsigned n_hubs)
 	for (unsigned h = 1; h < n_hubs; h++) {
 		buf_puts(out, "negotiated_tokens_issued_total{hub=\"");
 		label(out, name_at(&hub_names, h));
-		buf_printf(out, "\"} %llu\n", (unsigned long long)read_counter(&hub_counters(h)->tokens));
+		buf_printf(out, "\"} %llu\n",
+			   (unsigned long long)read_counter(&hub_counters(h)->tokens));
 	}
-	header(out, "rate_limited_total", "counter", "Requests refused with 429, by hub and limit.");
+	header(out, "rate_limited_total", "counter",
+	       "Requests refused with 429, by hub and limit.");
 	for (unsigned h = 1; h < n_hubs; h++)
 		for (unsigned k = 0; k < 2; k++) {
 			buf_puts(out, "negotiated_rate_limited_total{hub=\"");
@@ -239,7 +252,8 @@ static void render_hub_counters(struct buf *out, unsigned n_hubs)
 static void render_auth(struct buf *out)
 {
 	unsigned n = atomic_load(&auth_names.n);
-	header(out, "auth_outcomes_total", "counter", "Authenticator answers, by [auth:NAME] and outcome.");
+	header(out, "auth_outcomes_total", "counter",
+	       "Authenticator answers, by [auth:NAME] and outcome.");
 	for (unsigned a = 1; a < n; a++)
 		for (unsigned o = 0; o < 4; o++) {
 			buf_puts(out, "negotiated_auth_outcomes_total{authenticator=\"");
@@ -252,18 +266,23 @@ static void render_auth(struct buf *out)
 static void render_latency(struct buf *out)
 {
 	uint64_t cumulative = 0;
-	header(out, "request_duration_seconds", "histogram", "Time to answer /negotiate, from request to reply.");
+	header(out, "request_duration_seconds", "histogram",
+	       "Time to answer /negotiate, from request to reply.");
 	for (unsigned b = 0; b < N_BUCKETS; b++) {
 		cumulative += read_counter(&latency[b]);
 		if (b < N_BUCKETS - 1)
-			buf_printf(out, "negotiated_request_duration_seconds_bucket{le=\"%g\"} %llu\n",
+			buf_printf(out,
+				   "negotiated_request_duration_seconds_bucket{le=\"%g\"} %llu\n",
 				   (double)bucket_us[b] / 1e6, (unsigned long long)cumulative);
 		else
-			buf_printf(out, "negotiated_request_duration_seconds_bucket{le=\"+Inf\"} %llu\n",
+			buf_printf(out,
+				   "negotiated_request_duration_seconds_bucket{le=\"+Inf\"} %llu\n",
 				   (unsigned long long)cumulative);
 	}
-	buf_printf(out, "negotiated_request_duration_seconds_sum %.9f\n", (double)read_counter(&latency_sum_ns) / 1e9);
-	buf_printf(out, "negotiated_request_duration_seconds_count %llu\n", (unsigned long long)cumulative);
+	buf_printf(out, "negotiated_request_duration_seconds_sum %.9f\n",
+		   (double)read_counter(&latency_sum_ns) / 1e9);
+	buf_printf(out, "negotiated_request_duration_seconds_count %llu\n",
+		   (unsigned long long)cumulative);
 }
 
 static void render_single(struct buf *out, const char *name, const char *help, counter *c)
@@ -284,8 +303,9 @@ void metrics_render(struct buf *out)
 	pthread_mutex_unlock(&auth_names.lock);
 	render_latency(out);
 	render_single(out, "reloads_total", "Configuration reloads that took over.", &reloads);
-	render_single(out, "reload_failures_total", "Reloads refused; the running configuration kept serving.",
-		      &reload_failures);
-	render_single(out, "jwks_refresh_errors_total", "JWKS refreshes that failed.", &jwks_failures);
+	render_single(out, "reload_failures_total",
+		      "Reloads refused; the running configuration kept serving.", &reload_failures);
+	render_single(out, "jwks_refresh_errors_total", "JWKS refreshes that failed.",
+		      &jwks_failures);
 	keyless_metrics_render(out);
 }

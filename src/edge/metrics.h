@@ -11,7 +11,8 @@
 #include <stdint.h>
 
 /* Hub label values, kept for the life of the process so counters survive reloads: above the hubs a
- * 1 MiB configuration can hold, so only many reloads of new names reach it ("unknown" after that). */
+ * 1 MiB configuration can hold, so only many reloads of new names reach it ("unknown" after that).
+ */
 #define METRICS_MAX_HUBS (1u << 17)
 #define METRICS_MAX_AUTHS 256 /* authenticator label values; more are counted as "other" */
 #define METRICS_UNKNOWN 0     /* the slot of requests with no known hub */
@@ -23,7 +24,8 @@ enum rate_limit_kind { RATE_LIMIT_USER, RATE_LIMIT_ADDRESS };
 unsigned metrics_hub_slot(const char *hub);
 unsigned metrics_auth_slot(const char *auth);
 
-void metrics_request(unsigned hub_slot, unsigned status, uint64_t duration_ns); /* one /negotiate answer */
+void metrics_request(unsigned hub_slot, unsigned status,
+		     uint64_t duration_ns); /* one /negotiate answer */
 void metrics_auth(unsigned auth_slot, enum ngd_auth_result result);
 void metrics_token_issued(unsigned hub_slot);
 void metrics_rate_limited(unsigned hub_slot, enum rate_limit_kind kind);

@@ -43,8 +43,10 @@ static const struct {
 static int parse_unit(const char *word, uint64_t *seconds)
 {
 	for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
-		if (strcmp(word, units[i].name) == 0)
-			return *seconds = units[i].seconds, 0;
+		if (strcmp(word, units[i].name) == 0) {
+			*seconds = units[i].seconds;
+			return 0;
+		}
 	return -1;
 }
 
@@ -53,23 +55,36 @@ int rate_spec_parse(const char *text, struct rate_spec *out, char *err, size_t e
 	char copy[80], *save = NULL;
 	uint64_t seconds;
 	*out = (struct rate_spec){0};
-	if (strlen(text) >= sizeof copy)
-		return snprintf(err, err_len, "too long; write COUNT/UNIT [burst N], e.g. 30/min burst 10"), -1;
+	if (strlen(text) >= sizeof copy) {
+		snprintf(err, err_len,
+			 "too long; write COUNT/UNIT [burst N], e.g. 30/min burst 10");
+		return -1;
+	}
 	strcpy(copy, text);
 	char *rate = strtok_r(copy, " \t", &save), *word = strtok_r(NULL, " \t", &save);
 	char *burst = strtok_r(NULL, " \t", &save), *extra = strtok_r(NULL, " \t", &save);
 	char *slash = rate ? strchr(rate, '/') : NULL;
-	if (!slash || extra || (word && (strcmp(word, "burst") != 0 || !burst)))
-		return snprintf(err, err_len, "'%.60s' is not COUNT/UNIT [burst N], e.g. 30/min burst 10", text), -1;
+	if (!slash || extra || (word && (strcmp(word, "burst") != 0 || !burst))) {
+		snprintf(err, err_len, "'%.60s' is not COUNT/UNIT [burst N], e.g. 30/min burst 10",
+			 text);
+		return -1;
+	}
 	*slash = '\0';
-	if (decimal_parse(rate, 1, RATE_MAX_COUNT, &out->count) < 0)
-		return snprintf(err, err_len, "the count must be a whole number from 1 to %d", RATE_MAX_COUNT), -1;
-	if (parse_unit(slash + 1, &seconds) < 0)
-		return snprintf(err, err_len, "'%.20s' is not a unit (s, min, h, day)", slash + 1), -1;
+	if (decimal_parse(rate, 1, RATE_MAX_COUNT, &out->count) < 0) {
+		snprintf(err, err_len, "the count must be a whole number from 1 to %d",
+			 RATE_MAX_COUNT);
+		return -1;
+	}
+	if (parse_unit(slash + 1, &seconds) < 0) {
+		snprintf(err, err_len, "'%.20s' is not a unit (s, min, h, day)", slash + 1);
+		return -1;
+	}
 	out->period_ns = seconds * 1000000000ull;
 	out->burst = out->count < RATE_MAX_BURST ? out->count : RATE_MAX_BURST;
-	if (burst && decimal_parse(burst, 1, RATE_MAX_BURST, &out->burst) < 0)
-		return snprintf(err, err_len, "burst must be a whole number from 1 to %d", RATE_MAX_BURST), -1;
+	if (burst && decimal_parse(burst, 1, RATE_MAX_BURST, &out->burst) < 0) {
+		snprintf(err, err_len, "burst must be a whole number from 1 to %d", RATE_MAX_BURST);
+		return -1;
+	}
 	return 0;
 }
 
@@ -97,11 +112,15 @@ void rate_table_free(struct rate_table *t)
 	free(t);
 }
 
-uint64_t rate_key(const struct rate_table *t, const char *hub, const char *kind, const char *id1, const char *id2)
+uint64_t rate_key(const struct rate_table *t, const char *hub, const char *kind, const char *id1,
+		  const char *id2)
 {
 	char text[1024];
-	int n = snprintf(text, sizeof text, "%s%c%s%c%s%c%s", hub, 0, kind, 0, id1, 0, id2 ? id2 : "");
-	size_t len = n < 0 ? 0 : (size_t)n < sizeof text ? (size_t)n : sizeof text - 1;
+	int n = snprintf(text, sizeof text, "%s%c%s%c%s%c%s", hub, 0, kind, 0, id1, 0,
+			 id2 ? id2 : "");
+	size_t len = n < 0 ? 0 : (size_t)n;
+	if (len >= sizeof text)
+		len = sizeof text - 1; /* snprintf cut it there */
 	uint64_t key = siphash24(t->seed, text, len);
 	return key ? key : 1; /* 0 marks an empty bucket */
 }
@@ -121,7 +140,8 @@ static struct bucket *find(struct bucket *set, uint64_t key, uint64_t now_ns)
 	return fullest;
 }
 
-unsigned rate_take(struct rate_table *t, uint64_t key, const struct rate_spec *spec, uint64_t now_ns)
+unsigned rate_take(struct rate_table *t, uint64_t key, const struct rate_spec *spec,
+		   uint64_t now_ns)
 {
 	uint64_t interval = spec->period_ns / spec->count, tolerance = interval * (spec->burst - 1);
 	struct shard *s = &t->shards[key % SHARDS];

@@ -8,7 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* "COUNT/UNIT [burst N]": COUNT requests per UNIT refill the bucket, which holds N (default COUNT). */
+/* "COUNT/UNIT [burst N]": COUNT requests per UNIT refill the bucket, which holds N (default COUNT).
+ */
 struct rate_spec {
 	unsigned count; /* 0: no limit */
 	uint64_t period_ns;
@@ -29,10 +30,12 @@ struct rate_table *rate_table_new(void);
 void rate_table_free(struct rate_table *t);
 
 /* The bucket of these NUL-separated parts (hub, kind, identity): the table's keyed hash. */
-uint64_t rate_key(const struct rate_table *t, const char *hub, const char *kind, const char *id1, const char *id2);
+uint64_t rate_key(const struct rate_table *t, const char *hub, const char *kind, const char *id1,
+		  const char *id2);
 
 /* Takes one token from the bucket of key at time now_ns. Returns 0 when the request may pass,
  * else the whole seconds (at least 1) until it would. A full set evicts its fullest bucket. */
-unsigned rate_take(struct rate_table *t, uint64_t key, const struct rate_spec *spec, uint64_t now_ns);
+unsigned rate_take(struct rate_table *t, uint64_t key, const struct rate_spec *spec,
+		   uint64_t now_ns);
 
 #endif

@@ -9,8 +9,6 @@
 
 #define REPLY_MAX_HEADERS 12
 
-struct auth_instance; /* auth/chain.h: only its address is used here */
-
 struct reply {
 	unsigned status;
 	struct buf body;	    /* JSON; may hold a token, so it is wiped when sent */
@@ -18,21 +16,19 @@ struct reply {
 	char www_authenticate[256]; /* with 401 */
 	const char *code;	    /* the error code, for the log line */
 	char message[256];	    /* the error message, for the log line */
-	bool auth_failed;	    /* a DENY from the chain: answered after [server] auth_failure_delay */
-	bool logged;		    /* the pipeline already logged this refusal */
-	bool close;		    /* answer with Connection: close (the request's framing is in doubt) */
-	unsigned retry_after;	    /* seconds, for Retry-After with 503 or 429; 0 for none */
-	const char *content_type;   /* NULL: application/json */
+	bool auth_failed; /* a DENY from the chain: answered after [server] auth_failure_delay */
+	bool logged;	  /* the pipeline already logged this refusal */
+	bool close;	  /* answer with Connection: close (the request's framing is in doubt) */
+	unsigned retry_after;	  /* seconds, for Retry-After with 503 or 429; 0 for none */
+	const char *content_type; /* NULL: application/json */
 	struct reply_header {
 		const char *name, *value; /* static, or living until the reply is sent */
 	} headers[REPLY_MAX_HEADERS];
 	unsigned n_headers;
-
-	/* Run the request again on this authenticator's own worker thread; NULL: answer it now. */
-	const struct auth_instance *needs_worker;
 };
 
-/* Adds a response header (CORS, Retry-After, X-Request-Id); no copy is made, nothing is allocated. */
+/* Adds a response header (CORS, Retry-After, X-Request-Id); no copy is made, nothing is allocated.
+ */
 void reply_header(struct reply *r, const char *name, const char *value);
 
 /* Sets {"error":{"code":CODE,"message":MESSAGE}}. Messages name the problem, never a secret. */

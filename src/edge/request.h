@@ -10,8 +10,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-struct auth_instance; /* auth/chain.h: only its address is used here */
-
 struct request_source {
 	/* Header (case-insensitive) or query argument; *count (if not NULL) gets how many times the
 	 * name occurs. NULL when absent. */
@@ -30,16 +28,18 @@ struct ngd_request {
 	struct request_source src;
 	const struct sockaddr *peer;
 	socklen_t peer_len;
-	bool peer_trusted;			/* the peer is a trusted proxy ([server] trusted_proxies) */
-	char client_addr[INET6_ADDRSTRLEN + 1]; /* the peer, or whom trusted proxies forwarded for */
-	const char *body;			/* NUL-terminated; "" without a body */
+	bool peer_trusted; /* the peer is a trusted proxy ([server] trusted_proxies) */
+	char client_addr[INET6_ADDRSTRLEN +
+			 1]; /* the peer, or whom trusted proxies forwarded for */
+	const char *body;    /* NUL-terminated; "" without a body */
 	size_t body_len;
-	const char *hub;		     /* set by the pipeline once the hub is known */
-	unsigned hub_slot;		     /* the hub's metrics label slot; 0 until the hub is known */
+	const char *hub;   /* set by the pipeline once the hub is known */
+	unsigned hub_slot; /* the hub's metrics label slot; 0 until the hub is known */
 	char request_id[REQUEST_ID_MAX + 1]; /* echoed as X-Request-Id and shown in log lines */
-
-	/* On this authenticator's own worker thread, which may block for it; NULL: an HTTP thread. */
-	const struct auth_instance *worker_of;
+	/* Routed once, as the head is in (http/route.c, route_find): */
+	int route;	      /* the endpoint's row in the routing table; -1: no endpoint */
+	bool at_negotiate;    /* the path is /negotiate or /negotiate/... */
+	const char *path_hub; /* NAME in /negotiate/NAME (inside path), or NULL */
 };
 
 const char *request_query(const struct ngd_request *req, const char *name, unsigned *count);

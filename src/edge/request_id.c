@@ -11,7 +11,8 @@ bool request_id_valid(const char *id)
 {
 	size_t len = id ? strlen(id) : 0;
 	return len > 0 && len <= REQUEST_ID_MAX &&
-	       strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:-") == len;
+	       strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:-") ==
+		       len;
 }
 
 static void fresh_id(char *out)
@@ -22,9 +23,11 @@ static void fresh_id(char *out)
 	unsigned char raw[16];
 	if (!seeded) {
 		seeded = true;
-		uintptr_t self = (uintptr_t)&counter; /* without randomness, still unique per thread */
+		uintptr_t self =
+			(uintptr_t)&counter; /* without randomness, still unique per thread */
 		if (random_bytes(prefix, sizeof prefix) < 0)
-			memcpy(prefix, &self, sizeof self < sizeof prefix ? sizeof self : sizeof prefix);
+			memcpy(prefix, &self,
+			       sizeof self < sizeof prefix ? sizeof self : sizeof prefix);
 	}
 	uint64_t n = ++counter;
 	memcpy(raw, prefix, 8);

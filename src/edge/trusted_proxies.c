@@ -11,10 +11,14 @@
 
 static int parse_addr(const char *text, struct cidr *out)
 {
-	if (inet_pton(AF_INET, text, out->addr) == 1)
-		return out->family = AF_INET, 0;
-	if (inet_pton(AF_INET6, text, out->addr) == 1)
-		return out->family = AF_INET6, 0;
+	if (inet_pton(AF_INET, text, out->addr) == 1) {
+		out->family = AF_INET;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, text, out->addr) == 1) {
+		out->family = AF_INET6;
+		return 0;
+	}
 	return -1;
 }
 
@@ -22,22 +26,34 @@ int trusted_proxies_add(struct trusted_proxies *tp, const char *spec, char *err,
 {
 	char addr[INET6_ADDRSTRLEN + 1];
 	struct cidr c = {0};
-	if (strcmp(spec, "unix") == 0)
-		return tp->unix_peers = true, 0;
-	if (tp->n == NGD_MAX_TRUSTED_PROXIES)
-		return snprintf(err, err_len, "more than %d entries", NGD_MAX_TRUSTED_PROXIES), -1;
+	if (strcmp(spec, "unix") == 0) {
+		tp->unix_peers = true;
+		return 0;
+	}
+	if (tp->n == NGD_MAX_TRUSTED_PROXIES) {
+		snprintf(err, err_len, "more than %d entries", NGD_MAX_TRUSTED_PROXIES);
+		return -1;
+	}
 	const char *slash = strchr(spec, '/');
 	size_t len = slash ? (size_t)(slash - spec) : strlen(spec);
-	if (len >= sizeof addr)
-		return snprintf(err, err_len, "'%.64s' is not an IP address", spec), -1;
+	if (len >= sizeof addr) {
+		snprintf(err, err_len, "'%.64s' is not an IP address", spec);
+		return -1;
+	}
 	memcpy(addr, spec, len);
 	addr[len] = '\0';
-	if (parse_addr(addr, &c) < 0)
-		return snprintf(err, err_len, "'%.64s' is not unix, an IP address or ADDRESS/PREFIX", spec), -1;
+	if (parse_addr(addr, &c) < 0) {
+		snprintf(err, err_len, "'%.64s' is not unix, an IP address or ADDRESS/PREFIX",
+			 spec);
+		return -1;
+	}
 	unsigned max = c.family == AF_INET ? 32 : 128;
 	c.prefix = max;
-	if (slash && decimal_parse(slash + 1, 0, max, &c.prefix) < 0)
-		return snprintf(err, err_len, "'%.64s': the prefix must be a whole number from 0 to %u", spec, max), -1;
+	if (slash && decimal_parse(slash + 1, 0, max, &c.prefix) < 0) {
+		snprintf(err, err_len, "'%.64s': the prefix must be a whole number from 0 to %u",
+			 spec, max);
+		return -1;
+	}
 	tp->nets[tp->n++] = c;
 	return 0;
 }
@@ -53,7 +69,8 @@ static bool prefix_equal(const unsigned char *a, const unsigned char *b, unsigne
 static bool cidr_match(const struct trusted_proxies *tp, int family, const unsigned char *addr)
 {
 	for (size_t i = 0; i < tp->n; i++)
-		if (tp->nets[i].family == family && prefix_equal(tp->nets[i].addr, addr, tp->nets[i].prefix))
+		if (tp->nets[i].family == family &&
+		    prefix_equal(tp->nets[i].addr, addr, tp->nets[i].prefix))
 			return true;
 	return false;
 }
@@ -63,17 +80,20 @@ static int peer_addr(const struct sockaddr *peer, struct cidr *out)
 {
 	if (peer && peer->sa_family == AF_INET) {
 		memcpy(out->addr, &((const struct sockaddr_in *)peer)->sin_addr, 4);
-		return out->family = AF_INET, 0;
+		out->family = AF_INET;
+		return 0;
 	}
 	if (!peer || peer->sa_family != AF_INET6)
 		return -1;
 	const struct in6_addr *a = &((const struct sockaddr_in6 *)peer)->sin6_addr;
 	if (IN6_IS_ADDR_V4MAPPED(a)) {
 		memcpy(out->addr, a->s6_addr + 12, 4);
-		return out->family = AF_INET, 0;
+		out->family = AF_INET;
+		return 0;
 	}
 	memcpy(out->addr, a, 16);
-	return out->family = AF_INET6, 0;
+	out->family = AF_INET6;
+	return 0;
 }
 
 bool trusted_proxies_match(const struct trusted_proxies *tp, const struct sockaddr *peer)
@@ -106,7 +126,8 @@ static const char *previous_hop(const char *list, const char **end, size_t *len)
 	return s;
 }
 
-/* a.b.c.d into out (at least 16 bytes): inet_ntop formats IPv4 through sprintf, on every request. */
+/* a.b.c.d into out (at least 16 bytes): inet_ntop formats IPv4 through sprintf, on every request.
+ */
 static const char *ipv4_text(const unsigned char addr[4], char *out)
 {
 	char *o = out;
@@ -130,8 +151,8 @@ static const char *address_text(const struct cidr *a, char *out, size_t out_len)
 	return inet_ntop(a->family, a->addr, out, (socklen_t)out_len);
 }
 
-bool client_address(const struct trusted_proxies *tp, const struct sockaddr *peer, const char *forwarded_for, char *out,
-		    size_t out_len)
+bool client_address(const struct trusted_proxies *tp, const struct sockaddr *peer,
+		    const char *forwarded_for, char *out, size_t out_len)
 {
 	struct cidr hop = {0};
 	bool trusted = trusted_proxies_match(tp, peer);
@@ -152,7 +173,8 @@ bool client_address(const struct trusted_proxies *tp, const struct sockaddr *pee
 			break; /* garbage ends the walk: keep the last hop a proxy vouched for */
 		hop = next, have = true;
 	}
-	/* "unix" names the socket peer itself, never a client it forwarded for: metrics_allow admits it */
+	/* "unix" names the socket peer itself, never a client it forwarded for: metrics_allow
+	 * admits it */
 	bool bare_unix = peer && peer->sa_family == AF_UNIX && !forwarded_for;
 	if (!have || !address_text(&hop, out, out_len))
 		snprintf(out, out_len, "%s", bare_unix ? "unix" : "unknown");

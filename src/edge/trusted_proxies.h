@@ -23,17 +23,19 @@ struct trusted_proxies {
 	size_t n;
 };
 
-/* Parses "unix", "ADDR" or "ADDR/PREFIX" (IPv4 or IPv6, numeric) into *out. 0, or -1 with a reason. */
+/* Parses "unix", "ADDR" or "ADDR/PREFIX" (IPv4 or IPv6, numeric) into *out. 0, or -1 with a reason.
+ */
 int trusted_proxies_add(struct trusted_proxies *tp, const char *spec, char *err, size_t err_len);
 bool trusted_proxies_match(const struct trusted_proxies *tp, const struct sockaddr *peer);
 /* The same for an address as text: "unix", or a numeric IPv4 or IPv6 address. */
 bool trusted_proxies_match_text(const struct trusted_proxies *tp, const char *address);
 
-/* The client address as text (at least INET6_ADDRSTRLEN bytes in out): the peer itself, or, when the
- * peer is trusted, X-Forwarded-For read right to left through trusted hops. A unix peer is "unix"
- * only when no X-Forwarded-For was given; with one that yields no address the client is "unknown".
- * `forwarded_for` is every X-Forwarded-For line joined in order. Returns whether the peer is trusted. */
-bool client_address(const struct trusted_proxies *tp, const struct sockaddr *peer, const char *forwarded_for, char *out,
-		    size_t out_len);
+/* The client address as text (at least INET6_ADDRSTRLEN bytes in out): the peer itself, or, when
+ * the peer is trusted, X-Forwarded-For read right to left through trusted hops. A unix peer is
+ * "unix" only when no X-Forwarded-For was given; with one that yields no address the client is
+ * "unknown". `forwarded_for` is every X-Forwarded-For line joined in order. Returns whether the
+ * peer is trusted. */
+bool client_address(const struct trusted_proxies *tp, const struct sockaddr *peer,
+		    const char *forwarded_for, char *out, size_t out_len);
 
 #endif

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The developer page: fixed bytes under a strict Content-Security-Policy; it only calls /negotiate. */
+/* The developer page: fixed bytes under a strict Content-Security-Policy; it only calls /negotiate.
+ */
 #include "http/dev_page.h"
 
 #include "http/dev_page_assets.h"
@@ -7,8 +8,9 @@
 #include <string.h>
 
 /* No inline script or style, no other origin but the WebSocket the answer names, no framing. */
-#define DEV_PAGE_CSP                                                                                                   \
-	"default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self' ws: wss:; img-src "               \
+#define DEV_PAGE_CSP                                                                               \
+	"default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self' ws: wss:; "   \
+	"img-src "                                                                                 \
 	"'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 
 static const struct {

@@ -30,7 +30,8 @@ static void close_late_heads(struct conn_watch *w, uint64_t now)
 		if (e->head_due_ns && now > e->head_due_ns) {
 			e->head_due_ns = 0;
 			shutdown(e->fd, SHUT_RDWR);
-			log_debug("closed a connection whose request head took longer than the header_timeout");
+			log_debug("closed a connection whose request head took longer than the "
+				  "header_timeout");
 		}
 }
 

@@ -11,7 +11,8 @@
 struct conn_entry {
 	struct conn_entry *prev, *next;
 	int fd;
-	uint64_t head_due_ns; /* when the request head must be in; 0: it is in (or nothing is due) */
+	uint64_t
+		head_due_ns; /* when the request head must be in; 0: it is in (or nothing is due) */
 };
 
 struct conn_watch;

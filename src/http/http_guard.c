@@ -21,7 +21,8 @@ struct head_scan {
 	const char *length, *coding; /* the first value of each */
 	size_t length_len, coding_len;
 	bool bad_name, nul;
-	const char *head_end, *prev_end;     /* the raw head in libmicrohttpd's buffer; the last value's end */
+	const char *head_end,
+		*prev_end; /* the raw head in libmicrohttpd's buffer; the last value's end */
 	const char *names[HTTP_MAX_HEADERS]; /* the names seen so far that must occur once */
 	size_t name_lens[HTTP_MAX_HEADERS], n_names;
 	const char *repeated; /* the first such name seen twice */
@@ -32,9 +33,10 @@ struct head_scan {
  * X-Forwarded-For, which is read as all its lines joined in order. Every other header is single. */
 static bool may_repeat(const char *name, size_t len)
 {
-	static const char *const lists[] = {"Accept",	     "Accept-Charset", "Accept-Encoding", "Accept-Language",
-					    "Cache-Control", "Connection",     "Pragma",	  "TE",
-					    "Via",	     "Warning",	       "X-Forwarded-For"};
+	static const char *const lists[] = {
+		"Accept",	 "Accept-Charset", "Accept-Encoding", "Accept-Language",
+		"Cache-Control", "Connection",	   "Pragma",	      "TE",
+		"Via",		 "Warning",	   "X-Forwarded-For"};
 	for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++)
 		if (strlen(lists[i]) == len && strncasecmp(lists[i], name, len) == 0)
 			return true;
@@ -63,7 +65,8 @@ static bool is_token(const char *s, size_t len)
 		return false;
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
-		bool alnum = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+		bool alnum =
+			(c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 		if (!alnum && (c == '\0' || !strchr(extra, c)))
 			return false;
 	}
@@ -77,7 +80,8 @@ static bool has_nul(const char *s, size_t len)
 
 /* libmicrohttpd 0.9.75 measures a header value with strlen, so "key\0junk" reaches every lookup,
  * the _n ones too, as "key". Its values point into the raw head in arrival order, so what it cut
- * off is still there: between one value's end and the next name only line ends and blanks may be. */
+ * off is still there: between one value's end and the next name only line ends and blanks may be.
+ */
 static bool only_blanks(const char *from, const char *to)
 {
 	for (; from < to; from++)
@@ -113,8 +117,8 @@ int guard_target(const char *target_end, bool nul_in_path, const char *version, 
 	return -1;
 }
 
-static void note(const char *key, const char *name, const char *value, size_t len, size_t *count, const char **first,
-		 size_t *first_len)
+static void note(const char *key, const char *name, const char *value, size_t len, size_t *count,
+		 const char **first, size_t *first_len)
 {
 	if (strcasecmp(key, name) != 0)
 		return;
@@ -122,8 +126,8 @@ static void note(const char *key, const char *name, const char *value, size_t le
 		*first = value ? value : "", *first_len = value ? len : 0;
 }
 
-static enum MHD_Result scan_header(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size,
-				   const char *value, size_t value_size)
+static enum MHD_Result scan_header(void *cls, enum MHD_ValueKind kind, const char *key,
+				   size_t key_size, const char *value, size_t value_size)
 {
 	struct head_scan *s = cls;
 	(void)kind;
@@ -131,16 +135,17 @@ static enum MHD_Result scan_header(void *cls, enum MHD_ValueKind kind, const cha
 	s->nul |= has_nul(key, key_size) || has_nul(value, value_size) || hidden_after(s, key);
 	s->prev_end = value ? value + value_size : key + key_size;
 	s->bad_name |= !is_token(key, key_size);
-	note(key, MHD_HTTP_HEADER_CONTENT_LENGTH, value, value_size, &s->content_length, &s->length, &s->length_len);
-	note(key, MHD_HTTP_HEADER_TRANSFER_ENCODING, value, value_size, &s->transfer_encoding, &s->coding,
-	     &s->coding_len);
+	note(key, MHD_HTTP_HEADER_CONTENT_LENGTH, value, value_size, &s->content_length, &s->length,
+	     &s->length_len);
+	note(key, MHD_HTTP_HEADER_TRANSFER_ENCODING, value, value_size, &s->transfer_encoding,
+	     &s->coding, &s->coding_len);
 	s->host += strcasecmp(key, MHD_HTTP_HEADER_HOST) == 0;
 	note_single(s, key, key_size);
 	return MHD_YES;
 }
 
-static enum MHD_Result scan_arg(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size, const char *value,
-				size_t value_size)
+static enum MHD_Result scan_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+				size_t key_size, const char *value, size_t value_size)
 {
 	bool *nul = cls;
 	(void)kind;
@@ -169,14 +174,18 @@ static int refuse(struct reply *r, unsigned status, const char *code, const char
 static int check_framing(const struct head_scan *s, const char *version, struct reply *r)
 {
 	if (s->nul)
-		return refuse(r, 400, "invalid_header", "a header line contains a NUL byte or a folded continuation");
+		return refuse(r, 400, "invalid_header",
+			      "a header line contains a NUL byte or a folded continuation");
 	if (s->bad_name)
 		return refuse(r, 400, "invalid_header", "a header name is not an HTTP token");
 	if (s->transfer_encoding && s->content_length)
-		return refuse(r, 400, "invalid_framing", "Content-Length and Transfer-Encoding together");
+		return refuse(r, 400, "invalid_framing",
+			      "Content-Length and Transfer-Encoding together");
 	if (s->transfer_encoding > 1 ||
-	    (s->transfer_encoding && (s->coding_len != 7 || strncasecmp(s->coding, "chunked", 7) != 0)))
-		return refuse(r, 501, "unsupported_transfer_encoding", "the only transfer coding served is chunked");
+	    (s->transfer_encoding &&
+	     (s->coding_len != 7 || strncasecmp(s->coding, "chunked", 7) != 0)))
+		return refuse(r, 501, "unsupported_transfer_encoding",
+			      "the only transfer coding served is chunked");
 	if (s->content_length > 1)
 		return refuse(r, 400, "invalid_framing", "more than one Content-Length");
 	if (s->content_length && !valid_length(s->length, s->length_len))
@@ -185,16 +194,19 @@ static int check_framing(const struct head_scan *s, const char *version, struct 
 	if (s->host > 1 || (!http10 && s->host == 0))
 		return refuse(r, 400, "invalid_host", "HTTP/1.1 needs exactly one Host header");
 	if (s->repeated) { /* a token (checked above) of at most the header cap: safe to name */
-		reply_error(r, 400, "invalid_header", "the header %.*s occurs more than once; it takes one value",
+		reply_error(r, 400, "invalid_header",
+			    "the header %.*s occurs more than once; it takes one value",
 			    (int)(s->repeated_len > 64 ? 64 : s->repeated_len), s->repeated);
 		return -1;
 	}
 	return 0;
 }
 
-int guard_head(struct MHD_Connection *conn, const char *method, const char *version, struct reply *r)
+int guard_head(struct MHD_Connection *conn, const char *method, const char *version,
+	       struct reply *r)
 {
-	const union MHD_ConnectionInfo *size = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
+	const union MHD_ConnectionInfo *size =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
 	struct head_scan s = {.head_end = size ? method + size->header_size : NULL};
 	bool nul = false;
 	if (!is_token(method, strlen(method))) /* it reaches log lines and the access log */

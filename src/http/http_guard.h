@@ -33,6 +33,7 @@ int guard_target(const char *target_end, bool nul_in_path, const char *version, 
 /* Refuses (non-zero, with the answer in r) a request head that HTTP/1.1 does not allow or that
  * could be read two ways; `method` and `version` are as the access handler got them (the method
  * is where the raw head starts). Framing errors set r->close. */
-int guard_head(struct MHD_Connection *conn, const char *method, const char *version, struct reply *r);
+int guard_head(struct MHD_Connection *conn, const char *method, const char *version,
+	       struct reply *r);
 
 #endif

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Suspended requests: a copy of the request for the worker, the resume when its answer is ready. */
+/* Suspended requests: a copy of the request for the pool's thread, the resume when its answer is
+ * ready. A request waits on one pool at a time and continues where it stopped. */
 #include "http/http_offload.h"
 
-#include "auth/chain.h"
 #include "core/log.h"
 #include "core/secret.h"
 #include "core/timer.h"
@@ -16,10 +16,10 @@
 #include <strings.h>
 
 #define MAX_DELAYED 4096 /* more than libmicrohttpd's connection limit: a full timer is a bug */
-#define MAX_HOPS 4	 /* a chain with several blocking authenticators moves between their workers */
 
-/* The worker threads belong to the authenticators (each its own bulkhead); this counts the jobs
- * handed to them, so that offload_stop() can wait until every one has resumed its connection. */
+/* The pools belong to the authenticators and services (each its own bulkhead); this counts the
+ * requests handed to them, so that offload_stop() can wait until every one has resumed its
+ * connection. */
 struct offload {
 	struct timer *timer;
 	unsigned delay_ms;
@@ -39,8 +39,9 @@ struct deferred {
 	struct runtime *rt; /* a counted reference: the request ends on the snapshot it began on */
 	struct MHD_Connection *conn;
 	struct work work;
+	struct resumable
+		*wait; /* the handler's state while it waits on wait->pool; NULL once answered */
 	struct timer_entry timer;
-	unsigned hops;
 	bool copied; /* req below is a copy the worker may read */
 	struct ngd_request req;
 	struct sockaddr_storage peer;
@@ -115,14 +116,14 @@ static bool stopping(struct offload *o)
 }
 
 /* The last thing done with d off the HTTP thread: after it, MHD may answer and free d. */
-static void resume(struct deferred *d)
+static void wake(struct deferred *d)
 {
 	MHD_resume_connection(d->conn);
 }
 
 static void on_timer(struct timer_entry *e)
 {
-	resume((struct deferred *)((char *)e - offsetof(struct deferred, timer)));
+	wake((struct deferred *)((char *)e - offsetof(struct deferred, timer)));
 }
 
 /* The delay before a failure is answered: auth_failure_delay with +-50% jitter, so that timing
@@ -138,7 +139,7 @@ static void answer_later(struct deferred *d)
 {
 	if (!d->reply.auth_failed || !d->off->delay_ms ||
 	    timer_add(d->off->timer, &d->timer, jittered(d->off->delay_ms)))
-		resume(d);
+		wake(d);
 }
 
 static void busy(struct reply *r, const char *why)
@@ -147,37 +148,37 @@ static void busy(struct reply *r, const char *why)
 	r->retry_after = 1;
 }
 
-/* The chain stopped at another blocking authenticator: on to its worker. 0, or -1 with a 503. */
-static int hop(struct deferred *d)
+/* The request will not continue: its handler's state is freed unanswered, and it gets a 503. */
+static void abandon(struct deferred *d, const char *why)
 {
-	const struct auth_instance *next = d->reply.needs_worker;
-	buf_free_secret(&d->reply.body);
-	d->reply = (struct reply){0};
-	d->req.worker_of = next;
-	if (++d->hops <= MAX_HOPS && job_begin(d->off) == 0) {
-		if (auth_instance_submit(next, &d->work) == 0)
-			return 0;
-		job_end(d->off);
-	}
-	busy(&d->reply, "too many requests are waiting for authentication");
-	return -1;
+	d->wait->drop(d->wait);
+	d->wait = NULL;
+	busy(&d->reply, why);
 }
 
 static void on_work(struct work *w)
 {
 	struct deferred *d = (struct deferred *)((char *)w - offsetof(struct deferred, work));
-	struct offload *o = d->off; /* d may be freed once it is resumed */
+	struct offload *o =
+		d->off; /* d may be freed once it is resumed, or run on by another pool */
 	if (stopping(o)) {
-		busy(&d->reply, "the server is shutting down");
-		resume(d);
+		abandon(d, "the server is shutting down");
+		wake(d);
 		job_end(o);
 		return;
 	}
 	log_set_request_id(d->req.request_id); /* this thread's log lines about it carry its id */
-	route(d->rt, &d->req, &d->reply);
+	struct pool *next = d->wait->resume(d->wait, &d->req, &d->reply);
 	log_set_request_id(NULL);
-	if (!d->reply.needs_worker || hop(d) < 0)
-		answer_later(d);
+	if (next && pool_submit(next, &d->work) == 0)
+		return; /* on to the next pool, at the phase it stopped at: still in flight */
+	if (next) {
+		abandon(d, "too many requests are waiting for authentication");
+	} else {
+		d->wait = NULL; /* answered: it freed itself */
+		route_resumed(d->rt, &d->req, &d->reply);
+	}
+	answer_later(d);
 	job_end(o);
 }
 
@@ -185,8 +186,8 @@ static void on_cancel(struct work *w)
 {
 	struct deferred *d = (struct deferred *)((char *)w - offsetof(struct deferred, work));
 	struct offload *o = d->off;
-	busy(&d->reply, "the server is shutting down");
-	resume(d);
+	abandon(d, "the server is shutting down");
+	wake(d);
 	job_end(o);
 }
 
@@ -243,7 +244,8 @@ static char *copy_text(struct copier *c, const char *s)
 	return at;
 }
 
-static enum MHD_Result copy_field(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+static enum MHD_Result copy_field(void *cls, enum MHD_ValueKind kind, const char *key,
+				  const char *value)
 {
 	struct copier *c = cls;
 	(void)kind;
@@ -259,7 +261,8 @@ static enum MHD_Result copy_field(void *cls, enum MHD_ValueKind kind, const char
 
 /* Copies headers, query arguments, method and path: once the connection is resumed MHD may reuse
  * its memory, and the worker must not call into MHD at all. Sizes were capped by http.c. */
-static int copy_request(struct deferred *d, struct MHD_Connection *conn, const struct ngd_request *req)
+static int copy_request(struct deferred *d, struct MHD_Connection *conn,
+			const struct ngd_request *req)
 {
 	struct copier c = {d, 0, strlen(req->method) + strlen(req->path) + 2, false};
 	d->n_headers = MHD_get_connection_values(conn, MHD_HEADER_KIND, copy_field, &c);
@@ -273,6 +276,7 @@ static int copy_request(struct deferred *d, struct MHD_Connection *conn, const s
 	d->req = *req;
 	d->req.method = copy_text(&c, req->method);
 	d->req.path = copy_text(&c, req->path);
+	d->req.path_hub = req->path_hub ? d->req.path + (req->path_hub - req->path) : NULL;
 	MHD_get_connection_values(conn, MHD_HEADER_KIND, copy_field, &c);
 	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, copy_field, &c);
 	if (req->peer && req->peer_len <= sizeof d->peer)
@@ -287,46 +291,59 @@ static int copy_request(struct deferred *d, struct MHD_Connection *conn, const s
 	return 0;
 }
 
-static struct deferred *deferred_new(struct offload *o, const struct runtime *rt, struct MHD_Connection *conn,
-				     const struct ngd_request *req, struct reply *r)
+static struct deferred *deferred_new(struct offload *o, const struct runtime *rt,
+				     struct MHD_Connection *conn, const struct ngd_request *req,
+				     struct reply *r, struct resumable *wait)
 {
 	struct deferred *d = calloc(1, sizeof *d);
 	if (!d)
 		return NULL;
-	*d = (struct deferred){.off = o, .rt = runtime_ref(rt), .conn = conn, .work = {on_work, on_cancel, NULL}};
+	*d = (struct deferred){
+		.off = o, .rt = runtime_ref(rt), .conn = conn, .work = {on_work, on_cancel, NULL}};
 	d->timer.fire = on_timer;
-	if (!r->needs_worker) {
+	if (!wait) {
 		d->reply = *r; /* takes the body */
 		r->body = (struct buf){0};
 	} else if (copy_request(d, conn, req) < 0) {
 		deferred_free(d);
 		return NULL;
 	}
-	d->req.worker_of = r->needs_worker;
+	d->wait = wait;
 	return d;
 }
 
-int offload(struct offload *o, const struct runtime *rt, struct MHD_Connection *conn, const struct ngd_request *req,
-	    struct reply *r, struct deferred **slot)
+/* Hands d to its pool: 0, or -1 with the 503 in d's reply (the handler's state is freed). */
+static int submit(struct offload *o, struct deferred *d)
 {
-	const struct auth_instance *worker = r->needs_worker;
-	struct deferred *d = deferred_new(o, rt, conn, req, r);
+	if (job_begin(o) < 0) {
+		abandon(d, "the server is shutting down");
+		return -1;
+	}
+	if (pool_submit(d->wait->pool, &d->work) == 0)
+		return 0;
+	job_end(o);
+	abandon(d, "too many requests are waiting for authentication");
+	return -1;
+}
+
+int offload(struct offload *o, const struct runtime *rt, struct MHD_Connection *conn,
+	    const struct ngd_request *req, struct reply *r, struct resumable *wait,
+	    struct deferred **slot)
+{
+	struct deferred *d = deferred_new(o, rt, conn, req, r, wait);
 	if (!d) {
+		if (wait)
+			wait->drop(wait);
 		busy(r, "out of memory");
 		return -1;
 	}
 	*slot = d;
-	MHD_suspend_connection(conn); /* before the hand-over: the other thread may resume at once */
-	if (!worker && timer_add(o->timer, &d->timer, jittered(o->delay_ms)) == 0)
+	MHD_suspend_connection(
+		conn); /* before the hand-over: the other thread may resume at once */
+	if (!wait && timer_add(o->timer, &d->timer, jittered(o->delay_ms)) == 0)
 		return 0;
-	if (worker && job_begin(o) < 0) {
-		busy(&d->reply, "the server is shutting down");
-	} else if (worker) {
-		if (auth_instance_submit(worker, &d->work) == 0)
-			return 0;
-		job_end(o);
-		busy(&d->reply, "too many requests are waiting for authentication");
-	}
+	if (wait && submit(o, d) == 0)
+		return 0;
 	MHD_resume_connection(conn); /* answered when MHD calls the handler again */
 	return 0;
 }
@@ -349,6 +366,8 @@ void deferred_free(struct deferred *d)
 		explicit_bzero(d->text, d->text_len);
 	free(d->text);
 	free(d->fields);
+	if (d->wait) /* never handed to a pool (copying the request failed) */
+		d->wait->drop(d->wait);
 	buf_free_secret(&d->reply.body);
 	runtime_release(d->rt);
 	free(d);

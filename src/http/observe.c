@@ -14,16 +14,12 @@ void observe_begin(struct ngd_request *req, const char *incoming_request_id)
 	log_set_request_id(req->request_id);
 }
 
-static bool is_negotiate(const char *path)
-{
-	return strncmp(path, "/negotiate", 10) == 0 && (path[10] == '\0' || path[10] == '/');
-}
-
-void observe_end(const struct runtime *rt, const struct ngd_request *req, struct reply *r, uint64_t start_ns)
+void observe_end(const struct runtime *rt, const struct ngd_request *req, struct reply *r,
+		 uint64_t start_ns)
 {
 	uint64_t duration = monotonic_ns() - start_ns;
 	reply_header(r, "X-Request-Id", req->request_id);
-	if (is_negotiate(req->path) && strcmp(req->method, "OPTIONS") != 0)
+	if (req->at_negotiate && strcmp(req->method, "OPTIONS") != 0)
 		metrics_request(req->hub_slot, r->status, duration);
 	access_log_write(&rt->access_log, req, r->status, r->body.len, duration);
 	log_set_request_id(NULL);

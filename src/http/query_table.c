@@ -11,11 +11,13 @@ void query_table_reset(struct query_table *t, struct MHD_Connection *conn)
 	t->n = 0;
 }
 
-static enum MHD_Result keep_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+static enum MHD_Result keep_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+				const char *value)
 {
 	struct query_table *t = cls;
 	(void)kind;
-	if (t->n == HTTP_MAX_QUERY_ARGS) { /* on_uri cuts such a query: never expected, still correct */
+	if (t->n ==
+	    HTTP_MAX_QUERY_ARGS) { /* on_uri cuts such a query: never expected, still correct */
 		t->overflow = true;
 		return MHD_NO;
 	}
@@ -45,7 +47,8 @@ struct arg_walk {
 	bool found;
 };
 
-static enum MHD_Result walk_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+static enum MHD_Result walk_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+				const char *value)
 {
 	struct arg_walk *w = cls;
 	(void)kind;
@@ -58,7 +61,8 @@ static enum MHD_Result walk_arg(void *cls, enum MHD_ValueKind kind, const char *
 }
 
 /* The index-th occurrence of name (found tells whether there is one), and how many there are. */
-static const char *nth(struct query_table *t, const char *name, unsigned index, unsigned *count, bool *found)
+static const char *nth(struct query_table *t, const char *name, unsigned index, unsigned *count,
+		       bool *found)
 {
 	table_read(t);
 	struct arg_walk w = {name, index, 0, NULL, false};

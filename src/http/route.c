@@ -15,9 +15,10 @@ static bool method_is(const struct ngd_request *req, const char *a, const char *
 	return strcmp(req->method, a) == 0 || strcmp(req->method, b) == 0;
 }
 
-static void health(const struct runtime *rt, struct ngd_request *req, struct reply *out)
+static void health(const struct runtime *rt, struct ngd_request *req, struct reply *out,
+		   struct resumable **wait)
 {
-	(void)rt, (void)req;
+	(void)rt, (void)req, (void)wait;
 	reply_json(out, 200, "{\"status\":\"ok\"}");
 }
 
@@ -33,10 +34,13 @@ static const struct service *not_ready(const struct runtime *rt, const char **wh
 	return NULL;
 }
 
-/* Ready: the configuration is loaded (it is, or there would be no runtime) and every service has its key. */
-static void ready(const struct runtime *rt, struct ngd_request *req, struct reply *out)
+/* Ready: the configuration is loaded (it is, or there would be no runtime) and every service has
+ * its key. */
+static void ready(const struct runtime *rt, struct ngd_request *req, struct reply *out,
+		  struct resumable **wait)
 {
 	(void)req;
+	(void)wait;
 	const char *why = NULL;
 	const struct service *s = not_ready(rt, &why);
 	if (s) {
@@ -46,9 +50,12 @@ static void ready(const struct runtime *rt, struct ngd_request *req, struct repl
 	reply_json(out, 200, "{\"status\":\"ready\"}");
 }
 
-/* Counters, for the addresses [server] metrics_allow lists (the client as trusted proxies tell it). */
-static void metrics(const struct runtime *rt, struct ngd_request *req, struct reply *out)
+/* Counters, for the addresses [server] metrics_allow lists (the client as trusted proxies tell it).
+ */
+static void metrics(const struct runtime *rt, struct ngd_request *req, struct reply *out,
+		    struct resumable **wait)
 {
+	(void)wait;
 	if (!trusted_proxies_match_text(&rt->metrics_allow, req->client_addr))
 		return reply_error(out, 403, "forbidden",
 				   "/metrics is not open to this address ([server] metrics_allow)");
@@ -65,10 +72,11 @@ static void metrics(const struct runtime *rt, struct ngd_request *req, struct re
 /* The CORS policy of the hub the request names, or the [server]'s when it names none we know. */
 static const struct cors_policy *cors_of(const struct runtime *rt, const struct ngd_request *req)
 {
-	const char *name = req->hub ? req->hub
-			   : strncmp(req->path, "/negotiate/", 11) == 0 && req->path[11]
-				   ? req->path + 11
-				   : request_query(req, "hub", NULL);
+	const char *name = req->hub;
+	if (!name)
+		name = req->path_hub;
+	if (!name)
+		name = request_query(req, "hub", NULL);
 	const struct hub *hub = name ? runtime_find_hub(rt, name) : NULL;
 	return hub ? &hub->cors : &rt->cors;
 }
@@ -79,20 +87,46 @@ static bool is_preflight(const struct ngd_request *req)
 	       ngd_request_header(req, "Access-Control-Request-Method");
 }
 
-/* /negotiate with CORS around it: preflights are answered here, every answer says Vary: Origin. */
-static void negotiate_cors(const struct runtime *rt, struct ngd_request *req, struct reply *out)
+/* The CORS headers of a /negotiate answer: every one says Vary: Origin. */
+static void negotiate_cors_apply(const struct runtime *rt, const struct ngd_request *req,
+				 struct reply *out)
 {
-	/* without any allowed origin every answer is the same whatever Origin says: skip the lookup */
+	/* without any allowed origin every answer is the same whatever Origin says: skip the lookup
+	 */
 	const char *origin = rt->any_cors ? ngd_request_header(req, "Origin") : NULL;
-	if (is_preflight(req))
-		return cors_preflight(cors_of(rt, req), origin, out);
+	cors_apply(origin ? cors_of(rt, req) : &rt->cors, origin, out);
+}
+
+/* /negotiate with CORS around it: preflights are answered here; a request that waits on a pool
+ * gets its CORS headers once answered (route_resumed). */
+static void negotiate_cors(const struct runtime *rt, struct ngd_request *req, struct reply *out,
+			   struct resumable **wait)
+{
+	if (is_preflight(req)) {
+		const char *origin = rt->any_cors ? ngd_request_header(req, "Origin") : NULL;
+		cors_preflight(cors_of(rt, req), origin, out);
+		return;
+	}
 	if (!method_is(req, "GET", "POST")) {
 		out->allow = "GET, POST";
 		reply_error(out, 405, "method_not_allowed", "use GET, POST");
 	} else {
-		negotiate(rt, req, out);
+		negotiate(rt, req, out, wait);
 	}
-	cors_apply(origin ? cors_of(rt, req) : &rt->cors, origin, out);
+	if (!*wait)
+		negotiate_cors_apply(rt, req, out);
+}
+
+void route_resumed(const struct runtime *rt, const struct ngd_request *req, struct reply *out)
+{
+	negotiate_cors_apply(rt, req, out); /* only /negotiate waits */
+}
+
+static void dev_page(const struct runtime *rt, struct ngd_request *req, struct reply *out,
+		     struct resumable **wait)
+{
+	(void)wait;
+	dev_page_serve(rt, req, out);
 }
 
 static const struct {
@@ -100,29 +134,53 @@ static const struct {
 	bool prefix; /* also matches path + "/..." */
 	const char *methods[2];
 	const char *allow;
-	void (*handle)(const struct runtime *rt, struct ngd_request *req, struct reply *out);
+	void (*handle)(const struct runtime *rt, struct ngd_request *req, struct reply *out,
+		       struct resumable **wait);
 } routes[] = {
-	{"/negotiate", true, {NULL, NULL}, NULL, negotiate_cors}, /* checks its own methods */
+	{"/negotiate",
+	 true,
+	 {NULL, NULL},
+	 NULL,
+	 negotiate_cors}, /* the first row (route_find); checks its own methods */
 	{"/healthz", false, {"GET", "HEAD"}, "GET, HEAD", health},
 	{"/readyz", false, {"GET", "HEAD"}, "GET, HEAD", ready},
 	{"/metrics", false, {"GET", "HEAD"}, "GET, HEAD", metrics},
-	{"/", false, {NULL, NULL}, NULL, dev_page_serve}, /* [server] dev_page: these three, or 404 */
-	{"/dev-page.js", false, {NULL, NULL}, NULL, dev_page_serve},
-	{"/dev-page.css", false, {NULL, NULL}, NULL, dev_page_serve},
+	{"/", false, {NULL, NULL}, NULL, dev_page}, /* [server] dev_page: these three, or 404 */
+	{"/dev-page.js", false, {NULL, NULL}, NULL, dev_page},
+	{"/dev-page.css", false, {NULL, NULL}, NULL, dev_page},
 };
 
-void route(const struct runtime *rt, struct ngd_request *req, struct reply *out)
+void route_find(struct ngd_request *req)
 {
+	req->route = -1;
+	req->at_negotiate = false;
+	req->path_hub = NULL;
 	for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
 		size_t n = strlen(routes[i].path);
 		if (strncmp(req->path, routes[i].path, n) != 0 ||
 		    !(req->path[n] == '\0' || (routes[i].prefix && req->path[n] == '/')))
 			continue;
-		if (routes[i].allow && !method_is(req, routes[i].methods[0], routes[i].methods[1])) {
-			out->allow = routes[i].allow;
-			return reply_error(out, 405, "method_not_allowed", "use %s", routes[i].allow);
-		}
-		return routes[i].handle(rt, req, out);
+		req->route = (int)i;
+		break;
 	}
-	reply_error(out, 404, "not_found", "no such endpoint");
+	req->at_negotiate = req->route == 0; /* the first row */
+	if (req->at_negotiate && req->path[10] == '/' && req->path[11])
+		req->path_hub = req->path + 11;
+}
+
+void route(const struct runtime *rt, struct ngd_request *req, struct reply *out,
+	   struct resumable **wait)
+{
+	*wait = NULL;
+	if (req->route < 0) {
+		reply_error(out, 404, "not_found", "no such endpoint");
+		return;
+	}
+	size_t i = (size_t)req->route;
+	if (routes[i].allow && !method_is(req, routes[i].methods[0], routes[i].methods[1])) {
+		out->allow = routes[i].allow;
+		reply_error(out, 405, "method_not_allowed", "use %s", routes[i].allow);
+		return;
+	}
+	routes[i].handle(rt, req, out, wait);
 }

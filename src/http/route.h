@@ -5,8 +5,16 @@
 
 #include "edge/reply.h"
 #include "edge/request.h"
+#include "edge/resume.h"
 #include "runtime/runtime.h"
 
-void route(const struct runtime *rt, struct ngd_request *req, struct reply *out);
+/* Finds the endpoint of req->path once, as the head is in: req->route, at_negotiate, path_hub. */
+void route_find(struct ngd_request *req);
+/* Runs the endpoint route_find() found. Answers into OUT, or sets *wait: the request continues on
+ * (*wait)->pool (http_offload.c), and route_resumed() completes the answer once it has been made
+ * there. */
+void route(const struct runtime *rt, struct ngd_request *req, struct reply *out,
+	   struct resumable **wait);
+void route_resumed(const struct runtime *rt, const struct ngd_request *req, struct reply *out);
 
 #endif

@@ -2,15 +2,19 @@
 /* The client's ask as written, in the query or the body: the HTTP side of policy/ask.c. */
 #include "negotiate/ask_read.h"
 
-static void read_list(const struct ngd_request *req, json_t *body, const char *query_name, const char *body_name,
-		      struct ask_list_text *out)
+static void read_list(const struct ngd_request *req, json_t *body, const char *query_name,
+		      const char *body_name, struct ask_list_text *out)
 {
 	unsigned in_query = 0;
 	json_t *in_body = body ? json_object_get(body, body_name) : NULL;
 	request_query(req, query_name, &in_query);
 	/* field by field: items (512 bytes) is written only as far as count, on every request */
 	out->in_both = in_query && in_body;
-	out->place = in_body ? ASK_IN_BODY : in_query ? ASK_IN_QUERY : ASK_NOWHERE;
+	out->place = ASK_NOWHERE;
+	if (in_body)
+		out->place = ASK_IN_BODY;
+	else if (in_query)
+		out->place = ASK_IN_QUERY;
 	out->not_array = in_body && !json_is_array(in_body);
 	out->count = in_body ? json_array_size(in_body) : in_query;
 	if (out->in_both || out->not_array || out->count > NGD_MAX_ASK_LIST)
@@ -38,7 +42,11 @@ static void read_value(const struct ngd_request *req, json_t *body, const char *
 	}
 	if (out->repeated)
 		return;
-	out->place = from_body ? ASK_IN_BODY : query ? ASK_IN_QUERY : ASK_NOWHERE;
+	out->place = ASK_NOWHERE;
+	if (from_body)
+		out->place = ASK_IN_BODY;
+	else if (query)
+		out->place = ASK_IN_QUERY;
 	out->text = from_body ? json_string_value(from_body) : query;
 	out->is_integer = json_is_integer(from_body);
 	out->number = out->is_integer ? (long long)json_integer_value(from_body) : 0;

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The pipeline of one negotiate request, and nothing else (DESIGN.md, "The path of one request"). */
+/* The pipeline of one negotiate request, and nothing else (DESIGN.md, "The path of one request").
+ */
 #include "negotiate/negotiate.h"
 
 #include "core/clock.h"
@@ -11,6 +12,7 @@
 #include "policy/policy.h"
 
 #include <jansson.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -25,7 +27,8 @@ static int parse_body(const struct ngd_request *req, json_t **body, struct reply
 	if (*body) /* the client's bytes stay out of the message: jansson quotes them */
 		reply_error(out, 400, "invalid_body", "the body must be a JSON object");
 	else
-		reply_error(out, 400, "invalid_body", "the body is not valid JSON (line %d, column %d)", error.line,
+		reply_error(out, 400, "invalid_body",
+			    "the body is not valid JSON (line %d, column %d)", error.line,
 			    error.column);
 	return -1;
 }
@@ -36,7 +39,8 @@ static int check_query(const struct ngd_request *req, unsigned *hub_count, struc
 	request_query(req, "userId", &user_count);
 	if (user_count) {
 		reply_error(out, 400, "invalid_parameter",
-			    "userId cannot be chosen by the client: the user id comes from authentication");
+			    "userId cannot be chosen by the client: the user id comes from "
+			    "authentication");
 		return -1;
 	}
 	request_query(req, "hub", hub_count);
@@ -48,27 +52,34 @@ static int check_query(const struct ngd_request *req, unsigned *hub_count, struc
 }
 
 /* The hub named by the path, the query or the body; they must agree. */
-static const char *choose_hub(const struct runtime *rt, const struct ngd_request *req, json_t *body, struct reply *out)
+static const char *choose_hub(const struct runtime *rt, const struct ngd_request *req, json_t *body,
+			      struct reply *out)
 {
 	unsigned hub_count = 0;
 	const char *named[3] = {NULL, NULL, NULL}, *chosen = NULL;
 	if (check_query(req, &hub_count, out) < 0)
 		return NULL;
-	named[0] = strncmp(req->path, "/negotiate/", 11) == 0 && req->path[11] ? req->path + 11 : NULL;
+	named[0] = req->path_hub; /* routed once: /negotiate/NAME */
 	named[1] = hub_count ? request_query(req, "hub", NULL) : NULL;
 	json_t *from_body = body ? json_object_get(body, "hub") : NULL;
-	if (from_body && !json_is_string(from_body))
-		return reply_error(out, 400, "invalid_body", "hub must be a string"), NULL;
+	if (from_body && !json_is_string(from_body)) {
+		reply_error(out, 400, "invalid_body", "hub must be a string");
+		return NULL;
+	}
 	named[2] = json_string_value(from_body);
 	for (int i = 0; i < 3; i++) {
-		if (named[i] && chosen && strcmp(named[i], chosen) != 0)
-			return reply_error(out, 400, "invalid_parameter", "the request names two different hubs"), NULL;
+		if (named[i] && chosen && strcmp(named[i], chosen) != 0) {
+			reply_error(out, 400, "invalid_parameter",
+				    "the request names two different hubs");
+			return NULL;
+		}
 		chosen = named[i] ? named[i] : chosen;
 	}
 	if (!chosen && rt->n_hubs == 1)
 		return rt->hubs[0].cfg->head.name;
 	if (!chosen)
-		reply_error(out, 400, "missing_hub", "name the hub: /negotiate?hub=NAME or /negotiate/NAME");
+		reply_error(out, 400, "missing_hub",
+			    "name the hub: /negotiate?hub=NAME or /negotiate/NAME");
 	return chosen;
 }
 
@@ -87,37 +98,42 @@ static int refuse_unknown(const char *place, const char *name, bool in_body, str
 {
 	const char *near = NULL;
 	ask_parameter_known(name, in_body, &near);
-	if (!ask_parameter_name_ok(name))
-		return reply_error(out, 400, "invalid_parameter",
-				   "an unknown %s (its name is not shown): negotiate reads hub, %s, "
-				   "expirationTimeInMinutes and clientProtocol",
-				   place, in_body ? "roles, groups" : "role, group"),
-		       -1;
-	return reply_error(out, 400, "invalid_parameter",
-			   "unknown %s '%s'%s%s%s: negotiate does not read it (the hub's ignore_parameters lets an "
-			   "app's own parameters through)",
-			   place, name, near ? " (did you mean " : "", near ? near : "", near ? "?)" : ""),
-	       -1;
+	if (!ask_parameter_name_ok(name)) {
+		reply_error(out, 400, "invalid_parameter",
+			    "an unknown %s (its name is not shown): negotiate reads hub, %s, "
+			    "expirationTimeInMinutes and clientProtocol",
+			    place, in_body ? "roles, groups" : "role, group");
+		return -1;
+	}
+	reply_error(out, 400, "invalid_parameter",
+		    "unknown %s '%s'%s%s%s: negotiate does not read it (the hub's "
+		    "ignore_parameters lets an "
+		    "app's own parameters through)",
+		    place, name, near ? " (did you mean " : "", near ? near : "", near ? "?)" : "");
+	return -1;
 }
 
-static int refuse_unknown_parameters(const struct hub *hub, const struct ngd_request *req, json_t *body,
-				     struct reply *out)
+static int refuse_unknown_parameters(const struct hub *hub, const struct ngd_request *req,
+				     json_t *body, struct reply *out)
 {
 	const char *name;
 	json_t *value;
 	for (unsigned i = 0; (name = request_query_name_at(req, i)); i++)
 		if (!ask_parameter_known(name, false, NULL) && !ignored(hub, name))
 			return refuse_unknown("query parameter", name, false, out);
-	json_object_foreach(body, name, value) if (!ask_parameter_known(name, true, NULL) &&
-						   !ignored(hub, name)) return refuse_unknown("body member", name, true,
-											      out);
+	json_object_foreach(body, name,
+			    value) if (!ask_parameter_known(name, true, NULL) &&
+				       !ignored(hub, name)) return refuse_unknown("body member",
+										  name, true, out);
 	return 0;
 }
 
-static void refuse(const struct hub *hub, enum ngd_auth_result result, const struct ngd_outcome *who, struct reply *out)
+static void refuse(const struct hub *hub, enum ngd_auth_result result,
+		   const struct ngd_outcome *who, struct reply *out)
 {
 	if (result == NGD_AUTH_ERROR) {
-		reply_error(out, 503, "unavailable", "authentication is unavailable; try again later");
+		reply_error(out, 503, "unavailable",
+			    "authentication is unavailable; try again later");
 		out->retry_after = 1;
 		return;
 	}
@@ -127,16 +143,18 @@ static void refuse(const struct hub *hub, enum ngd_auth_result result, const str
 		snprintf(out->www_authenticate, sizeof out->www_authenticate, "%s", hub->challenge);
 }
 
-/* At debug level, what the authenticator said about the caller (validated text, never a credential). */
+/* At debug level, what the authenticator said about the caller (validated text, never a
+ * credential). */
 static void log_attributes(const struct principal *who)
 {
 	char line[512];
 	size_t used = 0;
 	line[0] = '\0';
 	for (size_t i = 0; i < who->n_attrs && used < sizeof line; i++)
-		used += (size_t)snprintf(line + used, sizeof line - used, " %s=%s", who->attrs[i].name,
-					 who->attrs[i].value);
-	log_debug("principal user=%s auth=%s attributes:%s", who->user_id, who->authenticator, line);
+		used += (size_t)snprintf(line + used, sizeof line - used, " %s=%s",
+					 who->attrs[i].name, who->attrs[i].value);
+	log_debug("principal user=%s auth=%s attributes:%s", who->user_id, who->authenticator,
+		  line);
 }
 
 static void issue(const struct hub *hub, const struct ngd_request *req, const struct principal *who,
@@ -155,53 +173,31 @@ static void issue(const struct hub *hub, const struct ngd_request *req, const st
 		.ttl_minutes = grant->ttl_minutes,
 	};
 	client_base_url(&hub->service->endpoint, claims.hub, claims.protocol, &base_url);
-	enum issue_result r =
-		token_issue(&hub->service->endpoint, hub->service->signer, hub->service->rest, &claims, &token);
+	enum issue_result r = token_issue(&hub->service->endpoint, hub->service->signer,
+					  hub->service->rest, &claims, &token);
 	if (r == ISSUE_UNAVAILABLE) {
-		reply_error(out, 503, "unavailable", "the service cannot issue tokens now; try again later");
+		reply_error(out, 503, "unavailable",
+			    "the service cannot issue tokens now; try again later");
 		out->retry_after = 2;
 	} else if (r != ISSUE_OK || base_url.failed) {
 		reply_error(out, 500, "internal", "the token could not be issued");
 	} else {
 		out->status = 200;
 		client_access_json(base_url.data, token.data, claims.protocol, &out->body);
-		audit_issued(claims.hub, who, req->client_addr, grant, claims.iat + 60ll * claims.ttl_minutes,
-			     token.data);
+		audit_issued(claims.hub, who, req->client_addr, grant,
+			     claims.iat + 60ll * claims.ttl_minutes, token.data);
 		metrics_token_issued(hub->metrics_slot);
 	}
 	buf_free_secret(&token);
 	buf_free(&base_url);
 }
 
-/* The admitted caller's token: what they asked for, within what the policy grants. */
-static void grant_and_issue(const struct hub *hub, struct ngd_request *req, json_t *body, const struct principal *who,
-			    struct reply *out)
-{
-	struct ask_text text;
-	struct policy_ask ask;
-	struct ask_refusal why;
-	struct grant grant; /* policy_decide() writes what it uses: 8 KB are not zeroed per request */
-	if (refuse_unknown_parameters(hub, req, body, out) < 0)
-		return;
-	ask_read(req, body, &text);
-	if (ask_check(&text, &ask, &why) < 0) {
-		reply_error(out, 400, why.code, "%s", why.message);
-		return;
-	}
-	if (policy_decide(hub->policy, who, &ask, NULL, &grant) == 0)
-		issue(hub, req, who, &grant, out);
-	else if (strcmp(grant.refusal, "internal") == 0)
-		reply_error(out, 500, "internal", "the token could not be issued");
-	else
-		reply_error(out, 403, grant.refusal, "%s", grant.message);
-	grant_clear(&grant);
-}
-
 /* Step 4, rate limits: true (with 429 and Retry-After in out) when this caller must wait. */
-static bool rate_limited(const struct runtime *rt, const struct hub *hub, enum rate_limit_kind kind, const char *id1,
-			 const char *id2, struct reply *out)
+static bool rate_limited(const struct runtime *rt, const struct hub *hub, enum rate_limit_kind kind,
+			 const char *id1, const char *id2, struct reply *out)
 {
-	const struct rate_spec *spec = kind == RATE_LIMIT_USER ? &hub->cfg->rate_per_user : &hub->cfg->rate_per_address;
+	const struct rate_spec *spec =
+		kind == RATE_LIMIT_USER ? &hub->cfg->rate_per_user : &hub->cfg->rate_per_address;
 	if (!spec->count)
 		return false;
 	const char *kind_name = kind == RATE_LIMIT_USER ? "user" : "address";
@@ -211,46 +207,206 @@ static bool rate_limited(const struct runtime *rt, const struct hub *hub, enum r
 		return false;
 	metrics_rate_limited(hub->metrics_slot, kind);
 	out->retry_after = wait;
-	reply_error(out, 429, "rate_limited", "too many requests from this %s; retry in %u s", kind_name, wait);
+	reply_error(out, 429, "rate_limited", "too many requests from this %s; retry in %u s",
+		    kind_name, wait);
 	return true;
 }
 
-void negotiate(const struct runtime *rt, struct ngd_request *req, struct reply *out)
+/* The request's context: the cursor and what the phases hand down (DESIGN.md, "The path of one
+ * request"). On the HTTP thread's stack; moved to the heap only when a phase must wait. */
+struct negotiation {
+	struct resumable wait; /* first: what http/ holds while it waits on a pool */
+	const struct runtime *rt;
+	unsigned phase; /* the cursor: the next phase to run */
+	json_t *body;
+	const struct hub *hub;
+	size_t auth_at; /* the authenticator the chain is at */
+	struct ngd_outcome who;
+	bool granted; /* grant holds a decision to clear */
+	struct grant
+		grant; /* policy_decide() writes what it uses: 8 KB are not zeroed per request */
+};
+
+/* What a phase did: on to the next, answered (out is filled), or continue on n->wait.pool. */
+enum step { STEP_NEXT, STEP_ANSWER, STEP_WAIT };
+
+/* Body, query and hub: the hub the request names, in the current snapshot. */
+static enum step phase_hub(struct negotiation *n, struct ngd_request *req, struct reply *out,
+			   const struct pool *here)
 {
-	json_t *body = NULL;
-	struct ngd_outcome who = {0};
-	enum ngd_auth_result result = NGD_AUTH_DECLINED;
-	const char *name = parse_body(req, &body, out) == 0 ? choose_hub(rt, req, body, out) : NULL;
-	const struct hub *hub = NULL;
+	(void)here;
+	const char *name =
+		parse_body(req, &n->body, out) == 0 ? choose_hub(n->rt, req, n->body, out) : NULL;
 	if (name && !hub_name_valid(name))
 		reply_error(out, 400, "invalid_hub", "the hub name must be " HUB_NAME_RULE);
-	else if (name && !(hub = runtime_find_hub(rt, name)))
+	else if (name && !(n->hub = runtime_find_hub(n->rt, name)))
 		reply_error(out, 404, "unknown_hub", "no hub named '%s' is configured", name);
-	if (hub) {
-		req->hub = hub->cfg->head.name;
-		req->hub_slot = hub->metrics_slot;
-		/* the per-address limit comes first, so that guessing credentials spends it too; a request
-		 * run again on a worker spent it on the HTTP thread */
-		if (req->worker_of || !rate_limited(rt, hub, RATE_LIMIT_ADDRESS, req->client_addr, NULL, out)) {
-			result = auth_chain_run(hub->chain, hub->n_chain, req, &who);
-			if (result == NGD_AUTH_OK && who.principal.n_attrs && log_wants(LOG_LEVEL_DEBUG))
-				log_attributes(&who.principal);
-			if (who.deferred_to)
-				out->needs_worker = who.deferred_to; /* the caller runs it again on that worker */
-			else if (result != NGD_AUTH_OK)
-				refuse(hub, result, &who, out);
-			else if (hub->service->rest_calls && !req->worker_of)
-				out->needs_worker =
-					hub->service->rest_calls; /* the REST call blocks: its own threads */
-			else if (!rate_limited(rt, hub, RATE_LIMIT_USER, who.principal.authenticator,
-					       who.principal.user_id, out))
-				grant_and_issue(hub, req, body, &who.principal, out);
-		}
+	if (!n->hub)
+		return STEP_ANSWER;
+	req->hub = n->hub->cfg->head.name;
+	req->hub_slot = n->hub->metrics_slot;
+	return STEP_NEXT;
+}
+
+/* Before authentication, so that guessing credentials spends it too. */
+static enum step phase_address_limit(struct negotiation *n, struct ngd_request *req,
+				     struct reply *out, const struct pool *here)
+{
+	(void)here;
+	if (rate_limited(n->rt, n->hub, RATE_LIMIT_ADDRESS, req->client_addr, NULL, out))
+		return STEP_ANSWER;
+	return STEP_NEXT;
+}
+
+/* The hub's chain, one authenticator at a time; one that must block continues on its own pool. */
+static enum step phase_authenticate(struct negotiation *n, struct ngd_request *req,
+				    struct reply *out, const struct pool *here)
+{
+	enum ngd_auth_result result = auth_chain_run(n->hub->chain, n->hub->n_chain, &n->auth_at,
+						     here, req, &n->who, &n->wait.pool);
+	if (n->wait.pool)
+		return STEP_WAIT;
+	if (result == NGD_AUTH_OK && n->who.principal.n_attrs && log_wants(LOG_LEVEL_DEBUG))
+		log_attributes(&n->who.principal);
+	if (result == NGD_AUTH_OK)
+		return STEP_NEXT;
+	refuse(n->hub, result, &n->who, out);
+	return STEP_ANSWER;
+}
+
+static enum step phase_user_limit(struct negotiation *n, struct ngd_request *req, struct reply *out,
+				  const struct pool *here)
+{
+	(void)req, (void)here;
+	const struct principal *who = &n->who.principal;
+	if (rate_limited(n->rt, n->hub, RATE_LIMIT_USER, who->authenticator, who->user_id, out))
+		return STEP_ANSWER;
+	return STEP_NEXT;
+}
+
+/* The admitted caller's grant: what they asked for, within what the policy grants. */
+static enum step phase_decide(struct negotiation *n, struct ngd_request *req, struct reply *out,
+			      const struct pool *here)
+{
+	struct ask_text text;
+	struct policy_ask ask;
+	struct ask_refusal why;
+	(void)here;
+	if (refuse_unknown_parameters(n->hub, req, n->body, out) < 0)
+		return STEP_ANSWER;
+	ask_read(req, n->body, &text);
+	if (ask_check(&text, &ask, &why) < 0) {
+		reply_error(out, 400, why.code, "%s", why.message);
+		return STEP_ANSWER;
 	}
-	if (out->status >= 400) /* the one line per refusal, naming the authenticator that decided */
-		audit_refused(hub ? hub->cfg->head.name : NULL, hub ? &who.principal : NULL, req->client_addr,
-			      out->status, out->code, out->message);
+	n->granted = true;
+	if (policy_decide(n->hub->policy, &n->who.principal, &ask, NULL, &n->grant) == 0)
+		return STEP_NEXT;
+	if (strcmp(n->grant.refusal, "internal") == 0)
+		reply_error(out, 500, "internal", "the token could not be issued");
+	else
+		reply_error(out, 403, n->grant.refusal, "%s", n->grant.message);
+	return STEP_ANSWER;
+}
+
+/* The token; a keyless service's REST call blocks, so it runs on that service's own pool. */
+static enum step phase_sign(struct negotiation *n, struct ngd_request *req, struct reply *out,
+			    const struct pool *here)
+{
+	struct pool *rest = n->hub->service->rest_pool;
+	if (rest && here != rest) {
+		n->wait.pool = rest;
+		return STEP_WAIT;
+	}
+	issue(n->hub, req, &n->who.principal, &n->grant, out);
+	return STEP_ANSWER;
+}
+
+static enum step (*const phases[])(struct negotiation *, struct ngd_request *, struct reply *,
+				   const struct pool *) = {
+	phase_hub,	  phase_address_limit, phase_authenticate,
+	phase_user_limit, phase_decide,	       phase_sign,
+};
+#define N_PHASES (sizeof phases / sizeof phases[0])
+
+/* The last phase, on whichever thread the request ended: the one line per refusal (naming the
+ * authenticator that decided), then everything the context held is released. */
+static void answer(struct negotiation *n, const struct ngd_request *req, struct reply *out)
+{
+	const struct hub *hub = n->hub;
+	if (out->status >= 400)
+		audit_refused(hub ? hub->cfg->head.name : NULL, hub ? &n->who.principal : NULL,
+			      req->client_addr, out->status, out->code, out->message);
 	out->logged = out->status >= 400;
-	outcome_clear(&who);
-	json_decref(body);
+}
+
+static void release(struct negotiation *n)
+{
+	if (n->granted)
+		grant_clear(&n->grant);
+	outcome_clear(&n->who);
+	json_decref(n->body);
+}
+
+/* Runs the phases from the cursor on the thread of pool HERE (NULL: the HTTP thread). True when
+ * a phase must wait (n->wait.pool says where); false once answered and released. */
+static bool run(struct negotiation *n, struct ngd_request *req, struct reply *out,
+		const struct pool *here)
+{
+	while (n->phase < N_PHASES) {
+		enum step step = phases[n->phase](n, req, out, here);
+		if (step == STEP_WAIT)
+			return true;
+		n->phase = step == STEP_NEXT ? n->phase + 1 : N_PHASES;
+	}
+	answer(n, req, out);
+	release(n);
+	return false;
+}
+
+static struct pool *negotiation_resume(struct resumable *s, struct ngd_request *req,
+				       struct reply *out)
+{
+	struct negotiation *n = (struct negotiation *)s; /* wait is its first member */
+	const struct pool *here = s->pool;
+	s->pool = NULL;
+	if (run(n, req, out, here))
+		return s->pool;
+	free(n);
+	return NULL;
+}
+
+static void negotiation_drop(struct resumable *s)
+{
+	struct negotiation *n = (struct negotiation *)s;
+	release(n);
+	free(n);
+}
+
+void negotiate(const struct runtime *rt, struct ngd_request *req, struct reply *out,
+	       struct resumable **wait)
+{
+	struct negotiation n; /* not zeroed whole: the grant is 8 KB */
+	n.wait = (struct resumable){.resume = negotiation_resume, .drop = negotiation_drop};
+	n.rt = rt;
+	n.phase = 0;
+	n.body = NULL;
+	n.hub = NULL;
+	n.auth_at = 0;
+	n.who = (struct ngd_outcome){0};
+	n.granted = false;
+	*wait = NULL;
+	if (!run(&n, req, out, NULL))
+		return;
+	struct negotiation *moved = malloc(sizeof *moved);
+	if (moved) {
+		memcpy(moved, &n,
+		       sizeof n); /* what it points to is on the heap or in the snapshot */
+		*wait = &moved->wait;
+		return;
+	}
+	reply_error(out, 503, "unavailable", "out of memory; try again");
+	out->retry_after = 1;
+	answer(&n, req, out);
+	release(&n);
 }

@@ -20,17 +20,19 @@ enum ask_place { ASK_NOWHERE, ASK_IN_QUERY, ASK_IN_BODY };
 /* A repeatable item as written; strings are borrowed from the request or the body. */
 struct ask_list_text {
 	enum ask_place place;
-	bool in_both;			     /* given in the query and in the body */
-	bool not_array;			     /* the body's value is not an array */
-	size_t count;			     /* values given; items holds them only when count <= NGD_MAX_ASK_LIST */
-	const char *items[NGD_MAX_ASK_LIST]; /* NULL: an empty query value, or a body value that is no string */
+	bool in_both;	/* given in the query and in the body */
+	bool not_array; /* the body's value is not an array */
+	size_t count;	/* values given; items holds them only when count <= NGD_MAX_ASK_LIST */
+	const char *items[NGD_MAX_ASK_LIST]; /* NULL: an empty query value, or a body value that is
+						no string */
 };
 
 /* A single item as written. */
 struct ask_value_text {
 	enum ask_place place;
 	bool repeated;	  /* given twice, under both of its names, or in both places */
-	const char *text; /* the query's value or the body's string; NULL for a body value of another type */
+	const char *text; /* the query's value or the body's string; NULL for a body value of
+			     another type */
 	bool is_integer;  /* the body's value is a JSON integer, in number */
 	long long number;
 };
@@ -50,7 +52,8 @@ struct ask_refusal {
 };
 
 /* Whether NAME is a query argument (IN_BODY false: hub, role, group, ...) or a body member (roles,
- * groups, ...) that negotiate reads; with the nearest known name of that place in *near when not. */
+ * groups, ...) that negotiate reads; with the nearest known name of that place in *near when not.
+ */
 bool ask_parameter_known(const char *name, bool in_body, const char **near);
 /* Whether NAME may be shown in a message: 1 to 40 of A-Z a-z 0-9 _ . - [ ]. */
 bool ask_parameter_name_ok(const char *name);

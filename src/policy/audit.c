@@ -9,7 +9,8 @@
 #include <string.h>
 #include <time.h>
 
-#define AUDIT_LIST_BUDGET 1600 /* log.c's lines hold 2 KiB: lists stop here and say how many were left */
+#define AUDIT_LIST_BUDGET                                                                          \
+	1600 /* log.c's lines hold 2 KiB: lists stop here and say how many were left */
 
 /* key_eq is " key=": one append per field. */
 static void field(struct buf *b, const char *key_eq, const char *value)
@@ -58,7 +59,8 @@ void audit_fingerprint(const char *token, char out[13])
 	unsigned char digest[32];
 	EVP_MD_CTX *ctx = thread_sha256();
 	out[0] = '\0';
-	if (!ctx || !EVP_DigestUpdate(ctx, token, strlen(token)) || !EVP_DigestFinal_ex(ctx, digest, NULL))
+	if (!ctx || !EVP_DigestUpdate(ctx, token, strlen(token)) ||
+	    !EVP_DigestFinal_ex(ctx, digest, NULL))
 		return;
 	for (int i = 0; i < 6; i++) {
 		out[2 * i] = hex[digest[i] >> 4];
@@ -67,8 +69,8 @@ void audit_fingerprint(const char *token, char out[13])
 	out[12] = '\0';
 }
 
-void audit_issued(const char *hub, const struct principal *who, const char *client, const struct grant *g,
-		  long long exp, const char *token)
+void audit_issued(const char *hub, const struct principal *who, const char *client,
+		  const struct grant *g, long long exp, const char *token)
 {
 	struct buf b = {0};
 	char fingerprint[13];
@@ -88,8 +90,8 @@ void audit_issued(const char *hub, const struct principal *who, const char *clie
 	finish(&b);
 }
 
-void audit_refused(const char *hub, const struct principal *who, const char *client, unsigned status, const char *code,
-		   const char *message)
+void audit_refused(const char *hub, const struct principal *who, const char *client,
+		   unsigned status, const char *code, const char *message)
 {
 	struct buf b = {0};
 	if (!log_wants(LOG_LEVEL_INFO))

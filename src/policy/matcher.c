@@ -12,14 +12,21 @@
 static int parse_attr(const char *spec, struct matcher *out, char *why, size_t why_len)
 {
 	const char *eq = strchr(spec, '=');
-	if (!eq || eq == spec || !eq[1])
-		return snprintf(why, why_len, "'attr:%.80s' must be attr:NAME=VALUE", spec), -1;
+	if (!eq || eq == spec || !eq[1]) {
+		snprintf(why, why_len, "'attr:%.80s' must be attr:NAME=VALUE", spec);
+		return -1;
+	}
 	out->name = strndup(spec, (size_t)(eq - spec));
 	out->value = strdup(eq + 1);
-	if (!out->name || !out->value)
-		return snprintf(why, why_len, "out of memory"), -1;
-	if (!text_valid(out->name, NGD_MAX_ATTRIBUTE) || !text_valid(out->value, NGD_MAX_ATTRIBUTE))
-		return snprintf(why, why_len, "'attr:%.80s': name or value is not valid text", spec), -1;
+	if (!out->name || !out->value) {
+		snprintf(why, why_len, "out of memory");
+		return -1;
+	}
+	if (!text_valid(out->name, NGD_MAX_ATTRIBUTE) ||
+	    !text_valid(out->value, NGD_MAX_ATTRIBUTE)) {
+		snprintf(why, why_len, "'attr:%.80s': name or value is not valid text", spec);
+		return -1;
+	}
 	return 0;
 }
 
@@ -40,12 +47,15 @@ int matcher_parse(const char *text, struct matcher *out, char *why, size_t why_l
 	} else if (strncmp(text, "auth:", 5) == 0) {
 		out->kind = MATCH_AUTH;
 		out->name = strdup(text + 5);
-		rc = out->name && *out->name ? 0 : (snprintf(why, why_len, "'auth:' names no [auth:NAME]"), -1);
+		rc = out->name && *out->name
+			     ? 0
+			     : (snprintf(why, why_len, "'auth:' names no [auth:NAME]"), -1);
 	} else if (strncmp(text, "attr:", 5) == 0) {
 		out->kind = MATCH_ATTR;
 		rc = parse_attr(text + 5, out, why, why_len);
 	} else {
-		snprintf(why, why_len, "'%.80s' is not a condition (anyone, user:ID, attr:NAME=VALUE, auth:NAME)",
+		snprintf(why, why_len,
+			 "'%.80s' is not a condition (anyone, user:ID, attr:NAME=VALUE, auth:NAME)",
 			 text);
 	}
 	if (rc < 0)
@@ -61,7 +71,8 @@ static bool listed(char *const *names, size_t n, const char *name, size_t len)
 	return false;
 }
 
-int matcher_bind_user(struct matcher *m, const char *hub, char *const *auths, size_t n, char *why, size_t why_len)
+int matcher_bind_user(struct matcher *m, const char *hub, char *const *auths, size_t n, char *why,
+		      size_t why_len)
 {
 	if (m->kind != MATCH_USER || m->value)
 		return 0;
@@ -72,12 +83,14 @@ int matcher_bind_user(struct matcher *m, const char *hub, char *const *auths, si
 		memmove(m->name, slash + 1, strlen(slash + 1) + 1);
 		return m->value ? 0 : (snprintf(why, why_len, "out of memory"), -1);
 	}
-	if (n != 1)
-		return snprintf(why, why_len,
-				"'%.80s' on hub %s, which has %zu authenticators that could each admit that id: say "
-				"which, as user:%s/%.80s",
-				m->source, hub, n, n ? auths[0] : "AUTH", m->name),
-		       -1;
+	if (n != 1) {
+		snprintf(why, why_len,
+			 "'%.80s' on hub %s, which has %zu authenticators that could each admit "
+			 "that id: say "
+			 "which, as user:%s/%.80s",
+			 m->source, hub, n, n ? auths[0] : "AUTH", m->name);
+		return -1;
+	}
 	m->value = strdup(auths[0]);
 	return m->value ? 0 : (snprintf(why, why_len, "out of memory"), -1);
 }
@@ -93,14 +106,18 @@ bool matcher_holds(const struct matcher *m, const struct principal *who)
 {
 	switch (m->kind) {
 	case MATCH_ANYONE: return true;
-	case MATCH_USER: /* ids are per authenticator: an IdP's "admin" is not the API key user "admin" */
+	case MATCH_USER: /* ids are per authenticator: an IdP's "admin" is not the API key user
+			    "admin" */
 		return strcmp(who->user_id, m->name) == 0 &&
-		       (!m->value || (who->authenticator && strcmp(who->authenticator, m->value) == 0));
+		       (!m->value ||
+			(who->authenticator && strcmp(who->authenticator, m->value) == 0));
 	case MATCH_AUTH: return who->authenticator && strcmp(who->authenticator, m->name) == 0;
 	case MATCH_ATTR:
-		for (size_t i = 0; i < who->n_attrs; i++) /* "*": any value, so templates over it never come up empty */
+		for (size_t i = 0; i < who->n_attrs;
+		     i++) /* "*": any value, so templates over it never come up empty */
 			if (strcmp(who->attrs[i].name, m->name) == 0 &&
-			    (strcmp(m->value, "*") == 0 || strcmp(who->attrs[i].value, m->value) == 0))
+			    (strcmp(m->value, "*") == 0 ||
+			     strcmp(who->attrs[i].value, m->value) == 0))
 				return true;
 		return false;
 	}

@@ -10,9 +10,11 @@
 
 struct matcher {
 	enum { MATCH_ANYONE, MATCH_USER, MATCH_ATTR, MATCH_AUTH } kind;
-	char *name;	    /* MATCH_ATTR: the attribute; MATCH_USER: the user id; MATCH_AUTH: the [auth:NAME] */
-	char *value;	    /* MATCH_ATTR: the value one of the attribute's values must equal; MATCH_USER: the
-			     * [auth:NAME] that must have admitted the user, once matcher_bind_user() ran */
+	char *name;  /* MATCH_ATTR: the attribute; MATCH_USER: the user id; MATCH_AUTH: the
+			[auth:NAME] */
+	char *value; /* MATCH_ATTR: the value one of the attribute's values must equal; MATCH_USER:
+		      * the [auth:NAME] that must have admitted the user, once matcher_bind_user()
+		      * ran */
 	const char *source; /* as written (borrowed from the configuration) */
 };
 
@@ -22,9 +24,11 @@ void matcher_clear(struct matcher *m);
 /* Ties a user: condition to one of the hub's authenticators (auths, n), since two may admit the
  * same id: "user:AUTH/ID" when AUTH is in the hub's list, "user:ID" when the hub has exactly one.
  * 0 (other kinds: nothing done), or -1 with a reason naming the hub. */
-int matcher_bind_user(struct matcher *m, const char *hub, char *const *auths, size_t n, char *why, size_t why_len);
-/* Exact, case-sensitive comparison; a bound user: compares (authenticator, id) pairs; a multi-valued attribute holds if
- * any value is equal; attr:NAME=* holds when the principal has any NAME attribute. */
+int matcher_bind_user(struct matcher *m, const char *hub, char *const *auths, size_t n, char *why,
+		      size_t why_len);
+/* Exact, case-sensitive comparison; a bound user: compares (authenticator, id) pairs; a
+ * multi-valued attribute holds if any value is equal; attr:NAME=* holds when the principal has any
+ * NAME attribute. */
 bool matcher_holds(const struct matcher *m, const struct principal *who);
 
 #endif

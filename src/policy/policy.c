@@ -41,18 +41,22 @@ struct decision {
 	const struct policy_trace *trace;
 	struct grant *out;
 	struct entry_set roles, groups, default_roles, default_groups;
-	bool defaults; /* rendering the hub's defaults: a default that makes nothing is no operator error */
-	unsigned cap;  /* the shortest cap among the carried names (each: the longest of its granting rules) */
-	const struct policy_rule *cap_by; /* the rule that sets it; NULL: the hub's max_token_lifetime */
+	bool defaults; /* rendering the hub's defaults: a default that makes nothing is no operator
+			  error */
+	unsigned cap; /* the shortest cap among the carried names (each: the longest of its granting
+			 rules) */
+	const struct policy_rule
+		*cap_by; /* the rule that sets it; NULL: the hub's max_token_lifetime */
 };
 
-__attribute__((format(printf, 3, 4))) static void note(const struct decision *d, enum log_level level, const char *fmt,
-						       ...)
+__attribute__((format(printf, 3, 4))) static void note(const struct decision *d,
+						       enum log_level level, const char *fmt, ...)
 {
 	char text[600];
 	va_list ap;
 	if (!d->trace && level >= LOG_LEVEL_DEBUG)
-		return; /* the daemon logs fixes and drops, not every rule it tried; explain shows all */
+		return; /* the daemon logs fixes and drops, not every rule it tried; explain shows
+			   all */
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof text, fmt, ap);
 	va_end(ap);
@@ -67,11 +71,13 @@ static const char *entry_text(const struct decision *d, const struct entry *e)
 	return e->text ? e->text : d->out->names.data + e->off;
 }
 
-static struct entry *find_hashed(const struct decision *d, struct entry_set *s, const char *name, uint32_t hash)
+static struct entry *find_hashed(const struct decision *d, struct entry_set *s, const char *name,
+				 uint32_t hash)
 {
 	if (!s->indexed) {
 		for (size_t i = 0; i < s->n; i++)
-			if (s->items[i].hash == hash && strcmp(entry_text(d, &s->items[i]), name) == 0)
+			if (s->items[i].hash == hash &&
+			    strcmp(entry_text(d, &s->items[i]), name) == 0)
 				return &s->items[i];
 		return NULL;
 	}
@@ -115,7 +121,8 @@ static void set_append(struct entry_set *s, struct entry e)
 	s->indexed = true;
 }
 
-/* Adds the name just rendered at off (text NULL) or a static text; a repeat keeps the longest cap. */
+/* Adds the name just rendered at off (text NULL) or a static text; a repeat keeps the longest cap.
+ */
 static void set_add(struct decision *d, struct entry_set *s, const char *text, size_t off,
 		    const struct policy_rule *rule)
 {
@@ -127,7 +134,8 @@ static void set_add(struct decision *d, struct entry_set *s, const char *text, s
 		if (seen && rule->max_minutes > seen->cap)
 			seen->cap = rule->max_minutes;
 		if (!seen)
-			note(d, LOG_LEVEL_WARNING, "%s %s:%d: %s '%.80s' left out: more than %zu %ss", rule->name,
+			note(d, LOG_LEVEL_WARNING,
+			     "%s %s:%d: %s '%.80s' left out: more than %zu %ss", rule->name,
 			     d->p->file, rule->line, s->what, name, s->max, s->what);
 		if (!text) { /* forget the rendered copy */
 			names->len = off;
@@ -139,7 +147,8 @@ static void set_add(struct decision *d, struct entry_set *s, const char *text, s
 }
 
 /* The line a template was written on, for messages. */
-static int template_line(const struct decision *d, const struct entry_set *s, const struct policy_rule *rule)
+static int template_line(const struct decision *d, const struct entry_set *s,
+			 const struct policy_rule *rule)
 {
 	if (d->defaults)
 		return s->roles ? d->p->default_roles_line : d->p->default_groups_line;
@@ -154,8 +163,8 @@ static void render_one(struct decision *d, struct entry_set *s, const struct pol
 	const char *why;
 	if (template_render(t, d->who->user_id, value, names, &why) < 0) {
 		note(d, d->defaults ? LOG_LEVEL_DEBUG : LOG_LEVEL_WARNING,
-		     "%s %s:%d: %s template '%.80s' grants nothing for this caller: %s", rule->name, d->p->file,
-		     template_line(d, s, rule), s->what, t->source, why);
+		     "%s %s:%d: %s template '%.80s' grants nothing for this caller: %s", rule->name,
+		     d->p->file, template_line(d, s, rule), s->what, t->source, why);
 		return;
 	}
 	buf_append(names, "", 1); /* each name ends with its NUL */
@@ -163,7 +172,8 @@ static void render_one(struct decision *d, struct entry_set *s, const struct pol
 		set_add(d, s, NULL, off, rule);
 }
 
-static void expand(struct decision *d, struct entry_set *s, const struct policy_rule *rule, const struct template *t)
+static void expand(struct decision *d, struct entry_set *s, const struct policy_rule *rule,
+		   const struct template *t)
 {
 	bool any = false;
 	if (t->literal)
@@ -177,16 +187,18 @@ static void expand(struct decision *d, struct entry_set *s, const struct policy_
 		}
 	if (!any)
 		note(d, d->defaults ? LOG_LEVEL_DEBUG : LOG_LEVEL_WARNING,
-		     "%s %s:%d: %s template '%.80s' grants nothing for this caller: no attribute '%.64s'", rule->name,
-		     d->p->file, template_line(d, s, rule), s->what, t->source, t->attr);
+		     "%s %s:%d: %s template '%.80s' grants nothing for this caller: no attribute "
+		     "'%.64s'",
+		     rule->name, d->p->file, template_line(d, s, rule), s->what, t->source,
+		     t->attr);
 }
 
 static bool rule_matches(const struct decision *d, const struct policy_rule *r)
 {
 	for (size_t i = 0; i < r->n_match; i++)
 		if (!matcher_holds(&r->match[i], d->who)) {
-			note(d, LOG_LEVEL_DEBUG, "%s %s:%d does not match: '%.80s' does not hold", r->name, d->p->file,
-			     r->line, r->match[i].source);
+			note(d, LOG_LEVEL_DEBUG, "%s %s:%d does not match: '%.80s' does not hold",
+			     r->name, d->p->file, r->line, r->match[i].source);
 			return false;
 		}
 	note(d, LOG_LEVEL_DEBUG, "%s %s:%d matches", r->name, d->p->file, r->line);
@@ -229,7 +241,8 @@ static const char *shown(const char *s, char *out, size_t len)
 	return out;
 }
 
-static int refuse(struct decision *d, const char *code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int refuse(struct decision *d, const char *code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 static int refuse(struct decision *d, const char *code, const char *fmt, ...)
 {
 	va_list ap;
@@ -241,7 +254,8 @@ static int refuse(struct decision *d, const char *code, const char *fmt, ...)
 }
 
 /* Puts e in the token's list; the lifetime cap follows the carried names. */
-static void carry(struct decision *d, struct entry *e, const char **names, const struct policy_rule **rules, size_t *n)
+static void carry(struct decision *d, struct entry *e, const char **names,
+		  const struct policy_rule **rules, size_t *n)
 {
 	e->carried = true;
 	names[*n] = entry_text(d, e);
@@ -251,9 +265,9 @@ static void carry(struct decision *d, struct entry *e, const char **names, const
 }
 
 /* The token's list: the ask within the allowed set, else the defaults within it, else all of it. */
-static int narrow(struct decision *d, struct entry_set *allowed, const struct entry_set *defaults, bool has_defaults,
-		  const char *const *asked, size_t n_asked, bool was_asked, const char **names,
-		  const struct policy_rule **rules, size_t *n)
+static int narrow(struct decision *d, struct entry_set *allowed, const struct entry_set *defaults,
+		  bool has_defaults, const char *const *asked, size_t n_asked, bool was_asked,
+		  const char **names, const struct policy_rule **rules, size_t *n)
 {
 	char buf[96];
 	bool roles = allowed == &d->roles;
@@ -262,27 +276,33 @@ static int narrow(struct decision *d, struct entry_set *allowed, const struct en
 		if (e && !e->carried) /* a name asked twice is carried once */
 			carry(d, e, names, rules, n);
 		else if (!e && d->p->on_excess == EXCESS_DROP) {
-			note(d, LOG_LEVEL_INFO, "%s '%s' asked for but not granted: dropped (on_excess = drop)",
+			note(d, LOG_LEVEL_INFO,
+			     "%s '%s' asked for but not granted: dropped (on_excess = drop)",
 			     allowed->what, shown(asked[i], buf, 84));
 		} else if (!e && roles) {
-			return refuse(d, "forbidden_role", "role '%s' is not granted to this caller on hub %s",
+			return refuse(d, "forbidden_role",
+				      "role '%s' is not granted to this caller on hub %s",
 				      shown(asked[i], buf, 84), d->p->hub);
-		} else if (!e) { /* roles that let the client join a group do not put it there on connect */
-			return refuse(
-				d, "forbidden_group",
-				"group '%s' is not granted to this caller on hub %s: group= asks to be joined to it "
-				"on connect, which only the groups key (of the hub or a matching rule) grants",
-				shown(asked[i], buf, 84), d->p->hub);
+		} else if (!e) { /* roles that let the client join a group do not put it there on
+				    connect */
+			return refuse(d, "forbidden_group",
+				      "group '%s' is not granted to this caller on hub %s: group= "
+				      "asks to be joined to it "
+				      "on connect, which only the groups key (of the hub or a "
+				      "matching rule) grants",
+				      shown(asked[i], buf, 84), d->p->hub);
 		}
 	}
 	for (size_t i = 0; !was_asked && i < (has_defaults ? defaults->n : allowed->n); i++) {
 		const struct entry *from = has_defaults ? &defaults->items[i] : &allowed->items[i];
 		const char *name = entry_text(d, from);
-		struct entry *e = has_defaults ? find_hashed(d, allowed, name, from->hash) : &allowed->items[i];
+		struct entry *e = has_defaults ? find_hashed(d, allowed, name, from->hash)
+					       : &allowed->items[i];
 		if (e) {
 			carry(d, e, names, rules, n);
 		} else {
-			note(d, LOG_LEVEL_DEBUG, "default %s '%.80s' is not granted to this caller: left out",
+			note(d, LOG_LEVEL_DEBUG,
+			     "default %s '%.80s' is not granted to this caller: left out",
 			     allowed->what, name);
 		}
 	}
@@ -295,10 +315,12 @@ static int lifetime(struct decision *d, const struct policy_ask *ask)
 	const struct policy_rule *by = d->cap_by;
 	unsigned cap = d->cap;
 	if (by)
-		note(d, LOG_LEVEL_DEBUG, "lifetime cap %u minutes: max_token_lifetime of %s at %s:%d", cap, by->name,
+		note(d, LOG_LEVEL_DEBUG,
+		     "lifetime cap %u minutes: max_token_lifetime of %s at %s:%d", cap, by->name,
 		     d->p->file, by->lifetime_line);
 	else
-		note(d, LOG_LEVEL_DEBUG, "lifetime cap %u minutes: the hub's max_token_lifetime", cap);
+		note(d, LOG_LEVEL_DEBUG, "lifetime cap %u minutes: the hub's max_token_lifetime",
+		     cap);
 	if (!ask->minutes) {
 		g->ttl_minutes = d->p->token_lifetime < cap ? d->p->token_lifetime : cap;
 		return 0;
@@ -308,9 +330,11 @@ static int lifetime(struct decision *d, const struct policy_ask *ask)
 		return 0;
 	}
 	if (d->p->lifetime_excess == EXCESS_REFUSE)
-		return refuse(d, "forbidden_lifetime", "%u minutes asked; at most %u are allowed on hub %s",
-			      ask->minutes, cap, d->p->hub);
-	note(d, LOG_LEVEL_DEBUG, "%u minutes asked: capped to %u (lifetime_excess = cap)", ask->minutes, cap);
+		return refuse(d, "forbidden_lifetime",
+			      "%u minutes asked; at most %u are allowed on hub %s", ask->minutes,
+			      cap, d->p->hub);
+	note(d, LOG_LEVEL_DEBUG, "%u minutes asked: capped to %u (lifetime_excess = cap)",
+	     ask->minutes, cap);
 	g->ttl_minutes = cap;
 	return 0;
 }
@@ -318,7 +342,8 @@ static int lifetime(struct decision *d, const struct policy_ask *ask)
 int policy_decide(const struct policy *p, const struct principal *who, const struct policy_ask *ask,
 		  const struct policy_trace *trace, struct grant *out)
 {
-	struct decision d; /* its sets' items and indexes are written as they fill, never zeroed whole */
+	struct decision
+		d; /* its sets' items and indexes are written as they fill, never zeroed whole */
 	d.p = p, d.who = who, d.trace = trace, d.out = out, d.defaults = false;
 	d.cap = p->max_token_lifetime, d.cap_by = NULL;
 	set_init(&d.roles, NGD_MAX_ROLES, "role", true);
@@ -331,20 +356,23 @@ int policy_decide(const struct policy *p, const struct principal *who, const str
 	out->message[0] = '\0';
 	out->protocol = ask->protocol_asked ? ask->protocol : p->protocol;
 	if (!(p->protocols & (1u << out->protocol)))
-		return refuse(&d, "forbidden_protocol", "client protocol %s is not allowed on hub %s",
+		return refuse(&d, "forbidden_protocol",
+			      "client protocol %s is not allowed on hub %s",
 			      client_protocol_name(out->protocol), p->hub);
 	allowed_sets(&d);
 	if (out->names.failed)
 		return refuse(&d, "internal", "out of memory");
-	if (narrow(&d, &d.roles, &d.default_roles, p->has_default_roles, ask->roles, ask->n_roles, ask->roles_asked,
-		   out->roles, out->role_rule, &out->n_roles) < 0 ||
-	    narrow(&d, &d.groups, &d.default_groups, p->has_default_groups, ask->groups, ask->n_groups,
-		   ask->groups_asked, out->groups, out->group_rule, &out->n_groups) < 0)
+	if (narrow(&d, &d.roles, &d.default_roles, p->has_default_roles, ask->roles, ask->n_roles,
+		   ask->roles_asked, out->roles, out->role_rule, &out->n_roles) < 0 ||
+	    narrow(&d, &d.groups, &d.default_groups, p->has_default_groups, ask->groups,
+		   ask->n_groups, ask->groups_asked, out->groups, out->group_rule,
+		   &out->n_groups) < 0)
 		return -1;
 	const char *over = roles_over_pattern_cap(out->roles, out->n_roles);
 	if (over) /* rules that each pass the config's check can still add up past the cap */
 		return refuse(&d, "forbidden_role",
-			      "the matching rules grant more than %d %sPATTERN roles on hub %s; ask for fewer roles",
+			      "the matching rules grant more than %d %sPATTERN roles on hub %s; "
+			      "ask for fewer roles",
 			      NGD_MAX_PATTERN_ROLES, over, p->hub);
 	return lifetime(&d, ask);
 }

@@ -16,7 +16,7 @@ struct attribute {
 /* Who the caller is, as the authenticator that admitted it says. */
 struct principal {
 	char user_id[NGD_MAX_USER_ID + 1]; /* "" when the authenticator set none */
-	const char *authenticator;	   /* the [auth:NAME] that decided (admitted, denied or failed) */
+	const char *authenticator; /* the [auth:NAME] that decided (admitted, denied or failed) */
 	struct attribute attrs[NGD_MAX_ATTRIBUTES];
 	size_t n_attrs;
 };

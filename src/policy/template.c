@@ -9,10 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define RENDER_MAX NGD_MAX_ROLE_NAME /* longer than any valid role or group: stop rendering there */
+/* Longer than any valid role or group: stop rendering there. */
+#define RENDER_MAX NGD_MAX_ROLE_NAME
 
 static const char *const role_prefixes[] = {"webpubsub.joinLeaveGroup.", "webpubsub.sendToGroup.",
-					    "webpubsub.joinLeaveGroups.", "webpubsub.sendToGroups."};
+					    "webpubsub.joinLeaveGroups.",
+					    "webpubsub.sendToGroups."};
 
 bool template_name_valid(enum template_kind kind, const char *name)
 {
@@ -60,8 +62,10 @@ static size_t placeholder(struct template *t, const char *s, char *why, size_t w
 	if (len == 6 && memcmp(s, "{user}", 6) == 0)
 		return add_part(t, PART_USER, "", 0) == 0 ? len : 0;
 	if (len > 7 && memcmp(s, "{attr:", 6) == 0 && !memchr(s + 6, '{', len - 7)) {
-		if (t->attr && (strlen(t->attr) != len - 7 || memcmp(t->attr, s + 6, len - 7) != 0)) {
-			snprintf(why, why_len, "one {attr:NAME} per template (each value makes one name)");
+		if (t->attr &&
+		    (strlen(t->attr) != len - 7 || memcmp(t->attr, s + 6, len - 7) != 0)) {
+			snprintf(why, why_len,
+				 "one {attr:NAME} per template (each value makes one name)");
 			return 0;
 		}
 		if (add_part(t, PART_ATTR, s + 6, len - 7) < 0)
@@ -69,7 +73,8 @@ static size_t placeholder(struct template *t, const char *s, char *why, size_t w
 		t->attr = t->parts[t->n_parts - 1].text;
 		return len;
 	}
-	snprintf(why, why_len, "'%.*s' is not a placeholder ({user}, {attr:NAME}; {{ for a literal brace)",
+	snprintf(why, why_len,
+		 "'%.*s' is not a placeholder ({user}, {attr:NAME}; {{ for a literal brace)",
 		 (int)(len < 60 ? len : 60), s);
 	return 0;
 }
@@ -78,17 +83,23 @@ static int parse(struct template *t, const char *text, char *why, size_t why_len
 {
 	for (const char *s = text; *s;) {
 		size_t n = strcspn(s, "{}");
-		if (n && add_text(t, s, n) < 0)
-			return snprintf(why, why_len, "out of memory"), -1;
+		if (n && add_text(t, s, n) < 0) {
+			snprintf(why, why_len, "out of memory");
+			return -1;
+		}
 		s += n;
 		if (!*s)
 			break;
 		if (s[0] == s[1]) { /* "{{" or "}}" */
-			if (add_text(t, s, 1) < 0)
-				return snprintf(why, why_len, "out of memory"), -1;
+			if (add_text(t, s, 1) < 0) {
+				snprintf(why, why_len, "out of memory");
+				return -1;
+			}
 			s += 2;
 		} else if (*s == '}') {
-			return snprintf(why, why_len, "'}' closes no placeholder (write }} for a literal brace)"), -1;
+			snprintf(why, why_len,
+				 "'}' closes no placeholder (write }} for a literal brace)");
+			return -1;
 		} else if ((n = placeholder(t, s, why, why_len)) == 0) {
 			return -1;
 		} else {
@@ -119,10 +130,11 @@ static int check_role_prefix(struct template *t, char *why, size_t why_len)
 static void invalid_name(enum template_kind kind, char *why, size_t why_len)
 {
 	snprintf(why, why_len, "%s",
-		 kind == TEMPLATE_ROLE ? "is not a Web PubSub role (webpubsub.joinLeaveGroup[.GROUP], "
-					 "webpubsub.sendToGroup[.GROUP], webpubsub.joinLeaveGroups.PATTERN, "
-					 "webpubsub.sendToGroups.PATTERN)"
-				       : "is not a valid group name");
+		 kind == TEMPLATE_ROLE
+			 ? "is not a Web PubSub role (webpubsub.joinLeaveGroup[.GROUP], "
+			   "webpubsub.sendToGroup[.GROUP], webpubsub.joinLeaveGroups.PATTERN, "
+			   "webpubsub.sendToGroups.PATTERN)"
+			 : "is not a valid group name");
 }
 
 /* Renders with sample values: a template that cannot make a valid name for them is a typo. */
@@ -153,17 +165,21 @@ static int compile_literal(struct template *out, char *why, size_t why_len)
 	return -1;
 }
 
-int template_compile(const char *text, enum template_kind kind, struct template *out, char *why, size_t why_len)
+int template_compile(const char *text, enum template_kind kind, struct template *out, char *why,
+		     size_t why_len)
 {
 	*out = (struct template){.kind = kind, .source = strdup(text)};
-	if (!out->source)
-		return snprintf(why, why_len, "out of memory"), -1;
+	if (!out->source) {
+		snprintf(why, why_len, "out of memory");
+		return -1;
+	}
 	if (text[strcspn(text, "{}")] == '\0')
 		return compile_literal(out, why, why_len);
 	if (parse(out, text, why, why_len) < 0)
 		goto fail;
 	out->literal = out->n_parts == 1 && out->parts[0].kind == PART_TEXT;
-	if (out->literal && strcmp(out->parts[0].text, text) != 0) { /* "{{" unescaped: render it once */
+	if (out->literal &&
+	    strcmp(out->parts[0].text, text) != 0) { /* "{{" unescaped: render it once */
 		free(out->source);
 		out->source = strdup(out->parts[0].text);
 		out->literal = out->source != NULL;
@@ -202,8 +218,8 @@ static void append_value(struct buf *out, const char *value, bool pattern)
 	}
 }
 
-int template_render(const struct template *t, const char *user, const char *attr_value, struct buf *out,
-		    const char **why)
+int template_render(const struct template *t, const char *user, const char *attr_value,
+		    struct buf *out, const char **why)
 {
 	size_t start = out->len;
 	if (t->literal) /* compile_literal() makes no parts */
@@ -215,8 +231,10 @@ int template_render(const struct template *t, const char *user, const char *attr
 		else
 			append_value(out, p->kind == PART_USER ? user : attr_value, t->pattern);
 	}
-	if (out->failed)
-		return *why = "out of memory", -1;
+	if (out->failed) {
+		*why = "out of memory";
+		return -1;
+	}
 	if (out->len - start > RENDER_MAX || !template_name_valid(t->kind, out->data + start)) {
 		out->len = start;
 		out->data[start] = '\0';

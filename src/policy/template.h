@@ -29,12 +29,13 @@ struct template
 };
 
 /* Compiles and validates text ("{{" and "}}" are literal braces). 0, or -1 with a reason. */
-int template_compile(const char *text, enum template_kind kind, struct template *out, char *why, size_t why_len);
+int template_compile(const char *text, enum template_kind kind, struct template *out, char *why,
+		     size_t why_len);
 void template_clear(struct template *t);
 /* Appends the name for this user and attribute value (NULL when the template uses none) to out.
  * 0, or -1 with a reason (no secret in it) when the result is not a valid role or group name. */
-int template_render(const struct template *t, const char *user, const char *attr_value, struct buf *out,
-		    const char **why);
+int template_render(const struct template *t, const char *user, const char *attr_value,
+		    struct buf *out, const char **why);
 /* The name rule for a rendered role or group. */
 bool template_name_valid(enum template_kind kind, const char *name);
 

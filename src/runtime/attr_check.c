@@ -13,7 +13,8 @@
 #define MAX_NAMES 32
 
 /* Appends one line to ERR, after a newline when it holds something already. */
-__attribute__((format(printf, 3, 4))) static void append_line(char *err, size_t err_len, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static void append_line(char *err, size_t err_len,
+							      const char *fmt, ...)
 {
 	size_t used = strnlen(err, err_len);
 	if (used && used + 1 < err_len)
@@ -28,8 +29,8 @@ __attribute__((format(printf, 3, 4))) static void append_line(char *err, size_t 
 
 /* 1 when some authenticator of HUB (only ONLY_AUTH, when the rule says auth:NAME) may set NAME;
  * else 0 with what they set in SETS. */
-static int hub_may_set(const struct runtime *rt, const struct config_hub *hub, const char *only_auth, const char *name,
-		       char *sets, size_t sets_len)
+static int hub_may_set(const struct runtime *rt, const struct config_hub *hub,
+		       const char *only_auth, const char *name, char *sets, size_t sets_len)
 {
 	size_t used = 0;
 	sets[0] = '\0';
@@ -42,12 +43,14 @@ static int hub_may_set(const struct runtime *rt, const struct config_hub *hub, c
 		if (n < 0)
 			return 1;
 		if (used < sets_len)
-			used += (size_t)snprintf(sets + used, sets_len - used, "%s%s:", used ? "; " : "", auth);
+			used += (size_t)snprintf(sets + used, sets_len - used,
+						 "%s%s:", used ? "; " : "", auth);
 		for (int k = 0; k < n; k++) {
 			if (strcmp(names[k], name) == 0)
 				return 1;
 			if (used < sets_len)
-				used += (size_t)snprintf(sets + used, sets_len - used, " %s", names[k]);
+				used += (size_t)snprintf(sets + used, sets_len - used, " %s",
+							 names[k]);
 		}
 		if (n == 0 && used < sets_len)
 			used += (size_t)snprintf(sets + used, sets_len - used, " none");
@@ -64,7 +67,8 @@ static const char *rule_auth(const struct config_rule *r)
 	return NULL;
 }
 
-static int check_rule(const struct runtime *rt, const struct config_rule *r, char *err, size_t err_len)
+static int check_rule(const struct runtime *rt, const struct config_rule *r, char *err,
+		      size_t err_len)
 {
 	int found = 0;
 	char why[200], sets[400];
@@ -77,10 +81,11 @@ static int check_rule(const struct runtime *rt, const struct config_rule *r, cha
 			if (!hub || hub_may_set(rt, hub, rule_auth(r), m.name, sets, sizeof sets))
 				continue;
 			append_line(err, err_len,
-				    "%s:%d: match: '%.80s' can never hold on hub %s: no authenticator of it sets an "
+				    "%s:%d: match: '%.80s' can never hold on hub %s: no "
+				    "authenticator of it sets an "
 				    "attribute '%.64s' (they set: %s)",
-				    rt->cfg->path, config_key_line(&r->head, "rule", "match"), m.source, hub->head.name,
-				    m.name, sets[0] ? sets : "nothing");
+				    rt->cfg->path, config_key_line(&r->head, "rule", "match"),
+				    m.source, hub->head.name, m.name, sets[0] ? sets : "nothing");
 			found++;
 		}
 		matcher_clear(&m);

@@ -7,7 +7,7 @@
 #include "core/log.h"
 #include "core/secret.h"
 #include "token/entra.h"
-#include "token/rest_http.h"
+#include "net/rest_http.h"
 #include "token/rest_signer.h"
 
 #include <stdio.h>
@@ -28,8 +28,8 @@ struct loading {
 
 static int fail(struct loading *l, const char *key, const char *why)
 {
-	snprintf(l->err, l->err_len, "%s:%d: %s: %s", l->cfg->path, config_key_line(&l->cs->head, "service", key), key,
-		 why);
+	snprintf(l->err, l->err_len, "%s:%d: %s: %s", l->cfg->path,
+		 config_key_line(&l->cs->head, "service", key), key, why);
 	return -1;
 }
 
@@ -40,21 +40,27 @@ static const char *setting(const char *configured, const char *env)
 }
 
 /* A file named by KEY or by KEY's systemd credential twin, read whole. */
-static char *read_secret_file(struct loading *l, const char *file, const char *file_key, const char *cred,
-			      const char *cred_key)
+static char *read_secret_file(struct loading *l, const char *file, const char *file_key,
+			      const char *cred, const char *cred_key)
 {
 	char why[300], *path = NULL;
 	size_t len;
 	const char *dir = getenv("CREDENTIALS_DIRECTORY");
-	if (cred && (!dir || !*dir))
-		return fail(l, cred_key, "CREDENTIALS_DIRECTORY is not set (run under systemd with LoadCredential=)"),
-		       NULL;
-	if (cred && asprintf(&path, "%s/%s", dir, cred) < 0)
-		return fail(l, cred_key, "out of memory"), NULL;
+	if (cred && (!dir || !*dir)) {
+		fail(l, cred_key,
+		     "CREDENTIALS_DIRECTORY is not set (run under systemd with LoadCredential=)");
+		return NULL;
+	}
+	if (cred && asprintf(&path, "%s/%s", dir, cred) < 0) {
+		fail(l, cred_key, "out of memory");
+		return NULL;
+	}
 	/* Kubernetes projects the federated token 0644 itself, and it lives an hour: not checked */
 	bool ours = strcmp(file_key, "federated_token_file") != 0;
-	if (!cred && ours && file_check_private(file, "a secret", why, sizeof why) < 0)
-		return fail(l, file_key, why), NULL;
+	if (!cred && ours && file_check_private(file, "a secret", why, sizeof why) < 0) {
+		fail(l, file_key, why);
+		return NULL;
+	}
 	char *text = file_read(path ? path : file, MAX_CREDENTIAL_FILE, &len, why, sizeof why);
 	free(path);
 	while (text && len && strchr("\r\n", text[len - 1]))
@@ -83,7 +89,8 @@ static int managed_identity(struct loading *l, struct entra_settings *s)
 	const struct config_keyless *k = &l->cs->keyless;
 	const char *header = getenv("IDENTITY_HEADER");
 	const char *url = setting(k->identity_endpoint, "IDENTITY_ENDPOINT");
-	bool app_service = header && *header && url; /* App Service, Container Apps: endpoint and header */
+	bool app_service =
+		header && *header && url; /* App Service, Container Apps: endpoint and header */
 	if (!url && getenv(NO_IMDS_ENV))
 		return fail(l, "credential",
 			    "the instance metadata address is forbidden here (" NO_IMDS_ENV
@@ -112,7 +119,8 @@ static int workload_identity(struct loading *l, struct entra_settings *s)
 	const char *tenant = setting(k->tenant_id, "AZURE_TENANT_ID");
 	const char *authority = setting(k->authority_host, "AZURE_AUTHORITY_HOST");
 	if (!file)
-		return fail(l, "federated_token_file", "not set, and AZURE_FEDERATED_TOKEN_FILE is not set");
+		return fail(l, "federated_token_file",
+			    "not set, and AZURE_FEDERATED_TOKEN_FILE is not set");
 	if (!client || !tenant)
 		return fail(l, !client ? "client_id" : "tenant_id",
 			    "not set, and AZURE_CLIENT_ID or AZURE_TENANT_ID is not set");
@@ -121,7 +129,8 @@ static int workload_identity(struct loading *l, struct entra_settings *s)
 		return -1;
 	secret_free(probe); /* read now so a missing file refuses; re-read at every fetch */
 	tenant_url(l, authority ? authority : DEFAULT_AUTHORITY, tenant);
-	*s = (struct entra_settings){.kind = ENTRA_WORKLOAD_IDENTITY, .client_id = client, .assertion_file = file};
+	*s = (struct entra_settings){
+		.kind = ENTRA_WORKLOAD_IDENTITY, .client_id = client, .assertion_file = file};
 	return 0;
 }
 
@@ -133,13 +142,14 @@ static int app_registration(struct loading *l, struct entra_settings *s, bool ce
 	if (certificate) {
 		s->kind = ENTRA_CLIENT_CERTIFICATE;
 		l->pem = read_secret_file(l, k->client_certificate_file, "client_certificate_file",
-					  k->client_certificate_credential, "client_certificate_credential");
+					  k->client_certificate_credential,
+					  "client_certificate_credential");
 		s->certificate_pem = l->pem;
 		return l->pem ? 0 : -1;
 	}
 	s->kind = ENTRA_CLIENT_SECRET;
-	l->secret = read_secret_file(l, k->client_secret_file, "client_secret_file", k->client_secret_credential,
-				     "client_secret_credential");
+	l->secret = read_secret_file(l, k->client_secret_file, "client_secret_file",
+				     k->client_secret_credential, "client_secret_credential");
 	s->client_secret = l->secret;
 	return l->secret ? 0 : -1;
 }
@@ -161,8 +171,10 @@ static struct rest_signer *start(struct loading *l, const struct endpoint *ep, c
 	char why[300];
 	if (credential_settings(l, &s) < 0)
 		return NULL;
-	if (l->token_url.failed || l->identity_url.failed || l->identity_header.failed)
-		return fail(l, "credential", "out of memory"), NULL;
+	if (l->token_url.failed || l->identity_url.failed || l->identity_header.failed) {
+		fail(l, "credential", "out of memory");
+		return NULL;
+	}
 	s.service = label;
 	s.token_url = l->token_url.data;
 	s.identity_url = l->identity_url.data;
@@ -171,15 +183,18 @@ static struct rest_signer *start(struct loading *l, const struct endpoint *ep, c
 	s.timeout_ms = k->rest_timeout;
 	s.retry_ms = 500;
 	struct entra *e = entra_start(&s, why, sizeof why);
-	if (!e)
-		return fail(l,
-			    k->client_certificate_credential ? "client_certificate_credential"
-			    : k->client_certificate_file     ? "client_certificate_file"
-							     : "credential",
-			    why),
-		       NULL;
-	struct rest_settings rs = {label,	  k->tls_ca_file, k->rest_timeout, k->rest_concurrency,
-				   k->rest_queue, k->token_cache};
+	if (!e) {
+		const char *key = "credential"; /* the key the failure is reported at */
+		if (k->client_certificate_credential)
+			key = "client_certificate_credential";
+		else if (k->client_certificate_file)
+			key = "client_certificate_file";
+		fail(l, key, why);
+		return NULL;
+	}
+	struct rest_settings rs = {label,	    k->tls_ca_file,
+				   k->rest_timeout, k->rest_concurrency,
+				   k->rest_queue,   k->token_cache};
 	struct rest_signer *signer = rest_signer_new(ep, &rs, e);
 	if (!signer)
 		fail(l, "endpoint", "out of memory");
@@ -194,8 +209,11 @@ int keyless_load(const struct config *cfg, const struct config_service *cs, stru
 	snprintf(label, sizeof label, "[service:%s]", cs->head.name);
 	if (endpoint_parse(cs->keyless.endpoint, ep, why, sizeof why) < 0)
 		return fail(&l, "endpoint", why);
-	if (rest_http_load(why, sizeof why) < 0) /* a keyless service calls out: libcurl is loaded now */
-		return endpoint_clear(ep), fail(&l, "endpoint", why);
+	if (rest_http_load(why, sizeof why) <
+	    0) { /* a keyless service calls out: libcurl is loaded now */
+		endpoint_clear(ep);
+		return fail(&l, "endpoint", why);
+	}
 	*rest = start(&l, ep, label);
 	secret_free(l.secret);
 	secret_free(l.pem);

@@ -6,15 +6,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int compile_list(const struct strlist *list, enum template_kind kind, struct template **out, size_t *n)
+static int compile_list(const struct strlist *list, enum template_kind kind, struct template **out,
+			size_t *n)
 {
 	char why[300];
-	*out = list->n ? calloc(list->n, sizeof **out) : NULL; /* most hubs leave most lists empty */
+	*out = list->n ? calloc(list->n, sizeof **out)
+		       : NULL; /* most hubs leave most lists empty */
 	if (list->n && !*out)
 		return -1;
 	for (; *n < list->n; (*n)++)
 		if (template_compile(list->items[*n], kind, &(*out)[*n], why, sizeof why) < 0)
-			return -1; /* config_load has checked every template: only memory can fail here */
+			return -1; /* config_load has checked every template: only memory can fail
+				      here */
 	return 0;
 }
 
@@ -44,7 +47,8 @@ static int compile_hub_rule(const struct config_hub *h, struct policy_rule *r)
 	       compile_list(&h->groups, TEMPLATE_GROUP, &r->groups, &r->n_groups);
 }
 
-static int compile_rule(const struct config_hub *h, const struct config_rule *c, struct policy_rule *r)
+static int compile_rule(const struct config_hub *h, const struct config_rule *c,
+			struct policy_rule *r)
 {
 	char why[300];
 	if (!(r->name = rule_name("rule", c->head.name)))
@@ -52,17 +56,21 @@ static int compile_rule(const struct config_hub *h, const struct config_rule *c,
 	r->line = c->head.line;
 	r->roles_line = config_key_line(&c->head, "rule", "roles");
 	r->groups_line = config_key_line(&c->head, "rule", "groups");
-	r->lifetime_line = c->max_token_lifetime ? config_key_line(&c->head, "rule", "max_token_lifetime")
-						 : config_key_line(&h->head, "hub", "max_token_lifetime");
-	r->max_minutes = c->max_token_lifetime && c->max_token_lifetime < h->max_token_lifetime ? c->max_token_lifetime
-												: h->max_token_lifetime;
+	r->lifetime_line = c->max_token_lifetime
+				   ? config_key_line(&c->head, "rule", "max_token_lifetime")
+				   : config_key_line(&h->head, "hub", "max_token_lifetime");
+	r->max_minutes = c->max_token_lifetime && c->max_token_lifetime < h->max_token_lifetime
+				 ? c->max_token_lifetime
+				 : h->max_token_lifetime;
 	if (!(r->match = calloc(c->match.n ? c->match.n : 1, sizeof *r->match)))
 		return -1;
-	for (; r->n_match < c->match.n; r->n_match++) { /* config_check() has said why either fails */
+	for (; r->n_match < c->match.n;
+	     r->n_match++) { /* config_check() has said why either fails */
 		struct matcher *m = &r->match[r->n_match];
 		if (matcher_parse(c->match.items[r->n_match], m, why, sizeof why) < 0)
 			return -1;
-		if (matcher_bind_user(m, h->head.name, h->auth.items, h->auth.n, why, sizeof why) < 0) {
+		if (matcher_bind_user(m, h->head.name, h->auth.items, h->auth.n, why, sizeof why) <
+		    0) {
 			matcher_clear(m);
 			return -1;
 		}
@@ -88,25 +96,28 @@ struct policy *policy_build(const struct config *cfg, const struct config_hub *h
 		free(p);
 		return NULL;
 	}
-	*p = (struct policy){.hub = h->head.name,
-			     .file = cfg->path,
-			     .rules = p->rules,
-			     .has_default_roles = h->set_default_roles,
-			     .has_default_groups = h->set_default_groups,
-			     .default_roles_line = config_key_line(&h->head, "hub", "default_roles"),
-			     .default_groups_line = config_key_line(&h->head, "hub", "default_groups"),
-			     .token_lifetime = h->token_lifetime,
-			     .max_token_lifetime = h->max_token_lifetime,
-			     .on_excess = h->on_excess,
-			     .lifetime_excess = h->lifetime_excess,
-			     .protocol = h->client_protocol,
-			     .protocols = protocol_bits(h)};
+	*p = (struct policy){
+		.hub = h->head.name,
+		.file = cfg->path,
+		.rules = p->rules,
+		.has_default_roles = h->set_default_roles,
+		.has_default_groups = h->set_default_groups,
+		.default_roles_line = config_key_line(&h->head, "hub", "default_roles"),
+		.default_groups_line = config_key_line(&h->head, "hub", "default_groups"),
+		.token_lifetime = h->token_lifetime,
+		.max_token_lifetime = h->max_token_lifetime,
+		.on_excess = h->on_excess,
+		.lifetime_excess = h->lifetime_excess,
+		.protocol = h->client_protocol,
+		.protocols = protocol_bits(h)};
 	int rc = compile_hub_rule(h, &p->rules[p->n_rules++]);
 	for (size_t i = 0; rc == 0 && i < h->n_rules; i++)
 		rc = compile_rule(h, h->rules[i], &p->rules[p->n_rules++]);
 	if (rc == 0)
-		rc = compile_list(&h->default_roles, TEMPLATE_ROLE, &p->default_roles, &p->n_default_roles) |
-		     compile_list(&h->default_groups, TEMPLATE_GROUP, &p->default_groups, &p->n_default_groups);
+		rc = compile_list(&h->default_roles, TEMPLATE_ROLE, &p->default_roles,
+				  &p->n_default_roles) |
+		     compile_list(&h->default_groups, TEMPLATE_GROUP, &p->default_groups,
+				  &p->n_default_groups);
 	if (rc != 0) {
 		policy_free(p);
 		return NULL;

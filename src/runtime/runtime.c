@@ -15,14 +15,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-int service_init(struct service *svc, const char *name, const char *connection_string, char *err, size_t err_len)
+int service_init(struct service *svc, const char *name, const char *connection_string, char *err,
+		 size_t err_len)
 {
 	struct connstr cs;
 	*svc = (struct service){.name = name};
 	if (connstr_parse(connection_string, &cs, err, err_len) < 0)
 		return -1;
 	if (strlen(cs.access_key) < 32)
-		log_warning("[service:%s]: the access key is shorter than 32 bytes; the Web PubSub emulator "
+		log_warning("[service:%s]: the access key is shorter than 32 bytes; the Web PubSub "
+			    "emulator "
 			    "refuses such keys",
 			    name);
 	svc->endpoint = cs.endpoint;
@@ -44,8 +46,8 @@ void service_clear(struct service *svc)
 	svc->signer = NULL;
 	rest_signer_free(svc->rest);
 	svc->rest = NULL;
-	auth_instance_free(svc->rest_calls);
-	svc->rest_calls = NULL;
+	pool_free(svc->rest_pool);
+	svc->rest_pool = NULL;
 }
 
 /* $CREDENTIALS_DIRECTORY/NAME, as systemd's LoadCredential= provides it. */
@@ -55,7 +57,8 @@ static char *credential_path(const char *name, char *err, size_t err_len)
 	char *path = NULL;
 	if (!dir || !*dir)
 		snprintf(err, err_len,
-			 "CREDENTIALS_DIRECTORY is not set (run under systemd with LoadCredential=%s:..., or "
+			 "CREDENTIALS_DIRECTORY is not set (run under systemd with "
+			 "LoadCredential=%s:..., or "
 			 "check with --credentials-dir DIR)",
 			 name);
 	else if (asprintf(&path, "%s/%s", dir, name) < 0)
@@ -74,8 +77,8 @@ static char *read_trimmed(const char *path, char *err, size_t err_len)
 
 /* The connection string text from whichever key of src is set (key gets its name without the
  * prefix); the caller wipes it. */
-static char *connection_string_text(const char *cfg_path, const struct connstr_source *src, const char **key, char *err,
-				    size_t err_len)
+static char *connection_string_text(const char *cfg_path, const struct connstr_source *src,
+				    const char **key, char *err, size_t err_len)
 {
 	if (src->inline_text) {
 		*key = "connection_string";
@@ -104,8 +107,9 @@ static char *connection_string_text(const char *cfg_path, const struct connstr_s
 }
 
 /* One key's connection string parsed into an endpoint and a signer, or -1 with FILE:LINE: KEY. */
-static int source_load(const struct config *cfg, const struct config_service *cs, const struct connstr_source *src,
-		       const char *prefix, struct service *out, char *err, size_t err_len)
+static int source_load(const struct config *cfg, const struct config_service *cs,
+		       const struct connstr_source *src, const char *prefix, struct service *out,
+		       char *err, size_t err_len)
 {
 	const char *key;
 	char why[256] = "out of memory", name[64];
@@ -114,8 +118,8 @@ static int source_load(const struct config *cfg, const struct config_service *cs
 	secret_free(text);
 	snprintf(name, sizeof name, "%s%s", prefix, key);
 	if (rc < 0)
-		snprintf(err, err_len, "%s:%d: %s: %s", cfg->path, config_key_line(&cs->head, "service", name), name,
-			 why);
+		snprintf(err, err_len, "%s:%d: %s: %s", cfg->path,
+			 config_key_line(&cs->head, "service", name), name, why);
 	return rc;
 }
 
@@ -124,29 +128,31 @@ static bool endpoints_match(const struct endpoint *a, const struct endpoint *b)
 	return strcmp(a->http_base, b->http_base) == 0;
 }
 
-int service_load(const struct config *cfg, const struct config_service *cs, struct service *out, char *err,
-		 size_t err_len)
+int service_load(const struct config *cfg, const struct config_service *cs, struct service *out,
+		 char *err, size_t err_len)
 {
 	struct service other = {0};
-	bool has_secondary =
-		cs->secondary.inline_text || cs->secondary.file || cs->secondary.env || cs->secondary.credential;
+	bool has_secondary = cs->secondary.inline_text || cs->secondary.file || cs->secondary.env ||
+			     cs->secondary.credential;
 	bool sign_secondary = cs->sign_with && strcmp(cs->sign_with, "secondary") == 0;
 	if (cs->keyless.endpoint) {
 		*out = (struct service){.name = cs->head.name};
 		if (keyless_load(cfg, cs, &out->endpoint, &out->rest, err, err_len) < 0)
 			return -1;
 		/* a caller waiting on an identical call in flight holds a thread too */
-		if ((out->rest_calls =
-			     auth_bulkhead_new(cs->head.name, cs->keyless.rest_concurrency + cs->keyless.rest_queue)))
+		out->rest_pool = pool_new("service", cs->head.name, "generateToken",
+					  cs->keyless.rest_concurrency + cs->keyless.rest_queue, 0);
+		if (out->rest_pool)
 			return 0;
 		service_clear(out);
-		return snprintf(err, err_len, "[service:%s]: out of memory", cs->head.name), -1;
+		snprintf(err, err_len, "[service:%s]: out of memory", cs->head.name);
+		return -1;
 	}
 	if (source_load(cfg, cs, &cs->primary, "", sign_secondary ? &other : out, err, err_len) < 0)
 		return -1;
 	/* the idle key is loaded too, so a broken one is found before it is switched to */
-	if (has_secondary &&
-	    source_load(cfg, cs, &cs->secondary, "secondary_", sign_secondary ? out : &other, err, err_len) < 0) {
+	if (has_secondary && source_load(cfg, cs, &cs->secondary, "secondary_",
+					 sign_secondary ? out : &other, err, err_len) < 0) {
 		service_clear(sign_secondary ? &other : out);
 		return -1;
 	}
@@ -155,7 +161,8 @@ int service_load(const struct config *cfg, const struct config_service *cs, stru
 	if (!same) {
 		service_clear(out);
 		snprintf(err, err_len,
-			 "%s:%d: [service:%s]: the secondary key's Endpoint differs from the primary's (both keys "
+			 "%s:%d: [service:%s]: the secondary key's Endpoint differs from the "
+			 "primary's (both keys "
 			 "must belong to one Web PubSub resource)",
 			 cfg->path, cs->head.line, cs->head.name);
 		return -1;
@@ -219,7 +226,8 @@ static int build_hub(struct runtime *rt, const struct config_hub *cfg, struct hu
 	hub->cors = (struct cors_policy){
 		.origins = own ? cfg->cors_origins.items : s->cors_origins.items,
 		.n = own ? cfg->cors_origins.n : s->cors_origins.n,
-		.credentials = cfg->cors_credentials >= 0 ? cfg->cors_credentials : s->cors_credentials,
+		.credentials =
+			cfg->cors_credentials >= 0 ? cfg->cors_credentials : s->cors_credentials,
 	};
 	hub->cors.any = hub->cors.n == 1 && strcmp(hub->cors.origins[0], "*") == 0;
 	return hub->policy ? 0 : -1;
@@ -231,26 +239,33 @@ static int build_edge(struct runtime *rt, char *err, size_t err_len)
 	const struct config_server *s = &rt->cfg->server;
 	char why[300];
 	for (size_t i = 0; i < s->allowed_hosts.n; i++) /* config_check() has vetted each */
-		if (allowed_hosts_add(&rt->allowed_hosts, s->allowed_hosts.items[i], err, err_len) < 0)
+		if (allowed_hosts_add(&rt->allowed_hosts, s->allowed_hosts.items[i], err, err_len) <
+		    0)
 			return -1;
 	rt->hosts_listed = s->allowed_hosts.n > 0;
 	for (size_t i = 0; i < s->metrics_allow.n; i++) /* config_check() has vetted each */
-		if (trusted_proxies_add(&rt->metrics_allow, s->metrics_allow.items[i], err, err_len) < 0)
+		if (trusted_proxies_add(&rt->metrics_allow, s->metrics_allow.items[i], err,
+					err_len) < 0)
 			return -1;
-	if (access_log_open(s->access_log, &rt->access_log, why, sizeof why) < 0)
-		return snprintf(err, err_len, "%s:%d: access_log: %s", rt->cfg->path,
-				config_key_line(&s->head, "server", "access_log"), why),
-		       -1;
-	rt->cors = (struct cors_policy){s->cors_origins.items, s->cors_origins.n, false, s->cors_credentials};
+	if (access_log_open(s->access_log, &rt->access_log, why, sizeof why) < 0) {
+		snprintf(err, err_len, "%s:%d: access_log: %s", rt->cfg->path,
+			 config_key_line(&s->head, "server", "access_log"), why);
+		return -1;
+	}
+	rt->cors = (struct cors_policy){s->cors_origins.items, s->cors_origins.n, false,
+					s->cors_credentials};
 	rt->cors.any = rt->cors.n == 1 && strcmp(rt->cors.origins[0], "*") == 0;
 	rt->any_cors = rt->cors.n > 0;
 	for (size_t i = 0; i < rt->cfg->n_hubs; i++)
 		rt->any_cors |= rt->cfg->hubs[i]->cors_origins.n > 0;
 	bool limited = false;
 	for (size_t i = 0; i < rt->cfg->n_hubs; i++)
-		limited |= rt->cfg->hubs[i]->rate_per_user.count || rt->cfg->hubs[i]->rate_per_address.count;
-	if (limited && !(rt->rate_limits = rate_table_new()))
-		return snprintf(err, err_len, "out of memory for the rate-limit table"), -1;
+		limited |= rt->cfg->hubs[i]->rate_per_user.count ||
+			   rt->cfg->hubs[i]->rate_per_address.count;
+	if (limited && !(rt->rate_limits = rate_table_new())) {
+		snprintf(err, err_len, "out of memory for the rate-limit table");
+		return -1;
+	}
 	return 0;
 }
 
@@ -268,12 +283,13 @@ static int build_sections(struct runtime *rt, char *err, size_t err_len)
 	char why[640];
 	int failed = 0;
 	for (; rt->n_services < cfg->n_services; rt->n_services++)
-		if (service_load(cfg, cfg->services[rt->n_services], &rt->services[rt->n_services], why, sizeof why) <
-		    0)
+		if (service_load(cfg, cfg->services[rt->n_services], &rt->services[rt->n_services],
+				 why, sizeof why) < 0)
 			add_error(err, err_len, why), failed++;
 	const struct auth_limits limits = {cfg->server.auth_workers, cfg->server.auth_queue};
 	for (; rt->n_auths < cfg->n_auths; rt->n_auths++)
-		if (!(rt->auths[rt->n_auths] = auth_instance_create(cfg->auths[rt->n_auths], &limits, why, sizeof why)))
+		if (!(rt->auths[rt->n_auths] = auth_instance_create(cfg->auths[rt->n_auths],
+								    &limits, why, sizeof why)))
 			add_error(err, err_len, why), failed++;
 	return failed ? -1 : 0;
 }
@@ -284,17 +300,23 @@ static int build_parts(struct runtime *rt, char *err, size_t err_len)
 	rt->services = calloc(cfg->n_services, sizeof *rt->services);
 	rt->auths = calloc(cfg->n_auths, sizeof *rt->auths);
 	rt->hubs = calloc(cfg->n_hubs, sizeof *rt->hubs);
-	if ((cfg->n_services && !rt->services) || (cfg->n_auths && !rt->auths) || !rt->hubs)
-		return snprintf(err, err_len, "out of memory"), -1;
-	for (size_t i = 0; i < cfg->server.trusted_proxies.n; i++) /* config_check() has vetted each */
-		if (trusted_proxies_add(&rt->proxies, cfg->server.trusted_proxies.items[i], err, err_len) < 0)
+	if ((cfg->n_services && !rt->services) || (cfg->n_auths && !rt->auths) || !rt->hubs) {
+		snprintf(err, err_len, "out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < cfg->server.trusted_proxies.n;
+	     i++) /* config_check() has vetted each */
+		if (trusted_proxies_add(&rt->proxies, cfg->server.trusted_proxies.items[i], err,
+					err_len) < 0)
 			return -1;
 	err[0] = '\0';
 	if (build_sections(rt, err, err_len) < 0 || attr_check(rt, err, err_len) > 0)
 		return -1;
 	for (; rt->n_hubs < cfg->n_hubs; rt->n_hubs++)
-		if (build_hub(rt, cfg->hubs[rt->n_hubs], &rt->hubs[rt->n_hubs]) < 0)
-			return snprintf(err, err_len, "out of memory"), -1;
+		if (build_hub(rt, cfg->hubs[rt->n_hubs], &rt->hubs[rt->n_hubs]) < 0) {
+			snprintf(err, err_len, "out of memory");
+			return -1;
+		}
 	return 0;
 }
 

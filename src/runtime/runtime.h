@@ -6,6 +6,7 @@
 
 #include "auth/chain.h"
 #include "config/config.h"
+#include "core/pool.h"
 #include "edge/access_log.h"
 #include "edge/allowed_hosts.h"
 #include "edge/cors.h"
@@ -23,8 +24,8 @@ struct service {
 	const char *name;
 	struct endpoint endpoint;
 	struct token_signer *signer;
-	struct rest_signer *rest;	  /* instead of signer: a resource without access keys */
-	struct auth_instance *rest_calls; /* with rest: the threads its REST calls run on (a bulkhead) */
+	struct rest_signer *rest; /* instead of signer: a resource without access keys */
+	struct pool *rest_pool;	  /* with rest: the threads its REST calls run on (a bulkhead) */
 };
 
 struct hub {
@@ -44,11 +45,12 @@ struct runtime {
 	struct trusted_proxies proxies;	      /* [server] trusted_proxies */
 	struct trusted_proxies metrics_allow; /* [server] metrics_allow */
 	struct allowed_hosts allowed_hosts;   /* [server] allowed_hosts */
-	bool hosts_listed;		      /* allowed_hosts was set: else each listener's default */
+	bool hosts_listed; /* allowed_hosts was set: else each listener's default */
 	struct access_log access_log;
-	struct cors_policy cors;	/* [server]: for answers that name no known hub */
-	bool any_cors;			/* some origin is allowed somewhere: Origin is worth reading */
-	struct rate_table *rate_limits; /* NULL unless a hub sets rate_per_user or rate_per_address */
+	struct cors_policy cors; /* [server]: for answers that name no known hub */
+	bool any_cors;		 /* some origin is allowed somewhere: Origin is worth reading */
+	struct rate_table
+		*rate_limits; /* NULL unless a hub sets rate_per_user or rate_per_address */
 	struct service *services;
 	size_t n_services;
 	struct auth_instance **auths; /* one per [auth:NAME], shared by the hubs that list it */
@@ -58,16 +60,18 @@ struct runtime {
 };
 
 /* Takes ownership of cfg (freed on failure too). Returns NULL with "FILE:LINE: KEY: reason". */
-struct runtime *runtime_build(struct config *cfg, char *err, size_t err_len);
+struct runtime *runtime_build(struct config *cfg, char *err, size_t err_len)
+	__attribute__((warn_unused_result));
 void runtime_free(struct runtime *rt);
 const struct hub *runtime_find_hub(const struct runtime *rt, const char *name);
 
 /* A service from a connection string; the string is not kept. 0, or -1 with a reason. */
-int service_init(struct service *svc, const char *name, const char *connection_string, char *err, size_t err_len);
+int service_init(struct service *svc, const char *name, const char *connection_string, char *err,
+		 size_t err_len);
 void service_clear(struct service *svc);
 /* A service from its [service:NAME] section (inline, file or environment), or -1 with
  * "FILE:LINE: KEY: reason" in err. */
-int service_load(const struct config *cfg, const struct config_service *cs, struct service *out, char *err,
-		 size_t err_len);
+int service_load(const struct config *cfg, const struct config_service *cs, struct service *out,
+		 char *err, size_t err_len);
 
 #endif

@@ -36,7 +36,8 @@ struct runtime *runtime_acquire(void)
 
 struct runtime *runtime_ref(const struct runtime *rt)
 {
-	struct runtime *held = (struct runtime *)rt; /* only the count changes; the rest stays read-only */
+	struct runtime *held =
+		(struct runtime *)rt; /* only the count changes; the rest stays read-only */
 	if (held)
 		atomic_fetch_add_explicit(&held->refs, 1, memory_order_relaxed);
 	return held;

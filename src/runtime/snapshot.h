@@ -8,7 +8,8 @@
 
 #include "runtime/runtime.h"
 
-/* Makes rt (and the caller's reference to it) the current snapshot; the previous one is released. */
+/* Makes rt (and the caller's reference to it) the current snapshot; the previous one is released.
+ */
 void snapshot_publish(struct runtime *rt);
 /* The current snapshot for this thread, valid until this thread calls it again or exits; no lock
  * unless a reload happened since this thread's last call. NULL before the first publish. */

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Client assertions as MSAL builds them: header {alg, typ, x5t}, claims {aud, iss, sub, jti, nbf, exp}. */
+/* Client assertions as MSAL builds them: header {alg, typ, x5t}, claims {aud, iss, sub, jti, nbf,
+ * exp}. */
 #include "token/client_assertion.h"
 
 #include "core/buf.h"
@@ -38,9 +39,11 @@ static int make_header(struct client_assertion *a, X509 *cert)
 	if (!X509_digest(cert, EVP_sha1(), sha1, &sha1_len))
 		return -1;
 	buf_base64url(&thumb, sha1, sha1_len);
-	buf_printf(&json, "{\"alg\":\"RS256\",\"typ\":\"JWT\",\"x5t\":\"%s\"}", thumb.failed ? "" : thumb.data);
+	buf_printf(&json, "{\"alg\":\"RS256\",\"typ\":\"JWT\",\"x5t\":\"%s\"}",
+		   thumb.failed ? "" : thumb.data);
 	buf_base64url(&header, (const unsigned char *)json.data, json.len);
-	int rc = thumb.failed || json.failed || header.failed || header.len >= sizeof a->header ? -1 : 0;
+	int rc = thumb.failed || json.failed || header.failed || header.len >= sizeof a->header ? -1
+												: 0;
 	if (rc == 0)
 		memcpy(a->header, header.data, header.len + 1);
 	buf_free(&thumb);
@@ -57,7 +60,8 @@ struct client_assertion *client_assertion_new(const char *pem, char *err, size_t
 	if (rc < 0)
 		snprintf(err, err_len, "expected a PEM certificate and its private key");
 	else if (EVP_PKEY_get_base_id(a->key) != EVP_PKEY_RSA && (rc = -1) < 0)
-		snprintf(err, err_len, "the private key must be RSA (Microsoft Entra ID signs with RS256)");
+		snprintf(err, err_len,
+			 "the private key must be RSA (Microsoft Entra ID signs with RS256)");
 	else if ((rc = make_header(a, cert)) < 0)
 		snprintf(err, err_len, "cannot compute the certificate's thumbprint");
 	X509_free(cert);
@@ -96,7 +100,8 @@ static void claims(struct buf *b, const char *client_id, const char *audience)
 	buf_free(&json);
 }
 
-char *client_assertion_sign(const struct client_assertion *a, const char *client_id, const char *audience)
+char *client_assertion_sign(const struct client_assertion *a, const char *client_id,
+			    const char *audience)
 {
 	struct buf jwt = {0};
 	unsigned char sig[1024];
@@ -105,7 +110,8 @@ char *client_assertion_sign(const struct client_assertion *a, const char *client
 	buf_puts(&jwt, ".");
 	claims(&jwt, client_id, audience);
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	int ok = ctx && !jwt.failed && EVP_DigestSignInit(ctx, NULL, EVP_sha256(), NULL, a->key) == 1 &&
+	int ok = ctx && !jwt.failed &&
+		 EVP_DigestSignInit(ctx, NULL, EVP_sha256(), NULL, a->key) == 1 &&
 		 EVP_PKEY_get_size(a->key) <= (int)sizeof sig &&
 		 EVP_DigestSign(ctx, sig, &sig_len, (const unsigned char *)jwt.data, jwt.len) == 1;
 	EVP_MD_CTX_free(ctx);

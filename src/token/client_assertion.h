@@ -12,6 +12,7 @@ struct client_assertion;
 struct client_assertion *client_assertion_new(const char *pem, char *err, size_t err_len);
 void client_assertion_free(struct client_assertion *a);
 /* A fresh assertion (10 minutes, a random jti) for audience, or NULL; free with secret_free. */
-char *client_assertion_sign(const struct client_assertion *a, const char *client_id, const char *audience);
+char *client_assertion_sign(const struct client_assertion *a, const char *client_id,
+			    const char *audience);
 
 #endif

@@ -22,7 +22,8 @@ struct parts {
 	bool unknown_withheld;			      /* an unknown field whose name is not shown */
 };
 
-__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t err_len, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t err_len, const char *fmt,
+						      ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -44,17 +45,20 @@ static char *trim(char *s)
 static const char *const field_names[] = {"Endpoint", "AccessKey", "Version", "Port"};
 
 /* A field's name may be shown when it looks like one (up to 16 letters, then a value): a key pasted
- * without its "AccessKey=" is split at its padding '=' (the "value" is "" or "=") and must not be. */
+ * without its "AccessKey=" is split at its padding '=' (the "value" is "" or "=") and must not be.
+ */
 static bool field_name_shown(const char *key, const char *value)
 {
 	size_t len = strlen(key);
-	return len > 0 && len <= 16 && strspn(key, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") == len &&
+	return len > 0 && len <= 16 &&
+	       strspn(key, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") == len &&
 	       value[strspn(value, "=")] != '\0';
 }
 
 /* An unknown field is ignored, as the SDKs do (AuthType, ClientId, ...), unless it is a typo of a
  * known one: then the known one would silently be missing or default. */
-static int unknown_part(struct parts *p, const char *key, const char *value, char *err, size_t err_len)
+static int unknown_part(struct parts *p, const char *key, const char *value, char *err,
+			size_t err_len)
 {
 	if (!field_name_shown(key, value)) {
 		p->unknown_withheld = true;
@@ -97,7 +101,8 @@ static const char *unknown_note(const struct parts *p, char *out, size_t len)
 
 static int split_parts(char *work, struct parts *p, char *err, size_t err_len)
 {
-	for (char *save = NULL, *seg = strtok_r(work, ";", &save); seg; seg = strtok_r(NULL, ";", &save)) {
+	for (char *save = NULL, *seg = strtok_r(work, ";", &save); seg;
+	     seg = strtok_r(NULL, ";", &save)) {
 		char *eq = strchr(seg, '=');
 		if (!eq) {
 			if (*trim(seg) == '\0')
@@ -125,7 +130,8 @@ static bool host_valid(const char *h, size_t len)
 	if (len == 0)
 		return false;
 	if (h[0] == '[') /* IPv6 literal */
-		return len > 2 && h[len - 1] == ']' && strspn(h + 1, "0123456789abcdefABCDEF:.") == len - 2;
+		return len > 2 && h[len - 1] == ']' &&
+		       strspn(h + 1, "0123456789abcdefABCDEF:.") == len - 2;
 	for (size_t i = 0; i < len; i++)
 		if (!isalnum((unsigned char)h[i]) && h[i] != '-' && h[i] != '.' && h[i] != '_')
 			return false;
@@ -155,7 +161,8 @@ static int parse_endpoint(const char *e, struct url *u, char *err, size_t err_le
 		rest = sep + 3;
 	}
 	if (strpbrk(rest, "?#@ \t"))
-		return fail(err, err_len, "Endpoint must not carry user info, a query or a fragment");
+		return fail(err, err_len,
+			    "Endpoint must not carry user info, a query or a fragment");
 	const char *slash = strchr(rest, '/');
 	size_t auth_len = slash ? (size_t)(slash - rest) : strlen(rest);
 	const char *colon = memrchr(rest, ':', auth_len);
@@ -221,7 +228,8 @@ int connstr_parse(const char *cs, struct connstr *out, char *err, size_t err_len
 	char *work = strdup(cs);
 	if (!work)
 		return fail(err, err_len, "out of memory");
-	if (split_parts(work, &p, err, err_len) == 0 && build_endpoint(&p, &out->endpoint, err, err_len) == 0) {
+	if (split_parts(work, &p, err, err_len) == 0 &&
+	    build_endpoint(&p, &out->endpoint, err, err_len) == 0) {
 		out->access_key = strdup(p.access_key);
 		rc = out->access_key ? 0 : fail(err, err_len, "out of memory");
 	}

@@ -8,7 +8,7 @@
 #include "core/secret.h"
 #include "edge/keyless_metrics.h"
 #include "token/client_assertion.h"
-#include "token/rest_http.h"
+#include "net/rest_http.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -82,7 +82,8 @@ static char *token_form(struct entra *e, char *why, size_t why_len)
 {
 	struct buf f = {0};
 	char *assertion = NULL;
-	if (e->s.kind == ENTRA_WORKLOAD_IDENTITY && !(assertion = read_assertion(e->s.assertion_file, why, why_len)))
+	if (e->s.kind == ENTRA_WORKLOAD_IDENTITY &&
+	    !(assertion = read_assertion(e->s.assertion_file, why, why_len)))
 		return NULL;
 	if (e->s.kind == ENTRA_CLIENT_CERTIFICATE &&
 	    !(assertion = client_assertion_sign(e->assertion, e->s.client_id, e->s.token_url))) {
@@ -95,7 +96,8 @@ static char *token_form(struct entra *e, char *why, size_t why_len)
 	if (e->s.kind == ENTRA_CLIENT_SECRET) {
 		form_field(&f, "client_secret", e->s.client_secret);
 	} else {
-		form_field(&f, "client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer");
+		form_field(&f, "client_assertion_type",
+			   "urn:ietf:params:oauth:client-assertion-type:jwt-bearer");
 		form_field(&f, "client_assertion", assertion);
 	}
 	secret_free(assertion);
@@ -105,14 +107,19 @@ static char *token_form(struct entra *e, char *why, size_t why_len)
 	return form;
 }
 
-#define MAX_SECONDS (1ll << 40) /* far beyond any token's life; keeps now + expires_in from overflowing */
+#define MAX_SECONDS                                                                                \
+	(1ll << 40) /* far beyond any token's life; keeps now + expires_in from overflowing */
 
 /* A number, or a string of digits (managed identity sends strings), in 1..MAX_SECONDS; -1 else. */
 static long long json_seconds(json_t *v)
 {
 	const char *s = json_string_value(v);
 	char *end = NULL;
-	long long n = json_is_integer(v) ? (long long)json_integer_value(v) : s && *s ? strtoll(s, &end, 10) : -1;
+	long long n = -1;
+	if (json_is_integer(v))
+		n = (long long)json_integer_value(v);
+	else if (s && *s)
+		n = strtoll(s, &end, 10);
 	if (end && *end)
 		return -1;
 	return n > 0 && n <= MAX_SECONDS ? n : -1;
@@ -128,7 +135,8 @@ static bool token_chars_valid(const char *t)
 }
 
 /* The token and its expiry from the answer, or -1 with why (never the body's text). */
-static int read_answer(const struct rest_answer *a, char **token, long long *expires_at, char *why, size_t why_len)
+static int read_answer(const struct rest_answer *a, char **token, long long *expires_at, char *why,
+		       size_t why_len)
 {
 	json_t *doc = json_loadb(a->body, a->len, 0, NULL);
 	const char *t = json_string_value(json_object_get(doc, "access_token"));
@@ -137,8 +145,10 @@ static int read_answer(const struct rest_answer *a, char **token, long long *exp
 	int rc = -1;
 	if (a->status != 200) {
 		const char *code = json_string_value(json_object_get(doc, "error"));
-		bool plain = code && strlen(code) < 64 && strspn(code, "abcdefghijklmnopqrstuvwxyz_") == strlen(code);
-		snprintf(why, why_len, "HTTP status %ld%s%s", a->status, plain ? ", error " : "", plain ? code : "");
+		bool plain = code && strlen(code) < 64 &&
+			     strspn(code, "abcdefghijklmnopqrstuvwxyz_") == strlen(code);
+		snprintf(why, why_len, "HTTP status %ld%s%s", a->status, plain ? ", error " : "",
+			 plain ? code : "");
 	} else if (!t || !token_chars_valid(t)) {
 		snprintf(why, why_len, "the answer has no usable access_token");
 	} else if (in <= 0 && on <= 0) {
@@ -193,7 +203,8 @@ static unsigned refresh_after_ms(long long left)
 	return ms > 3600 * 1000 ? 3600 * 1000 : (unsigned)ms;
 }
 
-static unsigned after_fetch(struct entra *e, int rc, char *token, long long expires_at, const char *why)
+static unsigned after_fetch(struct entra *e, int rc, char *token, long long expires_at,
+			    const char *why)
 {
 	metrics_entra_refresh(rc == 0);
 	if (rc == 0) {
@@ -210,11 +221,13 @@ static unsigned after_fetch(struct entra *e, int rc, char *token, long long expi
 	e->failures++;
 	long long left = e->token ? e->expires_at - now_s() : 0;
 	if (left > 0)
-		log_warning("%s: Microsoft Entra ID token fetch failed (%s); the current token serves %lld s more; "
+		log_warning("%s: Microsoft Entra ID token fetch failed (%s); the current token "
+			    "serves %lld s more; "
 			    "retry in %u ms",
 			    e->s.service, why, left, delay);
 	else
-		log_error("%s: Microsoft Entra ID token fetch failed (%s); no valid token, the service answers 503; "
+		log_error("%s: Microsoft Entra ID token fetch failed (%s); no valid token, the "
+			  "service answers 503; "
 			  "retry in %u ms",
 			  e->s.service, why, delay);
 	return delay;
@@ -238,7 +251,8 @@ static void *run(void *arg)
 		deadline_after(&until, after_fetch(e, rc, token, expires_at, why));
 		e->first_done = true;
 		pthread_cond_broadcast(&e->wake);
-		while (!atomic_load(&e->stop) && pthread_cond_timedwait(&e->wake, &e->lock, &until) != ETIMEDOUT)
+		while (!atomic_load(&e->stop) &&
+		       pthread_cond_timedwait(&e->wake, &e->lock, &until) != ETIMEDOUT)
 			;
 	}
 	pthread_mutex_unlock(&e->lock);
@@ -314,7 +328,8 @@ struct entra *entra_start(const struct entra_settings *s, char *err, size_t err_
 	e->started = true;
 	struct timespec until;
 	deadline_after(&until, (unsigned)s->timeout_ms + 500);
-	pthread_mutex_lock(&e->lock); /* a reload keeps serving: the new snapshot starts with a token */
+	pthread_mutex_lock(
+		&e->lock); /* a reload keeps serving: the new snapshot starts with a token */
 	while (!e->first_done && pthread_cond_timedwait(&e->wake, &e->lock, &until) != ETIMEDOUT)
 		;
 	pthread_mutex_unlock(&e->lock);

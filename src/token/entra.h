@@ -12,18 +12,25 @@
 #define ENTRA_SCOPE "https://webpubsub.azure.com/.default"
 #define ENTRA_RESOURCE "https://webpubsub.azure.com" /* the scope as managed identity names it */
 
-enum entra_kind { ENTRA_CLIENT_SECRET, ENTRA_CLIENT_CERTIFICATE, ENTRA_WORKLOAD_IDENTITY, ENTRA_MANAGED_IDENTITY };
+enum entra_kind {
+	ENTRA_CLIENT_SECRET,
+	ENTRA_CLIENT_CERTIFICATE,
+	ENTRA_WORKLOAD_IDENTITY,
+	ENTRA_MANAGED_IDENTITY
+};
 
 struct entra_settings {
 	const char *service; /* "[service:NAME]" in log lines */
 	enum entra_kind kind;
-	const char *token_url;	     /* secret, certificate, workload: {authority}/{tenant}/oauth2/v2.0/token */
+	const char *token_url;	     /* secret, certificate, workload:
+					{authority}/{tenant}/oauth2/v2.0/token */
 	const char *client_id;	     /* NULL: managed identity's system-assigned one */
 	const char *client_secret;   /* client secret (copied; the caller wipes its own) */
 	const char *assertion_file;  /* workload identity: re-read at every fetch */
 	const char *certificate_pem; /* client certificate: certificate and private key, PEM */
 	const char *identity_url;    /* managed identity: the full GET URL */
-	const char *identity_header; /* managed identity: "Metadata: true" or "X-IDENTITY-HEADER: ..." */
+	const char *identity_header; /* managed identity: "Metadata: true" or "X-IDENTITY-HEADER:
+					..." */
 	const char *ca_file;	     /* NULL: the system's trust store */
 	long timeout_ms;
 	unsigned retry_ms; /* first delay after a failed fetch; doubles up to 30 s */

@@ -6,7 +6,7 @@
 #include "core/log.h"
 #include "core/secret.h"
 #include "edge/keyless_metrics.h"
-#include "token/rest_http.h"
+#include "net/rest_http.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -19,7 +19,7 @@
 #define MAX_ANSWER (32 * 1024)
 #define MAX_TOKEN (16 * 1024)
 #define CACHE_MAX_AGE_S 60 /* and at most a tenth of the token's lifetime */
-#define LOG_EVERY_S 5	   /* a failing service must not flood the log: the metrics count every call */
+#define LOG_EVERY_S 5 /* a failing service must not flood the log: the metrics count every call */
 
 struct flight {
 	char *key; /* the request path: the exact ask */
@@ -48,7 +48,8 @@ struct rest_signer {
 	unsigned n_handles;
 	struct cached *cache;
 	unsigned cache_next;
-	_Atomic long long quiet_until[REST_N_OUTCOMES]; /* monotonic s: one line per outcome per LOG_EVERY_S */
+	_Atomic long long quiet_until[REST_N_OUTCOMES]; /* monotonic s: one line per outcome per
+							   LOG_EVERY_S */
 };
 
 static long long mono_s(void)
@@ -56,7 +57,8 @@ static long long mono_s(void)
 	return (long long)(monotonic_ns() / 1000000000u);
 }
 
-struct rest_signer *rest_signer_new(const struct endpoint *ep, const struct rest_settings *s, struct entra *entra)
+struct rest_signer *rest_signer_new(const struct endpoint *ep, const struct rest_settings *s,
+				    struct entra *entra)
 {
 	struct rest_signer *rs = calloc(1, sizeof *rs);
 	if (rs) {
@@ -131,7 +133,8 @@ void rest_request_path(const struct token_claims *c, struct buf *out)
 /* Three non-empty base64url parts: the token goes into the answer's JSON as it stands. */
 static bool jwt_shaped(const char *t)
 {
-	static const char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+	static const char b64url[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 	size_t n = strlen(t);
 	if (n == 0 || n > MAX_TOKEN)
 		return false;
@@ -152,7 +155,8 @@ static enum rest_outcome read_token(const struct rest_answer *a, char **token)
 		return REST_HTTP_ERROR;
 	json_t *doc = json_loadb(a->body, a->len, JSON_REJECT_DUPLICATES, NULL);
 	const char *t = json_string_value(json_object_get(doc, "token"));
-	enum rest_outcome o = json_is_object(doc) && t && jwt_shaped(t) ? REST_OK : REST_INVALID_ANSWER;
+	enum rest_outcome o =
+		json_is_object(doc) && t && jwt_shaped(t) ? REST_OK : REST_INVALID_ANSWER;
 	if (o == REST_OK && !(*token = strdup(t)))
 		o = REST_INVALID_ANSWER;
 	if (t)
@@ -165,7 +169,8 @@ static enum rest_outcome read_token(const struct rest_answer *a, char **token)
 static bool may_log(struct rest_signer *rs, enum rest_outcome o)
 {
 	long long now = mono_s(), until = atomic_load(&rs->quiet_until[o]);
-	return now >= until && atomic_compare_exchange_strong(&rs->quiet_until[o], &until, now + LOG_EVERY_S);
+	return now >= until &&
+	       atomic_compare_exchange_strong(&rs->quiet_until[o], &until, now + LOG_EVERY_S);
 }
 
 static void log_outcome(struct rest_signer *rs, enum rest_outcome o, const struct rest_answer *a)
@@ -173,14 +178,18 @@ static void log_outcome(struct rest_signer *rs, enum rest_outcome o, const struc
 	if (o == REST_OK || !may_log(rs, o))
 		return;
 	if (o == REST_DENIED)
-		log_error("%s: generateToken was refused with HTTP %ld: give the daemon's identity the role \"Web "
-			  "PubSub Service Owner\" (permission Microsoft.SignalRService/WebPubSub/clientConnection/"
+		log_error("%s: generateToken was refused with HTTP %ld: give the daemon's identity "
+			  "the role \"Web "
+			  "PubSub Service Owner\" (permission "
+			  "Microsoft.SignalRService/WebPubSub/clientConnection/"
 			  "generateToken/action) on the resource; callers get 503",
 			  rs->s.service, a->status);
 	else if (o == REST_HTTP_ERROR)
-		log_warning("%s: generateToken answered HTTP %ld; callers get 503", rs->s.service, a->status);
+		log_warning("%s: generateToken answered HTTP %ld; callers get 503", rs->s.service,
+			    a->status);
 	else if (o == REST_INVALID_ANSWER)
-		log_warning("%s: generateToken answered 200 without {\"token\":\"<JWT>\"}; refused", rs->s.service);
+		log_warning("%s: generateToken answered 200 without {\"token\":\"<JWT>\"}; refused",
+			    rs->s.service);
 	else if (o == REST_UNREACHABLE)
 		log_warning("%s: generateToken failed: %s; callers get 503", rs->s.service, a->err);
 }
@@ -194,14 +203,17 @@ static enum issue_result call(struct rest_signer *rs, void *handle, const char *
 	struct rest_answer a = {0};
 	if (entra_token(rs->entra, &bearer) == 0) {
 		random_bytes(id, sizeof id);
-		id[6] = (id[6] & 0x0f) | 0x40, id[8] = (id[8] & 0x3f) | 0x80; /* a v4 UUID, as the SDK sends */
+		id[6] = (id[6] & 0x0f) | 0x40,
+		id[8] = (id[8] & 0x3f) | 0x80; /* a v4 UUID, as the SDK sends */
 		buf_printf(&request_id, "x-ms-client-request-id: %08x-%04x-%04x-%04x-%04x%08x",
-			   (unsigned)id[0] << 24 | id[1] << 16 | id[2] << 8 | id[3], id[4] << 8 | id[5],
-			   id[6] << 8 | id[7], id[8] << 8 | id[9], id[10] << 8 | id[11],
+			   (unsigned)id[0] << 24 | id[1] << 16 | id[2] << 8 | id[3],
+			   id[4] << 8 | id[5], id[6] << 8 | id[7], id[8] << 8 | id[9],
+			   id[10] << 8 | id[11],
 			   (unsigned)id[12] << 24 | id[13] << 16 | id[14] << 8 | id[15]);
 		buf_printf(&auth, "Authorization: Bearer %s", bearer.data);
 		buf_printf(&url, "%s%s", rs->base, path);
-		const char *headers[] = {"Accept: application/json, text/json", auth.data, request_id.data, NULL};
+		const char *headers[] = {"Accept: application/json, text/json", auth.data,
+					 request_id.data, NULL};
 		struct rest_request req = {.url = url.data,
 					   .headers = headers,
 					   .body = "",
@@ -216,7 +228,8 @@ static enum issue_result call(struct rest_signer *rs, void *handle, const char *
 	} else {
 		metrics_rest_call(o, -1);
 		if (may_log(rs, o))
-			log_warning("%s: no valid Microsoft Entra ID token; callers get 503", rs->s.service);
+			log_warning("%s: no valid Microsoft Entra ID token; callers get 503",
+				    rs->s.service);
 	}
 	rest_answer_clear(&a);
 	buf_free_secret(&bearer);
@@ -238,12 +251,14 @@ static const char *cache_find(struct rest_signer *rs, const char *key)
 {
 	long long now = mono_s();
 	for (unsigned i = 0; rs->cache && i < rs->s.cache; i++)
-		if (rs->cache[i].key && rs->cache[i].reuse_until >= now && strcmp(rs->cache[i].key, key) == 0)
+		if (rs->cache[i].key && rs->cache[i].reuse_until >= now &&
+		    strcmp(rs->cache[i].key, key) == 0)
 			return rs->cache[i].token;
 	return NULL;
 }
 
-static void cache_put(struct rest_signer *rs, const char *key, const char *token, unsigned ttl_minutes)
+static void cache_put(struct rest_signer *rs, const char *key, const char *token,
+		      unsigned ttl_minutes)
 {
 	long long age = 60LL * ttl_minutes / 10;
 	struct cached *c = rs->cache ? &rs->cache[rs->cache_next] : NULL;
@@ -293,7 +308,8 @@ static void *take_handle(struct rest_signer *rs)
 }
 
 /* Runs the call for a new flight f (lock held on entry and exit, released around the call). */
-static enum issue_result lead(struct rest_signer *rs, struct flight *f, unsigned ttl, struct buf *out)
+static enum issue_result lead(struct rest_signer *rs, struct flight *f, unsigned ttl,
+			      struct buf *out)
 {
 	void *handle = take_handle(rs);
 	pthread_mutex_unlock(&rs->lock);
@@ -319,13 +335,16 @@ static enum issue_result lead(struct rest_signer *rs, struct flight *f, unsigned
 	return r;
 }
 
-static enum issue_result rest_sign(struct rest_signer *rs, const struct token_claims *c, struct buf *out)
+static enum issue_result rest_sign(struct rest_signer *rs, const struct token_claims *c,
+				   struct buf *out)
 {
 	struct buf path = {0};
 	enum issue_result r = ISSUE_UNAVAILABLE;
 	rest_request_path(c, &path);
-	if (path.failed)
-		return buf_free(&path), ISSUE_FAILED;
+	if (path.failed) {
+		buf_free(&path);
+		return ISSUE_FAILED;
+	}
 	pthread_mutex_lock(&rs->lock);
 	const char *hit = cache_find(rs, path.data);
 	struct flight *f = hit ? NULL : find_flight(rs, path.data);
@@ -338,7 +357,8 @@ static enum issue_result rest_sign(struct rest_signer *rs, const struct token_cl
 	} else if (f || rs->calls >= rs->s.concurrency || !(f = calloc(1, sizeof *f))) {
 		metrics_rest_call(REST_BUSY, -1);
 		if (may_log(rs, REST_BUSY))
-			log_warning("%s: generateToken busy (%u calls in flight, %u waiting); callers get 503",
+			log_warning("%s: generateToken busy (%u calls in flight, %u waiting); "
+				    "callers get 503",
 				    rs->s.service, rs->calls, rs->waiters);
 	} else {
 		*f = (struct flight){.key = buf_steal(&path), .refs = 1, .next = rs->flights};
@@ -352,8 +372,9 @@ static enum issue_result rest_sign(struct rest_signer *rs, const struct token_cl
 	return out->failed ? ISSUE_FAILED : r;
 }
 
-enum issue_result token_issue(const struct endpoint *ep, const struct token_signer *key, struct rest_signer *rest,
-			      const struct token_claims *c, struct buf *out)
+enum issue_result token_issue(const struct endpoint *ep, const struct token_signer *key,
+			      struct rest_signer *rest, const struct token_claims *c,
+			      struct buf *out)
 {
 	if (rest)
 		return rest_sign(rest, c, out);

@@ -27,7 +27,8 @@ struct rest_settings {
 struct rest_signer;
 
 /* Takes ownership of entra (stopped on failure too). NULL when memory ran out. */
-struct rest_signer *rest_signer_new(const struct endpoint *ep, const struct rest_settings *s, struct entra *entra);
+struct rest_signer *rest_signer_new(const struct endpoint *ep, const struct rest_settings *s,
+				    struct entra *entra);
 void rest_signer_free(struct rest_signer *rs);
 bool rest_signer_ready(struct rest_signer *rs); /* holds a valid Entra token */
 
@@ -37,7 +38,8 @@ void rest_request_path(const struct token_claims *c, struct buf *out);
 enum issue_result { ISSUE_OK, ISSUE_UNAVAILABLE, ISSUE_FAILED };
 /* The token for c, signed locally with key or asked of the service through rest (exactly one is
  * set); appended to out (a secret). */
-enum issue_result token_issue(const struct endpoint *ep, const struct token_signer *key, struct rest_signer *rest,
-			      const struct token_claims *c, struct buf *out);
+enum issue_result token_issue(const struct endpoint *ep, const struct token_signer *key,
+			      struct rest_signer *rest, const struct token_claims *c,
+			      struct buf *out);
 
 #endif

@@ -53,7 +53,9 @@ struct token_signer *token_signer_new(const char *access_key)
 		s->generation = thread_crypto_generation();
 	}
 	EVP_MAC_free(hmac); /* the context keeps its own reference */
-	if (!s || !s->keyed || !EVP_MAC_init(s->keyed, (const unsigned char *)access_key, strlen(access_key), params)) {
+	if (!s || !s->keyed ||
+	    !EVP_MAC_init(s->keyed, (const unsigned char *)access_key, strlen(access_key),
+			  params)) {
 		token_signer_free(s);
 		return NULL;
 	}
@@ -68,7 +70,8 @@ void token_signer_free(struct token_signer *s)
 	free(s);
 }
 
-void client_base_url(const struct endpoint *ep, const char *hub, enum client_protocol p, struct buf *out)
+void client_base_url(const struct endpoint *ep, const char *hub, enum client_protocol p,
+		     struct buf *out)
 {
 	buf_puts(out, ep->ws_base);
 	buf_puts(out, protocols[p].path);
@@ -112,13 +115,15 @@ static void claims_json(const struct endpoint *ep, const struct token_claims *c,
 static int sign(const struct token_signer *s, const char *data, size_t len, unsigned char mac[32])
 {
 	size_t mac_len = 0;
-	EVP_MAC_CTX *ctx = thread_hmac(s->keyed, s->generation); /* keyed already: no key schedule */
+	EVP_MAC_CTX *ctx =
+		thread_hmac(s->keyed, s->generation); /* keyed already: no key schedule */
 	int ok = ctx && EVP_MAC_update(ctx, (const unsigned char *)data, len) &&
 		 EVP_MAC_final(ctx, mac, &mac_len, 32) && mac_len == 32;
 	return ok ? 0 : -1;
 }
 
-int token_mint(const struct endpoint *ep, const struct token_signer *s, const struct token_claims *c, struct buf *out)
+int token_mint(const struct endpoint *ep, const struct token_signer *s,
+	       const struct token_claims *c, struct buf *out)
 {
 	static const char header[] = "{\"alg\":\"HS256\",\"typ\":\"JWT\"}";
 	struct buf claims = {0};
@@ -129,7 +134,8 @@ int token_mint(const struct endpoint *ep, const struct token_signer *s, const st
 	buf_base64url(out, (const unsigned char *)header, sizeof header - 1);
 	buf_puts(out, ".");
 	buf_base64url(out, (const unsigned char *)claims.data, claims.len);
-	int rc = claims.failed || out->failed ? -1 : sign(s, out->data + start, out->len - start, mac);
+	int rc = claims.failed || out->failed ? -1
+					      : sign(s, out->data + start, out->len - start, mac);
 	buf_free(&claims);
 	if (rc < 0)
 		return -1;
@@ -163,14 +169,16 @@ static void socketio_endpoint_path(const char *base_url, struct buf *out)
 	for (const unsigned char *s = (const unsigned char *)path; *s; s++)
 		if (path_escaped(*s))
 			buf_printf(out, "%%%02X", *s);
-		else /* printable ASCII without '"' is JSON as it stands; a special scheme reads '\\' as '/' */
+		else /* printable ASCII without '"' is JSON as it stands; a special scheme reads
+			'\\' as '/' */
 			buf_append(out, *s == '\\' ? "/" : (const char *)s, 1);
 	buf_puts(out, "\"");
 	out->failed |= origin.failed;
 	buf_free(&origin);
 }
 
-void client_access_json(const char *base_url, const char *token, enum client_protocol p, struct buf *out)
+void client_access_json(const char *base_url, const char *token, enum client_protocol p,
+			struct buf *out)
 {
 	/* the token is base64url and dots: JSON-safe as it stands */
 	buf_puts(out, "{\"baseUrl\":");

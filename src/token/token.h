@@ -33,11 +33,14 @@ struct token_claims {
 };
 
 /* Appends "<ws base><protocol path><hub>" to out. */
-void client_base_url(const struct endpoint *ep, const char *hub, enum client_protocol p, struct buf *out);
+void client_base_url(const struct endpoint *ep, const char *hub, enum client_protocol p,
+		     struct buf *out);
 /* Appends the signed JWS to out (a secret: release it with buf_free_secret). 0, or -1. */
-int token_mint(const struct endpoint *ep, const struct token_signer *s, const struct token_claims *c, struct buf *out);
+int token_mint(const struct endpoint *ep, const struct token_signer *s,
+	       const struct token_claims *c, struct buf *out);
 /* Appends {"baseUrl":...,"url":...,"token":...}, the official SDK's answer; for Socket.IO also
  * "endpoint" and "path", as the Web PubSub for Socket.IO extension's negotiate answers them. */
-void client_access_json(const char *base_url, const char *token, enum client_protocol p, struct buf *out);
+void client_access_json(const char *base_url, const char *token, enum client_protocol p,
+			struct buf *out);
 
 #endif

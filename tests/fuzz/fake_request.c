@@ -54,7 +54,8 @@ void fake_request_split_query(struct fake_request *f, char *query)
 	}
 }
 
-/* "Name: value" lines up to an empty line or the end; returns what follows the empty line, or "". */
+/* "Name: value" lines up to an empty line or the end; returns what follows the empty line, or "".
+ */
 static char *split_headers(struct fake_request *f, char *text)
 {
 	char *rest = text, *line;
@@ -107,7 +108,8 @@ struct fake_request *fake_request_parse(const uint8_t *data, size_t size)
 	const char *body = rest ? split_headers(f, rest) : "";
 	f->req.body = body;
 	/* NUL bytes in a body count, as on the wire */
-	f->req.body_len = body >= f->text && body <= f->text + size ? (size_t)(f->text + size - body) : 0;
+	f->req.body_len =
+		body >= f->text && body <= f->text + size ? (size_t)(f->text + size - body) : 0;
 	return f;
 }
 

@@ -17,10 +17,12 @@ struct fake_request {
 	char *text; /* the input's copy, cut in place */
 	unsigned n_headers, n_args;
 	const char *header_name[FAKE_MAX_HEADERS], *header_value[FAKE_MAX_HEADERS];
-	const char *arg_name[FAKE_MAX_ARGS], *arg_value[FAKE_MAX_ARGS]; /* value NULL: "name" without '=' */
+	const char *arg_name[FAKE_MAX_ARGS],
+		*arg_value[FAKE_MAX_ARGS]; /* value NULL: "name" without '=' */
 };
 
-/* The whole request: a request line, headers, an empty line and the body. NULL when out of memory. */
+/* The whole request: a request line, headers, an empty line and the body. NULL when out of memory.
+ */
 struct fake_request *fake_request_parse(const uint8_t *data, size_t size);
 /* Headers only ("Name: value" lines), for GET /negotiate. */
 struct fake_request *fake_request_headers(const uint8_t *data, size_t size);

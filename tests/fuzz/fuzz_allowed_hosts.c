@@ -35,7 +35,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	while ((line = strsep(&rest, "\n"))) {
 		err[0] = '\0';
 		size_t before = ah.n;
-		if (allowed_hosts_add(&ah, line, err, sizeof err) < 0 && (!err[0] || ah.n != before))
+		if (allowed_hosts_add(&ah, line, err, sizeof err) < 0 &&
+		    (!err[0] || ah.n != before))
 			abort(); /* a refusal says why and adds nothing */
 		if (ah.n > NGD_MAX_ALLOWED_HOSTS)
 			abort();
@@ -46,8 +47,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		bool loopback = allowed_hosts_default_match(host, host_len, "[::1]");
 		if (ah.any && !listed)
 			abort();
-		bool named = strncasecmp(host, "localhost", 9) == 0 || strncmp(host, "127.0.0.1", 9) == 0 ||
-			     strncmp(host, "[::1]", 5) == 0;
+		bool named = strncasecmp(host, "localhost", 9) == 0 ||
+			     strncmp(host, "127.0.0.1", 9) == 0 || strncmp(host, "[::1]", 5) == 0;
 		if (loopback && !named)
 			abort(); /* the default admits only the loopback names */
 	}

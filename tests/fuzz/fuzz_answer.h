@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* A service's answer built from a fuzz input, for the harnesses of the keyless signer and Entra:
- * the first byte chooses the status among the harness's own, the rest is the NUL-terminated body. */
+ * the first byte chooses the status among the harness's own, the rest is the NUL-terminated body.
+ */
 #ifndef NGD_FUZZ_ANSWER_H
 #define NGD_FUZZ_ANSWER_H
 
@@ -8,11 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "token/rest_http.h"
+#include "net/rest_http.h"
 
 /* 0 with *a filled (free with rest_answer_clear), or -1 for an empty input or no memory. */
-static inline int fuzz_answer(const uint8_t *data, size_t size, const long *statuses, size_t n_statuses,
-			      struct rest_answer *a)
+static inline int fuzz_answer(const uint8_t *data, size_t size, const long *statuses,
+			      size_t n_statuses, struct rest_answer *a)
 {
 	if (size == 0 || n_statuses == 0)
 		return -1;

@@ -13,13 +13,15 @@
 static void check_outcome(int rc, const struct policy_ask *ask, const struct ask_refusal *why)
 {
 	if (rc < 0) {
-		if ((strcmp(why->code, "invalid_parameter") != 0 && strcmp(why->code, "invalid_body") != 0) ||
+		if ((strcmp(why->code, "invalid_parameter") != 0 &&
+		     strcmp(why->code, "invalid_body") != 0) ||
 		    !why->message[0])
 			abort();
 		return;
 	}
-	if (ask->n_roles > NGD_MAX_ROLES || ask->n_groups > NGD_MAX_GROUPS || ask->minutes > NGD_MAX_ASKED_MINUTES ||
-	    (!ask->roles_asked && ask->n_roles) || (!ask->groups_asked && ask->n_groups))
+	if (ask->n_roles > NGD_MAX_ROLES || ask->n_groups > NGD_MAX_GROUPS ||
+	    ask->minutes > NGD_MAX_ASKED_MINUTES || (!ask->roles_asked && ask->n_roles) ||
+	    (!ask->groups_asked && ask->n_groups))
 		abort();
 	for (size_t i = 0; i < ask->n_roles; i++)
 		if (!role_valid(ask->roles[i]))

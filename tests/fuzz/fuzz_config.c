@@ -12,11 +12,11 @@
 #include <strings.h>
 
 /* A long path, as a deep /etc tree may give: messages are "PATH:LINE: KEY: reason" and must fit. */
-#define LONG_PATH                                                                                                      \
-	"/etc/negotiated/a-directory-with-a-long-name-0123456789abcdefghijklmnopqrstuvwxyz/"                           \
-	"another-directory-with-a-long-name-0123456789abcdefghijklmnopqrstuvwxyz/"                                     \
-	"a-third-directory-with-a-long-name-0123456789abcdefghijklmnopqrstuvwxyz/"                                     \
-	"a-fourth-directory-with-a-long-name-0123456789abcdefghijklmnopqrstuvwxyz/"                                    \
+#define LONG_PATH                                                                                  \
+	"/etc/negotiated/a-directory-with-a-long-name-0123456789abcdefghijklmnopqrstuvwxyz/"       \
+	"another-directory-with-a-long-name-0123456789abcdefghijklmnopqrstuvwxyz/"                 \
+	"a-third-directory-with-a-long-name-0123456789abcdefghijklmnopqrstuvwxyz/"                 \
+	"a-fourth-directory-with-a-long-name-0123456789abcdefghijklmnopqrstuvwxyz/"                \
 	"a-fifth-directory-0123456789abcdefghijklmnopqrstuvwxyz/negotiated.conf"
 
 static const char *const out_of_bounds[] = {"jwks_url", "discovery", "plugin", "access_log"};

@@ -35,12 +35,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort(); /* a refusal says why and leaves nothing allocated */
 		const char *key = strstr(text, "AccessKey=");
 		size_t klen = key ? strcspn(key + 10, ";") : 0;
-		/* the reason never quotes the access key (a probe with a digit or '+' '/': not a word of a message) */
+		/* the reason never quotes the access key (a probe with a digit or '+' '/': not a
+		 * word of a message) */
 		if (klen >= 8 && strcspn(key + 10, "0123456789+/") < 8) {
 			char probe[9];
 			memcpy(probe, key + 10, 8);
 			probe[8] = '\0';
-			bool only_in_key = strstr(text, probe) == key + 10 && !strstr(key + 11, probe);
+			bool only_in_key =
+				strstr(text, probe) == key + 10 && !strstr(key + 11, probe);
 			if (only_in_key && strstr(err, probe))
 				abort();
 		}

@@ -21,7 +21,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (rc != 0 && (token || !why[0]))
 		abort(); /* a refusal says why, and yields no token */
 	if (strstr(why, "AADSTS"))
-		abort(); /* why names a status and a plain error code, never the service's description */
+		abort(); /* why names a status and a plain error code, never the service's
+			    description */
 	free(token);
 	rest_answer_clear(&a);
 	return 0;

@@ -12,7 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const cheap[] = {"$2b$04$", "$2y$04$", "$2a$04$", "$5$rounds=1000$", "$6$rounds=1000$"};
+static const char *const cheap[] = {"$2b$04$", "$2y$04$", "$2a$04$", "$5$rounds=1000$",
+				    "$6$rounds=1000$"};
 
 static bool all_cheap(const char *file, size_t len)
 {
@@ -70,7 +71,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(header, "Authorization: ", sizeof "Authorization: " - 1);
 	memcpy(header + sizeof "Authorization: " - 1, data, first);
-	struct fake_request *f = fake_request_headers((const uint8_t *)header, first + sizeof "Authorization: " - 1);
+	struct fake_request *f =
+		fake_request_headers((const uint8_t *)header, first + sizeof "Authorization: " - 1);
 	if (f)
 		check(fixed, f);
 	const char *file = nl ? (const char *)nl + 1 : "";

@@ -4,7 +4,8 @@
  * byte chooses: 0 mod 8, the rest is the presented token as is; 1-4, the rest is HEADER "\n"
  * CLAIMS (JSON), which the harness encodes and signs with the hs, rs, es or ed key, so that the
  * checks after the signature (header, claims, attributes) are reached too; 5-7, the same signed
- * with the rs, es or ed key for [auth:jk], which has all three in a JWKS file (kids "rs", "es", "ed"). */
+ * with the rs, es or ed key for [auth:jk], which has all three in a JWKS file (kids "rs", "es",
+ * "ed"). */
 #include "core/buf.h"
 #include "fake_request.h"
 #include "fixture.h"
@@ -22,7 +23,8 @@
 
 #define FIXED_NOW 1767225600 /* 2026-01-01T00:00:00Z: exp and nbf mean the same on every run */
 
-/* The one clock jwt.c reads (time(NULL)), fixed so that an input's outcome never depends on when it runs. */
+/* The one clock jwt.c reads (time(NULL)), fixed so that an input's outcome never depends on when it
+ * runs. */
 time_t time(time_t *t)
 {
 	if (t)
@@ -65,7 +67,8 @@ static void jwk_json(int k, const char *kid, struct buf *out)
 		buf_base64url(out, bytes, (size_t)BN_bn2bin(e, bytes));
 		BN_free(n), BN_free(e);
 	} else if (k == 2) { /* the uncompressed point: 0x04 || x || y */
-		if (EVP_PKEY_get_octet_string_param(keys[2], OSSL_PKEY_PARAM_PUB_KEY, bytes, sizeof bytes, &len) != 1 ||
+		if (EVP_PKEY_get_octet_string_param(keys[2], OSSL_PKEY_PARAM_PUB_KEY, bytes,
+						    sizeof bytes, &len) != 1 ||
 		    len != 65)
 			abort();
 		buf_puts(out, "\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"");
@@ -106,21 +109,23 @@ static void setup(void)
 	if (!keys[1] || !keys[2] || !keys[3])
 		abort();
 	char text[4096];
-	const char *common =
-		"type = jwt\nissuer = https://issuer.example\naudience = fuzz\n"
-		"attribute_claims = team roles realm=realm_access.roles client=resource_access.my-app.roles "
-		"ns=\"https://example.com/roles\" email_verified\n";
+	const char *common = "type = jwt\nissuer = https://issuer.example\naudience = fuzz\n"
+			     "attribute_claims = team roles realm=realm_access.roles "
+			     "client=resource_access.my-app.roles "
+			     "ns=\"https://example.com/roles\" email_verified\n";
 	snprintf(text, sizeof text,
 		 "[service:main]\nconnection_string = " FIXTURE_CONNECTION_STRING
 		 "\n[hub:chat]\nauth = hs rs es ed jk\n"
 		 "[auth:hs]\n%salgorithms = HS256\nsecret_file = %s\n"
 		 "[auth:rs]\n%salgorithms = RS256\npublic_key_file = %s\n"
 		 "[auth:es]\n%salgorithms = ES256\npublic_key_file = %s\n"
-		 "[auth:ed]\n%salgorithms = EdDSA\npublic_key_file = %s\ncookie = session\nuser_claim = "
+		 "[auth:ed]\n%salgorithms = EdDSA\npublic_key_file = %s\ncookie = "
+		 "session\nuser_claim = "
 		 "ext.\"a.b\".uid\n"
 		 "[auth:jk]\n%salgorithms = RS256 ES256 EdDSA\njwks_file = %s\n",
-		 common, fixture_write("secret", secret, sizeof secret), common, public_pem("rs.pem", keys[1]), common,
-		 public_pem("es.pem", keys[2]), common, public_pem("ed.pem", keys[3]), common, jwks_file());
+		 common, fixture_write("secret", secret, sizeof secret), common,
+		 public_pem("rs.pem", keys[1]), common, public_pem("es.pem", keys[2]), common,
+		 public_pem("ed.pem", keys[3]), common, jwks_file());
 	rt = fixture_runtime(text);
 }
 
@@ -129,12 +134,16 @@ static size_t sign(int k, const char *input, size_t len, unsigned char *sig, siz
 {
 	if (k == 0) {
 		unsigned n = 0;
-		return HMAC(EVP_sha256(), secret, sizeof secret, (const unsigned char *)input, len, sig, &n) ? n : 0;
+		return HMAC(EVP_sha256(), secret, sizeof secret, (const unsigned char *)input, len,
+			    sig, &n)
+			       ? n
+			       : 0;
 	}
 	unsigned char der[600];
 	size_t n = sizeof der;
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	int ok = ctx && EVP_DigestSignInit(ctx, NULL, k == 3 ? NULL : EVP_sha256(), NULL, keys[k]) == 1 &&
+	int ok = ctx &&
+		 EVP_DigestSignInit(ctx, NULL, k == 3 ? NULL : EVP_sha256(), NULL, keys[k]) == 1 &&
 		 EVP_DigestSign(ctx, der, &n, (const unsigned char *)input, len) == 1;
 	EVP_MD_CTX_free(ctx);
 	if (!ok || (k != 2 && n > cap))
@@ -169,7 +178,8 @@ static void check(const struct auth_instance *inst, const struct fake_request *f
 {
 	struct ngd_outcome out = {0};
 	enum ngd_auth_result r = inst->type->authenticate(inst->state, &f->req, &out);
-	if (r == NGD_AUTH_OK && (!out.principal.user_id[0] || out.principal.n_attrs > NGD_MAX_ATTRIBUTES))
+	if (r == NGD_AUTH_OK &&
+	    (!out.principal.user_id[0] || out.principal.n_attrs > NGD_MAX_ATTRIBUTES))
 		abort(); /* an admitted token names its user */
 	if (r == NGD_AUTH_DENY && (out.deny_status != 401 && out.deny_status != 403))
 		abort();
@@ -192,7 +202,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else {
 		signed_token(key, data + 1, size - 1, &text);
 	}
-	struct fake_request *f = text.failed ? NULL : fake_request_headers((const uint8_t *)text.data, text.len);
+	struct fake_request *f =
+		text.failed ? NULL : fake_request_headers((const uint8_t *)text.data, text.len);
 	for (int k = 0; f && k < 5; k++)
 		if (mode == 0 || (mode <= 4 && mode - 1 == k) || (mode > 4 && k == 4))
 			check(fixture_auth(rt, names[k]), f);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Role and group templates and rule matchers as the policy sections write them. The input is
- * lines: TEMPLATE, MATCHER, USER, ATTRIBUTE VALUE, then "name=value" attributes of the principal. */
+ * lines: TEMPLATE, MATCHER, USER, ATTRIBUTE VALUE, then "name=value" attributes of the principal.
+ */
 #include "fuzz.h"
 #include "policy/matcher.h"
 #include "policy/template.h"

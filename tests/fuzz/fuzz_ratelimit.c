@@ -20,12 +20,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (!err[0])
 			abort();
 	} else {
-		if (spec.count > RATE_MAX_COUNT || spec.burst > RATE_MAX_BURST || (spec.count && !spec.period_ns))
+		if (spec.count > RATE_MAX_COUNT || spec.burst > RATE_MAX_BURST ||
+		    (spec.count && !spec.period_ns))
 			abort();
-		struct rate_table *table = rate_table_new(); /* a fresh one: no input depends on the one before */
+		struct rate_table *table =
+			rate_table_new(); /* a fresh one: no input depends on the one before */
 		if (!table)
 			abort();
-		uint64_t key = rate_key(table, "hub", "user", text, NULL), now = 1000000000000000ull;
+		uint64_t key = rate_key(table, "hub", "user", text, NULL),
+			 now = 1000000000000000ull;
 		for (unsigned i = 0; spec.count && i < 3; i++)
 			if (rate_take(table, key, &spec, now + i * 1000u) > 86400u * 366)
 				abort(); /* Retry-After is at most a period */

@@ -2,8 +2,9 @@
 /* A whole request through the router with a fixed runtime, the way http.c hands it over but
  * without a socket: the first byte chooses the peer (a client, a trusted proxy, a unix socket),
  * the rest is "METHOD TARGET\nName: value\n...\n\nBODY". Client address, request id, route() (and
- * again on a "worker" when the chain may block), the counters; the answer must be JSON. libmicrohttpd
- * itself (the wire format, its size caps) is not in here: the hostile-request test covers it. */
+ * again on a "worker" when the chain may block), the counters; the answer must be JSON.
+ * libmicrohttpd itself (the wire format, its size caps) is not in here: the hostile-request test
+ * covers it. */
 #include "edge/request_id.h"
 #include "fake_request.h"
 #include "fixture.h"
@@ -31,17 +32,21 @@ static void setup(void)
 		 "[server]\ntrusted_proxies = 10.0.0.0/8 unix\nmetrics_allow = 127.0.0.1\n"
 		 "cors_origins = https://app.example\n"
 		 "[service:main]\nconnection_string = " FIXTURE_CONNECTION_STRING "\n"
-		 "[hub:chat]\nauth = proxy keys guest\ntoken_lifetime = 30\nmax_token_lifetime = 120\n"
+		 "[hub:chat]\nauth = proxy keys guest\ntoken_lifetime = 30\nmax_token_lifetime = "
+		 "120\n"
 		 "[hub:notify]\nauth = keys web\n"
 		 "[auth:guest]\ntype = anonymous\nuser = guest\n"
 		 "[auth:proxy]\ntype = trusted_header\ntrusted_peers = 10.0.0.0/8\ngroups_header = "
 		 "X-Auth-Request-Groups\n"
 		 "[auth:keys]\ntype = apikey\nfile = %s\n[auth:web]\ntype = htpasswd\nfile = %s\n"
-		 "[rule:own]\nhub = chat\nmatch = anyone\nroles = webpubsub.joinLeaveGroup.user-{user}\n"
+		 "[rule:own]\nhub = chat\nmatch = anyone\nroles = "
+		 "webpubsub.joinLeaveGroup.user-{user}\n"
 		 "groups = user-{user} lobby\n"
-		 "[rule:teams]\nhub = chat\nmatch = attr:groups=*\nroles = webpubsub.sendToGroup.team-{attr:groups}\n"
+		 "[rule:teams]\nhub = chat\nmatch = attr:groups=*\nroles = "
+		 "webpubsub.sendToGroup.team-{attr:groups}\n"
 		 "groups = team-{attr:groups}\n"
-		 "[rule:alice]\nhub = notify\nmatch = user:keys/alice\nroles = webpubsub.sendToGroup "
+		 "[rule:alice]\nhub = notify\nmatch = user:keys/alice\nroles = "
+		 "webpubsub.sendToGroup "
 		 "webpubsub.joinLeaveGroup\n",
 		 fixture_write("keys", keys, strlen(keys)),
 		 fixture_write("htpasswd", FIXTURE_HTPASSWD, sizeof FIXTURE_HTPASSWD - 1));
@@ -82,20 +87,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!f)
 		return 0;
 	struct ngd_request *req = &f->req;
+	route_find(req);
 	set_peer(req, data[0] % 3);
-	req->peer_trusted = client_address(&rt->proxies, req->peer, ngd_request_header(req, "X-Forwarded-For"),
-					   req->client_addr, sizeof req->client_addr);
+	req->peer_trusted =
+		client_address(&rt->proxies, req->peer, ngd_request_header(req, "X-Forwarded-For"),
+			       req->client_addr, sizeof req->client_addr);
 	observe_begin(req, req->peer_trusted ? ngd_request_header(req, "X-Request-Id") : NULL);
 	struct reply r = {0};
-	route(rt, req, &r);
-	/* what http_offload does: the same request again on the worker it names (at most 4 hops) */
-	for (int hops = 0; r.needs_worker; hops++) {
-		if (hops == 4)
+	struct resumable *wait = NULL;
+	route(rt, req, &r, &wait);
+	/* what http_offload does: the request continues on each pool it names, inline here; a phase
+	 * that names a pool has run, so a request names at most one per authenticator and service
+	 */
+	for (int waits = 0; wait;) {
+		struct pool *next = wait->resume(wait, req, &r);
+		if (++waits > 16)
 			abort();
-		req->worker_of = r.needs_worker;
-		buf_free_secret(&r.body);
-		r = (struct reply){0};
-		route(rt, req, &r);
+		if (!next) {
+			wait = NULL;
+			route_resumed(rt, req, &r);
+		}
 	}
 	check_reply(&r);
 	observe_end(rt, req, &r, 0);

@@ -9,7 +9,8 @@
 #include <string.h>
 #include <sys/un.h>
 
-static void check_client(const struct trusted_proxies *tp, const struct sockaddr *peer, const char *xff)
+static void check_client(const struct trusted_proxies *tp, const struct sockaddr *peer,
+			 const char *xff)
 {
 	char out[INET6_ADDRSTRLEN + 1];
 	memset(out, 'x', sizeof out);
@@ -41,7 +42,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	while ((line = strsep(&rest, "\n"))) {
 		err[0] = '\0';
 		size_t before = tp.n;
-		if (trusted_proxies_add(&tp, line, err, sizeof err) < 0 && (!err[0] || tp.n != before))
+		if (trusted_proxies_add(&tp, line, err, sizeof err) < 0 &&
+		    (!err[0] || tp.n != before))
 			abort();
 		if (tp.n > NGD_MAX_TRUSTED_PROXIES)
 			abort();

@@ -24,7 +24,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	if (r == NGD_AUTH_OK && !out.principal.user_id[0])
 		abort(); /* an admitted caller has a user id */
-	if ((status == 401 || status == 403) && (r != NGD_AUTH_DENY || out.deny_status != (unsigned)status))
+	if ((status == 401 || status == 403) &&
+	    (r != NGD_AUTH_DENY || out.deny_status != (unsigned)status))
 		abort();
 	if (r == NGD_AUTH_OK)
 		for (size_t i = 0; i < out.principal.n_attrs; i++)

@@ -17,7 +17,8 @@ static uint8_t *read_input(const char *path, size_t *size)
 {
 	FILE *f = fopen(path, "rb");
 	struct stat st;
-	if (!f || fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > REPLAY_MAX_INPUT) {
+	if (!f || fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode) ||
+	    st.st_size > REPLAY_MAX_INPUT) {
 		if (f)
 			fclose(f);
 		return NULL;
@@ -40,15 +41,16 @@ int main(int argc, char **argv)
 	for (int i = 0; i < n; i++) {
 		char path[4096];
 		size_t size = 0;
-		if (names[i]->d_name[0] == '.' ||
-		    snprintf(path, sizeof path, "%s/%s", dir, names[i]->d_name) >= (int)sizeof path) {
+		if (names[i]->d_name[0] == '.' || snprintf(path, sizeof path, "%s/%s", dir,
+							   names[i]->d_name) >= (int)sizeof path) {
 			free(names[i]);
 			continue;
 		}
 		uint8_t *data = read_input(path, &size);
 		if (data)
 			LLVMFuzzerTestOneInput(data, size);
-		printf("%s %d - %s (%zu bytes)\n", data ? "ok" : "not ok", ++count, names[i]->d_name, size);
+		printf("%s %d - %s (%zu bytes)\n", data ? "ok" : "not ok", ++count,
+		       names[i]->d_name, size);
 		failed += !data;
 		free(data);
 		free(names[i]);

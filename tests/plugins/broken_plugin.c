@@ -17,7 +17,8 @@ static void *broken_create(struct ngd_section *sec)
 #endif
 }
 
-static enum ngd_auth_result broken_authenticate(void *instance, const struct ngd_request *req, struct ngd_outcome *out)
+static enum ngd_auth_result broken_authenticate(void *instance, const struct ngd_request *req,
+						struct ngd_outcome *out)
 {
 	(void)instance, (void)req, (void)out;
 	return NGD_AUTH_DECLINED;

@@ -21,7 +21,8 @@ static void hostile_destroy(void *instance)
 	(void)instance;
 }
 
-/* Through a volatile pointer: a plain memset of a dying buffer is a dead store the compiler drops. */
+/* Through a volatile pointer: a plain memset of a dying buffer is a dead store the compiler drops.
+ */
 static void scribble(char *buf, size_t len)
 {
 	volatile char *p = buf;
@@ -78,7 +79,8 @@ static enum ngd_auth_result garbage(struct ngd_outcome *out, const char *mode)
 	else if (strcmp(mode, "bad-status") == 0)
 		ngd_outcome_deny(out, 999, "odd_status", "a status that is neither 401 nor 403");
 	else if (strcmp(mode, "null-user") == 0)
-		return ngd_outcome_set_user(out, NULL) == -1 && ngd_outcome_add_attribute(out, NULL, NULL) == -1
+		return ngd_outcome_set_user(out, NULL) == -1 &&
+				       ngd_outcome_add_attribute(out, NULL, NULL) == -1
 			       ? NGD_AUTH_OK /* OK without a user: the daemon must fail closed */
 			       : NGD_AUTH_DENY;
 	else
@@ -86,7 +88,8 @@ static enum ngd_auth_result garbage(struct ngd_outcome *out, const char *mode)
 	return NGD_AUTH_DENY;
 }
 
-static enum ngd_auth_result hostile_authenticate(void *instance, const struct ngd_request *req, struct ngd_outcome *out)
+static enum ngd_auth_result hostile_authenticate(void *instance, const struct ngd_request *req,
+						 struct ngd_outcome *out)
 {
 	const char *mode = ngd_request_header(req, "X-Hostile");
 	(void)instance;

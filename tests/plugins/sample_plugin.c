@@ -53,7 +53,8 @@ static int equal_in_constant_time(const char *a, size_t a_len, const char *b, si
 	return diff == 0;
 }
 
-static enum ngd_auth_result sample_authenticate(void *instance, const struct ngd_request *req, struct ngd_outcome *out)
+static enum ngd_auth_result sample_authenticate(void *instance, const struct ngd_request *req,
+						struct ngd_outcome *out)
 {
 	const struct sample *s = instance;
 	const char *user = ngd_request_header(req, "X-Sample-User");
@@ -61,14 +62,17 @@ static enum ngd_auth_result sample_authenticate(void *instance, const struct ngd
 	if (!user)
 		return NGD_AUTH_DECLINED;
 	if (!secret || !equal_in_constant_time(secret, strlen(secret), s->secret, s->secret_len)) {
-		ngd_outcome_deny(out, 403, "sample_refused", "the sample plugin refused the secret");
+		ngd_outcome_deny(out, 403, "sample_refused",
+				 "the sample plugin refused the secret");
 		return NGD_AUTH_DENY;
 	}
 	if (ngd_outcome_set_user(out, user) < 0) {
-		ngd_outcome_deny(out, 401, "malformed_credentials", "X-Sample-User is not a valid user id");
+		ngd_outcome_deny(out, 401, "malformed_credentials",
+				 "X-Sample-User is not a valid user id");
 		return NGD_AUTH_DENY;
 	}
-	return ngd_outcome_add_attribute(out, "sample", s->attribute) == 0 ? NGD_AUTH_OK : NGD_AUTH_ERROR;
+	return ngd_outcome_add_attribute(out, "sample", s->attribute) == 0 ? NGD_AUTH_OK
+									   : NGD_AUTH_ERROR;
 }
 
 static const struct ngd_authenticator sample = {

@@ -9,7 +9,8 @@
 
 static int tap_count, tap_failures;
 
-__attribute__((format(printf, 4, 5))) static void tap_ok(int pass, const char *file, int line, const char *fmt, ...)
+__attribute__((format(printf, 4, 5))) static void tap_ok(int pass, const char *file, int line,
+							 const char *fmt, ...)
 {
 	va_list ap;
 	printf("%s %d - ", pass ? "ok" : "not ok", ++tap_count);
@@ -26,8 +27,8 @@ __attribute__((format(printf, 4, 5))) static void tap_ok(int pass, const char *f
 #define ok(cond, ...) tap_ok(!!(cond), __FILE__, __LINE__, __VA_ARGS__)
 #define is_str(got, want, ...) tap_is_str((got), (want), __FILE__, __LINE__, __VA_ARGS__)
 
-__attribute__((format(printf, 5, 6), unused)) static void tap_is_str(const char *got, const char *want,
-								     const char *file, int line, const char *fmt, ...)
+__attribute__((format(printf, 5, 6), unused)) static void
+tap_is_str(const char *got, const char *want, const char *file, int line, const char *fmt, ...)
 {
 	char name[512];
 	va_list ap;
@@ -37,7 +38,8 @@ __attribute__((format(printf, 5, 6), unused)) static void tap_is_str(const char 
 	va_end(ap);
 	tap_ok(same, file, line, "%s", name);
 	if (!same)
-		printf("#   got:  %s\n#   want: %s\n", got ? got : "(null)", want ? want : "(null)");
+		printf("#   got:  %s\n#   want: %s\n", got ? got : "(null)",
+		       want ? want : "(null)");
 }
 
 static int tap_done(void)

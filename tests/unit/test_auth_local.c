@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* htpasswd and plugin authenticators through the chain, with a request built by hand: which
- * authenticator admits, the attributes a plugin adds, the challenge, and concurrent verification. */
+ * authenticator admits, the attributes a plugin adds, the challenge, and concurrent verification.
+ */
 #include "auth/chain.h"
 #include "config/config.h"
 #include "edge/request.h"
@@ -33,14 +34,19 @@ static const char *fake_header(void *conn, const char *name)
 
 static enum ngd_auth_result run(const struct hub *hub, struct fake *f, struct ngd_outcome *out)
 {
-	struct ngd_request req = {
-		.method = "GET", .path = "/negotiate", .src = {.header = fake_header, .conn = f}, .body = ""};
+	struct ngd_request req = {.method = "GET",
+				  .path = "/negotiate",
+				  .src = {.header = fake_header, .conn = f},
+				  .body = ""};
 	enum ngd_auth_result r;
-	do { /* as http_offload.c does: again on the worker of the authenticator that must block */
-		outcome_clear(out);
-		r = auth_chain_run(hub->chain, hub->n_chain, &req, out);
-		req.worker_of = out->deferred_to;
-	} while (out->deferred_to);
+	size_t at = 0;
+	struct pool *here = NULL;
+	outcome_clear(out);
+	/* as the negotiate phases do: on at the authenticator that must block, on its pool */
+	while ((r = auth_chain_run(hub->chain, hub->n_chain, &at, here, &req, out, &here)) ==
+		       NGD_AUTH_ERROR &&
+	       here)
+		;
 	return r;
 }
 
@@ -49,7 +55,8 @@ static void hash_line(FILE *file, const char *user, const char *password, const 
 {
 	char salt[CRYPT_GENSALT_OUTPUT_SIZE];
 	struct crypt_data cd = {0};
-	if (!crypt_gensalt_rn(prefix, strcmp(prefix, "$2b$") == 0 ? 4 : 0, NULL, 0, salt, sizeof salt) ||
+	if (!crypt_gensalt_rn(prefix, strcmp(prefix, "$2b$") == 0 ? 4 : 0, NULL, 0, salt,
+			      sizeof salt) ||
 	    !crypt_rn(password, salt, &cd, sizeof cd))
 		abort();
 	fprintf(file, "%s:%s\n", user, cd.output);
@@ -80,11 +87,13 @@ static struct runtime *load(void)
 static void *verify_many(void *hub)
 {
 	struct ngd_outcome out = {0};
-	struct fake ok_basic = {{"Authorization"}, {"Basic YWxpY2U6YWxpY2UtcGFzc3dvcmQ="}}; /* alice:alice-password */
-	struct fake wrong = {{"Authorization"}, {"Basic YWxpY2U6d3Jvbmc="}};		    /* alice:wrong */
+	struct fake ok_basic = {{"Authorization"},
+				{"Basic YWxpY2U6YWxpY2UtcGFzc3dvcmQ="}}; /* alice:alice-password */
+	struct fake wrong = {{"Authorization"}, {"Basic YWxpY2U6d3Jvbmc="}}; /* alice:wrong */
 	long failures = 0;
 	for (int i = 0; i < 20; i++) {
-		failures += run(hub, i % 2 ? &wrong : &ok_basic, &out) != (i % 2 ? NGD_AUTH_DENY : NGD_AUTH_OK);
+		failures += run(hub, i % 2 ? &wrong : &ok_basic, &out) !=
+			    (i % 2 ? NGD_AUTH_DENY : NGD_AUTH_OK);
 		outcome_clear(&out);
 	}
 	return (void *)failures;
@@ -105,14 +114,19 @@ int main(void)
 	ok(run(hub, &alice, &out) == NGD_AUTH_OK && strcmp(out.principal.user_id, "alice") == 0 &&
 		   strcmp(out.principal.authenticator, "web") == 0 && out.principal.n_attrs == 0,
 	   "Basic alice (bcrypt) is admitted by [auth:web] with no attributes");
-	struct fake yves = {{"Authorization"}, {"Basic eXZlczp5dmVzLXBhc3N3b3Jk"}}; /* yves:yves-password */
-	ok(run(hub, &yves, &out) == NGD_AUTH_OK && strcmp(out.principal.user_id, "yves") == 0, "yescrypt verifies");
-	struct fake sam = {{"Authorization"}, {"Basic c2FtOnNhbS1wYXNzd29yZA=="}}; /* sam:sam-password */
-	ok(run(hub, &sam, &out) == NGD_AUTH_OK && strcmp(out.principal.user_id, "sam") == 0, "sha256-crypt verifies");
+	struct fake yves = {{"Authorization"},
+			    {"Basic eXZlczp5dmVzLXBhc3N3b3Jk"}}; /* yves:yves-password */
+	ok(run(hub, &yves, &out) == NGD_AUTH_OK && strcmp(out.principal.user_id, "yves") == 0,
+	   "yescrypt verifies");
+	struct fake sam = {{"Authorization"},
+			   {"Basic c2FtOnNhbS1wYXNzd29yZA=="}}; /* sam:sam-password */
+	ok(run(hub, &sam, &out) == NGD_AUTH_OK && strcmp(out.principal.user_id, "sam") == 0,
+	   "sha256-crypt verifies");
 
 	struct fake plugin = {{"X-Sample-User", "X-Sample-Secret"}, {"carol", SAMPLE_SECRET}};
 	ok(run(hub, &plugin, &out) == NGD_AUTH_OK && strcmp(out.principal.user_id, "carol") == 0 &&
-		   strcmp(out.principal.authenticator, "sample") == 0 && out.principal.n_attrs == 1 &&
+		   strcmp(out.principal.authenticator, "sample") == 0 &&
+		   out.principal.n_attrs == 1 &&
 		   strcmp(out.principal.attrs[0].name, "sample") == 0 &&
 		   strcmp(out.principal.attrs[0].value, "blue") == 0,
 	   "the plugin admits carol with the attribute sample=blue");
@@ -122,7 +136,8 @@ int main(void)
 		   strcmp(out.deny_code, "invalid_credentials") == 0,
 	   "a wrong password is DENY 401 invalid_credentials");
 	struct fake bad = {{"Authorization"}, {"Basic YWxpY2U"}};
-	ok(run(hub, &bad, &out) == NGD_AUTH_DENY && strcmp(out.deny_code, "malformed_credentials") == 0,
+	ok(run(hub, &bad, &out) == NGD_AUTH_DENY &&
+		   strcmp(out.deny_code, "malformed_credentials") == 0,
 	   "unpadded base64 is DENY malformed_credentials");
 	struct fake plugin_wrong = {{"X-Sample-User", "X-Sample-Secret"}, {"carol", "nope"}};
 	ok(run(hub, &plugin_wrong, &out) == NGD_AUTH_DENY && out.deny_status == 403 &&
@@ -146,7 +161,8 @@ int main(void)
 		pthread_join(threads[i], &r);
 		failures += (long)r;
 	}
-	ok(failures == 0, "4 threads x 20 verifications give the right answer every time (%ld wrong)", failures);
+	ok(failures == 0,
+	   "4 threads x 20 verifications give the right answer every time (%ld wrong)", failures);
 
 	runtime_free(rt);
 	char path[256];

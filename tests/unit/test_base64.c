@@ -40,11 +40,13 @@ int main(void)
 			ok(n == -1, "'%s' is refused", cases[i].in);
 			continue;
 		}
-		ok(n == (long)strlen(cases[i].out) && memcmp(out, cases[i].out, (size_t)n) == 0, "'%s' decodes",
-		   cases[i].in);
+		ok(n == (long)strlen(cases[i].out) && memcmp(out, cases[i].out, (size_t)n) == 0,
+		   "'%s' decodes", cases[i].in);
 	}
 	unsigned char small[2];
-	ok(base64_decode("YWJj", 4, small, sizeof small) == -1, "an output buffer too small is refused");
-	ok(base64_decode("YWI=", 4, small, sizeof small) == 2, "an output buffer just large enough is used");
+	ok(base64_decode("YWJj", 4, small, sizeof small) == -1,
+	   "an output buffer too small is refused");
+	ok(base64_decode("YWI=", 4, small, sizeof small) == 2,
+	   "an output buffer just large enough is used");
 	return tap_done();
 }

@@ -8,8 +8,9 @@
 static void base64url(void)
 {
 	static const char *const vectors[][2] = {
-		{"f", "Zg"},	      {"fo", "Zm8"},	      {"foo", "Zm9v"},	   {"foob", "Zm9vYg"},
-		{"fooba", "Zm9vYmE"}, {"foobar", "Zm9vYmFy"}, {"\xfb\xff", "-_8"},
+		{"f", "Zg"},	     {"fo", "Zm8"},	   {"foo", "Zm9v"},
+		{"foob", "Zm9vYg"},  {"fooba", "Zm9vYmE"}, {"foobar", "Zm9vYmFy"},
+		{"\xfb\xff", "-_8"},
 	};
 	for (size_t i = 0; i < sizeof vectors / sizeof vectors[0]; i++) {
 		struct buf b = {0};

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Bulkheads in the chain: which requests leave the HTTP thread, for which authenticator's worker,
- * and which stay (API keys, a webhook's declines, jwt against local keys or within the cooldown). */
+/* Bulkheads in the chain: which requests leave the HTTP thread, for which authenticator's pool,
+ * and which stay (API keys, a webhook's declines, jwt against local keys or within the cooldown);
+ * a chain that stops at an authenticator continues at it, not from the start. */
 #include "auth/chain.h"
 #include "config/config.h"
 #include "edge/request.h"
@@ -26,9 +27,11 @@ static const char *one_header(void *conn, const char *name)
 	return h[0] && strcasecmp(h[0], name) == 0 ? h[1] : NULL;
 }
 
-/* One pass of HUB's chain on the thread WORKER_OF says (NULL: an HTTP thread). */
-static enum ngd_auth_result pass(const struct runtime *rt, const char *hub, const char *name, const char *value,
-				 const struct auth_instance *worker_of, struct ngd_outcome *out)
+/* HUB's chain from *AT on, on the thread of pool HERE (NULL: an HTTP thread); *WAIT: the pool it
+ * must continue on. */
+static enum ngd_auth_result run_at(const struct runtime *rt, const char *hub, const char *name,
+				   const char *value, size_t *at, const struct pool *here,
+				   struct ngd_outcome *out, struct pool **wait)
 {
 	const char *header[2] = {name, value};
 	const struct hub *h = runtime_find_hub(rt, hub);
@@ -36,10 +39,17 @@ static enum ngd_auth_result pass(const struct runtime *rt, const char *hub, cons
 				  .path = "/negotiate",
 				  .src = {.header = one_header, .conn = (void *)header},
 				  .body = "",
-				  .hub = hub,
-				  .worker_of = worker_of};
+				  .hub = hub};
 	outcome_clear(out);
-	return auth_chain_run(h->chain, h->n_chain, &req, out);
+	return auth_chain_run(h->chain, h->n_chain, at, here, &req, out, wait);
+}
+
+/* The whole chain from the start on an HTTP thread. */
+static enum ngd_auth_result pass(const struct runtime *rt, const char *hub, const char *name,
+				 const char *value, struct ngd_outcome *out, struct pool **wait)
+{
+	size_t at = 0;
+	return run_at(rt, hub, name, value, &at, NULL, out, wait);
 }
 
 static const struct auth_instance *instance(const struct runtime *rt, const char *name)
@@ -69,13 +79,16 @@ static struct runtime *load(void)
 	fclose(f);
 	snprintf(text, sizeof text,
 		 "[server]\nauth_workers = 2\n[service:main]\nconnection_string = " CS "\n"
-		 "[hub:a]\nauth = keys web\n[hub:h]\nauth = hook\n[hub:j]\nauth = local\n[hub:r]\nauth = remote\n"
+		 "[hub:a]\nauth = keys web\n[hub:h]\nauth = hook\n[hub:j]\nauth = "
+		 "local\n[hub:r]\nauth = remote\n"
 		 "[auth:keys]\ntype = apikey\nfile = %s/keys\n"
 		 "[auth:web]\ntype = htpasswd\nfile = %s/htpasswd\nmax_concurrent = 3\n"
 		 "[auth:hook]\ntype = webhook\nurl = http://127.0.0.1:9/auth\n"
-		 "[auth:local]\ntype = jwt\nissuer = i\naudience = a\nalgorithms = HS256\nsecret_file = %s/secret\n"
+		 "[auth:local]\ntype = jwt\nissuer = i\naudience = a\nalgorithms = "
+		 "HS256\nsecret_file = %s/secret\n"
 		 "[auth:remote]\ntype = jwt\nissuer = i\naudience = a\nalgorithms = RS256\n"
-		 "jwks_url = http://127.0.0.1:9/jwks.json\nrefetch_cooldown = 1\nfetch_timeout = 1\n",
+		 "jwks_url = http://127.0.0.1:9/jwks.json\nrefetch_cooldown = 1\nfetch_timeout = "
+		 "1\n",
 		 dir, dir, dir);
 	struct config *cfg = config_load_string("t.conf", text, err, sizeof err);
 	struct runtime *rt = cfg ? runtime_build(cfg, err, sizeof err) : NULL;
@@ -100,32 +113,51 @@ int main(void)
 	const struct auth_instance *web = instance(rt, "web"), *hook = instance(rt, "hook"),
 				   *remote = instance(rt, "remote");
 	struct ngd_outcome out = {0};
-	ok(web->max_concurrent == 3 && web->max_queued == 1 && hook->max_concurrent == 2 && hook->max_queued == 0,
-	   "max_concurrent: 3 for web (2 threads, 1 waiting), auth_workers + auth_queue = 2 for hook");
-	ok(!instance(rt, "keys")->pool, "an API key authenticator has no worker pool: it never blocks");
+	struct pool *wait = NULL;
+	size_t at = 0;
+	ok(web->pool->max_concurrent == 3 && web->pool->max_queued == 1 &&
+		   hook->pool->max_concurrent == 2 && hook->pool->max_queued == 0,
+	   "max_concurrent: 3 for web (2 threads, 1 waiting), auth_workers + auth_queue = 2 for "
+	   "hook");
+	ok(!instance(rt, "keys")->pool,
+	   "an API key authenticator has no worker pool: it never blocks");
 
-	ok(pass(rt, "a", "X-API-Key", API_KEY, NULL, &out) == NGD_AUTH_OK && !out.deferred_to,
+	ok(pass(rt, "a", "X-API-Key", API_KEY, &out, &wait) == NGD_AUTH_OK && !wait,
 	   "an API key in front of htpasswd is admitted on the HTTP thread");
-	ok(pass(rt, "a", "Authorization", "Basic YWxpY2U6cHc=", NULL, &out) == NGD_AUTH_ERROR && out.deferred_to == web,
-	   "Basic credentials reach htpasswd: the request goes to web's worker");
-	ok(pass(rt, "a", "Authorization", "Basic YWxpY2U6cHc=", web, &out) == NGD_AUTH_OK &&
-		   strcmp(out.principal.user_id, "alice") == 0 && !out.deferred_to,
-	   "on web's worker alice is admitted");
+	ok(run_at(rt, "a", "Authorization", "Basic YWxpY2U6cHc=", &at, NULL, &out, &wait) ==
+			   NGD_AUTH_ERROR &&
+		   wait == web->pool && at == 1,
+	   "Basic credentials reach htpasswd: the chain stops at it (index 1), to continue on "
+	   "web's pool");
+	ok(run_at(rt, "a", "Authorization", "Basic YWxpY2U6cHc=", &at, web->pool, &out, &wait) ==
+			   NGD_AUTH_OK &&
+		   strcmp(out.principal.user_id, "alice") == 0 && !wait && at == 1,
+	   "on web's pool the chain continues at htpasswd, and alice is admitted");
+	at = 1;
+	ok(run_at(rt, "a", "Authorization", "Basic YWxpY2U6cHc=", &at, hook->pool, &out, &wait) ==
+			   NGD_AUTH_ERROR &&
+		   wait == web->pool,
+	   "on another authenticator's pool htpasswd still waits for its own");
 
-	ok(pass(rt, "h", NULL, NULL, NULL, &out) == NGD_AUTH_DENY && !out.deferred_to &&
+	ok(pass(rt, "h", NULL, NULL, &out, &wait) == NGD_AUTH_DENY && !wait &&
 		   strcmp(out.deny_code, "unauthenticated") == 0,
 	   "no forwarded header: the webhook declines on the HTTP thread");
-	ok(pass(rt, "h", "Authorization", "Bearer abc", NULL, &out) == NGD_AUTH_ERROR && out.deferred_to == hook,
-	   "a webhook call leaves the HTTP thread for the webhook's own worker");
+	ok(pass(rt, "h", "Authorization", "Bearer abc", &out, &wait) == NGD_AUTH_ERROR &&
+		   wait == hook->pool,
+	   "a webhook call leaves the HTTP thread for the webhook's own pool");
 
-	ok(pass(rt, "j", "Authorization", BAD_HS256, NULL, &out) == NGD_AUTH_DENY && !out.deferred_to &&
+	ok(pass(rt, "j", "Authorization", BAD_HS256, &out, &wait) == NGD_AUTH_DENY && !wait &&
 		   strcmp(out.deny_code, "invalid_signature") == 0,
 	   "jwt against a local secret is decided on the HTTP thread");
 
-	ok(pass(rt, "r", "Authorization", UNKNOWN_KID, NULL, &out) == NGD_AUTH_ERROR && !out.deferred_to,
+	ok(pass(rt, "r", "Authorization", UNKNOWN_KID, &out, &wait) == NGD_AUTH_ERROR && !wait,
 	   "an unknown kid within the cooldown is answered on the HTTP thread (no keys yet: 503)");
-	ok(remote->pool && remote->max_concurrent == 2, "the remote jwt has its own pool for its fetches");
-	/* the fetch after the cooldown, a fetch in flight and remembered kids: tests/integration/test_bulkhead.py */
+	ok(remote->pool && remote->pool->max_concurrent == 2,
+	   "the remote jwt has its own pool for its fetches");
+	ok(strcmp(hook->pool->label, "[auth:hook] webhook") == 0,
+	   "a pool's warning names its authenticator");
+	/* the fetch after the cooldown, a fetch in flight and remembered kids:
+	 * tests/integration/test_bulkhead.py */
 	outcome_clear(&out);
 
 	runtime_free(rt);

@@ -33,8 +33,10 @@ static const char *load(const char *text, struct runtime **out)
 {
 	static char err[640];
 	char full[4096] = "";
-	for (const char *at; (at = strstr(text, "%s")); text = at + 2) /* "%s" stands for the temp dir */
-		strncat(strncat(full, text, (size_t)(at - text)), dir, sizeof full - strlen(full) - 1);
+	for (const char *at; (at = strstr(text, "%s"));
+	     text = at + 2) /* "%s" stands for the temp dir */
+		strncat(strncat(full, text, (size_t)(at - text)), dir,
+			sizeof full - strlen(full) - 1);
 	strncat(full, text, sizeof full - strlen(full) - 1);
 	err[0] = '\0';
 	struct config *cfg = config_load_string("t.conf", full, err, sizeof err);
@@ -49,24 +51,29 @@ static const char *load(const char *text, struct runtime **out)
 static void good(void)
 {
 	struct runtime *rt = NULL;
-	const char *err = load("[server]\nlisten = [::1]:9000\nthreads = 4\nlog_level = debug\n" SERVICE AUTH
-			       "[hub:chat]\nauth = keys\nclient_protocol = mqtt\ntoken_lifetime = 5\n"
-			       "roles = webpubsub.joinLeaveGroup.a\n  webpubsub.sendToGroup.a\n\n"
-			       "  ; a comment between\ngroups = a b\n[hub:other]\nauth = keys\n",
-			       &rt);
+	const char *err =
+		load("[server]\nlisten = [::1]:9000\nthreads = 4\nlog_level = debug\n" SERVICE AUTH
+		     "[hub:chat]\nauth = keys\nclient_protocol = mqtt\ntoken_lifetime = 5\n"
+		     "roles = webpubsub.joinLeaveGroup.a\n  webpubsub.sendToGroup.a\n\n"
+		     "  ; a comment between\ngroups = a b\n[hub:other]\nauth = keys\n",
+		     &rt);
 	ok(rt != NULL, "a good file loads (%s)", err);
 	if (!rt)
 		return;
 	const struct hub *hub = runtime_find_hub(rt, "chat");
-	ok(hub && hub->cfg->roles.n == 2 && hub->cfg->groups.n == 2, "lists continue on indented lines");
+	ok(hub && hub->cfg->roles.n == 2 && hub->cfg->groups.n == 2,
+	   "lists continue on indented lines");
 	ok(hub && hub->cfg->client_protocol == PROTOCOL_MQTT && hub->cfg->token_lifetime == 5 &&
 		   hub->cfg->max_token_lifetime == 1440,
 	   "hub values and defaults");
 	ok(hub && strcmp(hub->service->name, "main") == 0, "the only service is the default");
 	ok(runtime_find_hub(rt, "other") && !runtime_find_hub(rt, "Chat"), "hub lookup is exact");
-	ok(rt->cfg->server.threads == 4 && rt->cfg->server.max_body_bytes == 16384, "server values and defaults");
-	is_str(hub ? hub->challenge : NULL, "Bearer realm=\"negotiated\"", "challenge from the chain");
-	ok(rt->proxies.unix_peers && rt->proxies.n == 0, "by default only unix-socket peers may forward");
+	ok(rt->cfg->server.threads == 4 && rt->cfg->server.max_body_bytes == 16384,
+	   "server values and defaults");
+	is_str(hub ? hub->challenge : NULL, "Bearer realm=\"negotiated\"",
+	       "challenge from the chain");
+	ok(rt->proxies.unix_peers && rt->proxies.n == 0,
+	   "by default only unix-socket peers may forward");
 	runtime_free(rt);
 }
 
@@ -80,8 +87,10 @@ static const struct {
 	{"[server]\nthreads = 2x\n", "t.conf:2: threads: '2x' is not a whole number"},
 	{"[server]\nlog_level = loud\n", "t.conf:2: log_level: 'loud' is not one of"},
 	{SERVICE AUTH HUB "auth = keys\n", "t.conf:8: auth: duplicate key (first set on line 7)"},
-	{SERVICE AUTH HUB "[hub:chat]\n", "t.conf:8: [hub:chat]: duplicate section (first on line 6)"},
-	{SERVICE AUTH HUB "client_protocol = raw\n", "t.conf:8: client_protocol: 'raw' is not one of"},
+	{SERVICE AUTH HUB "[hub:chat]\n",
+	 "t.conf:8: [hub:chat]: duplicate section (first on line 6)"},
+	{SERVICE AUTH HUB "client_protocol = raw\n",
+	 "t.conf:8: client_protocol: 'raw' is not one of"},
 	{"[service:main]\nconnection_string = Endpoint=ftp://x;AccessKey=SECRETSECRET\n" AUTH HUB,
 	 "t.conf:2: connection_string: Endpoint scheme must be http or https"},
 	{"[service:main]\nconnection_string = Endpoint=https://x\n" AUTH HUB,
@@ -93,7 +102,8 @@ static const struct {
 	{"[service:main]\nconnection_string = " CS "\nconnection_string_env = X\n" AUTH HUB,
 	 "t.conf:1: [service:main]: set exactly one of"},
 	{"[service:main]\nconnection_string_credential = ../x\n" AUTH HUB,
-	 "t.conf:2: connection_string_credential: a credential name is a file name in $CREDENTIALS_DIRECTORY"},
+	 "t.conf:2: connection_string_credential: a credential name is a file name in "
+	 "$CREDENTIALS_DIRECTORY"},
 	{"[service:main]\nconnection_string_credential = main\n" AUTH HUB,
 	 "t.conf:2: connection_string_credential: CREDENTIALS_DIRECTORY is not set"},
 	{SERVICE "sign_with = tertiary\n" AUTH HUB,
@@ -102,25 +112,32 @@ static const struct {
 	 "t.conf:3: sign_with: must be primary or secondary (value withheld"},
 	{SERVICE "sign_with = secondary\n" AUTH HUB,
 	 "t.conf:3: sign_with: secondary: no secondary_connection_string* key is set"},
-	{SERVICE "secondary_connection_string_env = A\nsecondary_connection_string_file = /b\n" AUTH HUB,
+	{SERVICE
+	 "secondary_connection_string_env = A\nsecondary_connection_string_file = /b\n" AUTH HUB,
 	 "t.conf:1: [service:main]: set at most one of the secondary_connection_string* keys"},
 	{SERVICE "secondary_connection_string = Endpoint=https://a.example\n" AUTH HUB,
 	 "t.conf:3: secondary_connection_string: missing AccessKey"},
 	{SERVICE "secondary_connection_string_file = %s/missing\n" AUTH HUB,
 	 "t.conf:3: secondary_connection_string_file: cannot open"},
-	{SERVICE "secondary_connection_string = Endpoint=https://b.example;AccessKey=SECRETSECRETSECRETSECRETSECRET11\n"
+	{SERVICE "secondary_connection_string = "
+		 "Endpoint=https://b.example;AccessKey=SECRETSECRETSECRETSECRETSECRET11\n"
 		 "sign_with = secondary\n" AUTH HUB,
 	 "t.conf:1: [service:main]: the secondary key's Endpoint differs from the primary's"},
 	{SERVICE "[auth:keys]\ntype = apikey\nfile = /nonexistent/keys\n" HUB,
 	 "t.conf:5: file: cannot open /nonexistent/keys"},
-	{SERVICE "[auth:keys]\ntype = ldap\n" HUB, "t.conf:4: type: 'ldap' is not a known authenticator"},
+	{SERVICE "[auth:keys]\ntype = ldap\n" HUB,
+	 "t.conf:4: type: 'ldap' is not a known authenticator"},
 	{SERVICE "[auth:keys]\nfile = /x\n" HUB, "t.conf:3: type: required in [auth:keys]"},
 	{SERVICE AUTH "colour = red\n" HUB, "t.conf:6: colour: unknown key for type apikey"},
-	{SERVICE "[auth:keys]\ntype = apikey\n  file = x\n" HUB, "t.conf:5: type: indented line continues"},
+	{SERVICE "[auth:keys]\ntype = apikey\n  file = x\n" HUB,
+	 "t.conf:5: type: indented line continues"},
 	{SERVICE AUTH "[hub:chat]\n", "t.conf:6: [hub:chat]: auth: required"},
-	{SERVICE AUTH "[hub:chat]\nauth = keys nobody\n", "t.conf:7: auth: no [auth:nobody] section"},
-	{SERVICE AUTH "[hub:chat]\nauth = keys\nservice = other\n", "t.conf:8: service: no [service:other] section"},
-	{SERVICE AUTH HUB "roles = webpubsub.fly\n", "t.conf:8: roles: 'webpubsub.fly' is not a Web PubSub role"},
+	{SERVICE AUTH "[hub:chat]\nauth = keys nobody\n",
+	 "t.conf:7: auth: no [auth:nobody] section"},
+	{SERVICE AUTH "[hub:chat]\nauth = keys\nservice = other\n",
+	 "t.conf:8: service: no [service:other] section"},
+	{SERVICE AUTH HUB "roles = webpubsub.fly\n",
+	 "t.conf:8: roles: 'webpubsub.fly' is not a Web PubSub role"},
 	{SERVICE AUTH HUB "groups = ok\n   \t\n", NULL},
 	{SERVICE AUTH HUB "token_lifetime = 100\nmax_token_lifetime = 50\n",
 	 "t.conf:8: token_lifetime: 100 minutes is above"},
@@ -128,84 +145,116 @@ static const struct {
 	 "t.conf:9: service: indented line continues the value above"},
 	{SERVICE AUTH "[hub:1chat]\nauth = keys\n", "t.conf:6: [hub:1chat]: invalid hub name"},
 	{SERVICE AUTH HUB "garbage\n", "t.conf:8: syntax error"},
-	{"[server]\nlisten = localhost:80\n", "t.conf:2: listen: 'localhost:80': the host must be a numeric"},
+	{"[server]\nlisten = localhost:80\n",
+	 "t.conf:2: listen: 'localhost:80': the host must be a numeric"},
 	{"[server]\nlisten = unix:relative\n", "t.conf:2: listen: must be an absolute path"},
-	{"[server]\nlisten = 127.0.0.1:+80\n", "t.conf:2: listen: '127.0.0.1:+80': port must be 0..65535"},
+	{"[server]\nlisten = 127.0.0.1:+80\n",
+	 "t.conf:2: listen: '127.0.0.1:+80': port must be 0..65535"},
 	{"[server]\ntrusted_proxies = unix\n  10.0.0.0/8 localhost\n",
 	 "t.conf:2: trusted_proxies: 'localhost' is not unix, an IP address"},
 	{SERVICE AUTH, "t.conf: no [hub:NAME] section"},
-	{"[server]\nmetrics_allow = 127.0.0.1 localhost\n", "t.conf:2: metrics_allow: 'localhost' is not unix"},
+	{"[server]\nmetrics_allow = 127.0.0.1 localhost\n",
+	 "t.conf:2: metrics_allow: 'localhost' is not unix"},
 	{"[server]\naccess_log = /nonexistent/dir/access.log\n" SERVICE AUTH HUB,
 	 "t.conf:2: access_log: cannot open '/nonexistent/dir/access.log'"},
 	{"[server]\ncors_origins = https://a.example/\n",
 	 "t.conf:2: cors_origins: 'https://a.example/' is not an origin"},
 	{"[server]\ncors_origins = http://localhost:*x\n",
 	 "t.conf:2: cors_origins: 'http://localhost:*x' is not an origin"},
-	{"[server]\ncors_origins = http://*\n", "t.conf:2: cors_origins: 'http://*' is not an origin"},
+	{"[server]\ncors_origins = http://*\n",
+	 "t.conf:2: cors_origins: 'http://*' is not an origin"},
 	{"[server]\ncors_origins = HTTPS://A.example\n",
 	 "t.conf:2: cors_origins: 'HTTPS://A.example' is not an origin"},
-	{"[server]\ncors_origins = * https://a.example\n", "t.conf:2: cors_origins: * allows every origin"},
+	{"[server]\ncors_origins = * https://a.example\n",
+	 "t.conf:2: cors_origins: * allows every origin"},
 	{"[server]\ncors_origins = *\ncors_credentials = yes\n",
 	 "t.conf:3: cors_credentials: yes cannot go with cors_origins = *"},
-	{"[server]\ncors_credentials = maybe\n", "t.conf:2: cors_credentials: 'maybe' is not yes or no"},
+	{"[server]\ncors_credentials = maybe\n",
+	 "t.conf:2: cors_credentials: 'maybe' is not yes or no"},
 	{"[server]\ncors_origins = *\n" SERVICE AUTH HUB "cors_credentials = yes\n",
 	 "t.conf:10: cors_credentials: yes cannot go with cors_origins = *"},
-	{"[server]\ncors_origins = *\n" SERVICE AUTH HUB "cors_origins = https://a.example\ncors_credentials = yes\n",
+	{"[server]\ncors_origins = *\n" SERVICE AUTH HUB
+	 "cors_origins = https://a.example\ncors_credentials = yes\n",
 	 NULL},
-	{SERVICE AUTH HUB "cors_origins = https://a.example:8443 http://[::1]:3000 https://b.example\n", NULL},
+	{SERVICE AUTH HUB
+	 "cors_origins = https://a.example:8443 http://[::1]:3000 https://b.example\n",
+	 NULL},
 	{SERVICE AUTH HUB "rate_per_user = 30/min burst 10\nrate_per_address = 120/minute\n", NULL},
 	{SERVICE AUTH HUB "rate_per_user = 30 per minute\n",
 	 "t.conf:8: rate_per_user: '30 per minute' is not COUNT/UNIT"},
-	{SERVICE AUTH HUB "rate_per_user = 30/fortnight\n", "t.conf:8: rate_per_user: 'fortnight' is not a unit"},
-	{SERVICE AUTH HUB "rate_per_address = 0/s\n", "t.conf:8: rate_per_address: the count must be a whole number"},
+	{SERVICE AUTH HUB "rate_per_user = 30/fortnight\n",
+	 "t.conf:8: rate_per_user: 'fortnight' is not a unit"},
+	{SERVICE AUTH HUB "rate_per_address = 0/s\n",
+	 "t.conf:8: rate_per_address: the count must be a whole number"},
 	{SERVICE AUTH HUB "rate_per_address = 5/s burst\n",
 	 "t.conf:8: rate_per_address: '5/s burst' is not COUNT/UNIT"},
 	{SERVICE AUTH HUB "rate_per_address = 5/s burst 0\n",
 	 "t.conf:8: rate_per_address: burst must be a whole number"},
-	{SERVICE AUTH HUB "rate_per_address = 5/s bursts 3\n", "t.conf:8: rate_per_address: '5/s bursts 3' is not"},
+	{SERVICE AUTH HUB "rate_per_address = 5/s bursts 3\n",
+	 "t.conf:8: rate_per_address: '5/s bursts 3' is not"},
 	{"listen = x\n", "t.conf:1: listen: key outside a known section"},
-	/* no secret in a message: text that is no key name, and any unknown key of [service:NAME] */
+	/* no secret in a message: text that is no key name, and any unknown key of [service:NAME]
+	 */
 	{SERVICE "SECRETSECRETSECRETSECRETSECRET00=\n" AUTH HUB,
 	 "t.conf:3: unknown key in [service:main] (text withheld: it may be a secret)"},
-	/* a key name is no secret, in [service:NAME] too: a misspelled one is named, with the nearest key */
+	/* a key name is no secret, in [service:NAME] too: a misspelled one is named, with the
+	   nearest key */
 	{SERVICE "conection_string = x\n" AUTH HUB,
-	 "t.conf:3: conection_string: unknown key in [service:main]; did you mean connection_string?"},
+	 "t.conf:3: conection_string: unknown key in [service:main]; did you mean "
+	 "connection_string?"},
 	{SERVICE "Endpoint=https://a.example;AccessKey=SECRETSECRETSECRET\n" AUTH HUB,
 	 "t.conf:3: unknown key in [service:main] (text withheld"},
 	{SERVICE "  SECRETSECRETSECRETSECRETSECRET00=\n" AUTH HUB,
-	 "t.conf:3: connection_string: indented line continues"}, /* inih: a continuation of the key above */
-	{SERVICE AUTH HUB "SECRETSECRETSECRETSECRETSECRET00=\n", "t.conf:8: unknown key in [hub:chat] (text withheld"},
-	{SERVICE AUTH HUB "secretsecretsecretsecret00=\n", "t.conf:8: unknown key in [hub:chat] (text withheld"},
-	{SERVICE AUTH HUB "secret+secret/secret=\n", "t.conf:8: unknown key in [hub:chat] (text withheld"},
-	{SERVICE AUTH "SECRETSECRETSECRETSECRETSECRET00=\n" HUB, "t.conf:6: unknown key in [auth:keys] (text withheld"},
-	{SERVICE AUTH "secretsecretsecretsecret00=\n" HUB, "t.conf:6: unknown key in [auth:keys] (text withheld"},
-	{"SECRETSECRETSECRETSECRETSECRET00=\n", "t.conf:1: key outside a known section (text withheld"},
+	 "t.conf:3: connection_string: indented line continues"}, /* inih: a continuation of the key
+								     above */
+	{SERVICE AUTH HUB "SECRETSECRETSECRETSECRETSECRET00=\n",
+	 "t.conf:8: unknown key in [hub:chat] (text withheld"},
+	{SERVICE AUTH HUB "secretsecretsecretsecret00=\n",
+	 "t.conf:8: unknown key in [hub:chat] (text withheld"},
+	{SERVICE AUTH HUB "secret+secret/secret=\n",
+	 "t.conf:8: unknown key in [hub:chat] (text withheld"},
+	{SERVICE AUTH "SECRETSECRETSECRETSECRETSECRET00=\n" HUB,
+	 "t.conf:6: unknown key in [auth:keys] (text withheld"},
+	{SERVICE AUTH "secretsecretsecretsecret00=\n" HUB,
+	 "t.conf:6: unknown key in [auth:keys] (text withheld"},
+	{"SECRETSECRETSECRETSECRETSECRET00=\n",
+	 "t.conf:1: key outside a known section (text withheld"},
 	{SERVICE "[auth:keys]\n  SECRETSECRETSECRETSECRETSECRET00=\n" HUB,
 	 "t.conf:4: indented line continues the value above in [auth:keys] (text withheld"},
-	{SERVICE AUTH HUB "max_token_lifetimes = 5\n", "t.conf:8: max_token_lifetimes: unknown key in [hub:chat]"},
+	{SERVICE AUTH HUB "max_token_lifetimes = 5\n",
+	 "t.conf:8: max_token_lifetimes: unknown key in [hub:chat]"},
 	/* every path key is absolute: the daemon's working directory is / under systemd */
-	{"[server]\naccess_log = access.log\n" SERVICE AUTH HUB, "t.conf:2: access_log: must be an absolute path"},
-	{"[server]\naccess_log = ./access.log\n" SERVICE AUTH HUB, "t.conf:2: access_log: must be an absolute path"},
+	{"[server]\naccess_log = access.log\n" SERVICE AUTH HUB,
+	 "t.conf:2: access_log: must be an absolute path"},
+	{"[server]\naccess_log = ./access.log\n" SERVICE AUTH HUB,
+	 "t.conf:2: access_log: must be an absolute path"},
 	{"[server]\naccess_log = stderr\n" SERVICE AUTH HUB, NULL},
-	{"[server]\nlisten = unix:run/n.sock\n" SERVICE AUTH HUB, "t.conf:2: listen: must be an absolute path"},
+	{"[server]\nlisten = unix:run/n.sock\n" SERVICE AUTH HUB,
+	 "t.conf:2: listen: must be an absolute path"},
 	{"[service:main]\nconnection_string_file = cs\n" AUTH HUB,
 	 "t.conf:2: connection_string_file: must be an absolute path"},
 	{SERVICE "secondary_connection_string_file = ../cs\n" AUTH HUB,
 	 "t.conf:3: secondary_connection_string_file: must be an absolute path"},
-	{SERVICE "[auth:keys]\ntype = apikey\nfile = keys\n" HUB, "t.conf:5: file: must be an absolute path"},
-	{SERVICE "[auth:web]\ntype = htpasswd\nfile = etc/htpasswd\n" HUB, "t.conf:5: file: must be an absolute path"},
+	{SERVICE "[auth:keys]\ntype = apikey\nfile = keys\n" HUB,
+	 "t.conf:5: file: must be an absolute path"},
+	{SERVICE "[auth:web]\ntype = htpasswd\nfile = etc/htpasswd\n" HUB,
+	 "t.conf:5: file: must be an absolute path"},
 	{SERVICE "[auth:jwt]\ntype = jwt\njwks_file = jwks.json\n" HUB,
 	 "t.conf:5: jwks_file: must be an absolute path"},
 	{SERVICE "[auth:jwt]\ntype = jwt\npublic_key_file = key.pem\n" HUB,
 	 "t.conf:5: public_key_file: must be an absolute path"},
 	{SERVICE "[auth:jwt]\ntype = jwt\nsecret_file = hs.key\n" HUB,
 	 "t.conf:5: secret_file: must be an absolute path"},
-	{SERVICE "[auth:p]\ntype = plugin\npath = plugin.so\n" HUB, "t.conf:5: path: must be an absolute path"},
-	{SERVICE "[auth:p]\ntype = plugin\ncert_file = c.pem\n" HUB, "t.conf:5: cert_file: must be an absolute path"},
+	{SERVICE "[auth:p]\ntype = plugin\npath = plugin.so\n" HUB,
+	 "t.conf:5: path: must be an absolute path"},
+	{SERVICE "[auth:p]\ntype = plugin\ncert_file = c.pem\n" HUB,
+	 "t.conf:5: cert_file: must be an absolute path"},
 	{SERVICE AUTH HUB "roles = "
 			  "webpubsub.sendToGroup."
-			  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-			  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n",
+			  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+			  "aaaaaaaaaaaaaaaaaaaa"
+			  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+			  "aaaaaaaaaaaaaaaa\n",
 	 "t.conf:8: line longer than"},
 };
 
@@ -230,7 +279,8 @@ static void bad_files(void)
 /* The token a service signs for hub chat, with fixed claims. */
 static void mint_with(const struct token_signer *signer, const struct endpoint *ep, struct buf *out)
 {
-	struct token_claims c = {.hub = "chat", .user_id = "u", .iat = 1700000000, .ttl_minutes = 60};
+	struct token_claims c = {
+		.hub = "chat", .user_id = "u", .iat = 1700000000, .ttl_minutes = 60};
 	token_mint(ep, signer, &c, out);
 }
 
@@ -240,9 +290,10 @@ static void credentials_and_rotation(void)
 	struct runtime *rt = NULL;
 	write_file("main", CS "\n");
 	setenv("CREDENTIALS_DIRECTORY", dir, 1);
-	const char *err = load("[service:main]\nconnection_string_credential = main\n"
-			       "secondary_connection_string = " CS2 "\nsign_with = secondary\n" AUTH HUB,
-			       &rt);
+	const char *err =
+		load("[service:main]\nconnection_string_credential = main\n"
+		     "secondary_connection_string = " CS2 "\nsign_with = secondary\n" AUTH HUB,
+		     &rt);
 	unsetenv("CREDENTIALS_DIRECTORY");
 	ok(rt != NULL, "a credential and a secondary key load (%s)", err);
 	if (!rt)
@@ -270,14 +321,16 @@ static void key_files(void)
 		 NULL},
 		{"alice short\n", "keys:1: a key must be 16 to 512"},
 		{"\n\nalice 0123456789abcdefX extra\n", "keys:3: expected 'USERID KEY'"},
-		{"alice 0123456789abcdefX\nbob 0123456789abcdefX\n", "keys:2: the same key appears"},
+		{"alice 0123456789abcdefX\nbob 0123456789abcdefX\n",
+		 "keys:2: the same key appears"},
 		{"alice sha256:00\n", "keys:1: sha256: must be followed"},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		write_file("keys", cases[i].keys);
 		const char *err = load(SERVICE AUTH HUB, NULL);
 		if (!cases[i].want)
-			ok(err[0] == '\0', "a key file with comments, plain and sha256 keys loads (%s)", err);
+			ok(err[0] == '\0',
+			   "a key file with comments, plain and sha256 keys loads (%s)", err);
 		else
 			ok(strstr(err, cases[i].want) && strstr(err, "t.conf:5: file: ") &&
 				   !strstr(err, "0123456789abcdefX"),
@@ -299,7 +352,8 @@ static void many_sections(void)
 	struct runtime *rt = cfg ? runtime_build(cfg, err, sizeof err) : NULL;
 	ok(rt && rt->n_hubs == HUBS, "%d hubs load (%s)", HUBS, err);
 	const struct hub *last = rt ? runtime_find_hub(rt, "hub9999") : NULL;
-	ok(last && strcmp(last->cfg->head.name, "hub9999") == 0 && rt && !runtime_find_hub(rt, "hub10000") &&
+	ok(last && strcmp(last->cfg->head.name, "hub9999") == 0 && rt &&
+		   !runtime_find_hub(rt, "hub10000") &&
 		   strcmp(runtime_find_hub(rt, "hub0")->cfg->head.name, "hub0") == 0,
 	   "each hub is found by name, and no other");
 	runtime_free(rt);

@@ -8,25 +8,34 @@ struct good {
 };
 
 static const struct good goods[] = {
-	{"Endpoint=https://a.webpubsub.azure.com;AccessKey=k1;Version=1.0;", "https://a.webpubsub.azure.com/",
-	 "wss://a.webpubsub.azure.com/", "k1"},
-	{"Endpoint=a.example.com;AccessKey=k", "https://a.example.com/", "wss://a.example.com/", "k"},
+	{"Endpoint=https://a.webpubsub.azure.com;AccessKey=k1;Version=1.0;",
+	 "https://a.webpubsub.azure.com/", "wss://a.webpubsub.azure.com/", "k1"},
+	{"Endpoint=a.example.com;AccessKey=k", "https://a.example.com/", "wss://a.example.com/",
+	 "k"},
 	{"Endpoint=http://localhost;Port=8080;AccessKey=k;Version=1.0;", "http://localhost:8080/",
 	 "ws://localhost:8080/", "k"},
-	{"Endpoint=https://a.example;Port=443;AccessKey=k", "https://a.example/", "wss://a.example/", "k"},
-	{"Endpoint=https://a.example:443/;AccessKey=k", "https://a.example/", "wss://a.example/", "k"},
+	{"Endpoint=https://a.example;Port=443;AccessKey=k", "https://a.example/",
+	 "wss://a.example/", "k"},
+	{"Endpoint=https://a.example:443/;AccessKey=k", "https://a.example/", "wss://a.example/",
+	 "k"},
 	{"Endpoint=http://a.example:80;AccessKey=k", "http://a.example/", "ws://a.example/", "k"},
-	{"Endpoint=http://a.example:443;AccessKey=k", "http://a.example:443/", "ws://a.example:443/", "k"},
-	{"Endpoint=https://a.example:8443;Port=9443;AccessKey=k", "https://a.example:9443/", "wss://a.example:9443/",
+	{"Endpoint=http://a.example:443;AccessKey=k", "http://a.example:443/",
+	 "ws://a.example:443/", "k"},
+	{"Endpoint=https://a.example:8443;Port=9443;AccessKey=k", "https://a.example:9443/",
+	 "wss://a.example:9443/", "k"},
+	{"Endpoint=https://a.example/base;AccessKey=k", "https://a.example/base/",
+	 "wss://a.example/base/", "k"},
+	{"AccessKey=abc==;Endpoint=https://a.example/", "https://a.example/", "wss://a.example/",
+	 "abc=="},
+	{"endpoint=HTTPS://A.Example;ACCESSKEY=K;version=1.0", "https://a.example/",
+	 "wss://a.example/", "K"},
+	{";;Endpoint=https://a.example;;AccessKey=k;;", "https://a.example/", "wss://a.example/",
 	 "k"},
-	{"Endpoint=https://a.example/base;AccessKey=k", "https://a.example/base/", "wss://a.example/base/", "k"},
-	{"AccessKey=abc==;Endpoint=https://a.example/", "https://a.example/", "wss://a.example/", "abc=="},
-	{"endpoint=HTTPS://A.Example;ACCESSKEY=K;version=1.0", "https://a.example/", "wss://a.example/", "K"},
-	{";;Endpoint=https://a.example;;AccessKey=k;;", "https://a.example/", "wss://a.example/", "k"},
 	{"Endpoint=http://[::1]:8080;AccessKey=k", "http://[::1]:8080/", "ws://[::1]:8080/", "k"},
-	{"Endpoint=https://a.example;AccessKey=k;Future=1", "https://a.example/", "wss://a.example/", "k"},
-	{"Endpoint=https://a.example;AccessKey=k;AuthType=aad;ClientId=c", "https://a.example/", "wss://a.example/",
-	 "k"},
+	{"Endpoint=https://a.example;AccessKey=k;Future=1", "https://a.example/",
+	 "wss://a.example/", "k"},
+	{"Endpoint=https://a.example;AccessKey=k;AuthType=aad;ClientId=c", "https://a.example/",
+	 "wss://a.example/", "k"},
 };
 
 struct bad {
@@ -51,10 +60,12 @@ static const struct bad bads[] = {
 	{"=x;Endpoint=https://a;AccessKey=k", "empty key"},
 	/* a typo of a known field is named (never its value), with the field it is near */
 	{"Endpoint=https://a;AccesKey=k", "unknown field 'AccesKey' (did you mean AccessKey?)"},
-	{"Endpoint=https://a;AccessKey=k;Verison=1.0", "unknown field 'Verison' (did you mean Version?)"},
+	{"Endpoint=https://a;AccessKey=k;Verison=1.0",
+	 "unknown field 'Verison' (did you mean Version?)"},
 	{"Endpont=https://a;AccessKey=k", "unknown field 'Endpont' (did you mean Endpoint?)"},
-	{"Endpoint=https://a;Secret=k", "missing AccessKey (needed to sign tokens locally) (it has an unknown field "
-					"'Secret')"},
+	{"Endpoint=https://a;Secret=k",
+	 "missing AccessKey (needed to sign tokens locally) (it has an unknown field "
+	 "'Secret')"},
 	{"Endpoint=https://a;k3j4h5k34j5h34kj5==", "field whose name is withheld"},
 };
 
@@ -77,8 +88,8 @@ int main(void)
 	for (size_t i = 0; i < sizeof bads / sizeof bads[0]; i++) {
 		struct connstr c;
 		err[0] = '\0';
-		ok(connstr_parse(bads[i].cs, &c, err, sizeof err) < 0 && strstr(err, bads[i].why), "refuses %s (%s)",
-		   bads[i].cs, err);
+		ok(connstr_parse(bads[i].cs, &c, err, sizeof err) < 0 && strstr(err, bads[i].why),
+		   "refuses %s (%s)", bads[i].cs, err);
 	}
 	struct connstr c;
 	connstr_parse("Endpoint=ftp://x;AccessKey=TOPSECRETVALUE123", &c, err, sizeof err);

@@ -90,14 +90,16 @@ static void test_rsa_exponents(void)
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		char *doc = rsa_jwks(modulus, modulus_len, cases[i].e, cases[i].len);
 		ok(jwks_verdict(doc, cases[i].why, err, sizeof err), "JWKS RSA e = %lu: %s",
-		   (unsigned long)(cases[i].len == 1 ? cases[i].e[0] : (cases[i].e[0] << 16) | cases[i].e[2]),
+		   (unsigned long)(cases[i].len == 1 ? cases[i].e[0]
+						     : (cases[i].e[0] << 16) | cases[i].e[2]),
 		   cases[i].why ? err : "accepted");
 		free(doc);
 	}
 	unsigned char big[1025];
 	memset(big, 0xff, sizeof big); /* 8200 bits, odd */
 	char *doc = rsa_jwks(big, sizeof big, (const unsigned char *)"\x01\x00\x01", 3);
-	ok(jwks_verdict(doc, "at most 8192 bits", err, sizeof err), "JWKS RSA of 8200 bits: %s", err);
+	ok(jwks_verdict(doc, "at most 8192 bits", err, sizeof err), "JWKS RSA of 8200 bits: %s",
+	   err);
 	free(doc);
 }
 
@@ -113,7 +115,8 @@ static char *rsa_pem(const unsigned char *n, size_t n_len, unsigned long e)
 	OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, bn_n);
 	OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, bn_e);
 	params = OSSL_PARAM_BLD_to_param(bld);
-	if (EVP_PKEY_fromdata_init(ctx) != 1 || EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) != 1)
+	if (EVP_PKEY_fromdata_init(ctx) != 1 ||
+	    EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) != 1)
 		abort();
 	BIO *bio = BIO_new(BIO_s_mem());
 	char *data, *pem;
@@ -158,8 +161,8 @@ static void test_rsa_pem(void)
 	char err[256];
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		char *pem = rsa_pem(modulus, modulus_len, cases[i].e);
-		ok(pem_verdict(pem, cases[i].why, err, sizeof err), "PEM RSA e = %lu: %s", cases[i].e,
-		   cases[i].why ? err : "accepted");
+		ok(pem_verdict(pem, cases[i].why, err, sizeof err), "PEM RSA e = %lu: %s",
+		   cases[i].e, cases[i].why ? err : "accepted");
 		free(pem);
 	}
 	unsigned char big[1025];
@@ -169,7 +172,8 @@ static void test_rsa_pem(void)
 	free(pem);
 }
 
-/* Little-endian y of the small-order points (see src/auth/jwt/jwk_check.c), and y + p for 0 and 1. */
+/* Little-endian y of the small-order points (see src/auth/jwt/jwk_check.c), and y + p for 0 and 1.
+ */
 static const char *const small_order_hex[] = {
 	"0000000000000000000000000000000000000000000000000000000000000000",
 	"0100000000000000000000000000000000000000000000000000000000000000",
@@ -197,7 +201,8 @@ static void test_ed25519_small_order(void)
 			char *doc = okp_jwks(x), *pem = ed25519_pem(x);
 			int jwks_refused = jwks_verdict(doc, "Ed25519 key is", err, sizeof err);
 			ok(jwks_refused && pem_verdict(pem, "Ed25519 key is", err, sizeof err),
-			   "Ed25519 y = %.8s... sign %d refused from JWKS and PEM: %s", small_order_hex[i], sign, err);
+			   "Ed25519 y = %.8s... sign %d refused from JWKS and PEM: %s",
+			   small_order_hex[i], sign, err);
 			free(doc);
 			free(pem);
 		}
@@ -219,11 +224,13 @@ static void test_ec_off_curve(void)
 	const char *doc = "{\"keys\":[{\"kty\":\"EC\",\"crv\":\"P-256\","
 			  "\"x\":\"axfR8uEsQkf4vOblY6RA8ncDfYEt6zOg9KE5RdiYwpY\","
 			  "\"y\":\"T-NC4v4af5uO5-tKfA-eFivOM1drMV7Oy7ZAaDe_UfY\"}]}";
-	ok(jwks_verdict(doc, "not a point on its curve", err, sizeof err), "JWKS EC point off P-256: %s", err);
+	ok(jwks_verdict(doc, "not a point on its curve", err, sizeof err),
+	   "JWKS EC point off P-256: %s", err);
 	const char *on = "{\"keys\":[{\"kty\":\"EC\",\"crv\":\"P-256\","
 			 "\"x\":\"axfR8uEsQkf4vOblY6RA8ncDfYEt6zOg9KE5RdiYwpY\","
 			 "\"y\":\"T-NC4v4af5uO5-tKfA-eFivOM1drMV7Oy7ZAaDe_UfU\"}]}";
-	ok(jwks_verdict(on, NULL, err, sizeof err), "the generator itself is on the curve: %s", err);
+	ok(jwks_verdict(on, NULL, err, sizeof err), "the generator itself is on the curve: %s",
+	   err);
 }
 
 static void test_fetch_urls(void)

@@ -34,8 +34,8 @@ static void *log_lines(void *arg)
 	long id = (long)arg;
 	char line[96];
 	for (int i = 0; i < LINES; i++) {
-		int n = snprintf(line, sizeof line, "thread=%ld line=%d pad=%.*s end\n", id, i, i % 50,
-				 "--------------------------------------------------");
+		int n = snprintf(line, sizeof line, "thread=%ld line=%d pad=%.*s end\n", id, i,
+				 i % 50, "--------------------------------------------------");
 		log_batch_put(line, (size_t)n, false);
 	}
 	return NULL;
@@ -50,7 +50,8 @@ static bool whole_and_ordered(const char *text, int *count)
 		const char *end = strchr(p, '\n');
 		long id;
 		int i, pad_start, pad_end;
-		if (!end || sscanf(p, "thread=%ld line=%d pad=%n%*[-]%n", &id, &i, &pad_start, &pad_end) < 2)
+		if (!end || sscanf(p, "thread=%ld line=%d pad=%n%*[-]%n", &id, &i, &pad_start,
+				   &pad_end) < 2)
 			return false;
 		if (i % 50 == 0)
 			pad_end = pad_start;
@@ -86,7 +87,8 @@ int main(void)
 	ok(log_batch_start() == 0, "batching starts");
 	put("info\n", false);
 	put("warning\n", true);
-	is_str(written(), "before\ninfo\nwarning\n", "a warning writes itself and what waited before it, in order");
+	is_str(written(), "before\ninfo\nwarning\n",
+	       "a warning writes itself and what waited before it, in order");
 
 	nanosleep(&(struct timespec){0, (LOG_FLUSH_MS + 50) * 1000000L}, NULL); /* a fresh period */
 	for (int i = 0; i < LOG_DIRECT_LINES; i++)
@@ -94,7 +96,8 @@ int main(void)
 	ok(strstr(written(), "warning\ndirect\ndirect\ndirect\ndirect\n") != NULL,
 	   "a quiet server's first %d lines of a period are written at once", LOG_DIRECT_LINES);
 	put("idle\n", false);
-	ok(strstr(written(), "idle\n") == NULL, "the next line of a busy period waits in the batch");
+	ok(strstr(written(), "idle\n") == NULL,
+	   "the next line of a busy period waits in the batch");
 	ok(appears_within("direct\nidle\n", 10), "and the flusher writes it, in order");
 	put("behind\n", false);
 	ok(strstr(written(), "behind\n") == NULL || strstr(written(), "idle\nbehind\n"),
@@ -102,7 +105,8 @@ int main(void)
 
 	nanosleep(&(struct timespec){0, (LOG_FLUSH_MS + 50) * 1000000L}, NULL);
 	put("quiet\n", false);
-	ok(strstr(written(), "behind\nquiet\n") != NULL, "after a quiet spell a line is written at once");
+	ok(strstr(written(), "behind\nquiet\n") != NULL,
+	   "after a quiet spell a line is written at once");
 
 	(void)!ftruncate(capture_fd, 0);
 	lseek(capture_fd, 0, SEEK_SET); /* stderr shares this offset */
@@ -113,11 +117,14 @@ int main(void)
 		pthread_join(threads[i], NULL);
 	log_batch_stop();
 	int count;
-	ok(whole_and_ordered(written(), &count), "lines from %d threads are whole and in each thread's order", THREADS);
-	ok(count == THREADS * LINES, "stopping writes every line that waited (%d of %d)", count, THREADS * LINES);
+	ok(whole_and_ordered(written(), &count),
+	   "lines from %d threads are whole and in each thread's order", THREADS);
+	ok(count == THREADS * LINES, "stopping writes every line that waited (%d of %d)", count,
+	   THREADS * LINES);
 
 	put("after\n", false);
-	ok(strstr(written(), "end\nafter\n") != NULL, "after stopping, a line is written at once, after the rest");
+	ok(strstr(written(), "end\nafter\n") != NULL,
+	   "after stopping, a line is written at once, after the rest");
 
 	dup2(saved, STDERR_FILENO);
 	close(saved);

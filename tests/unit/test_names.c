@@ -28,17 +28,20 @@ static bool printable(const char *s)
 	return true;
 }
 
-static void check(const char *what, bool (*valid)(const char *), const struct name_case *cases, size_t n)
+static void check(const char *what, bool (*valid)(const char *), const struct name_case *cases,
+		  size_t n)
 {
 	for (size_t i = 0; i < n; i++) /* names with control bytes would break the TAP line */
 		ok(valid(cases[i].name) == cases[i].valid, "%s %zu '%s' %s", what, i,
-		   printable(cases[i].name) ? cases[i].name : "(not printable)", cases[i].valid ? "valid" : "invalid");
+		   printable(cases[i].name) ? cases[i].name : "(not printable)",
+		   cases[i].valid ? "valid" : "invalid");
 }
 
 /* "did you mean": distances counted up to 3, and only near names suggested. */
 static void test_nearest(void)
 {
-	static const char *const keys[] = {"connection_string", "auth", "issuer", "attribute_claims", "AccessKey"};
+	static const char *const keys[] = {"connection_string", "auth", "issuer",
+					   "attribute_claims", "AccessKey"};
 	static const struct {
 		const char *typo, *want;
 	} cases[] = {
@@ -56,8 +59,8 @@ static void test_nearest(void)
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		const char *got = name_nearest(cases[i].typo, keys, sizeof keys / sizeof keys[0]);
-		ok(cases[i].want ? got && strcmp(got, cases[i].want) == 0 : got == NULL, "nearest to '%s': %s",
-		   cases[i].typo, got ? got : "none");
+		ok(cases[i].want ? got && strcmp(got, cases[i].want) == 0 : got == NULL,
+		   "nearest to '%s': %s", cases[i].typo, got ? got : "none");
 	}
 	ok(name_distance("ab", "ba") == 1, "a swap of neighbours is one edit");
 	ok(name_distance("kitten", "sitting") == 3, "three edits or more count as 3");
@@ -68,8 +71,9 @@ int main(void)
 {
 	test_nearest();
 	static const struct name_case hubs[] = {
-		{"chat", true}, {"Chat_1", true}, {"a`,.[]", true}, {"1chat", false}, {"", false},
-		{"_x", false},	{"a b", false},	  {"a-b", false},   {"a/b", false},   {"h\xc3\xa9", false},
+		{"chat", true}, {"Chat_1", true},     {"a`,.[]", true}, {"1chat", false},
+		{"", false},	{"_x", false},	      {"a b", false},	{"a-b", false},
+		{"a/b", false}, {"h\xc3\xa9", false},
 	};
 	check("hub", hub_name_valid, hubs, sizeof hubs / sizeof hubs[0]);
 	char *h128 = repeat('a', 128, ""), *h129 = repeat('a', 129, "");
@@ -113,11 +117,12 @@ int main(void)
 	ok(roles_over_pattern_cap(patterns, NGD_MAX_PATTERN_ROLES + 1) == NULL,
 	   "10 pattern roles of one kind and 1 of the other pass");
 	const char *over = roles_over_pattern_cap(patterns, NGD_MAX_PATTERN_ROLES + 2);
-	ok(over && strcmp(over, "webpubsub.joinLeaveGroups.") == 0, "11 pattern roles of one kind are over the cap");
+	ok(over && strcmp(over, "webpubsub.joinLeaveGroups.") == 0,
+	   "11 pattern roles of one kind are over the cap");
 
 	char *u512 = repeat('u', 512, ""), *u513 = repeat('u', 513, "");
-	ok(user_id_valid("alice") && user_id_valid(u512) && !user_id_valid(u513) && !user_id_valid("") &&
-		   !user_id_valid("a\x7f"),
+	ok(user_id_valid("alice") && user_id_valid(u512) && !user_id_valid(u513) &&
+		   !user_id_valid("") && !user_id_valid("a\x7f"),
 	   "user ids: 1 to 512 bytes, no control characters");
 	free(h128), free(h129), free(g1024), free(g1025), free(u512), free(u513);
 	return tap_done();

@@ -66,7 +66,8 @@ static void run_case(const struct config *cfg, struct expect_case *c)
 	struct policy *p = hub ? policy_build(cfg, hub) : NULL;
 	snprintf(spec, sizeof spec, "%s", c->as);
 	if (!p || principal_spec_parse(spec, &who, why, sizeof why) < 0) {
-		ok(0, "%s:%d: hub %s and principal '%s' (%s)", c->file, c->line, c->hub, c->as, p ? why : "no hub");
+		ok(0, "%s:%d: hub %s and principal '%s' (%s)", c->file, c->line, c->hub, c->as,
+		   p ? why : "no hub");
 		policy_free(p);
 		outcome_clear(&who);
 		return;
@@ -74,15 +75,17 @@ static void run_case(const struct config *cfg, struct expect_case *c)
 	for (int k = 0; k < 2; k++)
 		for (size_t i = 0; i < c->n_asked[k]; i++)
 			asked[k][i] = c->names[k][i];
-	struct policy_ask ask = {asked[0],    c->n_asked[0], c->asked[0],	  asked[1],	   c->n_asked[1],
-				 c->asked[1], c->minutes,    c->protocol[0] != 0, PROTOCOL_DEFAULT};
+	struct policy_ask ask = {asked[0],   c->n_asked[0],	  c->asked[0],
+				 asked[1],   c->n_asked[1],	  c->asked[1],
+				 c->minutes, c->protocol[0] != 0, PROTOCOL_DEFAULT};
 	if (c->protocol[0])
 		client_protocol_parse(c->protocol, &ask.protocol);
 	int rc = policy_decide(p, &who.principal, &ask, NULL, &g);
 	if (c->refused[0]) {
-		ok(rc < 0 && g.refusal && strcmp(g.refusal, c->refused) == 0 && strstr(g.message, c->refused_detail),
-		   "%s:%d: refused %s naming '%s' (got %s: %s)", c->file, c->line, c->refused, c->refused_detail,
-		   rc < 0 ? g.refusal : "granted", g.message);
+		ok(rc < 0 && g.refusal && strcmp(g.refusal, c->refused) == 0 &&
+			   strstr(g.message, c->refused_detail),
+		   "%s:%d: refused %s naming '%s' (got %s: %s)", c->file, c->line, c->refused,
+		   c->refused_detail, rc < 0 ? g.refusal : "granted", g.message);
 	} else if (rc < 0) {
 		ok(0, "%s:%d: granted (got %s: %s)", c->file, c->line, g.refusal, g.message);
 	} else {
@@ -91,20 +94,27 @@ static void run_case(const struct config *cfg, struct expect_case *c)
 		for (int k = 0; k < 2; k++)
 			if (c->check[k]) {
 				join(got, sizeof got, lists[k], counts[k]);
-				is_str(got, c->want[k], "%s:%d: %s", c->file, c->line, k ? "groups" : "roles");
+				is_str(got, c->want[k], "%s:%d: %s", c->file, c->line,
+				       k ? "groups" : "roles");
 			}
 		for (size_t f = 0; f < c->n_from; f++) {
 			const char *rule = NULL;
 			for (size_t i = 0; i < g.n_roles; i++)
-				rule = strcmp(g.roles[i], c->from[f][0]) == 0 ? g.role_rule[i]->name : rule;
+				rule = strcmp(g.roles[i], c->from[f][0]) == 0 ? g.role_rule[i]->name
+									      : rule;
 			for (size_t i = 0; i < g.n_groups; i++)
-				rule = strcmp(g.groups[i], c->from[f][0]) == 0 ? g.group_rule[i]->name : rule;
-			is_str(rule, c->from[f][1], "%s:%d: %s granted by", c->file, c->line, c->from[f][0]);
+				rule = strcmp(g.groups[i], c->from[f][0]) == 0
+					       ? g.group_rule[i]->name
+					       : rule;
+			is_str(rule, c->from[f][1], "%s:%d: %s granted by", c->file, c->line,
+			       c->from[f][0]);
 		}
 		if (c->ttl)
-			ok(g.ttl_minutes == c->ttl, "%s:%d: ttl %u (got %u)", c->file, c->line, c->ttl, g.ttl_minutes);
+			ok(g.ttl_minutes == c->ttl, "%s:%d: ttl %u (got %u)", c->file, c->line,
+			   c->ttl, g.ttl_minutes);
 		if (c->want_protocol[0])
-			is_str(client_protocol_name(g.protocol), c->want_protocol, "%s:%d: protocol", c->file, c->line);
+			is_str(client_protocol_name(g.protocol), c->want_protocol,
+			       "%s:%d: protocol", c->file, c->line);
 	}
 	grant_clear(&g);
 	policy_free(p);
@@ -135,7 +145,8 @@ static void parse_line(struct expect_case *c, char *line)
 		c->check[line[0] == 'g'] = true, snprintf(c->want[line[0] == 'g'], 512, "%s", arg);
 	else if (strcmp(line, "from") == 0 && strchr(arg, ' ') && c->n_from < 4)
 		*strchr(arg, ' ') = '\0', snprintf(c->from[c->n_from][0], 160, "%s", arg),
-			     snprintf(c->from[c->n_from][1], 160, "%s", arg + strlen(arg) + 1), c->n_from++;
+			     snprintf(c->from[c->n_from][1], 160, "%s", arg + strlen(arg) + 1),
+			     c->n_from++;
 	else if (strcmp(line, "ttl") == 0)
 		c->ttl = (unsigned)atoi(arg);
 	else if (strcmp(line, "protocol") == 0)
@@ -190,8 +201,9 @@ static void run_file(const char *dir, const char *name)
 }
 
 #define CS "Endpoint=https://a.example;AccessKey=SECRETSECRETSECRETSECRETSECRET00"
-#define BASE                                                                                                           \
-	"[service:main]\nconnection_string = " CS "\n[auth:keys]\ntype = apikey\nfile = /x\n[hub:chat]\nauth = keys\n"
+#define BASE                                                                                       \
+	"[service:main]\nconnection_string = " CS                                                  \
+	"\n[auth:keys]\ntype = apikey\nfile = /x\n[hub:chat]\nauth = keys\n"
 #define RULE "[rule:r]\nhub = chat\n"
 
 static const struct {
@@ -201,39 +213,53 @@ static const struct {
 	 "t.conf:11: roles: 'webpubsub.fly' is not a Web PubSub role"},
 	{BASE RULE "match = anyone\n", "t.conf:8: [rule:r]: grants nothing: set roles or groups"},
 	{BASE "[rule:r]\nmatch = anyone\ngroups = a\n", "t.conf:8: [rule:r]: hub: required"},
-	{BASE "[rule:r]\nhub = lobby\nmatch = anyone\ngroups = a\n", "t.conf:9: hub: no [hub:lobby] section"},
+	{BASE "[rule:r]\nhub = lobby\nmatch = anyone\ngroups = a\n",
+	 "t.conf:9: hub: no [hub:lobby] section"},
 	{BASE RULE "groups = a\n", "t.conf:8: [rule:r]: match: required"},
-	{BASE RULE "match = everyone\ngroups = a\n", "t.conf:10: match: 'everyone' is not a condition"},
-	{BASE RULE "match = anyone user:a\ngroups = a\n", "t.conf:10: match: 'anyone' holds for every caller"},
-	{BASE RULE "match = attr:team\ngroups = a\n", "t.conf:10: match: 'attr:team' must be attr:NAME=VALUE"},
-	{BASE RULE "match = auth:sso\ngroups = a\n", "t.conf:10: match: 'auth:sso': no [auth:sso] section"},
+	{BASE RULE "match = everyone\ngroups = a\n",
+	 "t.conf:10: match: 'everyone' is not a condition"},
+	{BASE RULE "match = anyone user:a\ngroups = a\n",
+	 "t.conf:10: match: 'anyone' holds for every caller"},
+	{BASE RULE "match = attr:team\ngroups = a\n",
+	 "t.conf:10: match: 'attr:team' must be attr:NAME=VALUE"},
+	{BASE RULE "match = auth:sso\ngroups = a\n",
+	 "t.conf:10: match: 'auth:sso': no [auth:sso] section"},
 	{BASE "[auth:sso]\ntype = anonymous\n" RULE "match = auth:sso\ngroups = a\n",
 	 "t.conf:12: match: 'auth:sso' can never hold on hub chat: it is not in its auth list"},
 	{BASE "[auth:sso]\ntype = anonymous\n" RULE "match = user:sso/a\ngroups = a\n",
-	 "t.conf:12: match: 'user:sso/a' can never hold on hub chat: [auth:sso] is not in its auth list"},
-	{BASE "[auth:sso]\ntype = anonymous\n[hub:two]\nauth = keys sso\n[rule:r]\nhub = two\nmatch = user:admin\n"
+	 "t.conf:12: match: 'user:sso/a' can never hold on hub chat: [auth:sso] is not in its auth "
+	 "list"},
+	{BASE "[auth:sso]\ntype = anonymous\n[hub:two]\nauth = keys sso\n[rule:r]\nhub = "
+	      "two\nmatch = user:admin\n"
 	      "groups = a\n",
-	 "t.conf:14: match: 'user:admin' on hub two, which has 2 authenticators that could each admit that id: say "
+	 "t.conf:14: match: 'user:admin' on hub two, which has 2 authenticators that could each "
+	 "admit that id: say "
 	 "which, as user:keys/admin"},
 	{BASE RULE "match = anyone\ngroups = team-{team}\n",
 	 "t.conf:11: groups: 'team-{team}': '{team}' is not a placeholder"},
 	{BASE RULE "match = anyone\ngroups = team-{user\n",
 	 "t.conf:11: groups: 'team-{user': '{' opens no placeholder"},
-	{BASE RULE "match = anyone\ngroups = a}\n", "t.conf:11: groups: 'a}': '}' closes no placeholder"},
+	{BASE RULE "match = anyone\ngroups = a}\n",
+	 "t.conf:11: groups: 'a}': '}' closes no placeholder"},
 	{BASE RULE "match = anyone\ngroups = {attr:a}-{attr:b}\n",
 	 "t.conf:11: groups: '{attr:a}-{attr:b}': one {attr:NAME}"},
 	{BASE RULE "match = anyone\nroles = webpubsub.{user}\n",
 	 "t.conf:11: roles: 'webpubsub.{user}': placeholders may only"},
 	{BASE RULE "match = anyone\nroles = webpubsub.sendToGroup{attr:x}\n",
 	 "placeholders may only follow a role's fixed part"},
-	{BASE RULE "match = anyone\ngroups = a\nmax_token_lifetime = 0\n", "t.conf:12: max_token_lifetime: '0' is not"},
+	{BASE RULE "match = anyone\ngroups = a\nmax_token_lifetime = 0\n",
+	 "t.conf:12: max_token_lifetime: '0' is not"},
 	{BASE "on_excess = maybe\n", "t.conf:8: on_excess: 'maybe' is not one of refuse, drop"},
-	{BASE "lifetime_excess = drop\n", "t.conf:8: lifetime_excess: 'drop' is not one of cap, refuse"},
-	{BASE "client_protocols = ws\n", "t.conf:8: client_protocols: 'ws' is not one of default, mqtt, socketio"},
+	{BASE "lifetime_excess = drop\n",
+	 "t.conf:8: lifetime_excess: 'drop' is not one of cap, refuse"},
+	{BASE "client_protocols = ws\n",
+	 "t.conf:8: client_protocols: 'ws' is not one of default, mqtt, socketio"},
 	{BASE "default_roles = webpubsub.sendToGroup\n",
 	 "t.conf:8: default_roles: 'webpubsub.sendToGroup' is granted by neither"},
-	{BASE "groups = a\ndefault_groups = b\n", "t.conf:9: default_groups: 'b' is granted by neither"},
-	{BASE "[rule:r]\nhub = chat\n[rule:r]\n", "t.conf:10: [rule:r]: duplicate section (first on line 8)"},
+	{BASE "groups = a\ndefault_groups = b\n",
+	 "t.conf:9: default_groups: 'b' is granted by neither"},
+	{BASE "[rule:r]\nhub = chat\n[rule:r]\n",
+	 "t.conf:10: [rule:r]: duplicate section (first on line 8)"},
 };
 
 static void errors(void)
@@ -242,8 +268,8 @@ static void errors(void)
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		err[0] = '\0';
 		struct config *cfg = config_load_string("t.conf", bad[i].text, err, sizeof err);
-		ok(!cfg && strstr(err, bad[i].error) && !strstr(err, "SECRET"), "refused: %s (got: %s)", bad[i].error,
-		   err);
+		ok(!cfg && strstr(err, bad[i].error) && !strstr(err, "SECRET"),
+		   "refused: %s (got: %s)", bad[i].error, err);
 		config_free(cfg);
 	}
 }
@@ -261,7 +287,8 @@ static char *wide_config(void)
 	buf_puts(&t, "[service:s]\nconnection_string = Endpoint=https://a.example;AccessKey="
 		     "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGH\n[auth:keys]\ntype = anonymous\n"
 		     "[hub:wide]\nauth = keys\nroles = webpubsub.joinLeaveGroup\n");
-	for (int i = 0; i < 39; i++) /* hub: the role above and sendToGroup.g0 to g38; groups g0 to g39 */
+	for (int i = 0; i < 39;
+	     i++) /* hub: the role above and sendToGroup.g0 to g38; groups g0 to g39 */
 		buf_printf(&t, "  webpubsub.sendToGroup.g%d\n", i);
 	buf_puts(&t, "groups = g0\n");
 	for (int i = 1; i < 40; i++)
@@ -276,12 +303,13 @@ static char *wide_config(void)
 	return buf_steal(&t);
 }
 
-static void wide_token(const struct policy *p, const struct service *svc, const struct policy_ask *ask,
-		       const char *want, const char *what)
+static void wide_token(const struct policy *p, const struct service *svc,
+		       const struct policy_ask *ask, const char *want, const char *what)
 {
 	struct principal who = {.user_id = "alice", .authenticator = "keys"};
 	struct grant g;
-	memset(&g, 0xa5, sizeof g); /* policy_decide() needs no zeroed grant: the daemon passes none */
+	memset(&g, 0xa5,
+	       sizeof g); /* policy_decide() needs no zeroed grant: the daemon passes none */
 	struct buf token = {0};
 	unsigned char digest[SHA256_LEN];
 	char hex[2 * SHA256_LEN + 1] = "";
@@ -293,7 +321,8 @@ static void wide_token(const struct policy *p, const struct service *svc, const 
 			hex_encode(digest, sizeof digest, hex);
 	}
 	ok(g.n_roles == 64 && g.n_groups == 64 && g.ttl_minutes == 30,
-	   "%s: 64 roles, 64 groups, the rule's cap (%zu, %zu, %u)", what, g.n_roles, g.n_groups, g.ttl_minutes);
+	   "%s: 64 roles, 64 groups, the rule's cap (%zu, %zu, %u)", what, g.n_roles, g.n_groups,
+	   g.ttl_minutes);
 	is_str(hex, want, "%s: the same token as before", what);
 	grant_clear(&g);
 	buf_free_secret(&token);
@@ -308,20 +337,24 @@ static void wide(void)
 	struct service svc = {0};
 	const char *asked[128];
 	free(text);
-	if (!p ||
-	    service_init(&svc, "s", "Endpoint=https://a.example;AccessKey=ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGH",
-			 err, sizeof err) < 0) {
+	if (!p || service_init(&svc, "s",
+			       "Endpoint=https://"
+			       "a.example;AccessKey=ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGH",
+			       err, sizeof err) < 0) {
 		ok(0, "the 64 + 64 configuration loads (%s)", err);
 		return;
 	}
 	wide_token(p, &svc, &(struct policy_ask){0}, wide_digest[0], "nothing asked");
 	for (int i = 0; i < 64; i++) { /* all of them, in reverse order */
-		snprintf(names[i], sizeof names[i], i == 63 ? "webpubsub.joinLeaveGroup" : "webpubsub.sendToGroup.g%d",
+		snprintf(names[i], sizeof names[i],
+			 i == 63 ? "webpubsub.joinLeaveGroup" : "webpubsub.sendToGroup.g%d",
 			 62 - i);
 		snprintf(names[64 + i], sizeof names[0], "g%d", 63 - i);
 		asked[i] = names[i], asked[64 + i] = names[64 + i];
 	}
-	wide_token(p, &svc, &(struct policy_ask){asked, 64, true, asked + 64, 64, true, 0, false, PROTOCOL_DEFAULT},
+	wide_token(p, &svc,
+		   &(struct policy_ask){asked, 64, true, asked + 64, 64, true, 0, false,
+					PROTOCOL_DEFAULT},
 		   wide_digest[1], "all asked, reversed");
 	service_clear(&svc);
 	policy_free(p);
@@ -343,6 +376,7 @@ int main(void)
 	const char *seed = getenv("POLICY_SEED");
 	unsigned s = seed ? (unsigned)strtoul(seed, NULL, 10) : (unsigned)time(NULL);
 	int loaded, failures = property(s, 3000, &loaded);
-	ok(failures == 0 && loaded == 3000, "property: %d random policies x 8 asks, seed %u", loaded, s);
+	ok(failures == 0 && loaded == 3000, "property: %d random policies x 8 asks, seed %u",
+	   loaded, s);
 	return tap_done();
 }

@@ -23,8 +23,9 @@ static const char *const role_pool[] = {"webpubsub.joinLeaveGroup.lobby",
 					"webpubsub.joinLeaveGroups.{user}.*"};
 static const char *const group_pool[] = {"lobby", "user-{user}", "{attr:team}", "ops"};
 /* user: names its authenticator: the hub has two, and ids are per authenticator */
-static const char *const matcher_pool[] = {"anyone",	  "user:k1/u0",	     "user:k2/u1", "attr:team=red",
-					   "attr:team=*", "attr:role=admin", "auth:k1",	   "auth:k2"};
+static const char *const matcher_pool[] = {"anyone",	    "user:k1/u0",  "user:k2/u1",
+					   "attr:team=red", "attr:team=*", "attr:role=admin",
+					   "auth:k1",	    "auth:k2"};
 #define N(a) (sizeof a / sizeof a[0])
 
 struct rule_gen {
@@ -104,11 +105,13 @@ static void list_line(struct buf *b, const char *key, const char *const *items, 
 
 static void write_config(const struct world *w, struct buf *b)
 {
-	static const char *const excess[] = {"refuse", "drop"}, *const lifetime[] = {"cap", "refuse"};
+	static const char *const excess[] = {"refuse", "drop"}, *const lifetime[] = {"cap",
+										     "refuse"};
 	buf_printf(b,
 		   "[service:s]\nconnection_string = Endpoint=https://a.example;AccessKey=%032d\n"
 		   "[auth:k1]\ntype = anonymous\n[auth:k2]\ntype = anonymous\n"
-		   "[hub:h]\nauth = k1 k2\ntoken_lifetime = %u\nmax_token_lifetime = %u\non_excess = %s\n"
+		   "[hub:h]\nauth = k1 k2\ntoken_lifetime = %u\nmax_token_lifetime = %u\non_excess "
+		   "= %s\n"
 		   "lifetime_excess = %s\n",
 		   0, w->t, w->m, excess[w->on_excess], lifetime[w->lifetime_excess]);
 	list_line(b, "roles", w->hub.roles, w->hub.n_roles);
@@ -142,7 +145,8 @@ static bool holds(const struct world *w, const char *m)
 	if (strncmp(m, "user:", 5) == 0) { /* user:AUTH/ID: both must be the caller's */
 		const char *slash = strchr(m + 5, '/');
 		size_t len = (size_t)(slash - (m + 5));
-		return strlen(w->auth) == len && strncmp(m + 5, w->auth, len) == 0 && strcmp(slash + 1, w->user) == 0;
+		return strlen(w->auth) == len && strncmp(m + 5, w->auth, len) == 0 &&
+		       strcmp(slash + 1, w->user) == 0;
 	}
 	if (strncmp(m, "auth:", 5) == 0)
 		return strcmp(m + 5, w->auth) == 0;
@@ -194,7 +198,8 @@ static size_t render(const struct world *w, const char *t, char out[2][128])
 	return w->n_team;
 }
 
-static void oracle(const struct world *w, struct named *roles, size_t *n_roles, struct named *groups, size_t *n_groups)
+static void oracle(const struct world *w, struct named *roles, size_t *n_roles,
+		   struct named *groups, size_t *n_groups)
 {
 	char names[2][128];
 	for (size_t r = 0; r <= w->n_rules; r++) {
@@ -231,8 +236,8 @@ static bool in(const char *const *list, size_t n, const char *name)
 }
 
 /* Asks for some of what the pools can make for someone: granted or not. */
-static void gen_ask(const struct world *w, struct policy_ask *a, const char **roles, const char **groups,
-		    char store[8][128])
+static void gen_ask(const struct world *w, struct policy_ask *a, const char **roles,
+		    const char **groups, char store[8][128])
 {
 	char names[2][128];
 	size_t used = 0;
@@ -260,7 +265,8 @@ static void principal_of(const struct world *w, struct principal *p)
 }
 
 /* One random case; returns a description of the first broken property, or NULL. */
-static const char *one_case(const struct world *w, const struct policy *p, const struct principal *who)
+static const char *one_case(const struct world *w, const struct policy *p,
+			    const struct principal *who)
 {
 	struct named allowed_roles[64], allowed_groups[64];
 	size_t n_ar = 0, n_ag = 0;
@@ -279,11 +285,14 @@ static const char *one_case(const struct world *w, const struct policy *p, const
 			group_excess |= !find(allowed_groups, n_ag, groups[i]);
 		if (strcmp(g.refusal, "forbidden_role") == 0 && !(role_excess && w->on_excess == 0))
 			broken = "refused a role that was granted, or in drop mode";
-		else if (strcmp(g.refusal, "forbidden_group") == 0 && !(group_excess && w->on_excess == 0))
+		else if (strcmp(g.refusal, "forbidden_group") == 0 &&
+			 !(group_excess && w->on_excess == 0))
 			broken = "refused a group that was granted, or in drop mode";
-		else if (strcmp(g.refusal, "forbidden_lifetime") == 0 && !(w->lifetime_excess == 1 && ask.minutes > 0))
+		else if (strcmp(g.refusal, "forbidden_lifetime") == 0 &&
+			 !(w->lifetime_excess == 1 && ask.minutes > 0))
 			broken = "refused a lifetime without lifetime_excess = refuse";
-		else if (strncmp(g.refusal, "forbidden_", 10) != 0 || strcmp(g.refusal, "forbidden_protocol") == 0)
+		else if (strncmp(g.refusal, "forbidden_", 10) != 0 ||
+			 strcmp(g.refusal, "forbidden_protocol") == 0)
 			broken = "refused for an unexpected reason";
 		grant_clear(&g);
 		return broken;
@@ -291,18 +300,22 @@ static const char *one_case(const struct world *w, const struct policy *p, const
 	unsigned cap = w->m;
 	for (size_t i = 0; i < g.n_roles && !broken; i++) {
 		const struct named *a = find(allowed_roles, n_ar, g.roles[i]);
-		if (!a || (ask.roles_asked && !in(roles, ask.n_roles, g.roles[i])) || in(g.roles, i, g.roles[i]))
+		if (!a || (ask.roles_asked && !in(roles, ask.n_roles, g.roles[i])) ||
+		    in(g.roles, i, g.roles[i]))
 			broken = "a role outside the grant or the ask, or twice";
 		cap = a && a->cap < cap ? a->cap : cap;
 	}
 	for (size_t i = 0; i < g.n_groups && !broken; i++) {
 		const struct named *a = find(allowed_groups, n_ag, g.groups[i]);
-		if (!a || (ask.groups_asked && !in(groups, ask.n_groups, g.groups[i])) || in(g.groups, i, g.groups[i]))
+		if (!a || (ask.groups_asked && !in(groups, ask.n_groups, g.groups[i])) ||
+		    in(g.groups, i, g.groups[i]))
 			broken = "a group outside the grant or the ask, or twice";
 		cap = a && a->cap < cap ? a->cap : cap;
 	}
-	unsigned want = ask.minutes ? (ask.minutes < cap ? ask.minutes : cap) : (w->t < cap ? w->t : cap);
-	if (!broken && (g.ttl_minutes < 1 || g.ttl_minutes > cap || g.ttl_minutes > w->m || g.ttl_minutes != want))
+	unsigned want =
+		ask.minutes ? (ask.minutes < cap ? ask.minutes : cap) : (w->t < cap ? w->t : cap);
+	if (!broken && (g.ttl_minutes < 1 || g.ttl_minutes > cap || g.ttl_minutes > w->m ||
+			g.ttl_minutes != want))
 		broken = "a lifetime outside a cap, or not the one asked for within it";
 	if (!broken && !ask.roles_asked && !w->has_def_roles && g.n_roles != n_ar)
 		broken = "with nothing asked and no default_roles, not every granted role";

@@ -17,7 +17,8 @@ static uint64_t openssl_siphash(const unsigned char key[16], const unsigned char
 	EVP_MAC_CTX *ctx = mac ? EVP_MAC_CTX_new(mac) : NULL;
 	unsigned char out[8] = {0};
 	size_t out_len = 0, size = 8;
-	OSSL_PARAM params[] = {OSSL_PARAM_construct_size_t(OSSL_MAC_PARAM_SIZE, &size), OSSL_PARAM_construct_end()};
+	OSSL_PARAM params[] = {OSSL_PARAM_construct_size_t(OSSL_MAC_PARAM_SIZE, &size),
+			       OSSL_PARAM_construct_end()};
 	if (ctx && EVP_MAC_init(ctx, key, 16, params))
 		EVP_MAC_update(ctx, data, len), EVP_MAC_final(ctx, out, &out_len, sizeof out);
 	EVP_MAC_CTX_free(ctx);
@@ -46,13 +47,14 @@ static void syntax(void)
 {
 	struct rate_spec r;
 	char err[160];
-	ok(rate_spec_parse("30/min burst 10", &r, err, sizeof err) == 0 && r.count == 30 && r.period_ns == 60 * SEC &&
-		   r.burst == 10,
+	ok(rate_spec_parse("30/min burst 10", &r, err, sizeof err) == 0 && r.count == 30 &&
+		   r.period_ns == 60 * SEC && r.burst == 10,
 	   "30/min burst 10");
 	ok(rate_spec_parse("120/minute", &r, err, sizeof err) == 0 && r.burst == 120,
 	   "the burst defaults to the count");
 	ok(rate_spec_parse("5/s", &r, err, sizeof err) == 0 && r.period_ns == SEC, "5/s");
-	ok(rate_spec_parse("2/day burst 1", &r, err, sizeof err) == 0 && r.period_ns == 86400 * SEC, "2/day");
+	ok(rate_spec_parse("2/day burst 1", &r, err, sizeof err) == 0 && r.period_ns == 86400 * SEC,
+	   "2/day");
 	static const char *const bad[] = {"",
 					  "30",
 					  "30/",
@@ -66,7 +68,8 @@ static void syntax(void)
 					  "-1/s",
 					  "30/ms"};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-		ok(rate_spec_parse(bad[i], &r, err, sizeof err) < 0, "'%s' is refused: %s", bad[i], err);
+		ok(rate_spec_parse(bad[i], &r, err, sizeof err) < 0, "'%s' is refused: %s", bad[i],
+		   err);
 }
 
 static void buckets(void)
@@ -83,11 +86,14 @@ static void buckets(void)
 	ok(passed == 10, "a full bucket lets the burst through at once (%d)", passed);
 	ok(rate_take(t, alice, &spec, now) == 2, "the next waits one interval: Retry-After 2");
 	ok(rate_take(t, bob, &spec, now) == 0, "another key has its own bucket");
-	ok(rate_key(t, "chat", "user", "keys", "alice") != rate_key(t, "other", "user", "keys", "alice") &&
-		   rate_key(t, "chat", "user", "keys", "alice") != rate_key(t, "chat", "address", "keys", "alice") &&
+	ok(rate_key(t, "chat", "user", "keys", "alice") !=
+			   rate_key(t, "other", "user", "keys", "alice") &&
+		   rate_key(t, "chat", "user", "keys", "alice") !=
+			   rate_key(t, "chat", "address", "keys", "alice") &&
 		   rate_key(t, "chat", "user", "ke", "ysalice") != alice,
 	   "hub, kind and identity all make the key");
-	ok(rate_take(t, alice, &spec, now + SEC / 2) == 2, "Retry-After is rounded up (1.5 s -> 2)");
+	ok(rate_take(t, alice, &spec, now + SEC / 2) == 2,
+	   "Retry-After is rounded up (1.5 s -> 2)");
 	ok(rate_take(t, alice, &spec, now + 2 * SEC - 1) == 1, "1 ns short still says 1");
 	ok(rate_take(t, alice, &spec, now + 2 * SEC) == 0, "after one interval one token is back");
 	ok(rate_take(t, alice, &spec, now + 2 * SEC) == 2, "and only one");
@@ -112,7 +118,8 @@ static void bounded(void)
 		rate_take(t, rate_key(t, "h", "address", id, NULL), &spec, now + SEC);
 	}
 	/* the table holds RATE_TABLE_ENTRIES buckets at most: the oldest state made room */
-	ok(rate_take(t, first, &spec, now + SEC) == 0, "a flood of keys evicts, memory stays fixed");
+	ok(rate_take(t, first, &spec, now + SEC) == 0,
+	   "a flood of keys evicts, memory stays fixed");
 	rate_table_free(t);
 }
 

@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The keyless signer's pure parts: the generateToken request line as @azure/web-pubsub 1.2.0 builds
- * it (recorded from the SDK), the endpoint alone, and the client assertion's shape and signature. */
+ * it (recorded from the SDK), the endpoint alone, and the client assertion's shape and signature.
+ */
 #include "core/buf.h"
 #include "core/secret.h"
 #include "tap.h"
 #include "token/client_assertion.h"
 #include "token/connstr.h"
-#include "token/rest_http.h"
+#include "net/rest_http.h"
 #include "token/rest_signer.h"
 
 #include <openssl/evp.h>
@@ -30,21 +31,28 @@ static void request_paths(void)
 	rest_request_path(&c, &b);
 	is_str(b.data,
 	       "api/hubs/h_1/:generateToken?api-version=2024-12-01&userId=a%20b%26c%3Dd%2F%C3%A9%2B"
-	       "&role=webpubsub.joinLeaveGroup.g%201&role=webpubsub.sendToGroup&minutesToExpire=5&group=g%261&group=x"
+	       "&role=webpubsub.joinLeaveGroup.g%201&role=webpubsub.sendToGroup&minutesToExpire=5&"
+	       "group=g%261&group=x"
 	       "&clientType=mqtt",
 	       "user, roles, groups, lifetime, mqtt: the SDK's order and encoding");
 	buf_free(&b);
-	c = (struct token_claims){
-		.hub = "a.b,c`e", .protocol = PROTOCOL_SOCKETIO, .user_id = "!'()*~-._", .ttl_minutes = 60};
+	c = (struct token_claims){.hub = "a.b,c`e",
+				  .protocol = PROTOCOL_SOCKETIO,
+				  .user_id = "!'()*~-._",
+				  .ttl_minutes = 60};
 	rest_request_path(&c, &b);
 	is_str(b.data,
-	       "api/hubs/a.b%2Cc%60e/:generateToken?api-version=2024-12-01&userId=!%27()*~-._&minutesToExpire=60"
+	       "api/hubs/a.b%2Cc%60e/"
+	       ":generateToken?api-version=2024-12-01&userId=!%27()*~-._&minutesToExpire=60"
 	       "&clientType=socketio",
-	       "encodeURIComponent's unreserved marks stay, ' is escaped, empty lists are left out");
+	       "encodeURIComponent's unreserved marks stay, ' is escaped, empty lists are left "
+	       "out");
 	buf_free(&b);
 	c = (struct token_claims){.hub = "chat", .ttl_minutes = 1};
 	rest_request_path(&c, &b);
-	is_str(b.data, "api/hubs/chat/:generateToken?api-version=2024-12-01&minutesToExpire=1&clientType=default",
+	is_str(b.data,
+	       "api/hubs/chat/"
+	       ":generateToken?api-version=2024-12-01&minutesToExpire=1&clientType=default",
 	       "no user: no userId");
 	buf_free(&b);
 }
@@ -53,8 +61,10 @@ static void endpoints(void)
 {
 	struct endpoint ep;
 	char err[128];
-	ok(endpoint_parse("https://A.webpubsub.azure.com", &ep, err, sizeof err) == 0, "endpoint alone");
-	is_str(ep.http_base, "https://a.webpubsub.azure.com/", "normalised like a connection string's");
+	ok(endpoint_parse("https://A.webpubsub.azure.com", &ep, err, sizeof err) == 0,
+	   "endpoint alone");
+	is_str(ep.http_base, "https://a.webpubsub.azure.com/",
+	       "normalised like a connection string's");
 	is_str(ep.ws_base, "wss://a.webpubsub.azure.com/", "and its wss twin");
 	endpoint_clear(&ep);
 	ok(endpoint_parse("ftp://x", &ep, err, sizeof err) < 0, "ftp refused: %s", err);
@@ -64,7 +74,8 @@ static EVP_PKEY *rsa_key(void)
 {
 	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_id(EVP_PKEY_RSA, NULL);
 	EVP_PKEY *key = NULL;
-	if (ctx && EVP_PKEY_keygen_init(ctx) == 1 && EVP_PKEY_CTX_set_rsa_keygen_bits(ctx, 2048) == 1)
+	if (ctx && EVP_PKEY_keygen_init(ctx) == 1 &&
+	    EVP_PKEY_CTX_set_rsa_keygen_bits(ctx, 2048) == 1)
 		EVP_PKEY_keygen(ctx, &key);
 	EVP_PKEY_CTX_free(ctx);
 	return key;
@@ -74,7 +85,8 @@ static char *pem_of(EVP_PKEY *key, X509 *cert)
 {
 	BIO *b = BIO_new(BIO_s_mem());
 	char *data, *copy = NULL;
-	if (b && PEM_write_bio_X509(b, cert) && PEM_write_bio_PrivateKey(b, key, NULL, NULL, 0, NULL, NULL)) {
+	if (b && PEM_write_bio_X509(b, cert) &&
+	    PEM_write_bio_PrivateKey(b, key, NULL, NULL, 0, NULL, NULL)) {
 		long n = BIO_get_mem_data(b, &data);
 		if ((copy = malloc((size_t)n + 1))) {
 			memcpy(copy, data, (size_t)n);
@@ -93,8 +105,8 @@ static X509 *self_signed(EVP_PKEY *key)
 	X509_gmtime_adj(X509_getm_notBefore(cert), 0);
 	X509_gmtime_adj(X509_getm_notAfter(cert), 3600);
 	X509_set_pubkey(cert, key);
-	X509_NAME_add_entry_by_txt(X509_get_subject_name(cert), "CN", MBSTRING_ASC, (const unsigned char *)"t", -1, -1,
-				   0);
+	X509_NAME_add_entry_by_txt(X509_get_subject_name(cert), "CN", MBSTRING_ASC,
+				   (const unsigned char *)"t", -1, -1, 0);
 	X509_set_issuer_name(cert, X509_get_subject_name(cert));
 	X509_sign(cert, key, EVP_sha256());
 	return cert;
@@ -116,7 +128,8 @@ static int verify(EVP_PKEY *key, const char *jwt)
 	buf_free(&sig);
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	int rc = EVP_DigestVerifyInit(ctx, NULL, EVP_sha256(), NULL, key) == 1 &&
-		 EVP_DigestVerify(ctx, raw, len, (const unsigned char *)jwt, (size_t)(dot - jwt)) == 1;
+		 EVP_DigestVerify(ctx, raw, len, (const unsigned char *)jwt, (size_t)(dot - jwt)) ==
+			 1;
 	EVP_MD_CTX_free(ctx);
 	return rc;
 }
@@ -129,14 +142,16 @@ static void assertions(void)
 	ok(pem != NULL, "a test certificate");
 	struct client_assertion *a = pem ? client_assertion_new(pem, err, sizeof err) : NULL;
 	ok(a != NULL, "certificate and key read");
-	char *jwt = a ? client_assertion_sign(a, "client-1", "https://login.example/t/oauth2/v2.0/token") : NULL;
+	char *jwt = a ? client_assertion_sign(a, "client-1",
+					      "https://login.example/t/oauth2/v2.0/token")
+		      : NULL;
 	ok(jwt && strchr(jwt, '.') != strrchr(jwt, '.'), "three parts");
 	ok(jwt && verify(key, jwt), "RS256 signature verifies with the certificate's key");
 	if (jwt)
 		jwt[3] ^= 1; /* inside the header: the signature no longer covers these bytes */
 	ok(jwt && !verify(key, jwt), "and a changed header does not");
-	ok(client_assertion_new("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n", err, sizeof err) ==
-		   NULL,
+	ok(client_assertion_new("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+				err, sizeof err) == NULL,
 	   "no key: refused (%s)", err);
 	secret_free(jwt);
 	client_assertion_free(a);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* systemd's protocols without libsystemd: NOTIFY_SOCKET (path and abstract), WATCHDOG_USEC/PID,
  * LISTEN_PID/FDS (whose process, garbled values, unset afterwards), the listening-socket check. */
-#include "sd_protocol.h"
+#include "process/sd_protocol.h"
 #include "tap.h"
 
 #include <fcntl.h>
@@ -21,7 +21,8 @@ static int bound(const char *name)
 		addr.sun_path[0] = '\0';
 	int fd = socket(AF_UNIX, SOCK_DGRAM, 0);
 	unlink(name[0] == '/' ? name : "");
-	bind(fd, (struct sockaddr *)&addr, (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len));
+	bind(fd, (struct sockaddr *)&addr,
+	     (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len));
 	return fd;
 }
 
@@ -33,7 +34,8 @@ static void check_notify(const char *name)
 	ok(sd_protocol_notify("READY=1\nSTATUS=serving") == 1, "notify to %s: sent",
 	   name[0] == '@' ? "@abstract" : "a path");
 	ssize_t n = recv(fd, got, sizeof got - 1, MSG_DONTWAIT);
-	is_str(n > 0 ? got : NULL, "READY=1\nSTATUS=serving", "notify to %s: the datagram holds the state",
+	is_str(n > 0 ? got : NULL, "READY=1\nSTATUS=serving",
+	       "notify to %s: the datagram holds the state",
 	       name[0] == '@' ? "@abstract" : "a path");
 	close(fd);
 }
@@ -51,7 +53,8 @@ static void check_watchdog(void)
 	unsetenv("WATCHDOG_USEC"), unsetenv("WATCHDOG_PID");
 	ok(sd_protocol_watchdog(&usec) == 0, "no WATCHDOG_USEC: no watchdog");
 	setenv("WATCHDOG_USEC", "30000000", 1);
-	ok(sd_protocol_watchdog(&usec) == 1 && usec == 30000000, "WATCHDOG_USEC=30000000 without WATCHDOG_PID: 30 s");
+	ok(sd_protocol_watchdog(&usec) == 1 && usec == 30000000,
+	   "WATCHDOG_USEC=30000000 without WATCHDOG_PID: 30 s");
 	set_pid("WATCHDOG_PID", getpid());
 	ok(sd_protocol_watchdog(&usec) == 1, "WATCHDOG_PID is this process: a watchdog");
 	set_pid("WATCHDOG_PID", getpid() + 1);

@@ -8,8 +8,9 @@
 
 #include <pthread.h>
 
-#define TEXT                                                                                                           \
-	"[service:main]\nconnection_string = Endpoint=https://a.example;AccessKey=SECRETSECRETSECRETSECRETSECRET00\n"  \
+#define TEXT                                                                                       \
+	"[service:main]\nconnection_string = "                                                     \
+	"Endpoint=https://a.example;AccessKey=SECRETSECRETSECRETSECRETSECRET00\n"                  \
 	"[hub:chat]\nauth = guest\n[auth:guest]\ntype = anonymous\nuser = guest\n"
 
 static struct runtime *build(void)
@@ -39,8 +40,10 @@ int main(void)
 		return ok(0, "the configuration builds"), tap_done();
 	ok(snapshot_thread_current() == NULL, "nothing before the first publish");
 	snapshot_publish(first);
-	ok(snapshot_thread_current() == first && refs(first) == 2, "a thread takes a reference once");
-	ok(snapshot_thread_current() == first && refs(first) == 2, "and reuses it while nothing is published");
+	ok(snapshot_thread_current() == first && refs(first) == 2,
+	   "a thread takes a reference once");
+	ok(snapshot_thread_current() == first && refs(first) == 2,
+	   "and reuses it while nothing is published");
 	struct runtime *held = runtime_acquire();
 	ok(held == first && refs(first) == 3, "runtime_acquire counts a reference");
 
@@ -56,7 +59,8 @@ int main(void)
 	ok(seen == second && refs(second) == 2, "another thread's reference drops when it exits");
 
 	struct runtime *copy = runtime_ref(second);
-	ok(copy == second && refs(second) == 3, "runtime_ref counts a reference to a given snapshot");
+	ok(copy == second && refs(second) == 3,
+	   "runtime_ref counts a reference to a given snapshot");
 	runtime_release(copy);
 	runtime_release(held); /* the last reference to first: freed here */
 	ok(refs(second) == 2, "releasing one snapshot leaves the other alone");

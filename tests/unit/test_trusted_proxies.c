@@ -36,7 +36,8 @@ static void ipv4_shown_as_inet_ntop(void)
 		inet_ntop(AF_INET, a, want, sizeof want);
 		wrong += strcmp(client, want) != 0;
 	}
-	ok(wrong == 0, "IPv4 client addresses read as inet_ntop writes them (%zu of %zu differ)", wrong, n * n * n * n);
+	ok(wrong == 0, "IPv4 client addresses read as inet_ntop writes them (%zu of %zu differ)",
+	   wrong, n * n * n * n);
 }
 
 int main(void)
@@ -44,47 +45,59 @@ int main(void)
 	ipv4_shown_as_inet_ntop();
 	struct trusted_proxies tp = {0};
 	char err[256];
-	static const char *const good[] = {"unix", "127.0.0.1", "10.0.0.0/8", "::1", "fd00::/8", "192.168.1.128/25"};
+	static const char *const good[] = {"unix", "127.0.0.1", "10.0.0.0/8",
+					   "::1",  "fd00::/8",	"192.168.1.128/25"};
 	for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
-		ok(trusted_proxies_add(&tp, good[i], err, sizeof err) == 0, "'%s' is accepted", good[i]);
+		ok(trusted_proxies_add(&tp, good[i], err, sizeof err) == 0, "'%s' is accepted",
+		   good[i]);
 	static const char *const bad[] = {"",		"localhost", "10.0.0.0/33",
 					  "::1/129",	"10.0.0.0/", "10.0.0.0/+8",
 					  "1.2.3.4/ 8", "1.2.3",     "unix:/x"};
 	struct trusted_proxies scratch = {0};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-		ok(trusted_proxies_add(&scratch, bad[i], err, sizeof err) < 0, "'%s' is refused: %s", bad[i], err);
+		ok(trusted_proxies_add(&scratch, bad[i], err, sizeof err) < 0,
+		   "'%s' is refused: %s", bad[i], err);
 
 	static const struct {
 		const char *peer, *xff, *client;
 		bool trusted;
 	} cases[] = {
 		{"203.0.113.9", NULL, "203.0.113.9", false},
-		{"203.0.113.9", "1.2.3.4", "203.0.113.9", false}, /* an untrusted peer cannot forward */
+		{"203.0.113.9", "1.2.3.4", "203.0.113.9",
+		 false}, /* an untrusted peer cannot forward */
 		{"127.0.0.1", NULL, "127.0.0.1", true},
 		{"127.0.0.1", "198.51.100.7", "198.51.100.7", true},
-		{"127.0.0.1", "198.51.100.7, 10.1.2.3", "198.51.100.7", true}, /* through a trusted hop */
-		{"127.0.0.1", "6.6.6.6, 198.51.100.7", "198.51.100.7", true},  /* spoofed left part ignored */
-		{"127.0.0.1", "10.0.0.1,10.0.0.2", "10.0.0.1", true},	       /* all trusted: leftmost */
+		{"127.0.0.1", "198.51.100.7, 10.1.2.3", "198.51.100.7",
+		 true}, /* through a trusted hop */
+		{"127.0.0.1", "6.6.6.6, 198.51.100.7", "198.51.100.7",
+		 true}, /* spoofed left part ignored */
+		{"127.0.0.1", "10.0.0.1,10.0.0.2", "10.0.0.1", true}, /* all trusted: leftmost */
 		{"127.0.0.1", "junk, 198.51.100.7", "198.51.100.7", true},
-		{"127.0.0.1", "198.51.100.7, junk", "127.0.0.1", true}, /* garbage: the last vouched hop */
+		{"127.0.0.1", "198.51.100.7, junk", "127.0.0.1",
+		 true}, /* garbage: the last vouched hop */
 		{"127.0.0.1", "", "127.0.0.1", true},
 		{"unix", NULL, "unix", true},
 		{"unix", "2001:db8::5", "2001:db8::5", true},
-		{"unix", "junk", "unknown", true}, /* a forwarded client is never the special peer "unix" */
+		{"unix", "junk", "unknown",
+		 true}, /* a forwarded client is never the special peer "unix" */
 		{"unix", "", "unknown", true},
-		{"unix", "10.0.0.1, 198.51.100.7", "198.51.100.7", true}, /* two lines joined in order */
+		{"unix", "10.0.0.1, 198.51.100.7", "198.51.100.7",
+		 true}, /* two lines joined in order */
 		{"::1", "198.51.100.7", "198.51.100.7", true},
-		{"::ffff:127.0.0.1", "198.51.100.7", "198.51.100.7", true}, /* v4-mapped is the v4 address */
-		{"192.168.1.127", "198.51.100.7", "192.168.1.127", false},  /* just outside /25 */
+		{"::ffff:127.0.0.1", "198.51.100.7", "198.51.100.7",
+		 true}, /* v4-mapped is the v4 address */
+		{"192.168.1.127", "198.51.100.7", "192.168.1.127", false}, /* just outside /25 */
 		{"192.168.1.200", "198.51.100.7", "198.51.100.7", true},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		struct sockaddr_storage ss = peer(cases[i].peer);
 		char client[INET6_ADDRSTRLEN + 1];
-		bool trusted = client_address(&tp, (struct sockaddr *)&ss, cases[i].xff, client, sizeof client);
+		bool trusted = client_address(&tp, (struct sockaddr *)&ss, cases[i].xff, client,
+					      sizeof client);
 		is_str(client, cases[i].client, "peer %s, X-Forwarded-For '%s'", cases[i].peer,
 		       cases[i].xff ? cases[i].xff : "(none)");
-		ok(trusted == cases[i].trusted, "peer %s is %strusted", cases[i].peer, cases[i].trusted ? "" : "not ");
+		ok(trusted == cases[i].trusted, "peer %s is %strusted", cases[i].peer,
+		   cases[i].trusted ? "" : "not ");
 	}
 	struct trusted_proxies none = {0};
 	struct sockaddr_storage ss = peer("unix");
@@ -92,7 +105,8 @@ int main(void)
 	ok(!client_address(&none, (struct sockaddr *)&ss, "1.2.3.4", client, sizeof client) &&
 		   strcmp(client, "unknown") == 0,
 	   "without 'unix' a unix peer cannot forward, and is not 'unix' once it names a client");
-	ok(!client_address(&none, (struct sockaddr *)&ss, NULL, client, sizeof client) && strcmp(client, "unix") == 0,
+	ok(!client_address(&none, (struct sockaddr *)&ss, NULL, client, sizeof client) &&
+		   strcmp(client, "unix") == 0,
 	   "a unix peer that forwards nothing is 'unix'");
 	return tap_done();
 }

@@ -42,7 +42,8 @@ static void test_bounded_queue_and_cancel(void)
 	pthread_mutex_lock(&gate);
 	ok(workers_submit(wk, &jobs[0].work) == 0, "the first job is taken");
 	usleep(50000); /* the thread picks it up and waits at the gate */
-	ok(workers_submit(wk, &jobs[1].work) == 0 && workers_submit(wk, &jobs[2].work) == 0, "two more wait");
+	ok(workers_submit(wk, &jobs[1].work) == 0 && workers_submit(wk, &jobs[2].work) == 0,
+	   "two more wait");
 	ok(workers_submit(wk, &jobs[3].work) == -1, "a fourth is refused: the queue is full");
 	pthread_mutex_unlock(&gate);
 	for (int i = 0; i < 2000 && atomic_load(&ran) < 3; i++)
@@ -54,7 +55,8 @@ static void test_bounded_queue_and_cancel(void)
 	ok(workers_submit(wk, &jobs[1].work) == 0, "and one waits");
 	pthread_mutex_unlock(&gate);
 	workers_stop(wk);
-	ok(atomic_load(&ran) + atomic_load(&cancelled) == 5, "on stop each job ran or was cancelled, once");
+	ok(atomic_load(&ran) + atomic_load(&cancelled) == 5,
+	   "on stop each job ran or was cancelled, once");
 	ok(workers_submit(wk, &jobs[2].work) == -1, "a stopped pool refuses work");
 	workers_free(wk);
 }
@@ -112,12 +114,14 @@ static void test_timer(void)
 	struct timer *t = timer_start(2);
 	ok(t != NULL, "the timer starts");
 	clock_gettime(CLOCK_MONOTONIC, &start);
-	ok(timer_add(t, &f[0].entry, 120) == 0 && timer_add(t, &f[1].entry, 40) == 0, "two entries wait");
+	ok(timer_add(t, &f[0].entry, 120) == 0 && timer_add(t, &f[1].entry, 40) == 0,
+	   "two entries wait");
 	ok(timer_add(t, &f[2].entry, 1) == -1, "a third is refused: the timer is full");
 	for (int i = 0; i < 2000 && next < 2; i++)
 		usleep(1000);
 	ok(f[1].order == 0 && f[0].order == 1, "the sooner fires first");
-	ok(ms_between(&start, &f[1].at) >= 39 && ms_between(&start, &f[0].at) >= 119, "neither fires early");
+	ok(ms_between(&start, &f[1].at) >= 39 && ms_between(&start, &f[0].at) >= 119,
+	   "neither fires early");
 	ok(timer_add(t, &f[2].entry, 60000) == 0, "a long delay waits");
 	timer_stop(t);
 	ok(f[2].order == 2, "stopping fires what still waits");

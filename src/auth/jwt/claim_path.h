@@ -30,16 +30,18 @@ struct claim_attr {
 int claim_path_parse(const char *text, size_t len, struct claim_path *p, char *why, size_t why_len);
 /* Parses one ENTRY of attribute_claims. 0, or -1 with why filled. */
 int claim_attr_parse(const char *text, size_t len, struct claim_attr *a, char *why, size_t why_len);
-/* Splits LIST into entries at spaces, tabs and commas outside double quotes: calls ON_ENTRY for each
- * (stopping at its first non-zero return, which is returned); -1 with why for an unclosed quote. */
-int claim_list_split(const char *list, int (*on_entry)(const char *text, size_t len, void *arg), void *arg, char *why,
-		     size_t why_len);
+/* Splits LIST into entries at spaces, tabs and commas outside double quotes: calls ON_ENTRY for
+ * each (stopping at its first non-zero return, which is returned); -1 with why for an unclosed
+ * quote. */
+int claim_list_split(const char *list, int (*on_entry)(const char *text, size_t len, void *arg),
+		     void *arg, char *why, size_t why_len);
 void claim_path_free(struct claim_path *p);
 void claim_attr_free(struct claim_attr *a);
 
 /* The JSON value at P in CLAIMS (borrowed), or NULL when a member is missing or a step crosses a
  * non-object; *found_type names the JSON type found there ("missing" when absent), or V's type. */
-const json_t *claim_path_get(const struct claim_path *p, const json_t *claims, const char **found_type);
+const json_t *claim_path_get(const struct claim_path *p, const json_t *claims,
+			     const char **found_type);
 
 /* The name of V's JSON type for messages: "string", "array", "object", "null", ... */
 const char *claim_json_type(const json_t *v);

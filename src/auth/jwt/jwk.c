@@ -65,7 +65,8 @@ void keyset_release(struct keyset *ks)
 
 /* A base64url member decoded into OUT, which holds CAP bytes: exactly WANT bytes (0: 1 to CAP).
  * Its length, or -1; a member longer than CAP is refused before it is written. */
-static long member_bytes(const json_t *jwk, const char *name, unsigned char *out, size_t cap, size_t want)
+static long member_bytes(const json_t *jwk, const char *name, unsigned char *out, size_t cap,
+			 size_t want)
 {
 	const json_t *member = json_object_get(jwk, name);
 	const char *text = json_string_value(member);
@@ -90,8 +91,10 @@ static EVP_PKEY *pkey_from_params(const char *type, OSSL_PARAM_BLD *bld)
 
 static const char *rsa_from_jwk(const json_t *jwk, struct jwk *k)
 {
-	unsigned char n[2 * JWK_MAX_COMPONENT], e[8]; /* room to refuse a key just over 8192 bits by name */
-	long n_len = member_bytes(jwk, "n", n, sizeof n, 0), e_len = member_bytes(jwk, "e", e, sizeof e, 0);
+	unsigned char n[2 * JWK_MAX_COMPONENT],
+		e[8]; /* room to refuse a key just over 8192 bits by name */
+	long n_len = member_bytes(jwk, "n", n, sizeof n, 0),
+	     e_len = member_bytes(jwk, "e", e, sizeof e, 0);
 	if (n_len < 0 || e_len < 0)
 		return "an RSA key needs base64url members n and e";
 	BIGNUM *bn_n = BN_bin2bn(n, (int)n_len, NULL), *bn_e = BN_bin2bn(e, (int)e_len, NULL);
@@ -109,7 +112,11 @@ static const char *rsa_from_jwk(const json_t *jwk, struct jwk *k)
 static const char *ec_from_jwk(const json_t *jwk, struct jwk *k)
 {
 	const char *crv = json_string_value(json_object_get(jwk, "crv"));
-	size_t size = crv && strcmp(crv, "P-256") == 0 ? 32 : crv && strcmp(crv, "P-384") == 0 ? 48 : 0;
+	size_t size = 0; /* of one coordinate */
+	if (crv && strcmp(crv, "P-256") == 0)
+		size = 32;
+	else if (crv && strcmp(crv, "P-384") == 0)
+		size = 48;
 	unsigned char point[1 + 2 * 48];
 	if (!size)
 		return "an EC key must be on curve P-256 or P-384";
@@ -119,7 +126,8 @@ static const char *ec_from_jwk(const json_t *jwk, struct jwk *k)
 		return "an EC key needs base64url members x and y of the curve's size";
 	OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
 	if (bld &&
-	    OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, size == 32 ? "P-256" : "P-384", 0) &&
+	    OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME,
+					    size == 32 ? "P-256" : "P-384", 0) &&
 	    OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, point, 1 + 2 * size))
 		k->pkey = pkey_from_params("EC", bld);
 	OSSL_PARAM_BLD_free(bld);
@@ -140,7 +148,8 @@ static const char *okp_from_jwk(const json_t *jwk, struct jwk *k)
 	return k->pkey ? NULL : "the Ed25519 key is not valid";
 }
 
-/* Fills K from one JWK; returns NULL, "" for a key that is not for signatures (skipped), or why not. */
+/* Fills K from one JWK; returns NULL, "" for a key that is not for signatures (skipped), or why
+ * not. */
 static const char *jwk_parse(const json_t *jwk, struct jwk *k)
 {
 	const char *kty = json_string_value(json_object_get(jwk, "kty"));
@@ -148,7 +157,8 @@ static const char *jwk_parse(const json_t *jwk, struct jwk *k)
 		     *kid = json_object_get(jwk, "kid");
 	if (!json_is_object(jwk) || !kty)
 		return "each key must be an object with a kty";
-	if ((use && !json_is_string(use)) || (alg && !json_is_string(alg)) || (kid && !json_is_string(kid)))
+	if ((use && !json_is_string(use)) || (alg && !json_is_string(alg)) ||
+	    (kid && !json_is_string(kid)))
 		return "use, alg and kid must be strings";
 	if ((use && strcmp(json_string_value(use), "sig") != 0) || strcmp(kty, "oct") == 0)
 		return ""; /* encryption keys and secrets have no place in a public key set */
@@ -173,8 +183,10 @@ static struct keyset *keys_from_array(const json_t *keys, char *err, size_t err_
 	size_t n = json_array_size(keys), i;
 	const char *first_why = NULL;
 	struct keyset *ks = keyset_alloc(n);
-	if (!ks)
-		return snprintf(err, err_len, "out of memory"), NULL;
+	if (!ks) {
+		snprintf(err, err_len, "out of memory");
+		return NULL;
+	}
 	for (i = 0; i < n; i++) {
 		struct jwk *k = &ks->keys[ks->n];
 		const char *why = jwk_parse(json_array_get(keys, i), k);
@@ -189,7 +201,8 @@ static struct keyset *keys_from_array(const json_t *keys, char *err, size_t err_
 	}
 	if (ks->n > 0)
 		return keyset_ready(ks);
-	snprintf(err, err_len, "no usable signature key%s%s", first_why ? ": " : "", first_why ? first_why : "");
+	snprintf(err, err_len, "no usable signature key%s%s", first_why ? ": " : "",
+		 first_why ? first_why : "");
 	keyset_release(ks);
 	return NULL;
 }
@@ -197,18 +210,23 @@ static struct keyset *keys_from_array(const json_t *keys, char *err, size_t err_
 struct keyset *keyset_from_jwks(const char *json, size_t len, char *err, size_t err_len)
 {
 	json_error_t jerr;
-	if (len > JWKS_MAX_DOCUMENT)
-		return snprintf(err, err_len, "the key set is larger than %d bytes", JWKS_MAX_DOCUMENT), NULL;
+	if (len > JWKS_MAX_DOCUMENT) {
+		snprintf(err, err_len, "the key set is larger than %d bytes", JWKS_MAX_DOCUMENT);
+		return NULL;
+	}
 	json_t *doc = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
 	json_t *keys = json_object_get(doc, "keys");
 	struct keyset *ks = NULL;
 	char holds[160];
-	if (!doc && key_text_kind(json, len, holds, sizeof holds) && strncmp(holds, "it holds JSON", 13) != 0)
+	if (!doc && key_text_kind(json, len, holds, sizeof holds) &&
+	    strncmp(holds, "it holds JSON", 13) != 0)
 		snprintf(err, err_len, "not JSON: %s (a PEM key goes in public_key_file)", holds);
 	else if (!doc)
-		snprintf(err, err_len, "not JSON (line %d, column %d)", jerr.line, jerr.column); /* no content echoed */
+		snprintf(err, err_len, "not JSON (line %d, column %d)", jerr.line,
+			 jerr.column); /* no content echoed */
 	else if (!json_is_array(keys) && json_object_get(doc, "kty"))
-		snprintf(err, err_len, "not a JWK set but one JWK: write it as {\"keys\": [ ... ]}");
+		snprintf(err, err_len,
+			 "not a JWK set but one JWK: write it as {\"keys\": [ ... ]}");
 	else if (!json_is_array(keys))
 		snprintf(err, err_len, "not a JWK set: no \"keys\" array");
 	else if (json_array_size(keys) > JWKS_MAX_KEYS)
@@ -224,7 +242,8 @@ static EVP_PKEY *pem_public_key(const char *pem, size_t len)
 	BIO *bio = BIO_new_mem_buf(pem, (int)len);
 	EVP_PKEY *pkey = bio ? PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL) : NULL;
 	if (bio && !pkey && BIO_reset(bio) == 1) {
-		X509 *cert = PEM_read_bio_X509(bio, NULL, NULL, NULL); /* a certificate carries one too */
+		X509 *cert = PEM_read_bio_X509(bio, NULL, NULL,
+					       NULL); /* a certificate carries one too */
 		pkey = cert ? X509_get_pubkey(cert) : NULL;
 		X509_free(cert);
 	}
@@ -237,15 +256,23 @@ static const char *pem_kind(EVP_PKEY *pkey, enum jwk_kind *kind)
 	char group[32] = "";
 	size_t glen = 0;
 	if (EVP_PKEY_is_a(pkey, "RSA")) {
-		return *kind = JWK_RSA, NULL;
+		*kind = JWK_RSA;
+		return NULL;
 	}
-	if (EVP_PKEY_is_a(pkey, "ED25519"))
-		return *kind = JWK_ED25519, NULL;
-	if (EVP_PKEY_is_a(pkey, "EC") && EVP_PKEY_get_group_name(pkey, group, sizeof group, &glen) == 1) {
-		if (strcmp(group, "prime256v1") == 0 || strcmp(group, "P-256") == 0)
-			return *kind = JWK_EC_P256, NULL;
-		if (strcmp(group, "secp384r1") == 0 || strcmp(group, "P-384") == 0)
-			return *kind = JWK_EC_P384, NULL;
+	if (EVP_PKEY_is_a(pkey, "ED25519")) {
+		*kind = JWK_ED25519;
+		return NULL;
+	}
+	if (EVP_PKEY_is_a(pkey, "EC") &&
+	    EVP_PKEY_get_group_name(pkey, group, sizeof group, &glen) == 1) {
+		if (strcmp(group, "prime256v1") == 0 || strcmp(group, "P-256") == 0) {
+			*kind = JWK_EC_P256;
+			return NULL;
+		}
+		if (strcmp(group, "secp384r1") == 0 || strcmp(group, "P-384") == 0) {
+			*kind = JWK_EC_P384;
+			return NULL;
+		}
 	}
 	return "the key is not RSA, EC P-256, EC P-384 or Ed25519";
 }
@@ -256,12 +283,17 @@ static const char *pem_label_kind(const char *label, size_t len)
 	static const struct {
 		const char *label, *kind;
 	} labels[] = {
-		{"PRIVATE KEY", "a private key (PKCS#8): give its public key (openssl pkey -in KEY -pubout)"},
-		{"RSA PRIVATE KEY", "an RSA private key: give its public key (openssl pkey -in KEY -pubout)"},
-		{"EC PRIVATE KEY", "an EC private key: give its public key (openssl pkey -in KEY -pubout)"},
-		{"ENCRYPTED PRIVATE KEY", "an encrypted private key: give its public key (openssl pkey -pubout)"},
+		{"PRIVATE KEY",
+		 "a private key (PKCS#8): give its public key (openssl pkey -in KEY -pubout)"},
+		{"RSA PRIVATE KEY",
+		 "an RSA private key: give its public key (openssl pkey -in KEY -pubout)"},
+		{"EC PRIVATE KEY",
+		 "an EC private key: give its public key (openssl pkey -in KEY -pubout)"},
+		{"ENCRYPTED PRIVATE KEY",
+		 "an encrypted private key: give its public key (openssl pkey -pubout)"},
 		{"OPENSSH PRIVATE KEY", "an OpenSSH private key: give a PEM public key"},
-		{"RSA PUBLIC KEY", "an RSA public key in PKCS#1 form: convert it (openssl rsa -RSAPublicKey_in -in KEY "
+		{"RSA PUBLIC KEY", "an RSA public key in PKCS#1 form: convert it (openssl rsa "
+				   "-RSAPublicKey_in -in KEY "
 				   "-pubout)"},
 		{"CERTIFICATE REQUEST",
 		 "a certificate request, which is no key: give the public key or the certificate"},
@@ -278,23 +310,35 @@ const char *key_text_kind(const char *text, size_t len, char *out, size_t out_le
 	const char *begin = memmem(text, len, "-----BEGIN ", 11);
 	size_t skip = strspn(text, " \t\n");
 	if (begin) {
-		const char *label = begin + 11, *end = memmem(label, len - (size_t)(label - text), "-----", 5);
+		const char *label = begin + 11,
+			   *end = memmem(label, len - (size_t)(label - text), "-----", 5);
 		size_t label_len = end ? (size_t)(end - label) : 0;
 		const char *kind = pem_label_kind(label, label_len);
-		if (kind)
-			return snprintf(out, out_len, "it holds %s", kind), out;
-		if (label_len && label_len <= 40 && strspn(label, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 ") >= label_len)
-			return snprintf(out, out_len, "it holds a PEM block labelled '%.*s'", (int)label_len, label),
-			       out;
-		return snprintf(out, out_len, "it holds PEM"), out;
+		if (kind) {
+			snprintf(out, out_len, "it holds %s", kind);
+			return out;
+		}
+		if (label_len && label_len <= 40 &&
+		    strspn(label, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 ") >= label_len) {
+			snprintf(out, out_len, "it holds a PEM block labelled '%.*s'",
+				 (int)label_len, label);
+			return out;
+		}
+		snprintf(out, out_len, "it holds PEM");
+		return out;
 	}
-	if (skip < len && text[skip] == '{')
-		return snprintf(out, out_len, "it holds JSON (a JWKS goes in jwks_file)"), out;
-	if (len >= 8 && (strncmp(text, "ssh-rsa ", 8) == 0 || strncmp(text, "ssh-ed25519 ", 12) == 0 ||
-			 strncmp(text, "ecdsa-sha2-", 11) == 0))
-		return snprintf(out, out_len,
-				"it holds an OpenSSH public key: convert it (ssh-keygen -e -m PKCS8 -f KEY)"),
-		       out;
+	if (skip < len && text[skip] == '{') {
+		snprintf(out, out_len, "it holds JSON (a JWKS goes in jwks_file)");
+		return out;
+	}
+	if (len >= 8 &&
+	    (strncmp(text, "ssh-rsa ", 8) == 0 || strncmp(text, "ssh-ed25519 ", 12) == 0 ||
+	     strncmp(text, "ecdsa-sha2-", 11) == 0)) {
+		snprintf(out, out_len,
+			 "it holds an OpenSSH public key: convert it (ssh-keygen -e -m PKCS8 -f "
+			 "KEY)");
+		return out;
+	}
 	return NULL;
 }
 
@@ -311,7 +355,8 @@ struct keyset *keyset_from_pem(const char *pem, size_t len, char *err, size_t er
 	if (why) {
 		char holds[160];
 		const char *kind_text = pkey ? NULL : key_text_kind(pem, len, holds, sizeof holds);
-		snprintf(err, err_len, "%s%s%s", why, kind_text ? ": " : "", kind_text ? kind_text : "");
+		snprintf(err, err_len, "%s%s%s", why, kind_text ? ": " : "",
+			 kind_text ? kind_text : "");
 		EVP_PKEY_free(pkey);
 		return NULL;
 	}
@@ -320,18 +365,23 @@ struct keyset *keyset_from_pem(const char *pem, size_t len, char *err, size_t er
 	return keyset_ready(ks);
 }
 
-struct keyset *keyset_from_secret(const unsigned char *secret, size_t len, char *err, size_t err_len)
+struct keyset *keyset_from_secret(const unsigned char *secret, size_t len, char *err,
+				  size_t err_len)
 {
-	if (len < JWK_MIN_SECRET)
-		return snprintf(err, err_len, "an HS256 secret must be at least %d bytes", JWK_MIN_SECRET), NULL;
+	if (len < JWK_MIN_SECRET) {
+		snprintf(err, err_len, "an HS256 secret must be at least %d bytes", JWK_MIN_SECRET);
+		return NULL;
+	}
 	struct keyset *ks = keyset_alloc(1);
 	unsigned char *copy = ks ? malloc(len) : NULL;
 	if (!copy) {
 		free(ks);
-		return snprintf(err, err_len, "out of memory"), NULL;
+		snprintf(err, err_len, "out of memory");
+		return NULL;
 	}
 	memcpy(copy, secret, len);
-	ks->keys[0] = (struct jwk){.kind = JWK_SECRET, .alg = -1, .secret = copy, .secret_len = len};
+	ks->keys[0] =
+		(struct jwk){.kind = JWK_SECRET, .alg = -1, .secret = copy, .secret_len = len};
 	ks->n = 1;
 	return ks;
 }

@@ -26,7 +26,8 @@ struct jwk {
 	EVP_PKEY *pkey; /* all kinds but JWK_SECRET */
 	unsigned char *secret;
 	size_t secret_len;
-	EVP_MD_CTX *ready[JWS_N_ALGS]; /* per algorithm it fits: set up once, copied per check (or NULL) */
+	EVP_MD_CTX *ready[JWS_N_ALGS]; /* per algorithm it fits: set up once, copied per check (or
+					  NULL) */
 };
 
 struct keyset {
@@ -41,14 +42,15 @@ struct keyset {
 struct keyset *keyset_from_jwks(const char *json, size_t len, char *err, size_t err_len);
 struct keyset *keyset_from_pem(const char *pem, size_t len, char *err, size_t err_len);
 /* Copies the secret; the caller wipes its own copy. */
-struct keyset *keyset_from_secret(const unsigned char *secret, size_t len, char *err, size_t err_len);
+struct keyset *keyset_from_secret(const unsigned char *secret, size_t len, char *err,
+				  size_t err_len);
 
 struct keyset *keyset_ref(struct keyset *ks);
 void keyset_release(struct keyset *ks); /* frees (and wipes secrets) on the last reference */
 
-/* What a key file's TEXT holds when it is not what was asked for (a private key, PKCS#1, a CSR, JSON,
- * an OpenSSH key), as "it holds ..." in OUT with what to do; NULL when nothing is recognised. Reads
- * only PEM labels and the first byte: no key material. */
+/* What a key file's TEXT holds when it is not what was asked for (a private key, PKCS#1, a CSR,
+ * JSON, an OpenSSH key), as "it holds ..." in OUT with what to do; NULL when nothing is recognised.
+ * Reads only PEM labels and the first byte: no key material. */
 const char *key_text_kind(const char *text, size_t len, char *out, size_t out_len);
 
 #endif

@@ -20,7 +20,8 @@
 
 #define DISCOVERY_PATH "/.well-known/openid-configuration"
 #define MAX_URL 2048
-#define UNKNOWN_KIDS 32 /* kids a request-triggered fetch did not find, remembered for the cooldown */
+#define UNKNOWN_KIDS                                                                               \
+	32 /* kids a request-triggered fetch did not find, remembered for the cooldown */
 
 struct unknown_kid {
 	char kid[JWK_MAX_KID + 1]; /* "" for a token without one */
@@ -33,8 +34,8 @@ struct jwks {
 	struct keyset *current;
 	bool remote, thread_started;
 	atomic_bool stop;
-	pthread_mutex_t fetching;    /* one fetch at a time; requests never wait for it */
-	atomic_bool in_flight;	     /* a fetch runs now: a request with an unknown kid answers at once */
+	pthread_mutex_t fetching; /* one fetch at a time; requests never wait for it */
+	atomic_bool in_flight; /* a fetch runs now: a request with an unknown kid answers at once */
 	atomic_llong last_fetch_ms;  /* monotonic: when the last fetch began */
 	struct unknown_kid *unknown; /* UNKNOWN_KIDS entries, under lock */
 	size_t unknown_next;	     /* the slot replaced next when none is free */
@@ -80,8 +81,10 @@ static struct jwks *jwks_alloc(void)
 struct jwks *jwks_fixed(struct keyset *ks)
 {
 	struct jwks *j = jwks_alloc();
-	if (!j)
-		return keyset_release(ks), NULL;
+	if (!j) {
+		keyset_release(ks);
+		return NULL;
+	}
 	j->current = ks;
 	return j;
 }
@@ -139,10 +142,12 @@ static char *discover(struct jwks *j, long long deadline_ms, char *err, size_t e
 	size_t len = 0, ilen = strlen(j->issuer);
 	json_error_t jerr;
 	char *uri = NULL;
-	snprintf(url, sizeof url, "%.*s%s", (int)(ilen && j->issuer[ilen - 1] == '/' ? ilen - 1 : ilen), j->issuer,
+	snprintf(url, sizeof url, "%.*s%s",
+		 (int)(ilen && j->issuer[ilen - 1] == '/' ? ilen - 1 : ilen), j->issuer,
 		 DISCOVERY_PATH);
 	char why[256] = "";
-	char *text = http_fetch(url, budget(j, deadline_ms), JWKS_MAX_DOCUMENT, &j->stop, &len, why, sizeof why);
+	char *text = http_fetch(url, budget(j, deadline_ms), JWKS_MAX_DOCUMENT, &j->stop, &len, why,
+				sizeof why);
 	json_t *doc = text ? json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr) : NULL;
 	const char *found = json_string_value(json_object_get(doc, "jwks_uri"));
 	const char *iss = json_string_value(json_object_get(doc, "issuer"));
@@ -151,7 +156,9 @@ static char *discover(struct jwks *j, long long deadline_ms, char *err, size_t e
 	else if (doc && (!iss || strcmp(iss, j->issuer) != 0))
 		snprintf(err, err_len, "%.200s: its issuer is not the configured issuer", url);
 	else if (doc && !url_acceptable(found, j->opts.allow_insecure_http))
-		snprintf(err, err_len, "%.200s: no acceptable jwks_uri in it (https://, or http:// to loopback)", url);
+		snprintf(err, err_len,
+			 "%.200s: no acceptable jwks_uri in it (https://, or http:// to loopback)",
+			 url);
 	else if (doc && !(uri = strdup(found)))
 		snprintf(err, err_len, "out of memory");
 	else if (!text)
@@ -167,7 +174,8 @@ static int fetch_keys(struct jwks *j, long long deadline_ms)
 	char err[512] = "", why[384] = "";
 	size_t len = 0;
 	char *url = j->url ? strdup(j->url) : discover(j, deadline_ms, why, sizeof why);
-	char *text = url ? http_fetch(url, budget(j, deadline_ms), JWKS_MAX_DOCUMENT, &j->stop, &len, why, sizeof why)
+	char *text = url ? http_fetch(url, budget(j, deadline_ms), JWKS_MAX_DOCUMENT, &j->stop,
+				      &len, why, sizeof why)
 			 : NULL;
 	struct keyset *ks = text ? keyset_from_jwks(text, len, why, sizeof why) : NULL;
 	if (ks)
@@ -180,7 +188,8 @@ static int fetch_keys(struct jwks *j, long long deadline_ms)
 		metrics_jwks_refresh_failed();
 		struct keyset *kept = jwks_current(j);
 		log_warning("auth %s: key set not refreshed from %s; %s", j->name, err,
-			    kept ? "keeping the last good keys" : "no keys yet: requests fail with 503");
+			    kept ? "keeping the last good keys"
+				 : "no keys yet: requests fail with 503");
 		keyset_release(kept);
 	}
 	free(text);
@@ -204,11 +213,13 @@ static void *refresher(void *arg)
 	pthread_mutex_lock(&j->lock);
 	bool last_ok = j->current != NULL;
 	while (!atomic_load(&j->stop)) {
-		unsigned wait_s = last_ok || j->opts.refetch_cooldown > j->opts.refresh_interval
-					  ? j->opts.refresh_interval
-					  : j->opts.refetch_cooldown; /* retry sooner while it fails */
+		unsigned wait_s =
+			last_ok || j->opts.refetch_cooldown > j->opts.refresh_interval
+				? j->opts.refresh_interval
+				: j->opts.refetch_cooldown; /* retry sooner while it fails */
 		struct timespec until = deadline_after((long long)wait_s * 1000);
-		while (!atomic_load(&j->stop) && pthread_cond_timedwait(&j->wake, &j->lock, &until) != ETIMEDOUT)
+		while (!atomic_load(&j->stop) &&
+		       pthread_cond_timedwait(&j->wake, &j->lock, &until) != ETIMEDOUT)
 			;
 		if (atomic_load(&j->stop))
 			break;
@@ -272,7 +283,8 @@ bool jwks_fetch_wanted(struct jwks *j, const char *kid)
 struct keyset *jwks_refetch(struct jwks *j, const char *kid)
 {
 	if (!jwks_fetch_wanted(j, kid) || pthread_mutex_trylock(&j->fetching) != 0)
-		return jwks_current(j);	 /* a fetch in flight, cooling down or a known unknown: answer now */
+		return jwks_current(
+			j); /* a fetch in flight, cooling down or a known unknown: answer now */
 	if (jwks_fetch_wanted(j, kid)) { /* again, now that no other fetch can begin */
 		fetch_now(j, now_ms() + j->opts.wait_ms);
 		struct keyset *ks = jwks_current(j);
@@ -287,10 +299,14 @@ struct keyset *jwks_refetch(struct jwks *j, const char *kid)
 struct jwks *jwks_remote(const struct jwks_options *opts, char *err, size_t err_len)
 {
 	struct jwks *j = jwks_alloc();
-	if (!j)
-		return snprintf(err, err_len, "cannot set up the key fetcher: out of memory"), NULL;
-	if (http_fetch_init(err, err_len) < 0) /* err names libcurl and why it did not load */
-		return free(j), NULL;
+	if (!j) {
+		snprintf(err, err_len, "cannot set up the key fetcher: out of memory");
+		return NULL;
+	}
+	if (http_fetch_init(err, err_len) < 0) { /* err names libcurl and why it did not load */
+		free(j);
+		return NULL;
+	}
 	j->opts = *opts;
 	j->remote = true;
 	j->unknown = calloc(UNKNOWN_KIDS, sizeof *j->unknown);
@@ -299,12 +315,14 @@ struct jwks *jwks_remote(const struct jwks_options *opts, char *err, size_t err_
 	j->issuer = strdup(opts->issuer);
 	if (!j->unknown || !j->name || !j->issuer || (opts->url && !j->url)) {
 		jwks_free(j);
-		return snprintf(err, err_len, "out of memory"), NULL;
+		snprintf(err, err_len, "out of memory");
+		return NULL;
 	}
 	fetch_now(j, now_ms() + 2LL * opts->fetch_timeout_ms);
 	if (pthread_create(&j->thread, NULL, refresher, j) != 0) {
 		jwks_free(j);
-		return snprintf(err, err_len, "cannot start the key refresher thread"), NULL;
+		snprintf(err, err_len, "cannot start the key refresher thread");
+		return NULL;
 	}
 	j->thread_started = true;
 	return j;

@@ -17,7 +17,8 @@ struct jwks_options {
 	bool discovery;
 	bool allow_insecure_http;  /* a discovered jwks_uri may be http:// to any host */
 	unsigned refresh_interval; /* seconds between background refreshes */
-	unsigned refetch_cooldown; /* seconds: the least time between two fetches asked for by requests */
+	unsigned refetch_cooldown; /* seconds: the least time between two fetches asked for by
+				      requests */
 	unsigned fetch_timeout_ms; /* per HTTP request */
 	unsigned wait_ms;	   /* the longest a fetch asked for by a request may take */
 };
@@ -27,12 +28,14 @@ struct jwks;
 /* A set that never changes; takes over KS's reference. NULL when out of memory (KS released). */
 struct jwks *jwks_fixed(struct keyset *ks);
 /* Fetches once (a failure is logged, not fatal: requests answer 503 until keys arrive) and starts
- * the refresher. NULL with a reason in err when the thread cannot start. OPTS strings are copied. */
+ * the refresher. NULL with a reason in err when the thread cannot start. OPTS strings are copied.
+ */
 struct jwks *jwks_remote(const struct jwks_options *opts, char *err, size_t err_len);
 /* Stops and joins the refresher promptly, frees everything. */
 void jwks_free(struct jwks *j);
 
-/* The current key set with a reference for the caller (keyset_release), or NULL when none loaded. */
+/* The current key set with a reference for the caller (keyset_release), or NULL when none loaded.
+ */
 struct keyset *jwks_current(struct jwks *j);
 /* The current key set's generation (keyset.generation), or 0 when none is loaded. */
 uint64_t jwks_generation(struct jwks *j);

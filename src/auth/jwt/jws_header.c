@@ -46,7 +46,8 @@ json_t *jws_segment_json(const char *text, size_t len)
 	size_t cap = base64url_decoded_max(len);
 	unsigned char *raw = cap <= sizeof stack ? stack : malloc(cap);
 	long n = raw ? base64url_decode(text, len, raw, cap) : -1;
-	json_t *obj = n > 0 ? json_loadb((const char *)raw, (size_t)n, JSON_REJECT_DUPLICATES, NULL) : NULL;
+	json_t *obj = n > 0 ? json_loadb((const char *)raw, (size_t)n, JSON_REJECT_DUPLICATES, NULL)
+			    : NULL;
 	if (raw != stack)
 		free(raw);
 	if (obj && !json_is_object(obj)) {
@@ -64,8 +65,8 @@ static int parse(const char *text, size_t len, struct jws_header *h)
 	const char *kid_text = json_string_value(kid);
 	int rc = -1;
 	if (alg && !json_object_get(obj, "crit") &&
-	    (!kid ||
-	     (kid_text && json_string_length(kid) <= JWS_MAX_KID && strlen(kid_text) == json_string_length(kid)))) {
+	    (!kid || (kid_text && json_string_length(kid) <= JWS_MAX_KID &&
+		      strlen(kid_text) == json_string_length(kid)))) {
 		h->alg = jws_alg_parse(alg);
 		h->has_kid = kid != NULL;
 		snprintf(h->kid, sizeof h->kid, "%s", kid ? kid_text : "");
@@ -77,7 +78,8 @@ static int parse(const char *text, size_t len, struct jws_header *h)
 
 int jws_header_read(struct jws_header_memo *m, const char *text, size_t len, struct jws_header *h)
 {
-	bool memo = len > 0 && len <= JWS_HEADER_MEMO_TEXT; /* an empty slot has len 0: never a match */
+	bool memo =
+		len > 0 && len <= JWS_HEADER_MEMO_TEXT; /* an empty slot has len 0: never a match */
 	pthread_mutex_lock(&m->lock);
 	for (size_t i = 0; memo && i < JWS_HEADER_SLOTS; i++)
 		if (m->slots[i].len == len && memcmp(m->slots[i].text, text, len) == 0) {

@@ -71,7 +71,8 @@ static size_t der_integer(const unsigned char *v, size_t n, unsigned char *out)
 
 /* JWS carries ECDSA as r||s of the curve's size; OpenSSL wants DER. Returns the DER length or -1.
  * Encoded by hand (short-form lengths suffice up to P-384): no allocation per request. */
-static int ecdsa_to_der(const unsigned char *sig, size_t sig_len, size_t half, unsigned char *der, size_t der_cap)
+static int ecdsa_to_der(const unsigned char *sig, size_t sig_len, size_t half, unsigned char *der,
+			size_t der_cap)
 {
 	if (sig_len != 2 * half || der_cap < 2 + 2 * (3 + half) || half > 48)
 		return -1;
@@ -82,14 +83,14 @@ static int ecdsa_to_der(const unsigned char *sig, size_t sig_len, size_t half, u
 	return (int)(2 + len);
 }
 
-static bool hmac_verify(const struct jwk *key, const void *input, size_t input_len, const unsigned char *sig,
-			size_t sig_len)
+static bool hmac_verify(const struct jwk *key, const void *input, size_t input_len,
+			const unsigned char *sig, size_t sig_len)
 {
 	unsigned char mac[32];
 	size_t mac_len = 0;
 	bool good = sig_len == sizeof mac &&
-		    EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, key->secret, key->secret_len, input, input_len, mac,
-			      sizeof mac, &mac_len) &&
+		    EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, key->secret, key->secret_len,
+			      input, input_len, mac, sizeof mac, &mac_len) &&
 		    mac_len == sizeof mac && CRYPTO_memcmp(mac, sig, sizeof mac) == 0;
 	explicit_bzero(mac, sizeof mac);
 	return good;
@@ -100,10 +101,12 @@ static EVP_MD_CTX *verify_context(const struct jwk *key, enum jws_alg alg)
 {
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
 	EVP_PKEY_CTX *pctx = NULL;
-	if (!md || EVP_DigestVerifyInit_ex(md, &pctx, digest_for(alg), NULL, NULL, key->pkey, NULL) != 1 ||
-	    (alg == JWS_PS256 && (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) != 1 ||
-				  EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) != 1 ||
-				  EVP_PKEY_CTX_set_rsa_mgf1_md_name(pctx, "SHA256", NULL) != 1))) {
+	if (!md ||
+	    EVP_DigestVerifyInit_ex(md, &pctx, digest_for(alg), NULL, NULL, key->pkey, NULL) != 1 ||
+	    (alg == JWS_PS256 &&
+	     (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) != 1 ||
+	      EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) != 1 ||
+	      EVP_PKEY_CTX_set_rsa_mgf1_md_name(pctx, "SHA256", NULL) != 1))) {
 		EVP_MD_CTX_free(md);
 		return NULL;
 	}
@@ -113,7 +116,8 @@ static EVP_MD_CTX *verify_context(const struct jwk *key, enum jws_alg alg)
 void jws_prepare(struct jwk *key)
 {
 	for (int alg = 0; alg < JWS_N_ALGS; alg++)
-		if (alg != JWS_HS256 && alg != JWS_EDDSA && jws_key_fits(key, alg)) /* EdDSA contexts do not copy */
+		if (alg != JWS_HS256 && alg != JWS_EDDSA &&
+		    jws_key_fits(key, alg)) /* EdDSA contexts do not copy */
 			key->ready[alg] = verify_context(key, alg);
 	ERR_clear_error();
 }
@@ -146,16 +150,18 @@ static EVP_MD_CTX *checking_context(const struct jwk *key, enum jws_alg alg, boo
 	}
 	if (!md || EVP_MD_CTX_copy_ex(md, key->ready[alg]) != 1)
 		return NULL;
-	EVP_MD_CTX_set_flags(md, EVP_MD_CTX_FLAG_FINALISE); /* a one-shot check: no copy before the final */
+	EVP_MD_CTX_set_flags(
+		md, EVP_MD_CTX_FLAG_FINALISE); /* a one-shot check: no copy before the final */
 	return md;
 }
 
-static bool pkey_verify(const struct jwk *key, enum jws_alg alg, const void *input, size_t input_len,
-			const unsigned char *sig, size_t sig_len)
+static bool pkey_verify(const struct jwk *key, enum jws_alg alg, const void *input,
+			size_t input_len, const unsigned char *sig, size_t sig_len)
 {
 	unsigned char der[2 + 2 * (3 + 48)];
 	if (alg == JWS_ES256 || alg == JWS_ES384) {
-		int der_len = ecdsa_to_der(sig, sig_len, alg == JWS_ES256 ? 32 : 48, der, sizeof der);
+		int der_len =
+			ecdsa_to_der(sig, sig_len, alg == JWS_ES256 ? 32 : 48, der, sizeof der);
 		if (der_len < 0)
 			return false;
 		sig = der;
@@ -171,8 +177,8 @@ static bool pkey_verify(const struct jwk *key, enum jws_alg alg, const void *inp
 	return good;
 }
 
-bool jws_verify(const struct jwk *key, enum jws_alg alg, const void *input, size_t input_len, const unsigned char *sig,
-		size_t sig_len)
+bool jws_verify(const struct jwk *key, enum jws_alg alg, const void *input, size_t input_len,
+		const unsigned char *sig, size_t sig_len)
 {
 	if (!jws_key_fits(key, alg))
 		return false;

@@ -31,7 +31,8 @@ struct jwt_cache *jwt_cache_new(size_t slots)
 {
 	if (slots == 0 || slots > JWT_CACHE_MAX)
 		return NULL;
-	struct jwt_cache *c = calloc(1, sizeof *c + slots * sizeof c->slots[0]); /* pages touched as used */
+	struct jwt_cache *c =
+		calloc(1, sizeof *c + slots * sizeof c->slots[0]); /* pages touched as used */
 	if (!c)
 		return NULL;
 	c->n = slots;
@@ -73,20 +74,24 @@ static size_t slot_index(const struct jwt_cache *c, const unsigned char digest[S
 static int unpack(const struct slot *s, struct ngd_outcome *out)
 {
 	const char *p = s->packed;
-	if (ngd_outcome_set_user(out, p) < 0)
-		return outcome_clear(out), -1;
+	if (ngd_outcome_set_user(out, p) < 0) {
+		outcome_clear(out);
+		return -1;
+	}
 	p += strlen(p) + 1;
 	for (size_t i = 0; i < s->n_attrs; i++) {
 		const char *name = p, *value = p + strlen(p) + 1;
-		if (ngd_outcome_add_attribute(out, name, value) < 0)
-			return outcome_clear(out), -1;
+		if (ngd_outcome_add_attribute(out, name, value) < 0) {
+			outcome_clear(out);
+			return -1;
+		}
 		p = value + strlen(value) + 1;
 	}
 	return 0;
 }
 
-int jwt_cache_get(struct jwt_cache *c, const unsigned char digest[SHA256_LEN], uint64_t generation, long long now,
-		  struct ngd_outcome *out)
+int jwt_cache_get(struct jwt_cache *c, const unsigned char digest[SHA256_LEN], uint64_t generation,
+		  long long now, struct ngd_outcome *out)
 {
 	size_t i = slot_index(c, digest);
 	struct slot *s = &c->slots[i];
@@ -94,7 +99,8 @@ int jwt_cache_get(struct jwt_cache *c, const unsigned char digest[SHA256_LEN], u
 	pthread_mutex_lock(&c->locks[i % STRIPES]);
 	if (s->generation && CRYPTO_memcmp(s->digest, digest, SHA256_LEN) == 0) {
 		if (s->generation != generation || now >= s->window.until)
-			slot_empty(c, s); /* expired, or verified with a key set that is gone: never again */
+			slot_empty(c, s); /* expired, or verified with a key set that is gone: never
+					     again */
 		else if (s->window.from <= now)
 			hit = unpack(s, out) == 0;
 	}
@@ -102,7 +108,8 @@ int jwt_cache_get(struct jwt_cache *c, const unsigned char digest[SHA256_LEN], u
 	return hit;
 }
 
-/* The principal as one block of NUL-separated strings (free()), its length in *len; NULL: memory. */
+/* The principal as one block of NUL-separated strings (free()), its length in *len; NULL: memory.
+ */
 static char *pack(const struct principal *p, size_t *len)
 {
 	size_t total = strlen(p->user_id) + 1;

@@ -6,7 +6,7 @@
 #ifndef NGD_JWT_CACHE_H
 #define NGD_JWT_CACHE_H
 
-#include "auth/chain.h"
+#include "auth/registry.h"
 #include "auth/jwt/jwt_claims.h"
 #include "core/secret.h"
 
@@ -24,8 +24,8 @@ void jwt_cache_free(struct jwt_cache *c);
 
 /* 1 with out's user and attributes set when DIGEST was put for key set GENERATION and NOW (wall
  * clock seconds) is inside its window; 0 (out untouched) otherwise. Safe from several threads. */
-int jwt_cache_get(struct jwt_cache *c, const unsigned char digest[SHA256_LEN], uint64_t generation, long long now,
-		  struct ngd_outcome *out);
+int jwt_cache_get(struct jwt_cache *c, const unsigned char digest[SHA256_LEN], uint64_t generation,
+		  long long now, struct ngd_outcome *out);
 /* Remembers principal P for DIGEST, verified with key set GENERATION, inside WINDOW; it replaces
  * whatever held the slot. A principal that cannot be stored is simply not cached. */
 void jwt_cache_put(struct jwt_cache *c, const unsigned char digest[SHA256_LEN], uint64_t generation,

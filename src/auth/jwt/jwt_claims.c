@@ -32,9 +32,11 @@ static void log_audience(const json_t *aud, const struct jwt_rules *rules)
 	size_t used = 0, i;
 	const json_t *v;
 	for (i = 0; i < rules->n_audiences && used < sizeof want; i++)
-		used += (size_t)snprintf(want + used, sizeof want - used, "%s'%s'", i ? " " : "", rules->audiences[i]);
+		used += (size_t)snprintf(want + used, sizeof want - used, "%s'%s'", i ? " " : "",
+					 rules->audiences[i]);
 	if (json_is_string(aud))
-		snprintf(got, sizeof got, "'%s'", jwt_printable(json_string_value(aud), one, sizeof one));
+		snprintf(got, sizeof got, "'%s'",
+			 jwt_printable(json_string_value(aud), one, sizeof one));
 	else if (json_is_array(aud)) {
 		used = (size_t)snprintf(got, sizeof got, "[");
 		json_array_foreach(aud, i, v) if (used < sizeof got) used +=
@@ -59,9 +61,11 @@ static int check_audience(const json_t *aud, const struct jwt_rules *rules, stru
 {
 	size_t i;
 	const json_t *one;
-	if (log_wants(LOG_LEVEL_DEBUG) && !(json_is_string(aud) && audience_accepted(json_string_value(aud), rules))) {
+	if (log_wants(LOG_LEVEL_DEBUG) &&
+	    !(json_is_string(aud) && audience_accepted(json_string_value(aud), rules))) {
 		bool any = false;
-		json_array_foreach(aud, i, one) any |= audience_accepted(json_string_value(one), rules);
+		json_array_foreach(aud, i, one) any |=
+			audience_accepted(json_string_value(one), rules);
 		if (!any)
 			log_audience(aud, rules);
 	}
@@ -69,7 +73,8 @@ static int check_audience(const json_t *aud, const struct jwt_rules *rules, stru
 		return refuse(why, "wrong_audience", "the token names no audience (aud)");
 	if (json_is_string(aud) && audience_accepted(json_string_value(aud), rules))
 		return 0;
-	json_array_foreach(aud, i, one) if (audience_accepted(json_string_value(one), rules)) return 0;
+	json_array_foreach(aud, i,
+			   one) if (audience_accepted(json_string_value(one), rules)) return 0;
 	return refuse(why, "wrong_audience", "the token is not meant for this service (aud)");
 }
 
@@ -100,11 +105,12 @@ static long long whole_seconds(double seconds, bool up)
 	return s;
 }
 
-static int check_times(const json_t *claims, const struct jwt_rules *rules, long long now, struct jwt_refusal *why,
-		       struct jwt_window *window)
+static int check_times(const json_t *claims, const struct jwt_rules *rules, long long now,
+		       struct jwt_refusal *why, struct jwt_window *window)
 {
 	double exp = 0, nbf = 0, iat = 0;
-	int has_exp = numeric_date(claims, "exp", &exp), has_nbf = numeric_date(claims, "nbf", &nbf),
+	int has_exp = numeric_date(claims, "exp", &exp),
+	    has_nbf = numeric_date(claims, "nbf", &nbf),
 	    has_iat = numeric_date(claims, "iat", &iat);
 	if (has_exp < 0 || has_nbf < 0 || has_iat < 0)
 		return refuse(why, "malformed_token", "exp, nbf and iat must be numbers");
@@ -114,38 +120,41 @@ static int check_times(const json_t *claims, const struct jwt_rules *rules, long
 	}
 	if ((double)now > exp + (double)rules->leeway) {
 		if (log_wants(LOG_LEVEL_DEBUG))
-			log_debug("auth:%s: token_expired: exp %.0f is %.0f s ago (leeway %lld s)", rules->name, exp,
-				  (double)now - exp, rules->leeway);
+			log_debug("auth:%s: token_expired: exp %.0f is %.0f s ago (leeway %lld s)",
+				  rules->name, exp, (double)now - exp, rules->leeway);
 		return refuse(why, "token_expired", "the token has expired");
 	}
 	if (has_nbf && (double)(now + rules->leeway) < nbf) {
-		log_debug("auth:%s: token_not_yet_valid: nbf is %.0f s ahead (leeway %lld s)", rules->name,
-			  nbf - (double)now, rules->leeway);
+		log_debug("auth:%s: token_not_yet_valid: nbf is %.0f s ahead (leeway %lld s)",
+			  rules->name, nbf - (double)now, rules->leeway);
 		return refuse(why, "token_not_yet_valid", "the token is not valid yet (nbf)");
 	}
 	if (has_iat && (double)(now + rules->leeway) < iat) {
-		log_debug("auth:%s: token_not_yet_valid: iat is %.0f s ahead (leeway %lld s)", rules->name,
-			  iat - (double)now, rules->leeway);
-		return refuse(why, "token_not_yet_valid", "the token was issued in the future (iat)");
+		log_debug("auth:%s: token_not_yet_valid: iat is %.0f s ahead (leeway %lld s)",
+			  rules->name, iat - (double)now, rules->leeway);
+		return refuse(why, "token_not_yet_valid",
+			      "the token was issued in the future (iat)");
 	}
 	if (window) {
 		double latest = has_nbf && (!has_iat || nbf > iat) ? nbf : iat;
 		window->until = whole_seconds(exp, false);
-		window->from = has_nbf || has_iat ? whole_seconds(latest, true) - rules->leeway : (long long)-9e18;
+		window->from = has_nbf || has_iat ? whole_seconds(latest, true) - rules->leeway
+						  : (long long)-9e18;
 	}
 	return 0;
 }
 
-int jwt_claims_check(const json_t *claims, const struct jwt_rules *rules, long long now, struct jwt_refusal *why,
-		     struct jwt_window *window)
+int jwt_claims_check(const json_t *claims, const struct jwt_rules *rules, long long now,
+		     struct jwt_refusal *why, struct jwt_window *window)
 {
 	const char *iss = json_string_value(json_object_get(claims, "iss"));
 	if (!iss || strcmp(iss, rules->issuer) != 0) {
 		char got[300];
 		if (log_wants(LOG_LEVEL_DEBUG))
-			log_debug("auth:%s: wrong_issuer: expected iss '%s', the token has '%s'", rules->name,
-				  rules->issuer, jwt_printable(iss, got, sizeof got));
-		return refuse(why, "wrong_issuer", "the token was not issued by the configured issuer (iss)");
+			log_debug("auth:%s: wrong_issuer: expected iss '%s', the token has '%s'",
+				  rules->name, rules->issuer, jwt_printable(iss, got, sizeof got));
+		return refuse(why, "wrong_issuer",
+			      "the token was not issued by the configured issuer (iss)");
 	}
 	if (check_audience(json_object_get(claims, "aud"), rules, why) < 0)
 		return -1;

@@ -28,10 +28,11 @@ struct jwt_window {
 };
 
 /* Checks CLAIMS at time NOW against RULES; 0 with *window filled (if not NULL), or -1 with *why. */
-int jwt_claims_check(const json_t *claims, const struct jwt_rules *rules, long long now, struct jwt_refusal *why,
-		     struct jwt_window *window);
+int jwt_claims_check(const json_t *claims, const struct jwt_rules *rules, long long now,
+		     struct jwt_refusal *why, struct jwt_window *window);
 
-/* S as a log may show it: at most OUT_LEN - 1 bytes, each control byte or DEL as '?'; "(none)" for NULL. */
+/* S as a log may show it: at most OUT_LEN - 1 bytes, each control byte or DEL as '?'; "(none)" for
+ * NULL. */
 const char *jwt_printable(const char *s, char *out, size_t out_len);
 
 #endif

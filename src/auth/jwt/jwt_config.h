@@ -36,7 +36,8 @@ struct jwt_config {
 	struct jws_header_memo *headers; /* the token headers seen last, parsed */
 };
 
-/* Reads SEC into CFG (strings point into SEC, which outlives it). 0, or -1 after ngd_section_error. */
+/* Reads SEC into CFG (strings point into SEC, which outlives it). 0, or -1 after ngd_section_error.
+ */
 int jwt_config_load(struct ngd_section *sec, struct jwt_config *cfg);
 void jwt_config_free(struct jwt_config *cfg);
 

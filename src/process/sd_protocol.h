@@ -9,12 +9,14 @@
 
 #define SD_PROTOCOL_LISTEN_FDS_START 3
 
-/* Sends STATE to $NOTIFY_SOCKET (a path, or @ for an abstract name). 1 sent, 0 no socket, -1 error. */
+/* Sends STATE to $NOTIFY_SOCKET (a path, or @ for an abstract name). 1 sent, 0 no socket, -1 error.
+ */
 int sd_protocol_notify(const char *state);
 /* WATCHDOG_USEC when WATCHDOG_PID is unset or this process: 1 with *usec, 0 no watchdog. */
 int sd_protocol_watchdog(uint64_t *usec);
 /* How many sockets, from fd 3 on, were passed to this process (LISTEN_PID, LISTEN_FDS), marked
- * close-on-exec; unsets the variables so that nothing started inherits them. -1: they are garbled. */
+ * close-on-exec; unsets the variables so that nothing started inherits them. -1: they are garbled.
+ */
 int sd_protocol_listen_fds(void);
 /* 1 if fd is a listening stream socket, else 0. */
 int sd_protocol_is_listening_stream(int fd);

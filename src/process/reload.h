@@ -13,9 +13,8 @@ struct reload_context {
 	bool verbose;	   /* -v: keep debug logging whatever log_level says */
 	bool listen_fixed; /* --listen or socket activation: [server] listen is not used */
 	char listen[256];
-	unsigned threads, max_url_bytes, max_header_bytes, max_body_bytes, connection_timeout;
-	unsigned max_connections, max_connections_per_address, header_timeout;
-	unsigned auth_failure_delay;
+	struct config_server
+		started; /* [server] as started: its restart-only keys (listen: the copy above) */
 };
 
 /* A new snapshot from the configuration (ctx->path, or --dev's). NULL with "FILE:LINE: KEY:

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* dlopen("libcurl.so.4") on first need, its functions in one table, curl_global_init once. */
-#include "token/curl_lib.h"
+#include "net/curl_lib.h"
 
 #include <dlfcn.h>
 #include <pthread.h>
@@ -17,9 +17,9 @@ struct curl_lib curl_lib;
 static pthread_mutex_t loading = PTHREAD_MUTEX_INITIALIZER;
 static atomic_bool loaded;
 
-#define SYMBOL(field)                                                                                                  \
-	{                                                                                                              \
-		"curl_" #field, offsetof(struct curl_lib, field)                                                       \
+#define SYMBOL(field)                                                                              \
+	{                                                                                          \
+		"curl_" #field, offsetof(struct curl_lib, field)                                   \
 	}
 static const struct {
 	const char *name;
@@ -38,10 +38,12 @@ static int resolve(void *handle, struct curl_lib *t, char *err, size_t err_len)
 		void *f = dlsym(handle, symbols[i].name);
 		if (!f) {
 			const char *why = dlerror();
-			snprintf(err, err_len, "cannot load " CURL_LIB_NAME ": %s", why ? why : symbols[i].name);
+			snprintf(err, err_len, "cannot load " CURL_LIB_NAME ": %s",
+				 why ? why : symbols[i].name);
 			return -1;
 		}
-		memcpy((char *)t + symbols[i].offset, &f, sizeof f); /* POSIX: a function's address fits a void * */
+		memcpy((char *)t + symbols[i].offset, &f,
+		       sizeof f); /* POSIX: a function's address fits a void * */
 	}
 	return 0;
 }
@@ -50,12 +52,14 @@ static int check_and_init(const struct curl_lib *t, char *err, size_t err_len)
 {
 	const curl_version_info_data *v = t->version_info(CURLVERSION_NOW);
 	if (!v || v->version_num < CURL_LIB_MIN_VERSION) {
-		snprintf(err, err_len, CURL_LIB_NAME " is version %s: at least " CURL_LIB_MIN_TEXT " is needed",
+		snprintf(err, err_len,
+			 CURL_LIB_NAME " is version %s: at least " CURL_LIB_MIN_TEXT " is needed",
 			 v && v->version ? v->version : "unknown");
 		return -1;
 	}
 	if (t->global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-		snprintf(err, err_len, "cannot initialise " CURL_LIB_NAME " (curl_global_init failed)");
+		snprintf(err, err_len,
+			 "cannot initialise " CURL_LIB_NAME " (curl_global_init failed)");
 		return -1;
 	}
 	return 0;
@@ -67,12 +71,14 @@ static int load_locked(char *err, size_t err_len)
 	void *handle = dlopen(CURL_LIB_NAME, RTLD_NOW | RTLD_LOCAL);
 	if (!handle) {
 		const char *why = dlerror();
-		snprintf(err, err_len, "cannot load " CURL_LIB_NAME " (the Debian package libcurl4): %s",
+		snprintf(err, err_len,
+			 "cannot load " CURL_LIB_NAME " (the Debian package libcurl4): %s",
 			 why ? why : "unknown error");
 		return -1;
 	}
 	if (resolve(handle, &t, err, err_len) < 0 || check_and_init(&t, err, err_len) < 0) {
-		dlclose(handle); /* a later reload tries again, e.g. once the package is installed */
+		dlclose(handle); /* a later reload tries again, e.g. once the package is installed
+				  */
 		return -1;
 	}
 	curl_lib = t;
@@ -85,7 +91,8 @@ int curl_lib_load(char *err, size_t err_len)
 	if (atomic_load_explicit(&loaded, memory_order_acquire))
 		return 0;
 	pthread_mutex_lock(&loading);
-	int rc = atomic_load_explicit(&loaded, memory_order_relaxed) ? 0 : load_locked(err, err_len);
+	int rc =
+		atomic_load_explicit(&loaded, memory_order_relaxed) ? 0 : load_locked(err, err_len);
 	pthread_mutex_unlock(&loading);
 	return rc;
 }

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Bounded HTTPS exchanges with libcurl: no proxy from the environment, http/https only, a cap on
  * the answer, the transfer abandoned at shutdown. */
-#include "token/rest_http.h"
+#include "net/rest_http.h"
 
 #include "core/buf.h"
 #include "core/log.h"
-#include "token/curl_lib.h"
+#include "net/curl_lib.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,7 +29,8 @@ static size_t sink_write(char *ptr, size_t size, size_t nmemb, void *userdata)
 	return s->data.failed ? 0 : n;
 }
 
-static int stop_check(void *clientp, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
+static int stop_check(void *clientp, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+		      curl_off_t ulnow)
 {
 	(void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
 	const atomic_bool *stop = clientp;
@@ -82,24 +83,30 @@ static struct curl_slist *header_list(const struct rest_request *req)
 		 req->content_type ? req->content_type : "");
 	const char *const added[] = {type, "Expect:", NULL};
 	for (size_t i = 0; req->headers && req->headers[i]; i++) {
-		if (!(grown = curl_lib.slist_append(list, req->headers[i])))
-			return wipe_list(list), NULL;
+		if (!(grown = curl_lib.slist_append(list, req->headers[i]))) {
+			wipe_list(list);
+			return NULL;
+		}
 		list = grown;
 	}
 	for (size_t i = 0; added[i]; i++) {
-		if (!(grown = curl_lib.slist_append(list, added[i])))
-			return wipe_list(list), NULL;
+		if (!(grown = curl_lib.slist_append(list, added[i]))) {
+			wipe_list(list);
+			return NULL;
+		}
 		list = grown;
 	}
 	return list;
 }
 
-static void configure(CURL *c, const struct rest_request *req, struct sink *s, struct curl_slist *headers)
+static void configure(CURL *c, const struct rest_request *req, struct sink *s,
+		      struct curl_slist *headers)
 {
 	curl_lib_set_ptr(c, CURLOPT_URL, req->url);
 	curl_lib_set_ptr(c, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_lib_set_long(c, CURLOPT_NOSIGNAL, 1L);
-	curl_lib_set_ptr(c, CURLOPT_PROXY, ""); /* the endpoint is configured: no proxy from the environment */
+	curl_lib_set_ptr(c, CURLOPT_PROXY,
+			 ""); /* the endpoint is configured: no proxy from the environment */
 	curl_lib_set_long(c, CURLOPT_TIMEOUT_MS, req->timeout_ms);
 	curl_lib_set_long(c, CURLOPT_CONNECTTIMEOUT_MS, req->timeout_ms);
 	curl_lib_set_off(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)req->max_bytes);
@@ -109,8 +116,10 @@ static void configure(CURL *c, const struct rest_request *req, struct sink *s, s
 	curl_lib_set_xferinfo(c, stop_check);
 	curl_lib_set_ptr(c, CURLOPT_XFERINFODATA, (const void *)req->stop);
 	curl_lib_set_ptr(c, CURLOPT_USERAGENT, "negotiated");
-	curl_lib_set_long(c, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1); /* as the SDK's Node client speaks */
-	curl_lib_set_ptr(c, CURLOPT_ACCEPT_ENCODING, "gzip,deflate");		 /* as the SDK asks; curl decodes */
+	curl_lib_set_long(c, CURLOPT_HTTP_VERSION,
+			  (long)CURL_HTTP_VERSION_1_1); /* as the SDK's Node client speaks */
+	curl_lib_set_ptr(c, CURLOPT_ACCEPT_ENCODING,
+			 "gzip,deflate"); /* as the SDK asks; curl decodes */
 	curl_lib_set_ptr(c, CURLOPT_HTTPHEADER, headers);
 	if (req->ca_file)
 		curl_lib_set_ptr(c, CURLOPT_CAINFO, req->ca_file);
@@ -151,7 +160,8 @@ int rest_exchange(void *handle, const struct rest_request *req, struct rest_answ
 		return a->body ? 0 : (snprintf(a->err, sizeof a->err, "out of memory"), -1);
 	}
 	if (s.too_large || rc == CURLE_FILESIZE_EXCEEDED)
-		snprintf(a->err, sizeof a->err, "the answer is larger than %zu bytes", req->max_bytes);
+		snprintf(a->err, sizeof a->err, "the answer is larger than %zu bytes",
+			 req->max_bytes);
 	else
 		snprintf(a->err, sizeof a->err, "%s", curl_lib.easy_strerror(rc));
 	a->status = 0;
@@ -173,8 +183,8 @@ void rest_url_encode(struct buf *out, const char *s)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		bool plain = (*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
-			     strchr("-_.!~*()", *p);
+		bool plain = (*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+			     (*p >= '0' && *p <= '9') || strchr("-_.!~*()", *p);
 		char esc[3] = {'%', hex[*p >> 4], hex[*p & 15]};
 		buf_append(out, plain ? (const char *)p : esc, plain ? 1 : 3);
 	}

@@ -11,7 +11,7 @@
 struct rest_request {
 	const char *url;
 	const char *const *headers; /* "Name: value", NULL-terminated; may hold secrets (wiped) */
-	const char *body;	    /* NULL: a GET; otherwise a POST of body_len bytes (secret: not copied) */
+	const char *body; /* NULL: a GET; otherwise a POST of body_len bytes (secret: not copied) */
 	size_t body_len;
 	const char *content_type; /* of the body; NULL: none is sent */
 	const char *ca_file;	  /* NULL: the system's trust store */
@@ -28,7 +28,7 @@ struct rest_answer {
 	char err[160];	/* why there is no answer: never a header or a body */
 };
 
-/* Loads libcurl (token/curl_lib.h) and sets it up, once; call while the configuration that needs
+/* Loads libcurl (net/curl_lib.h) and sets it up, once; call while the configuration that needs
  * it loads, before starting threads that fetch. 0, or -1 with why (naming the library) in err. */
 int rest_http_load(char *err, size_t err_len);
 /* The same, for callers without an error buffer: why is logged. 0, or -1. */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* NOTIFY_SOCKET datagrams and LISTEN_FDS parsing, as sd_notify(3) and sd_listen_fds(3) specify. */
-#include "sd_protocol.h"
+#include "process/sd_protocol.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -29,8 +29,10 @@ int sd_protocol_notify(const char *state)
 	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -1;
-	socklen_t addr_len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len + (path[0] == '/'));
-	ssize_t sent = sendto(fd, state, strlen(state), MSG_NOSIGNAL, (struct sockaddr *)&addr, addr_len);
+	socklen_t addr_len =
+		(socklen_t)(offsetof(struct sockaddr_un, sun_path) + len + (path[0] == '/'));
+	ssize_t sent =
+		sendto(fd, state, strlen(state), MSG_NOSIGNAL, (struct sockaddr *)&addr, addr_len);
 	close(fd);
 	return sent == (ssize_t)strlen(state) ? 1 : -1;
 }
@@ -67,9 +69,13 @@ int sd_protocol_listen_fds(void)
 {
 	int n = 0;
 	if (getenv("LISTEN_FDS") && for_this_process("LISTEN_PID", false)) {
-		unsigned long long count = env_number("LISTEN_FDS", INT_MAX - SD_PROTOCOL_LISTEN_FDS_START);
-		n = count ? (int)count : strcmp(getenv("LISTEN_FDS"), "0") == 0 ? 0 : -1;
-		for (int fd = SD_PROTOCOL_LISTEN_FDS_START; n > 0 && fd < SD_PROTOCOL_LISTEN_FDS_START + n; fd++) {
+		unsigned long long count =
+			env_number("LISTEN_FDS", INT_MAX - SD_PROTOCOL_LISTEN_FDS_START);
+		n = (int)count;
+		if (!count && strcmp(getenv("LISTEN_FDS"), "0") != 0)
+			n = -1; /* not a number: no socket is taken */
+		for (int fd = SD_PROTOCOL_LISTEN_FDS_START;
+		     n > 0 && fd < SD_PROTOCOL_LISTEN_FDS_START + n; fd++) {
 			int flags = fcntl(fd, F_GETFD);
 			if (flags < 0 || fcntl(fd, F_SETFD, flags | FD_CLOEXEC) < 0)
 				n = -1;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* libcurl, loaded with dlopen only when the configuration needs it (a jwks_url, discovery, a
- * webhook, a keyless service): a configuration with no URL maps none of the libraries it pulls in. */
+ * webhook, a keyless service): a configuration with no URL maps none of the libraries it pulls in.
+ */
 #ifndef NGD_CURL_LIB_H
 #define NGD_CURL_LIB_H
 
@@ -9,7 +10,8 @@
 
 #define CURL_LIB_NAME "libcurl.so.4"
 
-/* The functions used, resolved by curl_lib_load; valid from its first success on, never unloaded. */
+/* The functions used, resolved by curl_lib_load; valid from its first success on, never unloaded.
+ */
 struct curl_lib {
 	typeof(curl_global_init) *global_init;
 	typeof(curl_global_cleanup) *global_cleanup;
