@@ -305,35 +305,52 @@ static const char *pem_label_kind(const char *label, size_t len)
 	return NULL;
 }
 
+/* Bytes at the start of TEXT (LEN bytes, not NUL-terminated) that are in SET. */
+static size_t span_of(const char *text, size_t len, const char *set)
+{
+	size_t n = 0;
+	while (n < len && text[n] && strchr(set, text[n]))
+		n++;
+	return n;
+}
+
+static bool starts_with(const char *text, size_t len, const char *prefix)
+{
+	size_t n = strlen(prefix);
+	return len >= n && memcmp(text, prefix, n) == 0;
+}
+
+/* What a PEM text's first block holds, into OUT; LABEL is the text after "-----BEGIN ". */
+static const char *pem_text_kind(const char *label, size_t rest, char *out, size_t out_len)
+{
+	const char *end = memmem(label, rest, "-----", 5);
+	size_t label_len = end ? (size_t)(end - label) : 0;
+	const char *kind = pem_label_kind(label, label_len);
+	if (kind)
+		snprintf(out, out_len, "it holds %s", kind);
+	else if (label_len && label_len <= 40 &&
+		 span_of(label, label_len, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 ") == label_len)
+		snprintf(out, out_len, "it holds a PEM block labelled '%.*s'", (int)label_len,
+			 label);
+	else
+		snprintf(out, out_len, "it holds PEM");
+	return out;
+}
+
 const char *key_text_kind(const char *text, size_t len, char *out, size_t out_len)
 {
 	const char *begin = memmem(text, len, "-----BEGIN ", 11);
-	size_t skip = strspn(text, " \t\n");
+	size_t skip = span_of(text, len, " \t\r\n");
 	if (begin) {
-		const char *label = begin + 11,
-			   *end = memmem(label, len - (size_t)(label - text), "-----", 5);
-		size_t label_len = end ? (size_t)(end - label) : 0;
-		const char *kind = pem_label_kind(label, label_len);
-		if (kind) {
-			snprintf(out, out_len, "it holds %s", kind);
-			return out;
-		}
-		if (label_len && label_len <= 40 &&
-		    strspn(label, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 ") >= label_len) {
-			snprintf(out, out_len, "it holds a PEM block labelled '%.*s'",
-				 (int)label_len, label);
-			return out;
-		}
-		snprintf(out, out_len, "it holds PEM");
-		return out;
+		const char *label = begin + 11;
+		return pem_text_kind(label, len - (size_t)(label - text), out, out_len);
 	}
 	if (skip < len && text[skip] == '{') {
 		snprintf(out, out_len, "it holds JSON (a JWKS goes in jwks_file)");
 		return out;
 	}
-	if (len >= 8 &&
-	    (strncmp(text, "ssh-rsa ", 8) == 0 || strncmp(text, "ssh-ed25519 ", 12) == 0 ||
-	     strncmp(text, "ecdsa-sha2-", 11) == 0)) {
+	if (starts_with(text, len, "ssh-rsa ") || starts_with(text, len, "ssh-ed25519 ") ||
+	    starts_with(text, len, "ecdsa-sha2-")) {
 		snprintf(out, out_len,
 			 "it holds an OpenSSH public key: convert it (ssh-keygen -e -m PKCS8 -f "
 			 "KEY)");
