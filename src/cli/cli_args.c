@@ -64,10 +64,13 @@ static char *read_stdin(size_t max_bytes, size_t *len, char *err, size_t err_len
 	char *text = malloc(max_bytes + 2);
 	ssize_t n = 0;
 	*len = 0;
-	while (text && *len <= max_bytes &&
-	       (n = read(STDIN_FILENO, text + *len, max_bytes + 1 - *len)) > 0)
+	if (!text) {
+		snprintf(err, err_len, "out of memory");
+		return NULL;
+	}
+	while (*len <= max_bytes && (n = read(STDIN_FILENO, text + *len, max_bytes + 1 - *len)) > 0)
 		*len += (size_t)n;
-	if (text && (n < 0 || *len > max_bytes || memchr(text, '\0', *len))) {
+	if (n < 0 || *len > max_bytes || memchr(text, '\0', *len)) {
 		snprintf(err, err_len, "%s",
 			 n < 0 ? "cannot read standard input"
 			       : "standard input is too long or binary");
@@ -75,8 +78,7 @@ static char *read_stdin(size_t max_bytes, size_t *len, char *err, size_t err_len
 		free(text);
 		return NULL;
 	}
-	if (text)
-		text[*len] = '\0';
+	text[*len] = '\0';
 	return text;
 }
 

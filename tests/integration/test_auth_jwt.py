@@ -671,7 +671,9 @@ def test_cache_entry_ends_at_exp(daemon_factory, tmp_path, service, keys):
     (tmp_path / "jwks.json").write_text(json.dumps({"keys": keys.file_set}))
     daemon = daemon_factory(local_config(service, tmp_path, leeway=0))
     exp = int(time.time()) + 3
-    token = sign(keys, exp=exp)
+    # iat a second back: time(3) reads a coarse clock that can lag Python's by a few ms at a
+    # second's turn, and with leeway 0 an iat of "now" was then refused as not yet valid
+    token = sign(keys, exp=exp, iat=exp - 4)
     assert_admitted(negotiate(daemon, "local", token), service, "local")
     assert_admitted(negotiate(daemon, "local", token), service, "local")
     time.sleep(max(0, exp + 1.1 - time.time()))
