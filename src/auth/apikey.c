@@ -133,7 +133,7 @@ static void apikey_destroy(void *instance)
 static void *apikey_create(struct ngd_section *sec)
 {
 	const char *path = ngd_section_get(sec, "file");
-	char err[256];
+	char err[FILE_ERROR_TEXT];
 	size_t len = 0, slots = 4;
 	int bad_line = 0;
 	if (!path) {

@@ -64,7 +64,7 @@ void section_add_typo_hints(const struct ngd_section *sec, char *err, size_t err
 
 void ngd_section_error(struct ngd_section *sec, const char *key, const char *fmt, ...)
 {
-	char message[384];
+	char message[1024]; /* room for a path named twice (FILE_ERROR_TEXT) and a hint */
 	int line = sec->head.line;
 	va_list ap;
 	if (sec->error)

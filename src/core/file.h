@@ -17,5 +17,7 @@ char *file_read_bytes(const char *path, size_t max_bytes, size_t *len, char *err
  * follows says why); -1 when every user may, with "'PATH' holds WHAT and is readable by every user
  * (mode 0644): run chmod o-rwx 'PATH'" in err. */
 int file_check_private(const char *path, const char *what, char *err, size_t err_len);
+/* Room for file_check_private's message: it names a path of up to 200 bytes twice. */
+#define FILE_ERROR_TEXT 640
 
 #endif

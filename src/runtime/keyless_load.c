@@ -43,7 +43,7 @@ static const char *setting(const char *configured, const char *env)
 static char *read_secret_file(struct loading *l, const char *file, const char *file_key,
 			      const char *cred, const char *cred_key)
 {
-	char why[300], *path = NULL;
+	char why[FILE_ERROR_TEXT], *path = NULL;
 	size_t len;
 	const char *dir = getenv("CREDENTIALS_DIRECTORY");
 	if (cred && (!dir || !*dir)) {

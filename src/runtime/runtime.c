@@ -11,6 +11,7 @@
 #include "runtime/keyless_load.h"
 #include "runtime/policy_build.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,7 +113,7 @@ static int source_load(const struct config *cfg, const struct config_service *cs
 		       char *err, size_t err_len)
 {
 	const char *key;
-	char why[256] = "out of memory", name[64];
+	char why[FILE_ERROR_TEXT] = "out of memory", name[64];
 	char *text = connection_string_text(cfg->path, src, &key, why, sizeof why);
 	int rc = text ? service_init(out, cs->head.name, text, why, sizeof why) : -1;
 	secret_free(text);
@@ -280,7 +281,7 @@ static void add_error(char *err, size_t err_len, const char *why)
 static int build_sections(struct runtime *rt, char *err, size_t err_len)
 {
 	const struct config *cfg = rt->cfg;
-	char why[640];
+	char why[PATH_MAX + FILE_ERROR_TEXT]; /* FILE:LINE: KEY: and a message naming a path */
 	int failed = 0;
 	for (; rt->n_services < cfg->n_services; rt->n_services++)
 		if (service_load(cfg, cfg->services[rt->n_services], &rt->services[rt->n_services],

@@ -308,6 +308,8 @@ SECRET_FILES = {
 
 @pytest.mark.parametrize("name", SECRET_FILES)
 def test_the_daemon_refuses_a_secret_file_others_can_read(tmp_path, name):
+    tmp_path = tmp_path / ("deep" * 16)  # a long path (config lines hold 198 bytes): named whole, twice
+    tmp_path.mkdir()
     text, files, what = SECRET_FILES[name]
     service = Service.new()
     for file, (content, mode) in files.items():

@@ -118,7 +118,7 @@ static bool is_text(const char *s, size_t len)
 
 static struct keyset *keys_from_file(struct ngd_section *sec, const char *key, const char *path)
 {
-	char err[256], why[256];
+	char err[FILE_ERROR_TEXT], why[256];
 	size_t len = 0;
 	bool secret = strcmp(key, "secret_file") == 0;
 	if (secret && file_check_private(path, "a signing secret", err, sizeof err) < 0) {
