@@ -6,7 +6,8 @@ Environment:
   NEGOTIATED_WRAPPER  a command prefix for every run of the binary, e.g. "valgrind --error-exitcode=99"
   NEGOTIATED_LOG_DIR  where the session's logs are kept for tests/secrets/check.sh (default:
                       <repo>/build/logs/daemon/integration); the secrets the session drew go to
-                      <repo>/build/secrets/<that directory's name>.list
+                      <repo>/build/secrets/<that directory's name>.list; under pytest -n each worker
+                      keeps its own (a gw0/ subdirectory, <name>-gw0.list)
 """
 import base64
 import contextlib
@@ -46,8 +47,10 @@ CLIENT_PATHS = {
     "socketio": "clients/socketio/hubs/{}",
 }
 ANON_USER = re.compile(r"anon-[0-9a-f]{16}")
-LOG_DIR = Path(os.environ.get("NEGOTIATED_LOG_DIR", REPO / "build" / "logs" / "daemon" / "integration"))
-SECRETS_LIST = REPO / "build" / "secrets" / f"{LOG_DIR.name}.list"
+SESSION_LOG_DIR = Path(os.environ.get("NEGOTIATED_LOG_DIR", REPO / "build" / "logs" / "daemon" / "integration"))
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")  # gw0, gw1... under pytest -n: each keeps its own
+LOG_DIR = SESSION_LOG_DIR / WORKER if WORKER else SESSION_LOG_DIR
+SECRETS_LIST = REPO / "build" / "secrets" / f"{SESSION_LOG_DIR.name}{'-' + WORKER if WORKER else ''}.list"
 THIRD_PARTY_LOGS = {"glewlwyd.log"}  # other programs' own logs: what they print is not ours to check
 MIN_SECRET_CHARS = 16  # shorter random values are user ids and names, which logs may show
 
