@@ -10,6 +10,7 @@
 #include "runtime/attr_check.h"
 #include "runtime/keyless_load.h"
 #include "runtime/policy_build.h"
+#include "runtime/store_load.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -266,7 +267,7 @@ static int build_edge(struct runtime *rt, char *err, size_t err_len)
 		snprintf(err, err_len, "out of memory for the rate-limit table");
 		return -1;
 	}
-	return 0;
+	return store_load(rt->cfg, &rt->store, err, err_len);
 }
 
 /* Appends WHY to ERR as a line of its own (ERR gathers every error of a build). */
@@ -352,6 +353,7 @@ void runtime_free(struct runtime *rt)
 		service_clear(&rt->services[i]);
 	access_log_close(&rt->access_log);
 	rate_table_free(rt->rate_limits);
+	store_free(rt->store);
 	free(rt->hubs);
 	free(rt->auths);
 	free(rt->services);
