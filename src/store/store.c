@@ -188,51 +188,60 @@ int store_rate_key(const char *prefix, const char *hub, const char *kind, const 
 	return n < 0 || (size_t)n >= cap ? -1 : 0;
 }
 
-static enum store_result rate_answer(struct store *st, redisReply *r, unsigned max_wait,
-				     unsigned *wait)
+static enum store_result rate_answer(redisReply *r, unsigned max_wait, unsigned *wait)
 {
 	long answer = store_reply_rate(r, max_wait);
 	if (answer < 0) {
 		char why[256];
 		store_reply_error_text(r, "the rate script", why, sizeof why);
 		log_warning("[store] %s", why);
-		(void)st;
 		return STORE_FAILED;
 	}
 	*wait = (unsigned)answer;
 	return answer ? STORE_LIMITED : STORE_PASSED;
 }
 
-enum store_result store_rate_take(struct store *st, const char *hub, const char *kind,
-				  const char *id1, const char *id2, const struct rate_spec *spec,
-				  unsigned *wait)
+/* EVALSHA, and EVAL when the server lost the script (a restart or a FLUSH): the reply, or NULL. */
+static redisReply *run_rate_script(struct store *st, const char *key, const char *interval,
+				   const char *tolerance)
 {
-	char key[256], interval[24], tolerance[24], err[256] = "";
-	uint64_t interval_us = spec->period_ns / spec->count / 1000u;
-	unsigned max_wait = (unsigned)(spec->period_ns / 1000000000u) + 1;
-	if (interval_us == 0)
-		interval_us = 1;
-	if (store_rate_key(st->prefix, hub, kind, id1, id2, key, sizeof key) < 0)
-		return STORE_FAILED;
-	snprintf(interval, sizeof interval, "%llu", (unsigned long long)interval_us);
-	snprintf(tolerance, sizeof tolerance, "%llu",
-		 (unsigned long long)(interval_us * (spec->burst - 1)));
+	char err[256] = "";
 	const char *argv[] = {"EVALSHA", st->script_sha, "1", key, interval, tolerance};
 	size_t lens[] = {7,	      strlen(st->script_sha), 1,
 			 strlen(key), strlen(interval),	      strlen(tolerance)};
 	redisReply *r = NULL;
 	if (store_call(st, 6, argv, lens, &r, err, sizeof err) < 0)
-		return STORE_FAILED;
-	if (store_reply_is_noscript(r)) { /* a restarted or flushed server: send the script */
-		freeReplyObject(r);
-		r = NULL;
-		argv[0] = "EVAL", lens[0] = 4;
-		argv[1] = rate_script, lens[1] = sizeof rate_script - 1;
-		if (store_call(st, 6, argv, lens, &r, err, sizeof err) < 0)
-			return STORE_FAILED;
-	}
-	enum store_result result = rate_answer(st, r, max_wait, wait);
+		return NULL;
+	if (!store_reply_is_noscript(r))
+		return r;
 	freeReplyObject(r);
+	r = NULL;
+	argv[0] = "EVAL", lens[0] = 4;
+	argv[1] = rate_script, lens[1] = sizeof rate_script - 1;
+	if (store_call(st, 6, argv, lens, &r, err, sizeof err) < 0)
+		return NULL;
+	return r;
+}
+
+enum store_result store_rate_take(struct store *st, const char *hub, const char *kind,
+				  const char *id1, const char *id2, const struct rate_spec *spec,
+				  unsigned *wait)
+{
+	char key[256], interval[24], tolerance[24];
+	uint64_t interval_us = spec->period_ns / spec->count / 1000u;
+	unsigned max_wait = (unsigned)(spec->period_ns / 1000000000u) + 1;
+	enum store_result result = STORE_FAILED;
+	if (interval_us == 0)
+		interval_us = 1;
+	snprintf(interval, sizeof interval, "%llu", (unsigned long long)interval_us);
+	snprintf(tolerance, sizeof tolerance, "%llu",
+		 (unsigned long long)(interval_us * (spec->burst - 1)));
+	redisReply *r = NULL;
+	if (store_rate_key(st->prefix, hub, kind, id1, id2, key, sizeof key) == 0 &&
+	    (r = run_rate_script(st, key, interval, tolerance)))
+		result = rate_answer(r, max_wait, wait);
+	if (r)
+		freeReplyObject(r);
 	if (result == STORE_FAILED)
 		bump(st->rate_on_failure == STORE_FAIL_OPEN ? &rate_failed_open
 							    : &rate_failed_closed);
@@ -255,7 +264,8 @@ static void *health_loop(void *arg)
 		pthread_mutex_lock(&s->lock);
 		int rc = call(st, s, 1, argv, lens, &r, err, sizeof err);
 		pthread_mutex_unlock(&s->lock);
-		freeReplyObject(r);
+		if (r)
+			freeReplyObject(r);
 		set_reachable(st, rc == 0, err);
 		pthread_mutex_lock(&st->health_lock);
 		struct timespec until;
