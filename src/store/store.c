@@ -58,6 +58,9 @@ struct store {
 	unsigned n_slots;
 	atomic_bool reachable;
 	atomic_bool stopping;
+	_Atomic uint64_t down_until_ns; /* after a failure, calls fail at once until then (or until
+					   the health check reaches the server) */
+	atomic_uint down_backoff_ms;
 	pthread_t health;
 	bool health_started;
 	pthread_mutex_t health_lock;
@@ -162,15 +165,38 @@ static int call(struct store *st, struct slot *s, int argc, const char **argv, c
 	return -1;
 }
 
+/* A failed call opens the circuit for a backoff (50 ms doubling to 2 s): the calls behind it, and
+ * a request's second limit, fail at once instead of each waiting for the timeout. */
+static void circuit_update(struct store *st, bool ok)
+{
+	if (ok) {
+		atomic_store(&st->down_backoff_ms, 0);
+		atomic_store(&st->down_until_ns, 0);
+		return;
+	}
+	unsigned ms = atomic_load(&st->down_backoff_ms);
+	ms = ms ? ms * 2 : BACKOFF_MIN_MS;
+	if (ms > BACKOFF_MAX_MS)
+		ms = BACKOFF_MAX_MS;
+	atomic_store(&st->down_backoff_ms, ms);
+	atomic_store(&st->down_until_ns, monotonic_ns() + (uint64_t)ms * 1000000u);
+}
+
 static int store_call(struct store *st, int argc, const char **argv, const size_t *lens,
 		      redisReply **reply, char *err, size_t err_len)
 {
 	uint64_t start = monotonic_ns();
+	if (start < atomic_load(&st->down_until_ns)) {
+		count_call(false, 0);
+		snprintf(err, err_len, "unreachable (waiting to retry)");
+		return -1;
+	}
 	struct slot *s = slot_take(st);
 	int rc = call(st, s, argc, argv, lens, reply, err, err_len);
 	pthread_mutex_unlock(&s->lock);
 	count_call(rc == 0, monotonic_ns() - start);
 	set_reachable(st, rc == 0, err);
+	circuit_update(st, rc == 0);
 	return rc;
 }
 
@@ -267,6 +293,8 @@ static void *health_loop(void *arg)
 		if (r)
 			freeReplyObject(r);
 		set_reachable(st, rc == 0, err);
+		if (rc == 0)
+			circuit_update(st, true);
 		pthread_mutex_lock(&st->health_lock);
 		struct timespec until;
 		clock_gettime(CLOCK_MONOTONIC, &until);
