@@ -43,7 +43,7 @@ static void url_bad(void)
 		{"redis://:secret@host", "may not hold a user or password"},
 		{"redis://", "the host must be"},
 		{"redis://ho st", "the host must be"},
-		{"redis://host?x", "expected :PORT"},
+		{"redis://[::1]x", "expected :PORT"},
 		{"redis://host:0", "the port must be"},
 		{"redis://host:65536", "the port must be"},
 		{"redis://host:12x", "the port must be"},
