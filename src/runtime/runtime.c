@@ -267,7 +267,12 @@ static int build_edge(struct runtime *rt, char *err, size_t err_len)
 		snprintf(err, err_len, "out of memory for the rate-limit table");
 		return -1;
 	}
-	return store_load(rt->cfg, &rt->store, err, err_len);
+	if (store_load(rt->cfg, &rt->store, err, err_len) < 0)
+		return -1;
+	for (size_t i = 0; rt->store && i < rt->n_services; i++)
+		if (rt->services[i].rest)
+			rest_signer_share(rt->services[i].rest, rt->store);
+	return 0;
 }
 
 /* Appends WHY to ERR as a line of its own (ERR gathers every error of a build). */

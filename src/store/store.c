@@ -51,7 +51,7 @@ struct store {
 	char *user, *password, *prefix;
 	SSL_CTX *tls;
 	unsigned timeout_ms;
-	enum store_on_failure rate_on_failure;
+	enum store_on_failure rate_on_failure, keyless_on_failure;
 	char script_sha[2 * SHA_DIGEST_LENGTH + 1];
 	struct pool *pool;
 	struct slot *slots; /* n_slots - 1 for the workers, the last for the health check */
@@ -334,6 +334,7 @@ static int copy_settings(struct store *st, const struct store_settings *s)
 	st->url = s->url;
 	st->timeout_ms = s->timeout_ms;
 	st->rate_on_failure = s->rate_on_failure;
+	st->keyless_on_failure = s->keyless_on_failure;
 	unsigned char digest[SHA_DIGEST_LENGTH];
 	SHA1((const unsigned char *)rate_script, sizeof rate_script - 1, digest);
 	hex_encode(digest, sizeof digest, st->script_sha);
@@ -437,6 +438,66 @@ enum store_on_failure store_rate_on_failure(const struct store *st)
 bool store_reachable(const struct store *st)
 {
 	return atomic_load(&st->reachable);
+}
+
+enum store_on_failure store_keyless_on_failure(const struct store *st)
+{
+	return st->keyless_on_failure;
+}
+
+int store_keyless_key(const struct store *st, const char *kind, const char *text, char *out,
+		      size_t cap)
+{
+	unsigned char digest[SHA256_LEN];
+	char hex[2 * 16 + 1];
+	if (sha256(text, strlen(text), digest) < 0)
+		return -1;
+	hex_encode(digest, 16, hex);
+	int n = snprintf(out, cap, "negotiated:%s:keyless:%s:%s", st->prefix, kind, hex);
+	return n < 0 || (size_t)n >= cap ? -1 : 0;
+}
+
+int store_get(struct store *st, const char *key, char *out, size_t cap, size_t *len)
+{
+	const char *argv[] = {"GET", key};
+	size_t lens[] = {3, strlen(key)};
+	redisReply *r = NULL;
+	char err[256] = "";
+	if (store_call(st, 2, argv, lens, &r, err, sizeof err) < 0)
+		return -1;
+	int got = store_reply_value(r, out, cap, len);
+	if (r->type == REDIS_REPLY_STRING)
+		explicit_bzero(r->str, r->len); /* a cached token */
+	freeReplyObject(r);
+	return got;
+}
+
+int store_set(struct store *st, const char *key, const char *value, unsigned px_ms, bool nx)
+{
+	char px[16];
+	const char *argv[] = {"SET", key, value, "PX", px, "NX"};
+	size_t lens[] = {3, strlen(key), strlen(value), 2, 0, 2};
+	redisReply *r = NULL;
+	char err[256] = "";
+	lens[4] = (size_t)snprintf(px, sizeof px, "%u", px_ms ? px_ms : 1);
+	if (store_call(st, nx ? 6 : 5, argv, lens, &r, err, sizeof err) < 0)
+		return -1;
+	int set = store_reply_set(r);
+	freeReplyObject(r);
+	return set;
+}
+
+int store_del(struct store *st, const char *key)
+{
+	const char *argv[] = {"DEL", key};
+	size_t lens[] = {3, strlen(key)};
+	redisReply *r = NULL;
+	char err[256] = "";
+	if (store_call(st, 2, argv, lens, &r, err, sizeof err) < 0)
+		return -1;
+	int ok = r->type == REDIS_REPLY_INTEGER ? 0 : -1;
+	freeReplyObject(r);
+	return ok;
 }
 
 static uint64_t get(_Atomic uint64_t *c)

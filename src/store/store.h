@@ -58,6 +58,20 @@ enum store_result store_rate_take(struct store *st, const char *hub, const char 
 int store_rate_key(const char *prefix, const char *hub, const char *kind, const char *id1,
 		   const char *id2, char *out, size_t cap);
 
+/* The keyless token cache across the fleet (token/rest_signer.c); each blocks for at most the
+ * timeout, off the HTTP threads. */
+enum store_on_failure store_keyless_on_failure(const struct store *st);
+/* negotiated:PREFIX:keyless:KIND:HASH, HASH 128 bits of SHA-256 over TEXT (the exact ask). */
+int store_keyless_key(const struct store *st, const char *kind, const char *text, char *out,
+		      size_t cap);
+/* GET: 1 with the value in out (NUL-terminated, *len), 0 absent, -1 failed or too long. */
+int store_get(struct store *st, const char *key, char *out, size_t cap, size_t *len);
+/* SET key value PX px_ms [NX]: 1 set, 0 not set (NX and the key exists), -1 failed. The value
+ * may be a secret: the formatted command is wiped. */
+int store_set(struct store *st, const char *key, const char *value, unsigned px_ms, bool nx);
+/* DEL key: 0, or -1 failed. */
+int store_del(struct store *st, const char *key);
+
 /* Process-wide store counters for GET /metrics. */
 void store_metrics_render(struct buf *out);
 

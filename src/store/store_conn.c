@@ -233,6 +233,7 @@ static int call_until(struct store_conn *c, int argc, const char **argv, const s
 	if (len < 0)
 		return -1;
 	int rc = write_all(c, cmd, (size_t)len, deadline_ns);
+	explicit_bzero(cmd, (size_t)len); /* a SET may carry a token */
 	redisFreeCommand(cmd);
 	return rc < 0 ? -1 : read_reply(c, deadline_ns, reply);
 }

@@ -55,6 +55,13 @@ long store_reply_rate(const redisReply *r, unsigned max_wait)
 	return (long)wait->integer;
 }
 
+int store_reply_set(const redisReply *r)
+{
+	if (store_reply_is_ok(r))
+		return 1;
+	return r && r->type == REDIS_REPLY_NIL ? 0 : -1;
+}
+
 int store_reply_value(const redisReply *r, char *out, size_t cap, size_t *len)
 {
 	if (r && r->type == REDIS_REPLY_NIL)

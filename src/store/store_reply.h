@@ -22,6 +22,9 @@ bool store_reply_is_auth_error_text(const char *text);
  * seconds (1 to max_wait) to wait (Retry-After); -1: not that shape. */
 long store_reply_rate(const redisReply *r, unsigned max_wait);
 
+/* SET ... NX: 1 when set (+OK), 0 when not (nil), -1 for anything else. */
+int store_reply_set(const redisReply *r);
+
 /* A GET: 1 with the value copied into out (NUL-terminated, at most cap - 1 bytes), 0 when the key
  * is absent (nil), -1 when it is another kind or too long for out. */
 int store_reply_value(const redisReply *r, char *out, size_t cap, size_t *len);

@@ -26,6 +26,9 @@ static void read_every_way(const redisReply *r)
 	for (const char *c = err; *c; c++)
 		if ((unsigned char)*c < 0x20 || (unsigned char)*c >= 0x7f)
 			abort(); /* a server's bytes reach the log printable only */
+	int set = store_reply_set(r);
+	if (set < -1 || set > 1)
+		abort();
 	(void)store_reply_is_ok(r);
 	(void)store_reply_is_noscript(r);
 	(void)store_reply_is_auth_error_text(err);
