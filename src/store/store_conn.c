@@ -310,7 +310,7 @@ enum store_open_result store_conn_open(struct store_conn *c, const struct store_
 		store_conn_close(c);
 		return STORE_OPEN_IO;
 	}
-	if (!(c->reader = redisReaderCreate())) {
+	if (!(c->reader = store_reader_new())) {
 		snprintf(err, err_len, "out of memory");
 		store_conn_close(c);
 		return STORE_OPEN_IO;

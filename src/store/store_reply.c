@@ -2,8 +2,39 @@
 /* Reading hiredis's reply objects into our types; nothing here trusts a length or a kind. */
 #include "store/store_reply.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+
+static redisReplyObjectFunctions bounded; /* hiredis's own, but createArray */
+static void *(*hiredis_create_array)(const redisReadTask *, int);
+static pthread_once_t bounded_once = PTHREAD_ONCE_INIT;
+
+static void *create_bounded_array(const redisReadTask *task, int elements)
+{
+	if (elements > STORE_REPLY_MAX_ELEMENTS)
+		return NULL; /* hiredis then fails the stream ("Out of memory") */
+	return hiredis_create_array(task, elements);
+}
+
+static void bounded_init(void)
+{
+	redisReader *r = redisReaderCreate();
+	if (!r)
+		return;
+	bounded = *r->fn;
+	hiredis_create_array = bounded.createArray;
+	bounded.createArray = create_bounded_array;
+	redisReaderFree(r);
+}
+
+redisReader *store_reader_new(void)
+{
+	pthread_once(&bounded_once, bounded_init);
+	if (!hiredis_create_array)
+		return NULL;
+	return redisReaderCreateWithFunctions(&bounded);
+}
 
 bool store_reply_is_ok(const redisReply *r)
 {

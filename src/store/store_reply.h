@@ -8,6 +8,13 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/* A reply reader (free with redisReaderFree) that refuses an array header of more than
+ * STORE_REPLY_MAX_ELEMENTS: hiredis allocates the element vector as soon as it reads "*N", so a
+ * hostile server's "*4000000000" would cost gigabytes before a byte of it arrives. NULL when out
+ * of memory. */
+#define STORE_REPLY_MAX_ELEMENTS 16
+redisReader *store_reader_new(void);
+
 /* +OK */
 bool store_reply_is_ok(const redisReply *r);
 /* -NOSCRIPT ...: EVALSHA of a script the server does not hold (after a restart or FLUSH). */

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Bytes a Redis server may send: hiredis's reply reader (bounded as store_conn.c bounds it), then
+/* Bytes a Redis server may send: hiredis's reply reader (bounded as store_conn.c bounds it: at most
+ * STORE_REPLY_MAX_BYTES, arrays of at most STORE_REPLY_MAX_ELEMENTS), then
  * every reader of store_reply.c on each reply it makes (the rate script's answer, a GET's value,
  * the status and error checks), as the daemon reads a [store]'s answers. */
 #include "fuzz.h"
@@ -38,7 +39,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size > STORE_REPLY_MAX_BYTES)
 		return 0;
-	redisReader *reader = redisReaderCreate();
+	redisReader *reader = store_reader_new();
 	if (!reader)
 		abort();
 	if (redisReaderFeed(reader, (const char *)data, size) == REDIS_OK) {

@@ -73,7 +73,7 @@ static void url_bad(void)
 /* The first reply hiredis's reader makes of WIRE (NULL if incomplete or invalid). */
 static redisReply *reply_of(const char *wire)
 {
-	redisReader *r = redisReaderCreate();
+	redisReader *r = store_reader_new();
 	void *reply = NULL;
 	if (redisReaderFeed(r, wire, strlen(wire)) != REDIS_OK ||
 	    redisReaderGetReply(r, &reply) != REDIS_OK)
@@ -127,6 +127,14 @@ static void replies(void)
 	freeReplyObject(r);
 	r = reply_of("-NOSCRIPT No matching script.\r\n");
 	ok(store_reply_is_noscript(r), "NOSCRIPT is recognised");
+	freeReplyObject(r);
+	ok(reply_of("*17\r\n") == NULL && reply_of("*4444444400\r\n") == NULL,
+	   "an array header of more than %d elements fails the stream before any allocation",
+	   STORE_REPLY_MAX_ELEMENTS);
+	r = reply_of(
+		"*16\r\n:1\r\n:1\r\n:1\r\n:1\r\n:1\r\n:1\r\n:1\r\n:1\r\n:1\r\n:1\r\n:1\r\n:1\r\n:"
+		"1\r\n:1\r\n:1\r\n:1\r\n");
+	ok(r && r->elements == 16, "an array of %d is read", STORE_REPLY_MAX_ELEMENTS);
 	freeReplyObject(r);
 	r = reply_of("+OK\r\n");
 	ok(store_reply_is_ok(r) && !store_reply_is_noscript(r), "+OK");
