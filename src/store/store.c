@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The store: a connection per worker thread (plus one for the health check), each reconnecting
+/* The store: two connections per worker thread (plus one for the health check), each reconnecting
  * with a bounded backoff, and the fleet-wide token bucket as one server-side script. */
 #include "store/store.h"
 
@@ -130,14 +130,14 @@ static int slot_connect(struct store *st, struct slot *s, unsigned timeout_ms, c
 	return -1;
 }
 
-/* A slot no other thread holds: there are as many as the pool has threads. */
+/* A slot no other thread holds, or NULL: twice as many as the store's pool has threads, the
+ * other half for the keyless services' REST threads. Never waits: a call's bound is its timeout. */
 static struct slot *slot_take(struct store *st)
 {
 	for (unsigned i = 0; i + 1 < st->n_slots; i++)
 		if (pthread_mutex_trylock(&st->slots[i].lock) == 0)
 			return &st->slots[i];
-	pthread_mutex_lock(&st->slots[0].lock); /* not reached with one caller per thread */
-	return &st->slots[0];
+	return NULL;
 }
 
 /* One command within the timeout; a connection found broken at once (the server restarted since
@@ -192,6 +192,11 @@ static int store_call(struct store *st, int argc, const char **argv, const size_
 		return -1;
 	}
 	struct slot *s = slot_take(st);
+	if (!s) {
+		count_call(false, 0);
+		snprintf(err, err_len, "every connection is busy");
+		return -1;
+	}
 	int rc = call(st, s, argc, argv, lens, reply, err, err_len);
 	pthread_mutex_unlock(&s->lock);
 	count_call(rc == 0, monotonic_ns() - start);
@@ -346,7 +351,7 @@ static int copy_settings(struct store *st, const struct store_settings *s)
 
 static int slots_new(struct store *st, unsigned workers)
 {
-	st->n_slots = workers + 1;
+	st->n_slots = 2 * workers + 1;
 	if (!(st->slots = calloc(st->n_slots, sizeof *st->slots)))
 		return -1;
 	for (unsigned i = 0; i < st->n_slots; i++) {
