@@ -6,6 +6,7 @@ restarted one is used again without restarting negotiated; TLS with an ACL user 
 wrong password stops the daemon at start with a clear error."""
 import contextlib
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -14,11 +15,11 @@ import time
 
 import pytest
 
-from conftest import START_TIMEOUT, WRAPPER, Service, child_env, command, free_port
+from conftest import START_TIMEOUT, WRAPPER, Service, child_env, command, free_port, remember_secret
 
 TIMEOUT_MS = 2000 if WRAPPER else 250  # under valgrind a healthy round trip may take longer
 SLACK_MS = 2000 if WRAPPER else 100  # the issue's bound: timeout + 100 ms
-KEYS = {"alice": "a" * 32, "bob": "b" * 32}
+KEYS = {"alice": remember_secret(secrets.token_hex(16)), "bob": remember_secret(secrets.token_hex(16))}
 
 DAEMON_CONFIG = """\
 [server]
@@ -266,7 +267,7 @@ def start_failing(tmp_path, text):
 
 def test_tls_with_an_acl_user_and_a_wrong_password(daemon_factory, tmp_path):
     make_tls(tmp_path)
-    password = "s3cret-" + "x" * 24
+    password = remember_secret("s3cret-" + secrets.token_hex(12))
     tls_args = ["--tls-cert-file", str(tmp_path / "redis.pem"), "--tls-key-file", str(tmp_path / "redis.key"),
                 "--tls-ca-cert-file", str(tmp_path / "ca.pem"), "--tls-auth-clients", "no",
                 "--user", "default", "off", "--user", "fleet", "on", f">{password}", "~negotiated:*", "+@all"]
@@ -299,11 +300,12 @@ def test_tls_with_an_acl_user_and_a_wrong_password(daemon_factory, tmp_path):
 
 def test_unix_socket_and_requirepass(daemon_factory, tmp_path):
     sock = tmp_path / "redis.sock"
-    with running_redis(tmp_path, ["--unixsocket", str(sock), "--unixsocketperm", "700", "--requirepass", "pw-1234"]):
+    password = remember_secret(secrets.token_hex(16))
+    with running_redis(tmp_path, ["--unixsocket", str(sock), "--unixsocketperm", "700", "--requirepass", password]):
         env_text = config(tmp_path, f"unix:{sock}?db=5", "closed", extra="password_env = STORE_PASSWORD\n")
         path = tmp_path / "unix.conf"
         path.write_text(env_text)
-        daemon = daemon_factory(env_text, env={"STORE_PASSWORD": "pw-1234"})
+        daemon = daemon_factory(env_text, env={"STORE_PASSWORD": password})
         statuses = [ask(daemon)[0] for _ in range(11)]
         assert statuses == [200] * 10 + [429], statuses
         # no password at all: NOAUTH is a clear error at start too
