@@ -41,9 +41,8 @@ static const char rate_script[] = "local t = redis.call('TIME')\n"
 
 struct slot {
 	pthread_mutex_t lock;
-	struct store_conn conn;
-	uint64_t retry_at_ns; /* while closed: no attempt before this (the backoff) */
-	unsigned backoff_ms;
+	struct store_conn conn; /* reopened by the next call after a failure (the circuit below
+				   spaces those calls out) */
 };
 
 struct store {
@@ -107,27 +106,14 @@ static struct store_conn_opts opts_of(const struct store *st, unsigned timeout_m
 					.timeout_ms = timeout_ms};
 }
 
-/* The slot's connection, opened if it is closed and its backoff is over; -1 otherwise. */
+/* The slot's connection, opened if it is closed; -1 when that fails. */
 static int slot_connect(struct store *st, struct slot *s, unsigned timeout_ms, char *err,
 			size_t err_len)
 {
 	if (s->conn.fd >= 0)
 		return 0;
-	uint64_t now = monotonic_ns();
-	if (now < s->retry_at_ns) {
-		snprintf(err, err_len, "reconnecting (the last attempt failed)");
-		return -1;
-	}
 	struct store_conn_opts o = opts_of(st, timeout_ms);
-	if (store_conn_open(&s->conn, &o, err, err_len) == STORE_OPEN_OK) {
-		s->backoff_ms = 0;
-		return 0;
-	}
-	s->backoff_ms = s->backoff_ms ? s->backoff_ms * 2 : BACKOFF_MIN_MS;
-	if (s->backoff_ms > BACKOFF_MAX_MS)
-		s->backoff_ms = BACKOFF_MAX_MS;
-	s->retry_at_ns = monotonic_ns() + (uint64_t)s->backoff_ms * 1000000u;
-	return -1;
+	return store_conn_open(&s->conn, &o, err, err_len) == STORE_OPEN_OK ? 0 : -1;
 }
 
 /* A slot no other thread holds, or NULL: twice as many as the store's pool has threads, the
