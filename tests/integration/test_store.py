@@ -284,6 +284,17 @@ def test_tls_with_an_acl_user_and_a_wrong_password(daemon_factory, tmp_path):
         assert statuses == [200] * 10 + [429], statuses
         assert ready(daemon) == 200
 
+        # a reload with a wrong password is refused like any bad file: the running store stays
+        conf = tmp_path / "negotiated-0.conf"
+        conf.write_text(conf.read_text().replace(f"{tmp_path}/password", f"{tmp_path}/wrong"))
+        daemon.proc.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + START_TIMEOUT
+        while "reload failed" not in daemon.stderr_text():
+            assert time.monotonic() < deadline, daemon.stderr_text()
+            time.sleep(0.1)
+        assert "WRONGPASS" in daemon.stderr_text()
+        assert ask(daemon)[0] == 429 and ask(daemon, "bob")[0] == 200  # the same store, still counting
+
         wrong = start_failing(tmp_path, config(tmp_path, url, extra=extra + f"password_file = {tmp_path}/wrong\n"))
         assert wrong.returncode != 0
         assert "[store]" in wrong.stderr and "WRONGPASS" in wrong.stderr, wrong.stderr
