@@ -381,6 +381,41 @@ static void check_server(struct parser *p)
 	check_cors(p, &s->head, "server", &s->cors_origins, s->cors_credentials, &s->head);
 }
 
+static void store_error(struct parser *p, const char *key, const char *why)
+{
+	parser_error(p, config_key_line(&p->cfg->store.head, "store", key), key, "%s", why);
+}
+
+/* [store]: a url that parses, at most one password source, a prefix fit for a key name. */
+static void check_store(struct parser *p)
+{
+	const struct config_store *s = &p->cfg->store;
+	struct store_url url;
+	char why[256];
+	if (!s->head.line)
+		return;
+	if (!s->url)
+		store_error(p, "url",
+			    "[store] needs url = redis://HOST:PORT/DB, rediss://... or "
+			    "unix:PATH");
+	else if (store_url_parse(s->url, &url, why, sizeof why) < 0)
+		store_error(p, "url", why);
+	else if (s->ca_file && url.transport != STORE_TLS)
+		store_error(p, "ca_file", "only a rediss:// url uses TLS and so a ca_file");
+	if (!!s->password_file + !!s->password_credential + !!s->password_env > 1)
+		store_error(p, "password_file",
+			    "set at most one of password_file, password_credential, password_env");
+	if (s->user && !s->password_file && !s->password_credential && !s->password_env)
+		store_error(p, "user",
+			    "an ACL user needs its password (password_file, "
+			    "password_credential or password_env)");
+	size_t len = s->prefix ? strlen(s->prefix) : 0;
+	if (s->prefix &&
+	    (len > 64 || strspn(s->prefix, "abcdefghijklmnopqrstuvwxyz"
+					   "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") != len))
+		store_error(p, "prefix", "1 to 64 of A-Z a-z 0-9 _ . -");
+}
+
 /* Gives each hub the rules that name it, in file order, so nothing scans every rule per hub. */
 static int link_rules(struct config *cfg)
 {
@@ -410,6 +445,7 @@ void parser_check(struct parser *p)
 		return (void)snprintf(p->err + used, sizeof p->err - used, "%s%s: out of memory",
 				      used ? "\n" : "", cfg->path);
 	check_server(p);
+	check_store(p);
 	for (size_t i = 0; i < cfg->n_services; i++)
 		check_service(p, cfg->services[i]);
 	for (size_t i = 0; i < cfg->n_hubs; i++)

@@ -38,6 +38,12 @@ struct config *config_load_string(const char *name, const char *text, char *err,
 		return NULL;
 	}
 	server_defaults(&cfg->server);
+	cfg->store = (struct config_store){.timeout_ms = 250,
+					   .workers = 4,
+					   .queue = 64,
+					   .rate_on_failure = STORE_FAIL_OPEN,
+					   .keyless_on_failure = STORE_FAIL_OPEN,
+					   .revocations_on_failure = STORE_FAIL_CLOSED};
 	parser_read(&p);
 	if (!p.stop)
 		parser_check(&p); /* after errors too: every error of the file in one run */
@@ -116,6 +122,12 @@ void config_free(struct config *cfg)
 	strlist_free(&cfg->server.allowed_hosts);
 	strlist_free(&cfg->server.cors_origins);
 	free(cfg->server.access_log);
+	char *store_fields[] = {cfg->store.url,		  cfg->store.user,
+				cfg->store.password_file, cfg->store.password_credential,
+				cfg->store.password_env,  cfg->store.ca_file,
+				cfg->store.prefix};
+	for (size_t i = 0; i < sizeof store_fields / sizeof store_fields[0]; i++)
+		free(store_fields[i]);
 	for (size_t i = 0; i < cfg->n_services; i++) {
 		struct config_service *s = cfg->services[i];
 		source_free(&s->primary);

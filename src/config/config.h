@@ -5,6 +5,7 @@
 
 #include "core/log.h"
 #include "edge/ratelimit.h"
+#include "store/store.h"
 #include "token/token.h"
 
 #include <negotiated/authenticator.h>
@@ -155,9 +156,25 @@ void config_server_restart_changes(
 int section_check_unused(struct ngd_section *sec, const char *type);
 void section_add_typo_hints(const struct ngd_section *sec, char *err, size_t err_len);
 
+/* [store]: the Redis server a fleet shares (docs/several-instances.md); absent when head.line is 0.
+ */
+struct config_store {
+	struct section_head head;
+	char *url; /* redis://, rediss:// or unix: (store/store_url.h) */
+	char *user;
+	char *password_file, *password_credential, *password_env; /* at most one */
+	char *ca_file;
+	char *prefix;		 /* key namespace; "default" when unset */
+	unsigned timeout_ms;	 /* connect and each round trip */
+	unsigned workers, queue; /* the store's pool */
+	unsigned rate_on_failure, keyless_on_failure,
+		revocations_on_failure; /* enum store_on_failure */
+};
+
 struct config {
 	char *path; /* as given, for messages */
 	struct config_server server;
+	struct config_store store;
 	struct config_service **services;
 	size_t n_services;
 	struct config_hub **hubs;

@@ -14,17 +14,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* KEY_CHOICE words, stored as enum excess_mode. */
+/* KEY_CHOICE words, stored as enum excess_mode (and enum store_on_failure). */
 static const struct {
 	const char *words[2];
-	enum excess_mode values[2];
+	unsigned values[2];
 } choices[] = {{{"refuse", "drop"}, {EXCESS_REFUSE, EXCESS_DROP}},
-	       {{"cap", "refuse"}, {EXCESS_CAP, EXCESS_REFUSE}}};
+	       {{"cap", "refuse"}, {EXCESS_CAP, EXCESS_REFUSE}},
+	       {{"open", "closed"}, {STORE_FAIL_OPEN, STORE_FAIL_CLOSED}}};
 
 #define SERVER(f) offsetof(struct config_server, f)
 #define SERVICE(f) offsetof(struct config_service, f)
 #define HUB(f) offsetof(struct config_hub, f)
 #define RULE(f) offsetof(struct config_rule, f)
+#define STORE(f) offsetof(struct config_store, f)
 static const struct key_spec keys[] = {
 	{KIND_SERVER, "listen", KEY_STRING, SERVER(listen), 0, 0, true},
 	{KIND_SERVER, "threads", KEY_UINT, SERVER(threads), 1, 64, true},
@@ -112,9 +114,23 @@ static const struct key_spec keys[] = {
 	{KIND_HUB, "cors_credentials", KEY_BOOL, HUB(cors_credentials), 0, 0, false},
 	{KIND_HUB, "rate_per_user", KEY_RATE, HUB(rate_per_user), 0, 0, false},
 	{KIND_HUB, "rate_per_address", KEY_RATE, HUB(rate_per_address), 0, 0, false},
+	{KIND_STORE, "url", KEY_STRING, STORE(url), 0, 0, false},
+	{KIND_STORE, "user", KEY_STRING, STORE(user), 0, 0, false},
+	{KIND_STORE, "password_file", KEY_STRING, STORE(password_file), 0, 0, false},
+	{KIND_STORE, "password_credential", KEY_STRING, STORE(password_credential), 0, 0, false},
+	{KIND_STORE, "password_env", KEY_STRING, STORE(password_env), 0, 0, false},
+	{KIND_STORE, "ca_file", KEY_STRING, STORE(ca_file), 0, 0, false},
+	{KIND_STORE, "prefix", KEY_STRING, STORE(prefix), 0, 0, false},
+	{KIND_STORE, "timeout", KEY_MS, STORE(timeout_ms), 10, 10000, false},
+	{KIND_STORE, "workers", KEY_UINT, STORE(workers), 1, 256, false},
+	{KIND_STORE, "queue", KEY_UINT, STORE(queue), 0, 65536, false},
+	{KIND_STORE, "rate_on_failure", KEY_CHOICE, STORE(rate_on_failure), 0, 2, false},
+	{KIND_STORE, "keyless_on_failure", KEY_CHOICE, STORE(keyless_on_failure), 0, 2, false},
+	{KIND_STORE, "revocations_on_failure", KEY_CHOICE, STORE(revocations_on_failure), 0, 2,
+	 false},
 };
 
-const char *const kind_names[N_KINDS] = {"server", "service", "hub", "auth", "rule"};
+const char *const kind_names[N_KINDS] = {"server", "service", "hub", "auth", "rule", "store"};
 
 #define N_KEYS (sizeof keys / sizeof keys[0])
 #define KEY_SLOTS 256 /* four times the keys: a lookup is one hash and about one strcmp */
@@ -217,6 +233,27 @@ int strlist_append(struct strlist *list, const char *value, unsigned max)
 	return 0;
 }
 
+/* "250ms", "1s" or a bare number of milliseconds, within [min, max] ms. */
+static int ms_parse(const char *value, unsigned min, unsigned max, unsigned *out)
+{
+	char number[16];
+	size_t digits = strspn(value, "0123456789");
+	unsigned scale = 1, n;
+	if (digits == 0 || digits >= sizeof number)
+		return -1;
+	if (strcmp(value + digits, "s") == 0)
+		scale = 1000;
+	else if (value[digits] && strcmp(value + digits, "ms") != 0)
+		return -1;
+	memcpy(number, value, digits);
+	number[digits] = '\0';
+	if (decimal_parse(number, 0, max, &n) < 0 || (unsigned long long)n * scale > max ||
+	    n * scale < min)
+		return -1;
+	*out = n * scale;
+	return 0;
+}
+
 int key_set_value(struct parser *p, const struct key_spec *k, const char *value)
 {
 	void *field = (char *)p->section + k->offset;
@@ -268,6 +305,13 @@ int key_set_value(struct parser *p, const struct key_spec *k, const char *value)
 			return 0;
 		}
 		parser_error(p, p->line, k->name, "'%.60s' is not yes or no", value);
+		return -1;
+	case KEY_MS:
+		if (ms_parse(value, k->min, k->max, field) == 0)
+			return 0;
+		parser_error(p, p->line, k->name,
+			     "'%.40s' is not a time from %ums to %ums (e.g. 250ms or 1s)", value,
+			     k->min, k->max);
 		return -1;
 	case KEY_RATE: {
 		char why[160];

@@ -11,7 +11,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum section_kind { KIND_SERVER, KIND_SERVICE, KIND_HUB, KIND_AUTH, KIND_RULE, N_KINDS };
+enum section_kind {
+	KIND_SERVER,
+	KIND_SERVICE,
+	KIND_HUB,
+	KIND_AUTH,
+	KIND_RULE,
+	KIND_STORE,
+	N_KINDS
+};
 enum key_type {
 	KEY_STRING,
 	KEY_SECRET,
@@ -21,7 +29,8 @@ enum key_type {
 	KEY_LOG_LEVEL,
 	KEY_CHOICE,
 	KEY_BOOL,
-	KEY_RATE
+	KEY_RATE,
+	KEY_MS /* "250ms", "1s": unsigned milliseconds */
 };
 
 struct key_spec {

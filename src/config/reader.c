@@ -46,12 +46,12 @@ static int kind_parse(const char *s, size_t len, enum section_kind *kind, const 
 {
 	for (size_t k = 0; k < N_KINDS; k++) {
 		size_t n = strlen(kind_names[k]);
-		if (k == KIND_SERVER && len == n && memcmp(s, "server", n) == 0) {
-			*kind = KIND_SERVER, *name_start = NULL;
+		bool unnamed = k == KIND_SERVER || k == KIND_STORE;
+		if (unnamed && len == n && memcmp(s, kind_names[k], n) == 0) {
+			*kind = (enum section_kind)k, *name_start = NULL;
 			return 0;
 		}
-		if (k != KIND_SERVER && len > n + 1 && memcmp(s, kind_names[k], n) == 0 &&
-		    s[n] == ':') {
+		if (!unnamed && len > n + 1 && memcmp(s, kind_names[k], n) == 0 && s[n] == ':') {
 			*kind = (enum section_kind)k, *name_start = s + n + 1;
 			return 0;
 		}
@@ -70,6 +70,8 @@ static struct section_head *find_section(const struct config *cfg, enum section_
 		return (struct section_head *)config_find_auth(cfg, name);
 	if (kind == KIND_RULE)
 		return (struct section_head *)config_find_rule(cfg, name);
+	if (kind == KIND_STORE)
+		return cfg->store.head.line ? (struct section_head *)&cfg->store.head : NULL;
 	return cfg->server.head.line ? (struct section_head *)&cfg->server.head : NULL;
 }
 
@@ -95,6 +97,10 @@ static struct section_head *add_section(struct config *cfg, enum section_kind ki
 	if (kind == KIND_SERVER) {
 		cfg->server.head.line = line;
 		return &cfg->server.head;
+	}
+	if (kind == KIND_STORE) {
+		cfg->store.head.line = line;
+		return &cfg->store.head;
 	}
 	size_t n = *counts[kind];
 	void **grown = *arrays[kind];
@@ -144,7 +150,7 @@ static void open_section(struct parser *p, const char *line)
 	if (kind_parse(line + 1, len, &kind, &name) < 0)
 		return parser_error(p, p->line, header_text(shown, line, len),
 				    "unknown section (expected [server], [service:NAME], "
-				    "[hub:NAME], [auth:NAME] or [rule:NAME])");
+				    "[hub:NAME], [auth:NAME], [rule:NAME] or [store])");
 	char *name_copy = name ? strndup(name, (size_t)(close - name)) : NULL;
 	if (name && !section_name_valid(kind, name_copy)) {
 		free(name_copy);

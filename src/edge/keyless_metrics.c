@@ -7,7 +7,7 @@
 
 static const char *const outcome_names[REST_N_OUTCOMES] = {
 	"ok",	  "cached",	"shared",	  "busy",	 "no_credential",
-	"denied", "http_error", "invalid_answer", "unreachable",
+	"denied", "http_error", "invalid_answer", "unreachable", "fleet",
 };
 static const double bounds[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
 #define N_BOUNDS (sizeof bounds / sizeof bounds[0])

@@ -18,6 +18,7 @@ enum rest_outcome {
 	REST_HTTP_ERROR,     /* another status */
 	REST_INVALID_ANSWER, /* 200 but not {"token":"<JWT>"} */
 	REST_UNREACHABLE,    /* no answer: connection, TLS or timeout */
+	REST_FLEET,	     /* answered from the fleet's cache in the [store] */
 	REST_N_OUTCOMES
 };
 

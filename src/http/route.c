@@ -34,8 +34,15 @@ static const struct service *not_ready(const struct runtime *rt, const char **wh
 	return NULL;
 }
 
-/* Ready: the configuration is loaded (it is, or there would be no runtime) and every service has
- * its key. */
+/* A [store] whose failure closes a feature must be reachable for the instance to be ready. */
+static bool store_blocks(const struct runtime *rt)
+{
+	return rt->store && store_rate_on_failure(rt->store) == STORE_FAIL_CLOSED &&
+	       !store_reachable(rt->store);
+}
+
+/* Ready: the configuration is loaded (it is, or there would be no runtime), every service has
+ * its key, and the [store] answers when a feature is closed without it. */
 static void ready(const struct runtime *rt, struct ngd_request *req, struct reply *out,
 		  struct resumable **wait)
 {
@@ -45,6 +52,11 @@ static void ready(const struct runtime *rt, struct ngd_request *req, struct repl
 	const struct service *s = not_ready(rt, &why);
 	if (s) {
 		reply_error(out, 503, "not_ready", "[service:%s] %s", s->name, why);
+		return;
+	}
+	if (store_blocks(rt)) {
+		reply_error(out, 503, "not_ready",
+			    "[store] is unreachable and rate_on_failure is closed");
 		return;
 	}
 	reply_json(out, 200, "{\"status\":\"ready\"}");
@@ -65,7 +77,15 @@ static void metrics(const struct runtime *rt, struct ngd_request *req, struct re
 	buf_printf(&out->body,
 		   "# HELP negotiated_ready Whether /readyz answers 200 (every service can sign).\n"
 		   "# TYPE negotiated_ready gauge\nnegotiated_ready %d\n",
-		   not_ready(rt, &why) ? 0 : 1);
+		   not_ready(rt, &why) || store_blocks(rt) ? 0 : 1);
+	if (rt->store) {
+		store_metrics_render(&out->body);
+		buf_printf(&out->body,
+			   "# HELP negotiated_store_up Whether the [store]'s last call or health "
+			   "check reached it.\n# TYPE negotiated_store_up gauge\n"
+			   "negotiated_store_up %d\n",
+			   store_reachable(rt->store) ? 1 : 0);
+	}
 	out->content_type = "text/plain; version=0.0.4; charset=utf-8";
 }
 

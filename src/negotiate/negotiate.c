@@ -10,6 +10,7 @@
 #include "negotiate/ask_read.h"
 #include "policy/audit.h"
 #include "policy/policy.h"
+#include "store/store.h"
 
 #include <jansson.h>
 #include <stdlib.h>
@@ -192,26 +193,6 @@ static void issue(const struct hub *hub, const struct ngd_request *req, const st
 	buf_free(&base_url);
 }
 
-/* Step 4, rate limits: true (with 429 and Retry-After in out) when this caller must wait. */
-static bool rate_limited(const struct runtime *rt, const struct hub *hub, enum rate_limit_kind kind,
-			 const char *id1, const char *id2, struct reply *out)
-{
-	const struct rate_spec *spec =
-		kind == RATE_LIMIT_USER ? &hub->cfg->rate_per_user : &hub->cfg->rate_per_address;
-	if (!spec->count)
-		return false;
-	const char *kind_name = kind == RATE_LIMIT_USER ? "user" : "address";
-	uint64_t key = rate_key(rt->rate_limits, hub->cfg->head.name, kind_name, id1, id2);
-	unsigned wait = rate_take(rt->rate_limits, key, spec, monotonic_ns());
-	if (!wait)
-		return false;
-	metrics_rate_limited(hub->metrics_slot, kind);
-	out->retry_after = wait;
-	reply_error(out, 429, "rate_limited", "too many requests from this %s; retry in %u s",
-		    kind_name, wait);
-	return true;
-}
-
 /* The request's context: the cursor and what the phases hand down (DESIGN.md, "The path of one
  * request"). On the HTTP thread's stack; moved to the heap only when a phase must wait. */
 struct negotiation {
@@ -229,6 +210,59 @@ struct negotiation {
 
 /* What a phase did: on to the next, answered (out is filled), or continue on n->wait.pool. */
 enum step { STEP_NEXT, STEP_ANSWER, STEP_WAIT };
+
+/* The fleet's bucket in the [store], on the store's pool: the seconds to wait (0: pass), or -1
+ * when the store did not answer and rate_on_failure is closed (503 in out). */
+static long shared_take(struct store *st, const struct hub *hub, const char *kind_name,
+			const char *id1, const char *id2, const struct rate_spec *spec,
+			struct reply *out)
+{
+	unsigned wait = 0;
+	enum store_result r =
+		store_rate_take(st, hub->cfg->head.name, kind_name, id1, id2, spec, &wait);
+	if (r == STORE_LIMITED)
+		return wait;
+	if (r == STORE_PASSED || store_rate_on_failure(st) == STORE_FAIL_OPEN)
+		return 0;
+	reply_error(out, 503, "unavailable",
+		    "the rate limit store cannot answer now; try again later");
+	out->retry_after = 1;
+	return -1;
+}
+
+/* Step 4, rate limits: STEP_ANSWER (429 with Retry-After, or 503) when this caller must wait;
+ * with a [store], STEP_WAIT first to continue on the store's pool. */
+static enum step rate_limited(struct negotiation *n, enum rate_limit_kind kind, const char *id1,
+			      const char *id2, struct reply *out, const struct pool *here)
+{
+	const struct runtime *rt = n->rt;
+	const struct hub *hub = n->hub;
+	const struct rate_spec *spec =
+		kind == RATE_LIMIT_USER ? &hub->cfg->rate_per_user : &hub->cfg->rate_per_address;
+	if (!spec->count)
+		return STEP_NEXT;
+	const char *kind_name = kind == RATE_LIMIT_USER ? "user" : "address";
+	long wait;
+	if (rt->store && here != store_pool(rt->store)) {
+		n->wait.pool = store_pool(rt->store);
+		return STEP_WAIT;
+	}
+	if (rt->store) {
+		wait = shared_take(rt->store, hub, kind_name, id1, id2, spec, out);
+	} else {
+		uint64_t key = rate_key(rt->rate_limits, hub->cfg->head.name, kind_name, id1, id2);
+		wait = rate_take(rt->rate_limits, key, spec, monotonic_ns());
+	}
+	if (wait < 0)
+		return STEP_ANSWER;
+	if (!wait)
+		return STEP_NEXT;
+	metrics_rate_limited(hub->metrics_slot, kind);
+	out->retry_after = (unsigned)wait;
+	reply_error(out, 429, "rate_limited", "too many requests from this %s; retry in %ld s",
+		    kind_name, wait);
+	return STEP_ANSWER;
+}
 
 /* Body, query and hub: the hub the request names, in the current snapshot. */
 static enum step phase_hub(struct negotiation *n, struct ngd_request *req, struct reply *out,
@@ -252,10 +286,7 @@ static enum step phase_hub(struct negotiation *n, struct ngd_request *req, struc
 static enum step phase_address_limit(struct negotiation *n, struct ngd_request *req,
 				     struct reply *out, const struct pool *here)
 {
-	(void)here;
-	if (rate_limited(n->rt, n->hub, RATE_LIMIT_ADDRESS, req->client_addr, NULL, out))
-		return STEP_ANSWER;
-	return STEP_NEXT;
+	return rate_limited(n, RATE_LIMIT_ADDRESS, req->client_addr, NULL, out, here);
 }
 
 /* The hub's chain, one authenticator at a time; one that must block continues on its own pool. */
@@ -277,11 +308,9 @@ static enum step phase_authenticate(struct negotiation *n, struct ngd_request *r
 static enum step phase_user_limit(struct negotiation *n, struct ngd_request *req, struct reply *out,
 				  const struct pool *here)
 {
-	(void)req, (void)here;
+	(void)req;
 	const struct principal *who = &n->who.principal;
-	if (rate_limited(n->rt, n->hub, RATE_LIMIT_USER, who->authenticator, who->user_id, out))
-		return STEP_ANSWER;
-	return STEP_NEXT;
+	return rate_limited(n, RATE_LIMIT_USER, who->authenticator, who->user_id, out, here);
 }
 
 /* The admitted caller's grant: what they asked for, within what the policy grants. */

@@ -10,6 +10,7 @@
 #include "runtime/attr_check.h"
 #include "runtime/keyless_load.h"
 #include "runtime/policy_build.h"
+#include "runtime/store_load.h"
 
 #include <limits.h>
 #include <stdio.h>
@@ -267,6 +268,11 @@ static int build_edge(struct runtime *rt, char *err, size_t err_len)
 		snprintf(err, err_len, "out of memory for the rate-limit table");
 		return -1;
 	}
+	if (store_load(rt->cfg, &rt->store, err, err_len) < 0)
+		return -1;
+	for (size_t i = 0; rt->store && i < rt->n_services; i++)
+		if (rt->services[i].rest)
+			rest_signer_share(rt->services[i].rest, rt->store);
 	return 0;
 }
 
@@ -353,6 +359,7 @@ void runtime_free(struct runtime *rt)
 		service_clear(&rt->services[i]);
 	access_log_close(&rt->access_log);
 	rate_table_free(rt->rate_limits);
+	store_free(rt->store);
 	free(rt->hubs);
 	free(rt->auths);
 	free(rt->services);

@@ -13,6 +13,7 @@
 #include "edge/ratelimit.h"
 #include "edge/trusted_proxies.h"
 #include "policy/policy.h"
+#include "store/store.h"
 #include "token/connstr.h"
 #include "token/rest_signer.h"
 #include "token/token.h"
@@ -51,6 +52,7 @@ struct runtime {
 	bool any_cors;		 /* some origin is allowed somewhere: Origin is worth reading */
 	struct rate_table
 		*rate_limits; /* NULL unless a hub sets rate_per_user or rate_per_address */
+	struct store *store;  /* [store]: the fleet's shared limits; NULL without one (owned) */
 	struct service *services;
 	size_t n_services;
 	struct auth_instance **auths; /* one per [auth:NAME], shared by the hubs that list it */

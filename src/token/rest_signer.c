@@ -48,6 +48,7 @@ struct rest_signer {
 	unsigned n_handles;
 	struct cached *cache;
 	unsigned cache_next;
+	struct store *store; /* the fleet's cache and lock; NULL: this instance alone */
 	_Atomic long long quiet_until[REST_N_OUTCOMES]; /* monotonic s: one line per outcome per
 							   LOG_EVERY_S */
 };
@@ -239,6 +240,106 @@ static enum issue_result call(struct rest_signer *rs, void *handle, const char *
 	return o == REST_OK ? ISSUE_OK : ISSUE_UNAVAILABLE;
 }
 
+void rest_signer_share(struct rest_signer *rs, struct store *st)
+{
+	rs->store = st;
+}
+
+/* What the fleet's cache said for an ask (docs/several-instances.md). */
+enum fleet_step {
+	FLEET_FOUND, /* a token another instance fetched: *token */
+	FLEET_LEAD,  /* this instance holds the fleet's lock for the ask: call, then share */
+	FLEET_ALONE, /* no store, the store failed (keyless_on_failure open), or the wait ran out */
+	FLEET_FAILED, /* the store failed and keyless_on_failure is closed */
+};
+
+#define FLEET_POLL_MS 25
+
+/* A cached value that is shaped as a JWT (three base64url parts): anything else is not used. */
+static bool token_shaped(const char *t, size_t len)
+{
+	size_t dots = 0;
+	for (size_t i = 0; i < len; i++) {
+		if (t[i] == '.')
+			dots++;
+		else if (!strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_",
+				 t[i]))
+			return false;
+	}
+	return len > 4 && dots == 2;
+}
+
+/* The store keys of an ask: the token's and the lock's, over the endpoint and the exact path. */
+static int fleet_keys(struct rest_signer *rs, const char *ask, char *key, char *lock, size_t cap)
+{
+	struct buf text = {0};
+	buf_puts(&text, rs->base);
+	buf_puts(&text, ask);
+	int rc = text.failed || store_keyless_key(rs->store, "token", text.data, key, cap) < 0 ||
+				 store_keyless_key(rs->store, "lock", text.data, lock, cap) < 0
+			 ? -1
+			 : 0;
+	buf_free(&text);
+	return rc;
+}
+
+/* Reads the fleet's token for the ask, or takes its lock, or waits (bounded) for the instance
+ * that holds it. Lock not held. */
+static enum fleet_step fleet_find(struct rest_signer *rs, const char *key, const char *lock,
+				  char **token)
+{
+	char *found = malloc(MAX_TOKEN);
+	size_t len = 0;
+	unsigned wait_ms = (unsigned)rs->s.timeout_ms + 500;
+	uint64_t until = monotonic_ns() + (uint64_t)wait_ms * 1000000u;
+	int got = -1;
+	while (found) {
+		got = store_get(rs->store, key, found, MAX_TOKEN, &len);
+		if (got == 1 && token_shaped(found, len)) {
+			*token = found;
+			return FLEET_FOUND;
+		}
+		int set = got < 0 ? -1 : store_set(rs->store, lock, "1", wait_ms + 500, true);
+		if (set != 0 || monotonic_ns() >= until) {
+			got = set;
+			break;
+		}
+		struct timespec pause = {0, FLEET_POLL_MS * 1000000L};
+		nanosleep(&pause, NULL);
+	}
+	free(found);
+	if (got == 1)
+		return FLEET_LEAD;
+	if (got < 0 && store_keyless_on_failure(rs->store) == STORE_FAIL_CLOSED)
+		return FLEET_FAILED;
+	return FLEET_ALONE;
+}
+
+/* The REST call, or the fleet's token for the same ask; shares what it fetched. Lock not held. */
+static enum issue_result fetch(struct rest_signer *rs, void *handle, const char *ask, unsigned ttl,
+			       char **token)
+{
+	char key[160] = "", lock[160] = "";
+	enum fleet_step step = FLEET_ALONE;
+	if (rs->store && fleet_keys(rs, ask, key, lock, sizeof key) == 0)
+		step = fleet_find(rs, key, lock, token);
+	if (step == FLEET_FOUND) {
+		metrics_rest_call(REST_FLEET, -1);
+		return ISSUE_OK;
+	}
+	if (step == FLEET_FAILED)
+		return ISSUE_UNAVAILABLE;
+	enum issue_result r = call(rs, handle, ask, token);
+	long long age = 60LL * ttl / 10;
+	if (r == ISSUE_OK && key[0])
+		(void)store_set(rs->store, key, *token,
+				(unsigned)(age < CACHE_MAX_AGE_S ? age : CACHE_MAX_AGE_S) * 1000u,
+				false);
+	if (step == FLEET_LEAD)
+		(void)store_del(rs->store, lock);
+	return r;
+}
+
 static struct flight *find_flight(struct rest_signer *rs, const char *key)
 {
 	for (struct flight *f = rs->flights; f; f = f->next)
@@ -314,7 +415,7 @@ static enum issue_result lead(struct rest_signer *rs, struct flight *f, unsigned
 	void *handle = take_handle(rs);
 	pthread_mutex_unlock(&rs->lock);
 	char *token = NULL;
-	enum issue_result r = call(rs, handle, f->key, &token);
+	enum issue_result r = fetch(rs, handle, f->key, ttl, &token);
 	pthread_mutex_lock(&rs->lock);
 	rs->handles[rs->n_handles++] = handle; /* calls <= concurrency: there is room */
 	rs->calls--;

@@ -7,6 +7,7 @@
 #define NGD_REST_SIGNER_H
 
 #include "core/buf.h"
+#include "store/store.h"
 #include "token/connstr.h"
 #include "token/entra.h"
 #include "token/token.h"
@@ -31,6 +32,10 @@ struct rest_signer *rest_signer_new(const struct endpoint *ep, const struct rest
 				    struct entra *entra);
 void rest_signer_free(struct rest_signer *rs);
 bool rest_signer_ready(struct rest_signer *rs); /* holds a valid Entra token */
+/* Shares the reuse cache and single flight with the fleet through st (not owned; it outlives rs:
+ * both belong to one runtime): a storm costs one generateToken call per distinct ask for the
+ * whole fleet. */
+void rest_signer_share(struct rest_signer *rs, struct store *st);
 
 /* Appends "api/hubs/{hub}/:generateToken?..." for the claims (iat is not sent). */
 void rest_request_path(const struct token_claims *c, struct buf *out);

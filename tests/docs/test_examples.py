@@ -123,6 +123,7 @@ class Setup:
         self.password = secrets.token_hex(12)
         for secret in (self.api_key, self.password):
             integration.remember_secret(secret)
+        (self.etc / "credentials" / "redis").write_text(secrets.token_hex(16) + "\n")
         for path in (self.etc / "connection-string", self.etc / "credentials" / "main",
                      self.etc / "credentials" / "secondary"):
             path.write_text(self.service.connection_string + "\n")
@@ -142,6 +143,8 @@ class Setup:
 
     def served_text(self):
         text = self.text
+        # a [store] no instance reaches (nothing listens on port 9): rate_on_failure = open serves
+        text = re.sub(r"^url = rediss?://.*$", "url = redis://127.0.0.1:9/0", text, flags=re.M)
         if self.name in JWT_CASES:
             text = re.sub(r"^(discovery = yes|jwks_url = .*)$", f"jwks_file = {self.tmp}/jwks.json", text, flags=re.M)
         return text

@@ -20,7 +20,7 @@ SRC = REPO / "src"
 SNAKE = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)+$")
 SPAN = re.compile(r"(?<!`)`([^`\n]+)`(?!`)")
 STATUS_CODE = re.compile(r"\b[1-5]\d\d `([a-z_]+)`")
-SECTION = re.compile(r"^\[(server|service|hub|auth|rule)(?::[^\]]+)?\]")
+SECTION = re.compile(r"^\[(server|service|hub|auth|rule|store)(?::[^\]]+)?\]")
 INI_KEY = re.compile(r"^;?\s*([a-z][a-z0-9_]*)\s*=")
 C_STRING = re.compile(r'"((?:[^"\\\n]|\\.)*)"')
 
@@ -175,6 +175,8 @@ service = keyless
 auth = anon
 [auth:anon]
 type = anonymous
+[store]
+url = redis://127.0.0.1:9/0
 """
     (tmp_path / "entra-secret").write_text(integration.secrets.token_hex(20))
     text = daemon_factory(config).request("GET", "/metrics").body.decode()

@@ -7,7 +7,7 @@ from conftest import REPO, run_cli
 
 MAN = REPO / "man"
 SECTIONS = {"server": "[server]", "service": "[service:NAME]", "hub": "[hub:NAME]", "auth": "[auth:NAME]",
-            "rule": "[rule:NAME]"}
+            "rule": "[rule:NAME]", "store": "[store]"}
 CALL = re.compile(r"\b(\w+)\s*\(([^;{}]*?)\)\s*[;,)&|]", re.S)
 LITERAL = re.compile(r'"([a-z][a-z0-9_]*)"')
 

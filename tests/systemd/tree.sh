@@ -8,7 +8,7 @@ cache=$1
 # systemd and what the walkthrough uses, plus the package's run-time libraries, so that
 # installing the .deb needs no download; the tarball's name changes with this list
 packages=systemd,systemd-sysv,dbus,nginx-light,openssl,curl,ca-certificates
-packages+=,libmicrohttpd12,libjansson4,libinih1,libcurl4,libssl3,libcrypt1,libsystemd0
+packages+=,libmicrohttpd12,libjansson4,libinih1,libcurl4,libssl3,libcrypt1,libsystemd0,libhiredis0.14
 tarball=$cache/bookworm-$(printf %s "$packages" | sha256sum | cut -c1-12).tar
 [ -s "$tarball" ] && { echo "$tarball"; exit 0; }
 

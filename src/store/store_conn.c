@@ -1,0 +1,334 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* A blocking-looking connection built on a non-blocking socket and poll(): every step waits at
+ * most until the call's deadline, so a dead or silent server costs at most [store] timeout. */
+#include "store/store_conn.h"
+
+#include "core/clock.h"
+#include "store/store_reply.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <openssl/err.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+static int remaining_ms(uint64_t deadline_ns)
+{
+	uint64_t now = monotonic_ns();
+	if (now >= deadline_ns)
+		return 0;
+	return (int)((deadline_ns - now + 999999) / 1000000);
+}
+
+/* 0 when fd is ready for events before the deadline, -1 on timeout or error. */
+static int wait_fd(int fd, short events, uint64_t deadline_ns)
+{
+	struct pollfd p = {.fd = fd, .events = events};
+	for (;;) {
+		int ms = remaining_ms(deadline_ns);
+		if (ms == 0)
+			return -1;
+		int n = poll(&p, 1, ms);
+		if (n > 0)
+			return 0;
+		if (n == 0 || errno != EINTR)
+			return -1;
+	}
+}
+
+static int nonblocking_socket(int family)
+{
+	int fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd >= 0 && family != AF_UNIX) {
+		int one = 1;
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	}
+	return fd;
+}
+
+/* connect() that waits for the handshake until the deadline. */
+static int connect_until(int fd, const struct sockaddr *addr, socklen_t len, uint64_t deadline_ns)
+{
+	int soerr = 0;
+	socklen_t soerr_len = sizeof soerr;
+	if (connect(fd, addr, len) == 0)
+		return 0;
+	if (errno != EINPROGRESS && errno != EAGAIN)
+		return -1;
+	if (wait_fd(fd, POLLOUT, deadline_ns) < 0)
+		return -1;
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &soerr_len) < 0 || soerr) {
+		errno = soerr ? soerr : errno;
+		return -1;
+	}
+	return 0;
+}
+
+static int connect_unix(const struct store_url *url, uint64_t deadline_ns, char *err,
+			size_t err_len)
+{
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	int fd = nonblocking_socket(AF_UNIX);
+	snprintf(sun.sun_path, sizeof sun.sun_path, "%s", url->path);
+	if (fd >= 0 && connect_until(fd, (struct sockaddr *)&sun, sizeof sun, deadline_ns) == 0)
+		return fd;
+	snprintf(err, err_len, "cannot connect to unix:%s: %s", url->path,
+		 errno ? strerror(errno) : "timed out");
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}
+
+/* Resolves the host (a name is resolved by the system's resolver, which the deadline does not
+ * bound: name the server by address or /etc/hosts for a strict bound) and connects to the first
+ * address that answers. */
+static int connect_tcp(const struct store_url *url, uint64_t deadline_ns, char *err, size_t err_len)
+{
+	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *list = NULL;
+	char port[8];
+	snprintf(port, sizeof port, "%u", url->port);
+	int rc = getaddrinfo(url->host, port, &hints, &list);
+	if (rc != 0) {
+		snprintf(err, err_len, "cannot resolve %s: %s", url->host, gai_strerror(rc));
+		return -1;
+	}
+	int fd = -1;
+	errno = 0;
+	for (struct addrinfo *a = list; a && fd < 0; a = a->ai_next) {
+		fd = nonblocking_socket(a->ai_family);
+		if (fd >= 0 && connect_until(fd, a->ai_addr, a->ai_addrlen, deadline_ns) < 0) {
+			close(fd);
+			fd = -1;
+		}
+	}
+	freeaddrinfo(list);
+	if (fd < 0)
+		snprintf(err, err_len, "cannot connect to %s:%u: %s", url->host, url->port,
+			 errno ? strerror(errno) : "timed out");
+	return fd;
+}
+
+/* Waits as OpenSSL asks after a call returned rc; 0 to retry, -1 on failure or deadline. */
+static int tls_wait(struct store_conn *c, int rc, uint64_t deadline_ns)
+{
+	int e = SSL_get_error(c->ssl, rc);
+	if (e == SSL_ERROR_WANT_READ)
+		return wait_fd(c->fd, POLLIN, deadline_ns);
+	if (e == SSL_ERROR_WANT_WRITE)
+		return wait_fd(c->fd, POLLOUT, deadline_ns);
+	return -1;
+}
+
+static int tls_start(struct store_conn *c, const struct store_conn_opts *o, uint64_t deadline_ns,
+		     char *err, size_t err_len)
+{
+	const char *host = o->url->host;
+	if (!(c->ssl = SSL_new(o->tls)) || SSL_set_fd(c->ssl, c->fd) != 1 ||
+	    SSL_set1_host(c->ssl, host) != 1 || SSL_set_tlsext_host_name(c->ssl, host) != 1) {
+		snprintf(err, err_len, "cannot set up TLS for %s", host);
+		return -1;
+	}
+	SSL_set_verify(c->ssl, SSL_VERIFY_PEER, NULL);
+	for (;;) {
+		int rc = SSL_connect(c->ssl);
+		if (rc == 1)
+			return 0;
+		if (tls_wait(c, rc, deadline_ns) < 0)
+			break;
+	}
+	long verify = SSL_get_verify_result(c->ssl);
+	if (verify != X509_V_OK)
+		snprintf(err, err_len, "TLS with %s: the server's certificate is refused: %s", host,
+			 X509_verify_cert_error_string(verify));
+	else
+		snprintf(err, err_len, "TLS handshake with %s failed or timed out", host);
+	ERR_clear_error();
+	return -1;
+}
+
+static int write_all(struct store_conn *c, const char *data, size_t len, uint64_t deadline_ns)
+{
+	while (len) {
+		ssize_t n;
+		if (c->ssl) {
+			size_t written = 0;
+			int rc = SSL_write_ex(c->ssl, data, len, &written);
+			if (rc != 1) {
+				if (tls_wait(c, rc, deadline_ns) < 0)
+					return -1;
+				continue;
+			}
+			n = (ssize_t)written;
+		} else {
+			n = send(c->fd, data, len, MSG_NOSIGNAL);
+			if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+				if (wait_fd(c->fd, POLLOUT, deadline_ns) < 0)
+					return -1;
+				continue;
+			}
+			if (n <= 0)
+				return -1;
+		}
+		data += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Some bytes into buf: their count, or -1 (closed, error, deadline). */
+static ssize_t read_some(struct store_conn *c, char *buf, size_t len, uint64_t deadline_ns)
+{
+	for (;;) {
+		if (c->ssl) {
+			size_t got = 0;
+			int rc = SSL_read_ex(c->ssl, buf, len, &got);
+			if (rc == 1)
+				return (ssize_t)got;
+			if (tls_wait(c, rc, deadline_ns) < 0)
+				return -1;
+			continue;
+		}
+		ssize_t n = recv(c->fd, buf, len, 0);
+		if (n > 0)
+			return n;
+		if (n == 0 || (errno != EAGAIN && errno != EINTR))
+			return -1;
+		if (wait_fd(c->fd, POLLIN, deadline_ns) < 0)
+			return -1;
+	}
+}
+
+static int read_reply(struct store_conn *c, uint64_t deadline_ns, redisReply **reply)
+{
+	char buf[4096];
+	size_t total = 0;
+	void *r = NULL;
+	for (;;) {
+		if (redisReaderGetReply(c->reader, &r) != REDIS_OK)
+			return -1; /* a protocol error: the stream cannot be trusted any more */
+		if (r) {
+			*reply = r;
+			return 0;
+		}
+		ssize_t n = read_some(c, buf, sizeof buf, deadline_ns);
+		if (n <= 0 || (total += (size_t)n) > STORE_REPLY_MAX_BYTES)
+			return -1;
+		if (redisReaderFeed(c->reader, buf, (size_t)n) != REDIS_OK)
+			return -1;
+	}
+}
+
+static int call_until(struct store_conn *c, int argc, const char **argv, const size_t *lens,
+		      uint64_t deadline_ns, redisReply **reply)
+{
+	char *cmd = NULL;
+	int len = redisFormatCommandArgv(&cmd, argc, argv, lens);
+	if (len < 0)
+		return -1;
+	int rc = write_all(c, cmd, (size_t)len, deadline_ns);
+	explicit_bzero(cmd, (size_t)len); /* a SET may carry a token */
+	redisFreeCommand(cmd);
+	return rc < 0 ? -1 : read_reply(c, deadline_ns, reply);
+}
+
+int store_conn_call(struct store_conn *c, int argc, const char **argv, const size_t *lens,
+		    unsigned timeout_ms, redisReply **reply, char *err, size_t err_len)
+{
+	uint64_t deadline = monotonic_ns() + (uint64_t)timeout_ms * 1000000u;
+	*reply = NULL;
+	if (c->fd < 0) {
+		snprintf(err, err_len, "not connected");
+		return -1;
+	}
+	if (call_until(c, argc, argv, lens, deadline, reply) == 0)
+		return 0;
+	snprintf(err, err_len, "no answer within %u ms (or the connection broke)", timeout_ms);
+	store_conn_close(c);
+	return -1;
+}
+
+/* AUTH [user] password, then SELECT db; the password's copy in the formatted command is wiped. */
+static enum store_open_result handshake(struct store_conn *c, const struct store_conn_opts *o,
+					uint64_t deadline_ns, char *err, size_t err_len)
+{
+	redisReply *r = NULL;
+	if (o->password) {
+		const char *argv[3] = {"AUTH", o->user ? o->user : o->password, o->password};
+		size_t lens[3] = {4, strlen(argv[1]), strlen(o->password)};
+		char *cmd = NULL;
+		int len = redisFormatCommandArgv(&cmd, o->user ? 3 : 2, argv, lens);
+		int rc = len < 0 ? -1 : write_all(c, cmd, (size_t)len, deadline_ns);
+		if (cmd)
+			explicit_bzero(cmd, (size_t)(len > 0 ? len : 0));
+		redisFreeCommand(cmd);
+		if (rc < 0 || read_reply(c, deadline_ns, &r) < 0) {
+			snprintf(err, err_len, "no answer to AUTH within the timeout");
+			return STORE_OPEN_IO;
+		}
+		if (!store_reply_is_ok(r)) {
+			store_reply_error_text(r, "AUTH", err, err_len);
+			freeReplyObject(r);
+			return STORE_OPEN_AUTH;
+		}
+		freeReplyObject(r);
+	}
+	char db[12];
+	const char *argv[2] = {"SELECT", db};
+	size_t lens[2] = {6, (size_t)snprintf(db, sizeof db, "%u", o->url->db)};
+	if (call_until(c, 2, argv, lens, deadline_ns, &r) < 0) {
+		snprintf(err, err_len, "no answer to SELECT within the timeout");
+		return STORE_OPEN_IO;
+	}
+	bool ok = store_reply_is_ok(r);
+	if (!ok)
+		store_reply_error_text(r, "SELECT", err, err_len);
+	freeReplyObject(r);
+	if (ok)
+		return STORE_OPEN_OK;
+	return store_reply_is_auth_error_text(err) ? STORE_OPEN_AUTH : STORE_OPEN_IO;
+}
+
+enum store_open_result store_conn_open(struct store_conn *c, const struct store_conn_opts *o,
+				       char *err, size_t err_len)
+{
+	uint64_t deadline = monotonic_ns() + (uint64_t)o->timeout_ms * 1000000u;
+	*c = (struct store_conn){.fd = -1};
+	if (o->url->transport == STORE_UNIX)
+		c->fd = connect_unix(o->url, deadline, err, err_len);
+	else
+		c->fd = connect_tcp(o->url, deadline, err, err_len);
+	if (c->fd < 0)
+		return STORE_OPEN_IO;
+	if (o->url->transport == STORE_TLS && tls_start(c, o, deadline, err, err_len) < 0) {
+		store_conn_close(c);
+		return STORE_OPEN_IO;
+	}
+	if (!(c->reader = store_reader_new())) {
+		snprintf(err, err_len, "out of memory");
+		store_conn_close(c);
+		return STORE_OPEN_IO;
+	}
+	enum store_open_result r = handshake(c, o, deadline, err, err_len);
+	if (r != STORE_OPEN_OK)
+		store_conn_close(c);
+	return r;
+}
+
+void store_conn_close(struct store_conn *c)
+{
+	if (c->ssl)
+		SSL_free(c->ssl); /* no close_notify: the socket may be dead; Redis does not need it
+				   */
+	if (c->fd >= 0)
+		close(c->fd);
+	if (c->reader)
+		redisReaderFree(c->reader);
+	*c = (struct store_conn){.fd = -1};
+}

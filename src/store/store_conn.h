@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* One connection to the Redis server: a socket of ours (TCP or unix, optionally in OpenSSL TLS)
+ * with a deadline on every step, hiredis's command formatter and reply reader for the protocol
+ * (Debian's hiredis 0.14 has no TLS of its own). Not shared between threads. */
+#ifndef NGD_STORE_CONN_H
+#define NGD_STORE_CONN_H
+
+#include "store/store_url.h"
+
+#include <hiredis/hiredis.h>
+#include <openssl/ssl.h>
+#include <stdint.h>
+
+/* What a connection needs; owned by the store (store.c), read only here. */
+struct store_conn_opts {
+	const struct store_url *url;
+	SSL_CTX *tls;	      /* STORE_TLS: verifies the server against the system or ca_file */
+	const char *user;     /* ACL user for AUTH, or NULL (the default user) */
+	const char *password; /* secret, or NULL: no AUTH */
+	unsigned timeout_ms;  /* connect, and each command's round trip */
+};
+
+struct store_conn {
+	int fd; /* -1: closed */
+	SSL *ssl;
+	redisReader *reader;
+};
+
+#define STORE_REPLY_MAX_BYTES 65536 /* a reply larger than this is a broken server: closed */
+
+enum store_open_result { STORE_OPEN_OK, STORE_OPEN_IO, STORE_OPEN_AUTH };
+
+/* Connects, handshakes, AUTHs and SELECTs within opts->timeout_ms. STORE_OPEN_AUTH: the server
+ * refused the credentials (a configuration error); STORE_OPEN_IO: anything else. err says what,
+ * never the password. */
+enum store_open_result store_conn_open(struct store_conn *c, const struct store_conn_opts *opts,
+				       char *err, size_t err_len);
+/* Sends one command and reads its reply within timeout_ms. 0 with *reply (free with
+ * freeReplyObject), or -1: the connection is broken and was closed (err says why). */
+int store_conn_call(struct store_conn *c, int argc, const char **argv, const size_t *lens,
+		    unsigned timeout_ms, redisReply **reply, char *err, size_t err_len);
+void store_conn_close(struct store_conn *c); /* idempotent */
+
+#endif

@@ -1,0 +1,166 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* [store]: the url grammar (accepted forms and each refusal's reason), the reply readers on
+ * replies hiredis's own reader builds from wire bytes, and the fleet-wide key's shape. */
+#include "store/store.h"
+#include "store/store_reply.h"
+#include "store/store_url.h"
+#include "tap.h"
+
+#include <hiredis/hiredis.h>
+#include <string.h>
+
+static void url_good(void)
+{
+	struct store_url u;
+	char err[256] = "";
+	ok(store_url_parse("redis://127.0.0.1:6380/2", &u, err, sizeof err) == 0 &&
+		   u.transport == STORE_TCP && strcmp(u.host, "127.0.0.1") == 0 && u.port == 6380 &&
+		   u.db == 2,
+	   "redis://HOST:PORT/DB");
+	ok(store_url_parse("redis://cache.internal", &u, err, sizeof err) == 0 && u.port == 6379 &&
+		   u.db == 0 && strcmp(u.host, "cache.internal") == 0,
+	   "port 6379 and database 0 by default");
+	ok(store_url_parse("rediss://x.redis.cache.windows.net:6380/0", &u, err, sizeof err) == 0 &&
+		   u.transport == STORE_TLS && u.port == 6380,
+	   "rediss:// is TLS (Azure Cache for Redis on 6380)");
+	ok(store_url_parse("redis://[::1]:7000/", &u, err, sizeof err) == 0 &&
+		   strcmp(u.host, "::1") == 0 && u.port == 7000 && u.db == 0,
+	   "an IPv6 literal in brackets, an empty database");
+	ok(store_url_parse("unix:/run/redis/redis.sock", &u, err, sizeof err) == 0 &&
+		   u.transport == STORE_UNIX && strcmp(u.path, "/run/redis/redis.sock") == 0,
+	   "unix:PATH");
+	ok(store_url_parse("unix:/run/redis.sock?db=7", &u, err, sizeof err) == 0 && u.db == 7,
+	   "unix:PATH?db=N");
+}
+
+static void url_bad(void)
+{
+	static const struct {
+		const char *url, *reason;
+	} bad[] = {
+		{"http://127.0.0.1", "must start with"},
+		{"redis://user:secret@127.0.0.1", "may not hold a user or password"},
+		{"redis://:secret@host", "may not hold a user or password"},
+		{"redis://", "the host must be"},
+		{"redis://ho st", "the host must be"},
+		{"redis://[::1]x", "expected :PORT"},
+		{"redis://host:0", "the port must be"},
+		{"redis://host:65536", "the port must be"},
+		{"redis://host:12x", "the port must be"},
+		{"redis://host:", "the port must be"},
+		{"redis://host/65536", "the database"},
+		{"redis://host/x", "the database"},
+		{"redis://[::1", "the host must be"},
+		{"redis://[zz]", "the host must be"},
+		{"unix:relative.sock", "absolute path"},
+		{"unix:/a?db=x", "?db=N"},
+		{"unix:/a?foo=1", "?db=N"},
+		{"unix:/"
+		 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+		 "aaaaaa"
+		 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+		 "absolute path"},
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		struct store_url u;
+		char err[256] = "";
+		int rc = store_url_parse(bad[i].url, &u, err, sizeof err);
+		ok(rc < 0 && strstr(err, bad[i].reason) && !strstr(err, "secret"),
+		   "'%.40s' is refused: %s", bad[i].url, err);
+	}
+}
+
+/* The first reply hiredis's reader makes of WIRE (NULL if incomplete or invalid). */
+static redisReply *reply_of(const char *wire)
+{
+	redisReader *r = store_reader_new();
+	void *reply = NULL;
+	if (redisReaderFeed(r, wire, strlen(wire)) != REDIS_OK ||
+	    redisReaderGetReply(r, &reply) != REDIS_OK)
+		reply = NULL;
+	redisReaderFree(r);
+	return reply;
+}
+
+static void replies(void)
+{
+	static const struct {
+		const char *wire;
+		long want;
+	} rate[] = {
+		{"*2\r\n:0\r\n:0\r\n", 0},
+		{"*2\r\n:1\r\n:7\r\n", 7},
+		{"*2\r\n:1\r\n:0\r\n", -1},
+		{"*2\r\n:1\r\n:61\r\n", -1},
+		{"*2\r\n:2\r\n:1\r\n", -1},
+		{"*1\r\n:0\r\n", -1},
+		{"*2\r\n$1\r\n0\r\n:0\r\n", -1},
+		{"-ERR boom\r\n", -1},
+		{":0\r\n", -1},
+		{"*-1\r\n", -1},
+	};
+	for (size_t i = 0; i < sizeof rate / sizeof rate[0]; i++) {
+		redisReply *r = reply_of(rate[i].wire);
+		ok(r && store_reply_rate(r, 60) == rate[i].want, "rate reply %zu reads as %ld", i,
+		   rate[i].want);
+		if (r)
+			freeReplyObject(r);
+	}
+	char out[8], err[128];
+	size_t len = 0;
+	redisReply *r = reply_of("$5\r\nhello\r\n");
+	ok(store_reply_value(r, out, sizeof out, &len) == 1 && len == 5 && !strcmp(out, "hello"),
+	   "a bulk string is copied");
+	freeReplyObject(r);
+	r = reply_of("$8\r\n12345678\r\n");
+	ok(store_reply_value(r, out, sizeof out, &len) == -1,
+	   "one longer than the buffer is refused");
+	freeReplyObject(r);
+	r = reply_of("$-1\r\n");
+	ok(store_reply_value(r, out, sizeof out, &len) == 0, "nil is absent");
+	freeReplyObject(r);
+	r = reply_of("-WRONGPASS invalid username-password pair or user is disabled.\r\n");
+	store_reply_error_text(r, "AUTH", err, sizeof err);
+	ok(!store_reply_is_ok(r) && store_reply_is_auth_error_text(err) &&
+		   strstr(err, "AUTH refused: WRONGPASS"),
+	   "WRONGPASS is a refused login: %s", err);
+	freeReplyObject(r);
+	r = reply_of("-NOSCRIPT No matching script.\r\n");
+	ok(store_reply_is_noscript(r), "NOSCRIPT is recognised");
+	freeReplyObject(r);
+	ok(reply_of("*17\r\n") == NULL && reply_of("*4444444400\r\n") == NULL,
+	   "an array header of more than %d elements fails the stream before any allocation",
+	   STORE_REPLY_MAX_ELEMENTS);
+	r = reply_of(
+		"*16\r\n:1\r\n:1\r\n:1\r\n:1\r\n:1\r\n:1\r\n:1\r\n:1\r\n:1\r\n:1\r\n:1\r\n:1\r\n:"
+		"1\r\n:1\r\n:1\r\n:1\r\n");
+	ok(r && r->elements == 16, "an array of %d is read", STORE_REPLY_MAX_ELEMENTS);
+	freeReplyObject(r);
+	r = reply_of("+OK\r\n");
+	ok(store_reply_is_ok(r) && !store_reply_is_noscript(r), "+OK");
+	freeReplyObject(r);
+}
+
+static void keys(void)
+{
+	char a[256], b[256], c[256];
+	ok(store_rate_key("fleet", "chat", "user", "keys", "alice", a, sizeof a) == 0 &&
+		   strncmp(a, "negotiated:fleet:rate:chat:user:", 32) == 0 &&
+		   strlen(a) == 32 + 32 && !strstr(a, "alice"),
+	   "negotiated:PREFIX:rate:HUB:KIND:HASH, the identity hashed: %s", a);
+	store_rate_key("fleet", "chat", "user", "keysa", "lice", b, sizeof b);
+	store_rate_key("fleet", "chat", "user", "keys", "alice", c, sizeof c);
+	ok(strcmp(a, b) != 0 && strcmp(a, c) == 0,
+	   "the parts are kept apart; the same parts, the same key");
+	ok(store_rate_key("fleet", "chat", "user", "keys", "alice", a, 20) < 0,
+	   "a key longer than its buffer is refused");
+}
+
+int main(void)
+{
+	url_good();
+	url_bad();
+	replies();
+	keys();
+	return tap_done();
+}
