@@ -116,6 +116,7 @@ void config_free(struct config *cfg)
 	strlist_free(&cfg->server.allowed_hosts);
 	strlist_free(&cfg->server.cors_origins);
 	free(cfg->server.access_log);
+	free(cfg->server.event_handler_path);
 	for (size_t i = 0; i < cfg->n_services; i++) {
 		struct config_service *s = cfg->services[i];
 		source_free(&s->primary);

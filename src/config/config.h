@@ -50,6 +50,7 @@ struct config_server {
 	int cors_credentials;		/* 0 or 1 */
 	int dev_page;			/* 0 or 1: serve the developer page at GET / */
 	struct strlist allowed_hosts;	/* Host values admitted; empty: the per-listener default */
+	char *event_handler_path; /* the connect gate's prefix, "/api/webpubsub/hubs/" by default */
 };
 
 /* Where one access key's connection string comes from: exactly one of these is set. */
@@ -108,6 +109,9 @@ struct config_hub {
 	int cors_credentials;		   /* -1: the [server]'s */
 	struct rate_spec rate_per_user;	   /* per authenticated principal */
 	struct rate_spec rate_per_address; /* per client address, before authentication */
+	int connect_gate;		   /* 0 or 1: answer the service's connect event */
+	int close_on_revoke;		   /* 0 or 1: every revocation closes the user's connections */
+	int remove_from_groups_on_revoke;  /* 0 or 1: ... and removes it from all groups */
 	const struct config_rule **rules;  /* the [rule:NAME]s naming this hub, in file order */
 	size_t n_rules;
 };

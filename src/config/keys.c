@@ -112,6 +112,11 @@ static const struct key_spec keys[] = {
 	{KIND_HUB, "cors_credentials", KEY_BOOL, HUB(cors_credentials), 0, 0, false},
 	{KIND_HUB, "rate_per_user", KEY_RATE, HUB(rate_per_user), 0, 0, false},
 	{KIND_HUB, "rate_per_address", KEY_RATE, HUB(rate_per_address), 0, 0, false},
+	{KIND_HUB, "connect_gate", KEY_BOOL, HUB(connect_gate), 0, 0, false},
+	{KIND_HUB, "close_on_revoke", KEY_BOOL, HUB(close_on_revoke), 0, 0, false},
+	{KIND_HUB, "remove_from_groups_on_revoke", KEY_BOOL, HUB(remove_from_groups_on_revoke), 0,
+	 0, false},
+	{KIND_SERVER, "event_handler_path", KEY_STRING, SERVER(event_handler_path), 0, 0, true},
 };
 
 const char *const kind_names[N_KINDS] = {"server", "service", "hub", "auth", "rule"};

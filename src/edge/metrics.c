@@ -4,6 +4,7 @@
 #include "edge/metrics.h"
 
 #include "core/names.h"
+#include "edge/gate_metrics.h"
 #include "edge/keyless_metrics.h"
 
 #include <pthread.h>
@@ -308,4 +309,5 @@ void metrics_render(struct buf *out)
 	render_single(out, "jwks_refresh_errors_total", "JWKS refreshes that failed.",
 		      &jwks_failures);
 	keyless_metrics_render(out);
+	gate_metrics_render(out);
 }

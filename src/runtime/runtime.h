@@ -24,6 +24,7 @@ struct service {
 	const char *name;
 	struct endpoint endpoint;
 	struct token_signer *signer;
+	struct token_signer *other_signer; /* the idle key (rotation): verifies ce-signature too */
 	struct rest_signer *rest; /* instead of signer: a resource without access keys */
 	struct pool *rest_pool;	  /* with rest: the threads its REST calls run on (a bulkhead) */
 };
@@ -37,6 +38,7 @@ struct hub {
 	char challenge[256];   /* WWW-Authenticate for a 401, from the chain's schemes */
 	unsigned metrics_slot;
 	struct cors_policy cors; /* the hub's own, or the [server]'s */
+	char origin[256]; /* its service's host[:port], lower case: the connect gate's origin */
 };
 
 struct runtime {

@@ -31,6 +31,8 @@ struct rest_signer *rest_signer_new(const struct endpoint *ep, const struct rest
 				    struct entra *entra);
 void rest_signer_free(struct rest_signer *rs);
 bool rest_signer_ready(struct rest_signer *rs); /* holds a valid Entra token */
+/* Appends "Bearer <Entra token>" for another REST call of this service (a secret): 0, or -1. */
+int rest_signer_bearer(struct rest_signer *rs, struct buf *out);
 
 /* Appends "api/hubs/{hub}/:generateToken?..." for the claims (iat is not sent). */
 void rest_request_path(const struct token_claims *c, struct buf *out);
