@@ -14,6 +14,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
 static const char *const members[] = {"user",	"hub",	      "reason",	      "by",
 				      "set_at", "expires_at", "issued_before"};
 
@@ -99,18 +102,21 @@ int state_file_parse_line(const char *text, size_t len, struct revocation *out, 
 	return rc;
 }
 
-/* One line of IN into line[STATE_FILE_MAX_LINE + 2]: its length (newline dropped), -1 at the end,
- * -2 when longer than the cap. */
+/* One line of IN into line[STATE_FILE_MAX_LINE + 1]: its length (newline dropped), -1 at the end,
+ * -2 when longer than the cap, -3 at a NUL byte (which would hide the rest of the line). */
 static long next_line(FILE *in, char *line)
 {
-	if (!fgets(line, STATE_FILE_MAX_LINE + 2, in))
-		return -1;
-	size_t len = strlen(line);
-	if (len && line[len - 1] == '\n')
-		return (long)len - 1;
-	if (len > STATE_FILE_MAX_LINE)
-		return -2;
-	return (long)len; /* the last line, without a newline */
+	long len = 0;
+	int c;
+	while ((c = getc_unlocked(in)) != EOF && c != '\n') {
+		if (c == '\0')
+			return -3;
+		if (len == STATE_FILE_MAX_LINE)
+			return -2;
+		line[len++] = (char)c;
+	}
+	line[len] = '\0';
+	return c == EOF && len == 0 ? -1 : len;
 }
 
 static int read_lines(struct revocations *list, FILE *in, const char *name, time_t now, char *line,
@@ -120,9 +126,11 @@ static int read_lines(struct revocations *list, FILE *in, const char *name, time
 	long len;
 	struct revocation e;
 	for (unsigned long n = 1; (len = next_line(in, line)) != -1; n++) {
-		if (len == -2) {
-			snprintf(err, err_len, "%s:%lu: the line is longer than %d bytes", name, n,
-				 STATE_FILE_MAX_LINE);
+		if (len < -1) {
+			snprintf(err, err_len, "%s:%lu: %s", name, n,
+				 len == -2 ? "the line is longer than " STR(
+						     STATE_FILE_MAX_LINE) " bytes"
+					   : "a NUL byte");
 			return -1;
 		}
 		if (state_file_parse_line(line, (size_t)len, &e, why, sizeof why) < 0 ||
@@ -137,7 +145,7 @@ static int read_lines(struct revocations *list, FILE *in, const char *name, time
 int state_file_read(struct revocations *list, FILE *in, const char *name, time_t now, char *err,
 		    size_t err_len)
 {
-	char *line = malloc(STATE_FILE_MAX_LINE + 2);
+	char *line = malloc(STATE_FILE_MAX_LINE + 1);
 	int rc = -1;
 	if (!line)
 		snprintf(err, err_len, "%s: out of memory", name);
