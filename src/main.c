@@ -14,6 +14,8 @@
 #include "http/http.h"
 #include "process/reload.h"
 #include "process/reload_ask.h"
+#include "revoke/revocations.h"
+#include "revoke/state_file.h"
 #include "runtime/runtime.h"
 #include "runtime/snapshot.h"
 #include "net/rest_http.h"
@@ -276,6 +278,34 @@ static void no_configuration(void)
 	      stderr);
 }
 
+/* The process's revocation list, from [server] state_directory's file when one is set: NULL with
+ * "PATH:LINE: what" in err (a bad file stops the start: entries must not be dropped silently). */
+static struct revocations *revocations_start(const struct config_server *s, char *err,
+					     size_t err_len)
+{
+	char path[4096];
+	struct revocations *list = revocations_new();
+	if (!list) {
+		snprintf(err, err_len, "revocation list: out of memory");
+		return NULL;
+	}
+	if (!s->state_directory)
+		return list;
+	if (snprintf(path, sizeof path, "%s/%s", s->state_directory, STATE_FILE_NAME) >=
+		    (int)sizeof path ||
+	    revocations_persist(list, path) < 0) {
+		snprintf(err, err_len, "state_directory: the path is too long");
+		revocations_free(list);
+		return NULL;
+	}
+	if (state_file_load(list, path, time(NULL), err, err_len) < 0) {
+		revocations_free(list);
+		return NULL;
+	}
+	log_info("revocation list: %zu entries from %s", revocations_count(list), path);
+	return list;
+}
+
 static const char *config_path(const struct options *o)
 {
 	if (o->dev)
@@ -318,6 +348,10 @@ int main(int argc, char **argv)
 	char err[PARSER_ERRORS_TEXT];
 	struct reload_context ctx = {.path = config_path(&o), .verbose = o.verbose};
 	struct runtime *rt = reload_build(&ctx, err, sizeof err);
+	if (rt && !(ctx.revocations = revocations_start(&rt->cfg->server, err, sizeof err))) {
+		runtime_release(rt);
+		rt = NULL;
+	}
 	if (!rt) {
 		for (const char *line = err;
 		     *line;) { /* one error a line, each with the program's name */
@@ -331,13 +365,16 @@ int main(int argc, char **argv)
 	if (o.check) {
 		printf("%s: configuration OK\n", ctx.path ? ctx.path : "<dev>");
 		runtime_release(rt);
+		revocations_free(ctx.revocations);
 		rest_http_cleanup();
 		return 0;
 	}
 	log_set_level(o.verbose ? LOG_LEVEL_DEBUG : rt->cfg->server.log_level);
+	rt->revocations = ctx.revocations;
 	snapshot_publish(rt); /* rt stays valid here: only this thread publishes */
 	int rc = serve(rt, &o, &ctx);
 	snapshot_shutdown();
+	revocations_free(ctx.revocations); /* after the last request and the admin thread */
 	rest_http_cleanup();
 	return rc;
 }

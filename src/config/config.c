@@ -116,6 +116,11 @@ void config_free(struct config *cfg)
 	strlist_free(&cfg->server.allowed_hosts);
 	strlist_free(&cfg->server.cors_origins);
 	free(cfg->server.access_log);
+	free(cfg->server.state_directory);
+	free(cfg->server.admin_socket);
+	free(cfg->server.admin_group);
+	free(cfg->server.admin_listen);
+	free(cfg->server.admin_token_file);
 	free(cfg->server.event_handler_path);
 	for (size_t i = 0; i < cfg->n_services; i++) {
 		struct config_service *s = cfg->services[i];

@@ -13,6 +13,7 @@
 #include "edge/ratelimit.h"
 #include "edge/trusted_proxies.h"
 #include "policy/policy.h"
+#include "revoke/revocations.h"
 #include "token/connstr.h"
 #include "token/rest_signer.h"
 #include "token/token.h"
@@ -59,6 +60,7 @@ struct runtime {
 	size_t n_auths;
 	struct hub *hubs;
 	size_t n_hubs;
+	struct revocations *revocations; /* the process's list (not owned: kept across reloads) */
 };
 
 /* Takes ownership of cfg (freed on failure too). Returns NULL with "FILE:LINE: KEY: reason". */
