@@ -14,6 +14,7 @@
 #include "http/http.h"
 #include "process/reload.h"
 #include "process/reload_ask.h"
+#include "negotiate/close_user.h"
 #include "revoke/revocations.h"
 #include "revoke/state_file.h"
 #include "runtime/runtime.h"
@@ -371,8 +372,11 @@ int main(int argc, char **argv)
 	}
 	log_set_level(o.verbose ? LOG_LEVEL_DEBUG : rt->cfg->server.log_level);
 	rt->revocations = ctx.revocations;
+	if (close_user_start() == 0) /* --close and close_on_revoke: the service's REST API */
+		revocations_observe_close(ctx.revocations, close_user_observe, NULL);
 	snapshot_publish(rt); /* rt stays valid here: only this thread publishes */
 	int rc = serve(rt, &o, &ctx);
+	close_user_stop(); /* after the admin thread: no revocation is set any more */
 	snapshot_shutdown();
 	revocations_free(ctx.revocations); /* after the last request and the admin thread */
 	rest_http_cleanup();

@@ -331,12 +331,14 @@ static void check_hub_cors(struct parser *p, const struct config_hub *h)
  * none here, and an unsigned gate would let anyone who reaches it probe the revocation list. */
 static void check_hub_gate(struct parser *p, const struct config_hub *h)
 {
-	const struct config_service *s = h->service ? config_find_service(p->cfg, h->service) : NULL;
+	const struct config_service *s =
+		h->service ? config_find_service(p->cfg, h->service) : NULL;
 	if (h->connect_gate == 1 && s && s->keyless.endpoint)
-		parser_error(p, config_key_line(&h->head, "hub", "connect_gate"), "connect_gate",
-			     "[service:%s] has no access key to verify the service's ce-signature "
-			     "with (a keyless resource): the connect gate needs a connection string",
-			     h->service);
+		parser_error(
+			p, config_key_line(&h->head, "hub", "connect_gate"), "connect_gate",
+			"[service:%s] has no access key to verify the service's ce-signature "
+			"with (a keyless resource): the connect gate needs a connection string",
+			h->service);
 }
 
 static void check_hub(struct parser *p, struct config_hub *h)

@@ -50,11 +50,11 @@ struct config_server {
 	int cors_credentials;		/* 0 or 1 */
 	int dev_page;			/* 0 or 1: serve the developer page at GET / */
 	struct strlist allowed_hosts;	/* Host values admitted; empty: the per-listener default */
-	char *state_directory;	/* the revocation list's file lives here; NULL: memory only */
-	char *admin_socket;	/* unix socket of `negotiated revoke`; NULL: none */
-	char *admin_group;	/* a group whose members may use admin_socket (root always may) */
-	char *admin_listen;	/* the admin HTTP API's HOST:PORT; NULL: off */
-	char *admin_token_file; /* that API's bearer token */
+	char *state_directory;	  /* the revocation list's file lives here; NULL: memory only */
+	char *admin_socket;	  /* unix socket of `negotiated revoke`; NULL: none */
+	char *admin_group;	  /* a group whose members may use admin_socket (root always may) */
+	char *admin_listen;	  /* the admin HTTP API's HOST:PORT; NULL: off */
+	char *admin_token_file;	  /* that API's bearer token */
 	char *event_handler_path; /* the connect gate's prefix, "/api/webpubsub/hubs/" by default */
 };
 
@@ -115,9 +115,9 @@ struct config_hub {
 	struct rate_spec rate_per_user;	   /* per authenticated principal */
 	struct rate_spec rate_per_address; /* per client address, before authentication */
 	int connect_gate;		   /* 0 or 1: answer the service's connect event */
-	int close_on_revoke;		   /* 0 or 1: every revocation closes the user's connections */
-	int remove_from_groups_on_revoke;  /* 0 or 1: ... and removes it from all groups */
-	const struct config_rule **rules;  /* the [rule:NAME]s naming this hub, in file order */
+	int close_on_revoke; /* 0 or 1: every revocation closes the user's connections */
+	int remove_from_groups_on_revoke; /* 0 or 1: ... and removes it from all groups */
+	const struct config_rule **rules; /* the [rule:NAME]s naming this hub, in file order */
 	size_t n_rules;
 };
 

@@ -6,6 +6,7 @@
 #include "core/log.h"
 #include "core/pool.h"
 #include "edge/gate_metrics.h"
+#include "net/rest_http.h"
 #include "runtime/snapshot.h"
 #include "token/rest_close.h"
 
@@ -35,7 +36,12 @@ struct close_job {
 
 int close_user_start(void)
 {
+	char why[300];
 	cond_init_monotonic(&sleep_cond);
+	if (rest_http_load(why, sizeof why) < 0) {
+		log_info("closing a revoked user's connections is not available: %s", why);
+		return -1;
+	}
 	pool = pool_new("revoke", "close", "REST calls", CLOSE_THREADS, CLOSE_QUEUE);
 	return pool ? 0 : -1;
 }
@@ -89,8 +95,8 @@ static void target_of(const struct runtime *rt, const struct hub *hub, struct re
 static bool call_with_retries(const struct rest_close_target *t, enum rest_close_call call,
 			      const char *hub, const char *user)
 {
-	enum close_metric_call metric = call == CLOSE_CONNECTIONS ? CLOSE_METRIC_CONNECTIONS
-								 : CLOSE_METRIC_GROUPS;
+	enum close_metric_call metric =
+		call == CLOSE_CONNECTIONS ? CLOSE_METRIC_CONNECTIONS : CLOSE_METRIC_GROUPS;
 	const char *name = rest_close_call_name(call);
 	char why[200];
 	long status;
@@ -99,20 +105,21 @@ static bool call_with_retries(const struct rest_close_target *t, enum rest_close
 			rest_close_once(t, call, hub, user, &status, why, sizeof why);
 		if (r == CLOSE_OK) {
 			metrics_revoke_close(metric, CLOSE_METRIC_OK);
-			log_info("revoke: %s hub=%s user=%s: done (%s, attempt %u)", name, hub, user,
-				 why, attempt);
+			log_info("revoke: %s hub=%s user=%s: done (%s, attempt %u)", name, hub,
+				 user, why, attempt);
 			return true;
 		}
 		if (r == CLOSE_REFUSED || attempt == ATTEMPTS || atomic_load(&stopping)) {
 			metrics_revoke_close(metric, CLOSE_METRIC_FAILED);
-			log_error("revoke: %s hub=%s user=%s failed after %u attempt%s (%s)%s", name,
-				  hub, user, attempt, attempt == 1 ? "" : "s", why,
-				  status == 401 || status == 403
-					  ? ": the service refused the credential (an access key "
-					    "that is no longer valid, or a keyless identity without "
-					    "the Web PubSub Service Owner role)"
-					  : ": the user's open connections stay until they end; "
-					    "run negotiated revoke --close again");
+			log_error(
+				"revoke: %s hub=%s user=%s failed after %u attempt%s (%s)%s", name,
+				hub, user, attempt, attempt == 1 ? "" : "s", why,
+				status == 401 || status == 403
+					? ": the service refused the credential (an access key "
+					  "that is no longer valid, or a keyless identity without "
+					  "the Web PubSub Service Owner role)"
+					: ": the user's open connections stay until they end; "
+					  "run negotiated revoke --close again");
 			return false;
 		}
 		metrics_revoke_close(metric, CLOSE_METRIC_RETRIED);
@@ -165,10 +172,11 @@ static void queue_one(struct runtime *rt, size_t hub, const char *user)
 	struct close_job *job = malloc(sizeof *job + n);
 	const char *name = rt->hubs[hub].cfg->head.name;
 	if (job) {
-		*job = (struct close_job){.work = {.run = job_run, .cancel = job_cancel},
-					  .rt = runtime_ref(rt),
-					  .hub = hub,
-					  .groups = rt->hubs[hub].cfg->remove_from_groups_on_revoke == 1};
+		*job = (struct close_job){
+			.work = {.run = job_run, .cancel = job_cancel},
+			.rt = runtime_ref(rt),
+			.hub = hub,
+			.groups = rt->hubs[hub].cfg->remove_from_groups_on_revoke == 1};
 		memcpy(job->user, user, n);
 	}
 	if (job && pool && pool_submit(pool, &job->work) == 0)

@@ -88,8 +88,8 @@ static bool is_json_type(const char *content_type)
 	return n == 16 && strncasecmp(content_type, "application/json", 16) == 0;
 }
 
-int ce_read(ce_header_fn header, void *ctx, const char *body, size_t body_len,
-	    struct ce_event *out, char *why, size_t why_len)
+int ce_read(ce_header_fn header, void *ctx, const char *body, size_t body_len, struct ce_event *out,
+	    char *why, size_t why_len)
 {
 	const char *type, *version, *content_type;
 	*out = (struct ce_event){0};
@@ -155,8 +155,8 @@ static size_t expected(const char *connection_id, const struct token_signer *con
 {
 	size_t n = 0;
 	for (size_t k = 0; k < n_keys && n < 2; k++)
-		if (keys[k] && token_hmac(keys[k], connection_id, strlen(connection_id),
-					  want[n]) == 0)
+		if (keys[k] &&
+		    token_hmac(keys[k], connection_id, strlen(connection_id), want[n]) == 0)
 			n++;
 	return n;
 }

@@ -11,7 +11,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define CE_MAX_SIGNATURES 8 /* sha256=HEX entries in ce-signature (the service sends one per key) */
+#define CE_MAX_SIGNATURES 8 /* sha256=HEX entries in ce-signature (the service sends one per key)  \
+			     */
 #define CE_MAX_ID 256	    /* bytes of ce-connectionId, ce-userId and ce-hub */
 
 enum ce_kind {
@@ -37,8 +38,8 @@ struct ce_event {
 /* Reads the event's headers and, for connect, its body. 0, or -1 with why (naming the header or
  * member at fault, never its value beyond CE_MAX_ID bytes). The pointers in out point into the
  * headers the source returns. */
-int ce_read(ce_header_fn header, void *ctx, const char *body, size_t body_len,
-	    struct ce_event *out, char *why, size_t why_len);
+int ce_read(ce_header_fn header, void *ctx, const char *body, size_t body_len, struct ce_event *out,
+	    char *why, size_t why_len);
 
 /* Whether some sha256=HEX entry of signature is HMAC-SHA256(connection_id) under one of keys[]
  * (NULLs skipped). Constant time in each comparison; a malformed header is false. */

@@ -68,8 +68,8 @@ static void decide(const struct runtime *rt, const struct hub *hub, const struct
 		out->status = ev->kind == CE_CONNECT ? 204 : 200; /* as the official handler */
 		return;
 	}
-	if (!revocations_refuse(rt->revocations, hub->cfg->head.name, ev->user_id,
-				(time_t)ev->iat, time(NULL), &why)) {
+	if (!revocations_refuse(rt->revocations, hub->cfg->head.name, ev->user_id, (time_t)ev->iat,
+				time(NULL), &why)) {
 		metrics_connect_gate(GATE_ALLOWED);
 		out->status = 204;
 		return;
@@ -100,7 +100,8 @@ void connect_gate(const struct runtime *rt, const struct ngd_request *req, const
 		return preflight(req, hub, out);
 	if (strcmp(req->method, "POST") != 0) {
 		out->allow = "OPTIONS, POST";
-		return refuse(out, 405, "method_not_allowed", GATE_BAD_REQUEST, "use OPTIONS, POST");
+		return refuse(out, 405, "method_not_allowed", GATE_BAD_REQUEST,
+			      "use OPTIONS, POST");
 	}
 	if (ce_read(header_of, (void *)req, req->body, req->body_len, &ev, why, sizeof why) < 0)
 		return refuse(out, 400, "invalid_event", GATE_BAD_REQUEST, why);
@@ -111,9 +112,10 @@ void connect_gate(const struct runtime *rt, const struct ngd_request *req, const
 		return refuse(out, 403, "origin_not_allowed", GATE_BAD_ORIGIN,
 			      "WebHook-Request-Origin is not this hub's service");
 	if (!signed_by_service(hub, &ev)) {
-		log_warning("connect gate: [hub:%s] ce-signature does not verify with the service's "
-			    "access keys (connection %s)",
-			    hub->cfg->head.name, ev.connection_id);
+		log_warning(
+			"connect gate: [hub:%s] ce-signature does not verify with the service's "
+			"access keys (connection %s)",
+			hub->cfg->head.name, ev.connection_id);
 		return refuse(out, 401, "invalid_signature", GATE_BAD_SIGNATURE,
 			      "ce-signature does not verify with the service's access keys");
 	}

@@ -26,8 +26,8 @@ struct service {
 	struct endpoint endpoint;
 	struct token_signer *signer;
 	struct token_signer *other_signer; /* the idle key (rotation): verifies ce-signature too */
-	struct rest_signer *rest; /* instead of signer: a resource without access keys */
-	struct pool *rest_pool;	  /* with rest: the threads its REST calls run on (a bulkhead) */
+	struct rest_signer *rest;	   /* instead of signer: a resource without access keys */
+	struct pool *rest_pool; /* with rest: the threads its REST calls run on (a bulkhead) */
 };
 
 struct hub {

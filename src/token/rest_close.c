@@ -11,8 +11,7 @@
 
 #define MAX_ANSWER (16 * 1024) /* the service's error body; read and dropped */
 
-void rest_close_path(enum rest_close_call call, const char *hub, const char *user,
-		     struct buf *out)
+void rest_close_path(enum rest_close_call call, const char *hub, const char *user, struct buf *out)
 {
 	buf_puts(out, "api/hubs/");
 	rest_url_encode(out, hub);
@@ -69,8 +68,8 @@ static enum rest_close_result judge(int rc, const struct rest_answer *a, long *s
 }
 
 enum rest_close_result rest_close_once(const struct rest_close_target *t, enum rest_close_call call,
-				       const char *hub, const char *user, long *status,
-				       char *why, size_t why_len)
+				       const char *hub, const char *user, long *status, char *why,
+				       size_t why_len)
 {
 	struct buf url = {0}, auth = {0}, request_id = {0};
 	struct rest_answer a = {0};
@@ -81,9 +80,10 @@ enum rest_close_result rest_close_once(const struct rest_close_target *t, enum r
 	request_id_header(&request_id);
 	if (url.failed || request_id.failed || authorization(t, url.data, &auth) < 0 ||
 	    auth.failed) {
-		snprintf(why, why_len, "%s", t->keyless && !url.failed && !request_id.failed
-						     ? "no valid Microsoft Entra ID token yet"
-						     : "out of memory");
+		snprintf(why, why_len, "%s",
+			 t->keyless && !url.failed && !request_id.failed
+				 ? "no valid Microsoft Entra ID token yet"
+				 : "out of memory");
 	} else {
 		const char *headers[] = {"Accept: application/json, text/json", auth.data,
 					 request_id.data, NULL};

@@ -169,8 +169,7 @@ static int jws_sign(const struct token_signer *s, const struct buf *payload, str
 	return out->failed ? -1 : 0;
 }
 
-int token_rest_bearer(const struct token_signer *s, const char *url, long long iat,
-		      struct buf *out)
+int token_rest_bearer(const struct token_signer *s, const char *url, long long iat, struct buf *out)
 {
 	struct buf claims = {0}; /* jsonwebtoken's order: iat, exp (expiresIn "1h"), aud */
 	buf_puts(&claims, "{\"iat\":");

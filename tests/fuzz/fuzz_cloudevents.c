@@ -37,8 +37,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (!why[0])
 			abort(); /* every refusal says why */
 	} else {
-		if (!bounded(ev.hub) || !bounded(ev.connection_id) || !ev.signature ||
-		    !ev.origin || (ev.user_id && !bounded(ev.user_id)) || ev.iat < 0)
+		if (!bounded(ev.hub) || !bounded(ev.connection_id) || !ev.signature || !ev.origin ||
+		    (ev.user_id && !bounded(ev.user_id)) || ev.iat < 0)
 			abort();
 		const struct token_signer *only_b[] = {NULL, b}, *both[] = {a, b};
 		bool with_b = ce_signature_ok(ev.signature, ev.connection_id, only_b, 2);
