@@ -30,10 +30,20 @@ static const struct hub *gate_hub(const struct runtime *rt, const char *name, si
 	return NULL;
 }
 
+static void refuse(struct reply *out, unsigned status, const char *code,
+		   enum gate_metric_result metric, const char *why)
+{
+	metrics_connect_gate(metric);
+	reply_error(out, status, code, "%s", why);
+}
+
 /* The abuse-protection handshake: the allowed origin is the hub's service, as the official
  * handler answers with allowedEndpoints set (it leaves the check to the service). */
 static void preflight(const struct ngd_request *req, const struct hub *hub, struct reply *out)
 {
+	if (!ngd_request_header(req, "ce-awpsversion")) /* not the service: as the official */
+		return refuse(out, 404, "not_found", GATE_BAD_REQUEST,
+			      "not a Web PubSub request (no ce-awpsversion)");
 	metrics_connect_gate(GATE_PREFLIGHT);
 	if (!ngd_request_header(req, "WebHook-Request-Origin")) {
 		out->status = 400;
@@ -43,13 +53,6 @@ static void preflight(const struct ngd_request *req, const struct hub *hub, stru
 	}
 	reply_header(out, "WebHook-Allowed-Origin", hub->origin);
 	out->status = 200;
-}
-
-static void refuse(struct reply *out, unsigned status, const char *code,
-		   enum gate_metric_result metric, const char *why)
-{
-	metrics_connect_gate(metric);
-	reply_error(out, status, code, "%s", why);
 }
 
 /* The signature under the service's signing key or its idle one (a key rotation in progress). */
