@@ -4,6 +4,7 @@
 
 #include "cli/cli_args.h"
 #include "cli/cli_explain.h"
+#include "cli/cli_revoke.h"
 #include "cli/cli_token.h"
 #include "config/dev.h"
 #include "core/log.h"
@@ -15,6 +16,7 @@
 #include "process/reload.h"
 #include "process/reload_ask.h"
 #include "negotiate/close_user.h"
+#include "revoke/admin_socket.h"
 #include "revoke/revocations.h"
 #include "revoke/state_file.h"
 #include "runtime/runtime.h"
@@ -49,6 +51,7 @@ static const char usage[] =
 	"                  [--credentials-dir DIR] [-v] [--version] [--help]\n"
 	"       negotiated token --help\n"
 	"       negotiated explain --help\n"
+	"       negotiated revoke --help   (revoke, lift and list users over the admin socket)\n"
 	"  -c, --config FILE    configuration file (default " DEFAULT_CONFIG ")\n"
 	"  -l, --listen ADDR    HOST:PORT, [IPV6]:PORT or unix:/PATH, instead of [server] listen\n"
 	"      --dev            embedded development configuration (anonymous, one hub 'chat')\n"
@@ -324,6 +327,8 @@ int main(int argc, char **argv)
 		return cli_token(argc - 1, argv + 1);
 	if (argc > 1 && strcmp(argv[1], "explain") == 0)
 		return cli_explain(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "revoke") == 0)
+		return cli_revoke(argc - 1, argv + 1);
 	if (parse_options(argc, argv, &o) < 0)
 		return 2;
 	if (o.reload)
@@ -374,8 +379,20 @@ int main(int argc, char **argv)
 	rt->revocations = ctx.revocations;
 	if (close_user_start() == 0) /* --close and close_on_revoke: the service's REST API */
 		revocations_observe_close(ctx.revocations, close_user_observe, NULL);
+	struct admin_socket *admin = NULL;
+	const char *admin_path = rt->cfg->server.admin_socket;
+	if (admin_path && !(admin = admin_socket_start(admin_path, rt->cfg->server.admin_group,
+						       ctx.revocations, err, sizeof err))) {
+		fprintf(stderr, "negotiated: %s\n", err);
+		close_user_stop();
+		runtime_release(rt);
+		revocations_free(ctx.revocations);
+		rest_http_cleanup();
+		return 1;
+	}
 	snapshot_publish(rt); /* rt stays valid here: only this thread publishes */
 	int rc = serve(rt, &o, &ctx);
+	admin_socket_stop(admin);
 	close_user_stop(); /* after the admin thread: no revocation is set any more */
 	snapshot_shutdown();
 	revocations_free(ctx.revocations); /* after the last request and the admin thread */
