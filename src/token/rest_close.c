@@ -11,12 +11,24 @@
 
 #define MAX_ANSWER (16 * 1024) /* the service's error body; read and dropped */
 
+/* encodeURIComponent, as the SDK fills a path parameter: unlike a query value, "'" stays. */
+static void path_encode(struct buf *out, const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		bool plain = (*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+			     (*p >= '0' && *p <= '9') || strchr("-_.!~*'()", *p);
+		char esc[3] = {'%', hex[*p >> 4], hex[*p & 15]};
+		buf_append(out, plain ? (const char *)p : esc, plain ? 1 : 3);
+	}
+}
+
 void rest_close_path(enum rest_close_call call, const char *hub, const char *user, struct buf *out)
 {
 	buf_puts(out, "api/hubs/");
-	rest_url_encode(out, hub);
+	path_encode(out, hub);
 	buf_puts(out, "/users/");
-	rest_url_encode(out, user);
+	path_encode(out, user);
 	if (call == CLOSE_CONNECTIONS)
 		buf_puts(out, "/:closeConnections?api-version=" REST_API_VERSION
 			      "&reason=" REST_CLOSE_REASON);
@@ -85,8 +97,8 @@ enum rest_close_result rest_close_once(const struct rest_close_target *t, enum r
 				 ? "no valid Microsoft Entra ID token yet"
 				 : "out of memory");
 	} else {
-		const char *headers[] = {"Accept: application/json, text/json", auth.data,
-					 request_id.data, NULL};
+		const char *headers[] = {"Accept: application/json", auth.data, request_id.data,
+					 NULL};
 		struct rest_request req = {
 			.url = url.data,
 			.headers = headers,
