@@ -29,6 +29,7 @@ const clientOptions = () => ({ autoReconnect: false, messageRetryOptions: { maxR
 let standin;
 let daemon;
 const eventHandler = { url: '', origin: '' }; // filled once both are listening
+const faults = []; // statuses the stand-in answers the next REST calls with, first first
 
 /** `negotiated revoke ARGS` against the daemon's admin socket; {stdout, stderr}. */
 const revoke = (args) => promisify(execFile)(bin, ['revoke', '--socket', `${daemon.dir}/admin.sock`, ...args], { timeout: 10_000 });
@@ -43,7 +44,7 @@ async function until(cond, ms, what) {
 }
 
 before(async () => {
-  standin = await startStandin({ accessKey: ACCESS_KEY, eventHandler });
+  standin = await startStandin({ accessKey: ACCESS_KEY, eventHandler, restStatus: () => faults.shift() });
   daemon = await startDaemon({
     files: { apikeys: Object.entries(API_KEYS).map(([u, k]) => `${u} ${k}\n`).join('') },
     config: (dir) => `[server]
@@ -171,5 +172,49 @@ describe('revoke --close end to end: the official client is closed, its old URL 
     assert.match(metrics, /negotiated_revoke_close_total\{call="close_connections",result="ok"\} [1-9]/);
     assert.match(metrics, /negotiated_revoke_close_total\{call="remove_from_groups",result="ok"\} [1-9]/);
     assert.match(metrics, /negotiated_connect_gate_total\{result="revoked"\} [1-9]/);
+  });
+});
+
+describe('revoke --close when the service fails: retried with backoff, never silent', () => {
+  const linesAbout = (user) => daemon.stderr().split('\n').filter((l) => l.includes(`user=${user}`));
+
+  test('503, 429, then 204: retried after 0.5 s and 1 s, then done', T, async () => {
+    faults.push(503, 429);
+    const first = standin.restCalls.length;
+    await revoke(['--user', 'flaky', '--hub', HUB, '--close']);
+    await until(() => standin.restCalls.length >= first + 4, 8000, 'three closeConnections attempts and the groups call');
+    const calls = standin.restCalls.slice(first);
+    assert.deepEqual(calls.map((c) => c.method), ['POST', 'POST', 'POST', 'DELETE']);
+    const gaps = [calls[1].at - calls[0].at, calls[2].at - calls[1].at];
+    assert.ok(gaps[0] >= 450 && gaps[0] < 1500, `first backoff ${gaps[0]} ms`);
+    assert.ok(gaps[1] >= 950 && gaps[1] < 2500, `second backoff ${gaps[1]} ms`);
+    await until(() => linesAbout('flaky').some((l) => /removeUserFromAllGroups .*done/.test(l)), 3000, 'the last log line');
+    const lines = linesAbout('flaky');
+    assert.ok(lines.some((l) => /closeUserConnections hub=chat user=flaky: attempt 1 failed \(HTTP 503\); retrying in 500 ms/.test(l)), lines.join('\n'));
+    assert.ok(lines.some((l) => /attempt 2 failed \(HTTP 429\); retrying in 1000 ms/.test(l)), lines.join('\n'));
+    assert.ok(lines.some((l) => /closeUserConnections hub=chat user=flaky: done \(HTTP 204, attempt 3\)/.test(l)), lines.join('\n'));
+    await revoke(['--lift', '--user', 'flaky']);
+  });
+
+  test('403 is not retried: one attempt, an error line, the groups call not attempted', T, async () => {
+    faults.push(403);
+    const first = standin.restCalls.length;
+    await revoke(['--user', 'denied', '--hub', HUB, '--close']);
+    await until(() => linesAbout('denied').some((l) => /not attempted/.test(l)), 5000, 'the error lines');
+    await new Promise((r) => setTimeout(r, 700)); // a retry would come after 500 ms
+    assert.equal(standin.restCalls.length, first + 1);
+    const lines = linesAbout('denied');
+    assert.ok(lines.some((l) => /closeUserConnections hub=chat user=denied failed after 1 attempt \(HTTP 403\): the service refused the credential/.test(l)), lines.join('\n'));
+    await revoke(['--lift', '--user', 'denied']);
+  });
+
+  test('4 failures: the last one is an error and a failed count', { timeout: 20_000 }, async () => {
+    faults.push(500, 502, 503, 504);
+    await revoke(['--user', 'down', '--hub', HUB, '--close']);
+    await until(() => linesAbout('down').some((l) => /failed after 4 attempts \(HTTP 504\)/.test(l)), 8000, 'the final error line');
+    const metrics = await (await fetch(`${daemon.base}/metrics`)).text();
+    assert.match(metrics, /negotiated_revoke_close_total\{call="close_connections",result="failed"\} [2-9]/);
+    assert.match(metrics, /negotiated_revoke_close_total\{call="close_connections",result="retried"\} [5-9]/);
+    await revoke(['--lift', '--user', 'down']);
   });
 });

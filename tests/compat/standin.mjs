@@ -69,7 +69,7 @@ function refuse(socket, status, message) {
  * Starts the stand-in on 127.0.0.1; resolves to {port, endpoint, close()}. With `tls` ({key, cert})
  * it serves https/wss; `onRequest(req, res)` answers plain HTTP requests (the REST API's stand-in).
  */
-export async function startStandin({ accessKey, port = 0, tls, onRequest, eventHandler, authorize }) {
+export async function startStandin({ accessKey, port = 0, tls, onRequest, eventHandler, authorize, restStatus }) {
   const conns = new Set();
   const restCalls = []; // {method, url, headers, at} of each closeUserConnections / removeUserFromAllGroups
   const fallback = onRequest ?? ((req, res) => res.writeHead(404).end());
@@ -147,6 +147,8 @@ export async function startStandin({ accessKey, port = 0, tls, onRequest, eventH
     restCalls.push({ method: req.method, url: req.url, headers: req.headers, at: performance.now() });
     const ok = authorize ? authorize(req) : restBearerOk(req.headers.authorization, accessKey, `${scheme}://${req.headers.host}${req.url}`);
     if (!ok) return res.writeHead(401).end();
+    const forced = restStatus?.(req); // a fault the test asks for: 429, 5xx, 403...
+    if (forced) return res.writeHead(forced).end();
     if (!new URLSearchParams(query).get('api-version')) return res.writeHead(400).end();
     const mine = [...conns].filter((c) => c.hub === decodeURIComponent(hub) && c.userId === decodeURIComponent(user));
     if (what === ':closeConnections' && req.method === 'POST') {
