@@ -36,12 +36,7 @@ struct close_job {
 
 int close_user_start(void)
 {
-	char why[300];
 	cond_init_monotonic(&sleep_cond);
-	if (rest_http_load(why, sizeof why) < 0) {
-		log_info("closing a revoked user's connections is not available: %s", why);
-		return -1;
-	}
 	pool = pool_new("revoke", "close", "REST calls", CLOSE_THREADS, CLOSE_QUEUE);
 	return pool ? 0 : -1;
 }
@@ -193,8 +188,16 @@ static void queue_one(struct runtime *rt, size_t hub, const char *user)
 void close_user_observe(void *ctx, const struct revocation *entry, bool lifted, bool close)
 {
 	(void)ctx;
-	if (lifted)
+	char why[300];
+	if (lifted || close_user_hubs(entry, close) == 0)
 		return;
+	/* libcurl is loaded on first use: a configuration that never closes never maps it */
+	if (rest_http_load(why, sizeof why) < 0) {
+		metrics_revoke_close(CLOSE_METRIC_CONNECTIONS, CLOSE_METRIC_FAILED);
+		log_error("revoke: closeUserConnections user=%s not attempted: %s", entry->user,
+			  why);
+		return;
+	}
 	struct runtime *rt = runtime_acquire();
 	for (size_t i = 0; rt && i < rt->n_hubs; i++)
 		if (applies(&rt->hubs[i], entry, close))

@@ -14,7 +14,8 @@
 
 #include <stdbool.h>
 
-/* Starts the pool (threads on demand); 0, or -1 when out of memory. Once, at start-up. */
+/* Starts the pool (threads on demand; libcurl is loaded at the first close, not here): 0, or -1
+ * when out of memory. Once, at start-up. */
 int close_user_start(void);
 /* Wakes calls sleeping between attempts, lets running ones end, joins; at shutdown. */
 void close_user_stop(void);
