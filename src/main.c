@@ -15,6 +15,7 @@
 #include "http/http.h"
 #include "process/reload.h"
 #include "process/reload_ask.h"
+#include "revoke/admin_http.h"
 #include "revoke/admin_socket.h"
 #include "revoke/revocations.h"
 #include "revoke/state_file.h"
@@ -50,7 +51,7 @@ static const char usage[] =
 	"                  [--credentials-dir DIR] [-v] [--version] [--help]\n"
 	"       negotiated token --help\n"
 	"       negotiated explain --help\n"
-	"       negotiated revoke --help   (revoke, lift and list users over the admin socket)\n"
+	"       negotiated revoke --help\n"
 	"  -c, --config FILE    configuration file (default " DEFAULT_CONFIG ")\n"
 	"  -l, --listen ADDR    HOST:PORT, [IPV6]:PORT or unix:/PATH, instead of [server] listen\n"
 	"      --dev            embedded development configuration (anonymous, one hub 'chat')\n"
@@ -309,6 +310,28 @@ static struct revocations *revocations_start(const struct config_server *s, char
 	return list;
 }
 
+/* The operator's ways in: [server] admin_socket and admin_listen, each when set. */
+struct admin {
+	struct admin_socket *socket;
+	struct admin_http *http;
+};
+
+static int admin_start(const struct config_server *s, struct revocations *list, struct admin *out,
+		       char *err, size_t err_len)
+{
+	if (s->admin_socket && !(out->socket = admin_socket_start(s->admin_socket, s->admin_group,
+								  list, err, err_len)))
+		return -1;
+	if (s->admin_listen && !(out->http = admin_http_start(s->admin_listen, s->admin_token_file,
+							      list, err, err_len))) {
+		admin_socket_stop(out->socket);
+		return -1;
+	}
+	if (s->admin_listen)
+		log_info("admin API listening on %s", s->admin_listen);
+	return 0;
+}
+
 static const char *config_path(const struct options *o)
 {
 	if (o->dev)
@@ -376,10 +399,8 @@ int main(int argc, char **argv)
 	}
 	log_set_level(o.verbose ? LOG_LEVEL_DEBUG : rt->cfg->server.log_level);
 	rt->revocations = ctx.revocations;
-	struct admin_socket *admin = NULL;
-	const char *admin_path = rt->cfg->server.admin_socket;
-	if (admin_path && !(admin = admin_socket_start(admin_path, rt->cfg->server.admin_group,
-						       ctx.revocations, err, sizeof err))) {
+	struct admin admin = {0};
+	if (admin_start(&rt->cfg->server, ctx.revocations, &admin, err, sizeof err) < 0) {
 		fprintf(stderr, "negotiated: %s\n", err);
 		runtime_release(rt);
 		revocations_free(ctx.revocations);
@@ -388,7 +409,8 @@ int main(int argc, char **argv)
 	}
 	snapshot_publish(rt); /* rt stays valid here: only this thread publishes */
 	int rc = serve(rt, &o, &ctx);
-	admin_socket_stop(admin);
+	admin_socket_stop(admin.socket);
+	admin_http_stop(admin.http);
 	snapshot_shutdown();
 	revocations_free(ctx.revocations); /* after the last request and the admin thread */
 	rest_http_cleanup();
