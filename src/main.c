@@ -295,6 +295,12 @@ static struct revocations *revocations_start(const struct config_server *s, char
 	}
 	if (!s->state_directory)
 		return list;
+	if (access(s->state_directory, W_OK | X_OK) < 0) {
+		snprintf(err, err_len, "state_directory: %s: %s", s->state_directory,
+			 strerror(errno));
+		revocations_free(list);
+		return NULL;
+	}
 	if (snprintf(path, sizeof path, "%s/%s", s->state_directory, STATE_FILE_NAME) >=
 		    (int)sizeof path ||
 	    revocations_persist(list, path) < 0) {
