@@ -238,3 +238,16 @@ def test_cli_usage_errors():
         assert out.returncode == 2 and message in out.stderr, (args, out.stderr)
     out = run_cli("revoke", "--socket", "/nonexistent/admin.sock", "--list")
     assert out.returncode == 1 and "cannot connect" in out.stderr
+
+
+def test_reload_keeps_the_list(daemon, place):
+    import signal
+    assert revoke(place, "--user", "alice").returncode == 0
+    daemon.proc.send_signal(signal.SIGHUP)
+    deadline = time.monotonic() + START_TIMEOUT
+    while "reload: serving the new configuration" not in daemon.stderr_text():
+        assert time.monotonic() < deadline, daemon.stderr_text()
+        time.sleep(0.05)
+    assert_revoked(negotiate(daemon, KEY_ALICE))
+    assert revoke(place, "--lift", "--user", "alice").returncode == 0
+    assert negotiate(daemon, KEY_ALICE).status == 200
