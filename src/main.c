@@ -15,7 +15,7 @@
 #include "http/http.h"
 #include "process/reload.h"
 #include "process/reload_ask.h"
-#include "revoke/admin_http.h"
+#include "http/admin_http.h"
 #include "revoke/admin_socket.h"
 #include "revoke/revocations.h"
 #include "revoke/state_file.h"

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The admin HTTP API: a small libmicrohttpd daemon, a bearer token (only its SHA-256 is kept,
  * compared in constant time), three routes onto revoke/admin_ops.c. */
-#include "revoke/admin_http.h"
+#include "http/admin_http.h"
 
 #include "core/buf.h"
 #include "core/file.h"
