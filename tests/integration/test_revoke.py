@@ -251,3 +251,24 @@ def test_reload_keeps_the_list(daemon, place):
     assert_revoked(negotiate(daemon, KEY_ALICE))
     assert revoke(place, "--lift", "--user", "alice").returncode == 0
     assert negotiate(daemon, KEY_ALICE).status == 200
+
+
+def test_admin_keys_are_checked_together(tmp_path, service):
+    conf = tmp_path / "negotiated.conf"
+    conf.write_text(f"[server]\nadmin_listen = 127.0.0.1:1\nadmin_group = {ADMIN_GROUP}\n"
+                    f"[service:main]\nconnection_string = {service.connection_string}\n"
+                    "[hub:chat]\nauth = anon\n[auth:anon]\ntype = anonymous\n")
+    out = run_cli("--check-config", "-c", str(conf))
+    assert out.returncode == 1
+    assert "negotiated.conf:3: admin_group: needs admin_socket" in out.stderr
+    assert "negotiated.conf:2: admin_listen: needs admin_token_file" in out.stderr
+
+
+def test_state_directory_must_be_writable(tmp_path, service):
+    conf = tmp_path / "negotiated.conf"
+    conf.write_text(f"[server]\nstate_directory = {tmp_path}/missing\n"
+                    f"[service:main]\nconnection_string = {service.connection_string}\n"
+                    "[hub:chat]\nauth = anon\n[auth:anon]\ntype = anonymous\n")
+    out = run_cli("--check-config", "-c", str(conf))
+    assert out.returncode == 1
+    assert f"state_directory: {tmp_path}/missing: No such file or directory" in out.stderr
