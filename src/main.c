@@ -15,6 +15,7 @@
 #include "http/http.h"
 #include "process/reload.h"
 #include "process/reload_ask.h"
+#include "http/admin_http.h"
 #include "negotiate/close_user.h"
 #include "revoke/admin_socket.h"
 #include "revoke/revocations.h"
@@ -51,7 +52,7 @@ static const char usage[] =
 	"                  [--credentials-dir DIR] [-v] [--version] [--help]\n"
 	"       negotiated token --help\n"
 	"       negotiated explain --help\n"
-	"       negotiated revoke --help   (revoke, lift and list users over the admin socket)\n"
+	"       negotiated revoke --help\n"
 	"  -c, --config FILE    configuration file (default " DEFAULT_CONFIG ")\n"
 	"  -l, --listen ADDR    HOST:PORT, [IPV6]:PORT or unix:/PATH, instead of [server] listen\n"
 	"      --dev            embedded development configuration (anonymous, one hub 'chat')\n"
@@ -295,6 +296,12 @@ static struct revocations *revocations_start(const struct config_server *s, char
 	}
 	if (!s->state_directory)
 		return list;
+	if (access(s->state_directory, W_OK | X_OK) < 0) {
+		snprintf(err, err_len, "state_directory: %s: %s", s->state_directory,
+			 strerror(errno));
+		revocations_free(list);
+		return NULL;
+	}
 	if (snprintf(path, sizeof path, "%s/%s", s->state_directory, STATE_FILE_NAME) >=
 		    (int)sizeof path ||
 	    revocations_persist(list, path) < 0) {
@@ -308,6 +315,28 @@ static struct revocations *revocations_start(const struct config_server *s, char
 	}
 	log_info("revocation list: %zu entries from %s", revocations_count(list), path);
 	return list;
+}
+
+/* The operator's ways in: [server] admin_socket and admin_listen, each when set. */
+struct admin {
+	struct admin_socket *socket;
+	struct admin_http *http;
+};
+
+static int admin_start(const struct config_server *s, struct revocations *list, struct admin *out,
+		       char *err, size_t err_len)
+{
+	if (s->admin_socket && !(out->socket = admin_socket_start(s->admin_socket, s->admin_group,
+								  list, err, err_len)))
+		return -1;
+	if (s->admin_listen && !(out->http = admin_http_start(s->admin_listen, s->admin_token_file,
+							      list, err, err_len))) {
+		admin_socket_stop(out->socket);
+		return -1;
+	}
+	if (s->admin_listen)
+		log_info("admin API listening on %s", s->admin_listen);
+	return 0;
 }
 
 static const char *config_path(const struct options *o)
@@ -379,10 +408,8 @@ int main(int argc, char **argv)
 	rt->revocations = ctx.revocations;
 	if (close_user_start() == 0) /* --close and close_on_revoke: the service's REST API */
 		revocations_observe_close(ctx.revocations, close_user_observe, NULL);
-	struct admin_socket *admin = NULL;
-	const char *admin_path = rt->cfg->server.admin_socket;
-	if (admin_path && !(admin = admin_socket_start(admin_path, rt->cfg->server.admin_group,
-						       ctx.revocations, err, sizeof err))) {
+	struct admin admin = {0};
+	if (admin_start(&rt->cfg->server, ctx.revocations, &admin, err, sizeof err) < 0) {
 		fprintf(stderr, "negotiated: %s\n", err);
 		close_user_stop();
 		runtime_release(rt);
@@ -392,8 +419,9 @@ int main(int argc, char **argv)
 	}
 	snapshot_publish(rt); /* rt stays valid here: only this thread publishes */
 	int rc = serve(rt, &o, &ctx);
-	admin_socket_stop(admin);
-	close_user_stop(); /* after the admin thread: no revocation is set any more */
+	admin_socket_stop(admin.socket);
+	admin_http_stop(admin.http);
+	close_user_stop(); /* after the admin threads: no revocation is set any more */
 	snapshot_shutdown();
 	revocations_free(ctx.revocations); /* after the last request and the admin thread */
 	rest_http_cleanup();

@@ -200,16 +200,18 @@ static int connect_to(const char *path)
 	return -1;
 }
 
-/* The daemon's answer line (NUL-terminated), or NULL after saying why. */
+/* The daemon's answer line (NUL-terminated), or NULL after saying why. A send that fails is
+ * not the end: a daemon that refuses the peer answers before it reads, then closes. */
 static char *exchange(int fd, const char *request)
 {
 	size_t len = 0, cap = 65536;
 	char *answer = malloc(cap);
-	if (!answer || send(fd, request, strlen(request), MSG_NOSIGNAL) < 0 ||
-	    send(fd, "\n", 1, MSG_NOSIGNAL) < 0) {
-		fprintf(stderr, "negotiated: revoke: cannot send the request: %s\n",
-			strerror(errno));
-		free(answer);
+	int sent = send(fd, request, strlen(request), MSG_NOSIGNAL) < 0 ||
+				   send(fd, "\n", 1, MSG_NOSIGNAL) < 0
+			   ? errno
+			   : 0;
+	if (!answer) {
+		fprintf(stderr, "negotiated: revoke: out of memory\n");
 		return NULL;
 	}
 	for (ssize_t n = 1; n > 0;) {
@@ -225,6 +227,12 @@ static char *exchange(int fd, const char *request)
 			len += (size_t)n;
 	}
 	answer[len] = '\0';
+	if (len == 0) {
+		fprintf(stderr, "negotiated: revoke: no answer from the daemon%s%s\n",
+			sent ? ": " : "", sent ? strerror(sent) : "");
+		free(answer);
+		return NULL;
+	}
 	return answer;
 }
 

@@ -371,6 +371,25 @@ static void check_hub(struct parser *p, struct config_hub *h)
 	check_hub_gate(p, h);
 }
 
+/* The admin keys that only make sense together, and admin_listen's address. */
+static void check_admin(struct parser *p, const struct config_server *s)
+{
+	struct listen_addr addr;
+	char why[256];
+	if (s->admin_group && !s->admin_socket)
+		parser_error(p, config_key_line(&s->head, "server", "admin_group"), "admin_group",
+			     "needs admin_socket (it says who may use that socket)");
+	if (s->admin_listen && !s->admin_token_file)
+		parser_error(p, config_key_line(&s->head, "server", "admin_listen"), "admin_listen",
+			     "needs admin_token_file (the admin API's own bearer token)");
+	if (s->admin_token_file && !s->admin_listen)
+		parser_error(p, config_key_line(&s->head, "server", "admin_token_file"),
+			     "admin_token_file", "is read only with admin_listen");
+	if (s->admin_listen && listen_parse(s->admin_listen, &addr, why, sizeof why) < 0)
+		parser_error(p, config_key_line(&s->head, "server", "admin_listen"), "admin_listen",
+			     "%s", why);
+}
+
 static void check_server(struct parser *p)
 {
 	struct listen_addr addr;
@@ -394,6 +413,7 @@ static void check_server(struct parser *p)
 			parser_error(p, config_key_line(&s->head, "server", "metrics_allow"),
 				     "metrics_allow", "%s", why);
 	check_cors(p, &s->head, "server", &s->cors_origins, s->cors_credentials, &s->head);
+	check_admin(p, s);
 	const char *eh = s->event_handler_path;
 	size_t eh_len = eh ? strlen(eh) : 0;
 	if (eh && (eh_len < 2 || eh_len > 200 || eh[0] != '/' || eh[eh_len - 1] != '/' ||

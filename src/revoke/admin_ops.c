@@ -155,14 +155,35 @@ static const char *read_times(json_t *req, struct revocation *e)
 	return NULL;
 }
 
+/* A member OP does not read (a typo of "reason" must not pass unnoticed): its name, or NULL. */
+static const char *unknown_member(json_t *req, const char *const *known)
+{
+	const char *name;
+	json_t *value;
+	json_object_foreach(req, name, value)
+	{
+		bool found = strcmp(name, "op") == 0;
+		for (size_t i = 0; known[i] && !found; i++)
+			found = strcmp(name, known[i]) == 0;
+		if (!found)
+			return name;
+	}
+	return NULL;
+}
+
 static unsigned op_revoke(struct revocations *list, const char *who, json_t *req,
 			  struct buf *answer)
 {
 	struct revocation e = {.set_at = time(NULL)};
 	char err[256];
 	json_t *close = json_object_get(req, "close");
+	static const char *const known[] = {"user",  "hub",	      "for", "reason",
+					    "close", "issued_before", NULL};
 	const char *wrong = NULL;
-	if (close && !json_is_boolean(close))
+	if (unknown_member(req, known))
+		wrong = "unknown member: revoke reads user, hub, for, reason, close and "
+			"issued_before";
+	else if (close && !json_is_boolean(close))
 		wrong = "close: true or false";
 	else if (member_string(req, "user", e.user, sizeof e.user) < 0 || !e.user[0])
 		wrong = "user: required, a user id of at most 512 bytes";
@@ -187,8 +208,11 @@ static unsigned op_revoke(struct revocations *list, const char *who, json_t *req
 
 static unsigned op_lift(struct revocations *list, const char *who, json_t *req, struct buf *answer)
 {
+	static const char *const known[] = {"user", "hub", NULL};
 	struct revocation e = {0};
 	char err[256];
+	if (unknown_member(req, known))
+		return fail(answer, 400, "unknown member: lift reads user and hub");
 	if (member_string(req, "user", e.user, sizeof e.user) < 0 || !e.user[0])
 		return fail(answer, 400, "user: required, a user id of at most 512 bytes");
 	if (member_string(req, "hub", e.hub, sizeof e.hub) < 0)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The revocation list: a dense array of entries and an open-addressing index by (user, hub),
- * keyed with SipHash. Reads take the read side of a writer-preferring rwlock (none while the list
+/* The revocation list: a dense array of compact entries (one allocation of text each: about 100
+ * bytes, not the 1 KB of a struct revocation) and an open-addressing index by (user, hub), keyed
+ * with SipHash. Reads take the read side of a writer-preferring rwlock (none while the list
  * is empty); changes are serialised by a mutex, rebuild the index (O(n), rare) and are saved
  * before they are answered. */
 #include "revoke/revocations.h"
@@ -24,11 +25,18 @@ struct observer {
 	bool closes;
 };
 
+/* An entry as held: "user NUL hub NUL reason NUL by NUL" in one allocation, owned. */
+struct entry {
+	char *text;
+	unsigned short hub, reason, by; /* offsets into text */
+	time_t set_at, expires_at, issued_before;
+};
+
 struct revocations {
-	pthread_rwlock_t lock;	  /* entries and index: read side on the hot path */
-	pthread_mutex_t change;	  /* one change at a time, held across its save and observers */
-	_Atomic size_t n_live;	  /* entries held: 0 lets a lookup skip the lock */
-	struct revocation *items; /* n of cap */
+	pthread_rwlock_t lock;	/* entries and index: read side on the hot path */
+	pthread_mutex_t change; /* one change at a time, held across its save and observers */
+	_Atomic size_t n_live;	/* entries held: 0 lets a lookup skip the lock */
+	struct entry *items;	/* n of cap; those past n own nothing */
 	size_t n, cap;
 	unsigned *index; /* slot -> entry + 1, 0 empty; at most half full */
 	size_t index_mask;
@@ -63,6 +71,8 @@ void revocations_free(struct revocations *list)
 		return;
 	pthread_rwlock_destroy(&list->lock);
 	pthread_mutex_destroy(&list->change);
+	for (size_t i = 0; i < list->n; i++)
+		free(list->items[i].text);
 	free(list->items);
 	free(list->index);
 	free(list->path);
@@ -119,16 +129,45 @@ static uint64_t key_hash(const struct revocations *list, const char *user, const
 	return siphash24(list->key, text, u + 1 + h);
 }
 
+/* E's copy (0), or -1 when out of memory. */
+static int entry_make(struct entry *out, const struct revocation *e)
+{
+	size_t u = strlen(e->user) + 1, h = strlen(e->hub) + 1, r = strlen(e->reason) + 1,
+	       b = strlen(e->by) + 1;
+	char *text = malloc(u + h + r + b);
+	if (!text)
+		return -1;
+	memcpy(text, e->user, u);
+	memcpy(text + u, e->hub, h);
+	memcpy(text + u + h, e->reason, r);
+	memcpy(text + u + h + r, e->by, b);
+	*out = (struct entry){
+		text,	   (unsigned short)u, (unsigned short)(u + h), (unsigned short)(u + h + r),
+		e->set_at, e->expires_at,     e->issued_before};
+	return 0;
+}
+
+static void entry_out(const struct entry *x, struct revocation *out)
+{
+	snprintf(out->user, sizeof out->user, "%s", x->text);
+	snprintf(out->hub, sizeof out->hub, "%s", x->text + x->hub);
+	snprintf(out->reason, sizeof out->reason, "%s", x->text + x->reason);
+	snprintf(out->by, sizeof out->by, "%s", x->text + x->by);
+	out->set_at = x->set_at;
+	out->expires_at = x->expires_at;
+	out->issued_before = x->issued_before;
+}
+
 /* The entry of (user, hub), or NULL; under either lock. */
-static struct revocation *find(const struct revocations *list, const char *user, const char *hub)
+static struct entry *find(const struct revocations *list, const char *user, const char *hub)
 {
 	if (!list->index)
 		return NULL;
 	for (size_t i = key_hash(list, user, hub) & list->index_mask; list->index[i];
 	     i = (i + 1) & list->index_mask) {
-		struct revocation *e = &list->items[list->index[i] - 1];
-		if (strcmp(e->user, user) == 0 && strcmp(e->hub, hub) == 0)
-			return e;
+		struct entry *x = &list->items[list->index[i] - 1];
+		if (strcmp(x->text, user) == 0 && strcmp(x->text + x->hub, hub) == 0)
+			return x;
 	}
 	return NULL;
 }
@@ -143,8 +182,8 @@ static size_t index_size_for(size_t n)
 
 static void index_place(struct revocations *list, size_t entry)
 {
-	const struct revocation *e = &list->items[entry];
-	size_t i = key_hash(list, e->user, e->hub) & list->index_mask;
+	const struct entry *x = &list->items[entry];
+	size_t i = key_hash(list, x->text, x->text + x->hub) & list->index_mask;
 	while (list->index[i])
 		i = (i + 1) & list->index_mask;
 	list->index[i] = (unsigned)entry + 1;
@@ -174,15 +213,15 @@ static int reserve_index(struct revocations *list, size_t n)
 	return 0;
 }
 
-static bool live(const struct revocation *e, time_t now)
+static bool live(time_t expires_at, time_t now)
 {
-	return !e->expires_at || e->expires_at > now;
+	return !expires_at || expires_at > now;
 }
 
 /* Whether E refuses a token issued at ISSUED_AT (0: one not yet issued). */
-static bool refuses(const struct revocation *e, time_t issued_at, time_t now)
+static bool refuses(const struct entry *e, time_t issued_at, time_t now)
 {
-	if (!live(e, now))
+	if (!live(e->expires_at, now))
 		return false;
 	if (!e->issued_before)
 		return true;
@@ -195,12 +234,12 @@ bool revocations_refuse(const struct revocations *list, const char *hub, const c
 	if (!list || !atomic_load_explicit(&list->n_live, memory_order_acquire))
 		return false;
 	pthread_rwlock_rdlock((pthread_rwlock_t *)&list->lock);
-	const struct revocation *e = find(list, user, hub ? hub : "");
+	const struct entry *e = find(list, user, hub ? hub : "");
 	if (!e || !refuses(e, issued_at, now))
 		e = find(list, user, "");
 	bool refused = e && refuses(e, issued_at, now);
 	if (refused && why)
-		*why = *e;
+		entry_out(e, why);
 	pthread_rwlock_unlock((pthread_rwlock_t *)&list->lock);
 	return refused;
 }
@@ -230,7 +269,7 @@ static int grow(struct revocations *list)
 	if (list->n < list->cap)
 		return 0;
 	size_t cap = list->cap ? 2 * list->cap : 16;
-	struct revocation *items = realloc(list->items, cap * sizeof *items);
+	struct entry *items = realloc(list->items, cap * sizeof *items);
 	if (!items)
 		return -1;
 	list->items = items;
@@ -257,30 +296,34 @@ static int save(struct revocations *list, char *err, size_t err_len)
 	return state_file_save(list, list->path, time(NULL), err, err_len);
 }
 
-/* Under the write lock: E in place of its (user, hub) entry, or appended. *old gets what it
- * replaced (old->user[0] == 0: none). */
-static int put(struct revocations *list, const struct revocation *e, struct revocation *old)
+/* Under the write lock: X appended (X's text is the list's from then on). 0, or -1. */
+static int append(struct revocations *list, const struct entry *x)
 {
-	struct revocation *same = find(list, e->user, e->hub);
-	old->user[0] = '\0';
-	if (same) {
-		*old = *same;
-		*same = *e;
-		return 0;
-	}
 	if (grow(list) < 0 || reserve_index(list, list->n + 1) < 0)
 		return -1;
-	list->items[list->n++] = *e;
+	list->items[list->n++] = *x;
 	index_place(list, list->n - 1);
 	return 0;
 }
 
-/* Under the write lock: the undo of put() when the save failed. */
-static void unput(struct revocations *list, const struct revocation *e,
-		  const struct revocation *old)
+/* Under the write lock: FRESH in place of its (user, hub) entry (*old gets that entry, whose text
+ * the caller then owns) or appended (old->text NULL). 0, or -1 when out of memory. */
+static int put(struct revocations *list, const struct entry *fresh, struct entry *old)
 {
-	struct revocation *same = find(list, e->user, e->hub);
-	if (same && old->user[0]) {
+	struct entry *same = find(list, fresh->text, fresh->text + fresh->hub);
+	old->text = NULL;
+	if (!same)
+		return append(list, fresh);
+	*old = *same;
+	*same = *fresh;
+	return 0;
+}
+
+/* Under the write lock: the undo of put() when the save failed. */
+static void unput(struct revocations *list, const struct entry *fresh, const struct entry *old)
+{
+	struct entry *same = find(list, fresh->text, fresh->text + fresh->hub);
+	if (same && old->text) {
 		*same = *old;
 		return;
 	}
@@ -291,7 +334,7 @@ static void unput(struct revocations *list, const struct revocation *e,
 static int set_locked(struct revocations *list, const struct revocation *e, bool close, char *err,
 		      size_t err_len)
 {
-	struct revocation old;
+	struct entry fresh, old;
 	if (close && !revocations_can_close(list)) {
 		snprintf(err, err_len, "closing connections is not available in this build");
 		return -1;
@@ -301,19 +344,26 @@ static int set_locked(struct revocations *list, const struct revocation *e, bool
 			 REVOKE_MAX_ENTRIES);
 		return -1;
 	}
-	pthread_rwlock_wrlock(&list->lock);
-	int rc = put(list, e, &old);
-	pthread_rwlock_unlock(&list->lock);
-	if (rc < 0) {
+	if (entry_make(&fresh, e) < 0) {
 		snprintf(err, err_len, "out of memory");
 		return -1;
 	}
-	if (save(list, err, err_len) < 0) {
+	pthread_rwlock_wrlock(&list->lock);
+	int rc = put(list, &fresh, &old);
+	pthread_rwlock_unlock(&list->lock);
+	if (rc == 0 && save(list, err, err_len) < 0) {
 		pthread_rwlock_wrlock(&list->lock);
-		unput(list, e, &old);
+		unput(list, &fresh, &old);
 		pthread_rwlock_unlock(&list->lock);
+		free(fresh.text);
 		return -1;
 	}
+	if (rc < 0) {
+		free(fresh.text);
+		snprintf(err, err_len, "out of memory");
+		return -1;
+	}
+	free(old.text);
 	publish_count(list);
 	notify(list, e, false, close);
 	return 0;
@@ -330,9 +380,9 @@ int revocations_set(struct revocations *list, const struct revocation *e, bool c
 	return rc;
 }
 
-static bool matches(const struct revocation *e, const char *user, const char *hub)
+static bool matches(const struct entry *x, const char *user, const char *hub)
 {
-	return strcmp(e->user, user) == 0 && (!hub || strcmp(e->hub, hub) == 0);
+	return strcmp(x->text, user) == 0 && (!hub || strcmp(x->text + x->hub, hub) == 0);
 }
 
 /* Under the change lock: the entries lifted move to the end, [keep, n), in order. */
@@ -342,7 +392,7 @@ static size_t partition(struct revocations *list, const char *user, const char *
 	for (size_t i = 0; i < list->n; i++) {
 		if (matches(&list->items[i], user, hub))
 			continue;
-		struct revocation tmp = list->items[keep];
+		struct entry tmp = list->items[keep];
 		list->items[keep++] = list->items[i];
 		list->items[i] = tmp;
 	}
@@ -372,8 +422,13 @@ static int lift_locked(struct revocations *list, const char *user, const char *h
 		return -1;
 	}
 	publish_count(list);
-	for (size_t i = keep; i < n; i++)
-		notify(list, &list->items[i], true, false);
+	for (size_t i = keep; i < n; i++) {
+		struct revocation e;
+		entry_out(&list->items[i], &e);
+		notify(list, &e, true, false);
+		free(list->items[i].text);
+		list->items[i].text = NULL;
+	}
 	return (int)(n - keep);
 }
 
@@ -389,11 +444,18 @@ int revocations_lift(struct revocations *list, const char *user, const char *hub
 void revocations_each(const struct revocations *list, time_t now,
 		      void (*fn)(void *ctx, const struct revocation *e), void *ctx)
 {
+	struct revocation *e = malloc(sizeof *e); /* 1 KB: off the admin thread's stack */
+	if (!e)
+		return;
 	pthread_rwlock_rdlock((pthread_rwlock_t *)&list->lock);
-	for (size_t i = 0; i < list->n; i++)
-		if (live(&list->items[i], now))
-			fn(ctx, &list->items[i]);
+	for (size_t i = 0; i < list->n; i++) {
+		if (!live(list->items[i].expires_at, now))
+			continue;
+		entry_out(&list->items[i], e);
+		fn(ctx, e);
+	}
 	pthread_rwlock_unlock((pthread_rwlock_t *)&list->lock);
+	free(e);
 }
 
 size_t revocations_count(const struct revocations *list)
@@ -406,7 +468,8 @@ int revocations_load_one(struct revocations *list, const struct revocation *e, t
 {
 	if (revocation_check(e, err, err_len) < 0)
 		return -1;
-	if (!live(e, now))
+	struct entry x;
+	if (!live(e->expires_at, now))
 		return 0;
 	if (list->n >= REVOKE_MAX_ENTRIES) {
 		snprintf(err, err_len, "more than %d entries, the limit", REVOKE_MAX_ENTRIES);
@@ -416,12 +479,15 @@ int revocations_load_one(struct revocations *list, const struct revocation *e, t
 		snprintf(err, err_len, "a second entry for this user and hub");
 		return -1;
 	}
-	if (grow(list) < 0 || reserve_index(list, list->n + 1) < 0) {
+	if (entry_make(&x, e) < 0) {
 		snprintf(err, err_len, "out of memory");
 		return -1;
 	}
-	list->items[list->n++] = *e;
-	index_place(list, list->n - 1);
+	if (append(list, &x) < 0) {
+		free(x.text);
+		snprintf(err, err_len, "out of memory");
+		return -1;
+	}
 	return 0;
 }
 

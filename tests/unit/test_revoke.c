@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The revocation list (src/revoke): set, lift, expiry, per hub, issued before, the bound, the
  * state file's round trip and its errors by line. */
+#include "revoke/admin_ops.h"
 #include "revoke/revocations.h"
 #include "revoke/state_file.h"
 
@@ -125,7 +126,7 @@ static char *write_file(const char *dir, const char *text)
 
 static void test_state_file(void)
 {
-	char dir[] = "/tmp/test_revoke.XXXXXX", err[512], path[256];
+	char dir[] = "/tmp/test_revoke.XXXXXX", err[512] = "", path[256];
 	struct stat st;
 	ok(mkdtemp(dir) != NULL, "a temporary directory");
 	snprintf(path, sizeof path, "%s/%s", dir, STATE_FILE_NAME);
@@ -176,8 +177,56 @@ static void test_state_file(void)
 	rmdir(dir);
 }
 
+static void test_admin_parse(void)
+{
+	long long s = 0;
+	time_t t = 0;
+	ok(admin_duration_parse("90", &s) == 0 && s == 90, "90 is 90 s");
+	ok(admin_duration_parse("2s", &s) == 0 && s == 2, "2s");
+	ok(admin_duration_parse("15m", &s) == 0 && s == 900, "15m");
+	ok(admin_duration_parse("12h", &s) == 0 && s == 43200, "12h");
+	ok(admin_duration_parse("7d", &s) == 0 && s == 604800, "7d");
+	ok(admin_duration_parse("0s", &s) < 0, "0s is refused");
+	ok(admin_duration_parse("-5m", &s) < 0 && admin_duration_parse("5mm", &s) < 0 &&
+		   admin_duration_parse("", &s) < 0 && admin_duration_parse("m", &s) < 0,
+	   "malformed durations are refused");
+	ok(admin_duration_parse("99999999999d", &s) < 0, "more than 10 years is refused");
+	ok(admin_time_parse("now", 1234, &t) == 0 && t == 1234, "now");
+	ok(admin_time_parse("1700000000", 1, &t) == 0 && t == 1700000000, "seconds since 1970");
+	ok(admin_time_parse("2026-12-07T20:00:00Z", 1, &t) == 0 && t == 1796673600, "RFC 3339 UTC");
+	ok(admin_time_parse("2026-12-07 20:00", 1, &t) < 0 &&
+		   admin_time_parse("yesterday", 1, &t) < 0,
+	   "other times are refused");
+}
+
+static void test_admin_handle(void)
+{
+	struct revocations *l = revocations_new();
+	struct buf a = {0};
+	const char *req = "{\"op\":\"revoke\",\"user\":\"ada\",\"reasn\":\"typo\"}";
+	unsigned status = admin_handle(l, "test", req, strlen(req), &a);
+	ok(status == 400 && a.data && strstr(a.data, "unknown member"),
+	   "a typo of a member is refused with 400");
+	buf_free(&a);
+	req = "{\"op\":\"revoke\",\"user\":\"ada\",\"for\":\"1h\",\"hub\":\"chat\"}";
+	ok(admin_handle(l, "test", req, strlen(req), &a) == 200 &&
+		   revocations_refuse(l, "chat", "ada", 0, time(NULL), NULL),
+	   "revoke through admin_handle");
+	buf_free(&a);
+	req = "{\"op\":\"lift\",\"user\":\"ada\"}";
+	ok(admin_handle(l, "test", req, strlen(req), &a) == 200 && a.data &&
+		   strstr(a.data, "\"lifted\":1"),
+	   "lift through admin_handle");
+	buf_free(&a);
+	ok(admin_handle(l, "test", "[]", 2, &a) == 400, "a request that is not an object");
+	buf_free(&a);
+	revocations_free(l);
+}
+
 int main(void)
 {
+	test_admin_parse();
+	test_admin_handle();
 	test_set_lift();
 	test_hub_expiry_issued();
 	test_bound();
