@@ -40,7 +40,7 @@ static int need(ce_header_fn header, void *ctx, const char *name, const char **o
 	if (*out && id_ok(*out))
 		return 0;
 	snprintf(why, why_len, "%s: %s", name,
-		 *out ? "not 1 to 256 printable bytes" : "required header missing");
+		 *out ? "not 1 to 512 printable bytes" : "required header missing");
 	return -1;
 }
 
@@ -109,7 +109,7 @@ int ce_read(ce_header_fn header, void *ctx, const char *body, size_t body_len, s
 	if (out->user_id && !*out->user_id)
 		out->user_id = NULL; /* the service sends no user for an anonymous connection */
 	if (out->user_id && !id_ok(out->user_id)) {
-		snprintf(why, why_len, "ce-userId: not 1 to 256 printable bytes");
+		snprintf(why, why_len, "ce-userId: not 1 to 512 printable bytes");
 		return -1;
 	}
 	if (out->kind != CE_CONNECT)

@@ -11,9 +11,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define CE_MAX_SIGNATURES 8 /* sha256=HEX entries in ce-signature (the service sends one per key)  \
-			     */
-#define CE_MAX_ID 256	    /* bytes of ce-connectionId, ce-userId and ce-hub */
+#define CE_MAX_SIGNATURES                                                                          \
+	8	      /* sha256=HEX entries in ce-signature (the service sends one per key)        \
+		       */
+#define CE_MAX_ID 512 /* bytes of ce-connectionId, ce-userId and ce-hub (NGD_MAX_USER_ID) */
 
 enum ce_kind {
 	CE_CONNECT,	 /* azure.webpubsub.sys.connect: blocking, the gate decides */

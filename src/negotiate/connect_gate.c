@@ -2,11 +2,13 @@
 /* The connect event: verify, then look the user up in the revocation list (local, O(1)). */
 #include "negotiate/connect_gate.h"
 
+#include "core/clock.h"
 #include "core/log.h"
 #include "edge/gate_metrics.h"
 #include "negotiate/cloudevents.h"
 #include "revoke/revocations.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -28,6 +30,18 @@ static const struct hub *gate_hub(const struct runtime *rt, const char *name, si
 			return h;
 	}
 	return NULL;
+}
+
+#define LOG_EVERY_S 5
+
+/* True at most once per LOG_EVERY_S seconds: the public listener must not flood the log. */
+static bool may_warn(void)
+{
+	static _Atomic long long quiet_until;
+	long long now = (long long)(monotonic_ns() / 1000000000u),
+		  until = atomic_load(&quiet_until);
+	return now >= until &&
+	       atomic_compare_exchange_strong(&quiet_until, &until, now + LOG_EVERY_S);
 }
 
 static void refuse(struct reply *out, unsigned status, const char *code,
@@ -115,10 +129,11 @@ void connect_gate(const struct runtime *rt, const struct ngd_request *req, const
 		return refuse(out, 403, "origin_not_allowed", GATE_BAD_ORIGIN,
 			      "WebHook-Request-Origin is not this hub's service");
 	if (!signed_by_service(hub, &ev)) {
-		log_warning(
-			"connect gate: [hub:%s] ce-signature does not verify with the service's "
-			"access keys (connection %s)",
-			hub->cfg->head.name, ev.connection_id);
+		if (may_warn()) /* anyone can send these: at most one line per LOG_EVERY_S */
+			log_warning("connect gate: [hub:%s] ce-signature does not verify with the "
+				    "service's "
+				    "access keys (connection %s)",
+				    hub->cfg->head.name, ev.connection_id);
 		return refuse(out, 401, "invalid_signature", GATE_BAD_SIGNATURE,
 			      "ce-signature does not verify with the service's access keys");
 	}
