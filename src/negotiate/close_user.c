@@ -189,8 +189,16 @@ void close_user_observe(void *ctx, const struct revocation *entry, bool lifted, 
 {
 	(void)ctx;
 	char why[300];
-	if (lifted || close_user_hubs(entry, close) == 0)
+	if (lifted)
 		return;
+	if (close_user_hubs(entry, close) == 0) {
+		if (close) /* the operator asked: say why nothing happens */
+			log_warning(
+				"revoke: --close for user=%s: no configured hub%s%s, nothing to "
+				"close",
+				entry->user, entry->hub[0] ? " named " : "", entry->hub);
+		return;
+	}
 	/* libcurl is loaded on first use: a configuration that never closes never maps it */
 	if (rest_http_load(why, sizeof why) < 0) {
 		metrics_revoke_close(CLOSE_METRIC_CONNECTIONS, CLOSE_METRIC_FAILED);
