@@ -195,10 +195,24 @@ def test_public_listener_has_no_admin_path(daemon):
     assert daemon.request("GET", "/admin/revocations").status == 404
 
 
-def test_close_is_refused_without_a_closer(daemon, place):
+def test_close_is_reported_when_the_service_is_down(daemon_factory, place):
+    """--close is accepted and the revocation holds at once; the REST calls run in the background
+    and, the service being unreachable (a closed loopback port), each attempt is a log line
+    (the REST requests themselves: tests/compat/revoke-close.test.mjs)."""
+    down = Service.new(endpoint=f"http://127.0.0.1:{free_port()}")
+    daemon = daemon_factory(CONFIG.format(dir=place, group=ADMIN_GROUP, admin_port=free_port(),
+                                          cs=down.connection_string))
     out = revoke(place, "--user", "alice", "--close")
-    assert out.returncode == 1 and "closing connections is not available" in out.stderr
-    assert negotiate(daemon, KEY_ALICE).status == 200, "nothing changed"
+    assert out.returncode == 0, out.stderr
+    assert negotiate(daemon, KEY_ALICE).status == 403
+    deadline = time.monotonic() + 5
+    want = ("closeUserConnections hub=chat user=alice: attempt 1 failed",
+            "closeUserConnections hub=news user=alice: attempt 1 failed")
+    while time.monotonic() < deadline and not all(w in daemon.stderr_text() for w in want):
+        time.sleep(0.2)
+    log = daemon.stderr_text()
+    assert all(w in log for w in want), log
+    assert "retrying in 500 ms" in log
 
 
 def as_nobody(place, *args, groups=None):
