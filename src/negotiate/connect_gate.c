@@ -2,6 +2,7 @@
 /* The connect event: verify, then look the user up in the revocation list (local, O(1)). */
 #include "negotiate/connect_gate.h"
 
+#include "core/caps.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "edge/gate_metrics.h"
@@ -23,7 +24,15 @@ static const char *header_of(void *ctx, const char *name)
  * names, or NULL. */
 static const struct hub *gate_hub(const struct runtime *rt, const char *name, size_t len)
 {
-	for (size_t i = 0; i < rt->n_hubs; i++) {
+	char exact[NGD_MAX_HUB_NAME + 1];
+	if (len > NGD_MAX_HUB_NAME)
+		return NULL;
+	memcpy(exact, name, len);
+	exact[len] = '\0';
+	const struct hub *found = runtime_find_hub(rt, exact); /* the usual case: a hash lookup */
+	if (found)
+		return found->cfg->connect_gate == 1 ? found : NULL;
+	for (size_t i = 0; i < rt->n_hubs; i++) { /* another case than configured: rare */
 		const struct hub *h = &rt->hubs[i];
 		if (h->cfg->connect_gate == 1 && strlen(h->cfg->head.name) == len &&
 		    strncasecmp(h->cfg->head.name, name, len) == 0)
