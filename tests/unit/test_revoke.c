@@ -7,6 +7,8 @@
 
 #include "tap.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -223,8 +225,60 @@ static void test_admin_handle(void)
 	revocations_free(l);
 }
 
+struct race {
+	struct revocations *list;
+	atomic_bool stop;
+	long lookups, wrong;
+};
+
+/* A reader on the hot path: "steady" is always listed, "other" never. */
+static void *reader(void *arg)
+{
+	struct race *r = arg;
+	struct revocation why;
+	while (!atomic_load(&r->stop)) {
+		if (!revocations_refuse(r->list, "chat", "steady", 0, 2000, &why) ||
+		    strcmp(why.user, "steady") != 0)
+			r->wrong++;
+		if (revocations_refuse(r->list, "chat", "other", 0, 2000, NULL))
+			r->wrong++;
+		r->lookups++;
+	}
+	return NULL;
+}
+
+static void test_readers_during_changes(void)
+{
+	char err[256];
+	struct race r = {.list = revocations_new()};
+	struct revocation steady = entry("steady", "", 0, 0);
+	pthread_t threads[2];
+	int failures = revocations_set(r.list, &steady, false, err, sizeof err) != 0;
+	struct race mine[2] = {r, r};
+	for (int t = 0; t < 2; t++)
+		pthread_create(&threads[t], NULL, reader, &mine[t]);
+	for (int i = 0; i < 3000; i++) { /* grows the index, replaces, lifts: every write path */
+		char user[32];
+		snprintf(user, sizeof user, "churn%d", i % 300);
+		struct revocation e = entry(user, i % 2 ? "chat" : "", 0, 0);
+		failures += revocations_set(r.list, &e, false, err, sizeof err) != 0;
+		if (i % 7 == 0)
+			failures += revocations_lift(r.list, user, NULL, err, sizeof err) < 0;
+	}
+	for (int t = 0; t < 2; t++) {
+		atomic_store(&mine[t].stop, true);
+		pthread_join(threads[t], NULL);
+	}
+	ok(failures == 0, "3000 changes while two threads look up");
+	ok(mine[0].wrong == 0 && mine[1].wrong == 0,
+	   "every lookup during them was right (%ld and %ld lookups)", mine[0].lookups,
+	   mine[1].lookups);
+	revocations_free(r.list);
+}
+
 int main(void)
 {
+	test_readers_during_changes();
 	test_admin_parse();
 	test_admin_handle();
 	test_set_lift();
