@@ -193,17 +193,16 @@ static void block_signals(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
-/* The sockets to serve: systemd's, else --listen or [server] listen. Returns how many, or -1. */
+/* The sockets to serve: systemd's HTTP ones, else --listen or [server] listen. Returns how many,
+ * or -1. */
 static int listeners(const struct options *o, const struct runtime *rt,
-		     int fds[DAEMON_MAX_LISTEN_FDS], struct listen_addr *own, const char **shown)
+		     const struct daemon_sockets *passed, int fds[DAEMON_MAX_LISTEN_FDS],
+		     struct listen_addr *own, const char **shown)
 {
-	char err[256];
-	int n = daemon_listen_fds(fds, err, sizeof err);
-	if (n < 0)
-		log_error("socket activation: %s", err);
-	if (n != 0) {
+	if (passed->n_http) {
 		*shown = "the sockets systemd passed";
-		return n;
+		memcpy(fds, passed->http, (size_t)passed->n_http * sizeof *fds);
+		return passed->n_http;
 	}
 	*shown = o->listen ? o->listen : rt->cfg->server.listen;
 	fds[0] = open_listener(*shown, own);
@@ -221,13 +220,14 @@ static void stop_all(struct http_server **servers, int n, bool passed)
 	}
 }
 
-static int serve(struct runtime *rt, const struct options *o, struct reload_context *ctx)
+static int serve(struct runtime *rt, const struct options *o, const struct daemon_sockets *passed,
+		 struct reload_context *ctx)
 {
 	struct listen_addr own = {0};
 	struct http_server *servers[DAEMON_MAX_LISTEN_FDS];
 	int fds[DAEMON_MAX_LISTEN_FDS], started = 0;
 	const char *shown;
-	int n = listeners(o, rt, fds, &own, &shown);
+	int n = listeners(o, rt, passed, fds, &own, &shown);
 	if (n < 0)
 		return 1;
 	ctx->listen_fixed = o->listen || !own.len;
@@ -237,8 +237,8 @@ static int serve(struct runtime *rt, const struct options *o, struct reload_cont
 	for (; started < n && (servers[started] = http_start(&rt->cfg->server, fds[started]));
 	     started++)
 		;
-	bool passed = !own.len;
-	for (int i = started; i < n && !passed; i++) /* those http_start did not take over */
+	bool passed_on = !own.len;
+	for (int i = started; i < n && !passed_on; i++) /* those http_start did not take over */
 		close(fds[i]);
 	if (started == n) {
 		log_info("listening on %s with %u threads, %zu hubs", shown,
@@ -248,7 +248,7 @@ static int serve(struct runtime *rt, const struct options *o, struct reload_cont
 		daemon_notify_stopping();
 		log_info("stopping");
 	}
-	stop_all(servers, started, passed);
+	stop_all(servers, started, passed_on);
 	log_batch_stop(); /* every line of every request answered, before the process ends */
 	if (own.unix_path[0])
 		unlink(own.unix_path);
@@ -323,11 +323,33 @@ struct admin {
 	struct admin_http *http;
 };
 
-static int admin_start(const struct config_server *s, struct revocations *list, struct admin *out,
-		       char *err, size_t err_len)
+/* systemd's admin socket (negotiated-admin.socket) wins over [server] admin_socket: its file's
+ * owner/group/mode decide who may connect, so admin_socket's path and admin_group are not used. */
+static struct admin_socket *admin_adopt(const struct config_server *s, int fd,
+					struct revocations *list, char *err, size_t err_len)
 {
-	if (s->admin_socket && !(out->socket = admin_socket_start(s->admin_socket, s->admin_group,
-								  list, err, err_len)))
+	if (s->admin_socket)
+		log_warning("admin_socket = %s is not bound: systemd passed the admin socket",
+			    s->admin_socket);
+	if (s->admin_group)
+		log_warning(
+			"admin_group = %s is not used: the socket file systemd made decides who "
+			"may connect (SocketGroup= in negotiated-admin.socket)",
+			s->admin_group);
+	struct admin_socket *adopted = admin_socket_adopt(fd, list, err, err_len);
+	if (adopted)
+		log_info("admin socket: the one systemd passed (negotiated-admin.socket)");
+	return adopted;
+}
+
+static int admin_start(const struct config_server *s, struct revocations *list, int passed_fd,
+		       struct admin *out, char *err, size_t err_len)
+{
+	if (passed_fd >= 0 && !(out->socket = admin_adopt(s, passed_fd, list, err, err_len)))
+		return -1;
+	if (passed_fd < 0 && s->admin_socket &&
+	    !(out->socket =
+		      admin_socket_start(s->admin_socket, s->admin_group, list, err, err_len)))
 		return -1;
 	if (s->admin_listen && !(out->http = admin_http_start(s->admin_listen, s->admin_token_file,
 							      list, err, err_len))) {
@@ -409,7 +431,10 @@ int main(int argc, char **argv)
 	if (close_user_start() == 0) /* --close and close_on_revoke: the service's REST API */
 		revocations_observe_close(ctx.revocations, close_user_observe, NULL);
 	struct admin admin = {0};
-	if (admin_start(&rt->cfg->server, ctx.revocations, &admin, err, sizeof err) < 0) {
+	struct daemon_sockets passed;
+	if (daemon_listen_fds(&passed, err, sizeof err) < 0 ||
+	    admin_start(&rt->cfg->server, ctx.revocations, passed.admin, &admin, err, sizeof err) <
+		    0) {
 		fprintf(stderr, "negotiated: %s\n", err);
 		close_user_stop();
 		runtime_release(rt);
@@ -418,7 +443,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	snapshot_publish(rt); /* rt stays valid here: only this thread publishes */
-	int rc = serve(rt, &o, &ctx);
+	int rc = serve(rt, &o, &passed, &ctx);
 	admin_socket_stop(admin.socket);
 	admin_http_stop(admin.http);
 	close_user_stop(); /* after the admin threads: no revocation is set any more */

@@ -32,6 +32,7 @@ struct admin_socket {
 	char group[64];
 	bool have_group;
 	gid_t gid;
+	bool passed; /* systemd's socket: its file's mode admitted the peer */
 };
 
 static bool listed(const gid_t *groups, int n, gid_t gid)
@@ -76,6 +77,8 @@ static int peer_groups(int fd, gid_t *groups, int max)
 static bool peer_allowed(const struct admin_socket *s, int fd, const struct ucred *cred)
 {
 	gid_t groups[MAX_GROUPS];
+	if (s->passed)
+		return true; /* the kernel checked the file's owner/group/mode at connect() */
 	int n = cred->uid && s->have_group ? peer_groups(fd, groups, MAX_GROUPS) : -1;
 	if (n >= 0)
 		return cred->gid == s->gid || listed(groups, n, s->gid);
@@ -157,6 +160,9 @@ static void serve_one(struct admin_socket *s, int fd)
 		return;
 	}
 	describe_peer(cred.uid, who, sizeof who);
+	if (s->passed) /* seen through PrivateUsers=: a group member is nobody here */
+		log_info("admin socket: %s (pid %d) connected, admitted by the socket file's mode",
+			 who, (int)cred.pid);
 	char *request = malloc(ADMIN_MAX_REQUEST + 1);
 	long n = request ? read_request(fd, request) : -1;
 	struct buf answer = {0};
@@ -264,6 +270,28 @@ struct admin_socket *admin_socket_start(const char *path, const char *group,
 	return s;
 }
 
+struct admin_socket *admin_socket_adopt(int fd, struct revocations *list, char *err, size_t err_len)
+{
+	struct admin_socket *s = calloc(1, sizeof *s);
+	if (!s) {
+		snprintf(err, err_len, "admin socket: out of memory");
+		return NULL;
+	}
+	s->fd = fd;
+	s->stop[0] = s->stop[1] = -1;
+	s->list = list;
+	s->passed = true;
+	snprintf(s->path, sizeof s->path, "(the socket systemd passed)");
+	if (pipe2(s->stop, O_CLOEXEC) < 0 || pthread_create(&s->thread, NULL, run, s) != 0) {
+		snprintf(err, err_len, "admin socket: cannot start its thread");
+		if (s->stop[0] >= 0)
+			close(s->stop[0]), close(s->stop[1]);
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
 void admin_socket_stop(struct admin_socket *s)
 {
 	if (!s)
@@ -273,6 +301,7 @@ void admin_socket_stop(struct admin_socket *s)
 	close(s->stop[0]);
 	close(s->stop[1]);
 	close(s->fd);
-	unlink(s->path);
+	if (!s->passed)
+		unlink(s->path);
 	free(s);
 }

@@ -21,7 +21,15 @@ struct admin_socket;
  * it must outlive admin_socket_stop(). */
 struct admin_socket *admin_socket_start(const char *path, const char *group,
 					struct revocations *list, char *err, size_t err_len);
-/* Stops the thread, closes and unlinks the socket. NULL is a no-op. */
+/* Serves FD, a listening socket systemd passed (negotiated-admin.socket, FileDescriptorName=admin).
+ * Access control is then the socket file's owner, group and mode, set by systemd and checked by
+ * the kernel at connect() in the caller's namespace: every peer that got through is served (under
+ * PrivateUsers=yes a member of the file's group appears here as nobody), and logged as seen.
+ * Takes FD (closed by admin_socket_stop, never unlinked: the file is systemd's); NULL with why in
+ * err, FD then stays the caller's. */
+struct admin_socket *admin_socket_adopt(int fd, struct revocations *list, char *err,
+					size_t err_len);
+/* Stops the thread, closes the socket and unlinks it when it bound it. NULL is a no-op. */
 void admin_socket_stop(struct admin_socket *s);
 
 /* Whether UID (whose primary group is GID) is root or a member of group ADMIN_GID. */
