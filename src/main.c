@@ -4,6 +4,7 @@
 
 #include "cli/cli_args.h"
 #include "cli/cli_explain.h"
+#include "cli/cli_revoke.h"
 #include "cli/cli_token.h"
 #include "config/dev.h"
 #include "core/log.h"
@@ -14,6 +15,11 @@
 #include "http/http.h"
 #include "process/reload.h"
 #include "process/reload_ask.h"
+#include "http/admin_http.h"
+#include "negotiate/close_user.h"
+#include "revoke/admin_socket.h"
+#include "revoke/revocations.h"
+#include "revoke/state_file.h"
 #include "runtime/runtime.h"
 #include "runtime/snapshot.h"
 #include "net/rest_http.h"
@@ -46,6 +52,7 @@ static const char usage[] =
 	"                  [--credentials-dir DIR] [-v] [--version] [--help]\n"
 	"       negotiated token --help\n"
 	"       negotiated explain --help\n"
+	"       negotiated revoke --help\n"
 	"  -c, --config FILE    configuration file (default " DEFAULT_CONFIG ")\n"
 	"  -l, --listen ADDR    HOST:PORT, [IPV6]:PORT or unix:/PATH, instead of [server] listen\n"
 	"      --dev            embedded development configuration (anonymous, one hub 'chat')\n"
@@ -186,17 +193,16 @@ static void block_signals(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
-/* The sockets to serve: systemd's, else --listen or [server] listen. Returns how many, or -1. */
+/* The sockets to serve: systemd's HTTP ones, else --listen or [server] listen. Returns how many,
+ * or -1. */
 static int listeners(const struct options *o, const struct runtime *rt,
-		     int fds[DAEMON_MAX_LISTEN_FDS], struct listen_addr *own, const char **shown)
+		     const struct daemon_sockets *passed, int fds[DAEMON_MAX_LISTEN_FDS],
+		     struct listen_addr *own, const char **shown)
 {
-	char err[256];
-	int n = daemon_listen_fds(fds, err, sizeof err);
-	if (n < 0)
-		log_error("socket activation: %s", err);
-	if (n != 0) {
+	if (passed->n_http) {
 		*shown = "the sockets systemd passed";
-		return n;
+		memcpy(fds, passed->http, (size_t)passed->n_http * sizeof *fds);
+		return passed->n_http;
 	}
 	*shown = o->listen ? o->listen : rt->cfg->server.listen;
 	fds[0] = open_listener(*shown, own);
@@ -214,13 +220,14 @@ static void stop_all(struct http_server **servers, int n, bool passed)
 	}
 }
 
-static int serve(struct runtime *rt, const struct options *o, struct reload_context *ctx)
+static int serve(struct runtime *rt, const struct options *o, const struct daemon_sockets *passed,
+		 struct reload_context *ctx)
 {
 	struct listen_addr own = {0};
 	struct http_server *servers[DAEMON_MAX_LISTEN_FDS];
 	int fds[DAEMON_MAX_LISTEN_FDS], started = 0;
 	const char *shown;
-	int n = listeners(o, rt, fds, &own, &shown);
+	int n = listeners(o, rt, passed, fds, &own, &shown);
 	if (n < 0)
 		return 1;
 	ctx->listen_fixed = o->listen || !own.len;
@@ -230,8 +237,8 @@ static int serve(struct runtime *rt, const struct options *o, struct reload_cont
 	for (; started < n && (servers[started] = http_start(&rt->cfg->server, fds[started]));
 	     started++)
 		;
-	bool passed = !own.len;
-	for (int i = started; i < n && !passed; i++) /* those http_start did not take over */
+	bool passed_on = !own.len;
+	for (int i = started; i < n && !passed_on; i++) /* those http_start did not take over */
 		close(fds[i]);
 	if (started == n) {
 		log_info("listening on %s with %u threads, %zu hubs", shown,
@@ -241,7 +248,7 @@ static int serve(struct runtime *rt, const struct options *o, struct reload_cont
 		daemon_notify_stopping();
 		log_info("stopping");
 	}
-	stop_all(servers, started, passed);
+	stop_all(servers, started, passed_on);
 	log_batch_stop(); /* every line of every request answered, before the process ends */
 	if (own.unix_path[0])
 		unlink(own.unix_path);
@@ -276,6 +283,84 @@ static void no_configuration(void)
 	      stderr);
 }
 
+/* The process's revocation list, from [server] state_directory's file when one is set: NULL with
+ * "PATH:LINE: what" in err (a bad file stops the start: entries must not be dropped silently). */
+static struct revocations *revocations_start(const struct config_server *s, char *err,
+					     size_t err_len)
+{
+	char path[4096];
+	struct revocations *list = revocations_new();
+	if (!list) {
+		snprintf(err, err_len, "revocation list: out of memory");
+		return NULL;
+	}
+	if (!s->state_directory)
+		return list;
+	if (access(s->state_directory, W_OK | X_OK) < 0) {
+		snprintf(err, err_len, "state_directory: %s: %s", s->state_directory,
+			 strerror(errno));
+		revocations_free(list);
+		return NULL;
+	}
+	if (snprintf(path, sizeof path, "%s/%s", s->state_directory, STATE_FILE_NAME) >=
+		    (int)sizeof path ||
+	    revocations_persist(list, path) < 0) {
+		snprintf(err, err_len, "state_directory: the path is too long");
+		revocations_free(list);
+		return NULL;
+	}
+	if (state_file_load(list, path, time(NULL), err, err_len) < 0) {
+		revocations_free(list);
+		return NULL;
+	}
+	log_info("revocation list: %zu entries from %s", revocations_count(list), path);
+	return list;
+}
+
+/* The operator's ways in: [server] admin_socket and admin_listen, each when set. */
+struct admin {
+	struct admin_socket *socket;
+	struct admin_http *http;
+};
+
+/* systemd's admin socket (negotiated-admin.socket) wins over [server] admin_socket: its file's
+ * owner/group/mode decide who may connect, so admin_socket's path and admin_group are not used. */
+static struct admin_socket *admin_adopt(const struct config_server *s, int fd,
+					struct revocations *list, char *err, size_t err_len)
+{
+	if (s->admin_socket)
+		log_warning("admin_socket = %s is not bound: systemd passed the admin socket",
+			    s->admin_socket);
+	if (s->admin_group)
+		log_warning(
+			"admin_group = %s is not used: the socket file systemd made decides who "
+			"may connect (SocketGroup= in negotiated-admin.socket)",
+			s->admin_group);
+	struct admin_socket *adopted = admin_socket_adopt(fd, list, err, err_len);
+	if (adopted)
+		log_info("admin socket: the one systemd passed (negotiated-admin.socket)");
+	return adopted;
+}
+
+static int admin_start(const struct config_server *s, struct revocations *list, int passed_fd,
+		       struct admin *out, char *err, size_t err_len)
+{
+	if (passed_fd >= 0 && !(out->socket = admin_adopt(s, passed_fd, list, err, err_len)))
+		return -1;
+	if (passed_fd < 0 && s->admin_socket &&
+	    !(out->socket =
+		      admin_socket_start(s->admin_socket, s->admin_group, list, err, err_len)))
+		return -1;
+	if (s->admin_listen && !(out->http = admin_http_start(s->admin_listen, s->admin_token_file,
+							      list, err, err_len))) {
+		admin_socket_stop(out->socket);
+		return -1;
+	}
+	if (s->admin_listen)
+		log_info("admin API listening on %s", s->admin_listen);
+	return 0;
+}
+
 static const char *config_path(const struct options *o)
 {
 	if (o->dev)
@@ -293,6 +378,8 @@ int main(int argc, char **argv)
 		return cli_token(argc - 1, argv + 1);
 	if (argc > 1 && strcmp(argv[1], "explain") == 0)
 		return cli_explain(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "revoke") == 0)
+		return cli_revoke(argc - 1, argv + 1);
 	if (parse_options(argc, argv, &o) < 0)
 		return 2;
 	if (o.reload)
@@ -318,6 +405,10 @@ int main(int argc, char **argv)
 	char err[PARSER_ERRORS_TEXT];
 	struct reload_context ctx = {.path = config_path(&o), .verbose = o.verbose};
 	struct runtime *rt = reload_build(&ctx, err, sizeof err);
+	if (rt && !(ctx.revocations = revocations_start(&rt->cfg->server, err, sizeof err))) {
+		runtime_release(rt);
+		rt = NULL;
+	}
 	if (!rt) {
 		for (const char *line = err;
 		     *line;) { /* one error a line, each with the program's name */
@@ -331,13 +422,33 @@ int main(int argc, char **argv)
 	if (o.check) {
 		printf("%s: configuration OK\n", ctx.path ? ctx.path : "<dev>");
 		runtime_release(rt);
+		revocations_free(ctx.revocations);
 		rest_http_cleanup();
 		return 0;
 	}
 	log_set_level(o.verbose ? LOG_LEVEL_DEBUG : rt->cfg->server.log_level);
+	rt->revocations = ctx.revocations;
+	if (close_user_start() == 0) /* --close and close_on_revoke: the service's REST API */
+		revocations_observe_close(ctx.revocations, close_user_observe, NULL);
+	struct admin admin = {0};
+	struct daemon_sockets passed;
+	if (daemon_listen_fds(&passed, err, sizeof err) < 0 ||
+	    admin_start(&rt->cfg->server, ctx.revocations, passed.admin, &admin, err, sizeof err) <
+		    0) {
+		fprintf(stderr, "negotiated: %s\n", err);
+		close_user_stop();
+		runtime_release(rt);
+		revocations_free(ctx.revocations);
+		rest_http_cleanup();
+		return 1;
+	}
 	snapshot_publish(rt); /* rt stays valid here: only this thread publishes */
-	int rc = serve(rt, &o, &ctx);
+	int rc = serve(rt, &o, &passed, &ctx);
+	admin_socket_stop(admin.socket);
+	admin_http_stop(admin.http);
+	close_user_stop(); /* after the admin threads: no revocation is set any more */
 	snapshot_shutdown();
+	revocations_free(ctx.revocations); /* after the last request and the admin thread */
 	rest_http_cleanup();
 	return rc;
 }

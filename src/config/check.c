@@ -327,6 +327,20 @@ static void check_hub_cors(struct parser *p, const struct config_hub *h)
 		   h->cors_credentials >= 0 ? &h->head : &s->head);
 }
 
+/* The connect gate verifies ce-signature with the service's access keys: a keyless service has
+ * none here, and an unsigned gate would let anyone who reaches it probe the revocation list. */
+static void check_hub_gate(struct parser *p, const struct config_hub *h)
+{
+	const struct config_service *s =
+		h->service ? config_find_service(p->cfg, h->service) : NULL;
+	if (h->connect_gate == 1 && s && s->keyless.endpoint)
+		parser_error(
+			p, config_key_line(&h->head, "hub", "connect_gate"), "connect_gate",
+			"[service:%s] has no access key to verify the service's ce-signature "
+			"with (a keyless resource): the connect gate needs a connection string",
+			h->service);
+}
+
 static void check_hub(struct parser *p, struct config_hub *h)
 {
 	const struct config *cfg = p->cfg;
@@ -354,6 +368,26 @@ static void check_hub(struct parser *p, struct config_hub *h)
 			     h->token_lifetime, h->max_token_lifetime);
 	check_hub_names(p, h);
 	check_hub_cors(p, h);
+	check_hub_gate(p, h);
+}
+
+/* The admin keys that only make sense together, and admin_listen's address. */
+static void check_admin(struct parser *p, const struct config_server *s)
+{
+	struct listen_addr addr;
+	char why[256];
+	if (s->admin_group && !s->admin_socket)
+		parser_error(p, config_key_line(&s->head, "server", "admin_group"), "admin_group",
+			     "needs admin_socket (it says who may use that socket)");
+	if (s->admin_listen && !s->admin_token_file)
+		parser_error(p, config_key_line(&s->head, "server", "admin_listen"), "admin_listen",
+			     "needs admin_token_file (the admin API's own bearer token)");
+	if (s->admin_token_file && !s->admin_listen)
+		parser_error(p, config_key_line(&s->head, "server", "admin_token_file"),
+			     "admin_token_file", "is read only with admin_listen");
+	if (s->admin_listen && listen_parse(s->admin_listen, &addr, why, sizeof why) < 0)
+		parser_error(p, config_key_line(&s->head, "server", "admin_listen"), "admin_listen",
+			     "%s", why);
 }
 
 static void check_server(struct parser *p)
@@ -379,6 +413,16 @@ static void check_server(struct parser *p)
 			parser_error(p, config_key_line(&s->head, "server", "metrics_allow"),
 				     "metrics_allow", "%s", why);
 	check_cors(p, &s->head, "server", &s->cors_origins, s->cors_credentials, &s->head);
+	check_admin(p, s);
+	const char *eh = s->event_handler_path;
+	size_t eh_len = eh ? strlen(eh) : 0;
+	if (eh && (eh_len < 2 || eh_len > 200 || eh[0] != '/' || eh[eh_len - 1] != '/' ||
+		   strcspn(eh, "?#%% \t") != eh_len || strcmp(eh, "/negotiate/") == 0))
+		parser_error(p, config_key_line(&s->head, "server", "event_handler_path"),
+			     "event_handler_path",
+			     "'%.60s' is not a path prefix: write /SOMETHING/ (2 to 200 bytes, a "
+			     "slash at each end, no ?, #, %% or space); the hub name follows it",
+			     eh);
 }
 
 static void store_error(struct parser *p, const char *key, const char *why)

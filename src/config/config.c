@@ -128,6 +128,12 @@ void config_free(struct config *cfg)
 				cfg->store.prefix};
 	for (size_t i = 0; i < sizeof store_fields / sizeof store_fields[0]; i++)
 		free(store_fields[i]);
+	free(cfg->server.state_directory);
+	free(cfg->server.admin_socket);
+	free(cfg->server.admin_group);
+	free(cfg->server.admin_listen);
+	free(cfg->server.admin_token_file);
+	free(cfg->server.event_handler_path);
 	for (size_t i = 0; i < cfg->n_services; i++) {
 		struct config_service *s = cfg->services[i];
 		source_free(&s->primary);

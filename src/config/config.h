@@ -51,6 +51,14 @@ struct config_server {
 	int cors_credentials;		/* 0 or 1 */
 	int dev_page;			/* 0 or 1: serve the developer page at GET / */
 	struct strlist allowed_hosts;	/* Host values admitted; empty: the per-listener default */
+	char *state_directory;	/* the revocation list's file lives here; NULL: memory only */
+	char *admin_socket;	/* unix socket of `negotiated revoke`; NULL: none */
+	char *admin_group;	/* a group whose members may use admin_socket (root always may) */
+	char *admin_listen;	/* the admin HTTP API's HOST:PORT; NULL: off */
+	char *admin_token_file; /* that API's bearer token */
+
+	/* The connect gate's path prefix; NULL: "/api/webpubsub/hubs/". */
+	char *event_handler_path;
 };
 
 /* Where one access key's connection string comes from: exactly one of these is set. */
@@ -111,6 +119,10 @@ struct config_hub {
 	struct rate_spec rate_per_address; /* per client address, before authentication */
 	const struct config_rule **rules;  /* the [rule:NAME]s naming this hub, in file order */
 	size_t n_rules;
+
+	/* 0 or 1 each: answer the service's connect event; every revocation closes the user's
+	 * connections; ... and removes the user from all groups. */
+	int connect_gate, close_on_revoke, remove_from_groups_on_revoke;
 };
 
 /* A [rule:NAME] section: who (match) gets what (roles, groups) on which hubs. */

@@ -53,6 +53,11 @@ static const struct key_spec keys[] = {
 	{KIND_SERVER, "dev_page", KEY_BOOL, SERVER(dev_page), 0, 0, false},
 	{KIND_SERVER, "allowed_hosts", KEY_LIST, SERVER(allowed_hosts), 0,
 	 NGD_MAX_ALLOWED_HOSTS + 1, false},
+	{KIND_SERVER, "state_directory", KEY_STRING, SERVER(state_directory), 0, 0, true},
+	{KIND_SERVER, "admin_socket", KEY_STRING, SERVER(admin_socket), 0, 0, true},
+	{KIND_SERVER, "admin_group", KEY_STRING, SERVER(admin_group), 0, 0, true},
+	{KIND_SERVER, "admin_listen", KEY_STRING, SERVER(admin_listen), 0, 0, true},
+	{KIND_SERVER, "admin_token_file", KEY_STRING, SERVER(admin_token_file), 0, 0, true},
 	{KIND_SERVICE, "connection_string", KEY_SECRET, SERVICE(primary.inline_text), 0, 0, false},
 	{KIND_SERVICE, "connection_string_file", KEY_STRING, SERVICE(primary.file), 0, 0, false},
 	{KIND_SERVICE, "connection_string_env", KEY_STRING, SERVICE(primary.env), 0, 0, false},
@@ -128,6 +133,11 @@ static const struct key_spec keys[] = {
 	{KIND_STORE, "keyless_on_failure", KEY_CHOICE, STORE(keyless_on_failure), 0, 2, false},
 	{KIND_STORE, "revocations_on_failure", KEY_CHOICE, STORE(revocations_on_failure), 0, 2,
 	 false},
+	{KIND_HUB, "connect_gate", KEY_BOOL, HUB(connect_gate), 0, 0, false},
+	{KIND_HUB, "close_on_revoke", KEY_BOOL, HUB(close_on_revoke), 0, 0, false},
+	{KIND_HUB, "remove_from_groups_on_revoke", KEY_BOOL, HUB(remove_from_groups_on_revoke), 0,
+	 0, false},
+	{KIND_SERVER, "event_handler_path", KEY_STRING, SERVER(event_handler_path), 0, 0, true},
 };
 
 const char *const kind_names[N_KINDS] = {"server", "service", "hub", "auth", "rule", "store"};

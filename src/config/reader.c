@@ -243,13 +243,15 @@ static void key_error(struct parser *p, const char *name, const char *what)
 }
 
 /* Relative paths would depend on the working directory, which is / under systemd. Path keys are
- * file, path, access_log (but stderr), listen's unix:PATH and every *_file, in every section. */
+ * file, path, access_log (but stderr), state_directory, admin_socket, listen's unix:PATH and every
+ * *_file, in every section. */
 static int check_path(struct parser *p, const char *name, const char *value)
 {
 	size_t len = strlen(name);
 	bool path_key = strcmp(name, "file") == 0 || strcmp(name, "path") == 0 ||
 			(len > 5 && strcmp(name + len - 5, "_file") == 0) ||
-			(strcmp(name, "access_log") == 0 && strcmp(value, "stderr") != 0);
+			(strcmp(name, "access_log") == 0 && strcmp(value, "stderr") != 0) ||
+			strcmp(name, "state_directory") == 0 || strcmp(name, "admin_socket") == 0;
 	const char *path = strcmp(name, "listen") == 0 && strncmp(value, "unix:", 5) == 0
 				   ? value + 5
 			   : path_key ? value

@@ -4,6 +4,7 @@
 #include "edge/metrics.h"
 
 #include "core/names.h"
+#include "edge/gate_metrics.h"
 #include "edge/keyless_metrics.h"
 
 #include <pthread.h>
@@ -46,6 +47,7 @@ struct hub_counters {
 	counter requests[N_STATUS];
 	counter tokens;
 	counter limited[2];
+	counter revoked;
 };
 #define CHUNK 256
 static struct hub_counters first_chunk[CHUNK];
@@ -176,6 +178,11 @@ void metrics_rate_limited(unsigned hub_slot, enum rate_limit_kind kind)
 	bump(&hub_counters(hub_slot)->limited[kind == RATE_LIMIT_USER ? 0 : 1]);
 }
 
+void metrics_revoked(unsigned hub_slot)
+{
+	bump(&hub_counters(hub_slot)->revoked);
+}
+
 void metrics_reload(bool ok)
 {
 	bump(ok ? &reloads : &reload_failures);
@@ -247,6 +254,14 @@ static void render_hub_counters(struct buf *out, unsigned n_hubs)
 			buf_printf(out, "\",limit=\"%s\"} %llu\n", k ? "address" : "user",
 				   (unsigned long long)read_counter(&hub_counters(h)->limited[k]));
 		}
+	header(out, "revoked_total", "counter",
+	       "Requests refused with 403 revoked (the revocation list), by hub.");
+	for (unsigned h = 1; h < n_hubs; h++) {
+		buf_puts(out, "negotiated_revoked_total{hub=\"");
+		label(out, name_at(&hub_names, h));
+		buf_printf(out, "\"} %llu\n",
+			   (unsigned long long)read_counter(&hub_counters(h)->revoked));
+	}
 }
 
 static void render_auth(struct buf *out)
@@ -308,4 +323,5 @@ void metrics_render(struct buf *out)
 	render_single(out, "jwks_refresh_errors_total", "JWKS refreshes that failed.",
 		      &jwks_failures);
 	keyless_metrics_render(out);
+	gate_metrics_render(out);
 }

@@ -29,6 +29,7 @@ void metrics_request(unsigned hub_slot, unsigned status,
 void metrics_auth(unsigned auth_slot, enum ngd_auth_result result);
 void metrics_token_issued(unsigned hub_slot);
 void metrics_rate_limited(unsigned hub_slot, enum rate_limit_kind kind);
+void metrics_revoked(unsigned hub_slot); /* a /negotiate refused by the revocation list */
 /* For the reload path (SIGHUP): one call per attempt, ok when the new snapshot took over. */
 void metrics_reload(bool ok);
 /* For the JWKS fetcher: one call per refresh that failed (network, HTTP status, bad document). */

@@ -20,7 +20,7 @@ struct reply {
 	bool logged;	  /* the pipeline already logged this refusal */
 	bool close;	  /* answer with Connection: close (the request's framing is in doubt) */
 	unsigned retry_after;	  /* seconds, for Retry-After with 503 or 429; 0 for none */
-	const char *content_type; /* NULL: application/json */
+	const char *content_type; /* NULL: application/json; "": none (a text body untyped) */
 	struct reply_header {
 		const char *name, *value; /* static, or living until the reply is sent */
 	} headers[REPLY_MAX_HEADERS];

@@ -268,7 +268,8 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn, struct reply *r)
 			wipe_and_free(body);
 		return MHD_NO;
 	}
-	if (len || !body)
+	bool untyped = body && r->content_type && !r->content_type[0]; /* "": no Content-Type */
+	if ((len || !body) && !untyped)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
 					r->content_type && body ? r->content_type
 								: "application/json");
@@ -533,6 +534,7 @@ struct http_server *http_start(const struct config_server *lim, int listen_fd)
 		return NULL;
 	srv->limits = (struct http_limits){lim->max_url_bytes, lim->max_header_bytes,
 					   lim->max_body_bytes, lim->auth_failure_delay};
+	route_set_event_handler_path(lim->event_handler_path); /* restart-only: set once */
 	if (!(srv->watch = conn_watch_start(lim->header_timeout))) {
 		log_error("cannot start the connection watchdog");
 		free(srv);

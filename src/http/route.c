@@ -5,10 +5,13 @@
 #include "edge/cors.h"
 #include "edge/metrics.h"
 #include "http/dev_page.h"
+#include "negotiate/connect_gate.h"
 #include "negotiate/negotiate.h"
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 static bool method_is(const struct ngd_request *req, const char *a, const char *b)
 {
@@ -142,6 +145,23 @@ void route_resumed(const struct runtime *rt, const struct ngd_request *req, stru
 	negotiate_cors_apply(rt, req, out); /* only /negotiate waits */
 }
 
+/* The official handler's default path, which the service's event handler URL template names. */
+#define EVENT_HANDLER_PATH "/api/webpubsub/hubs/"
+static char event_handler_path[208] = EVENT_HANDLER_PATH;
+
+void route_set_event_handler_path(const char *prefix)
+{
+	snprintf(event_handler_path, sizeof event_handler_path, "%s",
+		 prefix ? prefix : EVENT_HANDLER_PATH);
+}
+
+static void event_handler(const struct runtime *rt, struct ngd_request *req, struct reply *out,
+			  struct resumable **wait)
+{
+	(void)wait;
+	connect_gate(rt, req, req->path_hub, out);
+}
+
 static void dev_page(const struct runtime *rt, struct ngd_request *req, struct reply *out,
 		     struct resumable **wait)
 {
@@ -168,20 +188,27 @@ static const struct {
 	{"/", false, {NULL, NULL}, NULL, dev_page}, /* [server] dev_page: these three, or 404 */
 	{"/dev-page.js", false, {NULL, NULL}, NULL, dev_page},
 	{"/dev-page.css", false, {NULL, NULL}, NULL, dev_page},
+	{event_handler_path, false, {NULL, NULL}, NULL, event_handler}, /* the last row */
 };
+#define EVENT_HANDLER_ROW (sizeof routes / sizeof routes[0] - 1)
 
 void route_find(struct ngd_request *req)
 {
 	req->route = -1;
 	req->at_negotiate = false;
 	req->path_hub = NULL;
-	for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
+	for (size_t i = 0; i < EVENT_HANDLER_ROW; i++) { /* that one is matched below */
 		size_t n = strlen(routes[i].path);
 		if (strncmp(req->path, routes[i].path, n) != 0 ||
 		    !(req->path[n] == '\0' || (routes[i].prefix && req->path[n] == '/')))
 			continue;
 		req->route = (int)i;
 		break;
+	}
+	size_t n = strlen(event_handler_path); /* matched as the official handler: any case */
+	if (req->route < 0 && strncasecmp(req->path, event_handler_path, n) == 0) {
+		req->route = (int)EVENT_HANDLER_ROW;
+		req->path_hub = req->path + n;
 	}
 	req->at_negotiate = req->route == 0; /* the first row */
 	if (req->at_negotiate && req->path[10] == '/' && req->path[11])

@@ -15,6 +15,9 @@ void route_find(struct ngd_request *req);
  * there. */
 void route(const struct runtime *rt, struct ngd_request *req, struct reply *out,
 	   struct resumable **wait);
+/* The connect gate's path prefix ([server] event_handler_path), NULL: /api/webpubsub/hubs/. Call
+ * before the listener starts (the key is restart-only). */
+void route_set_event_handler_path(const char *prefix);
 void route_resumed(const struct runtime *rt, const struct ngd_request *req, struct reply *out);
 
 #endif

@@ -305,6 +305,28 @@ static enum step phase_authenticate(struct negotiation *n, struct ngd_request *r
 	return STEP_ANSWER;
 }
 
+/* The revocation list: the operator's word comes before any limit or policy. The operator's
+ * reason stays in the audit trail of the change, never in the answer: it may name a stolen laptop
+ * or an HR matter the caller must not read. */
+static enum step phase_revoked(struct negotiation *n, struct ngd_request *req, struct reply *out,
+			       const struct pool *here)
+{
+	(void)req, (void)here;
+	struct revocation why;
+	time_t now = time(NULL);
+	if (!revocations_refuse(n->rt->revocations, n->hub->cfg->head.name,
+				n->who.principal.user_id, 0, now, &why))
+		return STEP_NEXT;
+	metrics_revoked(n->hub->metrics_slot);
+	if (why.expires_at)
+		reply_error(out, 403, "revoked", "this user's access was revoked until %sZ",
+			    log_utc_second(why.expires_at));
+	else
+		reply_error(out, 403, "revoked",
+			    "this user's access was revoked until an operator lifts it");
+	return STEP_ANSWER;
+}
+
 static enum step phase_user_limit(struct negotiation *n, struct ngd_request *req, struct reply *out,
 				  const struct pool *here)
 {
@@ -353,7 +375,7 @@ static enum step phase_sign(struct negotiation *n, struct ngd_request *req, stru
 
 static enum step (*const phases[])(struct negotiation *, struct ngd_request *, struct reply *,
 				   const struct pool *) = {
-	phase_hub,	  phase_address_limit, phase_authenticate,
+	phase_hub,	  phase_address_limit, phase_authenticate, phase_revoked,
 	phase_user_limit, phase_decide,	       phase_sign,
 };
 #define N_PHASES (sizeof phases / sizeof phases[0])

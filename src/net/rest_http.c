@@ -128,6 +128,8 @@ static void configure(CURL *c, const struct rest_request *req, struct sink *s,
 		curl_lib_set_ptr(c, CURLOPT_POSTFIELDS, req->body);
 		curl_lib_set_off(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
 	}
+	if (req->method)
+		curl_lib_set_ptr(c, CURLOPT_CUSTOMREQUEST, req->method);
 }
 
 int rest_exchange(void *handle, const struct rest_request *req, struct rest_answer *a)

@@ -11,6 +11,7 @@
 struct rest_request {
 	const char *url;
 	const char *const *headers; /* "Name: value", NULL-terminated; may hold secrets (wiped) */
+	const char *method; /* NULL: GET, or POST with a body; else this method (e.g. "DELETE") */
 	const char *body; /* NULL: a GET; otherwise a POST of body_len bytes (secret: not copied) */
 	size_t body_len;
 	const char *content_type; /* of the body; NULL: none is sent */

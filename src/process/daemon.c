@@ -6,6 +6,7 @@
 #include "process/sd_protocol.h"
 
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <time.h>
 
@@ -41,10 +42,38 @@ uint64_t daemon_watchdog_interval(void)
 	return sd_protocol_watchdog(&usec) > 0 ? usec / 2 : 0;
 }
 
-int daemon_listen_fds(int fds[DAEMON_MAX_LISTEN_FDS], char *err, size_t err_len)
+/* One passed fd into out: the admin socket by its name, else an HTTP listener. */
+static int take_fd(struct daemon_sockets *out, int fd, bool admin, char *err, size_t err_len)
 {
-	int n = sd_protocol_listen_fds(); /* unsets LISTEN_* so that nothing we start inherits them
-					   */
+	if (!sd_protocol_is_listening_stream(fd)) {
+		snprintf(err, err_len, "LISTEN_FDS: fd %d is not a listening stream socket", fd);
+		return -1;
+	}
+	if (admin && out->admin >= 0) {
+		snprintf(err, err_len, "LISTEN_FDNAMES: more than one socket is named '%s'",
+			 DAEMON_ADMIN_FD_NAME);
+		return -1;
+	}
+	int flags = fcntl(fd, F_GETFL);
+	if (flags < 0 ||
+	    fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) { /* the accept loops need it */
+		snprintf(err, err_len, "LISTEN_FDS: fd %d: cannot make it non-blocking", fd);
+		return -1;
+	}
+	if (admin)
+		out->admin = fd;
+	else
+		out->http[out->n_http++] = fd;
+	return 0;
+}
+
+int daemon_listen_fds(struct daemon_sockets *out, char *err, size_t err_len)
+{
+	char names[4096];
+	int n = sd_protocol_listen_fds(names, sizeof names); /* unsets LISTEN_* so that nothing we
+								  start inherits them */
+	out->n_http = 0;
+	out->admin = -1;
 	if (n < 0) {
 		snprintf(err, err_len, "LISTEN_FDS: cannot take the passed sockets");
 		return -1;
@@ -55,20 +84,9 @@ int daemon_listen_fds(int fds[DAEMON_MAX_LISTEN_FDS], char *err, size_t err_len)
 		return -1;
 	}
 	for (int i = 0; i < n; i++) {
-		int fd = SD_PROTOCOL_LISTEN_FDS_START + i;
-		if (!sd_protocol_is_listening_stream(fd)) {
-			snprintf(err, err_len, "LISTEN_FDS: fd %d is not a listening stream socket",
-				 fd);
+		bool admin = sd_protocol_fd_named(names, i, DAEMON_ADMIN_FD_NAME);
+		if (take_fd(out, SD_PROTOCOL_LISTEN_FDS_START + i, admin, err, err_len) < 0)
 			return -1;
-		}
-		int flags = fcntl(fd, F_GETFL);
-		if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) <
-					 0) { /* libmicrohttpd's accept loop needs it */
-			snprintf(err, err_len, "LISTEN_FDS: fd %d: cannot make it non-blocking",
-				 fd);
-			return -1;
-		}
-		fds[i] = fd;
 	}
 	return n;
 }

@@ -16,7 +16,10 @@ struct runtime *reload_build(const struct reload_context *ctx, char *err, size_t
 {
 	struct config *cfg = ctx->path ? config_load_file(ctx->path, err, err_len)
 				       : dev_config_load(err, err_len);
-	return cfg ? runtime_build(cfg, err, err_len) : NULL;
+	struct runtime *rt = cfg ? runtime_build(cfg, err, err_len) : NULL;
+	if (rt)
+		rt->revocations = ctx->revocations;
+	return rt;
 }
 
 void reload_context_init(struct reload_context *ctx, const struct runtime *rt)
@@ -26,6 +29,11 @@ void reload_context_init(struct reload_context *ctx, const struct runtime *rt)
 	ctx->started = *s;
 	ctx->started.listen =
 		ctx->listen; /* the others point into a configuration a reload frees */
+	char **kept[] = {&ctx->started.state_directory, &ctx->started.admin_socket,
+			 &ctx->started.admin_group, &ctx->started.admin_listen,
+			 &ctx->started.admin_token_file};
+	for (size_t i = 0; i < sizeof kept / sizeof kept[0]; i++)
+		*kept[i] = *kept[i] ? strdup(*kept[i]) : NULL; /* for the process's life */
 }
 
 static void report_restart_key(void *arg, const char *key, const char *running, const char *wanted)

@@ -15,6 +15,7 @@ struct reload_context {
 	char listen[256];
 	struct config_server
 		started; /* [server] as started: its restart-only keys (listen: the copy above) */
+	struct revocations *revocations; /* main()'s list, handed to every snapshot; may be NULL */
 };
 
 /* A new snapshot from the configuration (ctx->path, or --dev's). NULL with "FILE:LINE: KEY:

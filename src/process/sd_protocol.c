@@ -65,15 +65,32 @@ int sd_protocol_watchdog(uint64_t *usec)
 	return 1;
 }
 
-int sd_protocol_listen_fds(void)
+/* LISTEN_FDNAMES into names, "" when unset: 0, or -1 when it does not fit. */
+static int copy_names(char *names, size_t names_size)
+{
+	const char *text = getenv("LISTEN_FDNAMES");
+	size_t len = text ? strlen(text) : 0;
+	if (!names)
+		return 0;
+	if (len >= names_size)
+		return -1;
+	memcpy(names, text ? text : "", len + 1);
+	return 0;
+}
+
+int sd_protocol_listen_fds(char *names, size_t names_size)
 {
 	int n = 0;
+	if (names && names_size)
+		names[0] = '\0';
 	if (getenv("LISTEN_FDS") && for_this_process("LISTEN_PID", false)) {
 		unsigned long long count =
 			env_number("LISTEN_FDS", INT_MAX - SD_PROTOCOL_LISTEN_FDS_START);
 		n = (int)count;
 		if (!count && strcmp(getenv("LISTEN_FDS"), "0") != 0)
 			n = -1; /* not a number: no socket is taken */
+		if (n > 0 && copy_names(names, names_size) < 0)
+			n = -1;
 		for (int fd = SD_PROTOCOL_LISTEN_FDS_START;
 		     n > 0 && fd < SD_PROTOCOL_LISTEN_FDS_START + n; fd++) {
 			int flags = fcntl(fd, F_GETFD);
@@ -85,6 +102,17 @@ int sd_protocol_listen_fds(void)
 	unsetenv("LISTEN_FDS");
 	unsetenv("LISTEN_FDNAMES");
 	return n;
+}
+
+int sd_protocol_fd_named(const char *names, int i, const char *want)
+{
+	size_t want_len = strlen(want);
+	for (; i > 0 && names; i--) {
+		names = strchr(names, ':');
+		names = names ? names + 1 : NULL;
+	}
+	return names && strncmp(names, want, want_len) == 0 &&
+	       (names[want_len] == ':' || names[want_len] == '\0');
 }
 
 int sd_protocol_is_listening_stream(int fd)

@@ -5,6 +5,7 @@
 #ifndef NGD_SD_PROTOCOL_H
 #define NGD_SD_PROTOCOL_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define SD_PROTOCOL_LISTEN_FDS_START 3
@@ -16,8 +17,11 @@ int sd_protocol_notify(const char *state);
 int sd_protocol_watchdog(uint64_t *usec);
 /* How many sockets, from fd 3 on, were passed to this process (LISTEN_PID, LISTEN_FDS), marked
  * close-on-exec; unsets the variables so that nothing started inherits them. -1: they are garbled.
- */
-int sd_protocol_listen_fds(void);
+ * NAMES (NAMES_SIZE bytes, may be NULL) gets LISTEN_FDNAMES, the colon-separated names (socket
+ * units' FileDescriptorName=), or "" when unset; a longer list than NAMES holds is garbled. */
+int sd_protocol_listen_fds(char *names, size_t names_size);
+/* Whether the I-th name (from 0) of the colon-separated NAMES is WANT. */
+int sd_protocol_fd_named(const char *names, int i, const char *want);
 /* 1 if fd is a listening stream socket, else 0. */
 int sd_protocol_is_listening_stream(int fd);
 

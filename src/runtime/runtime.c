@@ -13,6 +13,7 @@
 #include "runtime/store_load.h"
 
 #include <limits.h>
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +47,8 @@ void service_clear(struct service *svc)
 	endpoint_clear(&svc->endpoint);
 	token_signer_free(svc->signer);
 	svc->signer = NULL;
+	token_signer_free(svc->other_signer);
+	svc->other_signer = NULL;
 	rest_signer_free(svc->rest);
 	svc->rest = NULL;
 	pool_free(svc->rest_pool);
@@ -159,6 +162,9 @@ int service_load(const struct config *cfg, const struct config_service *cs, stru
 		return -1;
 	}
 	bool same = !has_secondary || endpoints_match(&out->endpoint, &other.endpoint);
+	out->other_signer = same ? other.signer : NULL; /* the connect gate accepts either key */
+	if (same)
+		other.signer = NULL;
 	service_clear(&other);
 	if (!same) {
 		service_clear(out);
@@ -211,6 +217,17 @@ static void hub_challenge(struct hub *hub)
 		snprintf(hub->challenge, sizeof hub->challenge, "Bearer realm=\"negotiated\"");
 }
 
+/* The host of the hub's service endpoint, as WebHook-Request-Origin names it. */
+static void hub_origin(struct hub *hub)
+{
+	const char *base = hub->service ? hub->service->endpoint.http_base : NULL;
+	const char *host = base && strstr(base, "://") ? strstr(base, "://") + 3 : "";
+	size_t n = strcspn(host, "/");
+	for (size_t i = 0; i < n && i + 1 < sizeof hub->origin; i++)
+		hub->origin[i] = (char)tolower((unsigned char)host[i]);
+	hub->origin[n < sizeof hub->origin ? n : sizeof hub->origin - 1] = '\0';
+}
+
 static int build_hub(struct runtime *rt, const struct config_hub *cfg, struct hub *hub)
 {
 	hub->cfg = cfg;
@@ -223,6 +240,7 @@ static int build_hub(struct runtime *rt, const struct config_hub *cfg, struct hu
 	hub_challenge(hub);
 	hub->policy = policy_build(rt->cfg, cfg);
 	hub->metrics_slot = metrics_hub_slot(cfg->head.name);
+	hub_origin(hub);
 	const struct config_server *s = &rt->cfg->server;
 	bool own = cfg->cors_origins.n > 0;
 	hub->cors = (struct cors_policy){

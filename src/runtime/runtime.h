@@ -13,6 +13,7 @@
 #include "edge/ratelimit.h"
 #include "edge/trusted_proxies.h"
 #include "policy/policy.h"
+#include "revoke/revocations.h"
 #include "store/store.h"
 #include "token/connstr.h"
 #include "token/rest_signer.h"
@@ -25,8 +26,9 @@ struct service {
 	const char *name;
 	struct endpoint endpoint;
 	struct token_signer *signer;
-	struct rest_signer *rest; /* instead of signer: a resource without access keys */
-	struct pool *rest_pool;	  /* with rest: the threads its REST calls run on (a bulkhead) */
+	struct token_signer *other_signer; /* the idle key (rotation): verifies ce-signature too */
+	struct rest_signer *rest;	   /* instead of signer: a resource without access keys */
+	struct pool *rest_pool; /* with rest: the threads its REST calls run on (a bulkhead) */
 };
 
 struct hub {
@@ -38,6 +40,7 @@ struct hub {
 	char challenge[256];   /* WWW-Authenticate for a 401, from the chain's schemes */
 	unsigned metrics_slot;
 	struct cors_policy cors; /* the hub's own, or the [server]'s */
+	char origin[256]; /* its service's host[:port], lower case: the connect gate's origin */
 };
 
 struct runtime {
@@ -59,6 +62,7 @@ struct runtime {
 	size_t n_auths;
 	struct hub *hubs;
 	size_t n_hubs;
+	struct revocations *revocations; /* the process's list (not owned: kept across reloads) */
 };
 
 /* Takes ownership of cfg (freed on failure too). Returns NULL with "FILE:LINE: KEY: reason". */

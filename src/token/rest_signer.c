@@ -107,6 +107,12 @@ bool rest_signer_ready(struct rest_signer *rs)
 	return entra_ready(rs->entra);
 }
 
+int rest_signer_bearer(struct rest_signer *rs, struct buf *out)
+{
+	buf_puts(out, "Bearer ");
+	return entra_token(rs->entra, out);
+}
+
 static void query_list(struct buf *out, const char *name, const char *const *items, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {

@@ -36,6 +36,8 @@ bool rest_signer_ready(struct rest_signer *rs); /* holds a valid Entra token */
  * both belong to one runtime): a storm costs one generateToken call per distinct ask for the
  * whole fleet. */
 void rest_signer_share(struct rest_signer *rs, struct store *st);
+/* Appends "Bearer <Entra token>" for another REST call of this service (a secret): 0, or -1. */
+int rest_signer_bearer(struct rest_signer *rs, struct buf *out);
 
 /* Appends "api/hubs/{hub}/:generateToken?..." for the claims (iat is not sent). */
 void rest_request_path(const struct token_claims *c, struct buf *out);

@@ -145,6 +145,45 @@ int token_mint(const struct endpoint *ep, const struct token_signer *s,
 	return out->failed ? -1 : 0;
 }
 
+int token_hmac(const struct token_signer *s, const void *data, size_t len, unsigned char mac[32])
+{
+	return sign(s, data, len, mac);
+}
+
+/* header.payload, signed, appended to out: the JWS both kinds of token share. */
+static int jws_sign(const struct token_signer *s, const struct buf *payload, struct buf *out)
+{
+	static const char header[] = "{\"alg\":\"HS256\",\"typ\":\"JWT\"}";
+	unsigned char mac[32];
+	size_t start = out->len;
+	buf_base64url(out, (const unsigned char *)header, sizeof header - 1);
+	buf_puts(out, ".");
+	buf_base64url(out, (const unsigned char *)payload->data, payload->len);
+	int rc = payload->failed || out->failed ? -1
+						: sign(s, out->data + start, out->len - start, mac);
+	if (rc < 0)
+		return -1;
+	buf_puts(out, ".");
+	buf_base64url(out, mac, sizeof mac);
+	explicit_bzero(mac, sizeof mac);
+	return out->failed ? -1 : 0;
+}
+
+int token_rest_bearer(const struct token_signer *s, const char *url, long long iat, struct buf *out)
+{
+	struct buf claims = {0}; /* jsonwebtoken's order: iat, exp (expiresIn "1h"), aud */
+	buf_puts(&claims, "{\"iat\":");
+	buf_int(&claims, iat);
+	buf_puts(&claims, ",\"exp\":");
+	buf_int(&claims, iat + 3600);
+	buf_puts(&claims, ",\"aud\":");
+	buf_json_string(&claims, url);
+	buf_puts(&claims, "}");
+	int rc = jws_sign(s, &claims, out);
+	buf_free(&claims);
+	return rc;
+}
+
 /* WHATWG URL's path percent-encode set: what new URL(baseUrl).pathname escapes. */
 static bool path_escaped(unsigned char c)
 {

@@ -42,5 +42,11 @@ int token_mint(const struct endpoint *ep, const struct token_signer *s,
  * "endpoint" and "path", as the Web PubSub for Socket.IO extension's negotiate answers them. */
 void client_access_json(const char *base_url, const char *token, enum client_protocol p,
 			struct buf *out);
+/* HMAC-SHA256 of data with the signer's key into mac: 0, or -1. */
+int token_hmac(const struct token_signer *s, const void *data, size_t len, unsigned char mac[32]);
+/* Appends the bearer @azure/web-pubsub 1.2.0 signs for a REST call to url (its key credential
+ * policy: {"iat","exp":iat+3600,"aud":url}, HS256); a secret. 0, or -1. */
+int token_rest_bearer(const struct token_signer *s, const char *url, long long iat,
+		      struct buf *out);
 
 #endif

@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: Apache-2.0
 """Every file in examples/ checks with --check-config and serves a request (README "Where to go").
 
-The files name production paths; the test moves two directories, and nothing else:
-/etc/negotiated/ and /tmp/negotiated-first/ become the test's own directory, where it writes the
+The files name production paths; the test moves them, and nothing else: /etc/negotiated/,
+/tmp/negotiated-first/, /var/lib/negotiated and /run/negotiated/admin.sock (the revocation list's
+state directory and admin socket) become the test's own directory, where it writes the
 secrets the files name (a connection string, API keys, an htpasswd file, credentials). A jwt
 example's key source (discovery or jwks_url) is replaced by a local jwks_file holding the test's
 key, and its token is shaped as that provider documents its tokens. --check-config runs in a
@@ -136,8 +137,10 @@ class Setup:
         jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(self.key.public_key()))
         jwk.update(kid="test-key", use="sig", alg="RS256")
         (tmp / "jwks.json").write_text(json.dumps({"keys": [jwk]}))
+        (tmp / "state").mkdir()
         self.text = (REPO / "examples" / name).read_text().replace("/etc/negotiated/", f"{self.etc}/") \
-            .replace("/tmp/negotiated-first/", f"{tmp}/first/")
+            .replace("/tmp/negotiated-first/", f"{tmp}/first/").replace("/var/lib/negotiated", f"{tmp}/state") \
+            .replace("/run/negotiated/admin.sock", f"{tmp}/admin.sock")
         self.env = {"WEBPUBSUB_CONNECTION_STRING": self.service.connection_string,
                     "CREDENTIALS_DIRECTORY": str(self.etc / "credentials")}
 

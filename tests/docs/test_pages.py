@@ -64,7 +64,7 @@ OTHERS = ({w for w in re.findall(r"\b[a-z_][a-z0-9_]*\b", (REPO / "etc" / "nginx
 
 def options():
     found = set()
-    for args in (["--help"], ["token", "--help"], ["explain", "--help"]):
+    for args in (["--help"], ["token", "--help"], ["explain", "--help"], ["revoke", "--help"]):
         result = subprocess.run([integration.BINARY, *args], capture_output=True, text=True, timeout=10)
         found |= set(re.findall(r"(?<![\w-])(--[a-z][a-z0-9-]*|-[a-zA-Z])\b", result.stdout + result.stderr))
     return found

@@ -6,7 +6,7 @@
 set -uo pipefail
 src=${1:-$(cd "$(dirname "$0")/../../src" && pwd)}
 # Top to bottom; "." is main.c, process/ the rest of the process (daemon, reload, sd_notify).
-layers=(. process cli http negotiate runtime auth config policy token store net edge core)
+layers=(. process cli http negotiate runtime revoke auth config policy token store net edge core)
 
 rank() { # folder -> position in layers, or -1
 	local i

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <stddef.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -68,7 +69,43 @@ static int listen_fds(const char *fds, pid_t pid)
 {
 	setenv("LISTEN_FDS", fds, 1);
 	set_pid("LISTEN_PID", pid);
-	return sd_protocol_listen_fds();
+	return sd_protocol_listen_fds(NULL, 0);
+}
+
+/* LISTEN_FDNAMES: copied, bounded, and looked up by position (negotiated-admin.socket's "admin").
+ */
+static void check_fd_names(void)
+{
+	char names[32], small[8];
+	setenv("LISTEN_FDNAMES", "negotiated.socket:admin", 1);
+	ok(listen_fds("0", getpid()) == 0, "LISTEN_FDS=0 with names: none");
+	ok(!getenv("LISTEN_FDNAMES"), "LISTEN_FDNAMES is unset afterwards");
+	setenv("LISTEN_FDNAMES", "negotiated.socket:admin", 1);
+	setenv("LISTEN_FDS", "0", 1);
+	set_pid("LISTEN_PID", getpid());
+	ok(sd_protocol_listen_fds(names, sizeof names) == 0 && strcmp(names, "") == 0,
+	   "no socket: no names");
+	ok(!sd_protocol_fd_named("negotiated.socket:admin", 0, "admin") &&
+		   sd_protocol_fd_named("negotiated.socket:admin", 1, "admin") &&
+		   !sd_protocol_fd_named("negotiated.socket:admin", 2, "admin"),
+	   "the second of 'negotiated.socket:admin' is named admin, the first and a third not");
+	ok(!sd_protocol_fd_named("administrator", 0, "admin") &&
+		   !sd_protocol_fd_named("", 0, "admin") &&
+		   sd_protocol_fd_named("admin", 0, "admin"),
+	   "a name is compared whole");
+	int s = socket(AF_UNIX, SOCK_STREAM, 0), fd = dup2(s, 3);
+	setenv("LISTEN_FDNAMES", "negotiated.socket", 1);
+	setenv("LISTEN_FDS", "1", 1);
+	set_pid("LISTEN_PID", getpid());
+	ok(fd == 3 && sd_protocol_listen_fds(names, sizeof names) == 1 &&
+		   strcmp(names, "negotiated.socket") == 0,
+	   "one fd: its name is copied");
+	setenv("LISTEN_FDNAMES", "negotiated.socket", 1);
+	setenv("LISTEN_FDS", "1", 1);
+	set_pid("LISTEN_PID", getpid());
+	ok(sd_protocol_listen_fds(small, sizeof small) == -1,
+	   "names longer than the buffer: garbled, not cut");
+	close(3), close(s);
 }
 
 static void check_listen_fds(void)
@@ -78,7 +115,8 @@ static void check_listen_fds(void)
 	ok(listen_fds("x", getpid()) == -1, "LISTEN_FDS=x: garbled");
 	ok(listen_fds("0", getpid()) == 0, "LISTEN_FDS=0: none");
 	unsetenv("LISTEN_PID");
-	ok(sd_protocol_listen_fds() == 0, "no LISTEN_PID: none");
+	ok(sd_protocol_listen_fds(NULL, 0) == 0, "no LISTEN_PID: none");
+	check_fd_names();
 	int s = socket(AF_INET, SOCK_STREAM, 0), fd = dup2(s, 3);
 	ok(fd == 3 && listen_fds("1", getpid()) == 1 && (fcntl(3, F_GETFD) & FD_CLOEXEC),
 	   "fd 3 passed: 1, close-on-exec");

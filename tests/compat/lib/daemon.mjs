@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Helpers to run the negotiated CLI and to start/stop the daemon on loopback.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -58,7 +58,10 @@ function tempDir() {
 export async function startDaemon({ config, files = {}, env = {} }) {
   const tmp = tempDir();
   // secrets (keys, connection strings): the daemon refuses a file every user may read
-  for (const [name, text] of Object.entries(files)) writeFileSync(join(tmp.dir, name), text, { mode: 0o600 });
+  for (const [name, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(tmp.dir, name)), { recursive: true, mode: 0o700 }); // "state/x": its folder too
+    writeFileSync(join(tmp.dir, name), text, { mode: 0o600 });
+  }
   const configPath = join(tmp.dir, 'negotiated.conf');
   writeFileSync(configPath, typeof config === 'function' ? config(tmp.dir) : config, { mode: 0o600 });
 

@@ -80,7 +80,8 @@ export async function startService({ accessKey, tls, mode = () => 'ok', slowMs =
       else answer();
     });
   };
-  service = await startStandin({ accessKey, tls, onRequest });
+  // the user REST calls (closeUserConnections...) take the same Entra bearer as generateToken
+  service = await startStandin({ accessKey, tls, onRequest, authorize: (req) => !!checkBearer(req.headers.authorization) });
   return Object.assign(service, { requests });
 }
 
