@@ -5,6 +5,8 @@
 
 #include "core/log.h"
 #include "edge/ratelimit.h"
+#include "policy/matcher.h"
+#include "policy/template.h"
 #include "token/token.h"
 
 #include <negotiated/authenticator.h>
@@ -17,6 +19,13 @@
 
 struct strlist {
 	char **items;
+	size_t n;
+};
+
+/* A list's templates as config_load's check compiled them (the only parse); owned by the config,
+ * borrowed by the policies built from it. Empty when the list is. */
+struct template_list {
+	struct template *items;
 	size_t n;
 };
 
@@ -110,6 +119,8 @@ struct config_hub {
 	struct rate_spec rate_per_address; /* per client address, before authentication */
 	const struct config_rule **rules;  /* the [rule:NAME]s naming this hub, in file order */
 	size_t n_rules;
+	/* roles, groups, default_roles, default_groups compiled by the check */
+	struct template_list roles_c, groups_c, default_roles_c, default_groups_c;
 };
 
 /* A [rule:NAME] section: who (match) gets what (roles, groups) on which hubs. */
@@ -120,6 +131,9 @@ struct config_rule {
 	struct strlist roles;	     /* templates */
 	struct strlist groups;	     /* templates */
 	unsigned max_token_lifetime; /* minutes; 0: only the hub's cap */
+	/* roles and groups compiled by the check; match.n conditions it parsed (bound to no hub) */
+	struct template_list roles_c, groups_c;
+	struct matcher *match_c;
 };
 
 struct auth_entry {
@@ -188,6 +202,7 @@ struct config *config_load_file(const char *path, char *err, size_t err_len)
 struct config *config_load_string(const char *name, const char *text, char *err, size_t err_len)
 	__attribute__((warn_unused_result));
 void config_free(struct config *cfg);
+void template_list_free(struct template_list *l); /* clears every template; l is then empty */
 
 /* Each a hash lookup. */
 const struct config_hub *config_find_hub(const struct config *cfg, const char *name);
