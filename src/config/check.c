@@ -132,13 +132,13 @@ static void check_service(struct parser *p, const struct config_service *s)
 			     "secondary: no secondary_connection_string* key is set");
 }
 
-/* Every template of a list compiles: a typo in a role is an error, not a role that grants nothing.
- */
+/* Every template of a list compiles, into out (the policies' only compile): a typo in a role is an
+ * error, not a role that grants nothing. */
 static void check_templates(struct parser *p, const struct section_head *head, const char *kind,
-			    const char *key, const struct strlist *list, enum template_kind tk)
+			    const char *key, const struct strlist *list, enum template_kind tk,
+			    struct template_list *out)
 {
 	char why[300];
-	struct template t;
 	const char *over =
 		tk == TEMPLATE_ROLE
 			? roles_over_pattern_cap((const char *const *)list->items, list->n)
@@ -147,13 +147,16 @@ static void check_templates(struct parser *p, const struct section_head *head, c
 		parser_error(p, config_key_line(head, kind, key), key,
 			     "more than %d %sPATTERN roles: the service reads at most %d per token",
 			     NGD_MAX_PATTERN_ROLES, over, NGD_MAX_PATTERN_ROLES);
-	for (size_t i = 0; i < list->n; i++) {
-		if (template_compile(list->items[i], tk, &t, why, sizeof why) < 0)
+	template_list_free(out);
+	if (list->n && !(out->items = calloc(list->n, sizeof *out->items))) {
+		parser_error(p, config_key_line(head, kind, key), key, "out of memory");
+		return;
+	}
+	out->n = list->n;
+	for (size_t i = 0; i < list->n; i++)
+		if (template_compile(list->items[i], tk, &out->items[i], why, sizeof why) < 0)
 			parser_error(p, config_key_line(head, kind, key), key, "'%.80s'%s%s",
 				     list->items[i], strncmp(why, "is ", 3) == 0 ? " " : ": ", why);
-		else
-			template_clear(&t);
-	}
 }
 
 static bool list_has(const struct strlist *list, const char *item)
@@ -184,10 +187,12 @@ static void check_defaults(struct parser *p, const struct config_hub *h, const c
 static void check_hub_names(struct parser *p, struct config_hub *h)
 {
 	enum client_protocol protocol;
-	check_templates(p, &h->head, "hub", "roles", &h->roles, TEMPLATE_ROLE);
-	check_templates(p, &h->head, "hub", "groups", &h->groups, TEMPLATE_GROUP);
-	check_templates(p, &h->head, "hub", "default_roles", &h->default_roles, TEMPLATE_ROLE);
-	check_templates(p, &h->head, "hub", "default_groups", &h->default_groups, TEMPLATE_GROUP);
+	check_templates(p, &h->head, "hub", "roles", &h->roles, TEMPLATE_ROLE, &h->roles_c);
+	check_templates(p, &h->head, "hub", "groups", &h->groups, TEMPLATE_GROUP, &h->groups_c);
+	check_templates(p, &h->head, "hub", "default_roles", &h->default_roles, TEMPLATE_ROLE,
+			&h->default_roles_c);
+	check_templates(p, &h->head, "hub", "default_groups", &h->default_groups, TEMPLATE_GROUP,
+			&h->default_groups_c);
 	h->set_default_roles = config_key_line(&h->head, "hub", "default_roles") != h->head.line;
 	h->set_default_groups = config_key_line(&h->head, "hub", "default_groups") != h->head.line;
 	check_defaults(p, h, "default_roles", &h->default_roles, true);
@@ -221,7 +226,7 @@ static void check_user_binding(struct parser *p, int line, const struct config_r
 	for (size_t h = 0; m->kind == MATCH_USER && h < r->hubs.n; h++) {
 		const struct config_hub *hub = config_find_hub(p->cfg, r->hubs.items[h]);
 		struct matcher bound;
-		if (!hub || matcher_parse(m->source, &bound, why, sizeof why) < 0)
+		if (!hub || matcher_copy(m, &bound) < 0)
 			continue;
 		if (prefix[0] && config_find_auth(p->cfg, prefix) && !list_has(&hub->auth, prefix))
 			parser_error(p, line, "match",
@@ -235,36 +240,40 @@ static void check_user_binding(struct parser *p, int line, const struct config_r
 	}
 }
 
-static void check_match(struct parser *p, const struct config_rule *r)
+/* Every condition parses, into r->match_c (the policies' only parse), and can hold. */
+static void check_match(struct parser *p, struct config_rule *r)
 {
 	char why[300];
-	struct matcher m;
 	int line = config_key_line(&r->head, "rule", "match");
+	if (r->match.n && !(r->match_c = calloc(r->match.n, sizeof *r->match_c))) {
+		parser_error(p, line, "match", "out of memory");
+		return;
+	}
 	for (size_t i = 0; i < r->match.n; i++) {
-		if (matcher_parse(r->match.items[i], &m, why, sizeof why) < 0) {
+		const struct matcher *m = &r->match_c[i];
+		if (matcher_parse(r->match.items[i], &r->match_c[i], why, sizeof why) < 0) {
 			parser_error(p, line, "match", "%s", why);
 			continue;
 		}
-		if (m.kind == MATCH_ANYONE && r->match.n > 1)
+		if (m->kind == MATCH_ANYONE && r->match.n > 1)
 			parser_error(p, line, "match",
 				     "'anyone' holds for every caller: it stands alone");
-		if (m.kind == MATCH_AUTH && !config_find_auth(p->cfg, m.name))
-			parser_error(p, line, "match", "'%.80s': no [auth:%.64s] section", m.source,
-				     m.name);
-		check_user_binding(p, line, r, &m);
-		for (size_t h = 0; m.kind == MATCH_AUTH && h < r->hubs.n; h++) {
+		if (m->kind == MATCH_AUTH && !config_find_auth(p->cfg, m->name))
+			parser_error(p, line, "match", "'%.80s': no [auth:%.64s] section",
+				     m->source, m->name);
+		check_user_binding(p, line, r, m);
+		for (size_t h = 0; m->kind == MATCH_AUTH && h < r->hubs.n; h++) {
 			const struct config_hub *hub = config_find_hub(p->cfg, r->hubs.items[h]);
-			if (hub && !list_has(&hub->auth, m.name))
+			if (hub && !list_has(&hub->auth, m->name))
 				parser_error(p, line, "match",
 					     "'%.80s' can never hold on hub %s: it is not in its "
 					     "auth list",
-					     m.source, hub->head.name);
+					     m->source, hub->head.name);
 		}
-		matcher_clear(&m);
 	}
 }
 
-static void check_rule(struct parser *p, const struct config_rule *r)
+static void check_rule(struct parser *p, struct config_rule *r)
 {
 	char label[96];
 	if (r->hubs.n == 0)
@@ -282,8 +291,8 @@ static void check_rule(struct parser *p, const struct config_rule *r)
 		parser_error(p, r->head.line, section_label(&r->head, "rule", label, sizeof label),
 			     "grants nothing: set roles or groups");
 	check_match(p, r);
-	check_templates(p, &r->head, "rule", "roles", &r->roles, TEMPLATE_ROLE);
-	check_templates(p, &r->head, "rule", "groups", &r->groups, TEMPLATE_GROUP);
+	check_templates(p, &r->head, "rule", "roles", &r->roles, TEMPLATE_ROLE, &r->roles_c);
+	check_templates(p, &r->head, "rule", "groups", &r->groups, TEMPLATE_GROUP, &r->groups_c);
 	for (size_t h = 0; r->max_token_lifetime && h < r->hubs.n; h++) {
 		const struct config_hub *hub = config_find_hub(p->cfg, r->hubs.items[h]);
 		if (hub && r->max_token_lifetime > hub->max_token_lifetime)

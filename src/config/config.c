@@ -79,6 +79,14 @@ struct config *config_load_file(const char *path, char *err, size_t err_len)
 	return cfg;
 }
 
+void template_list_free(struct template_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		template_clear(&l->items[i]);
+	free(l->items);
+	*l = (struct template_list){0};
+}
+
 static void strlist_free(struct strlist *l)
 {
 	for (size_t i = 0; i < l->n; i++)
@@ -154,12 +162,21 @@ void config_free(struct config *cfg)
 		strlist_free(&h->client_protocols);
 		strlist_free(&h->ignore_parameters);
 		strlist_free(&h->cors_origins);
+		template_list_free(&h->roles_c);
+		template_list_free(&h->groups_c);
+		template_list_free(&h->default_roles_c);
+		template_list_free(&h->default_groups_c);
 		free(h->rules);
 		free(h->head.name);
 		free(h);
 	}
 	for (size_t i = 0; i < cfg->n_rules; i++) {
 		struct config_rule *r = cfg->rules[i];
+		for (size_t m = 0; r->match_c && m < r->match.n; m++)
+			matcher_clear(&r->match_c[m]);
+		free(r->match_c);
+		template_list_free(&r->roles_c);
+		template_list_free(&r->groups_c);
 		strlist_free(&r->hubs);
 		strlist_free(&r->match);
 		strlist_free(&r->roles);

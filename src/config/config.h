@@ -5,6 +5,8 @@
 
 #include "core/log.h"
 #include "edge/ratelimit.h"
+#include "policy/matcher.h"
+#include "policy/template.h"
 #include "store/store.h"
 #include "token/token.h"
 
@@ -18,6 +20,13 @@
 
 struct strlist {
 	char **items;
+	size_t n;
+};
+
+/* A list's templates as config_load's check compiled them (the only parse); owned by the config,
+ * borrowed by the policies built from it. Empty when the list is. */
+struct template_list {
+	struct template *items;
 	size_t n;
 };
 
@@ -123,6 +132,8 @@ struct config_hub {
 	/* 0 or 1 each: answer the service's connect event; every revocation closes the user's
 	 * connections; ... and removes the user from all groups. */
 	int connect_gate, close_on_revoke, remove_from_groups_on_revoke;
+	/* roles, groups, default_roles, default_groups compiled by the check */
+	struct template_list roles_c, groups_c, default_roles_c, default_groups_c;
 };
 
 /* A [rule:NAME] section: who (match) gets what (roles, groups) on which hubs. */
@@ -133,6 +144,9 @@ struct config_rule {
 	struct strlist roles;	     /* templates */
 	struct strlist groups;	     /* templates */
 	unsigned max_token_lifetime; /* minutes; 0: only the hub's cap */
+	/* roles and groups compiled by the check; match.n conditions it parsed (bound to no hub) */
+	struct template_list roles_c, groups_c;
+	struct matcher *match_c;
 };
 
 struct auth_entry {
@@ -217,6 +231,7 @@ struct config *config_load_file(const char *path, char *err, size_t err_len)
 struct config *config_load_string(const char *name, const char *text, char *err, size_t err_len)
 	__attribute__((warn_unused_result));
 void config_free(struct config *cfg);
+void template_list_free(struct template_list *l); /* clears every template; l is then empty */
 
 /* Each a hash lookup. */
 const struct config_hub *config_find_hub(const struct config *cfg, const char *name);

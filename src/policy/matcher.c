@@ -102,6 +102,18 @@ void matcher_clear(struct matcher *m)
 	m->name = m->value = NULL;
 }
 
+int matcher_copy(const struct matcher *from, struct matcher *out)
+{
+	*out = (struct matcher){.kind = from->kind, .source = from->source};
+	out->name = from->name ? strdup(from->name) : NULL;
+	out->value = from->value ? strdup(from->value) : NULL;
+	if ((from->name && !out->name) || (from->value && !out->value)) {
+		matcher_clear(out);
+		return -1;
+	}
+	return 0;
+}
+
 bool matcher_holds(const struct matcher *m, const struct principal *who)
 {
 	switch (m->kind) {

@@ -21,6 +21,9 @@ struct matcher {
 /* 0, or -1 with a reason. */
 int matcher_parse(const char *text, struct matcher *out, char *why, size_t why_len);
 void matcher_clear(struct matcher *m);
+/* out: a copy of a parsed (unbound) condition that owns its own strings, to bind to one hub.
+ * 0, or -1 when out of memory (out is then clear). */
+int matcher_copy(const struct matcher *from, struct matcher *out);
 /* Ties a user: condition to one of the hub's authenticators (auths, n), since two may admit the
  * same id: "user:AUTH/ID" when AUTH is in the hub's list, "user:ID" when the hub has exactly one.
  * 0 (other kinds: nothing done), or -1 with a reason naming the hub. */

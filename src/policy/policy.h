@@ -76,7 +76,7 @@ struct grant {
 	struct buf names; /* rendered templates; grant_clear() frees it */
 };
 
-void policy_free(struct policy *p);
+void policy_free(struct policy *p); /* frees the rules and matchers; templates are borrowed */
 
 /* Decides. 0: out is the grant. -1: refused, out->refusal and out->message say why.
  * out needs no initialisation (only what is used is written); call grant_clear(out) afterwards

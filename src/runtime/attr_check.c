@@ -71,11 +71,9 @@ static int check_rule(const struct runtime *rt, const struct config_rule *r, cha
 		      size_t err_len)
 {
 	int found = 0;
-	char why[200], sets[400];
-	for (size_t i = 0; i < r->match.n; i++) {
-		struct matcher m;
-		if (matcher_parse(r->match.items[i], &m, why, sizeof why) < 0)
-			continue; /* config_load has refused it already */
+	char sets[400];
+	for (size_t i = 0; r->match_c && i < r->match.n; i++) {
+		const struct matcher m = r->match_c[i]; /* parsed once, by config_load's check */
 		for (size_t h = 0; m.kind == MATCH_ATTR && h < r->hubs.n; h++) {
 			const struct config_hub *hub = config_find_hub(rt->cfg, r->hubs.items[h]);
 			if (!hub || hub_may_set(rt, hub, rule_auth(r), m.name, sets, sizeof sets))
@@ -88,7 +86,6 @@ static int check_rule(const struct runtime *rt, const struct config_rule *r, cha
 				    m.source, hub->head.name, m.name, sets[0] ? sets : "nothing");
 			found++;
 		}
-		matcher_clear(&m);
 	}
 	return found;
 }

@@ -1,24 +1,17 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Compiles a hub's policy once per runtime: matchers parsed, templates split into parts. */
+/* Builds a hub's policy once per runtime from what the configuration's check compiled: templates
+ * borrowed, matchers copied and bound to the hub. */
 #include "runtime/policy_build.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static int compile_list(const struct strlist *list, enum template_kind kind, struct template **out,
-			size_t *n)
+/* The check compiled the list once (config.h): the policy borrows it. */
+static void borrow_list(const struct template_list *list, struct template **out, size_t *n)
 {
-	char why[300];
-	*out = list->n ? calloc(list->n, sizeof **out)
-		       : NULL; /* most hubs leave most lists empty */
-	if (list->n && !*out)
-		return -1;
-	for (; *n < list->n; (*n)++)
-		if (template_compile(list->items[*n], kind, &(*out)[*n], why, sizeof why) < 0)
-			return -1; /* config_load has checked every template: only memory can fail
-				      here */
-	return 0;
+	*out = list->items;
+	*n = list->n;
 }
 
 /* "KIND:NAME", without printf's cost for each of thousands of hubs. */
@@ -43,8 +36,9 @@ static int compile_hub_rule(const struct config_hub *h, struct policy_rule *r)
 	r->groups_line = config_key_line(&h->head, "hub", "groups");
 	r->lifetime_line = config_key_line(&h->head, "hub", "max_token_lifetime");
 	r->max_minutes = h->max_token_lifetime;
-	return compile_list(&h->roles, TEMPLATE_ROLE, &r->roles, &r->n_roles) |
-	       compile_list(&h->groups, TEMPLATE_GROUP, &r->groups, &r->n_groups);
+	borrow_list(&h->roles_c, &r->roles, &r->n_roles);
+	borrow_list(&h->groups_c, &r->groups, &r->n_groups);
+	return 0;
 }
 
 static int compile_rule(const struct config_hub *h, const struct config_rule *c,
@@ -64,10 +58,10 @@ static int compile_rule(const struct config_hub *h, const struct config_rule *c,
 				 : h->max_token_lifetime;
 	if (!(r->match = calloc(c->match.n ? c->match.n : 1, sizeof *r->match)))
 		return -1;
-	for (; r->n_match < c->match.n;
-	     r->n_match++) { /* config_check() has said why either fails */
+	/* parsed once by config_check(), which has also said why binding fails */
+	for (; r->n_match < c->match.n; r->n_match++) {
 		struct matcher *m = &r->match[r->n_match];
-		if (matcher_parse(c->match.items[r->n_match], m, why, sizeof why) < 0)
+		if (!c->match_c || matcher_copy(&c->match_c[r->n_match], m) < 0)
 			return -1;
 		if (matcher_bind_user(m, h->head.name, h->auth.items, h->auth.n, why, sizeof why) <
 		    0) {
@@ -75,8 +69,9 @@ static int compile_rule(const struct config_hub *h, const struct config_rule *c,
 			return -1;
 		}
 	}
-	return compile_list(&c->roles, TEMPLATE_ROLE, &r->roles, &r->n_roles) |
-	       compile_list(&c->groups, TEMPLATE_GROUP, &r->groups, &r->n_groups);
+	borrow_list(&c->roles_c, &r->roles, &r->n_roles);
+	borrow_list(&c->groups_c, &r->groups, &r->n_groups);
+	return 0;
 }
 
 static unsigned protocol_bits(const struct config_hub *h)
@@ -113,23 +108,13 @@ struct policy *policy_build(const struct config *cfg, const struct config_hub *h
 	int rc = compile_hub_rule(h, &p->rules[p->n_rules++]);
 	for (size_t i = 0; rc == 0 && i < h->n_rules; i++)
 		rc = compile_rule(h, h->rules[i], &p->rules[p->n_rules++]);
-	if (rc == 0)
-		rc = compile_list(&h->default_roles, TEMPLATE_ROLE, &p->default_roles,
-				  &p->n_default_roles) |
-		     compile_list(&h->default_groups, TEMPLATE_GROUP, &p->default_groups,
-				  &p->n_default_groups);
+	borrow_list(&h->default_roles_c, &p->default_roles, &p->n_default_roles);
+	borrow_list(&h->default_groups_c, &p->default_groups, &p->n_default_groups);
 	if (rc != 0) {
 		policy_free(p);
 		return NULL;
 	}
 	return p;
-}
-
-static void free_templates(struct template *t, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		template_clear(&t[i]);
-	free(t);
 }
 
 void policy_free(struct policy *p)
@@ -141,12 +126,8 @@ void policy_free(struct policy *p)
 		for (size_t m = 0; m < r->n_match; m++)
 			matcher_clear(&r->match[m]);
 		free(r->match);
-		free_templates(r->roles, r->n_roles);
-		free_templates(r->groups, r->n_groups);
-		free((char *)r->name);
+		free((char *)r->name); /* the templates are the configuration's */
 	}
 	free(p->rules);
-	free_templates(p->default_roles, p->n_default_roles);
-	free_templates(p->default_groups, p->n_default_groups);
 	free(p);
 }

@@ -7,7 +7,8 @@
 #include "config/config.h"
 #include "policy/policy.h"
 
-/* Compiles the hub's rules (config_load has validated them). NULL only when out of memory. */
+/* The hub's rules as config_load's check compiled them: the policy borrows cfg's templates, so
+ * policy_free() it before config_free(cfg). NULL only when out of memory. */
 struct policy *policy_build(const struct config *cfg, const struct config_hub *hub);
 
 #endif

@@ -125,14 +125,14 @@ static int sign(const struct token_signer *s, const char *data, size_t len, unsi
 int token_mint(const struct endpoint *ep, const struct token_signer *s,
 	       const struct token_claims *c, struct buf *out)
 {
-	static const char header[] = "{\"alg\":\"HS256\",\"typ\":\"JWT\"}";
+	/* base64url of {"alg":"HS256","typ":"JWT"}, the same for every token: encoded once, here */
+	static const char header_dot[] = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.";
 	struct buf claims = {0};
 	unsigned char mac[32];
 	size_t start = out->len;
 
 	claims_json(ep, c, &claims);
-	buf_base64url(out, (const unsigned char *)header, sizeof header - 1);
-	buf_puts(out, ".");
+	buf_append(out, header_dot, sizeof header_dot - 1);
 	buf_base64url(out, (const unsigned char *)claims.data, claims.len);
 	int rc = claims.failed || out->failed ? -1
 					      : sign(s, out->data + start, out->len - start, mac);

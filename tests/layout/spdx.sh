@@ -29,7 +29,7 @@ style_of() { # path -> $style: c, slash, hash, html, dnl, roff, exempt, or empty
 	configure.ac) style=dnl ;;
 	man/*.[1-8]) style=roff ;;
 	*.py | *.sh | *.am | *.conf | *.dict | *.expect | *.yml | *.yaml | *.in | .gitignore | */.gitignore | .clang-format | .containerignore) style=hash ;;
-	Containerfile | debian/rules | debian/*.postinst | debian/apikeys | .ci/* | bench/run | bench/soak) style=hash ;;
+	Containerfile | debian/rules | debian/*.postinst | debian/apikeys | .ci/* | bench/run | bench/callgrind | bench/soak) style=hash ;;
 	tests/run-all | tests/secrets/known-secrets) style=hash ;;
 	esac
 }
