@@ -230,6 +230,9 @@ def test_make_install_installs_units_and_man_pages(installed):
     assert f"ExecStart={v['sbindir']}/negotiated -c {v['sysconfdir']}/negotiated/negotiated.conf" in service
     assert not re.search(r"@[a-z]+@", service), "a template variable was left unsubstituted"
     assert "ListenStream=/run/negotiated/negotiated.sock" in (units / "negotiated.socket").read_text()
+    admin = (units / "negotiated-admin.socket").read_text()
+    assert "ListenStream=/run/negotiated/admin.sock" in admin and "FileDescriptorName=admin" in admin
+    assert "Sockets=negotiated.socket negotiated-admin.socket" in service
     assert Path(f"{destdir}{v['mandir']}/man8/negotiated.8").is_file()
     assert Path(f"{destdir}{v['mandir']}/man5/negotiated.conf.5").is_file()
 
@@ -237,22 +240,22 @@ def test_make_install_installs_units_and_man_pages(installed):
 def units_for_verify(installed, tmp_path):
     """The installed units with their paths moved into DESTDIR, where the installed binary is."""
     destdir, v = installed
-    for name in ("negotiated.service", "negotiated.socket"):
+    for name in ("negotiated.service", "negotiated.socket", "negotiated-admin.socket"):
         text = Path(f"{destdir}{v['systemdsystemunitdir']}/{name}").read_text()
         (tmp_path / name).write_text(text.replace(v["sbindir"] + "/", f"{destdir}{v['sbindir']}/"))
-    return tmp_path / "negotiated.service", tmp_path / "negotiated.socket"
+    return tmp_path / "negotiated.service", tmp_path / "negotiated.socket", tmp_path / "negotiated-admin.socket"
 
 
 def test_systemd_analyze_verify(installed, tmp_path):
-    service, sock = units_for_verify(installed, tmp_path)
+    service, sock, admin = units_for_verify(installed, tmp_path)
     # --man=no: the pages are installed under DESTDIR, where man cannot see them
-    result = subprocess.run([tool("systemd-analyze"), "verify", "--man=no", str(service), str(sock)],
+    result = subprocess.run([tool("systemd-analyze"), "verify", "--man=no", str(service), str(sock), str(admin)],
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0 and not result.stderr.strip(), result.stdout + result.stderr
 
 
 def test_systemd_analyze_security_exposure(installed, tmp_path):
-    service, _ = units_for_verify(installed, tmp_path)
+    service, _, _ = units_for_verify(installed, tmp_path)
     result = subprocess.run([tool("systemd-analyze"), "security", "--offline=true", "--no-pager", str(service)],
                             capture_output=True, text=True, timeout=60)
     found = re.search(r"Overall exposure level for negotiated\.service: (\d+\.\d+)", result.stdout)
