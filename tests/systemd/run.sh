@@ -275,9 +275,11 @@ add_group() { # docs/stopping-a-user.md: a group for operators, set on the socke
 		in_sh 'mkdir -p /etc/systemd/system/negotiated-admin.socket.d &&
 			printf "[Socket]\nSocketGroup=negotiated-admin\n" >/etc/systemd/system/negotiated-admin.socket.d/group.conf' &&
 		in_ct systemctl daemon-reload &&
-		in_ct systemctl restart negotiated-admin.socket negotiated.service
+		in_ct systemctl stop negotiated.service 2>/dev/null && # systemd refuses to start a socket
+		in_ct systemctl restart negotiated-admin.socket && # whose service is running
+		in_ct systemctl start negotiated.service
 }
-check "SocketGroup=negotiated-admin in a drop-in, the socket and service restarted" add_group
+check "SocketGroup=negotiated-admin in a drop-in; service stopped, socket restarted, service started" add_group
 member=$(in_ct setpriv --reuid=www-data --regid=www-data --init-groups negotiated revoke --list 2>&1)
 member_rc=$?
 check "a member of negotiated-admin (www-data) may list, $(in_ct stat -c '%U:%G %a' /run/negotiated/admin.sock)" \
@@ -335,6 +337,8 @@ in_sh 'mv /root/main.saved /etc/negotiated/credentials/main'
 in_ct systemctl reset-failed negotiated.service negotiated.socket && in_ct systemctl start negotiated.socket
 body=$(ask)
 check "after systemctl reset-failed and starting the socket: 200 again" verify_reply "$body" "$key2"
+check "and negotiated-admin.socket, failed with it, listens again (the service Wants= it)" \
+	test "$(in_ct systemctl is-active negotiated-admin.socket)" = active
 
 # --- logs, exposure, secrets -------------------------------------------------------------------
 lines=$(in_sh 'grep -c "127.0.0.2 GET /negotiate 200" /var/log/negotiated/access.log')
