@@ -188,12 +188,13 @@ static int connect_to(const char *path)
 	if (errno == EACCES || errno == EPERM)
 		fprintf(stderr,
 			"negotiated: revoke: permission denied on %s: only root and members of "
-			"[server] admin_group may use the admin socket\n",
+			"the socket's group may use it ([server] admin_group, or SocketGroup= "
+			"of negotiated-admin.socket in the package)\n",
 			path);
 	else
 		fprintf(stderr,
 			"negotiated: revoke: cannot connect to %s: %s (is the daemon running "
-			"with [server] admin_socket?)\n",
+			"with [server] admin_socket, or negotiated-admin.socket?)\n",
 			path, strerror(errno));
 	if (fd >= 0)
 		close(fd);

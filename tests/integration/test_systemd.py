@@ -129,9 +129,10 @@ def wait_for_log(daemon, text):
 
 
 @contextlib.contextmanager
-def socket_activated(tmp_path, config_text, addresses, env=None):
+def socket_activated(tmp_path, config_text, addresses, env=None, fdnames=None):
     """Runs the daemon under systemd-socket-activate listening on addresses; yields a Daemon per
-    address (all the same process); stops it and checks it exited 0."""
+    address (all the same process); stops it and checks it exited 0. fdnames: LISTEN_FDNAMES, one
+    per address; the one named admin is not waited for as an HTTP listener."""
     config = tmp_path / "activated.conf"
     config.write_text(config_text)
     log_path = tmp_path / "activated.log"
@@ -140,6 +141,8 @@ def socket_activated(tmp_path, config_text, addresses, env=None):
         argv += ["-l", address]
     for name, value in (env or {}).items():
         argv += ["-E", f"{name}={value}"]
+    if fdnames:
+        argv += ["--fdname=" + ":".join(fdnames)]
     argv += [*WRAPPER, BINARY, "-c", str(config)]
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=child_env())
@@ -149,8 +152,9 @@ def socket_activated(tmp_path, config_text, addresses, env=None):
         while not all(os.path.exists(a) for a in addresses if a.startswith("/")):
             assert time.monotonic() < deadline and proc.poll() is None, log_path.read_text()
             time.sleep(0.02)
-        for d in daemons:
-            d.wait_healthy()  # the first connection makes systemd-socket-activate exec the daemon
+        for i, d in enumerate(daemons):
+            if not fdnames or fdnames[i] != "admin":
+                d.wait_healthy()  # the first connection makes systemd-socket-activate exec the daemon
         yield daemons
     finally:
         problem = daemons[0].stop()
@@ -179,6 +183,59 @@ def test_socket_activation_tcp_and_unix(tmp_path):
             reply = daemon.request("GET", "/negotiate?hub=chat")
             assert reply.status == 200, daemon.listen
             check_client_access(reply.json(), service.key, service.endpoint, "chat")
+
+
+def admin_cli(*args):
+    return subprocess.run([BINARY, "revoke", *args], capture_output=True, text=True, timeout=30,
+                          env=child_env())
+
+
+def test_socket_activation_admin_socket_by_name(tmp_path):
+    """negotiated-admin.socket's fd (FileDescriptorName=admin) is the admin socket, not an HTTP
+    listener; admin_socket in the file is then not bound (a warning says so)."""
+    service = Service.new()
+    admin_path, unused_admin = str(tmp_path / "admin.sock"), str(tmp_path / "unused-admin.sock")
+    config_text = config_for(service).replace("[server]\n", f"[server]\nadmin_socket = {unused_admin}\n", 1)
+    with socket_activated(tmp_path, config_text, [f"127.0.0.1:{free_port()}", admin_path],
+                          fdnames=["negotiated.socket", "admin"]) as (http, _):
+        assert http.request("GET", "/negotiate?hub=chat").status == 200
+        done = admin_cli("--socket", admin_path, "--user", "ada", "--reason", "by name")
+        assert done.returncode == 0, done.stdout + done.stderr
+        listed = admin_cli("--socket", admin_path, "--list")
+        assert listed.returncode == 0 and "ada" in listed.stdout, listed.stdout + listed.stderr
+        with socket.socket(socket.AF_UNIX) as s:  # it speaks the admin protocol, not HTTP
+            s.settimeout(10)
+            s.connect(admin_path)
+            s.sendall(b"GET /healthz HTTP/1.0\r\n\r\n")
+            assert not s.recv(4096).startswith(b"HTTP/")
+        wait_for_log(http, "admin socket: the one systemd passed")
+        log = http.stderr_text()
+        assert f"admin_socket = {unused_admin} is not bound" in log, log
+        assert "admitted by the socket file's mode" in log, log
+        assert not os.path.exists(unused_admin)
+
+
+def test_socket_activation_two_admin_sockets_refused(tmp_path):
+    """Two fds named admin: the daemon says so and does not start."""
+    config = tmp_path / "two.conf"
+    config.write_text(config_for(Service.new()))
+    paths = [str(tmp_path / "a.sock"), str(tmp_path / "b.sock")]
+    argv = [tool("systemd-socket-activate"), "-l", paths[0], "-l", paths[1], "--fdname=admin:admin",
+            *WRAPPER, BINARY, "-c", str(config)]
+    with subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          env=child_env()) as proc:
+        deadline = time.monotonic() + START_TIMEOUT
+        while not os.path.exists(paths[0]):
+            assert time.monotonic() < deadline and proc.poll() is None
+            time.sleep(0.02)
+        with socket.socket(socket.AF_UNIX) as s:  # the first connection execs the daemon
+            s.connect(paths[0])
+            try:
+                out, _ = proc.communicate(timeout=START_TIMEOUT)
+            finally:
+                proc.kill()
+    assert proc.returncode != 0
+    assert b"LISTEN_FDNAMES: more than one socket is named 'admin'" in out, out
 
 
 def test_socket_activation_sends_ready(tmp_path, notify):
@@ -230,6 +287,9 @@ def test_make_install_installs_units_and_man_pages(installed):
     assert f"ExecStart={v['sbindir']}/negotiated -c {v['sysconfdir']}/negotiated/negotiated.conf" in service
     assert not re.search(r"@[a-z]+@", service), "a template variable was left unsubstituted"
     assert "ListenStream=/run/negotiated/negotiated.sock" in (units / "negotiated.socket").read_text()
+    admin = (units / "negotiated-admin.socket").read_text()
+    assert "ListenStream=/run/negotiated/admin.sock" in admin and "FileDescriptorName=admin" in admin
+    assert "Sockets=negotiated.socket negotiated-admin.socket" in service
     assert Path(f"{destdir}{v['mandir']}/man8/negotiated.8").is_file()
     assert Path(f"{destdir}{v['mandir']}/man5/negotiated.conf.5").is_file()
 
@@ -237,22 +297,22 @@ def test_make_install_installs_units_and_man_pages(installed):
 def units_for_verify(installed, tmp_path):
     """The installed units with their paths moved into DESTDIR, where the installed binary is."""
     destdir, v = installed
-    for name in ("negotiated.service", "negotiated.socket"):
+    for name in ("negotiated.service", "negotiated.socket", "negotiated-admin.socket"):
         text = Path(f"{destdir}{v['systemdsystemunitdir']}/{name}").read_text()
         (tmp_path / name).write_text(text.replace(v["sbindir"] + "/", f"{destdir}{v['sbindir']}/"))
-    return tmp_path / "negotiated.service", tmp_path / "negotiated.socket"
+    return tmp_path / "negotiated.service", tmp_path / "negotiated.socket", tmp_path / "negotiated-admin.socket"
 
 
 def test_systemd_analyze_verify(installed, tmp_path):
-    service, sock = units_for_verify(installed, tmp_path)
+    service, sock, admin = units_for_verify(installed, tmp_path)
     # --man=no: the pages are installed under DESTDIR, where man cannot see them
-    result = subprocess.run([tool("systemd-analyze"), "verify", "--man=no", str(service), str(sock)],
+    result = subprocess.run([tool("systemd-analyze"), "verify", "--man=no", str(service), str(sock), str(admin)],
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0 and not result.stderr.strip(), result.stdout + result.stderr
 
 
 def test_systemd_analyze_security_exposure(installed, tmp_path):
-    service, _ = units_for_verify(installed, tmp_path)
+    service, _, _ = units_for_verify(installed, tmp_path)
     result = subprocess.run([tool("systemd-analyze"), "security", "--offline=true", "--no-pager", str(service)],
                             capture_output=True, text=True, timeout=60)
     found = re.search(r"Overall exposure level for negotiated\.service: (\d+\.\d+)", result.stdout)

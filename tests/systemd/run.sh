@@ -236,6 +236,63 @@ in_ct env CONNECTION_STRING="$(cs "$key2")" bash -s <"$here/rotate.sh"
 body=$(ask)
 check "after rotation (credential + restart) tokens are signed with the new key" verify_reply "$body" "$key2"
 
+# --- the admin socket (negotiated-admin.socket): revoke as root, kept across a restart, refused to
+# --- other users at connect(), open to a group added with SocketGroup= (docs/stopping-a-user.md) ---
+ask_status() { # one request through nginx as ask(); prints "STATUS BODY"
+	in_ct curl -sS --max-time 10 --interface 127.0.0.2 --resolve negotiate.example.com:443:127.0.0.2 \
+		--cacert /etc/ssl/certs/negotiate.example.com.pem -H "X-API-Key: $api_key" -w ' %{http_code}' \
+		'https://negotiate.example.com/negotiate?hub=chat' | sed -E 's/^(.*) ([0-9]{3})$/\2 \1/'
+}
+in_sh "sed -i 's|^; state_directory = .*|state_directory = /var/lib/negotiated|' $conf"
+in_ct systemctl restart negotiated
+check "negotiated-admin.socket is enabled and active, /run/negotiated/admin.sock is root:root 0660" \
+	test "$(in_ct systemctl is-enabled negotiated-admin.socket) $(in_ct systemctl is-active negotiated-admin.socket) $(in_ct stat -c '%U:%G %a' /run/negotiated/admin.sock)" = "enabled active root:root 660"
+check "the daemon serves the admin socket systemd passed (journal)" \
+	bash -c 'grep -q "admin socket: the one systemd passed" <<<"$1"' _ \
+	"$(in_ct journalctl -u negotiated -o cat --no-pager)"
+revoked=$(in_ct negotiated revoke --user app1 --reason 'systemd suite' 2>&1)
+check "negotiated revoke --user app1 as root inside the container works (exit 0)" test $? = 0
+echo "# $revoked"
+reply=$(ask_status)
+check "the next /negotiate for app1 through nginx: 403 revoked ($reply)" \
+	bash -c '[[ $1 == "403 "*revoked* ]]' _ "$reply"
+listed=$(in_ct negotiated revoke --list 2>&1)
+check "negotiated revoke --list shows app1" grep -q app1 <<<"$listed"
+state_file=/var/lib/private/negotiated/revocations.jsonl # DynamicUser=: StateDirectory= lives under private/
+in_ct systemctl restart negotiated
+reply=$(ask_status)
+check "after systemctl restart negotiated: still 403 revoked ($reply), still listed" \
+	bash -c '[[ $1 == "403 "*revoked* ]] && grep -q app1 <<<"$2"' _ "$reply" "$(in_ct negotiated revoke --list 2>&1)"
+check "the list is kept in $state_file (mode 0600), naming app1" \
+	bash -c '[ "$(stat -c %a "$1")" = 600 ] && grep -q "\"app1\"" "$1"' _ "$tree$state_file"
+refused=$(in_ct setpriv --reuid=nobody --regid=nogroup --clear-groups negotiated revoke --list 2>&1)
+refused_rc=$?
+check "as nobody (not in the socket's group): refused at connect (exit $refused_rc, permission denied)" \
+	bash -c '[ "$1" != 0 ] && grep -q "permission denied on /run/negotiated/admin.sock" <<<"$2"' _ "$refused_rc" "$refused"
+echo "# $refused"
+add_group() { # docs/stopping-a-user.md: a group for operators, set on the socket with a drop-in
+	in_sh 'groupadd -f negotiated-admin && usermod -aG negotiated-admin www-data' &&
+		in_sh 'mkdir -p /etc/systemd/system/negotiated-admin.socket.d &&
+			printf "[Socket]\nSocketGroup=negotiated-admin\n" >/etc/systemd/system/negotiated-admin.socket.d/group.conf' &&
+		in_ct systemctl daemon-reload &&
+		in_ct systemctl stop negotiated.service 2>/dev/null && # systemd refuses to start a socket
+		in_ct systemctl restart negotiated-admin.socket && # whose service is running
+		in_ct systemctl start negotiated.service
+}
+check "SocketGroup=negotiated-admin in a drop-in; service stopped, socket restarted, service started" add_group
+member=$(in_ct setpriv --reuid=www-data --regid=www-data --init-groups negotiated revoke --list 2>&1)
+member_rc=$?
+check "a member of negotiated-admin (www-data) may list, $(in_ct stat -c '%U:%G %a' /run/negotiated/admin.sock)" \
+	bash -c '[ "$1" = 0 ] && grep -q app1 <<<"$2"' _ "$member_rc" "$member"
+check "the journal logs that peer as the daemon sees it (PrivateUsers=: nobody), admitted by the file's mode" \
+	bash -c 'grep -q "admin socket: uid 65534.* connected, admitted by the socket file" <<<"$1"' _ \
+	"$(in_ct journalctl -u negotiated -o cat --no-pager)"
+in_ct setpriv --reuid=www-data --regid=www-data --init-groups negotiated revoke --lift --user app1 >/dev/null 2>&1
+lifted=$?
+body=$(ask)
+lifted_and_served() { [ "$lifted" = 0 ] && verify_reply "$body" "$key2"; }
+check "the member lifts it (exit $lifted): 200 again" lifted_and_served
+
 # --- an upgrade (the same .deb again): the daemon restarts on the new binary, the socket stays ---
 before=$(main_pid)
 in_ct env DEBIAN_FRONTEND=noninteractive dpkg -i "/root/$(basename "$deb")" >"$work/upgrade.log" 2>&1
@@ -280,6 +337,8 @@ in_sh 'mv /root/main.saved /etc/negotiated/credentials/main'
 in_ct systemctl reset-failed negotiated.service negotiated.socket && in_ct systemctl start negotiated.socket
 body=$(ask)
 check "after systemctl reset-failed and starting the socket: 200 again" verify_reply "$body" "$key2"
+check "and negotiated-admin.socket, failed with it, listens again (the service Wants= it)" \
+	test "$(in_ct systemctl is-active negotiated-admin.socket)" = active
 
 # --- logs, exposure, secrets -------------------------------------------------------------------
 lines=$(in_sh 'grep -c "127.0.0.2 GET /negotiate 200" /var/log/negotiated/access.log')
