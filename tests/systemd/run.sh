@@ -294,11 +294,14 @@ lifted_and_served() { [ "$lifted" = 0 ] && verify_reply "$body" "$key2"; }
 check "the member lifts it (exit $lifted): 200 again" lifted_and_served
 
 # --- an upgrade (the same .deb again): the daemon restarts on the new binary, the socket stays ---
-before=$(main_pid)
+socket_since() { in_ct systemctl show -P ActiveEnterTimestampMonotonic negotiated.socket negotiated-admin.socket | tr '\n' ' '; }
+before=$(main_pid) listening_since=$(socket_since)
 in_ct env DEBIAN_FRONTEND=noninteractive dpkg -i "/root/$(basename "$deb")" >"$work/upgrade.log" 2>&1
 upgraded=$?
 body=$(ask)
 after=$(main_pid) sock=$(in_ct systemctl is-active negotiated.socket)
+check "the upgrade never closed the sockets (they listen since the same moment: $listening_since)" \
+	test "$listening_since" = "$(socket_since)"
 kept=$(in_sh "grep -c '^access_log = /var/log/negotiated/' $conf") # the operator's edit of the conffile
 check "reinstalling the package (dpkg -i, an upgrade): the daemon restarts (PID $before -> $after), the socket stays $sock, the edited conffile stays" \
 	test "$upgraded" = 0 -a "$before" != "$after" -a "$sock" = active -a "$kept" = 1
