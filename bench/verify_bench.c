@@ -180,11 +180,10 @@ static struct auth_instance *instance(const char *jwks_path, const char *cache)
 		{"jwks_file", (char *)jwks_path, 5, false},
 		{"verified_cache", (char *)cache, 6, false},
 	};
-	struct ngd_section sec = {{"bench", 1, 0, {0}},
-				  "bench.conf",
-				  entries,
-				  sizeof entries / sizeof entries[0],
-				  NULL};
+	struct ngd_section sec = {.head = {"bench", 1, 0, {0}},
+				  .file = "bench.conf",
+				  .entries = entries,
+				  .n_entries = sizeof entries / sizeof entries[0]};
 	char err[512];
 	struct auth_instance *inst =
 		auth_instance_create(&sec, &(struct auth_limits){1, 0}, err, sizeof err);
