@@ -17,8 +17,10 @@ struct runtime *reload_build(const struct reload_context *ctx, char *err, size_t
 	struct config *cfg = ctx->path ? config_load_file(ctx->path, err, err_len)
 				       : dev_config_load(err, err_len);
 	struct runtime *rt = cfg ? runtime_build(cfg, err, err_len) : NULL;
-	if (rt)
-		rt->revocations = ctx->revocations;
+	if (rt && runtime_share_revocations(rt, ctx->revocations, err, err_len) < 0) {
+		runtime_release(rt);
+		rt = NULL;
+	}
 	return rt;
 }
 
