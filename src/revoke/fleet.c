@@ -19,6 +19,7 @@
 #define PING_EVERY_MS 500   /* a PING on the subscriber: a silent dead link shows within */
 #define SILENT_DEAD_MS 1500 /* ... this long without a byte from the server */
 #define BACKOFF_MAX_MS 1000 /* between attempts to subscribe again */
+#define RETRY_MS 250	    /* between full reads that failed (a message asks at once) */
 
 /* A change: KEYS hash, version; ARGV channel, field, value. */
 static const char set_script[] = "redis.call('HSET', KEYS[1], ARGV[2], ARGV[3])\n"
@@ -240,18 +241,18 @@ static void full_read(struct revoke_fleet *f)
 	bool changed = false;
 	f->last_try_ns = monotonic_ns();
 	f->need_read = false;
-	if (revocations_refresh(f->list, fill_from_store, f, &changed, err, sizeof err) == 0) {
-		atomic_store(&f->last_read_ns, monotonic_ns());
-		if (changed)
-			log_info("[store] revocations: %zu entries from the store",
-				 revocations_count(f->list));
+	int rc = revocations_refresh(f->list, fill_from_store, f, &changed, err, sizeof err);
+	if (rc < 0 && strcmp(err, "seeded") != 0) {
+		log_warning("[store] revocations: the full read failed: %s", err);
+		f->need_read = true; /* again after RETRY_MS */
 		return;
 	}
-	if (strcmp(err, "seeded") == 0) {
-		atomic_store(&f->last_read_ns, monotonic_ns());
-		return;
-	}
-	log_warning("[store] revocations: the full read failed: %s", err);
+	atomic_store(&f->last_read_ns, monotonic_ns());
+	if (f->sub.fd >= 0) /* subscribed, and nothing missed before: following the store */
+		atomic_store(&f->down_since_ns, 0);
+	if (changed)
+		log_info("[store] revocations: %zu entries from the store",
+			 revocations_count(f->list));
 }
 
 static void mark_down(struct revoke_fleet *f)
@@ -278,8 +279,9 @@ static int subscribe(struct revoke_fleet *f)
 		return -1;
 	}
 	f->last_rx_ns = f->last_ping_ns = monotonic_ns();
-	atomic_store(&f->down_since_ns, 0);
-	f->need_read = true; /* what changed while this instance was not listening */
+	store_conn_close(&f->data); /* opened before the link broke: a fresh one for the read */
+	f->need_read = true;	    /* what changed while not listening: fresh again once read */
+	f->last_try_ns = 0;
 	return 0;
 }
 
@@ -294,9 +296,10 @@ static void take_push(struct revoke_fleet *f)
 	f->last_rx_ns = monotonic_ns();
 	enum fleet_push kind = fleet_reply_push(r, f->hash);
 	freeReplyObject(r);
-	if (kind == FLEET_PUSH_MESSAGE)
+	if (kind == FLEET_PUSH_MESSAGE) {
 		f->need_read = true;
-	else if (kind == FLEET_PUSH_OTHER)
+		f->last_try_ns = 0; /* at once */
+	} else if (kind == FLEET_PUSH_OTHER)
 		mark_down(f);
 }
 
@@ -343,12 +346,16 @@ static void turn(struct revoke_fleet *f, unsigned *backoff_ms)
 		if (*backoff_ms > BACKOFF_MAX_MS)
 			*backoff_ms = BACKOFF_MAX_MS;
 		for (unsigned slept = 0; slept < *backoff_ms && !atomic_load(&f->stopping);
-		     slept += TICK_MS)
+		     slept += TICK_MS) {
 			nanosleep(&(struct timespec){0, TICK_MS * 1000000L}, NULL);
+			report_freshness(f);
+		}
 		return;
 	}
 	*backoff_ms = 0;
-	if (f->need_read || now - f->last_try_ns >= (uint64_t)FLEET_READ_EVERY_MS * 1000000u)
+	uint64_t since = now - f->last_try_ns;
+	if ((f->need_read && since >= (uint64_t)RETRY_MS * 1000000u) ||
+	    since >= (uint64_t)FLEET_READ_EVERY_MS * 1000000u)
 		full_read(f);
 	int ready = store_conn_wait(&f->sub, TICK_MS);
 	if (ready > 0)
