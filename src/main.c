@@ -455,6 +455,7 @@ int main(int argc, char **argv)
 	close_user_stop(); /* after the admin threads: no revocation is set any more */
 	snapshot_shutdown();
 	revocations_free(ctx.revocations); /* after the last request and the admin thread */
+	reload_context_clear(&ctx);
 	rest_http_cleanup();
 	return rc;
 }

@@ -207,7 +207,8 @@ def test_store_failure_open_and_closed_then_recovery(daemon_factory, tmp_path):
     with running_redis(tmp_path) as redis:
         url = f"redis://127.0.0.1:{redis.port}/0"
         opened = daemon_factory(config(tmp_path, url, "open", prefix="open", extra="revocations_on_failure = open\n"))
-        closed = daemon_factory(config(tmp_path, url, "closed", prefix="closed"))
+        closed = daemon_factory(config(tmp_path, url, "closed", prefix="closed",
+                                       extra="revocations_on_failure = open\n"))  # the rates' answer alone
         assert ask(opened)[0] == ask(closed)[0] == 200
         assert ready(closed) == 200
         limit_s = (TIMEOUT_MS + SLACK_MS) / 1000
