@@ -95,6 +95,14 @@ static void metrics(const struct runtime *rt, struct ngd_request *req, struct re
 			   "negotiated_store_up %d\n",
 			   store_reachable(rt->store) ? 1 : 0);
 	}
+	if (rt->fleet)
+		buf_printf(
+			&out->body,
+			"# HELP negotiated_store_revocations_current Whether this instance's copy "
+			"of the revocation list follows the [store] (0: it may be stale).\n"
+			"# TYPE negotiated_store_revocations_current gauge\n"
+			"negotiated_store_revocations_current %d\n",
+			revoke_fleet_fresh(rt->fleet) ? 1 : 0);
 	out->content_type = "text/plain; version=0.0.4; charset=utf-8";
 }
 

@@ -22,7 +22,7 @@ from conftest import START_TIMEOUT, WRAPPER, Service, child_env, command, free_p
 
 TIMEOUT_MS = 2000 if WRAPPER else 250  # under valgrind a healthy round trip may take longer
 SLACK_MS = 2000 if WRAPPER else 100  # the issue's bound: timeout + 100 ms
-KEYS = {"alice": remember_secret(secrets.token_hex(16)), "bob": remember_secret(secrets.token_hex(16))}
+KEYS = {user: remember_secret(secrets.token_hex(16)) for user in ("alice", "bob", "carol")}
 
 DAEMON_CONFIG = """\
 [server]
@@ -478,6 +478,19 @@ def test_a_revocation_reaches_every_instance_within_a_second(daemon_factory, tmp
         until_all([a, b], "bob", 403, PROPAGATION_LIMIT_S)
         assert revoke_on(socks[0], "--lift", "--user", "bob").returncode == 0
         until_all([b, c], "bob", 200, PROPAGATION_LIMIT_S)
+        assert "negotiated_store_revocations_current 1" in b.request("GET", "/metrics").body.decode()
+
+        # a reload starts B's sync afresh (the list is the process's): it keeps following the store
+        b.proc.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + START_TIMEOUT
+        while "reload: serving the new configuration" not in b.stderr_text():
+            assert time.monotonic() < deadline, "no reload line"
+            time.sleep(0.1)
+        assert ready(b) == 200
+        assert revoke_on(socks[0], "--user", "carol").returncode == 0
+        until_all([b], "carol", 403, PROPAGATION_LIMIT_S)
+        assert revoke_on(socks[1], "--lift", "--user", "carol").returncode == 0  # B writes through
+        until_all([a, c], "carol", 200, PROPAGATION_LIMIT_S)
 
 
 def test_revocations_when_the_store_fails(daemon_factory, tmp_path, sockets):
@@ -504,6 +517,7 @@ def test_revocations_when_the_store_fails(daemon_factory, tmp_path, sockets):
         print(f"closed: 503 after {time.monotonic() - start:.2f} s without the store")
         assert retry == "2"
         assert ready(closed) == 503
+        assert "negotiated_store_revocations_current 0" in closed.request("GET", "/metrics").body.decode()
         for user in ("alice", "bob"):
             status, _, seconds = ask(closed, user)
             assert status == 503 and seconds < limit_s, (user, status, seconds)
