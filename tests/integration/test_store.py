@@ -34,7 +34,7 @@ connection_string = {cs}
 [hub:chat]
 auth = keys
 rate_per_user = 10/min
-
+{hub_extra}
 [auth:keys]
 type = apikey
 file = {dir}/apikeys
@@ -153,10 +153,10 @@ def running_nginx(directory, daemons):
             proc.wait()
 
 
-def config(tmp_path, url, on_failure="open", prefix="fleet", extra="", server_extra=""):
+def config(tmp_path, url, on_failure="open", prefix="fleet", extra="", server_extra="", hub_extra="", service=None):
     (tmp_path / "apikeys").write_text("".join(f"{user} {key}\n" for user, key in KEYS.items()))
     (tmp_path / "apikeys").chmod(0o600)
-    return DAEMON_CONFIG.format(cs=Service.new().connection_string, dir=tmp_path, url=url, timeout=TIMEOUT_MS,
+    return DAEMON_CONFIG.format(cs=(service or Service.new()).connection_string, hub_extra=hub_extra, dir=tmp_path, url=url, timeout=TIMEOUT_MS,
                                 on_failure=on_failure, prefix=prefix, extra=extra, server_extra=server_extra)
 
 
@@ -422,9 +422,27 @@ def sockets():
     shutil.rmtree(directory, ignore_errors=True)
 
 
-def fleet_config(tmp_path, url, sock, on_failure="closed", prefix="revoke"):
+GATE_HOST = "gate.webpubsub.azure.com"
+
+
+def gate(daemon, service, user):
+    """The status of a signed connect event for USER at DAEMON's connect gate (hub chat)."""
+    import hashlib
+    import hmac
+    import uuid
+    connection = str(uuid.uuid4())
+    mac = hmac.new(service.key.encode(), connection.encode(), hashlib.sha256).hexdigest()
+    headers = {"Content-Type": "application/json; charset=utf-8", "ce-awpsversion": "1.0",
+               "ce-type": "azure.webpubsub.sys.connect", "ce-hub": "chat", "ce-connectionId": connection,
+               "ce-signature": f"sha256={mac}", "WebHook-Request-Origin": GATE_HOST, "ce-userId": user}
+    body = json.dumps({"claims": {"sub": [user]}})
+    return daemon.request("POST", "/api/webpubsub/hubs/chat/", body=body, headers=headers).status
+
+
+def fleet_config(tmp_path, url, sock, on_failure="closed", prefix="revoke", service=None):
     return config(tmp_path, url, "open", prefix=prefix, extra=f"revocations_on_failure = {on_failure}\n",
-                  server_extra=f"admin_socket = {sock}\n")
+                  server_extra=f"admin_socket = {sock}\n", service=service,
+                  hub_extra="connect_gate = yes\n" if service else "")
 
 
 def revoke_on(sock, *args):
@@ -497,12 +515,14 @@ def test_revocations_when_the_store_fails(daemon_factory, tmp_path, sockets):
     with running_redis(tmp_path) as redis:
         url = f"redis://127.0.0.1:{redis.port}/2"
         closed_sock, open_sock = sockets / "closed.sock", sockets / "open.sock"
-        closed = daemon_factory(fleet_config(tmp_path, url, closed_sock, "closed", prefix="rclosed"))
+        service = Service.new(endpoint=f"https://{GATE_HOST}")  # the connect gate's events come from it
+        closed = daemon_factory(fleet_config(tmp_path, url, closed_sock, "closed", prefix="rclosed", service=service))
         opened = daemon_factory(fleet_config(tmp_path, url, open_sock, "open", prefix="ropen"))
         for sock in (closed_sock, open_sock):
             assert revoke_on(sock, "--user", "bob").returncode == 0
         assert ask(closed, "bob")[0] == ask(opened, "bob")[0] == 403
         assert ready(closed) == ready(opened) == 200
+        assert gate(closed, service, "alice") == 204 and gate(closed, service, "bob") == 401
         limit_s = (TIMEOUT_MS + SLACK_MS) / 1000
 
         redis.stop()
@@ -518,6 +538,7 @@ def test_revocations_when_the_store_fails(daemon_factory, tmp_path, sockets):
         assert retry == "2"
         assert ready(closed) == 503
         assert "negotiated_store_revocations_current 0" in closed.request("GET", "/metrics").body.decode()
+        assert gate(closed, service, "alice") == 503  # the connect gate admits no connect either
         for user in ("alice", "bob"):
             status, _, seconds = ask(closed, user)
             assert status == 503 and seconds < limit_s, (user, status, seconds)
@@ -537,6 +558,7 @@ def test_revocations_when_the_store_fails(daemon_factory, tmp_path, sockets):
             time.sleep(0.1)
         assert ready(closed) == 200
         assert ask(closed, "bob")[0] == 403 and ask(opened, "bob")[0] == 403
+        assert gate(closed, service, "alice") == 204 and gate(closed, service, "bob") == 401
         listed = json.loads(revoke_on(closed_sock, "--list", "--json").stdout)["entries"]
         assert [e["user"] for e in listed] == ["bob"]
         assert "the store held no list" in closed.stderr_text()
