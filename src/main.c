@@ -427,7 +427,13 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	log_set_level(o.verbose ? LOG_LEVEL_DEBUG : rt->cfg->server.log_level);
-	rt->revocations = ctx.revocations;
+	if (runtime_share_revocations(rt, ctx.revocations, err, sizeof err) < 0) {
+		fprintf(stderr, "negotiated: %s\n", err);
+		runtime_release(rt);
+		revocations_free(ctx.revocations);
+		rest_http_cleanup();
+		return 1;
+	}
 	if (close_user_start() == 0) /* --close and close_on_revoke: the service's REST API */
 		revocations_observe_close(ctx.revocations, close_user_observe, NULL);
 	struct admin admin = {0};
@@ -449,6 +455,7 @@ int main(int argc, char **argv)
 	close_user_stop(); /* after the admin threads: no revocation is set any more */
 	snapshot_shutdown();
 	revocations_free(ctx.revocations); /* after the last request and the admin thread */
+	reload_context_clear(&ctx);
 	rest_http_cleanup();
 	return rc;
 }

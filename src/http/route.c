@@ -37,11 +37,17 @@ static const struct service *not_ready(const struct runtime *rt, const char **wh
 	return NULL;
 }
 
-/* A [store] whose failure closes a feature must be reachable for the instance to be ready. */
-static bool store_blocks(const struct runtime *rt)
+/* A [store] whose failure closes a feature must be reachable for the instance to be ready: why
+ * not, or NULL. */
+static const char *store_blocks(const struct runtime *rt)
 {
-	return rt->store && store_rate_on_failure(rt->store) == STORE_FAIL_CLOSED &&
-	       !store_reachable(rt->store);
+	if (revoke_fleet_blocks(rt->fleet))
+		return "[store] revocations: the list may be stale (the store is not reachable) "
+		       "and revocations_on_failure is closed";
+	if (rt->store && store_rate_on_failure(rt->store) == STORE_FAIL_CLOSED &&
+	    !store_reachable(rt->store))
+		return "[store] is unreachable and rate_on_failure is closed";
+	return NULL;
 }
 
 /* Ready: the configuration is loaded (it is, or there would be no runtime), every service has
@@ -57,9 +63,9 @@ static void ready(const struct runtime *rt, struct ngd_request *req, struct repl
 		reply_error(out, 503, "not_ready", "[service:%s] %s", s->name, why);
 		return;
 	}
-	if (store_blocks(rt)) {
-		reply_error(out, 503, "not_ready",
-			    "[store] is unreachable and rate_on_failure is closed");
+	const char *store_why = store_blocks(rt);
+	if (store_why) {
+		reply_error(out, 503, "not_ready", "%s", store_why);
 		return;
 	}
 	reply_json(out, 200, "{\"status\":\"ready\"}");
@@ -89,6 +95,14 @@ static void metrics(const struct runtime *rt, struct ngd_request *req, struct re
 			   "negotiated_store_up %d\n",
 			   store_reachable(rt->store) ? 1 : 0);
 	}
+	if (rt->fleet)
+		buf_printf(
+			&out->body,
+			"# HELP negotiated_store_revocations_current Whether this instance's copy "
+			"of the revocation list follows the [store] (0: it may be stale).\n"
+			"# TYPE negotiated_store_revocations_current gauge\n"
+			"negotiated_store_revocations_current %d\n",
+			revoke_fleet_fresh(rt->fleet) ? 1 : 0);
 	out->content_type = "text/plain; version=0.0.4; charset=utf-8";
 }
 

@@ -7,6 +7,7 @@
 #include "core/log.h"
 #include "edge/gate_metrics.h"
 #include "negotiate/cloudevents.h"
+#include "revoke/fleet.h"
 #include "revoke/revocations.h"
 
 #include <stdatomic.h>
@@ -85,6 +86,20 @@ static bool signed_by_service(const struct hub *hub, const struct ce_event *ev)
 	return ce_signature_ok(ev->signature, ev->connection_id, keys, 2);
 }
 
+/* [store] revocations_on_failure = closed and the list may be stale: no connect is admitted that
+ * a revocation made elsewhere might refuse (the service then refuses the connection). */
+static void refuse_stale(const struct hub *hub, const struct ce_event *ev, struct reply *out)
+{
+	log_warning("connect gate: event=refused reason=unavailable hub=%s connection=%s: the "
+		    "revocation list may be stale",
+		    hub->cfg->head.name, ev->connection_id);
+	out->status = 503;
+	out->content_type = "";
+	buf_puts(&out->body, "the revocation list may be out of date; try again later");
+	out->code = "unavailable";
+	out->logged = true;
+}
+
 static void decide(const struct runtime *rt, const struct hub *hub, const struct ce_event *ev,
 		   struct reply *out)
 {
@@ -92,6 +107,10 @@ static void decide(const struct runtime *rt, const struct hub *hub, const struct
 	if (ev->kind != CE_CONNECT || !ev->user_id) {
 		metrics_connect_gate(GATE_ALLOWED);
 		out->status = ev->kind == CE_CONNECT ? 204 : 200; /* as the official handler */
+		return;
+	}
+	if (revoke_fleet_blocks(rt->fleet)) {
+		refuse_stale(hub, ev, out);
 		return;
 	}
 	if (!revocations_refuse(rt->revocations, hub->cfg->head.name, ev->user_id, (time_t)ev->iat,

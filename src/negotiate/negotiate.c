@@ -314,6 +314,13 @@ static enum step phase_revoked(struct negotiation *n, struct ngd_request *req, s
 	(void)req, (void)here;
 	struct revocation why;
 	time_t now = time(NULL);
+	if (revoke_fleet_blocks(n->rt->fleet)) { /* revocations_on_failure = closed */
+		reply_error(out, 503, "unavailable",
+			    "the revocation list may be out of date (the shared store is not "
+			    "reachable); try again later");
+		out->retry_after = 2;
+		return STEP_ANSWER;
+	}
 	if (!revocations_refuse(n->rt->revocations, n->hub->cfg->head.name,
 				n->who.principal.user_id, 0, now, &why))
 		return STEP_NEXT;

@@ -10,6 +10,7 @@
 #include "runtime/snapshot.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 struct runtime *reload_build(const struct reload_context *ctx, char *err, size_t err_len)
@@ -17,8 +18,10 @@ struct runtime *reload_build(const struct reload_context *ctx, char *err, size_t
 	struct config *cfg = ctx->path ? config_load_file(ctx->path, err, err_len)
 				       : dev_config_load(err, err_len);
 	struct runtime *rt = cfg ? runtime_build(cfg, err, err_len) : NULL;
-	if (rt)
-		rt->revocations = ctx->revocations;
+	if (rt && runtime_share_revocations(rt, ctx->revocations, err, err_len) < 0) {
+		runtime_release(rt);
+		rt = NULL;
+	}
 	return rt;
 }
 
@@ -34,6 +37,17 @@ void reload_context_init(struct reload_context *ctx, const struct runtime *rt)
 			 &ctx->started.admin_token_file};
 	for (size_t i = 0; i < sizeof kept / sizeof kept[0]; i++)
 		*kept[i] = *kept[i] ? strdup(*kept[i]) : NULL; /* for the process's life */
+}
+
+void reload_context_clear(struct reload_context *ctx)
+{
+	char **kept[] = {&ctx->started.state_directory, &ctx->started.admin_socket,
+			 &ctx->started.admin_group, &ctx->started.admin_listen,
+			 &ctx->started.admin_token_file};
+	for (size_t i = 0; i < sizeof kept / sizeof kept[0]; i++) {
+		free(*kept[i]);
+		*kept[i] = NULL;
+	}
 }
 
 static void report_restart_key(void *arg, const char *key, const char *running, const char *wanted)

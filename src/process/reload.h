@@ -23,6 +23,8 @@ struct reload_context {
 struct runtime *reload_build(const struct reload_context *ctx, char *err, size_t err_len);
 /* Remembers the settings rt started with, those a reload keeps. */
 void reload_context_init(struct reload_context *ctx, const struct runtime *rt);
+/* Frees what reload_context_init kept, at the process's end. */
+void reload_context_clear(struct reload_context *ctx);
 /* SIGHUP: re-reads everything, publishes the new snapshot, or logs why not and keeps the running
  * one; reports every key that only a restart applies. 0 when the new snapshot is serving. */
 int reload(const struct reload_context *ctx);

@@ -72,6 +72,17 @@ static unsigned fail(struct buf *answer, unsigned status, const char *fmt, ...)
 	return status;
 }
 
+/* The status of a change refused with ERR: 503 when the [store] could not record it (the operator
+ * tries again), 409 at the list's limit, else OTHERWISE. */
+static unsigned change_status(const char *err, unsigned otherwise)
+{
+	if (strstr(err, "[store]"))
+		return 503;
+	if (strstr(err, "limit"))
+		return 409;
+	return otherwise;
+}
+
 static json_t *entry_json(const struct revocation *e)
 {
 	return json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I}", "user", e->user, "hub", e->hub,
@@ -201,7 +212,7 @@ static unsigned op_revoke(struct revocations *list, const char *who, json_t *req
 			    "is configured): revoke without --close");
 	snprintf(e.by, sizeof e.by, "%s", who);
 	if (revocations_set(list, &e, json_is_true(close), err, sizeof err) < 0)
-		return fail(answer, strstr(err, "limit") ? 409 : 400, "%s", err);
+		return fail(answer, change_status(err, 400), "%s", err);
 	audit_change("revoked", &e, who, json_is_true(close), -1);
 	return succeed(answer, json_pack("{s:b, s:o}", "ok", 1, "entry", entry_json(&e)));
 }
@@ -219,7 +230,7 @@ static unsigned op_lift(struct revocations *list, const char *who, json_t *req, 
 		return fail(answer, 400, "hub: a hub name");
 	int lifted = revocations_lift(list, e.user, e.hub[0] ? e.hub : NULL, err, sizeof err);
 	if (lifted < 0)
-		return fail(answer, 500, "%s", err);
+		return fail(answer, change_status(err, 500), "%s", err);
 	if (lifted == 0)
 		return fail(answer, 404, "no revocation of this user%s is listed",
 			    e.hub[0] ? " on this hub" : "");

@@ -44,6 +44,8 @@ struct revocations {
 	char *path; /* the state file, or NULL */
 	struct observer observers[MAX_OBSERVERS];
 	unsigned n_observers;
+	revocation_writer writer; /* under the change lock */
+	void *writer_ctx;
 };
 
 struct revocations *revocations_new(void)
@@ -344,6 +346,8 @@ static int set_locked(struct revocations *list, const struct revocation *e, bool
 			 REVOKE_MAX_ENTRIES);
 		return -1;
 	}
+	if (list->writer && list->writer(list->writer_ctx, e, NULL, NULL, NULL, err, err_len) < 0)
+		return -1;
 	if (entry_make(&fresh, e) < 0) {
 		snprintf(err, err_len, "out of memory");
 		return -1;
@@ -399,8 +403,8 @@ static size_t partition(struct revocations *list, const char *user, const char *
 	return keep;
 }
 
-static int lift_locked(struct revocations *list, const char *user, const char *hub, char *err,
-		       size_t err_len)
+static int lift_here(struct revocations *list, const char *user, const char *hub, char *err,
+		     size_t err_len)
 {
 	size_t n = list->n;
 	if (reserve_index(list, n) < 0) {
@@ -432,12 +436,121 @@ static int lift_locked(struct revocations *list, const char *user, const char *h
 	return (int)(n - keep);
 }
 
+/* The home first (when shared), then here. */
+static int lift_locked(struct revocations *list, const char *user, const char *hub, char *err,
+		       size_t err_len)
+{
+	int home_lifted = 0;
+	if (list->writer &&
+	    list->writer(list->writer_ctx, NULL, user, hub, &home_lifted, err, err_len) < 0)
+		return -1;
+	int here = lift_here(list, user, hub, err, err_len);
+	return here < home_lifted && here >= 0 ? home_lifted : here;
+}
+
 int revocations_lift(struct revocations *list, const char *user, const char *hub, char *err,
 		     size_t err_len)
 {
 	pthread_mutex_lock(&list->change);
 	int rc = lift_locked(list, user, hub, err, err_len);
 	pthread_mutex_unlock(&list->change);
+	return rc;
+}
+
+void revocations_write_through(struct revocations *list, revocation_writer fn, void *ctx)
+{
+	pthread_mutex_lock(&list->change);
+	list->writer = fn;
+	list->writer_ctx = ctx;
+	pthread_mutex_unlock(&list->change);
+}
+
+void revocations_write_through_end(struct revocations *list, void *ctx)
+{
+	pthread_mutex_lock(&list->change);
+	if (list->writer_ctx == ctx) {
+		list->writer = NULL;
+		list->writer_ctx = NULL;
+	}
+	pthread_mutex_unlock(&list->change);
+}
+
+static bool same_entry(const struct entry *a, const struct entry *b)
+{
+	return strcmp(a->text + a->reason, b->text + b->reason) == 0 &&
+	       strcmp(a->text + a->by, b->text + b->by) == 0 && a->set_at == b->set_at &&
+	       a->expires_at == b->expires_at && a->issued_before == b->issued_before;
+}
+
+/* Under the change lock: whether STAGED holds exactly LIST's entries. */
+static bool same_entries(const struct revocations *list, const struct revocations *staged)
+{
+	if (list->n != staged->n)
+		return false;
+	for (size_t i = 0; i < staged->n; i++) {
+		const struct entry *x = &staged->items[i];
+		const struct entry *here = find(list, x->text, x->text + x->hub);
+		if (!here || !same_entry(here, x))
+			return false;
+	}
+	return true;
+}
+
+#define SWAP(a, b)                                                                                 \
+	do {                                                                                       \
+		__typeof__(a) tmp_ = (a);                                                          \
+		(a) = (b);                                                                         \
+		(b) = tmp_;                                                                        \
+	} while (0)
+
+/* Under the change lock: STAGED's entries, index and key become LIST's, and LIST's STAGED's. */
+static void swap_entries(struct revocations *list, struct revocations *staged)
+{
+	unsigned char key[sizeof list->key];
+	pthread_rwlock_wrlock(&list->lock);
+	SWAP(list->items, staged->items);
+	SWAP(list->n, staged->n);
+	SWAP(list->cap, staged->cap);
+	SWAP(list->index, staged->index);
+	SWAP(list->index_mask, staged->index_mask);
+	memcpy(key, list->key, sizeof key);
+	memcpy(list->key, staged->key, sizeof key);
+	memcpy(staged->key, key, sizeof key);
+	pthread_rwlock_unlock(&list->lock);
+}
+
+static int refresh_locked(struct revocations *list, struct revocations *staged, bool *changed,
+			  char *err, size_t err_len)
+{
+	if (same_entries(list, staged))
+		return 0;
+	swap_entries(list, staged);
+	if (save(list, err, err_len) < 0) {
+		swap_entries(list, staged);
+		return -1;
+	}
+	publish_count(list);
+	*changed = true;
+	return 0;
+}
+
+int revocations_refresh(struct revocations *list,
+			int (*fill)(void *ctx, struct revocations *staged, char *err,
+				    size_t err_len),
+			void *ctx, bool *changed, char *err, size_t err_len)
+{
+	struct revocations *staged = revocations_new();
+	*changed = false;
+	if (!staged) {
+		snprintf(err, err_len, "out of memory");
+		return -1;
+	}
+	pthread_mutex_lock(&list->change);
+	int rc = fill(ctx, staged, err, err_len);
+	if (rc == 0)
+		rc = refresh_locked(list, staged, changed, err, err_len);
+	pthread_mutex_unlock(&list->change);
+	revocations_free(staged);
 	return rc;
 }
 

@@ -51,6 +51,27 @@ void revocations_observe_close(struct revocations *list, revocation_observer fn,
 /* Whether an observer acts on CLOSE: without one, a change asking to close is refused. */
 bool revocations_can_close(const struct revocations *list);
 
+/* The list's home when it is shared ([store], revoke/fleet.c): a change is written there first,
+ * under the change lock, and made here only when that succeeded. SET is the entry to set, or NULL
+ * for a lift of USER on HUB (NULL: every hub), then *lifted is how many the home lifted. 0, or -1
+ * with why in err (then nothing changes here either). */
+typedef int (*revocation_writer)(void *ctx, const struct revocation *set, const char *user,
+				 const char *hub, int *lifted, char *err, size_t err_len);
+/* FN with CTX becomes the list's home (replacing any); NULL: none. */
+void revocations_write_through(struct revocations *list, revocation_writer fn, void *ctx);
+/* The home is gone if it is still CTX (a reload may have put another in its place). */
+void revocations_write_through_end(struct revocations *list, void *ctx);
+
+/* Every entry replaced by those FILL adds to STAGED (an empty list: revocations_load_one) while no
+ * change runs (so a change made here is never undone by a read older than it). FILL returns 0 to
+ * apply STAGED, -1 to keep the list (err says why). The state file is written when the entries
+ * differ (*changed); observers are not called (the change was observed where it was made).
+ * 0, or -1 with why in err. */
+int revocations_refresh(struct revocations *list,
+			int (*fill)(void *ctx, struct revocations *staged, char *err,
+				    size_t err_len),
+			void *ctx, bool *changed, char *err, size_t err_len);
+
 /* Whether USER on HUB must be refused at NOW. ISSUED_AT is the token's iat, 0 for a token not yet
  * issued (then "issued before T" does not refuse it, a plain revocation does). *why (may be NULL)
  * gets a copy of the entry that refused. O(1) expected. */

@@ -182,14 +182,21 @@ struct writer {
 	struct buf out;
 };
 
-static void append_entry(void *ctx, const struct revocation *e)
+char *state_file_format_line(const struct revocation *e)
 {
-	struct writer *w = ctx;
 	json_t *obj = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I}", "user", e->user, "hub",
 				e->hub, "reason", e->reason, "by", e->by, "set_at",
 				(json_int_t)e->set_at, "expires_at", (json_int_t)e->expires_at,
 				"issued_before", (json_int_t)e->issued_before);
 	char *text = obj ? json_dumps(obj, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
+	json_decref(obj);
+	return text;
+}
+
+static void append_entry(void *ctx, const struct revocation *e)
+{
+	struct writer *w = ctx;
+	char *text = state_file_format_line(e);
 	if (text) {
 		buf_puts(&w->out, text);
 		buf_puts(&w->out, "\n");
@@ -197,7 +204,6 @@ static void append_entry(void *ctx, const struct revocation *e)
 		w->out.failed = true;
 	}
 	free(text);
-	json_decref(obj);
 }
 
 static int write_all(int fd, const char *data, size_t len)

@@ -17,6 +17,8 @@
 /* One line (without its newline) into *out: 0, or -1 with what is wrong in err. */
 int state_file_parse_line(const char *text, size_t len, struct revocation *out, char *err,
 			  size_t err_len);
+/* E as one line of the file (compact JSON, no newline), malloc'ed; NULL when out of memory. */
+char *state_file_format_line(const struct revocation *e);
 /* Every line of IN into LIST (entries expired at NOW dropped): 0, or -1 with "NAME:LINE: what"
  * in err, and then LIST may hold the lines before it (the caller refuses to start). */
 int state_file_read(struct revocations *list, FILE *in, const char *name, time_t now, char *err,

@@ -294,6 +294,16 @@ static int build_edge(struct runtime *rt, char *err, size_t err_len)
 	return 0;
 }
 
+int runtime_share_revocations(struct runtime *rt, struct revocations *list, char *err,
+			      size_t err_len)
+{
+	rt->revocations = list;
+	if (!list || !rt->store)
+		return 0;
+	rt->fleet = revoke_fleet_start(rt->store, list, err, err_len);
+	return rt->fleet ? 0 : -1;
+}
+
 /* Appends WHY to ERR as a line of its own (ERR gathers every error of a build). */
 static void add_error(char *err, size_t err_len, const char *why)
 {
@@ -377,6 +387,7 @@ void runtime_free(struct runtime *rt)
 		service_clear(&rt->services[i]);
 	access_log_close(&rt->access_log);
 	rate_table_free(rt->rate_limits);
+	revoke_fleet_stop(rt->fleet); /* before the store it uses */
 	store_free(rt->store);
 	free(rt->hubs);
 	free(rt->auths);

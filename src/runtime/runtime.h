@@ -13,6 +13,7 @@
 #include "edge/ratelimit.h"
 #include "edge/trusted_proxies.h"
 #include "policy/policy.h"
+#include "revoke/fleet.h"
 #include "revoke/revocations.h"
 #include "store/store.h"
 #include "token/connstr.h"
@@ -63,7 +64,13 @@ struct runtime {
 	struct hub *hubs;
 	size_t n_hubs;
 	struct revocations *revocations; /* the process's list (not owned: kept across reloads) */
+	struct revoke_fleet *fleet;	 /* with [store]: the list's sync through it (owned) */
 };
+
+/* RT serves LIST (the process's); with a [store], the list lives there from now on (the fleet
+ * sync starts). 0, or -1 with why in err. */
+int runtime_share_revocations(struct runtime *rt, struct revocations *list, char *err,
+			      size_t err_len) __attribute__((warn_unused_result));
 
 /* Takes ownership of cfg (freed on failure too). Returns NULL with "FILE:LINE: KEY: reason". */
 struct runtime *runtime_build(struct config *cfg, char *err, size_t err_len)

@@ -7,6 +7,7 @@
 #include "core/log.h"
 #include "core/secret.h"
 #include "store/store_conn.h"
+#include "store/store_own.h"
 #include "store/store_reply.h"
 
 #include <openssl/err.h>
@@ -50,7 +51,7 @@ struct store {
 	char *user, *password, *prefix;
 	SSL_CTX *tls;
 	unsigned timeout_ms;
-	enum store_on_failure rate_on_failure, keyless_on_failure;
+	enum store_on_failure rate_on_failure, keyless_on_failure, revocations_on_failure;
 	char script_sha[2 * SHA_DIGEST_LENGTH + 1];
 	struct pool *pool;
 	struct slot *slots; /* n_slots - 1 for the workers, the last for the health check */
@@ -326,6 +327,7 @@ static int copy_settings(struct store *st, const struct store_settings *s)
 	st->timeout_ms = s->timeout_ms;
 	st->rate_on_failure = s->rate_on_failure;
 	st->keyless_on_failure = s->keyless_on_failure;
+	st->revocations_on_failure = s->revocations_on_failure;
 	unsigned char digest[SHA_DIGEST_LENGTH];
 	SHA1((const unsigned char *)rate_script, sizeof rate_script - 1, digest);
 	hex_encode(digest, sizeof digest, st->script_sha);
@@ -489,6 +491,34 @@ int store_del(struct store *st, const char *key)
 	int ok = r->type == REDIS_REPLY_INTEGER ? 0 : -1;
 	freeReplyObject(r);
 	return ok;
+}
+
+int store_open_own(struct store *st, struct store_conn *c, unsigned timeout_ms, char *err,
+		   size_t err_len)
+{
+	struct store_conn_opts o = opts_of(st, timeout_ms);
+	return store_conn_open(c, &o, err, err_len) == STORE_OPEN_OK ? 0 : -1;
+}
+
+int store_command(struct store *st, int argc, const char **argv, const size_t *lens,
+		  redisReply **reply, char *err, size_t err_len)
+{
+	return store_call(st, argc, argv, lens, reply, err, err_len);
+}
+
+const char *store_prefix(const struct store *st)
+{
+	return st->prefix;
+}
+
+unsigned store_timeout_ms(const struct store *st)
+{
+	return st->timeout_ms;
+}
+
+enum store_on_failure store_revocations_on_failure(const struct store *st)
+{
+	return st->revocations_on_failure;
 }
 
 static uint64_t get(_Atomic uint64_t *c)

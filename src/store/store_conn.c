@@ -218,7 +218,8 @@ static int read_reply(struct store_conn *c, uint64_t deadline_ns, redisReply **r
 			return 0;
 		}
 		ssize_t n = read_some(c, buf, sizeof buf, deadline_ns);
-		if (n <= 0 || (total += (size_t)n) > STORE_REPLY_MAX_BYTES)
+		if (n <= 0 ||
+		    (total += (size_t)n) > (c->max_bytes ? c->max_bytes : STORE_REPLY_MAX_BYTES))
 			return -1;
 		if (redisReaderFeed(c->reader, buf, (size_t)n) != REDIS_OK)
 			return -1;
@@ -331,4 +332,53 @@ void store_conn_close(struct store_conn *c)
 	if (c->reader)
 		redisReaderFree(c->reader);
 	*c = (struct store_conn){.fd = -1};
+}
+
+int store_conn_widen(struct store_conn *c, int max_elements, size_t max_bytes)
+{
+	redisReader *wide = store_reader_new_max(max_elements);
+	if (!wide) {
+		store_conn_close(c);
+		return -1;
+	}
+	redisReaderFree(c->reader);
+	c->reader = wide;
+	c->max_bytes = max_bytes;
+	return 0;
+}
+
+int store_conn_send(struct store_conn *c, int argc, const char **argv, const size_t *lens,
+		    unsigned timeout_ms)
+{
+	uint64_t deadline = monotonic_ns() + (uint64_t)timeout_ms * 1000000u;
+	char *cmd = NULL;
+	int len = c->fd < 0 ? -1 : redisFormatCommandArgv(&cmd, argc, argv, lens);
+	int rc = len < 0 ? -1 : write_all(c, cmd, (size_t)len, deadline);
+	redisFreeCommand(cmd);
+	if (rc < 0)
+		store_conn_close(c);
+	return rc;
+}
+
+int store_conn_wait(struct store_conn *c, unsigned ms)
+{
+	if (c->fd < 0)
+		return -1;
+	if (c->ssl && SSL_pending(c->ssl) > 0)
+		return 1;
+	struct pollfd p = {.fd = c->fd, .events = POLLIN};
+	int n = poll(&p, 1, (int)ms);
+	if (n < 0 && errno == EINTR)
+		return 0;
+	return n < 0 ? -1 : n > 0;
+}
+
+int store_conn_read(struct store_conn *c, unsigned timeout_ms, redisReply **reply)
+{
+	*reply = NULL;
+	if (c->fd >= 0 &&
+	    read_reply(c, monotonic_ns() + (uint64_t)timeout_ms * 1000000u, reply) == 0)
+		return 0;
+	store_conn_close(c);
+	return -1;
 }

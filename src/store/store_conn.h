@@ -24,6 +24,8 @@ struct store_conn {
 	int fd; /* -1: closed */
 	SSL *ssl;
 	redisReader *reader;
+	size_t max_bytes; /* of one reply; 0: STORE_REPLY_MAX_BYTES (store_conn_widen() sets more)
+			   */
 };
 
 #define STORE_REPLY_MAX_BYTES 65536 /* a reply larger than this is a broken server: closed */
@@ -40,5 +42,16 @@ enum store_open_result store_conn_open(struct store_conn *c, const struct store_
 int store_conn_call(struct store_conn *c, int argc, const char **argv, const size_t *lens,
 		    unsigned timeout_ms, redisReply **reply, char *err, size_t err_len);
 void store_conn_close(struct store_conn *c); /* idempotent */
+
+/* For a connection that reads large replies (the revocation list's HGETALL): arrays of up to
+ * MAX_ELEMENTS, replies of up to MAX_BYTES. 0, or -1 when out of memory (then closed). */
+int store_conn_widen(struct store_conn *c, int max_elements, size_t max_bytes);
+/* Pub/sub: sends one command without reading (SUBSCRIBE, PING): 0, or -1 (closed). */
+int store_conn_send(struct store_conn *c, int argc, const char **argv, const size_t *lens,
+		    unsigned timeout_ms);
+/* Pub/sub: 1 when bytes (or a buffered reply) wait, 0 after MS without any, -1 on error. */
+int store_conn_wait(struct store_conn *c, unsigned ms);
+/* Pub/sub: the next reply within TIMEOUT_MS: 0 with *reply, or -1 (closed). */
+int store_conn_read(struct store_conn *c, unsigned timeout_ms, redisReply **reply);
 
 #endif

@@ -3,6 +3,7 @@
 #include "store/store_reply.h"
 
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -12,7 +13,8 @@ static pthread_once_t bounded_once = PTHREAD_ONCE_INIT;
 
 static void *create_bounded_array(const redisReadTask *task, int elements)
 {
-	if (elements > STORE_REPLY_MAX_ELEMENTS)
+	intptr_t max = task->privdata ? (intptr_t)task->privdata : STORE_REPLY_MAX_ELEMENTS;
+	if (elements < 0 || elements > max)
 		return NULL; /* hiredis then fails the stream ("Out of memory") */
 	return hiredis_create_array(task, elements);
 }
@@ -34,6 +36,14 @@ redisReader *store_reader_new(void)
 	if (!hiredis_create_array)
 		return NULL;
 	return redisReaderCreateWithFunctions(&bounded);
+}
+
+redisReader *store_reader_new_max(int max_elements)
+{
+	redisReader *r = store_reader_new();
+	if (r && max_elements > 0)
+		r->privdata = (void *)(intptr_t)max_elements; /* hiredis hands it to every task */
+	return r;
 }
 
 bool store_reply_is_ok(const redisReply *r)

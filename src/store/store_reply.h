@@ -14,6 +14,8 @@
  * of memory. */
 #define STORE_REPLY_MAX_ELEMENTS 16
 redisReader *store_reader_new(void);
+/* The same with arrays of up to MAX_ELEMENTS (the revocation list's HGETALL). */
+redisReader *store_reader_new_max(int max_elements);
 
 /* +OK */
 bool store_reply_is_ok(const redisReply *r);

@@ -83,6 +83,7 @@ metrics_allow = 127.0.0.1
 url = redis://127.0.0.1:${redis.port}/0
 prefix = keyless-fleet
 keyless_on_failure = open
+revocations_on_failure = open
 `;
 
 const negotiate = (d) => fetch(`${d.base}/negotiate?hub=keyless`, { signal: AbortSignal.timeout(10_000) });

@@ -146,8 +146,10 @@ class Setup:
 
     def served_text(self):
         text = self.text
-        # a [store] no instance reaches (nothing listens on port 9): rate_on_failure = open serves
-        text = re.sub(r"^url = rediss?://.*$", "url = redis://127.0.0.1:9/0", text, flags=re.M)
+        # a [store] no instance reaches (nothing listens on port 9): rate_on_failure = open serves,
+        # and so does revocations_on_failure = open (closed, the default, answers 503 without it)
+        text = re.sub(r"^url = rediss?://.*$", "url = redis://127.0.0.1:9/0\nrevocations_on_failure = open", text,
+                      flags=re.M)
         if self.name in JWT_CASES:
             text = re.sub(r"^(discovery = yes|jwks_url = .*)$", f"jwks_file = {self.tmp}/jwks.json", text, flags=re.M)
         return text

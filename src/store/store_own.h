@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* What the revocation list's fleet sync (revoke/fleet.c) needs of the store beyond store.h: its
+ * own connections (a subscriber holds one for good) and any command through the store's slots. */
+#ifndef NGD_STORE_OWN_H
+#define NGD_STORE_OWN_H
+
+#include "store/store.h"
+#include "store/store_conn.h"
+
+#include <hiredis/hiredis.h>
+
+/* Opens C (the caller's, closed with store_conn_close) with the store's settings within
+ * TIMEOUT_MS: 0, or -1 with why in err (never the password). */
+int store_open_own(struct store *st, struct store_conn *c, unsigned timeout_ms, char *err,
+		   size_t err_len);
+/* One command through the store's connections within [store] timeout (counted in its metrics):
+ * 0 with *reply (freeReplyObject), or -1 with why in err. Blocks: not on an HTTP thread. */
+int store_command(struct store *st, int argc, const char **argv, const size_t *lens,
+		  redisReply **reply, char *err, size_t err_len);
+const char *store_prefix(const struct store *st);
+unsigned store_timeout_ms(const struct store *st);
+enum store_on_failure store_revocations_on_failure(const struct store *st);
+
+#endif
