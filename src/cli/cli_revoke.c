@@ -133,7 +133,11 @@ static int check_args(const struct revoke_args *a)
 /* The request line for the daemon, or NULL when out of memory. */
 static char *request_text(const struct revoke_args *a)
 {
-	const char *op = a->list ? "list" : a->lift ? "lift" : "revoke";
+	const char *op = "revoke";
+	if (a->list)
+		op = "list";
+	else if (a->lift)
+		op = "lift";
 	json_t *req = json_pack("{s:s}", "op", op);
 	if (req && a->user)
 		json_object_set_new(req, "user", json_string(a->user));

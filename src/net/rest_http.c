@@ -159,7 +159,10 @@ int rest_exchange(void *handle, const struct rest_request *req, struct rest_answ
 		a->body = buf_steal(&s.data);
 		if (!a->body)
 			a->body = strdup("");
-		return a->body ? 0 : (snprintf(a->err, sizeof a->err, "out of memory"), -1);
+		if (a->body)
+			return 0;
+		snprintf(a->err, sizeof a->err, "out of memory");
+		return -1;
 	}
 	if (s.too_large || rc == CURLE_FILESIZE_EXCEEDED)
 		snprintf(a->err, sizeof a->err, "the answer is larger than %zu bytes",

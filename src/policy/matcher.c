@@ -71,6 +71,15 @@ static bool listed(char *const *names, size_t n, const char *name, size_t len)
 	return false;
 }
 
+/* 0 when the bind's copy was made, else -1 "out of memory". */
+static int value_or_out_of_memory(const struct matcher *m, char *why, size_t why_len)
+{
+	if (m->value)
+		return 0;
+	snprintf(why, why_len, "out of memory");
+	return -1;
+}
+
 int matcher_bind_user(struct matcher *m, const char *hub, char *const *auths, size_t n, char *why,
 		      size_t why_len)
 {
@@ -81,7 +90,7 @@ int matcher_bind_user(struct matcher *m, const char *hub, char *const *auths, si
 	if (slash && listed(auths, n, m->name, len) && slash[1]) {
 		m->value = strndup(m->name, len);
 		memmove(m->name, slash + 1, strlen(slash + 1) + 1);
-		return m->value ? 0 : (snprintf(why, why_len, "out of memory"), -1);
+		return value_or_out_of_memory(m, why, why_len);
 	}
 	if (n != 1) {
 		snprintf(why, why_len,
@@ -92,7 +101,7 @@ int matcher_bind_user(struct matcher *m, const char *hub, char *const *auths, si
 		return -1;
 	}
 	m->value = strdup(auths[0]);
-	return m->value ? 0 : (snprintf(why, why_len, "out of memory"), -1);
+	return value_or_out_of_memory(m, why, why_len);
 }
 
 void matcher_clear(struct matcher *m)
