@@ -249,10 +249,11 @@ check "negotiated-admin.socket is enabled and active, /run/negotiated/admin.sock
 	test "$(in_ct systemctl is-enabled negotiated-admin.socket) $(in_ct systemctl is-active negotiated-admin.socket) $(in_ct stat -c '%U:%G %a' /run/negotiated/admin.sock)" = "enabled active root:root 660"
 # A line of the daemon's journal, looked for through a pipe (the whole journal as one argument
 # passed 128 KiB in CI: "Argument list too long") for up to 5 s (an info line may wait
-# LOG_FLUSH_MS in the daemon's batch, and journald takes its own time).
+# LOG_FLUSH_MS in the daemon's batch, and journald takes its own time). grep reads it all: with
+# -q it would stop at the first match and pipefail would count journalctl's SIGPIPE as a failure.
 journal_shows() { # extended regex
 	for _ in $(seq 50); do
-		in_ct journalctl -u negotiated -o cat --no-pager | grep -qE "$1" && return 0
+		in_ct journalctl -u negotiated -o cat --no-pager | grep -E "$1" >/dev/null && return 0
 		sleep 0.1
 	done
 	return 1
