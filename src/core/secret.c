@@ -65,17 +65,23 @@ static int hex_value(char c)
 	return -1;
 }
 
-int hex_decode(const char *in, unsigned char *out, size_t len)
+int hex_decode_prefix(const char *in, unsigned char *out, size_t len)
 {
-	if (strlen(in) != 2 * len)
-		return -1;
 	for (size_t i = 0; i < len; i++) {
-		int hi = hex_value(in[2 * i]), lo = hex_value(in[2 * i + 1]);
-		if (hi < 0 || lo < 0)
+		int hi = hex_value(in[2 * i]);
+		int lo = hi < 0 ? -1 : hex_value(in[2 * i + 1]); /* never past a NUL */
+		if (lo < 0)
 			return -1;
 		out[i] = (unsigned char)(hi << 4 | lo);
 	}
 	return 0;
+}
+
+int hex_decode(const char *in, unsigned char *out, size_t len)
+{
+	if (strlen(in) != 2 * len)
+		return -1;
+	return hex_decode_prefix(in, out, len);
 }
 
 #define SECRET_ENV_MAX 8 /* names read at once: a service's two keys, a few services */

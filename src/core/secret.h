@@ -14,6 +14,8 @@ int sha256(const void *data, size_t len, unsigned char out[SHA256_LEN]); /* 0, o
 int random_bytes(void *out, size_t len);				 /* 0, or -1 */
 void hex_encode(const unsigned char *in, size_t len, char *out);	 /* out: 2*len+1 bytes */
 int hex_decode(const char *in, unsigned char *out, size_t len); /* exactly 2*len digits: 0, or -1 */
+/* The first 2*len digits of in (more text may follow; a NUL before them is -1): 0, or -1. */
+int hex_decode_prefix(const char *in, unsigned char *out, size_t len);
 
 /* The value of environment variable NAME, a secret, as a copy the caller frees with secret_free();
  * NULL when unset or empty. The first call wipes the value's bytes where the kernel shows them

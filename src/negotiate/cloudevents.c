@@ -122,30 +122,13 @@ int ce_read(ce_header_fn header, void *ctx, const char *body, size_t body_len, s
 	return read_connect_body(body, body_len, &out->iat, why, why_len);
 }
 
-static int hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* "sha256=" and 64 hex digits at s, into mac; the length read, or 0. */
 static size_t one_entry(const char *s, unsigned char mac[32])
 {
 	static const char prefix[] = "sha256=";
 	size_t n = sizeof prefix - 1;
-	if (strncasecmp(s, prefix, n) != 0)
+	if (strncasecmp(s, prefix, n) != 0 || hex_decode_prefix(s + n, mac, 32) < 0)
 		return 0;
-	for (size_t i = 0; i < 32; i++) {
-		int hi = hex_digit(s[n + 2 * i]), lo = hi < 0 ? -1 : hex_digit(s[n + 2 * i + 1]);
-		if (lo < 0)
-			return 0;
-		mac[i] = (unsigned char)(hi << 4 | lo);
-	}
 	return n + 64;
 }
 
