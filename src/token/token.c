@@ -122,51 +122,38 @@ static int sign(const struct token_signer *s, const char *data, size_t len, unsi
 	return ok ? 0 : -1;
 }
 
-int token_mint(const struct endpoint *ep, const struct token_signer *s,
-	       const struct token_claims *c, struct buf *out)
+/* header.payload, signed, appended to out: the JWS both kinds of token share. */
+static int jws_sign(const struct token_signer *s, const struct buf *payload, struct buf *out)
 {
 	/* base64url of {"alg":"HS256","typ":"JWT"}, the same for every token: encoded once, here */
 	static const char header_dot[] = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.";
-	struct buf claims = {0};
 	unsigned char mac[32];
 	size_t start = out->len;
-
-	claims_json(ep, c, &claims);
 	buf_append(out, header_dot, sizeof header_dot - 1);
-	buf_base64url(out, (const unsigned char *)claims.data, claims.len);
-	int rc = claims.failed || out->failed ? -1
-					      : sign(s, out->data + start, out->len - start, mac);
-	buf_free(&claims);
-	if (rc < 0)
+	buf_base64url(out, (const unsigned char *)payload->data, payload->len);
+	if (payload->failed || out->failed)
+		return -1;
+	if (sign(s, out->data + start, out->len - start, mac) < 0)
 		return -1;
 	buf_puts(out, ".");
 	buf_base64url(out, mac, sizeof mac);
 	explicit_bzero(mac, sizeof mac);
 	return out->failed ? -1 : 0;
+}
+
+int token_mint(const struct endpoint *ep, const struct token_signer *s,
+	       const struct token_claims *c, struct buf *out)
+{
+	struct buf claims = {0};
+	claims_json(ep, c, &claims);
+	int rc = jws_sign(s, &claims, out);
+	buf_free(&claims);
+	return rc;
 }
 
 int token_hmac(const struct token_signer *s, const void *data, size_t len, unsigned char mac[32])
 {
 	return sign(s, data, len, mac);
-}
-
-/* header.payload, signed, appended to out: the JWS both kinds of token share. */
-static int jws_sign(const struct token_signer *s, const struct buf *payload, struct buf *out)
-{
-	static const char header[] = "{\"alg\":\"HS256\",\"typ\":\"JWT\"}";
-	unsigned char mac[32];
-	size_t start = out->len;
-	buf_base64url(out, (const unsigned char *)header, sizeof header - 1);
-	buf_puts(out, ".");
-	buf_base64url(out, (const unsigned char *)payload->data, payload->len);
-	int rc = payload->failed || out->failed ? -1
-						: sign(s, out->data + start, out->len - start, mac);
-	if (rc < 0)
-		return -1;
-	buf_puts(out, ".");
-	buf_base64url(out, mac, sizeof mac);
-	explicit_bzero(mac, sizeof mac);
-	return out->failed ? -1 : 0;
 }
 
 int token_rest_bearer(const struct token_signer *s, const char *url, long long iat, struct buf *out)
