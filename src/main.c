@@ -17,6 +17,7 @@
 #include "process/reload_ask.h"
 #include "http/admin_http.h"
 #include "negotiate/close_user.h"
+#include "negotiate/live_connections.h"
 #include "revoke/admin_socket.h"
 #include "revoke/revocations.h"
 #include "revoke/state_file.h"
@@ -455,6 +456,7 @@ int main(int argc, char **argv)
 	close_user_stop(); /* after the admin threads: no revocation is set any more */
 	snapshot_shutdown();
 	revocations_free(ctx.revocations); /* after the last request and the admin thread */
+	live_connections_free();
 	reload_context_clear(&ctx);
 	rest_http_cleanup();
 	return rc;

@@ -350,6 +350,25 @@ static void check_hub_gate(struct parser *p, const struct config_hub *h)
 			h->service);
 }
 
+/* Connection counts come from the gate's events; a limit or a lifetime that nothing reads would
+ * look like protection that is not there. */
+static void check_hub_connection_limit(struct parser *p, const struct config_hub *h)
+{
+	bool ttl_set = h->head.seen & (1u << key_index(KIND_HUB, "connection_count_ttl"));
+	if (h->max_connections_per_user && h->connect_gate != 1)
+		parser_error(p, config_key_line(&h->head, "hub", "max_connections_per_user"),
+			     "max_connections_per_user",
+			     "the connect gate counts connections: set connect_gate = yes in this "
+			     "[hub:%s] (and connect, connected, disconnected in the hub's event "
+			     "handler, docs/connect-gate.md)",
+			     h->head.name);
+	if (ttl_set && !h->max_connections_per_user)
+		parser_error(p, config_key_line(&h->head, "hub", "connection_count_ttl"),
+			     "connection_count_ttl",
+			     "has no effect without max_connections_per_user in this [hub:%s]",
+			     h->head.name);
+}
+
 static void check_hub(struct parser *p, struct config_hub *h)
 {
 	const struct config *cfg = p->cfg;
@@ -378,6 +397,7 @@ static void check_hub(struct parser *p, struct config_hub *h)
 	check_hub_names(p, h);
 	check_hub_cors(p, h);
 	check_hub_gate(p, h);
+	check_hub_connection_limit(p, h);
 }
 
 /* The admin keys that only make sense together, and admin_listen's address. */

@@ -43,7 +43,8 @@ struct config *config_load_string(const char *name, const char *text, char *err,
 					   .queue = 64,
 					   .rate_on_failure = STORE_FAIL_OPEN,
 					   .keyless_on_failure = STORE_FAIL_OPEN,
-					   .revocations_on_failure = STORE_FAIL_CLOSED};
+					   .revocations_on_failure = STORE_FAIL_CLOSED,
+					   .connections_on_failure = STORE_FAIL_OPEN};
 	parser_read(&p);
 	if (!p.stop)
 		parser_check(&p); /* after errors too: every error of the file in one run */

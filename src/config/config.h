@@ -132,6 +132,8 @@ struct config_hub {
 	/* 0 or 1 each: answer the service's connect event; every revocation closes the user's
 	 * connections; ... and removes the user from all groups. */
 	int connect_gate, close_on_revoke, remove_from_groups_on_revoke;
+	unsigned max_connections_per_user; /* 0: no limit; else the gate counts live connections */
+	unsigned connection_count_ttl;	   /* minutes a connection counts without its disconnect */
 	/* roles, groups, default_roles, default_groups compiled by the check */
 	struct template_list roles_c, groups_c, default_roles_c, default_groups_c;
 };
@@ -193,8 +195,8 @@ struct config_store {
 	char *prefix;		 /* key namespace; "default" when unset */
 	unsigned timeout_ms;	 /* connect and each round trip */
 	unsigned workers, queue; /* the store's pool */
-	unsigned rate_on_failure, keyless_on_failure,
-		revocations_on_failure; /* enum store_on_failure */
+	unsigned rate_on_failure, keyless_on_failure, revocations_on_failure,
+		connections_on_failure; /* enum store_on_failure */
 };
 
 struct config {

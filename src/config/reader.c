@@ -83,6 +83,7 @@ static void hub_defaults(struct config_hub *hub)
 	hub->on_excess = EXCESS_REFUSE;
 	hub->lifetime_excess = EXCESS_CAP;
 	hub->cors_credentials = -1;
+	hub->connection_count_ttl = 1440;
 }
 
 /* A new section of that kind, named and indexed; NULL when out of memory. */

@@ -8,8 +8,9 @@
 static const char *const call_names[CLOSE_METRIC_N_CALLS] = {"close_connections",
 							     "remove_from_groups"};
 static const char *const close_names[CLOSE_METRIC_N_RESULTS] = {"ok", "retried", "failed", "busy"};
-static const char *const gate_names[GATE_N_RESULTS] = {"allowed",    "revoked",	    "bad_signature",
-						       "bad_origin", "bad_request", "preflight"};
+static const char *const gate_names[GATE_N_RESULTS] = {
+	"allowed",     "revoked",   "bad_signature",	   "bad_origin",
+	"bad_request", "preflight", "too_many_connections"};
 
 static _Atomic uint64_t closes[CLOSE_METRIC_N_CALLS][CLOSE_METRIC_N_RESULTS];
 static _Atomic uint64_t gates[GATE_N_RESULTS];

@@ -23,6 +23,7 @@ enum gate_metric_result {
 	GATE_BAD_ORIGIN,
 	GATE_BAD_REQUEST, /* method, size, content type, headers, body, hub */
 	GATE_PREFLIGHT,
+	GATE_TOO_MANY, /* max_connections_per_user reached */
 	GATE_N_RESULTS
 };
 void metrics_connect_gate(enum gate_metric_result result);

@@ -6,6 +6,7 @@
 #include "edge/metrics.h"
 #include "http/dev_page.h"
 #include "negotiate/connect_gate.h"
+#include "negotiate/live_connections.h"
 #include "negotiate/negotiate.h"
 
 #include <stdbool.h>
@@ -95,6 +96,13 @@ static void metrics(const struct runtime *rt, struct ngd_request *req, struct re
 			   "negotiated_store_up %d\n",
 			   store_reachable(rt->store) ? 1 : 0);
 	}
+	if (!rt->store && rt->counts_connections)
+		buf_printf(&out->body,
+			   "# HELP negotiated_connect_gate_connections The live connections the "
+			   "connect gate counts on this instance (max_connections_per_user).\n"
+			   "# TYPE negotiated_connect_gate_connections gauge\n"
+			   "negotiated_connect_gate_connections %zu\n",
+			   live_connections_held());
 	if (rt->fleet)
 		buf_printf(
 			&out->body,
@@ -156,7 +164,8 @@ static void negotiate_cors(const struct runtime *rt, struct ngd_request *req, st
 
 void route_resumed(const struct runtime *rt, const struct ngd_request *req, struct reply *out)
 {
-	negotiate_cors_apply(rt, req, out); /* only /negotiate waits */
+	if (req->at_negotiate) /* the event handler waits too, for a [store]: it has no CORS */
+		negotiate_cors_apply(rt, req, out);
 }
 
 /* The official handler's default path, which the service's event handler URL template names. */
@@ -172,8 +181,7 @@ void route_set_event_handler_path(const char *prefix)
 static void event_handler(const struct runtime *rt, struct ngd_request *req, struct reply *out,
 			  struct resumable **wait)
 {
-	(void)wait;
-	connect_gate(rt, req, req->path_hub, out);
+	connect_gate(rt, req, req->path_hub, out, wait);
 }
 
 static void dev_page(const struct runtime *rt, struct ngd_request *req, struct reply *out,

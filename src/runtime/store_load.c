@@ -80,7 +80,8 @@ int store_load(const struct config *cfg, struct store **out, char *err, size_t e
 				     .queue = s->queue,
 				     .rate_on_failure = s->rate_on_failure,
 				     .keyless_on_failure = s->keyless_on_failure,
-				     .revocations_on_failure = s->revocations_on_failure};
+				     .revocations_on_failure = s->revocations_on_failure,
+				     .connections_on_failure = s->connections_on_failure};
 	char *password = password_text(s, &key, why, sizeof why);
 	if (key && !password) {
 		snprintf(err, err_len, "%s:%d: %s: %s", cfg->path,

@@ -51,8 +51,9 @@ struct store {
 	char *user, *password, *prefix;
 	SSL_CTX *tls;
 	unsigned timeout_ms;
-	enum store_on_failure rate_on_failure, keyless_on_failure, revocations_on_failure;
-	char script_sha[2 * SHA_DIGEST_LENGTH + 1];
+	enum store_on_failure rate_on_failure, keyless_on_failure, revocations_on_failure,
+		connections_on_failure;
+	struct store_script rate_script;
 	struct pool *pool;
 	struct slot *slots; /* n_slots - 1 for the workers, the last for the health check */
 	unsigned n_slots;
@@ -219,26 +220,36 @@ static enum store_result rate_answer(redisReply *r, unsigned max_wait, unsigned 
 	return answer ? STORE_LIMITED : STORE_PASSED;
 }
 
-/* EVALSHA, and EVAL when the server lost the script (a restart or a FLUSH): the reply, or NULL. */
-static redisReply *run_rate_script(struct store *st, const char *key, const char *interval,
-				   const char *tolerance)
+redisReply *store_eval(struct store *st, const struct store_script *script, const char *key,
+		       int n_args, const char *const *args)
 {
 	char err[256] = "";
-	const char *argv[] = {"EVALSHA", st->script_sha, "1", key, interval, tolerance};
-	size_t lens[] = {7,	      strlen(st->script_sha), 1,
-			 strlen(key), strlen(interval),	      strlen(tolerance)};
+	const char *argv[3 + 1 + STORE_SCRIPT_MAX_ARGS] = {"EVALSHA", script->sha, "1", key};
+	size_t lens[3 + 1 + STORE_SCRIPT_MAX_ARGS] = {7, strlen(script->sha), 1, strlen(key)};
 	redisReply *r = NULL;
-	if (store_call(st, 6, argv, lens, &r, err, sizeof err) < 0)
+	if (n_args > STORE_SCRIPT_MAX_ARGS)
 		return NULL;
-	if (!store_reply_is_noscript(r))
+	for (int i = 0; i < n_args; i++)
+		argv[4 + i] = args[i], lens[4 + i] = strlen(args[i]);
+	if (store_call(st, 4 + n_args, argv, lens, &r, err, sizeof err) < 0)
+		return NULL;
+	if (!store_reply_is_noscript(r)) /* EVAL only when the server lost it (restart, FLUSH) */
 		return r;
 	freeReplyObject(r);
 	r = NULL;
 	argv[0] = "EVAL", lens[0] = 4;
-	argv[1] = rate_script, lens[1] = sizeof rate_script - 1;
-	if (store_call(st, 6, argv, lens, &r, err, sizeof err) < 0)
+	argv[1] = script->text, lens[1] = strlen(script->text);
+	if (store_call(st, 4 + n_args, argv, lens, &r, err, sizeof err) < 0)
 		return NULL;
 	return r;
+}
+
+void store_script_init(struct store_script *script, const char *text)
+{
+	unsigned char digest[SHA_DIGEST_LENGTH];
+	script->text = text;
+	SHA1((const unsigned char *)text, strlen(text), digest);
+	hex_encode(digest, sizeof digest, script->sha);
 }
 
 enum store_result store_rate_take(struct store *st, const char *hub, const char *kind,
@@ -256,7 +267,7 @@ enum store_result store_rate_take(struct store *st, const char *hub, const char 
 		 (unsigned long long)(interval_us * (spec->burst - 1)));
 	redisReply *r = NULL;
 	if (store_rate_key(st->prefix, hub, kind, id1, id2, key, sizeof key) == 0 &&
-	    (r = run_rate_script(st, key, interval, tolerance)))
+	    (r = store_eval(st, &st->rate_script, key, 2, (const char *[]){interval, tolerance})))
 		result = rate_answer(r, max_wait, wait);
 	if (r)
 		freeReplyObject(r);
@@ -328,9 +339,8 @@ static int copy_settings(struct store *st, const struct store_settings *s)
 	st->rate_on_failure = s->rate_on_failure;
 	st->keyless_on_failure = s->keyless_on_failure;
 	st->revocations_on_failure = s->revocations_on_failure;
-	unsigned char digest[SHA_DIGEST_LENGTH];
-	SHA1((const unsigned char *)rate_script, sizeof rate_script - 1, digest);
-	hex_encode(digest, sizeof digest, st->script_sha);
+	st->connections_on_failure = s->connections_on_failure;
+	store_script_init(&st->rate_script, rate_script);
 	st->prefix = strdup(s->prefix);
 	st->user = s->user ? strdup(s->user) : NULL;
 	st->password = s->password ? strdup(s->password) : NULL;
@@ -514,6 +524,11 @@ const char *store_prefix(const struct store *st)
 unsigned store_timeout_ms(const struct store *st)
 {
 	return st->timeout_ms;
+}
+
+enum store_on_failure store_connections_on_failure(const struct store *st)
+{
+	return st->connections_on_failure;
 }
 
 enum store_on_failure store_revocations_on_failure(const struct store *st)

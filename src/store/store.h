@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The shared store ([store], docs/several-instances.md): a Redis server every instance of a fleet
- * uses for what must be one across the fleet (rate limits now; revocations and connection counts
- * are to come). Each call blocks for at most [store] timeout, so callers run on store_pool(). */
+ * uses for what must be one across the fleet: rate limits, the keyless token cache, revocations
+ * (revoke/fleet.c) and the connect gate's connection counts. Each call blocks for at most [store]
+ * timeout, so callers run on store_pool(). */
 #ifndef NGD_STORE_H
 #define NGD_STORE_H
 
@@ -26,8 +27,9 @@ struct store_settings {
 	unsigned timeout_ms;
 	unsigned workers, queue;
 	enum store_on_failure rate_on_failure;
-	enum store_on_failure keyless_on_failure;     /* reserved: the keyless cache (to come) */
-	enum store_on_failure revocations_on_failure; /* reserved: revocations (to come) */
+	enum store_on_failure keyless_on_failure;
+	enum store_on_failure revocations_on_failure;
+	enum store_on_failure connections_on_failure; /* the connect gate's connection counts */
 };
 
 struct store;
@@ -71,6 +73,19 @@ int store_get(struct store *st, const char *key, char *out, size_t cap, size_t *
 int store_set(struct store *st, const char *key, const char *value, unsigned px_ms, bool nx);
 /* DEL key: 0, or -1 failed. */
 int store_del(struct store *st, const char *key);
+
+/* The connect gate's live connections per user across the fleet (max_connections_per_user): the
+ * service's connect, connected and disconnected events of CONNECTION by USER on HUB. connect: a
+ * place held for HOLD_S unless MAX are held (STORE_LIMITED); connected: the place held for HOLD_S;
+ * disconnected: freed. *held: the user's places now. STORE_FAILED: no answer within the timeout.
+ * Blocks: on store_pool() only. */
+enum store_conns_op { STORE_CONNS_CONNECT, STORE_CONNS_CONNECTED, STORE_CONNS_DISCONNECTED };
+enum store_result store_connections(struct store *st, enum store_conns_op op, const char *hub,
+				    const char *user, const char *connection, unsigned max,
+				    unsigned hold_s, unsigned *held);
+enum store_on_failure store_connections_on_failure(const struct store *st);
+/* negotiated:PREFIX:conns:HUB:HASH, HASH 128 bits of SHA-256 over the user id. -1 if too long. */
+int store_conns_key(const char *prefix, const char *hub, const char *user, char *out, size_t cap);
 
 /* Process-wide store counters for GET /metrics. */
 void store_metrics_render(struct buf *out);

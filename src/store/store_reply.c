@@ -96,6 +96,20 @@ long store_reply_rate(const redisReply *r, unsigned max_wait)
 	return (long)wait->integer;
 }
 
+int store_reply_conns(const redisReply *r, unsigned *held)
+{
+	if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2)
+		return -1;
+	const redisReply *admitted = r->element[0], *count = r->element[1];
+	if (!admitted || !count || admitted->type != REDIS_REPLY_INTEGER ||
+	    count->type != REDIS_REPLY_INTEGER ||
+	    (admitted->integer != 0 && admitted->integer != 1) || count->integer < 0 ||
+	    count->integer > UINT32_MAX)
+		return -1;
+	*held = (unsigned)count->integer;
+	return (int)admitted->integer;
+}
+
 int store_reply_set(const redisReply *r)
 {
 	if (store_reply_is_ok(r))

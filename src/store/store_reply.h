@@ -31,6 +31,10 @@ bool store_reply_is_auth_error_text(const char *text);
  * seconds (1 to max_wait) to wait (Retry-After); -1: not that shape. */
 long store_reply_rate(const redisReply *r, unsigned max_wait);
 
+/* The connection count script's answer {admitted 0|1, places held}: 1 admitted (or recorded), 0
+ * refused, with *held; -1: not that shape. */
+int store_reply_conns(const redisReply *r, unsigned *held);
+
 /* SET ... NX: 1 when set (+OK), 0 when not (nil), -1 for anything else. */
 int store_reply_set(const redisReply *r);
 

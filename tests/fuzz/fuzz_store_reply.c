@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Bytes a Redis server may send: hiredis's reply reader (bounded as store_conn.c bounds it: at most
  * STORE_REPLY_MAX_BYTES, arrays of at most STORE_REPLY_MAX_ELEMENTS), then
- * every reader of store_reply.c on each reply it makes (the rate script's answer, a GET's value,
- * the status and error checks), as the daemon reads a [store]'s answers. */
+ * every reader of store_reply.c on each reply it makes (the rate script's answer, the connection
+ * count script's, a GET's value, the status and error checks), as the daemon reads a [store]'s answers. */
 #include "fuzz.h"
 #include "store/store_conn.h"
 #include "store/store_reply.h"
@@ -17,6 +17,10 @@ static void read_every_way(const redisReply *r)
 	size_t len = 0;
 	long wait = store_reply_rate(r, 3600);
 	if (wait < -1 || wait > 3600)
+		abort();
+	unsigned held = 0;
+	int admitted = store_reply_conns(r, &held);
+	if (admitted < -1 || admitted > 1)
 		abort();
 	int got = store_reply_value(r, value, sizeof value, &len);
 	if (got == 1 && (len >= sizeof value || value[len] != '\0'))

@@ -106,6 +106,26 @@ static void replies(void)
 		if (r)
 			freeReplyObject(r);
 	}
+	static const struct {
+		const char *wire;
+		int want;
+		unsigned held;
+	} conns[] = {
+		{"*2\r\n:1\r\n:3\r\n", 1, 3},		{"*2\r\n:0\r\n:5\r\n", 0, 5},
+		{"*2\r\n:2\r\n:5\r\n", -1, 0},		{"*2\r\n:1\r\n:-1\r\n", -1, 0},
+		{"*2\r\n:1\r\n:4294967296\r\n", -1, 0}, {"*1\r\n:1\r\n", -1, 0},
+		{"*2\r\n$1\r\n1\r\n:1\r\n", -1, 0},	{"-ERR boom\r\n", -1, 0},
+	};
+	for (size_t i = 0; i < sizeof conns / sizeof conns[0]; i++) {
+		redisReply *r = reply_of(conns[i].wire);
+		unsigned held = 0;
+		int got = r ? store_reply_conns(r, &held) : -2;
+		ok(got == conns[i].want && (got < 0 || held == conns[i].held),
+		   "connection count reply %zu reads as %d (held %u)", i, conns[i].want,
+		   conns[i].held);
+		if (r)
+			freeReplyObject(r);
+	}
 	char out[8], err[128];
 	size_t len = 0;
 	redisReply *r = reply_of("$5\r\nhello\r\n");
@@ -154,6 +174,12 @@ static void keys(void)
 	   "the parts are kept apart; the same parts, the same key");
 	ok(store_rate_key("fleet", "chat", "user", "keys", "alice", a, 20) < 0,
 	   "a key longer than its buffer is refused");
+	ok(store_conns_key("fleet", "chat", "alice", a, sizeof a) == 0 &&
+		   strncmp(a, "negotiated:fleet:conns:chat:", 28) == 0 && strlen(a) == 28 + 32 &&
+		   !strstr(a, "alice"),
+	   "negotiated:PREFIX:conns:HUB:HASH, the user hashed: %s", a);
+	ok(store_conns_key("fleet", "chat", "alice", a, 40) < 0,
+	   "too long for its buffer: refused");
 }
 
 int main(void)
