@@ -5,7 +5,9 @@
 // same table of events; statuses and bodies must be equal. Where negotiated checks more than the
 // official handler (it does not verify ce-signature, nor the origin of a POST, nor bound the body),
 // the row names both answers and says why (docs/stopping-a-user.md, "What the gate checks").
-// Loopback only.
+// A second hub, counted, has max_connections_per_user = 2: the same sequence of connect, connected
+// and disconnected events goes to negotiated and to an official handler that keeps the same count in
+// a Map (the oracle here is the wire form of its answers: res.fail(401, ...), 204, 200). Loopback only.
 import assert from 'node:assert/strict';
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
@@ -107,6 +109,30 @@ async function send(base, ev) {
   return { status: res.status, body: await res.text(), allowed: res.headers.get('webhook-allowed-origin') };
 }
 
+/** The counting app's view: each user's connection ids, as an app would keep them. */
+const held = new Map();
+const LIMIT = 2;
+const countingHandler = new WebPubSubEventHandler('counted', {
+  allowedEndpoints: [`https://${HOST}`],
+  handleConnect(req, res) {
+    const mine = held.get(req.context.userId) ?? new Set();
+    if (mine.size >= LIMIT && !mine.has(req.context.connectionId)) return res.fail(401, 'too many connections');
+    held.set(req.context.userId, mine.add(req.context.connectionId));
+    return res.success();
+  },
+  onConnected() {},
+  onDisconnected(req) { held.get(req.context.userId)?.delete(req.context.connectionId); },
+});
+
+/** An event of the counted hub for USER's connection ID. */
+function countedEvent(kind, user, id) {
+  const type = `azure.webpubsub.sys.${kind}`;
+  const body = kind === 'disconnected' ? JSON.stringify({ reason: 'closed' }) : kind === 'connected' ? '{}' : undefined;
+  const ev = connectEvent({ user, hub: 'counted', type, body }, { 'ce-connectionid': id, 'ce-signature': sign(PRIMARY, id),
+    'ce-source': `/hubs/counted/client/${id}` });
+  return { ...ev, path: '/api/webpubsub/hubs/counted/' };
+}
+
 let oracle, daemon;
 before(async () => {
   const handler = new WebPubSubEventHandler('chat', {
@@ -118,6 +144,7 @@ before(async () => {
   });
   const app = express();
   app.use(handler.getMiddleware());
+  app.use(countingHandler.getMiddleware());
   oracle = await new Promise((ok) => { const s = app.listen(0, '127.0.0.1', () => ok(s)); });
   const state = REVOKED.map((e) => JSON.stringify(e)).join('\n') + '\n';
   daemon = await startDaemon({
@@ -125,7 +152,8 @@ before(async () => {
 [service:main]
 connection_string = Endpoint=https://${HOST};AccessKey=${PRIMARY};Version=1.0;
 secondary_connection_string = Endpoint=https://${HOST};AccessKey=${SECONDARY};Version=1.0;
-[hub:chat]\nauth = anon\nconnect_gate = yes\n[hub:lobby]\nauth = anon\n[auth:anon]\ntype = anonymous\n`,
+[hub:chat]\nauth = anon\nconnect_gate = yes\n[hub:lobby]\nauth = anon\n
+[hub:counted]\nauth = anon\nconnect_gate = yes\nmax_connections_per_user = 2\n[auth:anon]\ntype = anonymous\n`,
     files: { 'state/revocations.jsonl': state },
   });
 });
@@ -162,4 +190,23 @@ describe(`connect gate vs @azure/web-pubsub-express 1.1.0 (${TABLE.length} event
     assert.match(metrics, /negotiated_connect_gate_total\{result="revoked"\} [1-9]/);
     assert.match(metrics, /negotiated_connect_gate_total\{result="bad_signature"\} [1-9]/);
   });
+});
+
+describe('max_connections_per_user = 2 vs an official handler counting in a Map', () => {
+  const oracleBase = () => `http://127.0.0.1:${oracle.address().port}`;
+  const [a, b, c, d] = [randomUUID(), randomUUID(), randomUUID(), randomUUID()];
+  const SEQUENCE = [
+    ['connect', 'alice', a, 204], ['connected', 'alice', a, 200], ['connect', 'alice', b, 204],
+    ['connect', 'alice', c, 401], ['connect', 'alice', b, 204], ['connect', 'bob', c, 204],
+    ['disconnected', 'alice', a, 200], ['connect', 'alice', c, 204], ['connect', 'alice', d, 401],
+  ];
+  for (const [kind, user, id, want] of SEQUENCE) {
+    test(`${kind} ${user} ${id.slice(0, 8)}: ${want}`, async () => {
+      const official = await send(oracleBase(), countedEvent(kind, user, id));
+      const ours = await send(daemon.base, countedEvent(kind, user, id));
+      assert.equal(official.status, want, 'the oracle counts as the table says');
+      assert.deepEqual({ status: ours.status, body: ours.body }, { status: official.status, body: official.body },
+        'negotiated answers as the official handler');
+    });
+  }
 });
