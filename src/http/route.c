@@ -96,13 +96,13 @@ static void metrics(const struct runtime *rt, struct ngd_request *req, struct re
 			   "negotiated_store_up %d\n",
 			   store_reachable(rt->store) ? 1 : 0);
 	}
-	if (!rt->store && rt->counts_connections)
-		buf_printf(&out->body,
-			   "# HELP negotiated_connect_gate_connections The live connections the "
-			   "connect gate counts on this instance (max_connections_per_user).\n"
-			   "# TYPE negotiated_connect_gate_connections gauge\n"
-			   "negotiated_connect_gate_connections %zu\n",
-			   live_connections_held());
+	buf_printf(&out->body,
+		   "# HELP negotiated_connect_gate_connections The live connections the "
+		   "connect gate counts in this process (max_connections_per_user without a "
+		   "[store]).\n"
+		   "# TYPE negotiated_connect_gate_connections gauge\n"
+		   "negotiated_connect_gate_connections %zu\n",
+		   live_connections_held());
 	if (rt->fleet)
 		buf_printf(
 			&out->body,

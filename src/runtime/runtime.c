@@ -276,10 +276,8 @@ static int build_edge(struct runtime *rt, char *err, size_t err_len)
 					s->cors_credentials};
 	rt->cors.any = rt->cors.n == 1 && strcmp(rt->cors.origins[0], "*") == 0;
 	rt->any_cors = rt->cors.n > 0;
-	for (size_t i = 0; i < rt->cfg->n_hubs; i++) {
+	for (size_t i = 0; i < rt->cfg->n_hubs; i++)
 		rt->any_cors |= rt->cfg->hubs[i]->cors_origins.n > 0;
-		rt->counts_connections |= rt->cfg->hubs[i]->max_connections_per_user > 0;
-	}
 	bool limited = false;
 	for (size_t i = 0; i < rt->cfg->n_hubs; i++)
 		limited |= rt->cfg->hubs[i]->rate_per_user.count ||

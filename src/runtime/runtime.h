@@ -54,7 +54,6 @@ struct runtime {
 	struct access_log access_log;
 	struct cors_policy cors; /* [server]: for answers that name no known hub */
 	bool any_cors;		 /* some origin is allowed somewhere: Origin is worth reading */
-	bool counts_connections; /* some hub sets max_connections_per_user */
 	struct rate_table
 		*rate_limits; /* NULL unless a hub sets rate_per_user or rate_per_address */
 	struct store *store;  /* [store]: the fleet's shared limits; NULL without one (owned) */

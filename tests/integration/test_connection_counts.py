@@ -13,8 +13,10 @@ import subprocess
 import time
 import uuid
 
-from conftest import START_TIMEOUT, WRAPPER, Service, run_cli
-from test_store import SLACK_MS, TIMEOUT_MS, config, running_nginx, running_redis
+import secrets
+
+from conftest import START_TIMEOUT, Service, remember_secret, run_cli
+from test_store import ACL_RIGHTS, SLACK_MS, TIMEOUT_MS, config, running_nginx, running_redis
 
 HOST = "gate.webpubsub.azure.com"
 KINDS = {"connect": "azure.webpubsub.sys.connect", "connected": "azure.webpubsub.sys.connected",
@@ -108,14 +110,15 @@ def test_one_instance_counts_connect_connected_disconnected(daemon_factory):
     assert event(daemon, service, "connect", "alice", connection_id())[0] == 401
 
 
-def redis_cli(redis, *args):
-    return subprocess.run(["redis-cli", "-p", str(redis.port), *args], capture_output=True, text=True,
+def redis_cli(redis, *args, password=None):
+    login = ["--user", "inspector", "--pass", password, "--no-auth-warning"] if password else []
+    return subprocess.run(["redis-cli", "-p", str(redis.port), *login, *args], capture_output=True, text=True,
                           timeout=10, check=True).stdout
 
 
-def fleet_text(tmp_path, redis, service, on_failure="open", prefix="conns"):
+def fleet_text(tmp_path, redis, service, on_failure="open", prefix="conns", auth=""):
     return config(tmp_path, f"redis://127.0.0.1:{redis.port}/2", prefix=prefix, service=service,
-                  extra=f"connections_on_failure = {on_failure}\nrevocations_on_failure = open\n",
+                  extra=f"connections_on_failure = {on_failure}\nrevocations_on_failure = open\n{auth}",
                   hub_extra="connect_gate = yes\nmax_connections_per_user = 3\nconnection_count_ttl = 30\n")
 
 
@@ -123,8 +126,14 @@ def test_three_instances_count_a_users_connections_as_one(daemon_factory, tmp_pa
     service = Service.new(endpoint=f"https://{HOST}")
     nginx_dir = tmp_path / "nginx"
     nginx_dir.mkdir()
-    with running_redis(tmp_path) as redis:
-        daemons = [daemon_factory(fleet_text(tmp_path, redis, service)) for _ in range(3)]
+    password = remember_secret(secrets.token_hex(16))
+    (tmp_path / "password").write_text(password + "\n")
+    (tmp_path / "password").chmod(0o600)
+    acl = ["--user", "default", "off", "--user", "fleet", "on", f">{password}", *ACL_RIGHTS,
+           "--user", "inspector", "on", f">{password}", "~*", "+@all"]  # the test's own look
+    auth = f"user = fleet\npassword_file = {tmp_path}/password\n"  # the documented rights suffice
+    with running_redis(tmp_path, acl) as redis:
+        daemons = [daemon_factory(fleet_text(tmp_path, redis, service, auth=auth)) for _ in range(3)]
         with running_nginx(nginx_dir, daemons) as port:
             ids = [connection_id() for _ in range(10)]
             statuses = [event(port, service, "connect", "alice", c)[0] for c in ids]
@@ -135,10 +144,11 @@ def test_three_instances_count_a_users_connections_as_one(daemon_factory, tmp_pa
             # each instance saw some of the events, and refuses the next connect itself
             for d in daemons:
                 assert event(d, service, "connect", "alice", connection_id())[0] == 401
-            keys = redis_cli(redis, "-n", "2", "--scan", "--pattern", "negotiated:conns:conns:*").split()
+            cli = lambda *a: redis_cli(redis, "-n", "2", *a, password=password)
+            keys = cli("--scan", "--pattern", "negotiated:conns:conns:*").split()
             assert len(keys) == 1 and "alice" not in keys[0], keys
-            assert redis_cli(redis, "-n", "2", "ZCARD", keys[0]).strip() == "3"
-            assert 0 < int(redis_cli(redis, "-n", "2", "TTL", keys[0])) <= 30 * 60
+            assert cli("ZCARD", keys[0]).strip() == "3"
+            assert 0 < int(cli("TTL", keys[0])) <= 30 * 60
             assert event(daemons[2], service, "disconnected", "alice", admitted[0])[0] == 200
             assert event(daemons[0], service, "connect", "alice", connection_id())[0] == 204
             assert event(port, service, "connect", "bob", connection_id())[0] == 204
