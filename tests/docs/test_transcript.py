@@ -110,3 +110,27 @@ def test_explain_prints_what_the_policy_page_shows(tmp_path):
     result = integration.run_cli(*argv)
     assert result.returncode == 0, result.stderr
     assert result.stdout.replace(f"{etc}/", "/etc/negotiated/").splitlines() == shown
+
+
+def test_connection_limit_try_out_answers_as_its_comments_say(tmp_path):
+    """docs/connect-gate.md's "Try it without Azure": the commands as written (openssl and curl
+    playing the service), in namespaces of their own (127.0.0.1:8090 free, /tmp private), with the
+    build under test as `negotiated`; each event answers the status its comment names."""
+    import re
+
+    commands = marked_block(REPO / "docs" / "connect-gate.md", "transcript", "connection-limit")
+    commands = commands.replace("until curl", "timeout 10 bash -c 'until curl", 1).replace(
+        "sleep 0.1; done", "sleep 0.1; done'", 1)  # bounded here: a daemon that never listens fails
+    wanted = re.findall(r"^event \S+ \S+ +# (\d{3})", commands, re.M)
+    assert len(wanted) == 5, wanted
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    shutil.copy2(integration.BINARY, bindir / "negotiated")  # a copy: the binary may be under /tmp
+    # the copy is bound to /mnt before a tmpfs hides the test's /tmp
+    script = f"set -euo pipefail\nip link set lo up\nmount --bind \"{bindir}\" /mnt\n" + \
+        "mount -t tmpfs tmpfs /tmp\nexport PATH=\"/mnt:$PATH\"\n" + commands + "\nwait\ncat /tmp/try.log >&2\n"
+    result = subprocess.run(NAMESPACES + ["bash", "-c", script], capture_output=True, text=True, timeout=60,
+                            env=integration.child_env({}))
+    assert result.returncode == 0, f"the page's commands failed:\n{result.stdout}\n{result.stderr}"
+    assert result.stdout.split() == wanted, (result.stdout, wanted)
+    assert "event=refused reason=too_many_connections hub=chat user=alice connection=c2" in result.stderr
