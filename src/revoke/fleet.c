@@ -319,7 +319,9 @@ static int fill_from_store(void *ctx, struct revocations *staged, char *err, siz
 	    store_conn_call(&f->data, 5, argv, lens, f->read_timeout_ms, &r, err, err_len) < 0)
 		return -1;
 	int rc = fleet_reply_snapshot(r, staged, time(NULL), &version, &f->prune, err, err_len);
-	if (rc == 0 && f->prune.n) /* under the change lock: one more round trip, rarely */
+	/* under the change lock: one more round trip, rarely; never into a store that holds no list
+	 * (its version would then exist, and the seed below would not happen) */
+	if (rc == 0 && version >= 0 && f->prune.n)
 		prune(f, r);
 	freeReplyObject(r);
 	if (rc == 0 && version < 0 && revocations_count(f->list) > 0) {

@@ -130,6 +130,26 @@ def test_expired_revocations_leave_the_store(daemon_factory, tmp_path, sockets):
         assert "alice" not in [e["user"] for e in json.loads(revoke_on(socks[1], "--list", "--json").stdout)["entries"]]
 
 
+def test_a_store_that_lost_its_list_gets_it_back_before_anything_is_removed(daemon_factory, tmp_path,
+                                                                           sockets):  # noqa: F811
+    """No version key: the instance's copy is seeded first (a removal would create the version and
+    so stop the seed, and the next read would lift bob everywhere)."""
+    with running_redis(tmp_path) as redis:
+        db, hash_key = 7, "negotiated:lost:revocations"
+        cli = lambda *args: redis_cli(redis.port, db, *args)  # noqa: E731
+        sock = sockets / "lost.sock"
+        a = daemon_factory(config(tmp_path, f"redis://127.0.0.1:{redis.port}/{db}", prefix="lost",
+                                  server_extra=f"admin_socket = {sock}\n"))
+        assert revoke_on(sock, "--user", "bob").returncode == 0
+        cli("DEL", hash_key, f"{hash_key}:version")  # lost, and then a stale entry written back
+        cli("HSET", hash_key, "carol\n", entry("carol", int(time.time()) - 3600))
+        cli("PUBLISH", hash_key, "0")
+        until(lambda: cli("HEXISTS", hash_key, "bob\n") == "1" and cli("HEXISTS", hash_key, "carol\n") == "0",
+              2 + SLACK_S)
+        assert "the store held no list" in a.stderr_text()
+        assert ask(a, "bob")[0] == 403 and cli("HLEN", hash_key) == "1"
+
+
 def test_the_removal_script_spares_an_entry_revoked_again(tmp_path):
     """The script on a hash no instance follows, so nothing but this test touches it."""
     with running_redis(tmp_path) as redis:
