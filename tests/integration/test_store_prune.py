@@ -3,7 +3,8 @@
 Two instances share Debian's redis-server (on loopback, stopped after): an entry an older version
 left behind, expired an hour ago, goes at the next full read, exactly once; one made `--for 2s`
 goes at the first periodic full read 60 s (the margin) after it expired, never before, while a
-permanent one made at the same time stays. The removal script itself, driven through redis-cli:
+permanent one made at the same time stays. A store that lost its list gets the instance's copy
+before anything is removed from it. The removal script itself, driven through redis-cli:
 an entry revoked again since the read survives, and the version moves (and the channel hears)
 only when something went."""
 import ast
