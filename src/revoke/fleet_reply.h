@@ -23,7 +23,7 @@ int fleet_field(const char *user, const char *hub, char *out, size_t cap);
 /* An entry leaves the store only once it expired this long ago by our clock and by the server's:
  * an instance whose clock lags by less still holds it as expired (the JWT leeway's default). */
 #define FLEET_PRUNE_MARGIN_S 60
-#define FLEET_PRUNE_BATCH 1000 /* entries one prune script may remove: about 5 ms of the server */
+#define FLEET_PRUNE_BATCH 1000 /* entries one prune script may remove: 2 to 4 ms of Redis 7.0 */
 
 /* Whether an entry that expires at EXPIRES_AT (0: never) may leave the store at NOW. */
 bool fleet_prune_due(time_t expires_at, time_t now);

@@ -353,8 +353,7 @@ static void drop_expired(struct revocations *list, time_t now)
 	publish_count(list);
 }
 
-/* Under the change lock: E replaces its own entry, or fits (expired entries make room when full).
- */
+/* Under the change lock: E replaces its own entry, or fits (expired ones make room when full). */
 static bool has_room(struct revocations *list, const struct revocation *e)
 {
 	if (find(list, e->user, e->hub) || list->n < REVOKE_MAX_ENTRIES)
