@@ -109,8 +109,13 @@ static void metrics(const struct runtime *rt, struct ngd_request *req, struct re
 			"# HELP negotiated_store_revocations_current Whether this instance's copy "
 			"of the revocation list follows the [store] (0: it may be stale).\n"
 			"# TYPE negotiated_store_revocations_current gauge\n"
-			"negotiated_store_revocations_current %d\n",
-			revoke_fleet_fresh(rt->fleet) ? 1 : 0);
+			"negotiated_store_revocations_current %d\n"
+			"# HELP negotiated_store_revocations_pruned_total Expired revocations "
+			"this process removed from the [store].\n"
+			"# TYPE negotiated_store_revocations_pruned_total counter\n"
+			"negotiated_store_revocations_pruned_total %llu\n",
+			revoke_fleet_fresh(rt->fleet) ? 1 : 0,
+			(unsigned long long)revoke_fleet_pruned_total());
 	out->content_type = "text/plain; version=0.0.4; charset=utf-8";
 }
 

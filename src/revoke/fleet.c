@@ -8,6 +8,7 @@
 #include "revoke/fleet_reply.h"
 #include "revoke/state_file.h"
 #include "store/store_own.h"
+#include "store/store_reply.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -40,6 +41,24 @@ static const char lift_script[] =
 /* The full read, atomic: {version or nil, HGETALL}. */
 static const char read_script[] = "return {redis.call('GET', KEYS[2]), "
 				  "redis.call('HGETALL', KEYS[1])}\n";
+/* Expired entries out: ARGV channel, margin (s), then a field, the value read and its expiry for
+ * each. A field goes only if it still holds that value (another instance may have revoked the user
+ * again since the read) and the server's clock too puts its expiry MARGIN s in the past; the
+ * version moves, and the fleet hears of it, only when one went. Several instances at once: the
+ * first removes, the others find nothing to remove. */
+static const char prune_script[] =
+	"local now = tonumber(redis.call('TIME')[1])\n"
+	"local margin = tonumber(ARGV[2])\n"
+	"local n = 0\n"
+	"for i = 3, #ARGV - 2, 3 do\n"
+	"  local expires = tonumber(ARGV[i + 2])\n"
+	"  if expires > 0 and expires + margin <= now and\n"
+	"     redis.call('HGET', KEYS[1], ARGV[i]) == ARGV[i + 1] then\n"
+	"    n = n + redis.call('HDEL', KEYS[1], ARGV[i])\n"
+	"  end\n"
+	"end\n"
+	"if n > 0 then redis.call('PUBLISH', ARGV[1], redis.call('INCR', KEYS[2])) end\n"
+	"return n\n";
 /* A store that holds no list (a Redis restarted without persistence) gets this instance's copy,
  * unless another instance was first: ARGV channel, then field and value pairs. */
 static const char seed_script[] = "if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end\n"
@@ -62,7 +81,10 @@ struct revoke_fleet {
 	_Atomic uint64_t last_read_ns;	/* the last full read that succeeded; 0: none yet */
 	uint64_t last_try_ns, last_ping_ns, last_rx_ns;
 	bool need_read, was_fresh;
+	struct fleet_prune prune; /* the last full read's expired entries (the thread's) */
 };
+
+static _Atomic uint64_t pruned_total; /* process-wide: entries this process removed */
 
 static int eval(struct store *st, const char *script, size_t script_len, int n_args,
 		const char **args, const size_t *arg_lens, redisReply **r, char *err,
@@ -213,6 +235,78 @@ static int data_connect(struct revoke_fleet *f, char *err, size_t err_len)
 	return 0;
 }
 
+#define STR_(x) #x
+#define STR(x) STR_(x)
+#define PRUNE_HEAD 7 /* EVAL, script, 2, hash, version, channel, margin */
+
+/* The prune script's arguments for the due entries of R, the full read's reply (EXPIRY: room for
+ * each one's expiry as text). */
+static void prune_args(const struct revoke_fleet *f, const redisReply *r, const char **argv,
+		       size_t *lens, char (*expiry)[24])
+{
+	const redisReply *pairs = r->element[1];
+	const char *head[PRUNE_HEAD] = {"EVAL",
+					prune_script,
+					"2",
+					f->hash,
+					f->version_key,
+					f->hash,
+					STR(FLEET_PRUNE_MARGIN_S)};
+	for (size_t i = 0; i < PRUNE_HEAD; i++)
+		argv[i] = head[i], lens[i] = strlen(head[i]);
+	for (size_t i = 0; i < f->prune.n; i++) {
+		const redisReply *field = pairs->element[f->prune.due[i].field];
+		const redisReply *value = pairs->element[f->prune.due[i].field + 1];
+		const char **a = argv + PRUNE_HEAD + 3 * i;
+		size_t *l = lens + PRUNE_HEAD + 3 * i;
+		snprintf(expiry[i], sizeof expiry[i], "%lld",
+			 (long long)f->prune.due[i].expires_at);
+		a[0] = field->str, l[0] = field->len;
+		a[1] = value->str, l[1] = value->len;
+		a[2] = expiry[i], l[2] = strlen(expiry[i]);
+	}
+}
+
+static void prune_answer(struct revoke_fleet *f, const redisReply *r)
+{
+	if (r->type != REDIS_REPLY_INTEGER || r->integer < 0) {
+		char why[256];
+		store_reply_error_text(r, "the prune script", why, sizeof why);
+		log_debug("[store] revocations: removing expired entries failed: %s", why);
+		return;
+	}
+	if (r->integer == 0)
+		return;
+	atomic_fetch_add_explicit(&pruned_total, (uint64_t)r->integer, memory_order_relaxed);
+	log_debug("[store] revocations: %lld expired entries left the store%s", r->integer,
+		  f->prune.more ? " (more at a later read)" : "");
+}
+
+/* The due entries of R (the full read's reply) out of the store, on the data connection. A failure
+ * costs nothing but the try: the next read finds them again. */
+static void prune(struct revoke_fleet *f, const redisReply *r)
+{
+	size_t argc = PRUNE_HEAD + 3 * f->prune.n;
+	const char **argv = calloc(argc, sizeof *argv);
+	size_t *lens = calloc(argc, sizeof *lens);
+	char(*expiry)[24] = calloc(f->prune.n, sizeof *expiry);
+	char err[256] = "";
+	redisReply *answer = NULL;
+	if (!argv || !lens || !expiry)
+		log_debug("[store] revocations: out of memory to remove expired entries");
+	else {
+		prune_args(f, r, argv, lens, expiry);
+		if (store_conn_call(&f->data, (int)argc, argv, lens, f->read_timeout_ms, &answer,
+				    err, sizeof err) < 0)
+			log_debug("[store] revocations: removing expired entries failed: %s", err);
+		else
+			prune_answer(f, answer);
+	}
+	if (answer)
+		freeReplyObject(answer);
+	free(argv), free(lens), free(expiry);
+}
+
 /* revocations_refresh's FILL: the store's list into STAGED, under the list's change lock. */
 static int fill_from_store(void *ctx, struct revocations *staged, char *err, size_t err_len)
 {
@@ -224,7 +318,11 @@ static int fill_from_store(void *ctx, struct revocations *staged, char *err, siz
 	if (data_connect(f, err, err_len) < 0 ||
 	    store_conn_call(&f->data, 5, argv, lens, f->read_timeout_ms, &r, err, err_len) < 0)
 		return -1;
-	int rc = fleet_reply_snapshot(r, staged, time(NULL), &version, err, err_len);
+	int rc = fleet_reply_snapshot(r, staged, time(NULL), &version, &f->prune, err, err_len);
+	/* under the change lock: one more round trip, rarely; never into a store that holds no list
+	 * (its version would then exist, and the seed below would not happen) */
+	if (rc == 0 && version >= 0 && f->prune.n)
+		prune(f, r);
 	freeReplyObject(r);
 	if (rc == 0 && version < 0 && revocations_count(f->list) > 0) {
 		seed(f);
@@ -426,6 +524,11 @@ bool revoke_fleet_fresh(const struct revoke_fleet *f)
 	if (!read || (now > read && now - read > (uint64_t)FLEET_STALE_READ_MS * 1000000u))
 		return false;
 	return !down || now <= down || now - down <= (uint64_t)FLEET_STALE_DOWN_MS * 1000000u;
+}
+
+uint64_t revoke_fleet_pruned_total(void)
+{
+	return atomic_load_explicit(&pruned_total, memory_order_relaxed);
 }
 
 bool revoke_fleet_blocks(const struct revoke_fleet *f)

@@ -40,11 +40,25 @@ static int read_version(const redisReply *r, long long *version)
 	return *end || *version < 0 ? -1 : 0;
 }
 
-/* One field and value into STAGED: 0, or -1 with what is wrong in why. */
-static int read_pair(const redisReply *field, const redisReply *value, struct revocations *staged,
-		     time_t now, char *why, size_t why_len)
+bool fleet_prune_due(time_t expires_at, time_t now)
 {
-	struct revocation e;
+	return expires_at > 0 && now - FLEET_PRUNE_MARGIN_S >= expires_at;
+}
+
+static void note_due(struct fleet_prune *prune, size_t field, time_t expires_at)
+{
+	if (prune->n == FLEET_PRUNE_BATCH) {
+		prune->more++;
+		return;
+	}
+	prune->due[prune->n].field = field;
+	prune->due[prune->n++].expires_at = expires_at;
+}
+
+/* One field and value into STAGED (*e: the entry): 0, or -1 with what is wrong in why. */
+static int read_pair(const redisReply *field, const redisReply *value, struct revocations *staged,
+		     time_t now, struct revocation *e, char *why, size_t why_len)
+{
 	char expected[NGD_MAX_USER_ID + NGD_MAX_HUB_NAME + 2];
 	if (field->type != REDIS_REPLY_STRING || value->type != REDIS_REPLY_STRING ||
 	    value->len > STATE_FILE_MAX_LINE) {
@@ -52,20 +66,23 @@ static int read_pair(const redisReply *field, const redisReply *value, struct re
 			 STATE_FILE_MAX_LINE);
 		return -1;
 	}
-	if (state_file_parse_line(value->str, value->len, &e, why, why_len) < 0)
+	if (state_file_parse_line(value->str, value->len, e, why, why_len) < 0)
 		return -1;
-	if (fleet_field(e.user, e.hub, expected, sizeof expected) < 0 ||
+	if (fleet_field(e->user, e->hub, expected, sizeof expected) < 0 ||
 	    !is_text(field, expected)) {
 		snprintf(why, why_len, "the field does not name the entry's user and hub");
 		return -1;
 	}
-	return revocations_load_one(staged, &e, now, why, why_len);
+	return revocations_load_one(staged, e, now, why, why_len);
 }
 
 int fleet_reply_snapshot(const redisReply *r, struct revocations *staged, time_t now,
-			 long long *version, char *err, size_t err_len)
+			 long long *version, struct fleet_prune *prune, char *err, size_t err_len)
 {
 	char why[256];
+	struct revocation e;
+	if (prune) /* a refused read removes nothing */
+		prune->n = prune->more = 0;
 	if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
 	    read_version(r->element[0], version) < 0 || r->element[1]->type != REDIS_REPLY_ARRAY ||
 	    r->element[1]->elements % 2) {
@@ -74,12 +91,17 @@ int fleet_reply_snapshot(const redisReply *r, struct revocations *staged, time_t
 		return -1;
 	}
 	const redisReply *pairs = r->element[1];
-	for (size_t i = 0; i + 1 < pairs->elements; i += 2)
-		if (read_pair(pairs->element[i], pairs->element[i + 1], staged, now, why,
+	for (size_t i = 0; i + 1 < pairs->elements; i += 2) {
+		if (read_pair(pairs->element[i], pairs->element[i + 1], staged, now, &e, why,
 			      sizeof why) < 0) {
 			snprintf(err, err_len, "entry %zu of the store's list: %s", i / 2 + 1, why);
+			if (prune)
+				prune->n = prune->more = 0;
 			return -1;
 		}
+		if (prune && fleet_prune_due(e.expires_at, now))
+			note_due(prune, i, e.expires_at);
+	}
 	revocations_loaded(staged);
 	return 0;
 }

@@ -8,6 +8,7 @@
 #include "revoke/revocations.h"
 
 #include <hiredis/hiredis.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <time.h>
 
@@ -19,11 +20,31 @@
  * 0, or -1 when CAP is too small. */
 int fleet_field(const char *user, const char *hub, char *out, size_t cap);
 
+/* An entry leaves the store only once it expired this long ago by our clock and by the server's:
+ * an instance whose clock lags by less still holds it as expired (the JWT leeway's default). */
+#define FLEET_PRUNE_MARGIN_S 60
+#define FLEET_PRUNE_BATCH 1000 /* entries one prune script may remove: 2 to 4 ms of Redis 7.0 */
+
+/* Whether an entry that expires at EXPIRES_AT (0: never) may leave the store at NOW. */
+bool fleet_prune_due(time_t expires_at, time_t now);
+
+/* The entries of a full read that may leave the store: where each one's field is in the HGETALL
+ * array (its value follows it) and its expiry. The caller's; filled by fleet_reply_snapshot. */
+struct fleet_prune {
+	size_t n;    /* in due[] */
+	size_t more; /* also due, past the batch: a later read takes them */
+	struct {
+		size_t field;
+		time_t expires_at;
+	} due[FLEET_PRUNE_BATCH];
+};
+
 /* The full read's reply {version or nil, {field, value, ...}} into STAGED (entries expired at NOW
- * dropped) and *version (-1: no version key, the store holds no list yet). 0, or -1 with what is
- * wrong in err (the pair's number, never its text): then the whole read is refused. */
+ * dropped) and *version (-1: no version key, the store holds no list yet); PRUNE (may be NULL) gets
+ * the entries fleet_prune_due at NOW. 0, or -1 with what is wrong in err (the pair's number, never
+ * its text): then the whole read is refused. */
 int fleet_reply_snapshot(const redisReply *r, struct revocations *staged, time_t now,
-			 long long *version, char *err, size_t err_len);
+			 long long *version, struct fleet_prune *prune, char *err, size_t err_len);
 
 enum fleet_push {
 	FLEET_PUSH_MESSAGE,    /* {"message", CHANNEL, payload}: the list changed */

@@ -333,6 +333,35 @@ static void unput(struct revocations *list, const struct entry *fresh, const str
 	fill_index(list);
 }
 
+/* Under the change lock: the entries expired at NOW are let go (they refuse nothing, no state file
+ * holds them, and --list does not show them, so they could not be lifted). */
+static void drop_expired(struct revocations *list, time_t now)
+{
+	size_t keep = 0, n = list->n;
+	pthread_rwlock_wrlock(&list->lock);
+	for (size_t i = 0; i < n; i++) {
+		if (live(list->items[i].expires_at, now))
+			list->items[keep++] = list->items[i];
+		else
+			free(list->items[i].text);
+	}
+	memset(list->items + keep, 0, (n - keep) * sizeof *list->items);
+	list->n = keep;
+	if (list->index)
+		fill_index(list);
+	pthread_rwlock_unlock(&list->lock);
+	publish_count(list);
+}
+
+/* Under the change lock: E replaces its own entry, or fits (expired ones make room when full). */
+static bool has_room(struct revocations *list, const struct revocation *e)
+{
+	if (find(list, e->user, e->hub) || list->n < REVOKE_MAX_ENTRIES)
+		return true;
+	drop_expired(list, time(NULL));
+	return list->n < REVOKE_MAX_ENTRIES;
+}
+
 static int set_locked(struct revocations *list, const struct revocation *e, bool close, char *err,
 		      size_t err_len)
 {
@@ -341,7 +370,7 @@ static int set_locked(struct revocations *list, const struct revocation *e, bool
 		snprintf(err, err_len, "closing connections is not available in this build");
 		return -1;
 	}
-	if (!find(list, e->user, e->hub) && list->n >= REVOKE_MAX_ENTRIES) {
+	if (!has_room(list, e)) {
 		snprintf(err, err_len, "the list holds %d entries, its limit: lift some first",
 			 REVOKE_MAX_ENTRIES);
 		return -1;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The revocation list across a fleet, without a server: the store's replies read into a list
- * (revoke/fleet_reply.c), the list's writer hook (a refused write changes nothing here) and
- * revocations_refresh (replace, unchanged detection). */
+ * (revoke/fleet_reply.c) and the entries they name for removal, the list's writer hook (a refused
+ * write changes nothing here) and revocations_refresh (replace, unchanged detection). */
 #include "revoke/fleet_reply.h"
 #include "revoke/revocations.h"
 #include "store/store_reply.h"
@@ -55,9 +55,11 @@ static redisReply *snapshot(const char *version, const char *f1, const char *v1,
 	return parse(text, (size_t)n);
 }
 
+static struct fleet_prune prune; /* 16 KB: not on the stack */
+
 static int read_into(redisReply *r, struct revocations *list, long long *version, char *err)
 {
-	int rc = fleet_reply_snapshot(r, list, NOW, version, err, 256);
+	int rc = fleet_reply_snapshot(r, list, NOW, version, &prune, err, 256);
 	freeReplyObject(r);
 	return rc;
 }
@@ -71,6 +73,9 @@ static void snapshots(void)
 		     err) == 0,
 	   "a full read of two entries");
 	ok(version == 7 && revocations_count(list) == 1, "version 7; bob's expired entry dropped");
+	ok(prune.n == 1 && prune.more == 0 && prune.due[0].field == 2 &&
+		   prune.due[0].expires_at == 1600000100,
+	   "bob's entry, expired long ago, is named for removal (field 2 of the array)");
 	ok(revocations_refuse(list, "chat", "alice", 0, NOW, NULL), "alice refused from it");
 	revocations_free(list);
 
@@ -80,6 +85,7 @@ static void snapshots(void)
 	   "no version key: a store that holds no list (-1)");
 	ok(read_into(snapshot(":3\r\n", "mallory\n", alice, NULL, NULL), list, &version, err) < 0,
 	   "a field that does not name its entry is refused");
+	ok(prune.n == 0 && prune.more == 0, "a refused read names nothing for removal");
 	ok(strstr(err, "entry 1") && !strstr(err, "alice"),
 	   "the error names the entry's number, not "
 	   "its text: %s",
@@ -98,6 +104,63 @@ static void snapshots(void)
 	ok(reader_refuses("*2\r\n:1\r\n*200001\r\n"),
 	   "an array longer than FLEET_MAX_ELEMENTS is refused by the reader at its header");
 	ok(!reader_refuses("*2\r\n:1\r\n*200000\r\n"), "one of FLEET_MAX_ELEMENTS is not");
+}
+
+static void prune_due(void)
+{
+	ok(!fleet_prune_due(0, NOW), "an entry that never expires stays");
+	ok(!fleet_prune_due(NOW + 10, NOW), "a live entry stays");
+	ok(!fleet_prune_due(NOW - 1, NOW), "an entry expired a second ago stays (the margin)");
+	ok(!fleet_prune_due(NOW - FLEET_PRUNE_MARGIN_S + 1, NOW),
+	   "... and one a second short of it");
+	ok(fleet_prune_due(NOW - FLEET_PRUNE_MARGIN_S, NOW), "one expired the margin ago goes");
+	ok(FLEET_PRUNE_MARGIN_S >= 60, "the margin allows the JWT leeway's skew of 60 s");
+}
+
+/* A full read of N entries "uI\n" for I < N, expiring at EXPIRES (and "keep\n", live), in RESP. */
+static redisReply *many(size_t n, time_t expires)
+{
+	size_t cap = 256 * (n + 2), len = 0;
+	char *text = malloc(cap);
+	len += (size_t)snprintf(text, cap, "*2\r\n:9\r\n*%zu\r\n", 2 * (n + 1));
+	for (size_t i = 0; i <= n; i++) {
+		char user[32], field[40], value[200];
+		snprintf(user, sizeof user, i < n ? "u%zu" : "keep", i);
+		snprintf(field, sizeof field, "%s\n", user);
+		snprintf(value, sizeof value,
+			 "{\"user\":\"%s\",\"hub\":\"\",\"reason\":\"\",\"by\":\"t\","
+			 "\"set_at\":1,\"expires_at\":%lld,\"issued_before\":0}",
+			 user, i < n ? (long long)expires : 0LL);
+		len += (size_t)snprintf(text + len, cap - len, "$%zu\r\n%s\r\n$%zu\r\n%s\r\n",
+					strlen(field), field, strlen(value), value);
+	}
+	redisReply *r = parse(text, len);
+	free(text);
+	return r;
+}
+
+static void prune_batches(void)
+{
+	struct revocations *list = revocations_new();
+	long long version = 0;
+	char err[256] = "";
+	ok(read_into(many(FLEET_PRUNE_BATCH + 5, NOW - 3600), list, &version, err) == 0,
+	   "a full read of %d entries expired an hour ago and one live: %s", FLEET_PRUNE_BATCH + 5,
+	   err);
+	ok(prune.n == FLEET_PRUNE_BATCH && prune.more == 5,
+	   "one batch is named for removal, the 5 past it wait for a later read");
+	bool fields_ok = true;
+	for (size_t i = 0; i < prune.n; i++)
+		fields_ok = fields_ok && prune.due[i].field == 2 * i &&
+			    prune.due[i].expires_at == NOW - 3600;
+	ok(fields_ok && revocations_count(list) == 1, "each names its field; the live one stays");
+	revocations_free(list);
+
+	list = revocations_new();
+	ok(read_into(many(3, NOW - 5), list, &version, err) == 0 && prune.n == 0 &&
+		   revocations_count(list) == 1,
+	   "entries expired 5 s ago: dropped here, not yet removed from the store");
+	revocations_free(list);
 }
 
 static void pushes(void)
@@ -183,6 +246,8 @@ static void writer_and_refresh(void)
 int main(void)
 {
 	snapshots();
+	prune_due();
+	prune_batches();
 	pushes();
 	writer_and_refresh();
 	return tap_done();

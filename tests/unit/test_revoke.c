@@ -113,6 +113,17 @@ static void test_bound(void)
 	ok(revocations_set(l, &again, false, err, sizeof err) == 0,
 	   "replacing an entry at the cap is allowed");
 	ok(revocations_refuse(l, "h", "user99999", 0, 2000, NULL), "the last one is found");
+	/* user7's entry now expired at 5000, long past: a full list lets it go for a new one */
+	err[0] = '\0';
+	ok(revocations_set(l, &one, false, err, sizeof err) == 0, "an expired entry makes room: %s",
+	   err);
+	ok(revocations_count(l) == REVOKE_MAX_ENTRIES &&
+		   revocations_refuse(l, "h", "one-more", 0, time(NULL), NULL) &&
+		   revocations_refuse(l, "h", "user99999", 0, time(NULL), NULL),
+	   "the new entry is in, every live one kept");
+	struct revocation two = entry("two-more", "", 0, 0);
+	ok(revocations_set(l, &two, false, err, sizeof err) < 0,
+	   "with no expired entry left, one more is refused again");
 	revocations_free(l);
 }
 
@@ -144,6 +155,16 @@ static void test_state_file(void)
 		   revocations_set(l, &gone, false, err, sizeof err) == 0,
 	   "three entries set and saved");
 	ok(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600, "the file is mode 0600");
+	struct revocation old = entry("old", "", t - 1, 0); /* expired when the file is written */
+	ok(revocations_set(l, &old, false, err, sizeof err) == 0, "an expired entry set");
+	char text[4096] = "";
+	FILE *f = fopen(path, "r");
+	size_t got = f ? fread(text, 1, sizeof text - 1, f) : 0;
+	if (f)
+		fclose(f);
+	text[got] = '\0';
+	ok(strstr(text, "\"alice\"") && strstr(text, "\"gone\"") && !strstr(text, "\"old\""),
+	   "a rewrite of the file leaves the expired entry out");
 	revocations_free(l);
 	l = revocations_new();
 	ok(state_file_load(l, path, t + 6, err, sizeof err) == 0, "the file loads: %s", err);
