@@ -149,7 +149,8 @@ def test_entra_token_logs_in_and_connections_log_in_again_with_a_new_one(daemon_
             assert ready(daemon) == 200
 
             # a new token: Azure accepts both while they overlap; then only the new one
-            auths, ids, calls = admin.auth_calls(), admin.user_clients(user), admin.calls
+            ids = admin.user_clients(user)
+            auths, calls = admin.auth_calls(), admin.calls  # that run's own AUTH is in auths
             admin("ACL", "SETUSER", user, f">{second}")
             since = len(standin.asks)
             standin.token = second
