@@ -78,6 +78,12 @@ static void check_entra(struct parser *p, const struct section_head *head, const
 	else if (kind >= 2 && (!k->tenant_id || !k->client_id))
 		parser_error(p, line, "credential", "%s: tenant_id and client_id are required",
 			     k->credential);
+}
+
+/* The systemd credential names among an Entra credential's keys. */
+static void check_entra_names(struct parser *p, const struct section_head *head,
+			      const char *kind_name, const struct config_keyless *k)
+{
 	const char *names[] = {k->client_secret_credential, k->client_certificate_credential};
 	const char *keys[] = {"client_secret_credential", "client_certificate_credential"};
 	for (int i = 0; i < 2; i++)
@@ -106,6 +112,7 @@ static void check_keyless(struct parser *p, const struct config_service *s, cons
 			     "workload_identity, client_secret, client_certificate)");
 	else
 		check_entra(p, &s->head, "service", k);
+	check_entra_names(p, &s->head, "service", k);
 }
 
 static void check_service(struct parser *p, const struct config_service *s)
@@ -490,6 +497,7 @@ static void check_store_entra(struct parser *p, const struct config_store *s,
 			    "credential needs a rediss:// url: a Microsoft Entra ID token is sent "
 			    "only over TLS");
 	check_entra(p, &s->head, "store", &s->entra);
+	check_entra_names(p, &s->head, "store", &s->entra);
 }
 
 /* [store]: a url that parses, at most one password source, a prefix fit for a key name. */
