@@ -5,7 +5,8 @@ redis-server with TLS has an ACL user named like an object id whose password is 
 The rate limit works through it; when the stand-in hands out a new token the live connections log
 in again (AUTH on the same connections: no new connection), and after CLIENT KILL they reconnect
 with the new token. A token endpoint that refuses gives rate_on_failure's answer at once, a log
-line naming the credential and never a token, and the store is used again once a token comes.
+line naming the credential and never a token, and the store is used again once a token comes. An
+app registration's client secret posts the form with Redis's scope to the tenant's token endpoint.
 
 What real Azure does differently: it validates the token (a JWT signed by Entra ID, audience
 https://redis.azure.com, the object id in it must be the user) where this redis-server compares a
@@ -39,6 +40,7 @@ class StandinIdentity:
         self.token = None
         self.refusing = False
         self.asks = []  # (query, Metadata header, the token answered or None)
+        self.forms = []  # (path, the form posted) of client credential asks
         standin = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -58,11 +60,17 @@ class StandinIdentity:
                 self.end_headers()
                 self.wfile.write(data)
 
+            def do_POST(self):  # the tenant's token endpoint: {authority}/{tenant}/oauth2/v2.0/token
+                length = int(self.headers.get("Content-Length", 0))
+                standin.forms.append((self.path, urllib.parse.parse_qs(self.rfile.read(length).decode())))
+                self.do_GET()
+
             def log_message(self, *args):
                 pass
 
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/msi/token"
+        self.authority = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.url = f"{self.authority}/msi/token"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def __enter__(self):
@@ -204,6 +212,29 @@ def test_a_token_endpoint_that_refuses(daemon_factory, tmp_path):
             assert ready(daemon) == 200
             time.sleep(LOG_FLUSH_WAIT)
             assert token not in daemon.stderr_text()
+
+
+def test_an_app_registrations_client_secret(daemon_factory, tmp_path):
+    """The companion keys of a keyless service work the same: the form asks for Redis's scope."""
+    make_tls(tmp_path)
+    user, client = str(uuid.uuid4()), str(uuid.uuid4())
+    token, client_secret = secrets.token_urlsafe(48), secrets.token_urlsafe(32)
+    (tmp_path / "client-secret").write_text(client_secret + "\n")
+    with StandinIdentity() as standin:
+        standin.token = token
+        admin = Admin(tmp_path)
+        with running_redis(tmp_path, tls_server_args(tmp_path, user, token, admin), tls=True) as redis:
+            extra = (f"user = {user}\nca_file = {tmp_path}/ca.pem\ncredential = client_secret\n"
+                     f"tenant_id = contoso\nclient_id = {client}\nauthority_host = {standin.authority}\n"
+                     f"client_secret_file = {tmp_path}/client-secret\n")
+            daemon = daemon_factory(config(tmp_path, f"rediss://localhost:{redis.port}/0", "closed", extra=extra))
+            path, form = standin.forms[0]
+            assert path == "/contoso/oauth2/v2.0/token", path
+            assert form["scope"] == ["https://redis.azure.com/.default"] and form["client_id"] == [client], form
+            assert form["grant_type"] == ["client_credentials"] and form["client_secret"] == [client_secret]
+            assert [ask(daemon)[0] for _ in range(11)] == [200] * 10 + [429]
+            time.sleep(LOG_FLUSH_WAIT)
+            assert token not in daemon.stderr_text() and client_secret not in daemon.stderr_text()
 
 
 def test_check_config_names_entra_mistakes(tmp_path):
