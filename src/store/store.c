@@ -160,6 +160,8 @@ static int slot_connect(struct store *st, struct slot *s, unsigned timeout_ms, c
 	int rc = opts_now(st, timeout_ms, &o, &token, err, err_len);
 	if (rc < 0)
 		store_conn_close(&s->conn); /* no valid token: the old one may not be used */
+	else if (s->conn.fd >= 0 && s->conn.generation == o.generation)
+		s->conn.expires_at = o.expires_at; /* the same token, fetched again: valid longer */
 	else if (s->conn.fd < 0 || store_conn_auth(&s->conn, &o, err, err_len) != STORE_OPEN_OK)
 		rc = slot_open(s, &o, deadline, err, err_len); /* a failed AUTH closed it */
 	buf_free_secret(&token);
@@ -573,9 +575,20 @@ int store_open_own(struct store *st, struct store_conn *c, unsigned timeout_ms, 
 	return rc;
 }
 
-bool store_own_stale(struct store *st, const struct store_conn *c)
+bool store_own_stale(struct store *st, struct store_conn *c)
 {
-	return c->fd >= 0 && conn_stale(st, c);
+	if (c->fd < 0 || !conn_stale(st, c))
+		return false;
+	struct buf token = {0};
+	uint64_t generation;
+	long long expires_at;
+	int rc = st->source.current(st->source.arg, &token, &generation, &expires_at);
+	buf_free_secret(&token);
+	if (rc == 0 && generation == c->generation) {
+		c->expires_at = expires_at; /* the same token, fetched again: valid longer */
+		return false;
+	}
+	return true;
 }
 
 int store_command(struct store *st, int argc, const char **argv, const size_t *lens,

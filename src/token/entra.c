@@ -36,7 +36,7 @@ struct entra {
 	char *token;	      /* secret */
 	long long expires_at; /* seconds since the epoch */
 	unsigned failures;
-	_Atomic uint64_t generation; /* of token: one more at each fetch that succeeds */
+	_Atomic uint64_t generation; /* of token: one more each time a fetch brings another */
 };
 
 static long long now_s(void)
@@ -204,15 +204,22 @@ static unsigned refresh_after_ms(long long left)
 	return ms > 3600 * 1000 ? 3600 * 1000 : (unsigned)ms;
 }
 
+static bool same_token(const char *held, const char *fetched)
+{
+	size_t n = held ? strlen(held) : 0;
+	return n && n == strlen(fetched) && secret_equal(held, fetched, n);
+}
+
 static unsigned after_fetch(struct entra *e, int rc, char *token, long long expires_at,
 			    const char *why)
 {
 	metrics_entra_refresh(rc == 0);
 	if (rc == 0) {
+		if (!same_token(e->token, token)) /* IMDS answers its cached token again */
+			atomic_fetch_add(&e->generation, 1);
 		secret_free(e->token);
 		e->token = token;
 		e->expires_at = expires_at;
-		atomic_fetch_add(&e->generation, 1);
 		if (e->failures)
 			log_info("%s: Microsoft Entra ID token fetched again", e->s.service);
 		e->failures = 0;

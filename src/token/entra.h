@@ -52,7 +52,7 @@ void entra_stop(struct entra *e); /* joins the thread, wipes the token */
 /* Appends the current token to out (a secret): 0, or -1 when none is held or it has expired. */
 int entra_token(struct entra *e, struct buf *out);
 bool entra_ready(struct entra *e);
-/* As entra_token, with the token's generation (1 for the first, one more at each fetch) and
+/* As entra_token, with the token's generation (1 for the first, one more at each new token) and
  * expiry (seconds since the epoch): a holder of an older generation holds a replaced token. */
 int entra_token_of(struct entra *e, struct buf *out, uint64_t *generation, long long *expires_at);
 uint64_t entra_generation(struct entra *e); /* without the lock: compared before each use */
