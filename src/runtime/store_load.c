@@ -133,8 +133,10 @@ int store_load(const struct config *cfg, struct store **out, char *err, size_t e
 	}
 	set.password = password;
 	if (s->entra.credential &&
-	    entra_source(cfg, &set.source, label, sizeof label, err, err_len) < 0)
+	    entra_source(cfg, &set.source, label, sizeof label, err, err_len) < 0) {
+		secret_free(password);
 		return -1;
+	}
 	if (store_url_parse(s->url, &set.url, why, sizeof why) == 0)
 		*out = store_new(&set, why, sizeof why);
 	else if (set.source.release) /* store_new owns it; nobody else would free it */
