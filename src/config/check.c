@@ -52,14 +52,51 @@ static void check_credentials(struct parser *p, const struct config_service *s)
 static const char *const credential_kinds[] = {"managed_identity", "workload_identity",
 					       "client_secret", "client_certificate"};
 
+/* An Entra ID credential (a keyless [service]'s or the [store]'s): one kind and what it needs. */
+static void check_entra(struct parser *p, const struct section_head *head, const char *kind_name,
+			const struct config_keyless *k)
+{
+	int kind = -1, line = config_key_line(head, kind_name, "credential");
+	for (int i = 0; k->credential && i < 4; i++)
+		if (strcmp(k->credential, credential_kinds[i]) == 0)
+			kind = i;
+	if (kind < 0)
+		parser_error(
+			p, line, "credential",
+			"'%.64s' is not one of managed_identity, workload_identity, client_secret, "
+			"client_certificate",
+			k->credential);
+	else if (kind == 2 && !!k->client_secret_file + !!k->client_secret_credential != 1)
+		parser_error(p, line, "credential",
+			     "client_secret: set exactly one of client_secret_file, "
+			     "client_secret_credential");
+	else if (kind == 3 &&
+		 !!k->client_certificate_file + !!k->client_certificate_credential != 1)
+		parser_error(p, line, "credential",
+			     "client_certificate: set exactly one of client_certificate_file, "
+			     "client_certificate_credential");
+	else if (kind >= 2 && (!k->tenant_id || !k->client_id))
+		parser_error(p, line, "credential", "%s: tenant_id and client_id are required",
+			     k->credential);
+}
+
+/* The systemd credential names among an Entra credential's keys. */
+static void check_entra_names(struct parser *p, const struct section_head *head,
+			      const char *kind_name, const struct config_keyless *k)
+{
+	const char *names[] = {k->client_secret_credential, k->client_certificate_credential};
+	const char *keys[] = {"client_secret_credential", "client_certificate_credential"};
+	for (int i = 0; i < 2; i++)
+		if (names[i] && !credential_name_valid(names[i]))
+			parser_error(p, config_key_line(head, kind_name, keys[i]), keys[i],
+				     "a credential name is a file name in $CREDENTIALS_DIRECTORY, "
+				     "without '/'");
+}
+
 /* A keyless service: an https endpoint, one credential kind and what that kind needs. */
 static void check_keyless(struct parser *p, const struct config_service *s, const char *label)
 {
 	const struct config_keyless *k = &s->keyless;
-	int kind = -1;
-	for (int i = 0; k->credential && i < 4; i++)
-		if (strcmp(k->credential, credential_kinds[i]) == 0)
-			kind = i;
 	if (source_count(&s->primary) || source_count(&s->secondary))
 		parser_error(p, config_key_line(&s->head, "service", "endpoint"), "endpoint",
 			     "a service has either an endpoint and a credential (no access key) or "
@@ -73,31 +110,9 @@ static void check_keyless(struct parser *p, const struct config_service *s, cons
 		parser_error(p, s->head.line, label,
 			     "credential: required with endpoint (one of managed_identity, "
 			     "workload_identity, client_secret, client_certificate)");
-	else if (kind < 0)
-		parser_error(
-			p, config_key_line(&s->head, "service", "credential"), "credential",
-			"'%.64s' is not one of managed_identity, workload_identity, client_secret, "
-			"client_certificate",
-			k->credential);
-	else if (kind == 2 && !!k->client_secret_file + !!k->client_secret_credential != 1)
-		parser_error(p, config_key_line(&s->head, "service", "credential"), "credential",
-			     "client_secret: set exactly one of client_secret_file, "
-			     "client_secret_credential");
-	else if (kind == 3 &&
-		 !!k->client_certificate_file + !!k->client_certificate_credential != 1)
-		parser_error(p, config_key_line(&s->head, "service", "credential"), "credential",
-			     "client_certificate: set exactly one of client_certificate_file, "
-			     "client_certificate_credential");
-	else if (kind >= 2 && (!k->tenant_id || !k->client_id))
-		parser_error(p, config_key_line(&s->head, "service", "credential"), "credential",
-			     "%s: tenant_id and client_id are required", k->credential);
-	const char *names[] = {k->client_secret_credential, k->client_certificate_credential};
-	const char *keys[] = {"client_secret_credential", "client_certificate_credential"};
-	for (int i = 0; i < 2; i++)
-		if (names[i] && !credential_name_valid(names[i]))
-			parser_error(p, config_key_line(&s->head, "service", keys[i]), keys[i],
-				     "a credential name is a file name in $CREDENTIALS_DIRECTORY, "
-				     "without '/'");
+	else
+		check_entra(p, &s->head, "service", k);
+	check_entra_names(p, &s->head, "service", k);
 }
 
 static void check_service(struct parser *p, const struct config_service *s)
@@ -459,12 +474,59 @@ static void store_error(struct parser *p, const char *key, const char *why)
 	parser_error(p, config_key_line(&p->cfg->store.head, "store", key), key, "%s", why);
 }
 
+/* The first Entra companion key set in [store], or NULL. */
+static const char *store_entra_keys(const struct config_store *s)
+{
+	const struct config_keyless *k = &s->entra;
+	const char *set[][2] = {{k->tenant_id, "tenant_id"},
+				{k->client_id, "client_id"},
+				{k->authority_host, "authority_host"},
+				{k->client_secret_file, "client_secret_file"},
+				{k->client_secret_credential, "client_secret_credential"},
+				{k->client_certificate_file, "client_certificate_file"},
+				{k->client_certificate_credential, "client_certificate_credential"},
+				{k->federated_token_file, "federated_token_file"},
+				{k->identity_endpoint, "identity_endpoint"}};
+	for (size_t i = 0; i < sizeof set / sizeof set[0]; i++)
+		if (set[i][0])
+			return set[i][1];
+	return NULL;
+}
+
+/* Entra ID for the store: the token is the password (none besides it), the principal's object id
+ * the user, and the token travels only over TLS. URL is NULL when it did not parse. */
+static void check_store_entra(struct parser *p, const struct config_store *s,
+			      const struct store_url *url)
+{
+	const char *password_key = "password_env";
+	if (s->password_file)
+		password_key = "password_file";
+	else if (s->password_credential)
+		password_key = "password_credential";
+	if (s->password_file || s->password_credential || s->password_env)
+		parser_error(p, config_key_line(&s->head, "store", "credential"), "credential",
+			     "credential and %s exclude each other: the Microsoft Entra ID token "
+			     "is the password",
+			     password_key);
+	if (!s->user)
+		store_error(p, "credential",
+			    "needs user = the object id of the Microsoft Entra ID principal (Azure "
+			    "Cache for Redis names the Redis user after it)");
+	if (url && url->transport != STORE_TLS)
+		store_error(p, "url",
+			    "credential needs a rediss:// url: a Microsoft Entra ID token is sent "
+			    "only over TLS");
+	check_entra(p, &s->head, "store", &s->entra);
+	check_entra_names(p, &s->head, "store", &s->entra);
+}
+
 /* [store]: a url that parses, at most one password source, a prefix fit for a key name. */
 static void check_store(struct parser *p)
 {
 	const struct config_store *s = &p->cfg->store;
 	struct store_url url;
 	char why[256];
+	bool url_ok = false;
 	if (!s->head.line)
 		return;
 	if (!s->url)
@@ -473,15 +535,21 @@ static void check_store(struct parser *p)
 			    "unix:PATH");
 	else if (store_url_parse(s->url, &url, why, sizeof why) < 0)
 		store_error(p, "url", why);
-	else if (s->ca_file && url.transport != STORE_TLS)
+	else
+		url_ok = true;
+	if (url_ok && s->ca_file && url.transport != STORE_TLS)
 		store_error(p, "ca_file", "only a rediss:// url uses TLS and so a ca_file");
 	if (!!s->password_file + !!s->password_credential + !!s->password_env > 1)
 		store_error(p, "password_file",
 			    "set at most one of password_file, password_credential, password_env");
-	if (s->user && !s->password_file && !s->password_credential && !s->password_env)
+	if (s->entra.credential)
+		check_store_entra(p, s, url_ok ? &url : NULL);
+	else if (s->user && !s->password_file && !s->password_credential && !s->password_env)
 		store_error(p, "user",
 			    "an ACL user needs its password (password_file, "
 			    "password_credential or password_env)");
+	else if (store_entra_keys(s))
+		store_error(p, store_entra_keys(s), "a Microsoft Entra ID key needs credential");
 	size_t len = s->prefix ? strlen(s->prefix) : 0;
 	if (s->prefix &&
 	    (len > 64 || strspn(s->prefix, "abcdefghijklmnopqrstuvwxyz"

@@ -137,6 +137,7 @@ void config_free(struct config *cfg)
 				cfg->store.prefix};
 	for (size_t i = 0; i < sizeof store_fields / sizeof store_fields[0]; i++)
 		free(store_fields[i]);
+	keyless_free(&cfg->store.entra);
 	free(cfg->server.state_directory);
 	free(cfg->server.admin_socket);
 	free(cfg->server.admin_group);

@@ -191,6 +191,9 @@ struct config_store {
 	char *url; /* redis://, rediss:// or unix: (store/store_url.h) */
 	char *user;
 	char *password_file, *password_credential, *password_env; /* at most one */
+	/* Azure Cache for Redis with Microsoft Entra ID: credential and its companion keys, as a
+	 * keyless [service] has them (the rest of the struct unused); user is the object id. */
+	struct config_keyless entra;
 	char *ca_file;
 	char *prefix;		 /* key namespace; "default" when unset */
 	unsigned timeout_ms;	 /* connect and each round trip */

@@ -224,6 +224,8 @@ static void seed(struct revoke_fleet *f)
 
 static int data_connect(struct revoke_fleet *f, char *err, size_t err_len)
 {
+	if (store_own_stale(f->st, &f->data))
+		store_conn_close(&f->data); /* its Entra ID token was replaced: a new login */
 	if (f->data.fd >= 0)
 		return 0;
 	if (store_open_own(f->st, &f->data, f->read_timeout_ms, err, err_len) < 0)
@@ -432,6 +434,17 @@ static void report_freshness(struct revoke_fleet *f)
 						 : "serving from the local copy");
 }
 
+/* A subscriber logged in with a replaced Entra ID token subscribes anew (it cannot AUTH again),
+ * then reads what it may have missed: not marked down, so no answer changes meanwhile. */
+static void renew_if_stale(struct revoke_fleet *f)
+{
+	if (!store_own_stale(f->st, &f->sub))
+		return;
+	store_conn_close(&f->sub);
+	if (subscribe(f) < 0)
+		mark_down(f);
+}
+
 /* One turn: (re)subscribe, read when asked or due, wait for a push for at most a tick. */
 static void turn(struct revoke_fleet *f, unsigned *backoff_ms)
 {
@@ -451,6 +464,7 @@ static void turn(struct revoke_fleet *f, unsigned *backoff_ms)
 		return;
 	}
 	*backoff_ms = 0;
+	renew_if_stale(f);
 	uint64_t since = now - f->last_try_ns;
 	if ((f->need_read && since >= (uint64_t)RETRY_MS * 1000000u) ||
 	    since >= (uint64_t)FLEET_READ_EVERY_MS * 1000000u)

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Settings from the section and, as the Azure SDKs read them, from the platform's environment. */
+/* Settings from the section and, as the Azure SDKs read them, from the platform's environment:
+ * for a keyless [service], and (entra_load) for the [store]'s Microsoft Entra ID credential. */
 #include "runtime/keyless_load.h"
 
 #include "core/buf.h"
@@ -19,7 +20,10 @@
 
 struct loading {
 	const struct config *cfg;
-	const struct config_service *cs;
+	const struct section_head *head; /* where the credential is written, for messages */
+	const char *kind;		 /* "service" or "store" */
+	const struct config_keyless *k;
+	const char *resource; /* managed identity's name of the scope */
 	char *err;
 	size_t err_len;
 	struct buf token_url, identity_url, identity_header;
@@ -29,7 +33,7 @@ struct loading {
 static int fail(struct loading *l, const char *key, const char *why)
 {
 	snprintf(l->err, l->err_len, "%s:%d: %s: %s", l->cfg->path,
-		 config_key_line(&l->cs->head, "service", key), key, why);
+		 config_key_line(l->head, l->kind, key), key, why);
 	return -1;
 }
 
@@ -86,7 +90,7 @@ static void tenant_url(struct loading *l, const char *authority, const char *ten
 
 static int managed_identity(struct loading *l, struct entra_settings *s)
 {
-	const struct config_keyless *k = &l->cs->keyless;
+	const struct config_keyless *k = l->k;
 	const char *header = getenv("IDENTITY_HEADER");
 	const char *url = setting(k->identity_endpoint, "IDENTITY_ENDPOINT");
 	bool app_service =
@@ -97,7 +101,7 @@ static int managed_identity(struct loading *l, struct entra_settings *s)
 			    " is set): set identity_endpoint");
 	buf_printf(&l->identity_url, "%s?api-version=%s&resource=", url ? url : IMDS_TOKEN_URL,
 		   app_service ? "2019-08-01" : "2018-02-01");
-	buf_puts(&l->identity_url, ENTRA_RESOURCE);
+	buf_puts(&l->identity_url, l->resource);
 	if (k->client_id) {
 		buf_puts(&l->identity_url, "&client_id=");
 		rest_url_encode(&l->identity_url, k->client_id);
@@ -113,7 +117,7 @@ static int managed_identity(struct loading *l, struct entra_settings *s)
 
 static int workload_identity(struct loading *l, struct entra_settings *s)
 {
-	const struct config_keyless *k = &l->cs->keyless;
+	const struct config_keyless *k = l->k;
 	const char *file = setting(k->federated_token_file, "AZURE_FEDERATED_TOKEN_FILE");
 	const char *client = setting(k->client_id, "AZURE_CLIENT_ID");
 	const char *tenant = setting(k->tenant_id, "AZURE_TENANT_ID");
@@ -136,7 +140,7 @@ static int workload_identity(struct loading *l, struct entra_settings *s)
 
 static int app_registration(struct loading *l, struct entra_settings *s, bool certificate)
 {
-	const struct config_keyless *k = &l->cs->keyless;
+	const struct config_keyless *k = l->k;
 	tenant_url(l, k->authority_host ? k->authority_host : DEFAULT_AUTHORITY, k->tenant_id);
 	s->client_id = k->client_id;
 	if (certificate) {
@@ -156,7 +160,7 @@ static int app_registration(struct loading *l, struct entra_settings *s, bool ce
 
 static int credential_settings(struct loading *l, struct entra_settings *s)
 {
-	const char *kind = l->cs->keyless.credential;
+	const char *kind = l->k->credential;
 	if (strcmp(kind, "managed_identity") == 0)
 		return managed_identity(l, s);
 	if (strcmp(kind, "workload_identity") == 0)
@@ -164,9 +168,9 @@ static int credential_settings(struct loading *l, struct entra_settings *s)
 	return app_registration(l, s, strcmp(kind, "client_certificate") == 0);
 }
 
-static struct rest_signer *start(struct loading *l, const struct endpoint *ep, char *label)
+/* The credential of l->k, started: NULL with err set. CALLER has the label, scope and timeouts. */
+static struct entra *credential_start(struct loading *l, const struct entra_settings *caller)
 {
-	const struct config_keyless *k = &l->cs->keyless;
 	struct entra_settings s = {0};
 	char why[300];
 	if (credential_settings(l, &s) < 0)
@@ -175,23 +179,46 @@ static struct rest_signer *start(struct loading *l, const struct endpoint *ep, c
 		fail(l, "credential", "out of memory");
 		return NULL;
 	}
-	s.service = label;
+	s.service = caller->service;
+	s.scope = caller->scope;
+	s.without = caller->without;
+	s.ca_file = caller->ca_file;
+	s.timeout_ms = caller->timeout_ms;
+	s.retry_ms = caller->retry_ms;
 	s.token_url = l->token_url.data;
 	s.identity_url = l->identity_url.data;
 	s.identity_header = l->identity_header.data;
-	s.ca_file = k->tls_ca_file;
-	s.timeout_ms = k->rest_timeout;
-	s.retry_ms = 500;
 	struct entra *e = entra_start(&s, why, sizeof why);
 	if (!e) {
 		const char *key = "credential"; /* the key the failure is reported at */
-		if (k->client_certificate_credential)
+		if (l->k->client_certificate_credential)
 			key = "client_certificate_credential";
-		else if (k->client_certificate_file)
+		else if (l->k->client_certificate_file)
 			key = "client_certificate_file";
 		fail(l, key, why);
-		return NULL;
 	}
+	return e;
+}
+
+static void loading_clear(struct loading *l)
+{
+	secret_free(l->secret);
+	secret_free(l->pem);
+	buf_free(&l->token_url);
+	buf_free(&l->identity_url);
+	buf_free_secret(&l->identity_header);
+}
+
+static struct rest_signer *start(struct loading *l, const struct endpoint *ep, char *label)
+{
+	const struct config_keyless *k = l->k;
+	struct entra_settings s = {.service = label,
+				   .ca_file = k->tls_ca_file,
+				   .timeout_ms = k->rest_timeout,
+				   .retry_ms = 500};
+	struct entra *e = credential_start(l, &s);
+	if (!e)
+		return NULL;
 	struct rest_settings rs = {label,	    k->tls_ca_file,
 				   k->rest_timeout, k->rest_concurrency,
 				   k->rest_queue,   k->token_cache};
@@ -201,10 +228,41 @@ static struct rest_signer *start(struct loading *l, const struct endpoint *ep, c
 	return signer;
 }
 
+struct entra *entra_load(const struct config *cfg, const struct entra_request *r, char *err,
+			 size_t err_len)
+{
+	struct loading l = {.cfg = cfg,
+			    .head = r->head,
+			    .kind = r->kind,
+			    .k = r->k,
+			    .resource = r->resource,
+			    .err = err,
+			    .err_len = err_len};
+	struct entra_settings s = {.service = r->label,
+				   .scope = r->scope,
+				   .without = r->without,
+				   .timeout_ms = r->timeout_ms,
+				   .retry_ms = 500};
+	char why[256];
+	if (rest_http_load(why, sizeof why) < 0) { /* the credential calls out: libcurl now */
+		fail(&l, "credential", why);
+		return NULL;
+	}
+	struct entra *e = credential_start(&l, &s);
+	loading_clear(&l);
+	return e;
+}
+
 int keyless_load(const struct config *cfg, const struct config_service *cs, struct endpoint *ep,
 		 struct rest_signer **rest, char *err, size_t err_len)
 {
-	struct loading l = {.cfg = cfg, .cs = cs, .err = err, .err_len = err_len};
+	struct loading l = {.cfg = cfg,
+			    .head = &cs->head,
+			    .kind = "service",
+			    .k = &cs->keyless,
+			    .resource = ENTRA_RESOURCE,
+			    .err = err,
+			    .err_len = err_len};
 	char why[256], label[160];
 	snprintf(label, sizeof label, "[service:%s]", cs->head.name);
 	if (endpoint_parse(cs->keyless.endpoint, ep, why, sizeof why) < 0)
@@ -215,11 +273,7 @@ int keyless_load(const struct config *cfg, const struct config_service *cs, stru
 		return fail(&l, "endpoint", why);
 	}
 	*rest = start(&l, ep, label);
-	secret_free(l.secret);
-	secret_free(l.pem);
-	buf_free(&l.token_url);
-	buf_free(&l.identity_url);
-	buf_free_secret(&l.identity_header);
+	loading_clear(&l);
 	if (!*rest)
 		endpoint_clear(ep);
 	return *rest ? 0 : -1;

@@ -4,12 +4,15 @@
 
 #include "core/file.h"
 #include "core/secret.h"
+#include "runtime/keyless_load.h"
+#include "token/entra.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define MAX_PASSWORD_BYTES 4096
+#define ENTRA_TIMEOUT_MS 5000 /* each token fetch, as a keyless service's rest_timeout default */
 
 static char *read_password_file(const char *path, char *err, size_t err_len)
 {
@@ -64,6 +67,47 @@ static char *password_text(const struct config_store *s, const char **key, char 
 	return NULL;
 }
 
+static int token_now(void *arg, struct buf *out, uint64_t *generation, long long *expires_at)
+{
+	return entra_token_of(arg, out, generation, expires_at);
+}
+
+static uint64_t token_generation(void *arg)
+{
+	return entra_generation(arg);
+}
+
+static void token_release(void *arg)
+{
+	entra_stop(arg);
+}
+
+/* [store] credential = ...: the Entra ID credential for Azure Cache for Redis, as the store's
+ * password source (the store owns it from store_new on). -1 with err. */
+static int entra_source(const struct config *cfg, struct store_password_source *src, char *label,
+			size_t label_len, char *err, size_t err_len)
+{
+	const struct config_store *s = &cfg->store;
+	snprintf(label, label_len, "[store] credential %s", s->entra.credential);
+	struct entra_request r = {.head = &s->head,
+				  .kind = "store",
+				  .k = &s->entra,
+				  .label = label,
+				  .scope = ENTRA_REDIS_SCOPE,
+				  .resource = ENTRA_REDIS_RESOURCE,
+				  .without = "[store] calls fail as its *_on_failure keys say",
+				  .timeout_ms = ENTRA_TIMEOUT_MS};
+	struct entra *e = entra_load(cfg, &r, err, err_len);
+	if (!e)
+		return -1;
+	*src = (struct store_password_source){.current = token_now,
+					      .generation = token_generation,
+					      .release = token_release,
+					      .arg = e,
+					      .name = label + strlen("[store] ")};
+	return 0;
+}
+
 int store_load(const struct config *cfg, struct store **out, char *err, size_t err_len)
 {
 	const struct config_store *s = &cfg->store;
@@ -82,15 +126,22 @@ int store_load(const struct config *cfg, struct store **out, char *err, size_t e
 				     .keyless_on_failure = s->keyless_on_failure,
 				     .revocations_on_failure = s->revocations_on_failure,
 				     .connections_on_failure = s->connections_on_failure};
-	char *password = password_text(s, &key, why, sizeof why);
+	char *password = password_text(s, &key, why, sizeof why), label[96];
 	if (key && !password) {
 		snprintf(err, err_len, "%s:%d: %s: %s", cfg->path,
 			 config_key_line(&s->head, "store", key), key, why);
 		return -1;
 	}
 	set.password = password;
+	if (s->entra.credential &&
+	    entra_source(cfg, &set.source, label, sizeof label, err, err_len) < 0) {
+		secret_free(password);
+		return -1;
+	}
 	if (store_url_parse(s->url, &set.url, why, sizeof why) == 0)
 		*out = store_new(&set, why, sizeof why);
+	else if (set.source.release) /* store_new owns it; nobody else would free it */
+		set.source.release(set.source.arg);
 	secret_free(password);
 	if (*out)
 		return 0;

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* The token bucket of src/edge/ratelimit.c (GCRA, one timestamp per bucket) on the server's clock
  * (TIME, microseconds): so instances' clocks do not matter. Answers {0, 0} (passed) or {1, WAIT}
@@ -49,6 +50,8 @@ struct slot {
 struct store {
 	struct store_url url;
 	char *user, *password, *prefix;
+	struct store_password_source source; /* .current NULL: the fixed password above */
+	char *source_name;
 	SSL_CTX *tls;
 	unsigned timeout_ms;
 	enum store_on_failure rate_on_failure, keyless_on_failure, revocations_on_failure,
@@ -108,14 +111,62 @@ static struct store_conn_opts opts_of(const struct store *st, unsigned timeout_m
 					.timeout_ms = timeout_ms};
 }
 
-/* The slot's connection, opened if it is closed; -1 when that fails. */
+/* opts_of with the source's current password in token (a secret the caller wipes); -1 with err
+ * naming the credential (never the token) when it has none. */
+static int opts_now(struct store *st, unsigned timeout_ms, struct store_conn_opts *o,
+		    struct buf *token, char *err, size_t err_len)
+{
+	*o = opts_of(st, timeout_ms);
+	if (!st->source.current)
+		return 0;
+	if (st->source.current(st->source.arg, token, &o->generation, &o->expires_at) < 0) {
+		snprintf(err, err_len, "%s: no valid Microsoft Entra ID token (the log says why)",
+			 st->source_name);
+		return -1;
+	}
+	o->password = token->data;
+	return 0;
+}
+
+/* Logged in with a password that was replaced since, or that has expired. */
+static bool conn_stale(struct store *st, const struct store_conn *c)
+{
+	return st->source.current && (c->generation != st->source.generation(st->source.arg) ||
+				      c->expires_at <= (long long)time(NULL));
+}
+
+/* A new connection for the slot with O, within what is left until DEADLINE. */
+static int slot_open(struct slot *s, struct store_conn_opts *o, uint64_t deadline, char *err,
+		     size_t err_len)
+{
+	uint64_t now = monotonic_ns();
+	if (now >= deadline) {
+		snprintf(err, err_len, "no time left to connect");
+		return -1;
+	}
+	o->timeout_ms = (unsigned)((deadline - now) / 1000000u) + 1;
+	return store_conn_open(&s->conn, o, err, err_len) == STORE_OPEN_OK ? 0 : -1;
+}
+
+/* The slot's connection, opened if it is closed, logged in again if its token was replaced (one
+ * that cannot be is closed: no connection outlives its token); -1 when that fails. */
 static int slot_connect(struct store *st, struct slot *s, unsigned timeout_ms, char *err,
 			size_t err_len)
 {
-	if (s->conn.fd >= 0)
+	if (s->conn.fd >= 0 && !conn_stale(st, &s->conn))
 		return 0;
-	struct store_conn_opts o = opts_of(st, timeout_ms);
-	return store_conn_open(&s->conn, &o, err, err_len) == STORE_OPEN_OK ? 0 : -1;
+	uint64_t deadline = monotonic_ns() + (uint64_t)timeout_ms * 1000000u;
+	struct buf token = {0};
+	struct store_conn_opts o;
+	int rc = opts_now(st, timeout_ms, &o, &token, err, err_len);
+	if (rc < 0)
+		store_conn_close(&s->conn); /* no valid token: the old one may not be used */
+	else if (s->conn.fd >= 0 && s->conn.generation == o.generation)
+		s->conn.expires_at = o.expires_at; /* the same token, fetched again: valid longer */
+	else if (s->conn.fd < 0 || store_conn_auth(&s->conn, &o, err, err_len) != STORE_OPEN_OK)
+		rc = slot_open(s, &o, deadline, err, err_len); /* a failed AUTH closed it */
+	buf_free_secret(&token);
+	return rc;
 }
 
 /* A slot no other thread holds, or NULL: twice as many as the store's pool has threads, the
@@ -344,7 +395,10 @@ static int copy_settings(struct store *st, const struct store_settings *s)
 	st->prefix = strdup(s->prefix);
 	st->user = s->user ? strdup(s->user) : NULL;
 	st->password = s->password ? strdup(s->password) : NULL;
-	return st->prefix && (!s->user || st->user) && (!s->password || st->password) ? 0 : -1;
+	st->source_name = strdup(s->source.name ? s->source.name : "password");
+	bool copied = st->prefix && st->source_name && (!s->user || st->user) &&
+		      (!s->password || st->password);
+	return copied ? 0 : -1;
 }
 
 static int slots_new(struct store *st, unsigned workers)
@@ -360,13 +414,20 @@ static int slots_new(struct store *st, unsigned workers)
 }
 
 /* The first connection: a refused login or TLS certificate is an error now, a server that does
- * not answer is only a warning. */
+ * not answer (or a credential without a token yet) is only a warning. */
 static int first_connect(struct store *st, char *err, size_t err_len)
 {
 	struct slot *s = &st->slots[st->n_slots - 1];
-	struct store_conn_opts o = opts_of(st, st->timeout_ms);
+	struct store_conn_opts o;
+	struct buf token = {0};
 	char why[256] = "";
+	if (opts_now(st, st->timeout_ms, &o, &token, why, sizeof why) < 0) {
+		log_warning("[store] %s: calls fail as the *_on_failure keys say until it has one",
+			    why);
+		return 0;
+	}
 	enum store_open_result r = store_conn_open(&s->conn, &o, why, sizeof why);
+	buf_free_secret(&token);
 	atomic_store(&st->reachable, r == STORE_OPEN_OK);
 	if (r == STORE_OPEN_AUTH || (r == STORE_OPEN_IO && strstr(why, "certificate"))) {
 		snprintf(err, err_len, "url: the Redis server refused this instance: %s", why);
@@ -383,8 +444,12 @@ struct store *store_new(const struct store_settings *s, char *err, size_t err_le
 {
 	struct store *st = calloc(1, sizeof *st);
 	snprintf(err, err_len, "out of memory");
-	if (!st)
+	if (!st) {
+		if (s->source.release)
+			s->source.release(s->source.arg);
 		return NULL;
+	}
+	st->source = s->source; /* owned from here: released by store_free */
 	pthread_mutex_init(&st->health_lock, NULL);
 	cond_init_monotonic(&st->health_wake);
 	if (copy_settings(st, s) < 0 || slots_new(st, s->workers) < 0 ||
@@ -421,6 +486,9 @@ void store_free(struct store *st)
 	if (st->tls)
 		SSL_CTX_free(st->tls);
 	secret_free(st->password);
+	if (st->source.release)
+		st->source.release(st->source.arg);
+	free(st->source_name);
 	free(st->user);
 	free(st->prefix);
 	pthread_cond_destroy(&st->health_wake);
@@ -506,8 +574,31 @@ int store_del(struct store *st, const char *key)
 int store_open_own(struct store *st, struct store_conn *c, unsigned timeout_ms, char *err,
 		   size_t err_len)
 {
-	struct store_conn_opts o = opts_of(st, timeout_ms);
-	return store_conn_open(c, &o, err, err_len) == STORE_OPEN_OK ? 0 : -1;
+	struct store_conn_opts o;
+	struct buf token = {0};
+	int rc = opts_now(st, timeout_ms, &o, &token, err, err_len);
+	if (rc < 0)
+		*c = (struct store_conn){.fd = -1};
+	else
+		rc = store_conn_open(c, &o, err, err_len) == STORE_OPEN_OK ? 0 : -1;
+	buf_free_secret(&token);
+	return rc;
+}
+
+bool store_own_stale(struct store *st, struct store_conn *c)
+{
+	if (c->fd < 0 || !conn_stale(st, c))
+		return false;
+	struct buf token = {0};
+	uint64_t generation;
+	long long expires_at;
+	int rc = st->source.current(st->source.arg, &token, &generation, &expires_at);
+	buf_free_secret(&token);
+	if (rc == 0 && generation == c->generation) {
+		c->expires_at = expires_at; /* the same token, fetched again: valid longer */
+		return false;
+	}
+	return true;
 }
 
 int store_command(struct store *st, int argc, const char **argv, const size_t *lens,

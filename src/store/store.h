@@ -13,9 +13,23 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* What happens to a feature's requests when the store cannot answer within the timeout. */
 enum store_on_failure { STORE_FAIL_OPEN, STORE_FAIL_CLOSED };
+
+/* A password that changes while the store runs: a Microsoft Entra ID access token, which the
+ * runtime (runtime/store_load.c) keeps fresh. Each connection AUTHs again before its next use once
+ * the password it used was replaced or has expired. The functions are called from any thread. */
+struct store_password_source {
+	/* Appends the current password to out (a secret): 0 with its generation (changes when the
+	 * password does) and expiry (seconds since the epoch), or -1 when none is valid now. */
+	int (*current)(void *arg, struct buf *out, uint64_t *generation, long long *expires_at);
+	uint64_t (*generation)(void *arg); /* cheap: asked before each use of a connection */
+	void (*release)(void *arg);	   /* frees arg once the store's threads have stopped */
+	void *arg;
+	const char *name; /* in messages: "credential managed_identity"; copied */
+};
 
 /* The store's settings as the runtime read them; store_new() copies what it keeps. */
 struct store_settings {
@@ -30,6 +44,8 @@ struct store_settings {
 	enum store_on_failure keyless_on_failure;
 	enum store_on_failure revocations_on_failure;
 	enum store_on_failure connections_on_failure; /* the connect gate's connection counts */
+	/* .current NULL: none (the password above, or none); the store owns it from store_new on */
+	struct store_password_source source;
 };
 
 struct store;

@@ -255,30 +255,43 @@ int store_conn_call(struct store_conn *c, int argc, const char **argv, const siz
 	return -1;
 }
 
-/* AUTH [user] password, then SELECT db; the password's copy in the formatted command is wiped. */
+/* AUTH [user] password; the password's copy in the formatted command is wiped. */
+static enum store_open_result auth_until(struct store_conn *c, const struct store_conn_opts *o,
+					 uint64_t deadline_ns, char *err, size_t err_len)
+{
+	redisReply *r = NULL;
+	const char *argv[3] = {"AUTH", o->user ? o->user : o->password, o->password};
+	size_t lens[3] = {4, strlen(argv[1]), strlen(o->password)};
+	char *cmd = NULL;
+	int len = redisFormatCommandArgv(&cmd, o->user ? 3 : 2, argv, lens);
+	int rc = len < 0 ? -1 : write_all(c, cmd, (size_t)len, deadline_ns);
+	if (cmd)
+		explicit_bzero(cmd, (size_t)(len > 0 ? len : 0));
+	redisFreeCommand(cmd);
+	if (rc < 0 || read_reply(c, deadline_ns, &r) < 0) {
+		snprintf(err, err_len, "no answer to AUTH within the timeout");
+		return STORE_OPEN_IO;
+	}
+	bool ok = store_reply_is_ok(r);
+	if (!ok)
+		store_reply_error_text(r, "AUTH", err, err_len);
+	freeReplyObject(r);
+	if (!ok)
+		return STORE_OPEN_AUTH;
+	c->generation = o->generation;
+	c->expires_at = o->expires_at;
+	return STORE_OPEN_OK;
+}
+
+/* AUTH when there is a password, then SELECT db. */
 static enum store_open_result handshake(struct store_conn *c, const struct store_conn_opts *o,
 					uint64_t deadline_ns, char *err, size_t err_len)
 {
 	redisReply *r = NULL;
 	if (o->password) {
-		const char *argv[3] = {"AUTH", o->user ? o->user : o->password, o->password};
-		size_t lens[3] = {4, strlen(argv[1]), strlen(o->password)};
-		char *cmd = NULL;
-		int len = redisFormatCommandArgv(&cmd, o->user ? 3 : 2, argv, lens);
-		int rc = len < 0 ? -1 : write_all(c, cmd, (size_t)len, deadline_ns);
-		if (cmd)
-			explicit_bzero(cmd, (size_t)(len > 0 ? len : 0));
-		redisFreeCommand(cmd);
-		if (rc < 0 || read_reply(c, deadline_ns, &r) < 0) {
-			snprintf(err, err_len, "no answer to AUTH within the timeout");
-			return STORE_OPEN_IO;
-		}
-		if (!store_reply_is_ok(r)) {
-			store_reply_error_text(r, "AUTH", err, err_len);
-			freeReplyObject(r);
-			return STORE_OPEN_AUTH;
-		}
-		freeReplyObject(r);
+		enum store_open_result a = auth_until(c, o, deadline_ns, err, err_len);
+		if (a != STORE_OPEN_OK)
+			return a;
 	}
 	char db[12];
 	const char *argv[2] = {"SELECT", db};
@@ -332,6 +345,20 @@ void store_conn_close(struct store_conn *c)
 	if (c->reader)
 		redisReaderFree(c->reader);
 	*c = (struct store_conn){.fd = -1};
+}
+
+enum store_open_result store_conn_auth(struct store_conn *c, const struct store_conn_opts *o,
+				       char *err, size_t err_len)
+{
+	enum store_open_result r = STORE_OPEN_IO;
+	if (c->fd < 0 || !o->password)
+		snprintf(err, err_len, "not connected, or no password");
+	else
+		r = auth_until(c, o, monotonic_ns() + (uint64_t)o->timeout_ms * 1000000u, err,
+			       err_len);
+	if (r != STORE_OPEN_OK)
+		store_conn_close(c);
+	return r;
 }
 
 int store_conn_widen(struct store_conn *c, int max_elements, size_t max_bytes)

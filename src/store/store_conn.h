@@ -18,6 +18,8 @@ struct store_conn_opts {
 	const char *user;     /* ACL user for AUTH, or NULL (the default user) */
 	const char *password; /* secret, or NULL: no AUTH */
 	unsigned timeout_ms;  /* connect, and each command's round trip */
+	uint64_t generation;  /* of a password that changes (an Entra ID token); kept by the conn */
+	long long expires_at; /* the password's expiry, seconds since the epoch; 0: none */
 };
 
 struct store_conn {
@@ -26,6 +28,8 @@ struct store_conn {
 	redisReader *reader;
 	size_t max_bytes; /* of one reply; 0: STORE_REPLY_MAX_BYTES (store_conn_widen() sets more)
 			   */
+	uint64_t generation;  /* opts->generation of the last AUTH that succeeded */
+	long long expires_at; /* opts->expires_at of that AUTH */
 };
 
 #define STORE_REPLY_MAX_BYTES 65536 /* a reply larger than this is a broken server: closed */
@@ -42,6 +46,10 @@ enum store_open_result store_conn_open(struct store_conn *c, const struct store_
 int store_conn_call(struct store_conn *c, int argc, const char **argv, const size_t *lens,
 		    unsigned timeout_ms, redisReply **reply, char *err, size_t err_len);
 void store_conn_close(struct store_conn *c); /* idempotent */
+/* AUTH again on an open connection with opts' (new) password, within opts->timeout_ms: the
+ * password it logged in with was replaced. STORE_OPEN_OK, or else the connection is closed. */
+enum store_open_result store_conn_auth(struct store_conn *c, const struct store_conn_opts *opts,
+				       char *err, size_t err_len);
 
 /* For a connection that reads large replies (the revocation list's HGETALL): arrays of up to
  * MAX_ELEMENTS, replies of up to MAX_BYTES. 0, or -1 when out of memory (then closed). */

@@ -14,6 +14,10 @@
  * TIMEOUT_MS: 0, or -1 with why in err (never the password). */
 int store_open_own(struct store *st, struct store_conn *c, unsigned timeout_ms, char *err,
 		   size_t err_len);
+/* C logged in with a password that has been replaced or has expired since (an Entra ID token):
+ * the caller closes and reopens it (a subscriber cannot AUTH again). The same token fetched
+ * again only moves C's expiry. */
+bool store_own_stale(struct store *st, struct store_conn *c);
 /* One command through the store's connections within [store] timeout (counted in its metrics):
  * 0 with *reply (freeReplyObject), or -1 with why in err. Blocks: not on an HTTP thread. */
 int store_command(struct store *st, int argc, const char **argv, const size_t *lens,

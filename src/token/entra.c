@@ -36,6 +36,7 @@ struct entra {
 	char *token;	      /* secret */
 	long long expires_at; /* seconds since the epoch */
 	unsigned failures;
+	_Atomic uint64_t generation; /* of token: one more each time a fetch brings another */
 };
 
 static long long now_s(void)
@@ -91,7 +92,7 @@ static char *token_form(struct entra *e, char *why, size_t why_len)
 		return NULL;
 	}
 	form_field(&f, "client_id", e->s.client_id);
-	form_field(&f, "scope", ENTRA_SCOPE);
+	form_field(&f, "scope", e->s.scope ? e->s.scope : ENTRA_SCOPE);
 	form_field(&f, "grant_type", "client_credentials");
 	if (e->s.kind == ENTRA_CLIENT_SECRET) {
 		form_field(&f, "client_secret", e->s.client_secret);
@@ -203,11 +204,19 @@ static unsigned refresh_after_ms(long long left)
 	return ms > 3600 * 1000 ? 3600 * 1000 : (unsigned)ms;
 }
 
+static bool same_token(const char *held, const char *fetched)
+{
+	size_t n = held ? strlen(held) : 0;
+	return n && n == strlen(fetched) && secret_equal(held, fetched, n);
+}
+
 static unsigned after_fetch(struct entra *e, int rc, char *token, long long expires_at,
 			    const char *why)
 {
 	metrics_entra_refresh(rc == 0);
 	if (rc == 0) {
+		if (!same_token(e->token, token)) /* IMDS answers its cached token again */
+			atomic_fetch_add(&e->generation, 1);
 		secret_free(e->token);
 		e->token = token;
 		e->expires_at = expires_at;
@@ -226,10 +235,10 @@ static unsigned after_fetch(struct entra *e, int rc, char *token, long long expi
 			    "retry in %u ms",
 			    e->s.service, why, left, delay);
 	else
-		log_error("%s: Microsoft Entra ID token fetch failed (%s); no valid token, the "
-			  "service answers 503; "
+		log_error("%s: Microsoft Entra ID token fetch failed (%s); no valid token, %s; "
 			  "retry in %u ms",
-			  e->s.service, why, delay);
+			  e->s.service, why,
+			  e->s.without ? e->s.without : "the service answers 503", delay);
 	return delay;
 }
 
@@ -269,6 +278,8 @@ static char *dup_or_null(const char *s, bool *failed)
 static void free_settings(struct entra_settings *s)
 {
 	free((char *)s->service);
+	free((char *)s->scope);
+	free((char *)s->without);
 	free((char *)s->token_url);
 	free((char *)s->client_id);
 	secret_free((char *)s->client_secret);
@@ -284,6 +295,8 @@ static int copy_settings(struct entra_settings *d, const struct entra_settings *
 	bool failed = false;
 	*d = *s;
 	d->service = dup_or_null(s->service, &failed);
+	d->scope = dup_or_null(s->scope, &failed);
+	d->without = dup_or_null(s->without, &failed);
 	d->token_url = dup_or_null(s->token_url, &failed);
 	d->client_id = dup_or_null(s->client_id, &failed);
 	d->client_secret = dup_or_null(s->client_secret, &failed);
@@ -356,12 +369,26 @@ void entra_stop(struct entra *e)
 
 int entra_token(struct entra *e, struct buf *out)
 {
+	uint64_t generation;
+	long long expires_at;
+	return entra_token_of(e, out, &generation, &expires_at);
+}
+
+int entra_token_of(struct entra *e, struct buf *out, uint64_t *generation, long long *expires_at)
+{
 	pthread_mutex_lock(&e->lock);
 	bool valid = e->token && e->expires_at > now_s();
 	if (valid)
 		buf_puts(out, e->token);
+	*generation = atomic_load(&e->generation);
+	*expires_at = e->expires_at;
 	pthread_mutex_unlock(&e->lock);
 	return valid && !out->failed ? 0 : -1;
+}
+
+uint64_t entra_generation(struct entra *e)
+{
+	return atomic_load(&e->generation);
 }
 
 bool entra_ready(struct entra *e)

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Microsoft Entra ID access tokens for https://webpubsub.azure.com/.default, fetched by one
+/* Microsoft Entra ID access tokens for a scope (Web PubSub's unless settings name another: the
+ * [store] asks for Azure Cache for Redis's), fetched by one
  * background thread per credential: cached until shortly before they expire, refreshed one fetch
  * at a time, the last good token used while a refresh fails, never logged. */
 #ifndef NGD_ENTRA_H
@@ -8,9 +9,12 @@
 #include "core/buf.h"
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #define ENTRA_SCOPE "https://webpubsub.azure.com/.default"
 #define ENTRA_RESOURCE "https://webpubsub.azure.com" /* the scope as managed identity names it */
+#define ENTRA_REDIS_SCOPE "https://redis.azure.com/.default"
+#define ENTRA_REDIS_RESOURCE "https://redis.azure.com"
 
 enum entra_kind {
 	ENTRA_CLIENT_SECRET,
@@ -21,6 +25,9 @@ enum entra_kind {
 
 struct entra_settings {
 	const char *service; /* "[service:NAME]" in log lines */
+	const char *scope; /* NULL: ENTRA_SCOPE (managed identity's resource is in identity_url) */
+	const char *without; /* what a failed fetch without a valid token means, for the log; NULL:
+				"the service answers 503" */
 	enum entra_kind kind;
 	const char *token_url;	     /* secret, certificate, workload:
 					{authority}/{tenant}/oauth2/v2.0/token */
@@ -45,5 +52,9 @@ void entra_stop(struct entra *e); /* joins the thread, wipes the token */
 /* Appends the current token to out (a secret): 0, or -1 when none is held or it has expired. */
 int entra_token(struct entra *e, struct buf *out);
 bool entra_ready(struct entra *e);
+/* As entra_token, with the token's generation (1 for the first, one more at each new token) and
+ * expiry (seconds since the epoch): a holder of an older generation holds a replaced token. */
+int entra_token_of(struct entra *e, struct buf *out, uint64_t *generation, long long *expires_at);
+uint64_t entra_generation(struct entra *e); /* without the lock: compared before each use */
 
 #endif

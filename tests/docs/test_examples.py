@@ -82,7 +82,8 @@ JWT_CASES = {
                           {"sub": "ada", "role": ["webpubsub.joinLeaveGroup.room-7", "webpubsub.sendToGroup.room-9"]}),
 }
 HEADER_TYP = {"glewlwyd.conf": "at+jwt"}
-CHECK_ONLY = {"keyless.conf": "signing needs Entra ID and the service's generateToken: tests/compat/keyless*.test.mjs"}
+CHECK_ONLY = {"keyless.conf": "signing needs Entra ID and the service's generateToken: tests/compat/keyless*.test.mjs",
+              "store-entra.conf": "the store's password is an Entra ID token: tests/integration/test_store_entra.py"}
 
 
 @contextlib.contextmanager
