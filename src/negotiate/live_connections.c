@@ -14,8 +14,8 @@
 #include <string.h>
 
 #define FIRST_SLOTS 64
-#define MAX_PER_USER 65536 /* places one user may hold in the table (max_connections_per_user <=)  \
-			    */
+/* Places one user may hold in the table (max_connections_per_user is at most this). */
+#define MAX_PER_USER 65536
 
 struct place {
 	uint64_t connection;

@@ -11,9 +11,10 @@
 #include <stddef.h>
 #include <time.h>
 
-#define LIVE_PENDING_S 60 /* how long a connect holds its place without its connected event */
-#define LIVE_MAX_CONNECTIONS 1000000 /* counted at once; beyond, connects are admitted uncounted   \
-				      */
+/* How long a connect holds its place without its connected event. */
+#define LIVE_PENDING_S 60
+/* Places counted at once; beyond, connects are admitted uncounted. */
+#define LIVE_MAX_CONNECTIONS 1000000
 
 /* A connect of USER's CONNECTION on HUB: true (admitted, its place reserved) while fewer than MAX
  * places are held, false when MAX are. *held: the places held, this one included when admitted.
