@@ -2,7 +2,8 @@
 /* Bytes a Redis server may send: hiredis's reply reader (bounded as store_conn.c bounds it: at most
  * STORE_REPLY_MAX_BYTES, arrays of at most STORE_REPLY_MAX_ELEMENTS), then
  * every reader of store_reply.c on each reply it makes (the rate script's answer, the connection
- * count script's, a GET's value, the status and error checks), as the daemon reads a [store]'s answers. */
+ * count script's, a GET's value, the status and error checks), as the daemon reads a [store]'s
+ * answers. */
 #include "fuzz.h"
 #include "store/store_conn.h"
 #include "store/store_reply.h"
