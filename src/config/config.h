@@ -188,9 +188,12 @@ void section_add_typo_hints(const struct ngd_section *sec, char *err, size_t err
  */
 struct config_store {
 	struct section_head head;
-	char *url; /* redis://, rediss:// or unix: (store/store_url.h) */
+	char *url; /* redis://, rediss://, unix: or redis-sentinel:// (store/store_url.h) */
 	char *user;
 	char *password_file, *password_credential, *password_env; /* at most one */
+	char *sentinel_user; /* redis-sentinel://: the sentinels' own login */
+	char *sentinel_password_file, *sentinel_password_credential,
+		*sentinel_password_env; /* at most one */
 	char *ca_file;
 	char *prefix;		 /* key namespace; "default" when unset */
 	unsigned timeout_ms;	 /* connect and each round trip */

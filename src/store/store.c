@@ -49,6 +49,7 @@ struct slot {
 struct store {
 	struct store_url url;
 	char *user, *password, *prefix;
+	char *sentinel_user, *sentinel_password; /* redis-sentinel:// (store_sentinel.c) */
 	SSL_CTX *tls;
 	unsigned timeout_ms;
 	enum store_on_failure rate_on_failure, keyless_on_failure, revocations_on_failure,
@@ -105,7 +106,9 @@ static struct store_conn_opts opts_of(const struct store *st, unsigned timeout_m
 					.tls = st->tls,
 					.user = st->user,
 					.password = st->password,
-					.timeout_ms = timeout_ms};
+					.timeout_ms = timeout_ms,
+					.sentinel_user = st->sentinel_user,
+					.sentinel_password = st->sentinel_password};
 }
 
 /* The slot's connection, opened if it is closed; -1 when that fails. */
@@ -332,6 +335,16 @@ static int tls_setup(struct store *st, const char *ca_file, char *err, size_t er
 	return 0;
 }
 
+static int copy_sentinel_login(struct store *st, const struct store_settings *s)
+{
+	st->sentinel_user = s->sentinel_user ? strdup(s->sentinel_user) : NULL;
+	st->sentinel_password = s->sentinel_password ? strdup(s->sentinel_password) : NULL;
+	if ((s->sentinel_user && !st->sentinel_user) ||
+	    (s->sentinel_password && !st->sentinel_password))
+		return -1;
+	return 0;
+}
+
 static int copy_settings(struct store *st, const struct store_settings *s)
 {
 	st->url = s->url;
@@ -344,7 +357,9 @@ static int copy_settings(struct store *st, const struct store_settings *s)
 	st->prefix = strdup(s->prefix);
 	st->user = s->user ? strdup(s->user) : NULL;
 	st->password = s->password ? strdup(s->password) : NULL;
-	return st->prefix && (!s->user || st->user) && (!s->password || st->password) ? 0 : -1;
+	if (!st->prefix || (s->user && !st->user) || (s->password && !st->password))
+		return -1;
+	return copy_sentinel_login(st, s);
 }
 
 static int slots_new(struct store *st, unsigned workers)
@@ -421,7 +436,9 @@ void store_free(struct store *st)
 	if (st->tls)
 		SSL_CTX_free(st->tls);
 	secret_free(st->password);
+	secret_free(st->sentinel_password);
 	free(st->user);
+	free(st->sentinel_user);
 	free(st->prefix);
 	pthread_cond_destroy(&st->health_wake);
 	pthread_mutex_destroy(&st->health_lock);

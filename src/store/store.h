@@ -30,6 +30,8 @@ struct store_settings {
 	enum store_on_failure keyless_on_failure;
 	enum store_on_failure revocations_on_failure;
 	enum store_on_failure connections_on_failure; /* the connect gate's connection counts */
+	const char *sentinel_user;     /* redis-sentinel://: the sentinels' ACL user, or NULL */
+	const char *sentinel_password; /* the sentinels' (secret; the caller wipes it), or NULL */
 };
 
 struct store;

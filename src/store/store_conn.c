@@ -5,6 +5,7 @@
 
 #include "core/clock.h"
 #include "store/store_reply.h"
+#include "store/store_sentinel.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -126,11 +127,10 @@ static int tls_wait(struct store_conn *c, int rc, uint64_t deadline_ns)
 	return -1;
 }
 
-static int tls_start(struct store_conn *c, const struct store_conn_opts *o, uint64_t deadline_ns,
+static int tls_start(struct store_conn *c, SSL_CTX *tls, const char *host, uint64_t deadline_ns,
 		     char *err, size_t err_len)
 {
-	const char *host = o->url->host;
-	if (!(c->ssl = SSL_new(o->tls)) || SSL_set_fd(c->ssl, c->fd) != 1 ||
+	if (!(c->ssl = SSL_new(tls)) || SSL_set_fd(c->ssl, c->fd) != 1 ||
 	    SSL_set1_host(c->ssl, host) != 1 || SSL_set_tlsext_host_name(c->ssl, host) != 1) {
 		snprintf(err, err_len, "cannot set up TLS for %s", host);
 		return -1;
@@ -248,41 +248,54 @@ int store_conn_call(struct store_conn *c, int argc, const char **argv, const siz
 		snprintf(err, err_len, "not connected");
 		return -1;
 	}
-	if (call_until(c, argc, argv, lens, deadline, reply) == 0)
+	if (call_until(c, argc, argv, lens, deadline, reply) < 0) {
+		snprintf(err, err_len, "no answer within %u ms (or the connection broke)",
+			 timeout_ms);
+		store_conn_close(c);
+		return -1;
+	}
+	if (!store_reply_is_readonly(*reply))
 		return 0;
-	snprintf(err, err_len, "no answer within %u ms (or the connection broke)", timeout_ms);
+	/* a primary demoted to a replica: the next open asks the sentinels again */
+	freeReplyObject(*reply);
+	*reply = NULL;
+	snprintf(err, err_len, "the server is a read-only replica now (READONLY)");
 	store_conn_close(c);
 	return -1;
 }
 
-/* AUTH [user] password, then SELECT db; the password's copy in the formatted command is wiped. */
-static enum store_open_result handshake(struct store_conn *c, const struct store_conn_opts *o,
+/* AUTH [user] password; the password's copy in the formatted command is wiped. */
+static enum store_open_result authenticate(struct store_conn *c, const char *user,
+					   const char *password, uint64_t deadline_ns, char *err,
+					   size_t err_len)
+{
+	redisReply *r = NULL;
+	const char *argv[3] = {"AUTH", user ? user : password, password};
+	size_t lens[3] = {4, strlen(argv[1]), strlen(password)};
+	char *cmd = NULL;
+	int len = redisFormatCommandArgv(&cmd, user ? 3 : 2, argv, lens);
+	int rc = len < 0 ? -1 : write_all(c, cmd, (size_t)len, deadline_ns);
+	if (cmd)
+		explicit_bzero(cmd, (size_t)(len > 0 ? len : 0));
+	redisFreeCommand(cmd);
+	if (rc < 0 || read_reply(c, deadline_ns, &r) < 0) {
+		snprintf(err, err_len, "no answer to AUTH within the timeout");
+		return STORE_OPEN_IO;
+	}
+	bool ok = store_reply_is_ok(r);
+	if (!ok)
+		store_reply_error_text(r, "AUTH", err, err_len);
+	freeReplyObject(r);
+	return ok ? STORE_OPEN_OK : STORE_OPEN_AUTH;
+}
+
+static enum store_open_result select_db(struct store_conn *c, unsigned db_number,
 					uint64_t deadline_ns, char *err, size_t err_len)
 {
 	redisReply *r = NULL;
-	if (o->password) {
-		const char *argv[3] = {"AUTH", o->user ? o->user : o->password, o->password};
-		size_t lens[3] = {4, strlen(argv[1]), strlen(o->password)};
-		char *cmd = NULL;
-		int len = redisFormatCommandArgv(&cmd, o->user ? 3 : 2, argv, lens);
-		int rc = len < 0 ? -1 : write_all(c, cmd, (size_t)len, deadline_ns);
-		if (cmd)
-			explicit_bzero(cmd, (size_t)(len > 0 ? len : 0));
-		redisFreeCommand(cmd);
-		if (rc < 0 || read_reply(c, deadline_ns, &r) < 0) {
-			snprintf(err, err_len, "no answer to AUTH within the timeout");
-			return STORE_OPEN_IO;
-		}
-		if (!store_reply_is_ok(r)) {
-			store_reply_error_text(r, "AUTH", err, err_len);
-			freeReplyObject(r);
-			return STORE_OPEN_AUTH;
-		}
-		freeReplyObject(r);
-	}
 	char db[12];
 	const char *argv[2] = {"SELECT", db};
-	size_t lens[2] = {6, (size_t)snprintf(db, sizeof db, "%u", o->url->db)};
+	size_t lens[2] = {6, (size_t)snprintf(db, sizeof db, "%u", db_number)};
 	if (call_until(c, 2, argv, lens, deadline_ns, &r) < 0) {
 		snprintf(err, err_len, "no answer to SELECT within the timeout");
 		return STORE_OPEN_IO;
@@ -296,18 +309,19 @@ static enum store_open_result handshake(struct store_conn *c, const struct store
 	return store_reply_is_auth_error_text(err) ? STORE_OPEN_AUTH : STORE_OPEN_IO;
 }
 
-enum store_open_result store_conn_open(struct store_conn *c, const struct store_conn_opts *o,
-				       char *err, size_t err_len)
+enum store_open_result store_conn_open_at(struct store_conn *c, const struct store_url *addr,
+					  const struct store_login *login, SSL_CTX *tls,
+					  uint64_t deadline_ns, char *err, size_t err_len)
 {
-	uint64_t deadline = monotonic_ns() + (uint64_t)o->timeout_ms * 1000000u;
 	*c = (struct store_conn){.fd = -1};
-	if (o->url->transport == STORE_UNIX)
-		c->fd = connect_unix(o->url, deadline, err, err_len);
+	if (addr->transport == STORE_UNIX)
+		c->fd = connect_unix(addr, deadline_ns, err, err_len);
 	else
-		c->fd = connect_tcp(o->url, deadline, err, err_len);
+		c->fd = connect_tcp(addr, deadline_ns, err, err_len);
 	if (c->fd < 0)
 		return STORE_OPEN_IO;
-	if (o->url->transport == STORE_TLS && tls_start(c, o, deadline, err, err_len) < 0) {
+	if (addr->transport == STORE_TLS &&
+	    tls_start(c, tls, addr->host, deadline_ns, err, err_len) < 0) {
 		store_conn_close(c);
 		return STORE_OPEN_IO;
 	}
@@ -316,10 +330,24 @@ enum store_open_result store_conn_open(struct store_conn *c, const struct store_
 		store_conn_close(c);
 		return STORE_OPEN_IO;
 	}
-	enum store_open_result r = handshake(c, o, deadline, err, err_len);
+	enum store_open_result r = STORE_OPEN_OK;
+	if (login->password)
+		r = authenticate(c, login->user, login->password, deadline_ns, err, err_len);
+	if (r == STORE_OPEN_OK && login->select_db)
+		r = select_db(c, addr->db, deadline_ns, err, err_len);
 	if (r != STORE_OPEN_OK)
 		store_conn_close(c);
 	return r;
+}
+
+enum store_open_result store_conn_open(struct store_conn *c, const struct store_conn_opts *o,
+				       char *err, size_t err_len)
+{
+	uint64_t deadline = monotonic_ns() + (uint64_t)o->timeout_ms * 1000000u;
+	struct store_login login = {.user = o->user, .password = o->password, .select_db = true};
+	if (o->url->n_sentinels)
+		return store_sentinel_open(c, o, deadline, err, err_len);
+	return store_conn_open_at(c, o->url, &login, o->tls, deadline, err, err_len);
 }
 
 void store_conn_close(struct store_conn *c)
