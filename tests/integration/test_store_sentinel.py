@@ -1,0 +1,250 @@
+# SPDX-License-Identifier: Apache-2.0
+"""[store] through Redis Sentinel (url = redis-sentinel://...#MASTER): Debian's redis-server as a
+primary, a replica (--replicaof) and a sentinel (redis-server FILE --sentinel), all on loopback and
+stopped after. The daemon finds the primary through the sentinels (the first in its list is down:
+the next is asked), logs in to the sentinel as its own ACL user; when the primary is killed and
+the sentinel promotes the replica, the same negotiated process counts in the new primary (a user's
+bucket stays exact, the key is there), its revocation subscriber follows too, and the log names the
+new primary. Every sentinel unreachable or silent: the configured failure answer within timeout +
+100 ms. A primary name no sentinel knows, or a wrong sentinel password: a clear error at start."""
+import contextlib
+import secrets
+import signal
+import socket
+import subprocess
+import time
+
+import pytest
+
+from conftest import START_TIMEOUT, WRAPPER, command, child_env, free_port, remember_secret
+from test_store import ACL_RIGHTS, SLACK_MS, TIMEOUT_MS, Redis, ask, binary, config, port_open, ready, start_failing
+
+MASTER = "fleetmaster"
+DOWN_AFTER_MS = 500  # how long the primary must be silent before the sentinel fails over
+# from the promotion until negotiated answers from the new primary: the health check (500 ms), the
+# circuit's backoff (at most 2 s) and the revocation subscriber's reconnect and full read
+RECOVERY_S = 15.0 if WRAPPER else 5.0
+FAILOVER_S = 15.0  # the sentinel's own work: down-after, the election (one sentinel), the promotion
+
+SENTINEL_CONF = """\
+port {port}
+bind 127.0.0.1
+dir {dir}
+sentinel monitor {master} 127.0.0.1 {primary} 1
+sentinel down-after-milliseconds {master} {down_after}
+sentinel failover-timeout {master} 2000
+user default off
+user watcher on >{password} +sentinel|get-master-addr-by-name
+user admin on >{admin} +@all
+"""
+
+
+def resp(port, *args, auth=None, db=None, timeout=2.0):
+    """One command to the Redis server or sentinel on PORT (after AUTH *auth, SELECT db): its reply,
+    errors as RuntimeError. A few lines of RESP, so the test needs no client library."""
+    first = ([("AUTH", *auth)] if auth else []) + ([("SELECT", db)] if db is not None else [])
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        reader = s.makefile("rb")
+        for command_args in first + [args]:
+            s.sendall(b"".join([f"*{len(command_args)}\r\n".encode()] + [
+                f"${len(str(a).encode())}\r\n{a}\r\n".encode() for a in command_args]))
+            reply = read_resp(reader)
+        return reply
+
+
+def read_resp(reader):
+    line = reader.readline().rstrip(b"\r\n")
+    kind, rest = line[:1], line[1:].decode()
+    if kind == b"+":
+        return rest
+    if kind == b"-":
+        raise RuntimeError(rest)
+    if kind == b":":
+        return int(rest)
+    if kind == b"$":
+        return None if rest == "-1" else reader.read(int(rest) + 2)[:-2].decode()
+    if kind == b"*":
+        return None if rest == "-1" else [read_resp(reader) for _ in range(int(rest))]
+    raise RuntimeError(f"unexpected reply {line!r}")
+
+
+class Sentinel(Redis):
+    """A sentinel watching PRIMARY_PORT's server as MASTER, with its own config file (it rewrites it)."""
+
+    def __init__(self, directory, primary_port, password, admin):
+        super().__init__(directory)
+        self.conf = directory / "sentinel.conf"
+        self.conf.write_text(SENTINEL_CONF.format(port=self.port, dir=directory, master=MASTER, primary=primary_port,
+                                                  down_after=DOWN_AFTER_MS, password=password, admin=admin))
+        self.admin = ("admin", admin)
+
+    def start(self, tls=False):
+        log = self.directory / "redis.log"
+        with open(log, "ab") as out:
+            self.proc = subprocess.Popen([binary("redis-server"), str(self.conf), "--sentinel"],
+                                         stdin=subprocess.DEVNULL, stdout=out, stderr=out)
+        deadline = time.monotonic() + START_TIMEOUT
+        while not port_open(self.port):
+            if self.proc.poll() is not None:
+                pytest.fail(f"redis-server --sentinel exited with {self.proc.returncode}:\n{log.read_text()[-2000:]}")
+            assert time.monotonic() < deadline, "the sentinel did not listen in time"
+            time.sleep(0.05)
+
+    def primary_port(self):
+        host, port = resp(self.port, "SENTINEL", "get-master-addr-by-name", MASTER, auth=self.admin)
+        assert host == "127.0.0.1"
+        return int(port)
+
+    def knows_a_healthy_replica(self):
+        replicas = resp(self.port, "SENTINEL", "replicas", MASTER, auth=self.admin)
+        fields = [dict(zip(r[::2], r[1::2])) for r in replicas]
+        return any(f["flags"] == "slave" and f["master-link-status"] == "ok" for f in fields)
+
+
+@contextlib.contextmanager
+def started(servers):
+    try:
+        for server in servers:
+            server.start()
+        yield servers
+    finally:
+        for server in reversed(servers):
+            server.stop()
+
+
+def until(what, limit_s, step=0.05):
+    deadline = time.monotonic() + limit_s
+    while not what():
+        assert time.monotonic() < deadline, f"not within {limit_s} s: {what.__doc__ or what}"
+        time.sleep(step)
+    return time.monotonic()
+
+
+def secret_file(path, value):
+    path.write_text(value + "\n")
+    path.chmod(0o600)
+    return path
+
+
+def rate_keys(port, db, prefix):
+    return resp(port, "KEYS", f"negotiated:{prefix}:rate:*", db=db)
+
+
+def test_a_failover_moves_every_connection_to_the_new_primary(daemon_factory, tmp_path):
+    data_password = remember_secret("data-" + secrets.token_hex(12))
+    sentinel_password = remember_secret("watch-" + secrets.token_hex(12))
+    admin = secrets.token_hex(12)
+    # the default user (no password) replicates and is what the sentinel uses; negotiated logs in
+    # as "fleet" with the rights several-instances.md lists for a sentinel url, and no more
+    data_acl = ["--user", "fleet", "on", f">{data_password}", *ACL_RIGHTS, "+role"]
+    dirs = [tmp_path / name for name in ("primary", "replica", "sentinel")]
+    for d in dirs:
+        d.mkdir()
+    primary = Redis(dirs[0], data_acl)
+    replica = Redis(dirs[1], data_acl + ["--replicaof", "127.0.0.1", str(primary.port)])
+    sentinel = Sentinel(dirs[2], primary.port, sentinel_password, admin)
+    down = free_port()  # the first sentinel of the list does not answer: the next is asked
+    url = f"redis-sentinel://127.0.0.1:{down},127.0.0.1:{sentinel.port}/2#{MASTER}"
+    login = (f"user = fleet\npassword_file = {secret_file(tmp_path / 'data-password', data_password)}\n"
+             f"sentinel_user = watcher\n")
+    sentinel_file = secret_file(tmp_path / "sentinel-password", sentinel_password)
+    with started([primary, replica, sentinel]):
+        until(sentinel.knows_a_healthy_replica, FAILOVER_S, step=0.1)
+        daemon = daemon_factory(config(tmp_path, url, "closed", prefix="sentinel",
+                                       extra=login + f"sentinel_password_file = {sentinel_file}\n"))
+        assert [ask(daemon)[0] for _ in range(4)] == [200] * 4
+        assert f"the primary of '{MASTER}' is 127.0.0.1:{primary.port}" in daemon.stderr_text()
+        assert len(rate_keys(primary.port, 2, "sentinel")) == 1
+        assert resp(primary.port, "WAIT", 1, 5000) == 1  # alice's bucket is on the replica too
+
+        # configuration errors are clear at start: a name no sentinel knows, a wrong sentinel password
+        unknown = start_failing(tmp_path, config(tmp_path, url.replace(MASTER, "nosuch"), extra=login +
+                                                 f"sentinel_password_file = {sentinel_file}\n"))
+        assert unknown.returncode != 0, unknown.stderr
+        assert "no sentinel knows a primary named 'nosuch'" in unknown.stderr, unknown.stderr
+        wrong = start_failing(tmp_path, config(tmp_path, url, extra=login + "sentinel_password_file = "
+                                               f"{secret_file(tmp_path / 'wrong', 'not-the-password')}\n"))
+        assert wrong.returncode != 0 and "WRONGPASS" in wrong.stderr, wrong.stderr
+        assert sentinel_password not in wrong.stderr and "not-the-password" not in wrong.stderr
+
+        primary.stop()  # SIGKILL: the sentinel fails over to the replica
+        limit_s = (TIMEOUT_MS + SLACK_MS) / 1000
+        statuses = []
+
+        def promoted():
+            """the sentinel names the replica as the primary"""
+            status, retry, seconds = ask(daemon, "bob")
+            statuses.append(status)
+            assert status in (200, 503) and seconds < limit_s, (status, retry, seconds)
+            return sentinel.primary_port() == replica.port
+
+        promoted_at = until(promoted, FAILOVER_S, step=0.1)
+        assert 503 in statuses  # rate_on_failure = closed while no primary answered
+        assert resp(replica.port, "ROLE")[0] == "master"
+
+        def answers():
+            """negotiated answers from the new primary"""
+            return ask(daemon, "bob")[0] == 200
+        recovered_s = until(answers, RECOVERY_S) - promoted_at
+        # alice's bucket went on in the new primary: 4 before, exactly 6 more now
+        statuses = [ask(daemon)[0] for _ in range(9)]
+        assert statuses == [200] * 6 + [429] * 3, (statuses, recovered_s)
+        assert len(rate_keys(replica.port, 2, "sentinel")) == 2  # alice's and bob's
+        assert ready(daemon) == 200  # the revocation subscriber follows the primary too
+        assert daemon.proc.poll() is None  # the same process: no restart
+        assert f"the primary of '{MASTER}' is 127.0.0.1:{replica.port}" in daemon.stderr_text()
+        print(f"answers from the new primary {recovered_s:.2f} s after the promotion")
+
+
+def test_every_sentinel_unreachable_or_silent_gives_the_failure_answer_in_time(daemon_factory, tmp_path):
+    with socket.socket() as silent:  # accepts connections (the backlog), never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(16)
+        url = f"redis-sentinel://127.0.0.1:{silent.getsockname()[1]},127.0.0.1:{free_port()}#{MASTER}"
+        extra = "revocations_on_failure = open\n"  # the rates' answer alone
+        closed = daemon_factory(config(tmp_path, url, "closed", prefix="closed", extra=extra))
+        opened = daemon_factory(config(tmp_path, url, "open", prefix="open", extra=extra))
+        limit_s = (TIMEOUT_MS + SLACK_MS) / 1000
+        for _ in range(3):
+            status, retry, seconds = ask(closed)
+            assert status == 503 and retry == "1" and seconds < limit_s, (status, seconds)
+            status, _, seconds = ask(opened)
+            assert status == 200 and seconds < limit_s, (status, seconds)
+        text = closed.stderr_text()
+        assert "no sentinel named the primary" in text and "Connection refused" in text, text
+
+
+def test_check_config_names_sentinel_mistakes(tmp_path):
+    cases = [
+        ("redis-sentinel://127.0.0.1:26379", "", "url: a sentinel URL ends with #MASTER"),
+        ("redis-sentinel://" + ",".join(["127.0.0.1"] * 9) + "#m", "", "url: at most 8 sentinels"),
+        ("redis-sentinel://a:1,b:0#m", "", "url: sentinel 2 of the list"),
+        ("redis-sentinel://u:pw@a#m", "", "url: the URL may not hold a user or password"),
+        ("redis://127.0.0.1:6379", "sentinel_password_env = X\n", "sentinel_password_env: only a redis-sentinel://"),
+        ("redis-sentinel://a#m", "sentinel_user = w\n", "sentinel_user: a sentinel ACL user needs its password"),
+        ("redis-sentinel://a#m", "sentinel_password_env = X\nsentinel_password_file = /x\n",
+         "sentinel_password_file: set at most one"),
+    ]
+    for url, extra, needle in cases:
+        path = tmp_path / "bad.conf"
+        path.write_text(config(tmp_path, url, extra=extra))
+        result = subprocess.run(command("--check-config", "-c", str(path)), capture_output=True, text=True,
+                                timeout=START_TIMEOUT, env=child_env())
+        assert result.returncode != 0 and needle in result.stderr, (url, extra, result.stderr)
+        assert "pw@" not in result.stderr
+
+
+def test_the_sentinels_own_password_from_the_environment(daemon_factory, tmp_path):
+    # a sentinel that requires a password, for a primary that is not running: the password is read
+    # from the environment (and sent: no NOAUTH), and the primary's absence is only a warning
+    password = remember_secret(secrets.token_hex(16))
+    (tmp_path / "sentinel").mkdir()
+    sentinel = Sentinel(tmp_path / "sentinel", free_port(), password, secrets.token_hex(8))
+    with started([sentinel]):
+        daemon = daemon_factory(config(tmp_path, f"redis-sentinel://127.0.0.1:{sentinel.port}#{MASTER}", "closed",
+                                       extra="sentinel_user = watcher\nsentinel_password_env = SENTINEL_PW\n"
+                                       "revocations_on_failure = open\n"), env={"SENTINEL_PW": password})
+        assert ask(daemon)[0] == 503
+        text = daemon.stderr_text()
+        assert f"the primary the sentinels name for '{MASTER}'" in text and "NOAUTH" not in text, text
+        assert password not in text
