@@ -167,6 +167,7 @@ def test_a_failover_moves_every_connection_to_the_new_primary(daemon_factory, tm
         assert wrong.returncode != 0 and "WRONGPASS" in wrong.stderr, wrong.stderr
         assert sentinel_password not in wrong.stderr and "not-the-password" not in wrong.stderr
 
+        killed_at = time.monotonic()
         primary.stop()  # SIGKILL: the sentinel fails over to the replica
         limit_s = (TIMEOUT_MS + SLACK_MS) / 1000
         statuses = []
@@ -193,7 +194,8 @@ def test_a_failover_moves_every_connection_to_the_new_primary(daemon_factory, tm
         assert ready(daemon) == 200  # the revocation subscriber follows the primary too
         assert daemon.proc.poll() is None  # the same process: no restart
         assert f"the primary of '{MASTER}' is 127.0.0.1:{replica.port}" in daemon.stderr_text()
-        print(f"answers from the new primary {recovered_s:.2f} s after the promotion")
+        print(f"promoted {promoted_at - killed_at:.2f} s after the kill; answers from the new primary "
+              f"{recovered_s:.2f} s after that")
 
 
 def test_every_sentinel_unreachable_or_silent_gives_the_failure_answer_in_time(daemon_factory, tmp_path):
@@ -248,3 +250,63 @@ def test_the_sentinels_own_password_from_the_environment(daemon_factory, tmp_pat
         text = daemon.stderr_text()
         assert f"the primary the sentinels name for '{MASTER}'" in text and "NOAUTH" not in text, text
         assert password not in text
+
+
+def make_certificates(directory):
+    """A CA, "named" (subjectAltName DNS:localhost) and "addressed" (IP:127.0.0.1) signed by it."""
+    run = lambda *a: subprocess.run(["openssl", *a], check=True, capture_output=True, timeout=60)
+    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=test CA",
+        "-keyout", f"{directory}/ca.key", "-out", f"{directory}/ca.pem")
+    for name, san in (("named", "DNS:localhost"), ("addressed", "IP:127.0.0.1")):
+        run("req", "-newkey", "rsa:2048", "-nodes", "-subj", f"/CN={name}", "-keyout", f"{directory}/{name}.key",
+            "-out", f"{directory}/{name}.csr")
+        (directory / f"{name}.ext").write_text(f"subjectAltName={san}\n")
+        run("x509", "-req", "-in", f"{directory}/{name}.csr", "-CA", f"{directory}/ca.pem", "-CAkey",
+            f"{directory}/ca.key", "-CAcreateserial", "-days", "1", "-extfile", f"{directory}/{name}.ext",
+            "-out", f"{directory}/{name}.pem")
+
+
+def tls_args(directory, name):
+    return ["--tls-cert-file", f"{directory}/{name}.pem", "--tls-key-file", f"{directory}/{name}.key",
+            "--tls-ca-cert-file", f"{directory}/ca.pem", "--tls-auth-clients", "no", "--tls-replication", "yes"]
+
+
+def test_rediss_sentinel_checks_each_servers_certificate(daemon_factory, tmp_path):
+    # the sentinel's certificate names localhost; the primary's holds the address the sentinel
+    # announces (127.0.0.1); "other" is a primary whose certificate names only localhost
+    binary("openssl")
+    make_certificates(tmp_path)
+    dirs = [tmp_path / name for name in ("primary", "other", "sentinel")]
+    for d in dirs:
+        d.mkdir()
+    primary = Redis(dirs[0], tls_args(tmp_path, "addressed"))
+    other = Redis(dirs[1], tls_args(tmp_path, "named"))
+    password = secrets.token_hex(12)
+    sentinel = Sentinel(dirs[2], primary.port, password, secrets.token_hex(8))
+    tls = tls_args(tmp_path, "named")
+    sentinel.conf.write_text(sentinel.conf.read_text().replace(f"port {sentinel.port}\n", "port 0\n").replace(
+        "user default off\n", "user default on nopass +@all\n") + f"tls-port {sentinel.port}\n" + "".join(
+        f"{tls[i][2:]} {tls[i + 1]}\n" for i in range(0, len(tls), 2)) +
+        f"sentinel monitor other 127.0.0.1 {other.port} 1\n")
+    primary.start(tls=True)
+    other.start(tls=True)
+    try:
+        with started([sentinel]):
+            extra = f"ca_file = {tmp_path}/ca.pem\n"
+            daemon = daemon_factory(config(tmp_path, f"rediss-sentinel://localhost:{sentinel.port}/1#{MASTER}",
+                                           "closed", extra=extra))
+            statuses = [ask(daemon)[0] for _ in range(11)]
+            assert statuses == [200] * 10 + [429], statuses
+            assert f"the primary of '{MASTER}' is 127.0.0.1:{primary.port}" in daemon.stderr_text()
+            # the sentinel's name is checked: 127.0.0.1 is not in its certificate
+            misnamed = start_failing(tmp_path, config(
+                tmp_path, f"rediss-sentinel://127.0.0.1:{sentinel.port}#{MASTER}", extra=extra))
+            assert misnamed.returncode != 0 and "certificate" in misnamed.stderr, misnamed.stderr
+            # and the primary's address: "other" names only localhost, the sentinel announces 127.0.0.1
+            unaddressed = start_failing(tmp_path, config(
+                tmp_path, f"rediss-sentinel://localhost:{sentinel.port}#other", extra=extra))
+            assert unaddressed.returncode != 0 and "certificate" in unaddressed.stderr, unaddressed.stderr
+            assert f"127.0.0.1:{other.port}" in unaddressed.stderr, unaddressed.stderr
+    finally:
+        other.stop()
+        primary.stop()
