@@ -5,7 +5,8 @@ stopped after. The daemon finds the primary through the sentinels (the first in 
 the next is asked), logs in to the sentinel as its own ACL user; when the primary is killed and
 the sentinel promotes the replica, the same negotiated process counts in the new primary (a user's
 bucket stays exact, the key is there), its revocation subscriber follows too, and the log names the
-new primary. Every sentinel unreachable or silent: the configured failure answer within timeout +
+new primary; a -READONLY answer closes the connection. rediss-sentinel:// checks the sentinel's and
+the primary's certificates. Every sentinel unreachable or silent: the configured failure answer within timeout +
 100 ms. A primary name no sentinel knows, or a wrong sentinel password: a clear error at start."""
 import contextlib
 import secrets
@@ -166,6 +167,14 @@ def test_a_failover_moves_every_connection_to_the_new_primary(daemon_factory, tm
                                                f"{secret_file(tmp_path / 'wrong', 'not-the-password')}\n"))
         assert wrong.returncode != 0 and "WRONGPASS" in wrong.stderr, wrong.stderr
         assert sentinel_password not in wrong.stderr and "not-the-password" not in wrong.stderr
+
+        # a write answered -READONLY (as a demoted primary would) closes that connection, so that
+        # the next call opens a new one: here, a url naming the replica itself
+        to_replica = daemon_factory(config(tmp_path, f"redis://127.0.0.1:{replica.port}/2", "closed", prefix="ro",
+                                           extra=login.replace("sentinel_user = watcher\n", "")
+                                           + "revocations_on_failure = open\n"))
+        assert ask(to_replica)[0] == 503
+        assert "read-only replica now (READONLY)" in to_replica.stderr_text(), to_replica.stderr_text()
 
         killed_at = time.monotonic()
         primary.stop()  # SIGKILL: the sentinel fails over to the replica
