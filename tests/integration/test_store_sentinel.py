@@ -10,9 +10,9 @@ the primary's certificates. Every sentinel unreachable or silent: the configured
 100 ms. A primary name no sentinel knows, or a wrong sentinel password: a clear error at start."""
 import contextlib
 import secrets
-import signal
 import socket
 import subprocess
+import threading
 import time
 
 import pytest
@@ -103,6 +103,37 @@ class Sentinel(Redis):
 
 
 @contextlib.contextmanager
+def stale_sentinel(primary_port):
+    """A sentinel on a free port that names 127.0.0.1:PRIMARY_PORT to every command, as one that
+    has not yet heard of a failover would. Yields its port."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.2)
+    stop = threading.Event()
+    answer = f"*2\r\n$9\r\n127.0.0.1\r\n${len(str(primary_port))}\r\n{primary_port}\r\n".encode()
+
+    def serve():
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                continue
+            with conn:
+                conn.settimeout(2)
+                with contextlib.suppress(OSError, RuntimeError):
+                    read_resp(conn.makefile("rb"))
+                    conn.sendall(answer)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield listener.getsockname()[1]
+    finally:
+        stop.set()
+        thread.join(5)
+        listener.close()
+
+
+@contextlib.contextmanager
 def started(servers):
     try:
         for server in servers:
@@ -125,6 +156,13 @@ def secret_file(path, value):
     path.write_text(value + "\n")
     path.chmod(0o600)
     return path
+
+
+def hourly(text):
+    """test_store's config with 10 tokens an hour rather than a minute: none comes back while a
+    test counts, even under valgrind."""
+    assert "rate_per_user = 10/min" in text
+    return text.replace("rate_per_user = 10/min", "rate_per_user = 10/hour")
 
 
 def rate_keys(port, db, prefix):
@@ -151,8 +189,8 @@ def test_a_failover_moves_every_connection_to_the_new_primary(daemon_factory, tm
     sentinel_file = secret_file(tmp_path / "sentinel-password", sentinel_password)
     with started([primary, replica, sentinel]):
         until(sentinel.knows_a_healthy_replica, FAILOVER_S, step=0.1)
-        daemon = daemon_factory(config(tmp_path, url, "closed", prefix="sentinel",
-                                       extra=login + f"sentinel_password_file = {sentinel_file}\n"))
+        daemon = daemon_factory(hourly(config(tmp_path, url, "closed", prefix="sentinel",
+                                              extra=login + f"sentinel_password_file = {sentinel_file}\n")))
         assert [ask(daemon)[0] for _ in range(4)] == [200] * 4
         assert f"the primary of '{MASTER}' is 127.0.0.1:{primary.port}" in daemon.stderr_text()
         assert len(rate_keys(primary.port, 2, "sentinel")) == 1
@@ -175,6 +213,17 @@ def test_a_failover_moves_every_connection_to_the_new_primary(daemon_factory, tm
                                            + "revocations_on_failure = open\n"))
         assert ask(to_replica)[0] == 503
         assert "read-only replica now (READONLY)" in to_replica.stderr_text(), to_replica.stderr_text()
+
+        # a sentinel's stale answer (it names the replica) never has us write to a replica: ROLE
+        # says slave, the sentinels are asked again until the timeout, then the failure answer
+        with stale_sentinel(replica.port) as stale:
+            misled = daemon_factory(config(tmp_path, f"redis-sentinel://127.0.0.1:{stale}/2#{MASTER}", "closed",
+                                           prefix="misled", extra=login.replace("sentinel_user = watcher\n", "")
+                                           + "revocations_on_failure = open\n"))
+            status, _, seconds = ask(misled)
+            assert status == 503 and seconds < (TIMEOUT_MS + SLACK_MS) / 1000, (status, seconds)
+            assert "it says it is not the primary (ROLE)" in misled.stderr_text(), misled.stderr_text()
+            assert rate_keys(replica.port, 2, "misled") == []
 
         killed_at = time.monotonic()
         primary.stop()  # SIGKILL: the sentinel fails over to the replica
@@ -302,8 +351,8 @@ def test_rediss_sentinel_checks_each_servers_certificate(daemon_factory, tmp_pat
     try:
         with started([sentinel]):
             extra = f"ca_file = {tmp_path}/ca.pem\n"
-            daemon = daemon_factory(config(tmp_path, f"rediss-sentinel://localhost:{sentinel.port}/1#{MASTER}",
-                                           "closed", extra=extra))
+            daemon = daemon_factory(hourly(config(
+                tmp_path, f"rediss-sentinel://localhost:{sentinel.port}/1#{MASTER}", "closed", extra=extra)))
             statuses = [ask(daemon)[0] for _ in range(11)]
             assert statuses == [200] * 10 + [429], statuses
             assert f"the primary of '{MASTER}' is 127.0.0.1:{primary.port}" in daemon.stderr_text()
