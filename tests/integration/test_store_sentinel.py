@@ -175,7 +175,8 @@ def test_a_failover_moves_every_connection_to_the_new_primary(daemon_factory, tm
     admin = secrets.token_hex(12)
     # the default user (no password) replicates and is what the sentinel uses; negotiated logs in
     # as "fleet" with the rights several-instances.md lists for a sentinel url, and no more
-    data_acl = ["--user", "fleet", "on", f">{data_password}", *ACL_RIGHTS, "+role"]
+    data_acl = ["--user", "fleet", "on", f">{data_password}", *ACL_RIGHTS, "+role",
+                "--user", "norole", "on", f">{data_password}", *ACL_RIGHTS]
     dirs = [tmp_path / name for name in ("primary", "replica", "sentinel")]
     for d in dirs:
         d.mkdir()
@@ -205,6 +206,10 @@ def test_a_failover_moves_every_connection_to_the_new_primary(daemon_factory, tm
                                                f"{secret_file(tmp_path / 'wrong', 'not-the-password')}\n"))
         assert wrong.returncode != 0 and "WRONGPASS" in wrong.stderr, wrong.stderr
         assert sentinel_password not in wrong.stderr and "not-the-password" not in wrong.stderr
+        # and a data user without +role: the primary cannot be checked
+        norole = start_failing(tmp_path, config(tmp_path, url, extra=login.replace("user = fleet", "user = norole")
+                                                + f"sentinel_password_file = {sentinel_file}\n"))
+        assert norole.returncode != 0 and "ROLE refused: NOPERM" in norole.stderr, norole.stderr
 
         # a write answered -READONLY (as a demoted primary would) closes that connection, so that
         # the next call opens a new one: here, a url naming the replica itself
