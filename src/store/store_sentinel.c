@@ -14,6 +14,9 @@
 
 #define ROLE_RETRY_PAUSE_MS 50 /* a sentinel not yet told of the promotion: ask again after */
 #define ROLE_MAX_ELEMENTS 1024 /* ROLE on a primary lists its replicas */
+#define WHY_MAX 256	       /* a server's or the connection's reason */
+#define ADDRESS_TEXT_MAX (STORE_HOST_MAX + 8)		   /* [HOST]:PORT */
+#define SENTINEL_WHY_MAX (ADDRESS_TEXT_MAX + WHY_MAX + 16) /* "sentinel NAME: WHY" */
 
 enum ask_result { ASK_ADDRESS, ASK_UNKNOWN, ASK_FAILED, ASK_REFUSED };
 
@@ -56,7 +59,7 @@ static enum ask_result ask_sentinel(const struct store_conn_opts *o, const struc
 	struct store_login login = {.user = o->sentinel_user, .password = o->sentinel_password};
 	const char *argv[] = {"SENTINEL", "get-master-addr-by-name", o->url->master};
 	size_t lens[] = {8, 23, strlen(o->url->master)};
-	char name[STORE_HOST_MAX + 8], why[256] = "";
+	char name[ADDRESS_TEXT_MAX], why[WHY_MAX] = "";
 	struct store_conn c;
 	redisReply *r = NULL;
 	enum ask_result result = ASK_FAILED;
@@ -82,7 +85,8 @@ static enum store_open_result find_primary(const struct store_conn_opts *o,
 					   struct store_url *primary, uint64_t deadline_ns,
 					   char *err, size_t err_len)
 {
-	char why[384] = "no time was left to ask a sentinel", refusal[384] = "";
+	char why[SENTINEL_WHY_MAX] = "no time was left to ask a sentinel";
+	char refusal[SENTINEL_WHY_MAX] = "";
 	bool unknown = false;
 	for (unsigned i = 0; i < o->url->n_sentinels; i++) {
 		uint64_t now = monotonic_ns();
@@ -140,7 +144,7 @@ static enum store_open_result open_primary(struct store_conn *c, const struct st
 					   bool *replica, char *err, size_t err_len)
 {
 	struct store_login login = {.user = o->user, .password = o->password, .select_db = true};
-	char name[STORE_HOST_MAX + 8], why[256] = "";
+	char name[ADDRESS_TEXT_MAX], why[WHY_MAX] = "";
 	address_text(primary->host, primary->port, name, sizeof name);
 	*replica = false;
 	enum store_open_result r =
@@ -166,7 +170,7 @@ static void note_primary(const char *master, const struct store_url *primary)
 {
 	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 	static char last[STORE_MASTER_MAX + STORE_HOST_MAX + 16];
-	char now[sizeof last], name[STORE_HOST_MAX + 8];
+	char now[sizeof last], name[ADDRESS_TEXT_MAX];
 	address_text(primary->host, primary->port, name, sizeof name);
 	snprintf(now, sizeof now, "%s %s", master, name);
 	pthread_mutex_lock(&lock);
