@@ -520,6 +520,33 @@ static void check_store_entra(struct parser *p, const struct config_store *s,
 	check_entra_names(p, &s->head, "store", &s->entra);
 }
 
+/* redis-sentinel://: the sentinels' login, which only a sentinel url uses. */
+static void check_store_sentinel(struct parser *p, const struct store_url *url)
+{
+	const struct config_store *s = &p->cfg->store;
+	int sources = !!s->sentinel_password_file + !!s->sentinel_password_credential +
+		      !!s->sentinel_password_env;
+	const char *set[] = {s->sentinel_user, s->sentinel_password_file,
+			     s->sentinel_password_credential, s->sentinel_password_env};
+	const char *names[] = {"sentinel_user", "sentinel_password_file",
+			       "sentinel_password_credential", "sentinel_password_env"};
+	size_t first = 0;
+	while (first < 3 && !set[first])
+		first++;
+	if (!url->n_sentinels && set[first])
+		store_error(p, names[first],
+			    "only a redis-sentinel:// or rediss-sentinel:// url asks sentinels "
+			    "and so logs in to them");
+	else if (sources > 1)
+		store_error(p, "sentinel_password_file",
+			    "set at most one of sentinel_password_file, "
+			    "sentinel_password_credential, sentinel_password_env");
+	else if (s->sentinel_user && !sources)
+		store_error(p, "sentinel_user",
+			    "a sentinel ACL user needs its password (sentinel_password_file, "
+			    "sentinel_password_credential or sentinel_password_env)");
+}
+
 /* [store]: a url that parses, at most one password source, a prefix fit for a key name. */
 static void check_store(struct parser *p)
 {
@@ -539,6 +566,8 @@ static void check_store(struct parser *p)
 		url_ok = true;
 	if (url_ok && s->ca_file && url.transport != STORE_TLS)
 		store_error(p, "ca_file", "only a rediss:// url uses TLS and so a ca_file");
+	else
+		check_store_sentinel(p, &url);
 	if (!!s->password_file + !!s->password_credential + !!s->password_env > 1)
 		store_error(p, "password_file",
 			    "set at most one of password_file, password_credential, password_env");

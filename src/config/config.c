@@ -131,10 +131,17 @@ void config_free(struct config *cfg)
 	strlist_free(&cfg->server.allowed_hosts);
 	strlist_free(&cfg->server.cors_origins);
 	free(cfg->server.access_log);
-	char *store_fields[] = {cfg->store.url,		  cfg->store.user,
-				cfg->store.password_file, cfg->store.password_credential,
-				cfg->store.password_env,  cfg->store.ca_file,
-				cfg->store.prefix};
+	char *store_fields[] = {cfg->store.url,
+				cfg->store.user,
+				cfg->store.password_file,
+				cfg->store.password_credential,
+				cfg->store.password_env,
+				cfg->store.ca_file,
+				cfg->store.prefix,
+				cfg->store.sentinel_user,
+				cfg->store.sentinel_password_file,
+				cfg->store.sentinel_password_credential,
+				cfg->store.sentinel_password_env};
 	for (size_t i = 0; i < sizeof store_fields / sizeof store_fields[0]; i++)
 		free(store_fields[i]);
 	keyless_free(&cfg->store.entra);

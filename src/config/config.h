@@ -188,12 +188,15 @@ void section_add_typo_hints(const struct ngd_section *sec, char *err, size_t err
  */
 struct config_store {
 	struct section_head head;
-	char *url; /* redis://, rediss:// or unix: (store/store_url.h) */
+	char *url; /* redis://, rediss://, unix: or redis-sentinel:// (store/store_url.h) */
 	char *user;
 	char *password_file, *password_credential, *password_env; /* at most one */
 	/* Azure Cache for Redis with Microsoft Entra ID: credential and its companion keys, as a
 	 * keyless [service] has them (the rest of the struct unused); user is the object id. */
 	struct config_keyless entra;
+	char *sentinel_user; /* redis-sentinel://: the sentinels' own login */
+	char *sentinel_password_file, *sentinel_password_credential,
+		*sentinel_password_env; /* at most one */
 	char *ca_file;
 	char *prefix;		 /* key namespace; "default" when unset */
 	unsigned timeout_ms;	 /* connect and each round trip */

@@ -14,10 +14,10 @@
 #define MAX_PASSWORD_BYTES 4096
 #define ENTRA_TIMEOUT_MS 5000 /* each token fetch, as a keyless service's rest_timeout default */
 
-static char *read_password_file(const char *path, char *err, size_t err_len)
+static char *read_password_file(const char *path, const char *what, char *err, size_t err_len)
 {
 	size_t len;
-	if (file_check_private(path, "the [store] password", err, err_len) < 0)
+	if (file_check_private(path, what, err, err_len) < 0)
 		return NULL;
 	char *text = file_read(path, MAX_PASSWORD_BYTES, &len, err, err_len);
 	while (text && len && (text[len - 1] == '\n' || text[len - 1] == '\r'))
@@ -31,38 +31,43 @@ static char *read_password_file(const char *path, char *err, size_t err_len)
 	return text;
 }
 
+/* A password's three sources in [store] (at most one set, config/check.c) and their key names. */
+struct password_source {
+	const char *env, *credential, *file;
+	const char *env_key, *credential_key, *file_key;
+	const char *what; /* for file_check_private's message */
+};
+
 /* The password from whichever key is set; *key names it. NULL with err, or NULL with *key NULL:
  * none is set (no AUTH). */
-static char *password_text(const struct config_store *s, const char **key, char *err,
+static char *password_text(const struct password_source *src, const char **key, char *err,
 			   size_t err_len)
 {
 	*key = NULL;
-	if (s->password_env) {
-		*key = "password_env";
-		char *value =
-			secret_from_env(s->password_env); /* and gone from /proc/PID/environ */
+	if (src->env) {
+		*key = src->env_key;
+		char *value = secret_from_env(src->env); /* and gone from /proc/PID/environ */
 		if (!value)
-			snprintf(err, err_len, "environment variable %s is not set",
-				 s->password_env);
+			snprintf(err, err_len, "environment variable %s is not set", src->env);
 		return value;
 	}
-	if (s->password_credential) {
+	if (src->credential) {
 		const char *dir = getenv("CREDENTIALS_DIRECTORY");
 		char path[4096];
-		*key = "password_credential";
+		*key = src->credential_key;
 		if (!dir || !*dir) {
 			snprintf(err, err_len,
 				 "CREDENTIALS_DIRECTORY is not set (run under systemd with "
 				 "LoadCredential=%s:...)",
-				 s->password_credential);
+				 src->credential);
 			return NULL;
 		}
-		snprintf(path, sizeof path, "%s/%s", dir, s->password_credential);
-		return read_password_file(path, err, err_len);
+		snprintf(path, sizeof path, "%s/%s", dir, src->credential);
+		return read_password_file(path, src->what, err, err_len);
 	}
-	if (s->password_file) {
-		*key = "password_file";
-		return read_password_file(s->password_file, err, err_len);
+	if (src->file) {
+		*key = src->file_key;
+		return read_password_file(src->file, src->what, err, err_len);
 	}
 	return NULL;
 }
@@ -108,16 +113,71 @@ static int entra_source(const struct config *cfg, struct store_password_source *
 	return 0;
 }
 
+static char *store_password(const struct config_store *s, const char **key, char *err,
+			    size_t err_len)
+{
+	const struct password_source src = {.env = s->password_env,
+					    .credential = s->password_credential,
+					    .file = s->password_file,
+					    .env_key = "password_env",
+					    .credential_key = "password_credential",
+					    .file_key = "password_file",
+					    .what = "the [store] password"};
+	return password_text(&src, key, err, err_len);
+}
+
+/* redis-sentinel://: the sentinels' own password (sentinel_password_*), or NULL. */
+static char *sentinel_password(const struct config_store *s, const char **key, char *err,
+			       size_t err_len)
+{
+	const struct password_source src = {.env = s->sentinel_password_env,
+					    .credential = s->sentinel_password_credential,
+					    .file = s->sentinel_password_file,
+					    .env_key = "sentinel_password_env",
+					    .credential_key = "sentinel_password_credential",
+					    .file_key = "sentinel_password_file",
+					    .what = "the [store] sentinel password"};
+	return password_text(&src, key, err, err_len);
+}
+
+static int key_error(const struct config *cfg, const char *key, const char *why, char *err,
+		     size_t err_len)
+{
+	snprintf(err, err_len, "%s:%d: %s: %s", cfg->path,
+		 config_key_line(&cfg->store.head, "store", key), key, why);
+	return -1;
+}
+
+/* Both passwords (each NULL when not set; the caller frees them with secret_free): 0, or -1 with
+ * "FILE:LINE: KEY: reason" and neither kept. */
+static int read_passwords(const struct config *cfg, char **store, char **sentinels, char *err,
+			  size_t err_len)
+{
+	const char *key = NULL;
+	char why[512] = "";
+	char *password = store_password(&cfg->store, &key, why, sizeof why);
+	if (key && !password)
+		return key_error(cfg, key, why, err, err_len);
+	char *sentinel = sentinel_password(&cfg->store, &key, why, sizeof why);
+	if (key && !sentinel) {
+		secret_free(password);
+		return key_error(cfg, key, why, err, err_len);
+	}
+	*store = password;
+	*sentinels = sentinel;
+	return 0;
+}
+
 int store_load(const struct config *cfg, struct store **out, char *err, size_t err_len)
 {
 	const struct config_store *s = &cfg->store;
 	char why[512] = "";
-	const char *key = NULL;
 	*out = NULL;
 	if (!s->head.line)
 		return 0;
 	struct store_settings set = {.user = s->user,
 				     .ca_file = s->ca_file,
+				     .sentinel_user = s->sentinel_user,
 				     .prefix = s->prefix ? s->prefix : "default",
 				     .timeout_ms = s->timeout_ms,
 				     .workers = s->workers,
@@ -126,16 +186,15 @@ int store_load(const struct config *cfg, struct store **out, char *err, size_t e
 				     .keyless_on_failure = s->keyless_on_failure,
 				     .revocations_on_failure = s->revocations_on_failure,
 				     .connections_on_failure = s->connections_on_failure};
-	char *password = password_text(s, &key, why, sizeof why), label[96];
-	if (key && !password) {
-		snprintf(err, err_len, "%s:%d: %s: %s", cfg->path,
-			 config_key_line(&s->head, "store", key), key, why);
+	char *password = NULL, *sentinel = NULL, label[96];
+	if (read_passwords(cfg, &password, &sentinel, err, err_len) < 0)
 		return -1;
-	}
 	set.password = password;
+	set.sentinel_password = sentinel;
 	if (s->entra.credential &&
 	    entra_source(cfg, &set.source, label, sizeof label, err, err_len) < 0) {
 		secret_free(password);
+		secret_free(sentinel);
 		return -1;
 	}
 	if (store_url_parse(s->url, &set.url, why, sizeof why) == 0)
@@ -143,6 +202,7 @@ int store_load(const struct config *cfg, struct store **out, char *err, size_t e
 	else if (set.source.release) /* store_new owns it; nobody else would free it */
 		set.source.release(set.source.arg);
 	secret_free(password);
+	secret_free(sentinel);
 	if (*out)
 		return 0;
 	snprintf(err, err_len, "%s:%d: [store] %s", cfg->path,

@@ -52,6 +52,7 @@ struct store {
 	char *user, *password, *prefix;
 	struct store_password_source source; /* .current NULL: the fixed password above */
 	char *source_name;
+	char *sentinel_user, *sentinel_password; /* redis-sentinel:// (store_sentinel.c) */
 	SSL_CTX *tls;
 	unsigned timeout_ms;
 	enum store_on_failure rate_on_failure, keyless_on_failure, revocations_on_failure,
@@ -108,7 +109,9 @@ static struct store_conn_opts opts_of(const struct store *st, unsigned timeout_m
 					.tls = st->tls,
 					.user = st->user,
 					.password = st->password,
-					.timeout_ms = timeout_ms};
+					.timeout_ms = timeout_ms,
+					.sentinel_user = st->sentinel_user,
+					.sentinel_password = st->sentinel_password};
 }
 
 /* opts_of with the source's current password in token (a secret the caller wipes); -1 with err
@@ -383,6 +386,16 @@ static int tls_setup(struct store *st, const char *ca_file, char *err, size_t er
 	return 0;
 }
 
+static int copy_sentinel_login(struct store *st, const struct store_settings *s)
+{
+	st->sentinel_user = s->sentinel_user ? strdup(s->sentinel_user) : NULL;
+	st->sentinel_password = s->sentinel_password ? strdup(s->sentinel_password) : NULL;
+	if ((s->sentinel_user && !st->sentinel_user) ||
+	    (s->sentinel_password && !st->sentinel_password))
+		return -1;
+	return 0;
+}
+
 static int copy_settings(struct store *st, const struct store_settings *s)
 {
 	st->url = s->url;
@@ -396,9 +409,10 @@ static int copy_settings(struct store *st, const struct store_settings *s)
 	st->user = s->user ? strdup(s->user) : NULL;
 	st->password = s->password ? strdup(s->password) : NULL;
 	st->source_name = strdup(s->source.name ? s->source.name : "password");
-	bool copied = st->prefix && st->source_name && (!s->user || st->user) &&
-		      (!s->password || st->password);
-	return copied ? 0 : -1;
+	if (!st->prefix || !st->source_name || (s->user && !st->user) ||
+	    (s->password && !st->password))
+		return -1;
+	return copy_sentinel_login(st, s);
 }
 
 static int slots_new(struct store *st, unsigned workers)
@@ -489,7 +503,9 @@ void store_free(struct store *st)
 	if (st->source.release)
 		st->source.release(st->source.arg);
 	free(st->source_name);
+	secret_free(st->sentinel_password);
 	free(st->user);
+	free(st->sentinel_user);
 	free(st->prefix);
 	pthread_cond_destroy(&st->health_wake);
 	pthread_mutex_destroy(&st->health_lock);

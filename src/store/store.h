@@ -46,6 +46,8 @@ struct store_settings {
 	enum store_on_failure connections_on_failure; /* the connect gate's connection counts */
 	/* .current NULL: none (the password above, or none); the store owns it from store_new on */
 	struct store_password_source source;
+	const char *sentinel_user;     /* redis-sentinel://: the sentinels' ACL user, or NULL */
+	const char *sentinel_password; /* the sentinels' (secret; the caller wipes it), or NULL */
 };
 
 struct store;

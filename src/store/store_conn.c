@@ -5,6 +5,7 @@
 
 #include "core/clock.h"
 #include "store/store_reply.h"
+#include "store/store_sentinel.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -126,11 +127,10 @@ static int tls_wait(struct store_conn *c, int rc, uint64_t deadline_ns)
 	return -1;
 }
 
-static int tls_start(struct store_conn *c, const struct store_conn_opts *o, uint64_t deadline_ns,
+static int tls_start(struct store_conn *c, SSL_CTX *tls, const char *host, uint64_t deadline_ns,
 		     char *err, size_t err_len)
 {
-	const char *host = o->url->host;
-	if (!(c->ssl = SSL_new(o->tls)) || SSL_set_fd(c->ssl, c->fd) != 1 ||
+	if (!(c->ssl = SSL_new(tls)) || SSL_set_fd(c->ssl, c->fd) != 1 ||
 	    SSL_set1_host(c->ssl, host) != 1 || SSL_set_tlsext_host_name(c->ssl, host) != 1) {
 		snprintf(err, err_len, "cannot set up TLS for %s", host);
 		return -1;
@@ -248,22 +248,32 @@ int store_conn_call(struct store_conn *c, int argc, const char **argv, const siz
 		snprintf(err, err_len, "not connected");
 		return -1;
 	}
-	if (call_until(c, argc, argv, lens, deadline, reply) == 0)
+	if (call_until(c, argc, argv, lens, deadline, reply) < 0) {
+		snprintf(err, err_len, "no answer within %u ms (or the connection broke)",
+			 timeout_ms);
+		store_conn_close(c);
+		return -1;
+	}
+	if (!store_reply_is_readonly(*reply))
 		return 0;
-	snprintf(err, err_len, "no answer within %u ms (or the connection broke)", timeout_ms);
+	/* a primary demoted to a replica: the next open asks the sentinels again */
+	freeReplyObject(*reply);
+	*reply = NULL;
+	snprintf(err, err_len, "the server is a read-only replica now (READONLY)");
 	store_conn_close(c);
 	return -1;
 }
 
 /* AUTH [user] password; the password's copy in the formatted command is wiped. */
-static enum store_open_result auth_until(struct store_conn *c, const struct store_conn_opts *o,
-					 uint64_t deadline_ns, char *err, size_t err_len)
+static enum store_open_result authenticate(struct store_conn *c, const char *user,
+					   const char *password, uint64_t deadline_ns, char *err,
+					   size_t err_len)
 {
 	redisReply *r = NULL;
-	const char *argv[3] = {"AUTH", o->user ? o->user : o->password, o->password};
-	size_t lens[3] = {4, strlen(argv[1]), strlen(o->password)};
+	const char *argv[3] = {"AUTH", user ? user : password, password};
+	size_t lens[3] = {4, strlen(argv[1]), strlen(password)};
 	char *cmd = NULL;
-	int len = redisFormatCommandArgv(&cmd, o->user ? 3 : 2, argv, lens);
+	int len = redisFormatCommandArgv(&cmd, user ? 3 : 2, argv, lens);
 	int rc = len < 0 ? -1 : write_all(c, cmd, (size_t)len, deadline_ns);
 	if (cmd)
 		explicit_bzero(cmd, (size_t)(len > 0 ? len : 0));
@@ -276,26 +286,16 @@ static enum store_open_result auth_until(struct store_conn *c, const struct stor
 	if (!ok)
 		store_reply_error_text(r, "AUTH", err, err_len);
 	freeReplyObject(r);
-	if (!ok)
-		return STORE_OPEN_AUTH;
-	c->generation = o->generation;
-	c->expires_at = o->expires_at;
-	return STORE_OPEN_OK;
+	return ok ? STORE_OPEN_OK : STORE_OPEN_AUTH;
 }
 
-/* AUTH when there is a password, then SELECT db. */
-static enum store_open_result handshake(struct store_conn *c, const struct store_conn_opts *o,
+static enum store_open_result select_db(struct store_conn *c, unsigned db_number,
 					uint64_t deadline_ns, char *err, size_t err_len)
 {
 	redisReply *r = NULL;
-	if (o->password) {
-		enum store_open_result a = auth_until(c, o, deadline_ns, err, err_len);
-		if (a != STORE_OPEN_OK)
-			return a;
-	}
 	char db[12];
 	const char *argv[2] = {"SELECT", db};
-	size_t lens[2] = {6, (size_t)snprintf(db, sizeof db, "%u", o->url->db)};
+	size_t lens[2] = {6, (size_t)snprintf(db, sizeof db, "%u", db_number)};
 	if (call_until(c, 2, argv, lens, deadline_ns, &r) < 0) {
 		snprintf(err, err_len, "no answer to SELECT within the timeout");
 		return STORE_OPEN_IO;
@@ -309,18 +309,19 @@ static enum store_open_result handshake(struct store_conn *c, const struct store
 	return store_reply_is_auth_error_text(err) ? STORE_OPEN_AUTH : STORE_OPEN_IO;
 }
 
-enum store_open_result store_conn_open(struct store_conn *c, const struct store_conn_opts *o,
-				       char *err, size_t err_len)
+enum store_open_result store_conn_open_at(struct store_conn *c, const struct store_url *addr,
+					  const struct store_login *login, SSL_CTX *tls,
+					  uint64_t deadline_ns, char *err, size_t err_len)
 {
-	uint64_t deadline = monotonic_ns() + (uint64_t)o->timeout_ms * 1000000u;
 	*c = (struct store_conn){.fd = -1};
-	if (o->url->transport == STORE_UNIX)
-		c->fd = connect_unix(o->url, deadline, err, err_len);
+	if (addr->transport == STORE_UNIX)
+		c->fd = connect_unix(addr, deadline_ns, err, err_len);
 	else
-		c->fd = connect_tcp(o->url, deadline, err, err_len);
+		c->fd = connect_tcp(addr, deadline_ns, err, err_len);
 	if (c->fd < 0)
 		return STORE_OPEN_IO;
-	if (o->url->transport == STORE_TLS && tls_start(c, o, deadline, err, err_len) < 0) {
+	if (addr->transport == STORE_TLS &&
+	    tls_start(c, tls, addr->host, deadline_ns, err, err_len) < 0) {
 		store_conn_close(c);
 		return STORE_OPEN_IO;
 	}
@@ -329,8 +330,42 @@ enum store_open_result store_conn_open(struct store_conn *c, const struct store_
 		store_conn_close(c);
 		return STORE_OPEN_IO;
 	}
-	enum store_open_result r = handshake(c, o, deadline, err, err_len);
+	enum store_open_result r = STORE_OPEN_OK;
+	if (login->password)
+		r = authenticate(c, login->user, login->password, deadline_ns, err, err_len);
+	if (r == STORE_OPEN_OK && login->select_db)
+		r = select_db(c, addr->db, deadline_ns, err, err_len);
 	if (r != STORE_OPEN_OK)
+		store_conn_close(c);
+	return r;
+}
+
+enum store_open_result store_conn_open(struct store_conn *c, const struct store_conn_opts *o,
+				       char *err, size_t err_len)
+{
+	uint64_t deadline = monotonic_ns() + (uint64_t)o->timeout_ms * 1000000u;
+	struct store_login login = {.user = o->user, .password = o->password, .select_db = true};
+	enum store_open_result r =
+		o->url->n_sentinels
+			? store_sentinel_open(c, o, deadline, err, err_len)
+			: store_conn_open_at(c, o->url, &login, o->tls, deadline, err, err_len);
+	if (r == STORE_OPEN_OK) /* logged in with this password: kept to see when it is replaced */
+		c->generation = o->generation, c->expires_at = o->expires_at;
+	return r;
+}
+
+enum store_open_result store_conn_auth(struct store_conn *c, const struct store_conn_opts *o,
+				       char *err, size_t err_len)
+{
+	enum store_open_result r = STORE_OPEN_IO;
+	if (c->fd < 0 || !o->password)
+		snprintf(err, err_len, "not connected, or no password");
+	else
+		r = authenticate(c, o->user, o->password,
+				 monotonic_ns() + (uint64_t)o->timeout_ms * 1000000u, err, err_len);
+	if (r == STORE_OPEN_OK)
+		c->generation = o->generation, c->expires_at = o->expires_at;
+	else
 		store_conn_close(c);
 	return r;
 }
@@ -345,20 +380,6 @@ void store_conn_close(struct store_conn *c)
 	if (c->reader)
 		redisReaderFree(c->reader);
 	*c = (struct store_conn){.fd = -1};
-}
-
-enum store_open_result store_conn_auth(struct store_conn *c, const struct store_conn_opts *o,
-				       char *err, size_t err_len)
-{
-	enum store_open_result r = STORE_OPEN_IO;
-	if (c->fd < 0 || !o->password)
-		snprintf(err, err_len, "not connected, or no password");
-	else
-		r = auth_until(c, o, monotonic_ns() + (uint64_t)o->timeout_ms * 1000000u, err,
-			       err_len);
-	if (r != STORE_OPEN_OK)
-		store_conn_close(c);
-	return r;
 }
 
 int store_conn_widen(struct store_conn *c, int max_elements, size_t max_bytes)

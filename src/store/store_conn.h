@@ -9,6 +9,7 @@
 
 #include <hiredis/hiredis.h>
 #include <openssl/ssl.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 /* What a connection needs; owned by the store (store.c), read only here. */
@@ -20,6 +21,9 @@ struct store_conn_opts {
 	unsigned timeout_ms;  /* connect, and each command's round trip */
 	uint64_t generation;  /* of a password that changes (an Entra ID token); kept by the conn */
 	long long expires_at; /* the password's expiry, seconds since the epoch; 0: none */
+	/* redis-sentinel:// urls: the sentinels' own login (sentinel_user, sentinel_password_*) */
+	const char *sentinel_user;     /* or NULL (the default user) */
+	const char *sentinel_password; /* secret, or NULL: no AUTH */
 };
 
 struct store_conn {
@@ -36,13 +40,27 @@ struct store_conn {
 
 enum store_open_result { STORE_OPEN_OK, STORE_OPEN_IO, STORE_OPEN_AUTH };
 
-/* Connects, handshakes, AUTHs and SELECTs within opts->timeout_ms. STORE_OPEN_AUTH: the server
- * refused the credentials (a configuration error); STORE_OPEN_IO: anything else. err says what,
- * never the password. */
+/* Connects, handshakes, AUTHs and SELECTs within opts->timeout_ms; with a sentinel url, to the
+ * primary the sentinels name (store_sentinel.h). STORE_OPEN_AUTH: the server refused the
+ * credentials, or no sentinel knows the primary's name (a configuration error); STORE_OPEN_IO:
+ * anything else. err says what, never the password. */
 enum store_open_result store_conn_open(struct store_conn *c, const struct store_conn_opts *opts,
 				       char *err, size_t err_len);
+
+/* How to log in to one server: AUTH when password is set (a secret, not kept), then SELECT the
+ * address's db when select_db (a sentinel has no databases). */
+struct store_login {
+	const char *user, *password;
+	bool select_db;
+};
+/* One server at ADDR (its host and port, or path; TLS with TLS when ADDR says so), until
+ * DEADLINE_NS (monotonic_ns()). Results as store_conn_open's. */
+enum store_open_result store_conn_open_at(struct store_conn *c, const struct store_url *addr,
+					  const struct store_login *login, SSL_CTX *tls,
+					  uint64_t deadline_ns, char *err, size_t err_len);
 /* Sends one command and reads its reply within timeout_ms. 0 with *reply (free with
- * freeReplyObject), or -1: the connection is broken and was closed (err says why). */
+ * freeReplyObject), or -1: the connection is broken, or the server answered -READONLY (a
+ * demoted primary), and was closed (err says why). */
 int store_conn_call(struct store_conn *c, int argc, const char **argv, const size_t *lens,
 		    unsigned timeout_ms, redisReply **reply, char *err, size_t err_len);
 void store_conn_close(struct store_conn *c); /* idempotent */

@@ -2,6 +2,8 @@
 /* Reading hiredis's reply objects into our types; nothing here trusts a length or a kind. */
 #include "store/store_reply.h"
 
+#include "core/decimal.h"
+
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -127,4 +129,65 @@ int store_reply_value(const redisReply *r, char *out, size_t cap, size_t *len)
 	out[r->len] = '\0';
 	*len = r->len;
 	return 1;
+}
+
+bool store_reply_is_readonly(const redisReply *r)
+{
+	return r && r->type == REDIS_REPLY_ERROR && r->len >= 8 &&
+	       memcmp(r->str, "READONLY", 8) == 0;
+}
+
+static bool is_string(const redisReply *r)
+{
+	return r && (r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS);
+}
+
+/* A host a sentinel announces: a name or an IPv4/IPv6 address, without brackets. */
+static bool host_ok(const char *s, size_t len)
+{
+	static const char allowed[] =
+		"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_:";
+	for (size_t i = 0; i < len; i++)
+		if (!s[i] || !strchr(allowed, s[i]))
+			return false;
+	return len > 0 && s[0] != '-';
+}
+
+int store_reply_master_addr(const redisReply *r, char *host, size_t host_cap, unsigned *port)
+{
+	char digits[6];
+	if (r && r->type == REDIS_REPLY_NIL)
+		return 0;
+	if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2)
+		return -1;
+	const redisReply *h = r->element[0], *p = r->element[1];
+	if (!is_string(h) || !is_string(p) || h->len >= host_cap || !host_ok(h->str, h->len) ||
+	    p->len == 0 || p->len >= sizeof digits)
+		return -1;
+	memcpy(digits, p->str, p->len);
+	digits[p->len] = '\0';
+	if (decimal_parse(digits, 1, 65535, port) < 0)
+		return -1;
+	memcpy(host, h->str, h->len);
+	host[h->len] = '\0';
+	return 1;
+}
+
+enum store_role store_reply_role(const redisReply *r)
+{
+	static const struct {
+		const char *name;
+		enum store_role role;
+	} roles[] = {{"master", STORE_ROLE_MASTER},
+		     {"slave", STORE_ROLE_REPLICA},
+		     {"replica", STORE_ROLE_REPLICA},
+		     {"sentinel", STORE_ROLE_SENTINEL}};
+	if (!r || r->type != REDIS_REPLY_ARRAY || r->elements < 1 || !is_string(r->element[0]))
+		return STORE_ROLE_UNKNOWN;
+	const redisReply *name = r->element[0];
+	for (size_t i = 0; i < sizeof roles / sizeof roles[0]; i++)
+		if (name->len == strlen(roles[i].name) &&
+		    memcmp(name->str, roles[i].name, name->len) == 0)
+			return roles[i].role;
+	return STORE_ROLE_UNKNOWN;
 }

@@ -38,6 +38,18 @@ int store_reply_conns(const redisReply *r, unsigned *held);
 /* SET ... NX: 1 when set (+OK), 0 when not (nil), -1 for anything else. */
 int store_reply_set(const redisReply *r);
 
+/* -READONLY ...: a write sent to a replica (a primary the sentinels have demoted). */
+bool store_reply_is_readonly(const redisReply *r);
+
+/* A sentinel's answer to SENTINEL get-master-addr-by-name: 1 with the primary's address (host
+ * NUL-terminated, a name or an IP address, *port 1 to 65535), 0 when the sentinel does not know
+ * the name (nil), -1 for another shape or an address that is not one. */
+int store_reply_master_addr(const redisReply *r, char *host, size_t host_cap, unsigned *port);
+
+/* ROLE's first element: what the server says it is. */
+enum store_role { STORE_ROLE_MASTER, STORE_ROLE_REPLICA, STORE_ROLE_SENTINEL, STORE_ROLE_UNKNOWN };
+enum store_role store_reply_role(const redisReply *r);
+
 /* A GET: 1 with the value copied into out (NUL-terminated, at most cap - 1 bytes), 0 when the key
  * is absent (nil), -1 when it is another kind or too long for out. */
 int store_reply_value(const redisReply *r, char *out, size_t cap, size_t *len);

@@ -57,8 +57,8 @@ static int parse_unix(const char *rest, struct store_url *out, char *err, size_t
 	return 0;
 }
 
-/* HOST or [IPV6] into out->host; *end: where the port or path starts. */
-static int parse_host(const char *s, size_t len, struct store_url *out, size_t *used)
+/* HOST or [IPV6] into host (STORE_HOST_MAX bytes); *used: where the port or path starts. */
+static int parse_host(const char *s, size_t len, char *host, size_t *used)
 {
 	const char *start = s, *stop;
 	bool bracket = s[0] == '[';
@@ -75,24 +75,30 @@ static int parse_host(const char *s, size_t len, struct store_url *out, size_t *
 		*used = (size_t)(stop - s);
 	}
 	size_t host_len = (size_t)(stop - start);
-	if (host_len >= sizeof out->host)
+	if (host_len >= STORE_HOST_MAX)
 		return -1;
-	memcpy(out->host, start, host_len);
-	out->host[host_len] = '\0';
+	memcpy(host, start, host_len);
+	host[host_len] = '\0';
 	return 0;
 }
 
 /* HOST[:PORT][/DB] after the scheme. */
+static int refuse_user_part(const char *rest, char *err, size_t err_len)
+{
+	if (!strchr(rest, '@'))
+		return 0;
+	snprintf(err, err_len,
+		 "the URL may not hold a user or password: set [store] user and "
+		 "password_file, password_credential or password_env");
+	return -1;
+}
+
 static int parse_tcp(const char *rest, struct store_url *out, char *err, size_t err_len)
 {
 	size_t len = strlen(rest), used = 0;
-	if (strchr(rest, '@')) {
-		snprintf(err, err_len,
-			 "the URL may not hold a user or password: set [store] user and "
-			 "password_file, password_credential or password_env");
+	if (refuse_user_part(rest, err, err_len) < 0)
 		return -1;
-	}
-	if (parse_host(rest, len, out, &used) < 0) {
+	if (parse_host(rest, len, out->host, &used) < 0) {
 		snprintf(err, err_len, "the host must be a name, an IPv4 address or [IPv6]");
 		return -1;
 	}
@@ -115,6 +121,90 @@ static int parse_tcp(const char *rest, struct store_url *out, char *err, size_t 
 	return 0;
 }
 
+/* MASTER after '#': the name the sentinels monitor the primary by. */
+static int parse_master(const char *name, struct store_url *out, char *err, size_t err_len)
+{
+	size_t len = strlen(name);
+	if (len == 0 || len >= sizeof out->master || !host_chars_ok(name, len)) {
+		snprintf(err, err_len,
+			 "a sentinel URL ends with #MASTER, the name the sentinels monitor the "
+			 "primary by (1 to %zu of A-Z a-z 0-9 . - _)",
+			 sizeof out->master - 1);
+		return -1;
+	}
+	memcpy(out->master, name, len + 1);
+	return 0;
+}
+
+/* One HOST[:PORT] of the sentinel list: LEN bytes at TEXT. */
+static int parse_sentinel(const char *text, size_t len, struct store_hostport *out)
+{
+	char entry[STORE_HOST_MAX + 8];
+	size_t used = 0;
+	if (len == 0 || len >= sizeof entry)
+		return -1;
+	memcpy(entry, text, len);
+	entry[len] = '\0';
+	if (parse_host(entry, len, out->host, &used) < 0)
+		return -1;
+	out->port = STORE_SENTINEL_PORT;
+	if (!entry[used])
+		return 0;
+	if (entry[used] != ':')
+		return -1;
+	return parse_number(entry + used + 1, len - used - 1, 1, 65535, &out->port);
+}
+
+/* HOST[:PORT][,HOST[:PORT]...] (LEN bytes at LIST) into out->sentinels. */
+static int parse_sentinel_list(const char *list, size_t len, struct store_url *out, char *err,
+			       size_t err_len)
+{
+	const char *p = list, *end = list + len;
+	for (;;) {
+		const char *comma = memchr(p, ',', (size_t)(end - p));
+		size_t entry_len = comma ? (size_t)(comma - p) : (size_t)(end - p);
+		if (out->n_sentinels == STORE_SENTINELS_MAX) {
+			snprintf(err, err_len, "at most %d sentinels", STORE_SENTINELS_MAX);
+			return -1;
+		}
+		if (parse_sentinel(p, entry_len, &out->sentinels[out->n_sentinels]) < 0) {
+			snprintf(err, err_len,
+				 "sentinel %u of the list: each is HOST[:PORT] (a name, an IPv4 "
+				 "address or [IPv6]; the port 1 to 65535, %d when absent)",
+				 out->n_sentinels + 1, STORE_SENTINEL_PORT);
+			return -1;
+		}
+		out->n_sentinels++;
+		if (!comma)
+			return 0;
+		p = comma + 1;
+	}
+}
+
+/* HOST[:PORT][,HOST[:PORT]...][/DB]#MASTER after the scheme. */
+static int parse_sentinel_url(const char *rest, struct store_url *out, char *err, size_t err_len)
+{
+	const char *hash = strchr(rest, '#');
+	if (refuse_user_part(rest, err, err_len) < 0)
+		return -1;
+	if (!hash)
+		return parse_master("", out, err, err_len);
+	if (parse_master(hash + 1, out, err, err_len) < 0)
+		return -1;
+	size_t list_len = strcspn(rest, "/#");
+	if (parse_sentinel_list(rest, list_len, out, err, err_len) < 0)
+		return -1;
+	const char *db = rest + list_len + 1;
+	if (rest[list_len] == '/' && db < hash &&
+	    parse_number(db, (size_t)(hash - db), 0, STORE_MAX_DB, &out->db) < 0) {
+		snprintf(err, err_len, "the database after / must be a number from 0 to %d",
+			 STORE_MAX_DB);
+		return -1;
+	}
+	out->port = 0;
+	return 0;
+}
+
 int store_url_parse(const char *text, struct store_url *out, char *err, size_t err_len)
 {
 	*out = (struct store_url){.transport = STORE_TCP, .port = 6379};
@@ -126,6 +216,14 @@ int store_url_parse(const char *text, struct store_url *out, char *err, size_t e
 		out->transport = STORE_TLS;
 		return parse_tcp(text + 9, out, err, err_len);
 	}
-	snprintf(err, err_len, "must start with redis://, rediss:// (TLS) or unix:");
+	if (strncmp(text, "redis-sentinel://", 17) == 0)
+		return parse_sentinel_url(text + 17, out, err, err_len);
+	if (strncmp(text, "rediss-sentinel://", 18) == 0) {
+		out->transport = STORE_TLS;
+		return parse_sentinel_url(text + 18, out, err, err_len);
+	}
+	snprintf(err, err_len,
+		 "must start with redis://, rediss:// (TLS), unix:, redis-sentinel:// or "
+		 "rediss-sentinel:// (TLS)");
 	return -1;
 }

@@ -125,7 +125,8 @@ class Setup:
         self.password = secrets.token_hex(12)
         for secret in (self.api_key, self.password):
             integration.remember_secret(secret)
-        (self.etc / "credentials" / "redis").write_text(secrets.token_hex(16) + "\n")
+        for credential in ("redis", "redis-sentinel"):
+            (self.etc / "credentials" / credential).write_text(secrets.token_hex(16) + "\n")
         for path in (self.etc / "connection-string", self.etc / "credentials" / "main",
                      self.etc / "credentials" / "secondary"):
             path.write_text(self.service.connection_string + "\n")
@@ -151,6 +152,9 @@ class Setup:
         # and so does revocations_on_failure = open (closed, the default, answers 503 without it)
         text = re.sub(r"^url = rediss?://.*$", "url = redis://127.0.0.1:9/0\nrevocations_on_failure = open", text,
                       flags=re.M)
+        # and a sentinel no instance reaches, for the same primary name
+        text = re.sub(r"^url = rediss?-sentinel://[^#]*#(.*)$",
+                      r"url = redis-sentinel://127.0.0.1:9#\1\nrevocations_on_failure = open", text, flags=re.M)
         if self.name in JWT_CASES:
             text = re.sub(r"^(discovery = yes|jwks_url = .*)$", f"jwks_file = {self.tmp}/jwks.json", text, flags=re.M)
         return text

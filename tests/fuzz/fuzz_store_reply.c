@@ -2,8 +2,8 @@
 /* Bytes a Redis server may send: hiredis's reply reader (bounded as store_conn.c bounds it: at most
  * STORE_REPLY_MAX_BYTES, arrays of at most STORE_REPLY_MAX_ELEMENTS), then
  * every reader of store_reply.c on each reply it makes (the rate script's answer, the connection
- * count script's, a GET's value, the status and error checks), as the daemon reads a [store]'s
- * answers. */
+ * count script's, a GET's value, a sentinel's primary address, ROLE, the status and error checks),
+ * as the daemon reads a [store]'s and its sentinels' answers. */
 #include "fuzz.h"
 #include "store/store_conn.h"
 #include "store/store_reply.h"
@@ -35,6 +35,19 @@ static void read_every_way(const redisReply *r)
 	int set = store_reply_set(r);
 	if (set < -1 || set > 1)
 		abort();
+	char host[STORE_HOST_MAX];
+	unsigned port = 0;
+	int addr = store_reply_master_addr(r, host, sizeof host, &port);
+	if (addr < -1 || addr > 1 ||
+	    (addr == 1 &&
+	     (port < 1 || port > 65535 || !memchr(host, '\0', sizeof host) || !host[0] ||
+	      strspn(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			   "0123456789.-_:") != strlen(host))))
+		abort(); /* an address we connect to is one: no byte a resolver would misread */
+	enum store_role role = store_reply_role(r);
+	if (role > STORE_ROLE_UNKNOWN)
+		abort();
+	(void)store_reply_is_readonly(r);
 	(void)store_reply_is_ok(r);
 	(void)store_reply_is_noscript(r);
 	(void)store_reply_is_auth_error_text(err);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* [store]: the url grammar (accepted forms and each refusal's reason), the reply readers on
- * replies hiredis's own reader builds from wire bytes, and the fleet-wide key's shape. */
+/* [store]: the url grammar (accepted forms and each refusal's reason, sentinel lists too), the
+ * reply readers on replies hiredis's own reader builds from wire bytes (a sentinel's and ROLE's
+ * among them), and the fleet-wide key's shape. */
 #include "store/store.h"
 #include "store/store_reply.h"
 #include "store/store_url.h"
@@ -31,6 +32,58 @@ static void url_good(void)
 	   "unix:PATH");
 	ok(store_url_parse("unix:/run/redis.sock?db=7", &u, err, sizeof err) == 0 && u.db == 7,
 	   "unix:PATH?db=N");
+}
+
+static void url_sentinel(void)
+{
+	struct store_url u;
+	char err[256] = "";
+	ok(store_url_parse("redis-sentinel://s1,s2:26380,[::1]:7/3#mymaster", &u, err,
+			   sizeof err) == 0 &&
+		   u.transport == STORE_TCP && u.n_sentinels == 3 &&
+		   strcmp(u.sentinels[0].host, "s1") == 0 && u.sentinels[0].port == 26379 &&
+		   strcmp(u.sentinels[1].host, "s2") == 0 && u.sentinels[1].port == 26380 &&
+		   strcmp(u.sentinels[2].host, "::1") == 0 && u.sentinels[2].port == 7 &&
+		   u.db == 3 && strcmp(u.master, "mymaster") == 0 && !u.host[0],
+	   "redis-sentinel://HOST,HOST:PORT,[IPV6]:PORT/DB#MASTER (%s)", err);
+	ok(store_url_parse("rediss-sentinel://10.0.0.1#m-1.a_b", &u, err, sizeof err) == 0 &&
+		   u.transport == STORE_TLS && u.n_sentinels == 1 && u.db == 0 &&
+		   strcmp(u.master, "m-1.a_b") == 0,
+	   "rediss-sentinel:// is TLS; database 0 by default");
+	ok(store_url_parse("redis-sentinel://a,b,c,d,e,f,g,h#m", &u, err, sizeof err) == 0 &&
+		   u.n_sentinels == STORE_SENTINELS_MAX,
+	   "%d sentinels", STORE_SENTINELS_MAX);
+	ok(store_url_parse("redis://h:1", &u, err, sizeof err) == 0 && u.n_sentinels == 0,
+	   "redis:// has no sentinels");
+	static const struct {
+		const char *url, *reason;
+	} bad[] = {
+		{"redis-sentinel://a", "ends with #MASTER"},
+		{"redis-sentinel://a#", "ends with #MASTER"},
+		{"redis-sentinel://a#m y", "ends with #MASTER"},
+		{"redis-sentinel://a/1#", "ends with #MASTER"},
+		{"redis-sentinel://#m", "sentinel 1 of the list"},
+		{"redis-sentinel:///2#m", "sentinel 1 of the list"},
+		{"redis-sentinel://a,#m", "sentinel 2 of the list"},
+		{"redis-sentinel://a,b:0#m", "sentinel 2 of the list"},
+		{"redis-sentinel://a:65536#m", "sentinel 1 of the list"},
+		{"redis-sentinel://a:#m", "sentinel 1 of the list"},
+		{"redis-sentinel://a:1:2#m", "sentinel 1 of the list"},
+		{"redis-sentinel://[::1#m", "sentinel 1 of the list"},
+		{"redis-sentinel://[::1]x#m", "sentinel 1 of the list"},
+		{"redis-sentinel://a,b,c,d,e,f,g,h,i#m", "at most 8 sentinels"},
+		{"redis-sentinel://a/x#m", "the database"},
+		{"redis-sentinel://a/65536#m", "the database"},
+		{"redis-sentinel://u:secret@a#m", "may not hold a user or password"},
+		{"redis-sentinel://a#m@secret", "may not hold a user or password"},
+		{"sentinel://a#m", "must start with"},
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		char why[256] = "";
+		int rc = store_url_parse(bad[i].url, &u, why, sizeof why);
+		ok(rc < 0 && strstr(why, bad[i].reason) && !strstr(why, "secret"),
+		   "'%.40s' is refused: %s", bad[i].url, why);
+	}
 }
 
 static void url_bad(void)
@@ -161,6 +214,79 @@ static void replies(void)
 	freeReplyObject(r);
 }
 
+static void sentinel_replies(void)
+{
+	static const struct {
+		const char *wire;
+		int want;
+		const char *host;
+		unsigned port;
+	} addr[] = {
+		{"*2\r\n$9\r\n127.0.0.1\r\n$4\r\n6380\r\n", 1, "127.0.0.1", 6380},
+		{"*2\r\n$3\r\n::1\r\n$5\r\n65535\r\n", 1, "::1", 65535},
+		{"*2\r\n$13\r\nredis-1.local\r\n$1\r\n1\r\n", 1, "redis-1.local", 1},
+		{"*-1\r\n", 0, "", 0},
+		{"$-1\r\n", 0, "", 0},
+		{"*2\r\n$9\r\n127.0.0.1\r\n$1\r\n0\r\n", -1, "", 0},
+		{"*2\r\n$9\r\n127.0.0.1\r\n$5\r\n65536\r\n", -1, "", 0},
+		{"*2\r\n$9\r\n127.0.0.1\r\n$6\r\n006380\r\n", -1, "", 0},
+		{"*2\r\n$9\r\n127.0.0.1\r\n:6380\r\n", -1, "", 0},
+		{"*2\r\n$0\r\n\r\n$4\r\n6380\r\n", -1, "", 0},
+		{"*2\r\n$5\r\na b c\r\n$4\r\n6380\r\n", -1, "", 0},
+		{"*2\r\n$5\r\n-oops\r\n$4\r\n6380\r\n", -1, "", 0},
+		{"*3\r\n$1\r\na\r\n$1\r\n1\r\n$1\r\n1\r\n", -1, "", 0},
+		{"*1\r\n$1\r\na\r\n", -1, "", 0},
+		{"-NOPERM no\r\n", -1, "", 0},
+	};
+	for (size_t i = 0; i < sizeof addr / sizeof addr[0]; i++) {
+		redisReply *r = reply_of(addr[i].wire);
+		char host[STORE_HOST_MAX] = "";
+		unsigned port = 0;
+		int got = r ? store_reply_master_addr(r, host, sizeof host, &port) : -2;
+		ok(got == addr[i].want &&
+			   (got != 1 || (strcmp(host, addr[i].host) == 0 && port == addr[i].port)),
+		   "sentinel reply %zu reads as %d (%s:%u)", i, addr[i].want, addr[i].host,
+		   addr[i].port);
+		if (r)
+			freeReplyObject(r);
+	}
+	redisReply *r = reply_of("*2\r\n$9\r\n127.0.0.1\r\n$4\r\n6380\r\n");
+	char tiny[9];
+	unsigned port = 0;
+	ok(store_reply_master_addr(r, tiny, sizeof tiny, &port) == -1,
+	   "a host longer than its buffer is refused");
+	freeReplyObject(r);
+	static const struct {
+		const char *wire;
+		enum store_role want;
+	} roles[] = {
+		{"*3\r\n$6\r\nmaster\r\n:10\r\n*0\r\n", STORE_ROLE_MASTER},
+		{"*5\r\n$5\r\nslave\r\n$9\r\n127.0.0.1\r\n:6379\r\n$9\r\nconnected\r\n:1\r\n",
+		 STORE_ROLE_REPLICA},
+		{"*2\r\n$8\r\nsentinel\r\n*0\r\n", STORE_ROLE_SENTINEL},
+		{"*1\r\n$7\r\nmasters\r\n", STORE_ROLE_UNKNOWN},
+		{"*1\r\n$5\r\nmaste\r\n", STORE_ROLE_UNKNOWN},
+		{"*0\r\n", STORE_ROLE_UNKNOWN},
+		{"*1\r\n:1\r\n", STORE_ROLE_UNKNOWN},
+		{"$6\r\nmaster\r\n", STORE_ROLE_UNKNOWN},
+		{"-NOPERM this user has no permissions to run the 'role' command\r\n",
+		 STORE_ROLE_UNKNOWN},
+	};
+	for (size_t i = 0; i < sizeof roles / sizeof roles[0]; i++) {
+		r = reply_of(roles[i].wire);
+		ok(r && store_reply_role(r) == roles[i].want, "ROLE reply %zu reads as %d", i,
+		   roles[i].want);
+		if (r)
+			freeReplyObject(r);
+	}
+	r = reply_of("-READONLY You can't write against a read only replica.\r\n");
+	ok(store_reply_is_readonly(r), "READONLY is recognised");
+	freeReplyObject(r);
+	r = reply_of("-ERR READONLY\r\n");
+	ok(!store_reply_is_readonly(r), "only as the error's code");
+	freeReplyObject(r);
+}
+
 static void keys(void)
 {
 	char a[256], b[256], c[256];
@@ -186,7 +312,9 @@ int main(void)
 {
 	url_good();
 	url_bad();
+	url_sentinel();
 	replies();
+	sentinel_replies();
 	keys();
 	return tap_done();
 }
