@@ -45,9 +45,14 @@ static const char *store_blocks(const struct runtime *rt)
 	if (revoke_fleet_blocks(rt->fleet))
 		return "[store] revocations: the list may be stale (the store is not reachable) "
 		       "and revocations_on_failure is closed";
-	if (rt->store && store_rate_on_failure(rt->store) == STORE_FAIL_CLOSED &&
-	    !store_reachable(rt->store))
+	if (!rt->store || store_reachable(rt->store))
+		return NULL;
+	if (store_rate_on_failure(rt->store) == STORE_FAIL_CLOSED)
 		return "[store] is unreachable and rate_on_failure is closed";
+	if (store_keyless_on_failure(rt->store) == STORE_FAIL_CLOSED)
+		return "[store] is unreachable and keyless_on_failure is closed";
+	if (store_connections_on_failure(rt->store) == STORE_FAIL_CLOSED)
+		return "[store] is unreachable and connections_on_failure is closed";
 	return NULL;
 }
 

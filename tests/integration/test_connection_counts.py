@@ -171,6 +171,12 @@ def test_connection_counts_when_the_store_fails(daemon_factory, tmp_path):
             status, _, seconds = event(opened, service, "disconnected", "alice", connection_id())
             assert status == 503 and seconds < limit_s, (status, seconds)  # the service may send it again
         assert "connections_on_failure = closed" in closed.stderr_text()
+        deadline = time.monotonic() + 5
+        while closed.request("GET", "/readyz").status != 503:  # the health check notices
+            assert time.monotonic() < deadline, "readyz stays 200 with connections_on_failure = closed"
+            time.sleep(0.1)
+        assert b"connections_on_failure is closed" in closed.request("GET", "/readyz").body
+        assert opened.request("GET", "/readyz").status == 200  # open: no reason to leave rotation
         redis.start()
         deadline = time.monotonic() + 5
         while event(closed, service, "connect", "alice", connection_id())[0] != 204:
