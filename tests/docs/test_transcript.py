@@ -14,7 +14,8 @@ import subprocess
 
 from conftest import REPO, integration, marked_block
 
-NAMESPACES = ["unshare", "--user", "--map-root-user", "--net", "--mount", "--pid", "--fork", "--mount-proc"]
+NAMESPACES = ["unshare", "--user", "--map-root-user", "--net", "--mount", "--pid", "--fork", "--mount-proc",
+              "--kill-child"]  # a timed-out test leaves nothing running: the namespace goes with it
 
 
 def fresh_clone(tmp_path):
