@@ -100,10 +100,13 @@ class Redis:
         self.args = list(args)
         self.proc = None
 
-    def start(self, tls=False):
+    def argv(self, tls):
         ports = ["--port", "0", "--tls-port", str(self.port)] if tls else ["--port", str(self.port)]
-        argv = [binary("redis-server"), *ports, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+        return [binary("redis-server"), *ports, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
                 "--dir", str(self.directory), *self.args]
+
+    def start(self, tls=False):
+        argv = self.argv(tls)
         log = self.directory / "redis.log"
         with open(log, "ab") as out:
             self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=out)

@@ -21,8 +21,6 @@ import uuid
 import secrets
 import urllib.parse
 
-import pytest
-
 from conftest import LOG_FLUSH_WAIT, START_TIMEOUT, run_cli
 from test_store import SLACK_MS, TIMEOUT_MS, ask, binary, config, make_tls, ready, running_redis
 

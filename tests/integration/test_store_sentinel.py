@@ -15,10 +15,8 @@ import subprocess
 import threading
 import time
 
-import pytest
-
 from conftest import START_TIMEOUT, WRAPPER, command, child_env, free_port, remember_secret
-from test_store import ACL_RIGHTS, SLACK_MS, TIMEOUT_MS, Redis, ask, binary, config, port_open, ready, start_failing
+from test_store import ACL_RIGHTS, SLACK_MS, TIMEOUT_MS, Redis, ask, binary, config, ready, start_failing
 
 MASTER = "fleetmaster"
 DOWN_AFTER_MS = 500  # how long the primary must be silent before the sentinel fails over
@@ -79,17 +77,8 @@ class Sentinel(Redis):
                                                   down_after=DOWN_AFTER_MS, password=password, admin=admin))
         self.admin = ("admin", admin)
 
-    def start(self, tls=False):
-        log = self.directory / "redis.log"
-        with open(log, "ab") as out:
-            self.proc = subprocess.Popen([binary("redis-server"), str(self.conf), "--sentinel"],
-                                         stdin=subprocess.DEVNULL, stdout=out, stderr=out)
-        deadline = time.monotonic() + START_TIMEOUT
-        while not port_open(self.port):
-            if self.proc.poll() is not None:
-                pytest.fail(f"redis-server --sentinel exited with {self.proc.returncode}:\n{log.read_text()[-2000:]}")
-            assert time.monotonic() < deadline, "the sentinel did not listen in time"
-            time.sleep(0.05)
+    def argv(self, tls):
+        return [binary("redis-server"), str(self.conf), "--sentinel"]
 
     def primary_port(self):
         host, port = resp(self.port, "SENTINEL", "get-master-addr-by-name", MASTER, auth=self.admin)
