@@ -234,7 +234,7 @@ static int call_until(struct store_conn *c, int argc, const char **argv, const s
 	if (len < 0)
 		return -1;
 	int rc = write_all(c, cmd, (size_t)len, deadline_ns);
-	explicit_bzero(cmd, (size_t)len); /* a SET may carry a token */
+	explicit_bzero(cmd, (size_t)len); /* an AUTH holds a password, a SET may carry a token */
 	redisFreeCommand(cmd);
 	return rc < 0 ? -1 : read_reply(c, deadline_ns, reply);
 }
@@ -264,7 +264,7 @@ int store_conn_call(struct store_conn *c, int argc, const char **argv, const siz
 	return -1;
 }
 
-/* AUTH [user] password; the password's copy in the formatted command is wiped. */
+/* AUTH [user] password (call_until wipes the formatted command, which holds the password). */
 static enum store_open_result authenticate(struct store_conn *c, const char *user,
 					   const char *password, uint64_t deadline_ns, char *err,
 					   size_t err_len)
@@ -272,13 +272,7 @@ static enum store_open_result authenticate(struct store_conn *c, const char *use
 	redisReply *r = NULL;
 	const char *argv[3] = {"AUTH", user ? user : password, password};
 	size_t lens[3] = {4, strlen(argv[1]), strlen(password)};
-	char *cmd = NULL;
-	int len = redisFormatCommandArgv(&cmd, user ? 3 : 2, argv, lens);
-	int rc = len < 0 ? -1 : write_all(c, cmd, (size_t)len, deadline_ns);
-	if (cmd)
-		explicit_bzero(cmd, (size_t)(len > 0 ? len : 0));
-	redisFreeCommand(cmd);
-	if (rc < 0 || read_reply(c, deadline_ns, &r) < 0) {
+	if (call_until(c, user ? 3 : 2, argv, lens, deadline_ns, &r) < 0) {
 		snprintf(err, err_len, "no answer to AUTH within the timeout");
 		return STORE_OPEN_IO;
 	}
